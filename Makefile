@@ -1,0 +1,43 @@
+# vdr — read replica for Redis. `make demo` and `make test` need nothing else.
+GO        ?= go
+PKGS      := ./...
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1x
+
+.PHONY: all build test vet bench fuzz demo bench-compare deps clean
+
+all: build
+
+build:
+	$(GO) build -o bin/vdr ./cmd/vdr
+
+deps:
+	bash scripts/install-deps.sh
+
+vet:
+	$(GO) vet $(PKGS)
+
+# The default test run: vet, then every package with the race detector.
+test: deps vet
+	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Each fuzz target runs for FUZZTIME (go test allows one -fuzz target per run).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+demo: deps build
+	bash scripts/demo.sh
+
+bench-compare: deps build
+	$(GO) run ./bench/cmd/compare $(BENCH_ARGS)
+
+clean:
+	rm -rf bin
