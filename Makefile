@@ -36,8 +36,11 @@ fuzz:
 demo: deps build
 	bash scripts/demo.sh
 
-bench-compare: deps build
-	$(GO) run ./bench/cmd/compare $(BENCH_ARGS)
+# Full comparison with a real Redis replica; writes bench/RESULTS.md and
+# bench/plots/. BENCH_N=20000 for a quick run.
+bench-compare: build
+	bash scripts/install-deps.sh bench
+	$(GO) run ./bench/cmd/compare -vdr bin/vdr $(BENCH_ARGS)
 
 clean:
 	rm -rf bin

@@ -1,0 +1,244 @@
+// Package bench measures vdr against a real Redis replica of the same
+// primary, in the same run, on the same data: full sync time and memory,
+// read throughput and latency with redis-benchmark, replication lag under a
+// write load, and the highest write rate each keeps up with. It writes
+// RESULTS.md with ratios (vdr/Redis) and gnuplot plots.
+//
+// It starts every process it measures (redis-server primary and replica,
+// the vdr binary) on free 127.0.0.1 ports and stops them before it returns.
+// It sees only vdr's public surface: the binary, the Redis protocol, and the
+// HTTP /readyz endpoint.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vdr-project/vdr/internal/dataset"
+)
+
+// Config says what to run. The zero value is not valid: use DefaultConfig.
+type Config struct {
+	N         int           // keys in the dataset
+	Seed      int64         // dataset seed
+	Reps      int           // repetitions of each measure; medians are reported
+	VDR       string        // path of the vdr binary
+	Dir       string        // scratch directory for the servers
+	Out       string        // where RESULTS.md and the plots go ("" = no report)
+	Requests  int           // requests per redis-benchmark run
+	Clients   int           // redis-benchmark -c
+	LagFor    time.Duration // duration of the lag-under-load phase
+	RateSteps int           // most steps of the highest-write-rate search (0: all)
+	Command   string        // the command line that produced the run, for the report
+	Log       io.Writer     // progress lines
+}
+
+// DefaultConfig returns the defaults: 1M mixed keys, three
+// repetitions, 50 clients.
+func DefaultConfig() Config {
+	return Config{N: 1_000_000, Seed: 1, Reps: 3, Requests: 200_000, Clients: 50, LagFor: 10 * time.Second, Log: io.Discard}
+}
+
+// sample is one measurement of one target in one repetition.
+type sample map[string]float64
+
+// Results holds every sample, by measure, then target ("vdr", "redis").
+type Results struct {
+	Started  time.Time
+	Machine  string
+	Versions string
+	Busy     string
+	Config   Config
+	// Values[measure][target] lists the repetitions' values.
+	Values map[string]map[string][]float64
+	// Units per measure, and the order measures were first recorded in.
+	Units   map[string]string
+	Order   []string
+	Better  map[string]string // "lower" or "higher"
+	LagPlot string            // data file of the lag time series (last repetition)
+	Notes   []string
+}
+
+func (r *Results) add(measure, unit, better, target string, v float64) {
+	if r.Values[measure] == nil {
+		r.Values[measure] = map[string][]float64{}
+		r.Order = append(r.Order, measure)
+		r.Units[measure] = unit
+		r.Better[measure] = better
+	}
+	r.Values[measure][target] = append(r.Values[measure][target], v)
+}
+
+// Run runs every measure Reps times and returns the results. Every process
+// it starts is stopped before it returns, also on error or ctx cancel.
+func Run(ctx context.Context, cfg Config) (*Results, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Dir == "" {
+		d, err := os.MkdirTemp("", "vdr-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		cfg.Dir = d
+	}
+	res := &Results{
+		Started: time.Now().UTC(), Config: cfg, Machine: machine(), Versions: versions(cfg.VDR),
+		Values: map[string]map[string][]float64{}, Units: map[string]string{}, Better: map[string]string{},
+	}
+	if la := loadAvg(); la > 0.5 {
+		res.Busy = fmt.Sprintf("machine busy at start: 1-minute load average %.2f on %d cores", la, runtime.NumCPU())
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(cfg.Log, format+"\n", args...) }
+
+	primary, err := startRedis("primary", cfg.Dir, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
+		"--repl-backlog-size", "256mb", "--client-output-buffer-limit", "replica 0 0 0")
+	if err != nil {
+		return nil, err
+	}
+	defer primary.stop()
+	logf("primary on %s; loading %d keys", primary.addr(), cfg.N)
+	t0 := time.Now()
+	if err := dataset.Load(primary.addr(), cfg.N, cfg.Seed); err != nil {
+		return nil, fmt.Errorf("bench: loading dataset: %w", err)
+	}
+	logf("loaded in %v", time.Since(t0).Round(time.Millisecond))
+
+	for rep := 0; rep < cfg.Reps; rep++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		logf("== repetition %d/%d", rep+1, cfg.Reps)
+		if err := runRep(ctx, cfg, res, primary, rep == cfg.Reps-1, logf); err != nil {
+			return nil, err
+		}
+	}
+	if la := loadAvg(); la > float64(runtime.NumCPU())+0.5 && res.Busy == "" {
+		res.Busy = fmt.Sprintf("machine busy at the end: 1-minute load average %.2f on %d cores", la, runtime.NumCPU())
+	}
+	return res, nil
+}
+
+func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last bool, logf func(string, ...any)) error {
+	// 1. Full sync, one replica at a time so they do not share the cores.
+	replica, err := startRedis("replica", cfg.Dir, "--replicaof", "127.0.0.1", strconv.Itoa(primary.port),
+		"--repl-diskless-load", "disabled")
+	if err != nil {
+		return err
+	}
+	defer replica.stop()
+	if err := waitUntil(10*time.Minute, func() bool { return replicaReady(replica.addr()) }); err != nil {
+		return fmt.Errorf("redis replica sync: %w", err)
+	}
+	recordSync(res, "redis", replica, cfg.N, logf)
+
+	v, err := startVDR(cfg.VDR, cfg.Dir, primary.addr())
+	if err != nil {
+		return err
+	}
+	defer v.stop()
+	if err := waitUntil(10*time.Minute, func() bool {
+		select {
+		case <-v.done:
+			return true
+		default:
+		}
+		return vdrReady(v.http)
+	}); err != nil || isDone(v) {
+		return fmt.Errorf("vdr did not become ready (log in %s.out): %v", v.log, err)
+	}
+	recordSync(res, "vdr", v, cfg.N, logf)
+
+	// 2. Reads with redis-benchmark, alternating targets per command.
+	if err := readBenchmarks(ctx, cfg, res, map[string]*proc{"redis": replica, "vdr": v}, logf); err != nil {
+		return err
+	}
+
+	// 3 and 4. Lag under load and the highest rate kept up with.
+	return lagBenchmarks(ctx, cfg, res, primary, map[string]*proc{"redis": replica, "vdr": v}, last, logf)
+}
+
+func isDone(p *proc) bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func recordSync(res *Results, target string, p *proc, n int, logf func(string, ...any)) {
+	d := time.Since(p.started)
+	_, peak := memStatus(p.pid())
+	time.Sleep(2 * time.Second) // let allocators settle before the settled RSS
+	rss, _ := memStatus(p.pid())
+	res.add("full sync: attach → ready", "s", "lower", target, d.Seconds())
+	res.add("peak RSS", "MB", "lower", target, float64(peak)/1e6)
+	res.add("settled RSS", "MB", "lower", target, float64(rss)/1e6)
+	res.add("settled RSS per key", "B", "lower", target, float64(rss)/float64(max(n, 1)))
+	logf("%s: synced in %v, peak RSS %.1f MB, settled %.1f MB", target, d.Round(time.Millisecond), float64(peak)/1e6, float64(rss)/1e6)
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				if _, v, ok := strings.Cut(l, ":"); ok {
+					cpu = strings.TrimSpace(v)
+				}
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%d cores, %s, %s/%s, %s", runtime.NumCPU(), cpu, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+func versions(vdrBin string) string {
+	out := []string{}
+	if b, err := exec.Command("redis-server", "--version").Output(); err == nil {
+		out = append(out, strings.TrimSpace(string(b)))
+	}
+	if b, err := exec.Command(vdrBin, "version").Output(); err == nil {
+		out = append(out, strings.TrimSpace(string(b)))
+	}
+	return strings.Join(out, "; ")
+}
+
+// median returns the median of vs (the mean of the middle two for even n).
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), vs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func minMax(vs []float64) (lo, hi float64) {
+	for i, v := range vs {
+		if i == 0 || v < lo {
+			lo = v
+		}
+		if i == 0 || v > hi {
+			hi = v
+		}
+	}
+	return lo, hi
+}
+
+// plotDir is where the report's plots and their data files go.
+func plotDir(out string) string { return filepath.Join(out, "plots") }

@@ -1,0 +1,84 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
+// TestCompareSmoke runs the whole harness end to end at a small N
+// (BENCH_N, default 20000): it must start every process, measure both
+// targets, write a report with a ratio for every measure, and stop
+// everything it started.
+func TestCompareSmoke(t *testing.T) {
+	redistest.Binary(t, "redis-server")
+	redistest.Binary(t, "redis-benchmark")
+	n := 20000
+	if v, err := strconv.Atoi(os.Getenv("BENCH_N")); err == nil && v > 0 {
+		n = v
+	}
+	bin := filepath.Join(t.TempDir(), "vdr")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/vdr")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building vdr: %v\n%s", err, out)
+	}
+	cfg := DefaultConfig()
+	cfg.N, cfg.Reps, cfg.Requests, cfg.LagFor, cfg.RateSteps = n, 1, 5000, 2*time.Second, 2
+	cfg.VDR, cfg.Out, cfg.Dir = bin, t.TempDir(), t.TempDir()
+	cfg.Command = "go test ./bench -run TestCompareSmoke"
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range res.Order {
+		for _, target := range []string{"vdr", "redis"} {
+			if _, ok := res.Values[m]["primary"]; ok {
+				continue
+			}
+			if len(res.Values[m][target]) != 1 {
+				t.Errorf("%s: %s has %d samples, want 1", m, target, len(res.Values[m][target]))
+			}
+		}
+	}
+	for _, want := range []string{"full sync: attach → ready", "GET -P 16: requests/s", "lag under load: offset p99", "highest write rate kept up with"} {
+		if res.Values[want] == nil {
+			t.Errorf("no %q measure", want)
+		}
+	}
+	if got := median(res.Values["GET -P 1: requests/s"]["vdr"]); got <= 0 {
+		t.Errorf("vdr GET throughput %v", got)
+	}
+	if err := WriteReport(res); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(cfg.Out, "RESULTS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "| GET -P 1: requests/s |") {
+		t.Errorf("report lacks the GET row:\n%s", b)
+	}
+}
+
+func TestParseBenchCSV(t *testing.T) {
+	out := []byte("\"test\",\"rps\",\"avg_latency_ms\",\"min_latency_ms\",\"p50_latency_ms\",\"p95_latency_ms\",\"p99_latency_ms\",\"max_latency_ms\"\n\"GET\",\"222222.23\",\"0.523\",\"0.096\",\"0.255\",\"4.343\",\"4.423\",\"4.439\"\n")
+	r, err := parseBenchCSV(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.rps != 222222.23 || r.p50 != 0.255 || r.p99 != 4.423 {
+		t.Fatalf("got %+v", r)
+	}
+	if _, err := parseBenchCSV([]byte("garbage")); err == nil {
+		t.Fatal("garbage parsed")
+	}
+}

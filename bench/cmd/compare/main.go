@@ -1,0 +1,53 @@
+// Command compare runs vdr and a real Redis replica against one primary in
+// the same run and writes bench/RESULTS.md with the ratios. See package
+// bench for what it measures.
+//
+//	go run ./bench/cmd/compare -vdr bin/vdr -n 1000000 -out bench
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vdr-project/vdr/bench"
+)
+
+func main() {
+	cfg := bench.DefaultConfig()
+	if v, err := strconv.Atoi(os.Getenv("BENCH_N")); err == nil && v > 0 {
+		cfg.N = v
+	}
+	flag.IntVar(&cfg.N, "n", cfg.N, "keys in the dataset (env BENCH_N); 10000000 for the 10M run")
+	flag.Int64Var(&cfg.Seed, "seed", cfg.Seed, "dataset seed")
+	flag.IntVar(&cfg.Reps, "reps", cfg.Reps, "repetitions; medians and min–max are reported")
+	flag.StringVar(&cfg.VDR, "vdr", "bin/vdr", "path of the vdr binary")
+	flag.StringVar(&cfg.Out, "out", "bench", "directory for RESULTS.md and plots/ (empty: print only)")
+	flag.IntVar(&cfg.Requests, "requests", cfg.Requests, "requests per redis-benchmark run")
+	flag.IntVar(&cfg.Clients, "clients", cfg.Clients, "redis-benchmark clients (-c)")
+	flag.DurationVar(&cfg.LagFor, "lag-for", cfg.LagFor, "how long the write load of the lag measure runs")
+	flag.IntVar(&cfg.RateSteps, "rate-steps", cfg.RateSteps, "most steps of the highest-write-rate search")
+	flag.Parse()
+	cfg.Command = "go run ./bench/cmd/compare " + strings.Join(os.Args[1:], " ")
+	cfg.Log = os.Stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	t0 := time.Now()
+	res, err := bench.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+	if cfg.Out != "" {
+		if err := bench.WriteReport(res); err != nil {
+			fmt.Fprintln(os.Stderr, "compare:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "wrote %s/RESULTS.md in %v\n", cfg.Out, time.Since(t0).Round(time.Second))
+	}
+}

@@ -1,0 +1,465 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// setting is one configuration knob. The same name is the command-line flag
+// (--name), the config-file directive (redis.conf style: "name value") and,
+// upper-cased with dashes turned into underscores and a VDR_ prefix, the
+// environment variable. Precedence: flag > environment > config file >
+// default.
+type setting struct {
+	name  string
+	group string
+	def   string
+	usage string
+	kind  kind
+}
+
+type kind uint8
+
+const (
+	kString kind = iota
+	kInt
+	kBool
+	kDuration
+	kList // comma-separated, or repeated in the config file
+)
+
+// groups orders the --help output.
+var groups = []string{"Primary", "Serving", "Projection", "Snapshot", "Operations"}
+
+var settings = []setting{
+	{"primary", "Primary", "", "primary to replicate: host:port, redis://[user:pass@]host:port or rediss:// for TLS", kString},
+	{"replicaof", "Primary", "", `primary as redis.conf writes it: "host port" (alternative to --primary)`, kString},
+	{"masteruser", "Primary", "", "ACL user to authenticate to the primary with", kString},
+	{"masterauth", "Primary", "", "password for the primary (prefer --masterauth-file)", kString},
+	{"masterauth-file", "Primary", "", "file whose first line is the primary's password", kString},
+	{"sentinel", "Primary", "", "Sentinel addresses (host:port,...); the primary is discovered from them", kList},
+	{"sentinel-master", "Primary", "", "name of the master group Sentinel monitors", kString},
+	{"sentinel-user", "Primary", "", "ACL user for the sentinels", kString},
+	{"sentinel-password", "Primary", "", "password for the sentinels", kString},
+	{"replica-announce-port", "Primary", "0", "port vdr announces to the primary (REPLCONF listening-port); 0 means the serving port", kInt},
+	{"repl-ack-period", "Primary", "1s", "how often vdr acknowledges its applied offset (REPLCONF ACK)", kDuration},
+	{"tls-replication", "Primary", "no", "connect to the primary with TLS (implied by rediss://)", kBool},
+	{"tls-ca-cert-file", "Primary", "", "CA certificate(s) that sign the primary's certificate", kString},
+	{"tls-cert-file", "Primary", "", "client certificate for the primary (mutual TLS)", kString},
+	{"tls-key-file", "Primary", "", "client private key for the primary (mutual TLS)", kString},
+	{"tls-server-name", "Primary", "", "server name to verify in the primary's certificate", kString},
+	{"tls-insecure-skip-verify", "Primary", "no", "do not verify the primary's certificate (logs a warning)", kBool},
+
+	{"rdb", "Serving", "", "serve this RDB file read-only instead of replicating a primary", kString},
+	{"bind", "Serving", "127.0.0.1", "address to serve the Redis protocol on", kString},
+	{"port", "Serving", "6380", "TCP port to serve on (0: no TCP; -1: a random free port)", kInt},
+	{"unixsocket", "Serving", "", "also serve on this unix socket", kString},
+	{"requirepass", "Serving", "", "password clients must AUTH with", kString},
+	{"maxclients", "Serving", "10000", "most concurrent client connections", kInt},
+	{"timeout", "Serving", "0s", "close client connections idle this long (0: never)", kDuration},
+	{"replica-serve-stale-data", "Serving", "yes", "serve data while the link to the primary is down (no: answer MASTERDOWN)", kBool},
+	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
+
+	{"databases", "Projection", "16", "number of databases", kInt},
+	{"key-prefix", "Projection", "", "project only keys with one of these prefixes (comma-separated)", kList},
+	{"dbs", "Projection", "", "project only these database numbers (comma-separated)", kList},
+
+	{"snapshot-path", "Snapshot", "", "RDB snapshot written on shutdown and loaded on start, to resume with a partial sync", kString},
+	{"snapshot-interval", "Snapshot", "0s", "also write the snapshot this often (0: only on shutdown)", kDuration},
+
+	{"http", "Operations", "127.0.0.1:9380", "address for /metrics, /livez, /readyz (empty: off)", kString},
+	{"pprof", "Operations", "no", "serve /debug/pprof on the HTTP address", kBool},
+	{"log-format", "Operations", "text", "log format: text or json", kString},
+	{"log-level", "Operations", "info", "log level: debug, info, warn, error", kString},
+	{"config", "Operations", "", "config file (redis.conf syntax, these names)", kString},
+}
+
+// Config is the parsed configuration, all values validated.
+type Config struct {
+	values map[string]string // raw value of every setting, after precedence
+	source map[string]string // where each value came from, for error messages
+
+	PrimaryAddr    string
+	PrimaryUser    string
+	PrimaryPass    string
+	PrimaryTLS     bool
+	Sentinels      []string
+	SentinelMaster string
+
+	Port      int
+	Databases int
+	KeyPrefix []string
+	DBs       []int
+	HTTPAddr  string
+}
+
+// configError is an invalid setting: main prints it as one line and exits 2.
+type configError struct {
+	name, msg string
+}
+
+func (e *configError) Error() string {
+	return fmt.Sprintf("vdr: invalid setting %q: %s", e.name, e.msg)
+}
+
+func envName(name string) string {
+	return "VDR_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// parseConfig applies defaults, the config file, the environment and the
+// flags, in rising precedence, then validates.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	fs := flag.NewFlagSet("vdr", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	flagVals := map[string]*string{}
+	for _, s := range settings {
+		v := new(string)
+		flagVals[s.name] = v
+		fs.StringVar(v, s.name, "", s.usage)
+	}
+	// Booleans may be given bare (--pprof): accept that by rewriting.
+	args = expandBareBools(args)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stderr)
+			return nil, flag.ErrHelp
+		}
+		return nil, &configError{name: "flags", msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, &configError{name: "flags", msg: fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	c := &Config{values: map[string]string{}, source: map[string]string{}}
+	for _, s := range settings {
+		c.values[s.name], c.source[s.name] = s.def, "default"
+	}
+	cfgPath := getenv(envName("config"))
+	if set["config"] {
+		cfgPath = *flagVals["config"]
+	}
+	if cfgPath != "" {
+		if err := c.readFile(cfgPath); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(envName(s.name)); v != "" {
+			c.values[s.name], c.source[s.name] = v, envName(s.name)
+		}
+		if set[s.name] {
+			c.values[s.name], c.source[s.name] = *flagVals[s.name], "--"+s.name
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func expandBareBools(args []string) []string {
+	isBool := map[string]bool{}
+	for _, s := range settings {
+		if s.kind == kBool {
+			isBool[s.name] = true
+		}
+	}
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		if strings.HasPrefix(a, "-") && isBool[name] {
+			next := ""
+			if i+1 < len(args) {
+				next = args[i+1]
+			}
+			if _, err := parseBool(next); err == nil && !strings.HasPrefix(next, "-") {
+				out = append(out, a+"="+next)
+				i++
+				continue
+			}
+			out = append(out, a+"=yes")
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// readFile reads a redis.conf-style file: "name value" per line, # comments,
+// values optionally in double quotes. Unknown names are errors: a typo must
+// not be silently ignored.
+func (c *Config) readFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return &configError{name: "config", msg: err.Error()}
+	}
+	defer f.Close()
+	known := map[string]setting{}
+	for _, s := range settings {
+		known[s.name] = s
+	}
+	sc := bufio.NewScanner(f)
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, _ := strings.Cut(line, " ")
+		name = strings.ToLower(name)
+		value = strings.TrimSpace(value)
+		if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
+			value = value[1 : len(value)-1]
+		}
+		s, ok := known[name]
+		if !ok || name == "config" {
+			return &configError{name: name, msg: fmt.Sprintf("unknown directive at %s:%d", path, lineNo)}
+		}
+		where := fmt.Sprintf("%s:%d", path, lineNo)
+		if s.kind == kList && c.source[name] != "default" && c.values[name] != "" {
+			value = c.values[name] + "," + value
+		}
+		c.values[name], c.source[name] = value, where
+	}
+	if err := sc.Err(); err != nil {
+		return &configError{name: "config", msg: err.Error()}
+	}
+	return nil
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes", "true", "1", "on":
+		return true, nil
+	case "no", "false", "0", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("want yes or no, got %q", v)
+}
+
+// Str returns a setting's raw value.
+func (c *Config) Str(name string) string { return c.values[name] }
+
+// Bool returns a validated boolean setting.
+func (c *Config) Bool(name string) bool { b, _ := parseBool(c.values[name]); return b }
+
+// Int returns a validated integer setting.
+func (c *Config) Int(name string) int { n, _ := strconv.Atoi(c.values[name]); return n }
+
+// Duration returns a validated duration setting.
+func (c *Config) Duration(name string) time.Duration {
+	d, _ := parseDuration(c.values[name])
+	return d
+}
+
+// List returns a list setting's items, trimmed, without empties.
+func (c *Config) List(name string) []string {
+	var out []string
+	for _, p := range strings.Split(c.values[name], ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseDuration accepts Go durations and bare integers as seconds, as
+// redis.conf does for its timeouts.
+func parseDuration(v string) (time.Duration, error) {
+	if n, err := strconv.Atoi(v); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(v)
+}
+
+func (c *Config) fail(name, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if src := c.source[name]; src != "" && src != "default" {
+		msg += " (from " + src + ")"
+	}
+	return &configError{name: name, msg: msg}
+}
+
+func (c *Config) validate() error {
+	for _, s := range settings {
+		v := c.values[s.name]
+		switch s.kind {
+		case kInt:
+			if _, err := strconv.Atoi(v); err != nil {
+				return c.fail(s.name, "want an integer, got %q", v)
+			}
+		case kBool:
+			if _, err := parseBool(v); err != nil {
+				return c.fail(s.name, "%v", err)
+			}
+		case kDuration:
+			d, err := parseDuration(v)
+			if err != nil || d < 0 {
+				return c.fail(s.name, "want a duration like 10s or 500ms, got %q", v)
+			}
+		}
+	}
+	c.Port = c.Int("port")
+	if c.Port < -1 || c.Port > 65535 {
+		return c.fail("port", "want -1..65535, got %d", c.Port)
+	}
+	c.Databases = c.Int("databases")
+	if c.Databases < 1 || c.Databases > 1<<16 {
+		return c.fail("databases", "want 1..65536, got %d", c.Databases)
+	}
+	if c.Int("maxclients") < 1 {
+		return c.fail("maxclients", "want at least 1")
+	}
+	if p := c.Int("replica-announce-port"); p < 0 || p > 65535 {
+		return c.fail("replica-announce-port", "want 0..65535, got %d", p)
+	}
+	if c.Duration("repl-ack-period") <= 0 {
+		return c.fail("repl-ack-period", "must be positive")
+	}
+	switch c.Str("log-format") {
+	case "text", "json":
+	default:
+		return c.fail("log-format", "want text or json, got %q", c.Str("log-format"))
+	}
+	switch c.Str("log-level") {
+	case "debug", "info", "warn", "error":
+	default:
+		return c.fail("log-level", "want debug, info, warn or error, got %q", c.Str("log-level"))
+	}
+	if h := c.Str("http"); h != "" {
+		if _, _, err := net.SplitHostPort(h); err != nil {
+			return c.fail("http", "want host:port, got %q", h)
+		}
+	}
+	c.HTTPAddr = c.Str("http")
+	for _, d := range c.List("dbs") {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 || n >= c.Databases {
+			return c.fail("dbs", "%q is not a database number below %d", d, c.Databases)
+		}
+		c.DBs = append(c.DBs, n)
+	}
+	c.KeyPrefix = c.List("key-prefix")
+	return c.resolvePrimary()
+}
+
+// resolvePrimary turns --primary / --replicaof / --sentinel into one address
+// and credentials.
+func (c *Config) resolvePrimary() error {
+	c.PrimaryUser = c.Str("masteruser")
+	c.PrimaryPass = c.Str("masterauth")
+	c.PrimaryTLS = c.Bool("tls-replication")
+	if f := c.Str("masterauth-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return c.fail("masterauth-file", "%v", err)
+		}
+		c.PrimaryPass = strings.TrimRight(strings.SplitN(string(b), "\n", 2)[0], "\r")
+	}
+	c.Sentinels = c.List("sentinel")
+	c.SentinelMaster = c.Str("sentinel-master")
+	for _, s := range c.Sentinels {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return c.fail("sentinel", "want host:port, got %q", s)
+		}
+	}
+	if len(c.Sentinels) > 0 && c.SentinelMaster == "" {
+		return c.fail("sentinel-master", "required with --sentinel")
+	}
+	p, r := c.Str("primary"), c.Str("replicaof")
+	if p != "" && r != "" {
+		return c.fail("replicaof", "give --primary or --replicaof, not both")
+	}
+	if r != "" {
+		f := strings.Fields(r)
+		if len(f) != 2 {
+			return c.fail("replicaof", `want "host port", got %q`, r)
+		}
+		p = net.JoinHostPort(f[0], f[1])
+	}
+	if p == "" {
+		if len(c.Sentinels) == 0 && c.Str("rdb") == "" {
+			return c.fail("primary", "nothing to serve: give --primary, --replicaof, --sentinel or --rdb")
+		}
+		return nil
+	}
+	if c.Str("rdb") != "" {
+		return c.fail("rdb", "serves a file without a primary; drop --primary/--replicaof")
+	}
+	if strings.Contains(p, "://") {
+		u, err := url.Parse(p)
+		if err != nil {
+			return c.fail("primary", "%v", err)
+		}
+		switch u.Scheme {
+		case "redis":
+		case "rediss":
+			c.PrimaryTLS = true
+		default:
+			return c.fail("primary", "scheme %q: want redis:// or rediss://", u.Scheme)
+		}
+		if u.User != nil {
+			if pw, ok := u.User.Password(); ok {
+				c.PrimaryUser, c.PrimaryPass = u.User.Username(), pw
+			} else {
+				c.PrimaryPass = u.User.Username()
+			}
+		}
+		p = u.Host
+		if u.Port() == "" {
+			p = net.JoinHostPort(u.Hostname(), "6379")
+		}
+	}
+	host, port, err := net.SplitHostPort(p)
+	if err != nil || host == "" {
+		return c.fail("primary", "want host:port, got %q", p)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return c.fail("primary", "bad port in %q", p)
+	}
+	c.PrimaryAddr = p
+	return nil
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintf(w, `vdr — a read replica for Redis and Valkey.
+
+Usage:
+  vdr [serve] [flags]          replicate a primary and serve reads
+  vdr serve --rdb FILE [flags] serve a static RDB file, read-only, no primary
+  vdr rdb FILE                 print an RDB file as JSON lines
+  vdr version                  print the version
+
+Every flag is also an environment variable (VDR_ and the name in capitals,
+dashes as underscores) and a directive of the --config file (redis.conf
+syntax). Flags win over the environment, which wins over the file.
+`)
+	byGroup := map[string][]setting{}
+	for _, s := range settings {
+		byGroup[s.group] = append(byGroup[s.group], s)
+	}
+	for _, g := range groups {
+		fmt.Fprintf(w, "\n%s:\n", g)
+		list := byGroup[g]
+		for _, s := range list {
+			def := ""
+			if s.def != "" {
+				def = fmt.Sprintf(" (default %s)", s.def)
+			}
+			fmt.Fprintf(w, "  --%-26s %s%s\n", s.name, s.usage, def)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/vdr-project/vdr/replica"
+	"github.com/vdr-project/vdr/server"
+)
+
+// runServe is `vdr [serve]`: replicate a primary (or serve an RDB file)
+// until SIGTERM or SIGINT.
+func runServe(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return exitCodeFor(err, stderr)
+	}
+	log := newLogger(cfg, stderr)
+	opts, err := nodeOptions(cfg, log)
+	if err != nil {
+		return exitCodeFor(err, stderr)
+	}
+	node, err := server.NewNode(opts)
+	if err != nil {
+		return exitCodeFor(err, stderr)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sig)
+	if err := node.Start(); err != nil {
+		fmt.Fprintln(stderr, "vdr:", err)
+		return 1
+	}
+	s := <-sig
+	log.Info("shutting down", "signal", s.String())
+	if err := node.Close(); err != nil {
+		fmt.Fprintln(stderr, "vdr:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.Str("log-level")))
+	ho := &slog.HandlerOptions{Level: level}
+	if cfg.Str("log-format") == "json" {
+		return slog.New(slog.NewJSONHandler(w, ho))
+	}
+	return slog.New(slog.NewTextHandler(w, ho))
+}
+
+// nodeOptions turns the configuration into server.NodeOptions. It is the
+// only place flags meet the packages.
+func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
+	o := server.NodeOptions{
+		Server: server.Options{
+			Bind:          cfg.Str("bind"),
+			Port:          cfg.Port,
+			NoTCP:         cfg.Port == 0,
+			UnixSocket:    cfg.Str("unixsocket"),
+			RequirePass:   cfg.Str("requirepass"),
+			MaxClients:    cfg.Int("maxclients"),
+			IdleTimeout:   cfg.Duration("timeout"),
+			Databases:     cfg.Databases,
+			DenyStaleData: !cfg.Bool("replica-serve-stale-data"),
+			MaxStaleness:  cfg.Duration("max-staleness"),
+			Version:       version,
+			Logger:        log,
+		},
+		RDBFile:          cfg.Str("rdb"),
+		HTTPAddr:         cfg.HTTPAddr,
+		Pprof:            cfg.Bool("pprof"),
+		SnapshotPath:     cfg.Str("snapshot-path"),
+		SnapshotInterval: cfg.Duration("snapshot-interval"),
+		Logger:           log,
+	}
+	if o.Server.Port == -1 {
+		o.Server.Port = server.RandomPort
+	}
+	if cfg.PrimaryAddr == "" && len(cfg.Sentinels) == 0 {
+		return o, nil
+	}
+	ro := &replica.Options{
+		Primary:       cfg.PrimaryAddr,
+		Username:      cfg.PrimaryUser,
+		Password:      cfg.PrimaryPass,
+		ListeningPort: cfg.Int("replica-announce-port"),
+		AckInterval:   cfg.Duration("repl-ack-period"),
+		DBs:           cfg.DBs,
+		KeyPrefixes:   cfg.KeyPrefix,
+		Logger:        log,
+	}
+	if len(cfg.Sentinels) > 0 {
+		ro.Sentinel = &replica.SentinelOptions{
+			Addrs: cfg.Sentinels, MasterName: cfg.SentinelMaster,
+			Username: cfg.Str("sentinel-user"), Password: cfg.Str("sentinel-password"),
+		}
+	}
+	if cfg.PrimaryTLS || cfg.Str("tls-ca-cert-file") != "" || cfg.Str("tls-cert-file") != "" {
+		ro.TLS = &replica.TLSOptions{
+			CAFile: cfg.Str("tls-ca-cert-file"), CertFile: cfg.Str("tls-cert-file"), KeyFile: cfg.Str("tls-key-file"),
+			ServerName: cfg.Str("tls-server-name"), InsecureSkipVerify: cfg.Bool("tls-insecure-skip-verify"),
+		}
+	}
+	if (ro.TLS != nil) && (ro.TLS.CertFile == "") != (ro.TLS.KeyFile == "") {
+		return o, &configError{name: "tls-key-file", msg: "tls-cert-file and tls-key-file go together"}
+	}
+	o.Replica = ro
+	o.Server.PrimaryAddr = cfg.PrimaryAddr
+	o.Server.PrimaryUser, o.Server.PrimaryPassword = cfg.PrimaryUser, cfg.PrimaryPass
+	return o, nil
+}

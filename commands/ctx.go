@@ -1,0 +1,206 @@
+package commands
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vdr-project/vdr/projection"
+)
+
+// ReplState is a snapshot of the replication link, as INFO replication and
+// ROLE report it. The server's wiring fills it from the replica client.
+type ReplState struct {
+	MasterHost       string
+	MasterPort       int
+	LinkUp           bool      // master_link_status:up
+	LinkDownSince    time.Time // when the link went down; zero if up or never up
+	LastIO           time.Time // last byte received from the primary; zero if never
+	SyncInProgress   bool      // a full sync transfer is running
+	FirstSyncDone    bool      // a full sync (or snapshot load) has completed once
+	ReadOffset       int64     // slave_read_repl_offset: bytes read from the stream
+	ApplyOffset      int64     // slave_repl_offset: bytes applied to the projection
+	MasterReplID     string    // replication ID of the primary's history
+	SyncTotalBytes   int64     // master_sync_total_bytes (-1 if unknown)
+	SyncReadBytes    int64     // master_sync_read_bytes
+	SyncLastIOSecond int64     // unused unless SyncInProgress
+	// State is the ROLE state word: "connect", "connecting", "sync",
+	// "connected" (or "handshake"); empty means derived from LinkUp.
+	State string
+}
+
+// ReplicationInfo supplies the replication link's state. Implementations
+// must be safe for concurrent use; it is called on every command that
+// checks LOADING/MASTERDOWN, so it should be cheap (an atomic load).
+type ReplicationInfo interface {
+	ReplState() ReplState
+}
+
+// Host is what the commands need from the server that owns the
+// connections: the client registry and write forwarding.
+type Host interface {
+	// Clients returns a snapshot of the connected clients, by ID order.
+	Clients() []*Client
+	// KillClient closes the client's connection (after its current reply).
+	KillClient(cl *Client)
+	// Forward sends a write command to the primary and returns its raw
+	// RESP reply; it returns an error when forwarding is off or failed.
+	Forward(args [][]byte) ([]byte, error)
+	// ForwardEnabled reports whether writes are forwarded to the primary.
+	ForwardEnabled() bool
+}
+
+// Config is the server-wide configuration the commands read.
+type Config struct {
+	RequirePass        string
+	Databases          int
+	ServeStaleData     bool          // replica-serve-stale-data
+	MaxStaleness       time.Duration // reads answer MASTERDOWN once the link is down this long (0: never)
+	MaxClients         int
+	IdleTimeout        time.Duration
+	Bind               string
+	Port               int
+	UnixSocket         string
+	ProtoMaxBulkLen    int64
+	VdrVersion         string
+	ClientQueryBufLim  int64
+	OutputBufferLimit  int64
+	ConfigFile         string
+	ReplicaAnnounced   bool
+	ExtraConfigOptions map[string]string
+}
+
+// Stats are the server-wide counters INFO stats reports.
+type Stats struct {
+	ConnectionsReceived atomic.Int64
+	CommandsProcessed   atomic.Int64
+	RejectedConns       atomic.Int64
+	KeyspaceHits        atomic.Int64
+	KeyspaceMisses      atomic.Int64
+	NetInputBytes       atomic.Int64
+	NetOutputBytes      atomic.Int64
+	ErrorReplies        atomic.Int64
+	PubsubMessages      atomic.Int64
+}
+
+// Env is everything the commands share across connections. The server
+// builds one and keeps it for its life.
+type Env struct {
+	Proj      *projection.Projection
+	Host      Host
+	Repl      ReplicationInfo // may be nil: treated as "loaded, link up"
+	PubSub    *PubSub
+	Config    Config
+	Stats     Stats
+	RunID     string // 40 hex characters
+	StartTime time.Time
+	TCPPort   int
+
+	nextClientID atomic.Int64
+}
+
+// NewClientID returns the next client ID (monotonic, from 1 — as Redis's
+// server.next_client_id).
+func (e *Env) NewClientID() int64 { return e.nextClientID.Add(1) }
+
+// Client is one connection's state. The connection's goroutine owns it;
+// fields other goroutines read (CLIENT LIST) are behind mu.
+type Client struct {
+	ID        int64
+	Addr      string // remote address "ip:port" or "/path:0"
+	LAddr     string // local address
+	FD        int
+	CreatedAt time.Time
+
+	// Push queues an out-of-band message (pub/sub) for the connection;
+	// set by the server. It must not block; it returns false when the
+	// client was dropped for exceeding its output buffer limit.
+	Push func(b []byte) bool
+
+	mu            sync.Mutex
+	name          string
+	libName       string
+	libVer        string
+	lastCmd       string
+	lastInteract  time.Time
+	db            int
+	resp          int
+	noEvict       bool
+	noTouch       bool
+	authenticated bool
+	killed        bool
+
+	// Owned by the connection goroutine.
+	inMulti     bool
+	dirtyExec   bool
+	multiQueue  [][][]byte
+	watching    bool
+	closeAfter  bool
+	subChannels map[string]struct{}
+	subPatterns map[string]struct{}
+	subShard    map[string]struct{}
+}
+
+// NewClient returns a client in RESP2 on database 0.
+func NewClient(id int64, addr, laddr string) *Client {
+	return &Client{ID: id, Addr: addr, LAddr: laddr, CreatedAt: time.Now(), lastInteract: time.Now(), resp: 2}
+}
+
+// Name is the name set by CLIENT SETNAME or HELLO SETNAME.
+func (cl *Client) Name() string {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.name
+}
+
+// DB is the selected database.
+func (cl *Client) DB() int {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.db
+}
+
+// CloseAfterReply reports whether the connection must be closed once the
+// pending reply is written (QUIT, CLIENT KILL of itself).
+func (cl *Client) CloseAfterReply() bool { return cl.closeAfter }
+
+// SetKilled marks the client as killed (by CLIENT KILL from another
+// connection); the server closes it.
+func (cl *Client) SetKilled() {
+	cl.mu.Lock()
+	cl.killed = true
+	cl.mu.Unlock()
+}
+
+// Subscriptions is the number of channels + patterns + shard channels.
+func (cl *Client) Subscriptions() int {
+	return len(cl.subChannels) + len(cl.subPatterns) + len(cl.subShard)
+}
+
+// Ctx is what a handler sees: the reply writer, the client and the shared
+// environment.
+type Ctx struct {
+	W      *Writer
+	Client *Client
+	Env    *Env
+
+	cmd *Command
+	tx  *projection.View // non-nil inside EXEC: all reads share one atomic view
+}
+
+// NewCtx returns a Ctx for one connection.
+func NewCtx(env *Env, cl *Client) *Ctx {
+	return &Ctx{W: NewWriter(), Client: cl, Env: env}
+}
+
+// Authenticated reports whether the client passed AUTH (or needs none).
+func (c *Ctx) Authenticated() bool {
+	return c.Env.Config.RequirePass == "" || c.Client.authenticated
+}
+
+// Killed reports whether CLIENT KILL targeted this client.
+func (cl *Client) Killed() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.killed
+}

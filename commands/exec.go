@@ -1,0 +1,355 @@
+package commands
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Shared error replies, word for word from Redis 7.0 (src/server.c
+// createSharedObjects).
+const (
+	errWrongType     = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errSyntax        = "ERR syntax error"
+	errNotInteger    = "ERR value is not an integer or out of range"
+	errNotFloat      = "ERR value is not a valid float"
+	errNoAuth        = "NOAUTH Authentication required."
+	errReadonly      = "READONLY You can't write against a read only replica."
+	errMasterDown    = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+	errLoading       = "LOADING Redis is loading the dataset in memory"
+	errExecAbort     = "EXECABORT Transaction discarded because of previous errors."
+	errDBIndex       = "ERR DB index is out of range"
+	errWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
+	errNoSuchKey     = "ERR no such key"
+	errOutOfRange    = "ERR index out of range"
+	errMinMaxFloat   = "ERR min or max is not a float"
+	errMinMaxLex     = "ERR min or max not valid string range item"
+	errPositiveCount = "ERR value is out of range, must be positive"
+)
+
+// maxCommandName is the longest command name dispatch looks up; longer
+// names cannot be commands (the longest Redis 7.0 name is 17 bytes).
+const maxCommandName = 32
+
+// lowerInto lower-cases name into buf and reports false when it does not
+// fit. It lets dispatch look names up in a map without allocating: Go does
+// not allocate for m[string(b)].
+func lowerInto(buf *[maxCommandName]byte, name []byte) (int, bool) {
+	if len(name) > maxCommandName {
+		return 0, false
+	}
+	for i, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		buf[i] = ch
+	}
+	return len(name), true
+}
+
+// Lookup returns the command (or subcommand) args names, as Redis's
+// lookupCommand does: a container with at least two arguments resolves to
+// its subcommand. unknownSub is true when args[0] is a container but
+// args[1] names none of its subcommands.
+func Lookup(args [][]byte) (cmd *Command, unknownSub bool) {
+	var buf [maxCommandName]byte
+	n, ok := lowerInto(&buf, args[0])
+	if !ok {
+		return nil, false
+	}
+	cmd = table[string(buf[:n])]
+	if cmd == nil || cmd.subs == nil || len(args) < 2 {
+		return cmd, false
+	}
+	n, ok = lowerInto(&buf, args[1])
+	if !ok {
+		return nil, true
+	}
+	sub := cmd.subs[string(buf[:n])]
+	if sub == nil {
+		return nil, true
+	}
+	return sub, false
+}
+
+// unknownCommandError formats Redis 7.0's unknown-command error (see
+// processCommand in src/server.c): at most 128 bytes of arguments, each
+// quoted and followed by a space.
+func unknownCommandError(args [][]byte) string {
+	var sb strings.Builder
+	sb.WriteString("ERR unknown command '")
+	sb.Write(trunc(args[0], 128))
+	sb.WriteString("', with args beginning with: ")
+	n := 0
+	for i := 1; i < len(args) && n < 128; i++ {
+		a := trunc(args[i], 128-n)
+		sb.WriteByte('\'')
+		sb.Write(a)
+		sb.WriteString("' ")
+		n += len(a) + 3
+	}
+	return sb.String()
+}
+
+func trunc(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// reject writes an error for a command refused before running and, inside
+// MULTI, marks the transaction dirty (rejectCommand / flagTransaction).
+func (c *Ctx) reject(msg string) {
+	c.Client.mu.Lock()
+	c.Client.dirtyExec = c.Client.dirtyExec || c.Client.inMulti
+	c.Client.mu.Unlock()
+	c.Env.Stats.ErrorReplies.Add(1)
+	c.W.Error(msg)
+}
+
+// authRequired reports whether the client must AUTH first.
+func (c *Ctx) authRequired() bool {
+	return c.Env.Config.RequirePass != "" && !c.Client.authenticated
+}
+
+// linkState returns (loading, stale-deny) for the current replication
+// state: loading before the first full sync completes; stale when the link
+// is down and either serve-stale-data is off or the link has been down
+// longer than MaxStaleness.
+func (c *Ctx) linkState() (loading, deny bool) {
+	if c.Env.Repl == nil {
+		return false, false
+	}
+	st := c.Env.Repl.ReplState()
+	if !st.FirstSyncDone {
+		loading = true
+	}
+	if !st.LinkUp {
+		if !c.Env.Config.ServeStaleData {
+			deny = true
+		} else if ms := c.Env.Config.MaxStaleness; ms > 0 && !st.LinkDownSince.IsZero() && time.Since(st.LinkDownSince) > ms {
+			deny = true
+		}
+	}
+	return loading, deny
+}
+
+// Exec runs one client command: lookup, arity, and the checks of Redis's
+// processCommand in its order (auth, no-multi, read-only replica, pub/sub
+// context, stale link, loading, MULTI queueing), then the handler.
+// args and its slices may be reused by the caller after Exec returns.
+func Exec(c *Ctx, args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	cl := c.Client
+	c.Env.Stats.CommandsProcessed.Add(1)
+	cmd, unknownSub := Lookup(args)
+	if cmd == nil {
+		if unknownSub {
+			c.reject("ERR unknown subcommand '" + string(trunc(args[1], 128)) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP.")
+			return
+		}
+		c.reject(unknownCommandError(args))
+		return
+	}
+	if !cmd.arityOK(len(args)) {
+		c.reject("ERR wrong number of arguments for '" + cmd.Name + "' command")
+		return
+	}
+	if c.authRequired() && cmd.Flags&CmdNoAuth == 0 {
+		c.reject(errNoAuth)
+		return
+	}
+	if cl.inMulti && cmd.Flags&CmdNoMulti != 0 {
+		c.reject("ERR Command not allowed inside a transaction")
+		return
+	}
+	flags := cmd.Flags
+	if cmd.Name == "exec" && cl.inMulti {
+		flags = c.queuedFlags()
+	}
+	if flags&CmdWrite != 0 && !(c.Env.Host != nil && c.Env.Host.ForwardEnabled() && !cl.inMulti && cmd.Name != "exec") {
+		c.reject(errReadonly)
+		return
+	}
+	if cl.subscribed() && cl.resp == 2 && !pubsubContextAllowed(cmd) {
+		c.reject("ERR Can't execute '" + cmd.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	loading, deny := c.linkState()
+	if deny && flags&CmdStale == 0 {
+		c.reject(errMasterDown)
+		return
+	}
+	if loading && flags&CmdLoading == 0 {
+		c.reject(errLoading)
+		return
+	}
+	if cl.inMulti && !multiControl(cmd) {
+		q := make([][]byte, len(args))
+		for i, a := range args {
+			q[i] = append([]byte(nil), a...)
+		}
+		cl.multiQueue = append(cl.multiQueue, q)
+		c.W.Status("QUEUED")
+		return
+	}
+	c.call(cmd, args)
+}
+
+// call runs the handler of an already checked command.
+func (c *Ctx) call(cmd *Command, args [][]byte) {
+	cl := c.Client
+	cl.mu.Lock()
+	cl.lastCmd = cmd.Name
+	cl.lastInteract = time.Now()
+	cl.mu.Unlock()
+	c.cmd = cmd
+	switch {
+	case cmd.Flags&CmdWrite != 0:
+		c.forward(args)
+	case cmd.Handler != nil:
+		cmd.Handler(c, args)
+	default:
+		c.W.Error("ERR vdr: " + cmd.Name + " is not supported yet")
+	}
+}
+
+// forward relays a write to the primary when forwarding is on.
+func (c *Ctx) forward(args [][]byte) {
+	if c.Env.Host == nil || !c.Env.Host.ForwardEnabled() {
+		c.W.Error(errReadonly)
+		return
+	}
+	raw, err := c.Env.Host.Forward(args)
+	if err != nil {
+		c.W.Error("ERR vdr: forwarding to the primary failed: " + err.Error())
+		return
+	}
+	c.W.Raw(raw)
+}
+
+// queuedFlags is the union of the queued commands' flags, which EXEC is
+// judged by (c->mstate.cmd_flags in src/multi.c).
+func (c *Ctx) queuedFlags() CmdFlag {
+	f := CmdLoading | CmdStale
+	for _, q := range c.Client.multiQueue {
+		if cmd, _ := Lookup(q); cmd != nil {
+			f |= cmd.Flags & CmdWrite
+			f &^= ^cmd.Flags & (CmdLoading | CmdStale)
+		}
+	}
+	return f
+}
+
+// multiControl lists the commands MULTI runs at once instead of queueing.
+func multiControl(cmd *Command) bool {
+	switch cmd.Name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+// pubsubContextAllowed lists what a RESP2 subscriber may still send.
+func pubsubContextAllowed(cmd *Command) bool {
+	switch cmd.Name {
+	case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+func (cl *Client) subscribed() bool {
+	return len(cl.subChannels)+len(cl.subPatterns)+len(cl.subShard) > 0
+}
+
+// ---- argument parsing helpers (Redis's getLongLongFromObject etc.) ----
+
+// parseInt parses a signed 64-bit decimal exactly as Redis's string2ll:
+// no spaces, no '+', no leading zeros.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	i := 0
+	if b[0] == '-' {
+		neg = true
+		i = 1
+		if len(b) == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		d := b[i]
+		if d < '0' || d > '9' {
+			return 0, false
+		}
+		if v > (1<<64-1)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(d-'0')
+		if v < uint64(d-'0') {
+			return 0, false
+		}
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// intArg parses an integer argument, writing Redis's error on failure.
+func (c *Ctx) intArg(b []byte) (int64, bool) {
+	v, ok := parseInt(b)
+	if !ok {
+		c.W.Error(errNotInteger)
+	}
+	return v, ok
+}
+
+// parseFloat parses a double as Redis's strtold-based parsing does for
+// scores: accepts inf/-inf/+inf, rejects NaN, spaces and empty input.
+func parseFloat(b []byte) (float64, bool) {
+	if len(b) == 0 || b[0] == ' ' || b[len(b)-1] == ' ' {
+		return 0, false
+	}
+	s := string(b)
+	switch strings.ToLower(s) {
+	case "inf", "+inf", "infinity", "+infinity":
+		return posInf, true
+	case "-inf", "-infinity":
+		return negInf, true
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return v, true
+		}
+		return 0, false
+	}
+	if v != v {
+		return 0, false
+	}
+	// Go accepts hex floats and underscores; strtod accepts hex but not "_".
+	if strings.ContainsRune(s, '_') {
+		return 0, false
+	}
+	return v, true
+}

@@ -1,0 +1,696 @@
+package commands
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// COMMAND, CONFIG GET and INFO: generated from the command table and the
+// server's state (src/server.c commandCommand/genRedisInfoString,
+// src/config.c configGetCommand).
+
+// ---- COMMAND ----
+
+func writeStatusSet(w *Writer, ss []string) {
+	w.Set(len(ss))
+	for _, s := range ss {
+		w.Status(s)
+	}
+}
+
+func writeKeySpec(w *Writer, ks *KeySpec) {
+	n := 3
+	if ks.Notes != "" {
+		n = 4
+	}
+	w.Map(n)
+	if ks.Notes != "" {
+		w.BulkString("notes")
+		w.BulkString(ks.Notes)
+	}
+	w.BulkString("flags")
+	writeStatusSet(w, ks.Flags)
+	w.BulkString("begin_search")
+	w.Map(2)
+	w.BulkString("type")
+	switch ks.BS {
+	case bsIndex:
+		w.BulkString("index")
+		w.BulkString("spec")
+		w.Map(1)
+		w.BulkString("index")
+		w.Int(int64(ks.BSIndex))
+	case bsKeyword:
+		w.BulkString("keyword")
+		w.BulkString("spec")
+		w.Map(2)
+		w.BulkString("keyword")
+		w.BulkString(ks.BSKeyword)
+		w.BulkString("startfrom")
+		w.Int(int64(ks.BSStartFrom))
+	default:
+		w.BulkString("unknown")
+		w.BulkString("spec")
+		w.Map(0)
+	}
+	w.BulkString("find_keys")
+	w.Map(2)
+	w.BulkString("type")
+	switch ks.FK {
+	case fkRange:
+		w.BulkString("range")
+		w.BulkString("spec")
+		w.Map(3)
+		w.BulkString("lastkey")
+		w.Int(int64(ks.LastKey))
+		w.BulkString("keystep")
+		w.Int(int64(ks.KeyStep))
+		w.BulkString("limit")
+		w.Int(int64(ks.Limit))
+	case fkKeynum:
+		w.BulkString("keynum")
+		w.BulkString("spec")
+		w.Map(3)
+		w.BulkString("keynumidx")
+		w.Int(int64(ks.KeyNumIdx))
+		w.BulkString("firstkey")
+		w.Int(int64(ks.FirstKey))
+		w.BulkString("keystep")
+		w.Int(int64(ks.KeyStep))
+	default:
+		w.BulkString("unknown")
+		w.BulkString("spec")
+		w.Map(0)
+	}
+}
+
+// writeCommandInfo is addReplyCommandInfo (7.0).
+func writeCommandInfo(w *Writer, cmd *Command) {
+	if cmd == nil {
+		w.Null()
+		return
+	}
+	w.Array(10)
+	w.BulkString(cmd.Name)
+	w.Int(int64(cmd.Arity))
+	flags := cmd.Flags
+	if cmd.movableKeys() {
+		flags |= CmdMovablekeys
+	}
+	var fl []string
+	for i, name := range flagNames {
+		if flags&(1<<i) != 0 {
+			fl = append(fl, name)
+		}
+	}
+	writeStatusSet(w, fl)
+	w.Int(int64(cmd.First))
+	w.Int(int64(cmd.Last))
+	w.Int(int64(cmd.Step))
+	writeStatusSet(w, cmd.ACL)
+	w.Set(len(cmd.Tips))
+	for _, t := range cmd.Tips {
+		w.BulkString(t)
+	}
+	w.Set(len(cmd.KeySpecs))
+	for i := range cmd.KeySpecs {
+		writeKeySpec(w, &cmd.KeySpecs[i])
+	}
+	// addReplyCommandSubCommands: an empty set, else an array.
+	if len(cmd.Subcommands) == 0 {
+		w.Set(0)
+		return
+	}
+	w.Array(len(cmd.Subcommands))
+	for _, sub := range cmd.Subcommands {
+		writeCommandInfo(w, sub)
+	}
+}
+
+func commandCommand(c *Ctx, args [][]byte) {
+	c.W.Array(len(allCommands))
+	for _, cmd := range allCommands {
+		writeCommandInfo(c.W, cmd)
+	}
+}
+
+func commandCountCommand(c *Ctx, args [][]byte) { c.W.Int(int64(len(allCommands))) }
+
+func commandInfoCommand(c *Ctx, args [][]byte) {
+	if len(args) == 2 {
+		commandCommand(c, args)
+		return
+	}
+	c.W.Array(len(args) - 2)
+	for _, name := range args[2:] {
+		writeCommandInfo(c.W, Find(strings.ToLower(string(name))))
+	}
+}
+
+// writeCommandDoc is addReplyCommandDocs without the "arguments" field.
+func writeCommandDoc(w *Writer, cmd *Command) {
+	d := &cmd.Doc
+	n := 4
+	if len(d.DocFlags) > 0 {
+		n++
+	}
+	if d.DeprecatedSince != "" {
+		n++
+	}
+	if d.ReplacedBy != "" {
+		n++
+	}
+	if len(d.History) > 0 {
+		n++
+	}
+	if len(cmd.Subcommands) > 0 {
+		n++
+	}
+	w.Map(n)
+	w.BulkString("summary")
+	w.BulkString(d.Summary)
+	w.BulkString("since")
+	w.BulkString(d.Since)
+	w.BulkString("group")
+	w.BulkString(d.Group)
+	w.BulkString("complexity")
+	w.BulkString(d.Complexity)
+	if len(d.DocFlags) > 0 {
+		w.BulkString("doc_flags")
+		writeStatusSet(w, d.DocFlags)
+	}
+	if d.DeprecatedSince != "" {
+		w.BulkString("deprecated_since")
+		w.BulkString(d.DeprecatedSince)
+	}
+	if d.ReplacedBy != "" {
+		w.BulkString("replaced_by")
+		w.BulkString(d.ReplacedBy)
+	}
+	if len(d.History) > 0 {
+		w.BulkString("history")
+		w.Set(len(d.History))
+		for _, h := range d.History {
+			w.Array(2)
+			w.BulkString(h[0])
+			w.BulkString(h[1])
+		}
+	}
+	if len(cmd.Subcommands) > 0 {
+		w.BulkString("subcommands")
+		w.Map(len(cmd.Subcommands))
+		for _, sub := range cmd.Subcommands {
+			w.BulkString(sub.Name)
+			writeCommandDoc(w, sub)
+		}
+	}
+}
+
+func commandDocsCommand(c *Ctx, args [][]byte) {
+	var cmds []*Command
+	if len(args) == 2 {
+		cmds = allCommands
+	} else {
+		for _, name := range args[2:] {
+			if cmd := Find(strings.ToLower(string(name))); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.W.Map(len(cmds))
+	for _, cmd := range cmds {
+		c.W.BulkString(cmd.Name)
+		writeCommandDoc(c.W, cmd)
+	}
+}
+
+func commandListCommand(c *Ctx, args [][]byte) {
+	var filter func(cmd *Command) bool
+	if len(args) == 5 && equalFold(args[2], "filterby") {
+		val := string(args[4])
+		switch {
+		case equalFold(args[3], "module"):
+			filter = func(*Command) bool { return false }
+		case equalFold(args[3], "aclcat"):
+			filter = func(cmd *Command) bool {
+				for _, a := range cmd.ACL {
+					if strings.EqualFold(a[1:], val) {
+						return true
+					}
+				}
+				return false
+			}
+		case equalFold(args[3], "pattern"):
+			filter = func(cmd *Command) bool { return StringMatch([]byte(val), []byte(cmd.Name), true) }
+		default:
+			c.W.Error(errSyntax)
+			return
+		}
+	} else if len(args) != 2 {
+		c.W.Error(errSyntax)
+		return
+	}
+	var names []string
+	for _, cmd := range allCommands {
+		if filter == nil || filter(cmd) {
+			names = append(names, cmd.Name)
+		}
+		for _, sub := range cmd.Subcommands {
+			if filter == nil || filter(sub) {
+				names = append(names, sub.Name)
+			}
+		}
+	}
+	c.W.BulkStrings(names)
+}
+
+// commandKeys returns the key positions of argv for cmd from its key
+// specs (getKeysUsingKeySpecs); ok is false for invalid arguments.
+func commandKeys(cmd *Command, argv [][]byte) (pos []int, ok bool) {
+	argc := len(argv)
+	for _, ks := range cmd.KeySpecs {
+		var first int
+		switch ks.BS {
+		case bsIndex:
+			first = ks.BSIndex
+		case bsKeyword:
+			start, end, step := ks.BSStartFrom, argc-1, 1
+			if start < 0 {
+				start, end, step = argc+start, 0, -1
+			}
+			found := -1
+			for i := start; i >= 0 && i < argc && (step > 0 && i <= end || step < 0 && i >= end); i += step {
+				if strings.EqualFold(string(argv[i]), ks.BSKeyword) {
+					found = i
+					break
+				}
+			}
+			if found < 0 {
+				continue
+			}
+			first = found + 1
+		default:
+			continue
+		}
+		var last, step int
+		switch ks.FK {
+		case fkRange:
+			switch {
+			case ks.LastKey >= 0:
+				last = first + ks.LastKey
+			case ks.Limit == 0:
+				last = argc + ks.LastKey
+			default:
+				last = first + ((argc-first)/ks.Limit + ks.LastKey)
+			}
+			step = ks.KeyStep
+		case fkKeynum:
+			if first+ks.KeyNumIdx >= argc {
+				return nil, false
+			}
+			n, good := parseInt(argv[first+ks.KeyNumIdx])
+			if !good || n < 0 || n > int64(argc) {
+				return nil, false
+			}
+			first += ks.FirstKey
+			last = first + int(n) - 1
+			step = ks.KeyStep
+		default:
+			continue
+		}
+		if step < 1 {
+			step = 1
+		}
+		for i := first; i <= last; i += step {
+			if i >= argc || i < first {
+				if cmd.Arity < 0 {
+					continue
+				}
+				return nil, false
+			}
+			pos = append(pos, i)
+		}
+	}
+	return pos, true
+}
+
+func commandGetkeysCommand(c *Ctx, args [][]byte) {
+	argv := args[2:]
+	cmd, _ := Lookup(argv)
+	switch {
+	case cmd == nil:
+		c.W.Error("ERR Invalid command specified")
+		return
+	case len(cmd.KeySpecs) == 0:
+		c.W.Error("ERR The command has no key arguments")
+		return
+	case !cmd.arityOK(len(argv)):
+		c.W.Error("ERR Invalid number of arguments specified for command")
+		return
+	}
+	pos, ok := commandKeys(cmd, argv)
+	if !ok || len(pos) == 0 {
+		if cmd.Flags&CmdNoMandatoryKeys != 0 {
+			c.W.Array(0)
+			return
+		}
+		c.W.Error("ERR Invalid arguments specified for command")
+		return
+	}
+	c.W.Array(len(pos))
+	for _, p := range pos {
+		c.W.Bulk(argv[p])
+	}
+}
+
+// ---- CONFIG GET ----
+
+// configValues returns every configuration parameter with the values this
+// server actually runs with.
+func (c *Ctx) configValues() map[string]string {
+	cfg := &c.Env.Config
+	m := make(map[string]string, len(configDefaults)+8)
+	for k, v := range configDefaults {
+		m[k] = v
+	}
+	wd, _ := os.Getwd()
+	st := c.replState()
+	yesno := func(b bool) string {
+		if b {
+			return "yes"
+		}
+		return "no"
+	}
+	set := map[string]string{
+		"port":                     strconv.Itoa(cfg.Port),
+		"bind":                     cfg.Bind,
+		"dir":                      wd,
+		"logfile":                  "",
+		"daemonize":                "no",
+		"pidfile":                  "",
+		"requirepass":              cfg.RequirePass,
+		"databases":                strconv.Itoa(cfg.Databases),
+		"maxclients":               strconv.Itoa(cfg.MaxClients),
+		"timeout":                  strconv.FormatInt(int64(cfg.IdleTimeout/time.Second), 10),
+		"unixsocket":               cfg.UnixSocket,
+		"replica-serve-stale-data": yesno(cfg.ServeStaleData),
+		"slave-serve-stale-data":   yesno(cfg.ServeStaleData),
+		"replica-priority":         "0",
+		"slave-priority":           "0",
+		"replica-read-only":        "yes",
+		"slave-read-only":          "yes",
+		"save":                     "",
+		"appendonly":               "no",
+	}
+	if cfg.ProtoMaxBulkLen > 0 {
+		set["proto-max-bulk-len"] = strconv.FormatInt(cfg.ProtoMaxBulkLen, 10)
+	}
+	if st.MasterHost != "" {
+		set["replicaof"] = st.MasterHost + " " + strconv.Itoa(st.MasterPort)
+		set["slaveof"] = set["replicaof"]
+	} else {
+		set["replicaof"], set["slaveof"] = "", ""
+	}
+	if c.Env.Proj != nil {
+		ec := c.Env.Proj.EncodingConfig()
+		set["set-max-intset-entries"] = strconv.Itoa(ec.SetMaxIntsetEntries)
+		set["zset-max-listpack-entries"] = strconv.Itoa(ec.ZSetMaxListpackEntries)
+		set["zset-max-ziplist-entries"] = set["zset-max-listpack-entries"]
+		set["zset-max-listpack-value"] = strconv.Itoa(ec.ZSetMaxListpackValue)
+		set["zset-max-ziplist-value"] = set["zset-max-listpack-value"]
+		set["list-max-listpack-size"] = strconv.Itoa(ec.ListMaxListpackSize)
+		set["list-max-ziplist-size"] = set["list-max-listpack-size"]
+	}
+	for k, v := range cfg.ExtraConfigOptions {
+		set[k] = v
+	}
+	for k, v := range set {
+		m[k] = v
+	}
+	return m
+}
+
+func configGetCommand(c *Ctx, args [][]byte) {
+	all := c.configValues()
+	names := make([]string, 0, len(all))
+	for k := range all {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	matched := map[string]bool{}
+	var out []string
+	for _, p := range args[2:] {
+		pat := []byte(strings.ToLower(string(p)))
+		for _, name := range names {
+			if !matched[name] && StringMatch(pat, []byte(name), true) {
+				matched[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	c.W.Map(len(out))
+	for _, name := range out {
+		c.W.BulkString(name)
+		c.W.BulkString(all[name])
+	}
+}
+
+// ---- INFO ----
+
+var infoDefaultSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"}
+
+func infoCommand(c *Ctx, args [][]byte) {
+	want := map[string]bool{}
+	everything := false
+	if len(args) == 1 {
+		for _, s := range infoDefaultSections {
+			want[s] = true
+		}
+	}
+	for _, a := range args[1:] {
+		s := strings.ToLower(string(a))
+		switch s {
+		case "all", "everything":
+			everything = true
+			for _, s := range infoDefaultSections {
+				want[s] = true
+			}
+			want["commandstats"] = true
+			want["latencystats"] = true
+		case "default":
+			for _, s := range infoDefaultSections {
+				want[s] = true
+			}
+		default:
+			want[s] = true
+		}
+	}
+	_ = everything
+	var b strings.Builder
+	section := func(name string, body func(add func(string, any))) {
+		if !want[strings.ToLower(name)] {
+			return
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + name + "\r\n")
+		body(func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) })
+	}
+	env := c.Env
+	now := time.Now()
+	uptime := int64(now.Sub(env.StartTime) / time.Second)
+	section("Server", func(add func(string, any)) {
+		add("redis_version", RedisVersion)
+		add("redis_git_sha1", "00000000")
+		add("redis_git_dirty", 0)
+		add("redis_build_id", "0")
+		add("redis_mode", "standalone")
+		add("os", runtime.GOOS+" "+runtime.GOARCH)
+		add("arch_bits", 64)
+		add("monotonic_clock", "POSIX clock_gettime")
+		add("multiplexing_api", "epoll")
+		add("atomicvar_api", "c11-builtin")
+		add("gcc_version", "0.0.0")
+		add("process_id", os.Getpid())
+		add("process_supervised", "no")
+		add("run_id", env.RunID)
+		add("tcp_port", env.Config.Port)
+		add("server_time_usec", now.UnixMicro())
+		add("uptime_in_seconds", uptime)
+		add("uptime_in_days", uptime/86400)
+		add("hz", 10)
+		add("configured_hz", 10)
+		add("lru_clock", (now.Unix())&(1<<24-1))
+		exe, _ := os.Executable()
+		add("executable", exe)
+		add("config_file", env.Config.ConfigFile)
+		add("io_threads_active", 0)
+		add("vdr_version", env.Config.VdrVersion)
+	})
+	var clients []*Client
+	if env.Host != nil {
+		clients = env.Host.Clients()
+	}
+	section("Clients", func(add func(string, any)) {
+		add("connected_clients", len(clients))
+		add("cluster_connections", 0)
+		add("maxclients", env.Config.MaxClients)
+		add("client_recent_max_input_buffer", 0)
+		add("client_recent_max_output_buffer", 0)
+		add("blocked_clients", 0)
+		add("tracking_clients", 0)
+		add("clients_in_timeout_table", 0)
+	})
+	section("Memory", func(add func(string, any)) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		add("used_memory", ms.HeapAlloc)
+		add("used_memory_human", humanBytes(ms.HeapAlloc))
+		add("used_memory_rss", ms.Sys)
+		add("used_memory_rss_human", humanBytes(ms.Sys))
+		add("used_memory_peak", ms.HeapSys)
+		add("used_memory_peak_human", humanBytes(ms.HeapSys))
+		add("maxmemory", 0)
+		add("maxmemory_human", "0B")
+		add("maxmemory_policy", "noeviction")
+		add("mem_allocator", "go")
+	})
+	st := c.replState()
+	section("Persistence", func(add func(string, any)) {
+		loading := 0
+		if !st.FirstSyncDone {
+			loading = 1
+		}
+		add("loading", loading)
+		add("async_loading", 0)
+		add("current_cow_peak", 0)
+		add("current_cow_size", 0)
+		add("rdb_changes_since_last_save", 0)
+		add("rdb_bgsave_in_progress", 0)
+		add("rdb_last_save_time", env.StartTime.Unix())
+		add("rdb_last_bgsave_status", "ok")
+		add("aof_enabled", 0)
+		add("aof_rewrite_in_progress", 0)
+	})
+	section("Stats", func(add func(string, any)) {
+		add("total_connections_received", env.Stats.ConnectionsReceived.Load())
+		add("total_commands_processed", env.Stats.CommandsProcessed.Load())
+		add("instantaneous_ops_per_sec", 0)
+		add("total_net_input_bytes", env.Stats.NetInputBytes.Load())
+		add("total_net_output_bytes", env.Stats.NetOutputBytes.Load())
+		add("rejected_connections", env.Stats.RejectedConns.Load())
+		add("expired_keys", 0)
+		add("evicted_keys", 0)
+		add("keyspace_hits", env.Stats.KeyspaceHits.Load())
+		add("keyspace_misses", env.Stats.KeyspaceMisses.Load())
+		if env.PubSub != nil {
+			env.PubSub.mu.RLock()
+			add("pubsub_channels", len(env.PubSub.channels))
+			add("pubsub_patterns", len(env.PubSub.patterns))
+			add("pubsubshard_channels", len(env.PubSub.shard))
+			env.PubSub.mu.RUnlock()
+		}
+		add("total_error_replies", env.Stats.ErrorReplies.Load())
+	})
+	section("Replication", func(add func(string, any)) {
+		add("role", "slave")
+		add("master_host", st.MasterHost)
+		add("master_port", st.MasterPort)
+		if st.LinkUp {
+			add("master_link_status", "up")
+		} else {
+			add("master_link_status", "down")
+		}
+		lastIO := int64(-1)
+		if !st.LastIO.IsZero() {
+			lastIO = int64(now.Sub(st.LastIO) / time.Second)
+		}
+		add("master_last_io_seconds_ago", lastIO)
+		sync := 0
+		if st.SyncInProgress {
+			sync = 1
+		}
+		add("master_sync_in_progress", sync)
+		add("slave_read_repl_offset", st.ReadOffset)
+		add("slave_repl_offset", st.ApplyOffset)
+		if st.SyncInProgress {
+			add("master_sync_total_bytes", st.SyncTotalBytes)
+			add("master_sync_read_bytes", st.SyncReadBytes)
+			left := st.SyncTotalBytes - st.SyncReadBytes
+			add("master_sync_left_bytes", left)
+			perc := 0.0
+			if st.SyncTotalBytes > 0 {
+				perc = float64(st.SyncReadBytes) * 100 / float64(st.SyncTotalBytes)
+			}
+			add("master_sync_perc", strconv.FormatFloat(perc, 'f', 2, 64))
+			add("master_sync_last_io_seconds_ago", st.SyncLastIOSecond)
+		}
+		if !st.LinkUp {
+			down := int64(-1)
+			if !st.LinkDownSince.IsZero() {
+				down = int64(now.Sub(st.LinkDownSince) / time.Second)
+			}
+			add("master_link_down_since_seconds", down)
+		}
+		add("slave_priority", 0)
+		add("slave_read_only", 1)
+		announced := 1
+		if !env.Config.ReplicaAnnounced {
+			announced = 0
+		}
+		add("replica_announced", announced)
+		add("connected_slaves", 0)
+		add("master_failover_state", "no-failover")
+		replID := st.MasterReplID
+		if replID == "" {
+			replID = strings.Repeat("0", 40)
+		}
+		add("master_replid", replID)
+		add("master_replid2", strings.Repeat("0", 40))
+		add("master_repl_offset", st.ApplyOffset)
+		add("second_repl_offset", -1)
+		add("repl_backlog_active", 0)
+		add("repl_backlog_size", 1048576)
+		add("repl_backlog_first_byte_offset", 0)
+		add("repl_backlog_histlen", 0)
+	})
+	section("CPU", func(add func(string, any)) {
+		add("used_cpu_sys", "0.000000")
+		add("used_cpu_user", "0.000000")
+	})
+	section("Modules", func(add func(string, any)) {})
+	section("Errorstats", func(add func(string, any)) {})
+	section("Cluster", func(add func(string, any)) { add("cluster_enabled", 0) })
+	section("Keyspace", func(add func(string, any)) {
+		if env.Proj == nil {
+			return
+		}
+		for db := 0; db < env.Proj.NumDBs(); db++ {
+			n, _ := env.Proj.DBSize(db)
+			if n == 0 {
+				continue
+			}
+			add("db"+strconv.Itoa(db), fmt.Sprintf("keys=%d,expires=0,avg_ttl=0", n))
+		}
+	})
+	c.W.Verbatim(b.String(), "txt")
+}
+
+func humanBytes(n uint64) string {
+	f := float64(n)
+	switch {
+	case f < 1024:
+		return strconv.FormatUint(n, 10) + "B"
+	case f < 1<<20:
+		return strconv.FormatFloat(f/1024, 'f', 2, 64) + "K"
+	case f < 1<<30:
+		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
+	}
+	return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
+}

@@ -1,0 +1,534 @@
+package commands
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/vdr-project/vdr/projection"
+	"github.com/vdr-project/vdr/rdbparse"
+)
+
+// Keyspace commands: EXISTS TYPE TTL PTTL EXPIRETIME PEXPIRETIME KEYS SCAN
+// RANDOMKEY DBSIZE DUMP OBJECT MEMORY TOUCH (src/db.c, src/object.c).
+
+// dataHandlers binds the data commands; merged into handlers at init.
+var dataHandlers = map[string]HandlerFunc{
+	"exists": existsCommand, "type": typeCommand, "ttl": ttlCommand, "pttl": pttlCommand,
+	"expiretime": expiretimeCommand, "pexpiretime": pexpiretimeCommand, "keys": keysCommand,
+	"scan": scanCommand, "randomkey": randomkeyCommand, "dbsize": dbsizeCommand, "dump": dumpCommand,
+	"object|encoding": objectEncodingCommand, "object|freq": objectFreqCommand,
+	"object|idletime": objectIdletimeCommand, "object|refcount": objectRefcountCommand,
+	"object|help": objectHelpCommand, "memory|usage": memoryUsageCommand, "memory|help": memoryHelpCommand,
+	"touch": touchCommand,
+	// strings (string.go)
+	"get": getCommand, "mget": mgetCommand, "strlen": strlenCommand, "getrange": getrangeCommand,
+	"substr": getrangeCommand, "getbit": getbitCommand, "bitcount": bitcountCommand,
+	"bitpos": bitposCommand, "bitfield_ro": bitfieldRoCommand, "lcs": lcsCommand,
+	// lists (list.go)
+	"llen": llenCommand, "lindex": lindexCommand, "lrange": lrangeCommand, "lpos": lposCommand,
+	// sets (set.go)
+	"scard": scardCommand, "sismember": sismemberCommand, "smismember": smismemberCommand,
+	"smembers": smembersCommand, "srandmember": srandmemberCommand, "sinter": sinterCommand,
+	"sintercard": sintercardCommand, "sunion": sunionCommand, "sdiff": sdiffCommand, "sscan": sscanCommand,
+	// sorted sets (zset.go)
+	"zcard": zcardCommand, "zscore": zscoreCommand, "zmscore": zmscoreCommand, "zrank": zrankCommand,
+	"zrevrank": zrevrankCommand, "zcount": zcountCommand, "zlexcount": zlexcountCommand,
+	"zrange": zrangeCommand, "zrangebyscore": zrangebyscoreCommand, "zrevrangebyscore": zrevrangebyscoreCommand,
+	"zrangebylex": zrangebylexCommand, "zrevrangebylex": zrevrangebylexCommand, "zrevrange": zrevrangeCommand,
+	"zrandmember": zrandmemberCommand, "zunion": zunionCommand, "zinter": zinterCommand,
+	"zdiff": zdiffCommand, "zintercard": zintercardCommand, "zscan": zscanCommand,
+	// hashes (hash.go)
+	"hget": hgetCommand, "hmget": hmgetCommand, "hgetall": hgetallCommand, "hkeys": hkeysCommand,
+	"hvals": hvalsCommand, "hlen": hlenCommand, "hexists": hexistsCommand, "hstrlen": hstrlenCommand,
+	"hrandfield": hrandfieldCommand, "hscan": hscanCommand,
+	// not yet supported reads with a known key type (unsupported.go)
+	"geopos": unsupportedZSetCommand, "geodist": unsupportedZSetCommand, "geohash": unsupportedZSetCommand,
+	"georadius_ro": unsupportedZSetCommand, "georadiusbymember_ro": unsupportedZSetCommand,
+	"geosearch": unsupportedZSetCommand, "pfcount": unsupportedStringCommand,
+	"sort_ro": unsupportedAnyCommand, "xrange": unsupportedStreamCommand, "xrevrange": unsupportedStreamCommand,
+	"xlen": unsupportedStreamCommand, "xread": unsupportedStreamReadCommand, "xpending": unsupportedStreamCommand,
+	"xinfo|stream": unsupportedStreamSubCommand, "xinfo|groups": unsupportedStreamSubCommand,
+	"xinfo|consumers": unsupportedStreamSubCommand,
+}
+
+// ---- access helpers ----
+
+// read runs fn in a View of the client's database locking keys; inside
+// EXEC it reuses the transaction's all-databases view.
+func (c *Ctx) read(keys [][]byte, fn func(v *projection.View)) {
+	if c.tx != nil {
+		if err := c.tx.Select(c.Client.db); err != nil {
+			c.W.Error(errDBIndex)
+			return
+		}
+		fn(c.tx)
+		return
+	}
+	if err := c.Env.Proj.View(c.Client.db, keys, fn); err != nil {
+		c.W.Error(errDBIndex)
+	}
+}
+
+// read1 is read for one key.
+func (c *Ctx) read1(key []byte, fn func(v *projection.View)) {
+	var ks [1][]byte
+	ks[0] = key
+	c.read(ks[:], fn)
+}
+
+// readDB runs fn with the whole database locked.
+func (c *Ctx) readDB(fn func(v *projection.View)) {
+	if c.tx != nil {
+		c.read(nil, fn)
+		return
+	}
+	if err := c.Env.Proj.ViewDB(c.Client.db, fn); err != nil {
+		c.W.Error(errDBIndex)
+	}
+}
+
+// atomically runs fn with one all-databases view active, so every read
+// inside (EXEC's queued commands) sees one consistent state.
+func (c *Ctx) atomically(fn func()) {
+	if c.Env.Proj == nil || c.tx != nil {
+		fn()
+		return
+	}
+	c.Env.Proj.ViewAll(func(v *projection.View) {
+		c.tx = v
+		defer func() { c.tx = nil }()
+		fn()
+	})
+}
+
+// checkType writes WRONGTYPE and returns false when x exists with another
+// kind than want (Redis's checkType).
+func (c *Ctx) checkType(x projection.Value, want rdbparse.Kind) bool {
+	if x.Exists() && x.Kind() != want {
+		c.W.Error(errWrongType)
+		return false
+	}
+	return true
+}
+
+// lookup counts a keyspace hit or miss, as lookupKeyRead does.
+func (c *Ctx) lookup(v *projection.View, key []byte) projection.Value {
+	x := v.Get(key)
+	if x.Exists() {
+		c.Env.Stats.KeyspaceHits.Add(1)
+	} else {
+		c.Env.Stats.KeyspaceMisses.Add(1)
+	}
+	return x
+}
+
+// ---- commands ----
+
+func existsCommand(c *Ctx, args [][]byte) {
+	c.read(args[1:], func(v *projection.View) {
+		n := 0
+		for _, k := range args[1:] {
+			if v.Exists(k) {
+				n++
+			}
+		}
+		c.W.Int(int64(n))
+	})
+}
+
+func touchCommand(c *Ctx, args [][]byte) { existsCommand(c, args) }
+
+func typeCommand(c *Ctx, args [][]byte) {
+	c.read1(args[1], func(v *projection.View) {
+		c.W.Status(v.Get(args[1]).Type())
+	})
+}
+
+func ttlGeneric(c *Ctx, key []byte, ms, abs bool) {
+	c.read1(key, func(v *projection.View) {
+		x := v.Get(key)
+		exp := x.ExpireMs()
+		if exp < 0 {
+			c.W.Int(exp)
+			return
+		}
+		// ttlGenericCommand: the absolute forms report the expire time,
+		// rounded to seconds the same way as TTL.
+		ttl := exp
+		if !abs {
+			ttl = exp - v.Now()
+			if ttl < 0 {
+				ttl = 0
+			}
+		}
+		if ms {
+			c.W.Int(ttl)
+		} else {
+			c.W.Int((ttl + 500) / 1000)
+		}
+	})
+}
+
+func ttlCommand(c *Ctx, args [][]byte)         { ttlGeneric(c, args[1], false, false) }
+func pttlCommand(c *Ctx, args [][]byte)        { ttlGeneric(c, args[1], true, false) }
+func expiretimeCommand(c *Ctx, args [][]byte)  { ttlGeneric(c, args[1], false, true) }
+func pexpiretimeCommand(c *Ctx, args [][]byte) { ttlGeneric(c, args[1], true, true) }
+
+func keysCommand(c *Ctx, args [][]byte) {
+	pat := args[1]
+	all := len(pat) == 1 && pat[0] == '*'
+	c.readDB(func(v *projection.View) {
+		at := c.W.Defer()
+		n := 0
+		v.Keys(func(key []byte, _ projection.Value) bool {
+			if all || StringMatch(pat, key, false) {
+				c.W.Bulk(key)
+				n++
+			}
+			return true
+		})
+		c.W.SetArray(at, n)
+	})
+}
+
+func dbsizeCommand(c *Ctx, args [][]byte) {
+	n, err := c.Env.Proj.DBSize(c.Client.db)
+	if err != nil {
+		c.W.Error(errDBIndex)
+		return
+	}
+	c.W.Int(n)
+}
+
+func randomkeyCommand(c *Ctx, args [][]byte) {
+	c.readDB(func(v *projection.View) {
+		k, ok := v.RandomKey(nil)
+		if !ok {
+			c.W.Null()
+			return
+		}
+		c.W.Bulk(k)
+	})
+}
+
+func dumpCommand(c *Ctx, args [][]byte) {
+	c.read1(args[1], func(v *projection.View) {
+		x := v.Get(args[1])
+		if !x.Exists() {
+			c.W.Null()
+			return
+		}
+		p, err := x.Dump()
+		if err != nil {
+			c.W.Error("ERR vdr: DUMP is not supported yet")
+			return
+		}
+		c.W.Bulk(p)
+	})
+}
+
+func objectEncodingCommand(c *Ctx, args [][]byte) {
+	c.read1(args[2], func(v *projection.View) {
+		x := v.Get(args[2])
+		if !x.Exists() {
+			c.W.Null()
+			return
+		}
+		c.W.BulkString(x.Encoding())
+	})
+}
+
+func objectFreqCommand(c *Ctx, args [][]byte) {
+	c.read1(args[2], func(v *projection.View) {
+		if !v.Exists(args[2]) {
+			c.W.Null()
+			return
+		}
+		// vdr reports maxmemory-policy noeviction, as a default replica.
+		c.W.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	})
+}
+
+func objectIdletimeCommand(c *Ctx, args [][]byte) {
+	c.read1(args[2], func(v *projection.View) {
+		if !v.Exists(args[2]) {
+			c.W.Null()
+			return
+		}
+		c.W.Error("ERR vdr: OBJECT IDLETIME is not supported yet")
+	})
+}
+
+func objectRefcountCommand(c *Ctx, args [][]byte) {
+	c.read1(args[2], func(v *projection.View) {
+		x := v.Get(args[2])
+		if !x.Exists() {
+			c.W.Null()
+			return
+		}
+		// Small integers are shared objects (OBJ_SHARED_INTEGERS) whose
+		// refcount reads as INT_MAX under a non-LRU/LFU policy.
+		if x.Kind() == rdbparse.KindString && x.Encoding() == "int" {
+			if n, ok := parseInt(x.Bytes()); ok && n >= 0 && n < 10000 {
+				c.W.Int(2147483647)
+				return
+			}
+		}
+		c.W.Int(1)
+	})
+}
+
+func memoryUsageCommand(c *Ctx, args [][]byte) {
+	for j := 3; j < len(args); j++ {
+		if equalFold(args[j], "samples") && j+1 < len(args) {
+			n, ok := parseInt(args[j+1])
+			if !ok {
+				c.W.Error(errNotInteger)
+				return
+			}
+			_ = n
+			j++
+			continue
+		}
+		c.W.Error(errSyntax)
+		return
+	}
+	c.read1(args[2], func(v *projection.View) {
+		x := v.Get(args[2])
+		if !x.Exists() {
+			c.W.Null()
+			return
+		}
+		c.W.Int(x.MemoryUsage(args[2]))
+	})
+}
+
+// ---- SCAN ----
+
+// scanOpts are the parsed options of SCAN/SSCAN/HSCAN/ZSCAN.
+type scanOpts struct {
+	count int64
+	pat   []byte
+	typ   []byte
+}
+
+// parseScanCursor mirrors parseScanCursorOrReply: an unsigned decimal.
+func parseScanCursor(c *Ctx, b []byte) (uint64, bool) {
+	v, err := strconv.ParseUint(string(b), 10, 64)
+	if err != nil || len(b) == 0 || b[0] == '+' || b[0] == ' ' {
+		c.W.Error("ERR invalid cursor")
+		return 0, false
+	}
+	return v, true
+}
+
+// parseScanOpts mirrors step 1 of scanGenericCommand.
+func parseScanOpts(c *Ctx, args [][]byte, i int, isKeyspace bool) (scanOpts, bool) {
+	o := scanOpts{count: 10}
+	for i < len(args) {
+		j := len(args) - i
+		switch {
+		case equalFold(args[i], "count") && j >= 2:
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.W.Error(errNotInteger)
+				return o, false
+			}
+			if n < 1 {
+				c.W.Error(errSyntax)
+				return o, false
+			}
+			o.count = n
+			i += 2
+		case equalFold(args[i], "match") && j >= 2:
+			o.pat = args[i+1]
+			if len(o.pat) == 1 && o.pat[0] == '*' {
+				o.pat = nil
+			}
+			i += 2
+		case equalFold(args[i], "type") && isKeyspace && j >= 2:
+			o.typ = args[i+1]
+			i += 2
+		default:
+			c.W.Error(errSyntax)
+			return o, false
+		}
+	}
+	return o, true
+}
+
+func (o *scanOpts) match(b []byte) bool {
+	return o.pat == nil || StringMatch(o.pat, b, false)
+}
+
+func writeScanReply(w *Writer, cursor uint64, items [][]byte) {
+	w.Array(2)
+	var tmp [24]byte
+	w.Bulk(strconv.AppendUint(tmp[:0], cursor, 10))
+	w.Array(len(items))
+	for _, it := range items {
+		w.Bulk(it)
+	}
+}
+
+func scanCommand(c *Ctx, args [][]byte) {
+	cursor, ok := parseScanCursor(c, args[1])
+	if !ok {
+		return
+	}
+	o, ok := parseScanOpts(c, args, 2, true)
+	if !ok {
+		return
+	}
+	var items [][]byte
+	add := func(key []byte, val projection.Value) {
+		if o.typ != nil && !strings.EqualFold(string(o.typ), val.Type()) {
+			return
+		}
+		if !o.match(key) {
+			return
+		}
+		items = append(items, append([]byte(nil), key...))
+	}
+	if c.tx != nil {
+		// Inside EXEC the whole keyspace is already locked: return it all
+		// in one step (cursor 0), which meets SCAN's guarantees.
+		c.readDB(func(v *projection.View) {
+			v.Keys(func(key []byte, val projection.Value) bool { add(key, val); return true })
+		})
+		writeScanReply(c.W, 0, items)
+		return
+	}
+	next, err := c.Env.Proj.Scan(c.Client.db, cursor, int(min(o.count, 1<<20)), add)
+	if err != nil {
+		c.W.Error(errDBIndex)
+		return
+	}
+	writeScanReply(c.W, next, items)
+}
+
+// ---- glob matching ----
+
+// StringMatch reports whether s matches the glob pattern as Redis's
+// stringmatchlen does: * ? [set] [^set] [a-z] and \ escapes; nocase folds
+// ASCII case.
+func StringMatch(pat, s []byte, nocase bool) bool {
+	skipLongerMatches := false
+	return stringMatch(pat, s, nocase, &skipLongerMatches, 0)
+}
+
+func lowerByte(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+func stringMatch(p, s []byte, nocase bool, skip *bool, nesting int) bool {
+	// Guard against pathological patterns (src/util.c uses 1000).
+	if nesting > 1000 {
+		return false
+	}
+	for len(p) > 0 && len(s) > 0 {
+		switch p[0] {
+		case '*':
+			for len(p) > 1 && p[1] == '*' {
+				p = p[1:]
+			}
+			if len(p) == 1 {
+				return true
+			}
+			for len(s) > 0 {
+				if stringMatch(p[1:], s, nocase, skip, nesting+1) {
+					return true
+				}
+				if *skip {
+					return false
+				}
+				s = s[1:]
+			}
+			*skip = true
+			return false
+		case '?':
+			s = s[1:]
+		case '[':
+			p = p[1:]
+			not := len(p) > 0 && p[0] == '^'
+			if not {
+				p = p[1:]
+			}
+			match := false
+			for {
+				if len(p) > 0 && p[0] == '\\' && len(p) >= 2 {
+					p = p[1:]
+					if p[0] == s[0] {
+						match = true
+					}
+				} else if len(p) > 0 && p[0] == ']' {
+					break
+				} else if len(p) == 0 {
+					// Unterminated set: Redis steps back one so the
+					// outer loop ends on this character.
+					p = []byte{0}
+					p = p[:0]
+					break
+				} else if len(p) >= 3 && p[1] == '-' {
+					start, end := p[0], p[2]
+					ch := s[0]
+					if start > end {
+						start, end = end, start
+					}
+					if nocase {
+						start, end, ch = lowerByte(start), lowerByte(end), lowerByte(ch)
+					}
+					p = p[2:]
+					if ch >= start && ch <= end {
+						match = true
+					}
+				} else {
+					if nocase {
+						if lowerByte(p[0]) == lowerByte(s[0]) {
+							match = true
+						}
+					} else if p[0] == s[0] {
+						match = true
+					}
+				}
+				p = p[1:]
+			}
+			if not {
+				match = !match
+			}
+			if !match {
+				return false
+			}
+			s = s[1:]
+			if len(p) == 0 {
+				// The set ran to the end of the pattern.
+				return len(s) == 0
+			}
+		case '\\':
+			if len(p) >= 2 {
+				p = p[1:]
+			}
+			fallthrough
+		default:
+			if nocase {
+				if lowerByte(p[0]) != lowerByte(s[0]) {
+					return false
+				}
+			} else if p[0] != s[0] {
+				return false
+			}
+			s = s[1:]
+		}
+		p = p[1:]
+		if len(s) == 0 {
+			for len(p) > 0 && p[0] == '*' {
+				p = p[1:]
+			}
+			break
+		}
+	}
+	return len(p) == 0 && len(s) == 0
+}

@@ -1,0 +1,691 @@
+package commands
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Connection and server commands (PING … WAIT, MULTI/EXEC). See
+// src/server.c, src/networking.c and src/multi.c of Redis 7.0.
+
+// RedisVersion is the Redis version vdr reports it is compatible with.
+const RedisVersion = "7.0.15"
+
+func okCommand(c *Ctx, args [][]byte) {
+	// READONLY / READWRITE outside cluster mode (src/cluster.c).
+	c.W.Error("ERR This instance has cluster support disabled")
+}
+
+func pingCommand(c *Ctx, args [][]byte) {
+	if len(args) > 2 {
+		c.W.Error("ERR wrong number of arguments for 'ping' command")
+		return
+	}
+	if c.Client.subscribed() && c.Client.resp == 2 {
+		c.W.Array(2)
+		c.W.BulkString("pong")
+		if len(args) == 1 {
+			c.W.BulkString("")
+		} else {
+			c.W.Bulk(args[1])
+		}
+		return
+	}
+	if len(args) == 1 {
+		c.W.RawString("+PONG\r\n")
+		return
+	}
+	c.W.Bulk(args[1])
+}
+
+func echoCommand(c *Ctx, args [][]byte) { c.W.Bulk(args[1]) }
+
+// checkPassword implements ACLAuthenticateUser for the single "default"
+// user: nopass when no requirepass is set.
+func (c *Ctx) checkPassword(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	rp := c.Env.Config.RequirePass
+	return rp == "" || string(pass) == rp
+}
+
+func authCommand(c *Ctx, args [][]byte) {
+	if len(args) > 3 {
+		c.W.Error(errSyntax)
+		return
+	}
+	user, pass := []byte("default"), args[len(args)-1]
+	if len(args) == 2 {
+		if c.Env.Config.RequirePass == "" {
+			c.W.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
+	} else {
+		user = args[1]
+	}
+	if !c.checkPassword(user, pass) {
+		c.W.Error(errWrongPass)
+		return
+	}
+	c.Client.authenticated = true
+	c.W.OK()
+}
+
+// validClientName mirrors validateClientName: only '!'..'~'.
+func validClientName(name []byte) bool {
+	for _, ch := range name {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func helloCommand(c *Ctx, args [][]byte) {
+	ver := int64(0)
+	if len(args) >= 2 {
+		v, ok := parseInt(args[1])
+		if !ok {
+			c.W.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.W.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		ver = v
+	}
+	var user, pass, name []byte
+	setName := false
+	for j := 2; j < len(args); j++ {
+		more := len(args) - 1 - j
+		switch {
+		case strings.EqualFold(string(args[j]), "AUTH") && more >= 2:
+			user, pass = args[j+1], args[j+2]
+			j += 2
+		case strings.EqualFold(string(args[j]), "SETNAME") && more >= 1:
+			name, setName = args[j+1], true
+			j++
+		default:
+			c.W.Error("ERR Syntax error in HELLO option '" + string(args[j]) + "'")
+			return
+		}
+	}
+	if user != nil {
+		if !c.checkPassword(user, pass) {
+			c.W.Error(errWrongPass)
+			return
+		}
+		c.Client.authenticated = true
+	}
+	if c.authRequired() {
+		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if setName {
+		if !validClientName(name) {
+			c.W.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		c.Client.mu.Lock()
+		c.Client.name = string(name)
+		c.Client.mu.Unlock()
+	}
+	if ver != 0 {
+		c.Client.mu.Lock()
+		c.Client.resp = int(ver)
+		c.Client.mu.Unlock()
+		c.W.Resp = int(ver)
+	}
+	w := c.W
+	w.Map(7)
+	w.BulkString("server")
+	w.BulkString("redis")
+	w.BulkString("version")
+	w.BulkString(RedisVersion)
+	w.BulkString("proto")
+	w.Int(int64(c.Client.resp))
+	w.BulkString("id")
+	w.Int(c.Client.ID)
+	w.BulkString("mode")
+	w.BulkString("standalone")
+	w.BulkString("role")
+	w.BulkString("replica")
+	w.BulkString("modules")
+	w.Array(0)
+}
+
+func selectCommand(c *Ctx, args [][]byte) {
+	v, ok := parseInt(args[1])
+	if !ok || v < -1<<31 || v > 1<<31-1 {
+		c.W.Error(errNotInteger)
+		return
+	}
+	if v < 0 || v >= int64(c.Env.Config.Databases) {
+		c.W.Error(errDBIndex)
+		return
+	}
+	c.Client.mu.Lock()
+	c.Client.db = int(v)
+	c.Client.mu.Unlock()
+	c.W.OK()
+}
+
+func quitCommand(c *Ctx, args [][]byte) {
+	c.W.OK()
+	c.Client.closeAfter = true
+}
+
+func resetCommand(c *Ctx, args [][]byte) {
+	cl := c.Client
+	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watching = false, false, nil, false
+	if c.Env.PubSub != nil {
+		c.Env.PubSub.UnsubscribeAll(cl)
+	}
+	cl.mu.Lock()
+	cl.db, cl.resp, cl.name, cl.noEvict, cl.noTouch = 0, 2, "", false, false
+	cl.authenticated = false
+	cl.mu.Unlock()
+	c.W.Resp = 2
+	c.W.Status("RESET")
+}
+
+// ---- CLIENT ----
+
+func clientIDCommand(c *Ctx, args [][]byte) { c.W.Int(c.Client.ID) }
+
+func clientSetnameCommand(c *Ctx, args [][]byte) {
+	if !validClientName(args[2]) {
+		c.W.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+		return
+	}
+	c.Client.mu.Lock()
+	c.Client.name = string(args[2])
+	c.Client.mu.Unlock()
+	c.W.OK()
+}
+
+func clientGetnameCommand(c *Ctx, args [][]byte) {
+	if n := c.Client.Name(); n != "" {
+		c.W.BulkString(n)
+		return
+	}
+	c.W.Null()
+}
+
+// clientSetinfoCommand is CLIENT SETINFO LIB-NAME|LIB-VER value (Redis
+// 7.2; accepted so that 7.2+ clients such as go-redis v9 connect cleanly).
+func clientSetinfoCommand(c *Ctx, args [][]byte) {
+	attr := strings.ToLower(string(args[2]))
+	if attr != "lib-name" && attr != "lib-ver" {
+		c.W.Error("ERR Unrecognized option '" + string(args[2]) + "'")
+		return
+	}
+	for _, ch := range args[3] {
+		if ch < '!' || ch > '~' {
+			c.W.Error("ERR " + attr + " cannot contain spaces, newlines or special characters.")
+			return
+		}
+	}
+	c.Client.mu.Lock()
+	if attr == "lib-name" {
+		c.Client.libName = string(args[3])
+	} else {
+		c.Client.libVer = string(args[3])
+	}
+	c.Client.mu.Unlock()
+	c.W.OK()
+}
+
+// infoString renders one client line as catClientInfoString (7.0).
+func (cl *Client) infoString(b []byte) []byte {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	now := time.Now()
+	flags := ""
+	if cl.subscribed() {
+		flags += "P"
+	}
+	if cl.inMulti {
+		flags += "x"
+	}
+	if cl.noEvict {
+		flags += "e"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	multi := -1
+	if cl.inMulti {
+		multi = len(cl.multiQueue)
+	}
+	b = append(b, "id="...)
+	b = strconv.AppendInt(b, cl.ID, 10)
+	b = append(b, " addr="...)
+	b = append(b, cl.Addr...)
+	b = append(b, " laddr="...)
+	b = append(b, cl.LAddr...)
+	b = append(b, " fd="...)
+	b = strconv.AppendInt(b, int64(cl.FD), 10)
+	b = append(b, " name="...)
+	b = append(b, cl.name...)
+	b = append(b, " age="...)
+	b = strconv.AppendInt(b, int64(now.Sub(cl.CreatedAt)/time.Second), 10)
+	b = append(b, " idle="...)
+	b = strconv.AppendInt(b, int64(now.Sub(cl.lastInteract)/time.Second), 10)
+	b = append(b, " flags="...)
+	b = append(b, flags...)
+	b = append(b, " db="...)
+	b = strconv.AppendInt(b, int64(cl.db), 10)
+	b = append(b, " sub="...)
+	b = strconv.AppendInt(b, int64(len(cl.subChannels)), 10)
+	b = append(b, " psub="...)
+	b = strconv.AppendInt(b, int64(len(cl.subPatterns)), 10)
+	b = append(b, " ssub="...)
+	b = strconv.AppendInt(b, int64(len(cl.subShard)), 10)
+	b = append(b, " multi="...)
+	b = strconv.AppendInt(b, int64(multi), 10)
+	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	if cl.lastCmd == "" {
+		b = append(b, "NULL"...)
+	} else {
+		b = append(b, cl.lastCmd...)
+	}
+	b = append(b, " user=default redir=-1 resp="...)
+	b = strconv.AppendInt(b, int64(cl.resp), 10)
+	return b
+}
+
+func clientInfoCommand(c *Ctx, args [][]byte) {
+	b := c.Client.infoString(nil)
+	b = append(b, '\n')
+	c.W.Verbatim(string(b), "txt")
+}
+
+func clientListCommand(c *Ctx, args [][]byte) {
+	var typ string
+	var ids map[int64]bool
+	for i := 2; i < len(args); i++ {
+		opt := strings.ToLower(string(args[i]))
+		switch {
+		case opt == "type" && i+1 < len(args):
+			typ = strings.ToLower(string(args[i+1]))
+			switch typ {
+			case "normal", "pubsub", "master", "replica", "slave":
+			default:
+				c.W.Error("ERR Unknown client type '" + string(args[i+1]) + "'")
+				return
+			}
+			i++
+		case opt == "id" && i+1 < len(args):
+			ids = map[int64]bool{}
+			for i++; i < len(args); i++ {
+				v, ok := parseInt(args[i])
+				if !ok || v <= 0 {
+					c.W.Error("ERR Invalid client ID")
+					return
+				}
+				ids[v] = true
+			}
+		default:
+			c.W.Error(errSyntax)
+			return
+		}
+	}
+	var b []byte
+	for _, cl := range c.Env.Host.Clients() {
+		if ids != nil && !ids[cl.ID] {
+			continue
+		}
+		switch typ {
+		case "master", "replica", "slave":
+			continue
+		case "pubsub":
+			if cl != c.Client && !cl.subscribedLocked() {
+				continue
+			}
+			if cl == c.Client && !cl.subscribed() {
+				continue
+			}
+		case "normal":
+			if cl.subscribedLocked() {
+				continue
+			}
+		}
+		b = cl.infoString(b)
+		b = append(b, '\n')
+	}
+	c.W.Verbatim(string(b), "txt")
+}
+
+// subscribedLocked reads another client's subscription state; the maps
+// are guarded by mu for readers on other goroutines.
+func (cl *Client) subscribedLocked() bool {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	return cl.subscribed()
+}
+
+func clientKillCommand(c *Ctx, args [][]byte) {
+	if len(args) == 3 {
+		// Old form: CLIENT KILL addr.
+		for _, cl := range c.Env.Host.Clients() {
+			if cl.Addr == string(args[2]) {
+				c.kill(cl)
+				c.W.OK()
+				return
+			}
+		}
+		c.W.Error("ERR No such client")
+		return
+	}
+	var id int64
+	var addr, laddr, typ, user string
+	skipMe := true
+	for i := 2; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.W.Error(errSyntax)
+			return
+		}
+		opt, val := strings.ToLower(string(args[i])), string(args[i+1])
+		switch opt {
+		case "id":
+			v, ok := parseInt(args[i+1])
+			if !ok || v <= 0 {
+				c.W.Error("ERR client-id should be greater than 0")
+				return
+			}
+			id = v
+		case "type":
+			typ = strings.ToLower(val)
+			switch typ {
+			case "normal", "pubsub", "master", "replica", "slave":
+			default:
+				c.W.Error("ERR Unknown client type '" + val + "'")
+				return
+			}
+		case "addr":
+			addr = val
+		case "laddr":
+			laddr = val
+		case "user":
+			user = val
+			if user != "default" {
+				c.W.Error("ERR No such user '" + val + "'")
+				return
+			}
+		case "skipme":
+			switch strings.ToLower(val) {
+			case "yes":
+				skipMe = true
+			case "no":
+				skipMe = false
+			default:
+				c.W.Error(errSyntax)
+				return
+			}
+		default:
+			c.W.Error(errSyntax)
+			return
+		}
+	}
+	killed := 0
+	for _, cl := range c.Env.Host.Clients() {
+		if (id != 0 && cl.ID != id) || (addr != "" && cl.Addr != addr) || (laddr != "" && cl.LAddr != laddr) {
+			continue
+		}
+		switch typ {
+		case "master", "replica", "slave":
+			continue
+		case "pubsub":
+			if !cl.subscribedLocked() && cl != c.Client || (cl == c.Client && !cl.subscribed()) {
+				continue
+			}
+		case "normal":
+			if cl != c.Client && cl.subscribedLocked() || (cl == c.Client && cl.subscribed()) {
+				continue
+			}
+		}
+		if cl == c.Client && skipMe {
+			continue
+		}
+		c.kill(cl)
+		killed++
+	}
+	c.W.Int(int64(killed))
+}
+
+func (c *Ctx) kill(cl *Client) {
+	if cl == c.Client {
+		cl.closeAfter = true
+		return
+	}
+	cl.SetKilled()
+	c.Env.Host.KillClient(cl)
+}
+
+func onOff(c *Ctx, b []byte) (bool, bool) {
+	switch strings.ToLower(string(b)) {
+	case "on":
+		return true, true
+	case "off":
+		return false, true
+	}
+	c.W.Error(errSyntax)
+	return false, false
+}
+
+func clientNoEvictCommand(c *Ctx, args [][]byte) {
+	v, ok := onOff(c, args[2])
+	if !ok {
+		return
+	}
+	c.Client.mu.Lock()
+	c.Client.noEvict = v
+	c.Client.mu.Unlock()
+	c.W.OK()
+}
+
+func clientNoTouchCommand(c *Ctx, args [][]byte) {
+	v, ok := onOff(c, args[2])
+	if !ok {
+		return
+	}
+	c.Client.mu.Lock()
+	c.Client.noTouch = v
+	c.Client.mu.Unlock()
+	c.W.OK()
+}
+
+func clientReplyCommand(c *Ctx, args [][]byte) {
+	switch strings.ToLower(string(args[2])) {
+	case "on":
+		c.W.OK()
+	case "off", "skip":
+		c.W.Error("ERR vdr: CLIENT REPLY OFF|SKIP is not supported yet")
+	default:
+		c.W.Error(errSyntax)
+	}
+}
+
+func clientTrackingCommand(c *Ctx, args [][]byte) {
+	switch strings.ToLower(string(args[2])) {
+	case "off":
+		c.W.OK()
+	case "on":
+		c.W.Error("ERR vdr: client tracking is not supported yet")
+	default:
+		c.W.Error(errSyntax)
+	}
+}
+
+func clientGetredirCommand(c *Ctx, args [][]byte) { c.W.Int(-1) }
+
+func clientTrackinginfoCommand(c *Ctx, args [][]byte) {
+	w := c.W
+	w.Map(3)
+	w.BulkString("flags")
+	w.Set(1)
+	w.BulkString("off")
+	w.BulkString("redirect")
+	w.Int(-1)
+	w.BulkString("prefixes")
+	w.Array(0)
+}
+
+func writeHelp(c *Ctx, name string) {
+	lines := helpTexts[name]
+	c.W.Array(len(lines))
+	for _, l := range lines {
+		c.W.Status(l)
+	}
+}
+
+func clientHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "client") }
+func commandHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "command") }
+func configHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "config") }
+func pubsubHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "pubsub") }
+func objectHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "object") }
+func memoryHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "memory") }
+
+// ---- ROLE TIME LASTSAVE WAIT ----
+
+func (c *Ctx) replState() ReplState {
+	if c.Env.Repl == nil {
+		return ReplState{MasterHost: "?", LinkUp: true, FirstSyncDone: true}
+	}
+	return c.Env.Repl.ReplState()
+}
+
+// roleState is the ROLE state word (replicationGetSlaveState / roleCommand).
+func roleState(st ReplState) string {
+	if st.State != "" {
+		return st.State
+	}
+	switch {
+	case st.LinkUp:
+		return "connected"
+	case st.SyncInProgress:
+		return "sync"
+	}
+	return "connect"
+}
+
+func roleCommand(c *Ctx, args [][]byte) {
+	st := c.replState()
+	w := c.W
+	w.Array(5)
+	w.BulkString("slave")
+	w.BulkString(st.MasterHost)
+	w.Int(int64(st.MasterPort))
+	w.BulkString(roleState(st))
+	if st.LinkUp {
+		w.Int(st.ApplyOffset)
+	} else {
+		w.Int(-1)
+	}
+}
+
+func timeCommand(c *Ctx, args [][]byte) {
+	now := time.Now()
+	c.W.Array(2)
+	c.W.BulkInt(now.Unix())
+	c.W.BulkInt(int64(now.Nanosecond() / 1000))
+}
+
+func lastsaveCommand(c *Ctx, args [][]byte) { c.W.Int(c.Env.StartTime.Unix()) }
+
+func waitCommand(c *Ctx, args [][]byte) {
+	c.W.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+}
+
+// ---- MULTI / EXEC ----
+
+func multiCommand(c *Ctx, args [][]byte) {
+	if c.Client.inMulti {
+		c.W.Error("ERR MULTI calls can not be nested")
+		return
+	}
+	c.Client.mu.Lock()
+	c.Client.inMulti = true
+	c.Client.mu.Unlock()
+	c.W.OK()
+}
+
+func (cl *Client) resetMulti() {
+	cl.mu.Lock()
+	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watching = false, false, nil, false
+	cl.mu.Unlock()
+}
+
+func discardCommand(c *Ctx, args [][]byte) {
+	if !c.Client.inMulti {
+		c.W.Error("ERR DISCARD without MULTI")
+		return
+	}
+	c.Client.resetMulti()
+	c.W.OK()
+}
+
+func watchCommand(c *Ctx, args [][]byte) {
+	if c.Client.inMulti {
+		c.W.Error("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	c.Client.watching = true
+	c.W.OK()
+}
+
+func unwatchCommand(c *Ctx, args [][]byte) {
+	c.Client.watching = false
+	c.W.OK()
+}
+
+func execCommand(c *Ctx, args [][]byte) {
+	cl := c.Client
+	if !cl.inMulti {
+		c.W.Error("ERR EXEC without MULTI")
+		return
+	}
+	if cl.dirtyExec {
+		cl.resetMulti()
+		c.W.Error(errExecAbort)
+		return
+	}
+	queue := cl.multiQueue
+	cl.resetMulti()
+	c.W.Array(len(queue))
+	c.atomically(func() {
+		for _, q := range queue {
+			cmd, _ := Lookup(q)
+			if cmd == nil {
+				c.W.Error(unknownCommandError(q))
+				continue
+			}
+			c.call(cmd, q)
+		}
+	})
+}
+
+// equalFold is a non-allocating case-insensitive compare against a
+// lower-case ASCII literal.
+func equalFold(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := range b {
+		ch := b[i]
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		if ch != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var _ = bytes.Equal

@@ -1,0 +1,202 @@
+// Package dataset fills a redis-server with a deterministic mixed dataset
+// for benchmarks and load tests: by default 70% strings of 16–128 bytes,
+// 10% hashes of 10 fields, 10% lists of 10 elements, 5% sets of 10
+// members and 5% sorted sets of 10 members.
+//
+// It writes pipelined RESP over a few raw TCP connections (no client
+// library) so that a million keys load in seconds. The content depends
+// only on the seed and the key number, never on timing or on the number
+// of connections. It does not verify what it wrote.
+package dataset
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// ErrReply is returned when the server answers a write with an error.
+var ErrReply = errors.New("dataset: server replied with an error")
+
+// Spec describes the mix. Percentages must add up to 100.
+type Spec struct {
+	StringPct, HashPct, ListPct, SetPct, ZSetPct int
+	Members                                      int // fields/elements/members per collection
+	StringMin, StringMax                         int // string value sizes in bytes, inclusive
+	Conns                                        int // TCP connections used to load
+}
+
+// Default is the mix the benchmarks use.
+var Default = Spec{StringPct: 70, HashPct: 10, ListPct: 10, SetPct: 5, ZSetPct: 5,
+	Members: 10, StringMin: 16, StringMax: 128, Conns: 4}
+
+// Validate reports whether s is usable.
+func (s Spec) Validate() error {
+	if s.StringPct+s.HashPct+s.ListPct+s.SetPct+s.ZSetPct != 100 {
+		return errors.New("dataset: percentages do not add up to 100")
+	}
+	if s.Members < 1 || s.StringMin < 0 || s.StringMax < s.StringMin || s.Conns < 1 {
+		return errors.New("dataset: bad sizes")
+	}
+	return nil
+}
+
+// Load writes n keys of the Default mix into the server at addr.
+func Load(addr string, n int, seed int64) error { return LoadSpec(addr, n, seed, Default) }
+
+// LoadSpec writes n keys of the mix s into the server at addr.
+func LoadSpec(addr string, n int, seed int64, s Spec) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, s.Conns)
+	per := (n + s.Conns - 1) / s.Conns
+	for c := 0; c < s.Conns; c++ {
+		lo, hi := c*per, min((c+1)*per, n)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			errs[c] = loadRange(addr, lo, hi, seed, s)
+		}(c)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// rng is splitmix64: cheap, and seeded per key so that the content does
+// not depend on the order keys are written.
+type rng struct{ s uint64 }
+
+func (r *rng) next() uint64 {
+	r.s += 0x9e3779b97f4a7c15
+	z := r.s
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+func (r *rng) intn(n int) int { return int(r.next() % uint64(n)) }
+
+const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func (r *rng) appendText(b []byte, n int) []byte {
+	for i := 0; i < n; i++ {
+		b = append(b, alphabet[r.intn(len(alphabet))])
+	}
+	return b
+}
+
+// cmdWriter writes RESP arrays.
+type cmdWriter struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+func (c *cmdWriter) header(n int) {
+	c.buf = append(c.buf[:0], '*')
+	c.buf = strconv.AppendInt(c.buf, int64(n), 10)
+	c.buf = append(c.buf, '\r', '\n')
+	c.w.Write(c.buf)
+}
+
+func (c *cmdWriter) arg(a []byte) {
+	c.buf = append(c.buf[:0], '$')
+	c.buf = strconv.AppendInt(c.buf, int64(len(a)), 10)
+	c.buf = append(c.buf, '\r', '\n')
+	c.buf = append(c.buf, a...)
+	c.buf = append(c.buf, '\r', '\n')
+	c.w.Write(c.buf)
+}
+
+func loadRange(addr string, lo, hi int, seed int64, s Spec) error {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	done := make(chan error, 1)
+	go func() { done <- readReplies(conn, hi-lo) }()
+	cw := &cmdWriter{w: bufio.NewWriterSize(conn, 64<<10)}
+	var key, val []byte
+	vals := make([][]byte, 0, 2*s.Members+2)
+	scratch := make([]byte, 0, 4096)
+	for i := lo; i < hi; i++ {
+		r := rng{s: uint64(seed)*0x2545f4914f6cdd1d ^ uint64(i)}
+		kind := r.intn(100)
+		vals = vals[:0]
+		scratch = scratch[:0]
+		add := func(b []byte) {
+			start := len(scratch)
+			scratch = append(scratch, b...)
+			vals = append(vals, scratch[start:len(scratch):len(scratch)])
+		}
+		var cmd string
+		switch {
+		case kind < s.StringPct:
+			cmd = "SET"
+			key = fmt.Appendf(key[:0], "s:%d", i)
+			val = r.appendText(val[:0], s.StringMin+r.intn(s.StringMax-s.StringMin+1))
+			add(val)
+		case kind < s.StringPct+s.HashPct:
+			cmd = "HSET"
+			key = fmt.Appendf(key[:0], "h:%d", i)
+			for j := 0; j < s.Members; j++ {
+				add(fmt.Appendf(val[:0], "field%d", j))
+				add(r.appendText(val[:0], 8+r.intn(25)))
+			}
+		case kind < s.StringPct+s.HashPct+s.ListPct:
+			cmd = "RPUSH"
+			key = fmt.Appendf(key[:0], "l:%d", i)
+			for j := 0; j < s.Members; j++ {
+				add(r.appendText(val[:0], 8+r.intn(25)))
+			}
+		case kind < s.StringPct+s.HashPct+s.ListPct+s.SetPct:
+			cmd = "SADD"
+			key = fmt.Appendf(key[:0], "set:%d", i)
+			for j := 0; j < s.Members; j++ {
+				add(fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j))
+			}
+		default:
+			cmd = "ZADD"
+			key = fmt.Appendf(key[:0], "z:%d", i)
+			for j := 0; j < s.Members; j++ {
+				add(strconv.AppendFloat(val[:0], float64(r.intn(1000000))/100, 'f', -1, 64))
+				add(fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j))
+			}
+		}
+		cw.header(2 + len(vals))
+		cw.arg([]byte(cmd))
+		cw.arg(key)
+		for _, v := range vals {
+			cw.arg(v)
+		}
+	}
+	if err := cw.w.Flush(); err != nil {
+		return err
+	}
+	return <-done
+}
+
+// readReplies reads n one-line replies (+OK or :n), failing on -ERR.
+func readReplies(conn net.Conn, n int) error {
+	br := bufio.NewReaderSize(conn, 64<<10)
+	var firstErr error
+	for i := 0; i < n; i++ {
+		line, err := br.ReadSlice('\n')
+		if err != nil {
+			return fmt.Errorf("dataset: reading reply %d of %d: %w", i, n, err)
+		}
+		if len(line) > 0 && line[0] == '-' && firstErr == nil {
+			firstErr = fmt.Errorf("%w: %s", ErrReply, line)
+		}
+	}
+	return firstErr
+}

@@ -1,0 +1,770 @@
+package projection
+
+// This file is the read API the commands package codes against. Signatures
+// here are stable: fields and methods may be added, never changed.
+//
+// Rules for every read:
+//   - Open a View (View, ViewDB, ViewAll) and do all the reading inside its
+//     callback. A View holds read locks, so keep callbacks short and never
+//     call back into the Projection (View, Apply, …) from inside one.
+//   - Every []byte handed out (Value.Bytes, members, fields, keys) points
+//     into the projection: it is valid only until the callback returns and
+//     must not be modified. Copy (or write into the reply buffer) before
+//     returning.
+//   - A key whose expire time is ≤ the View's clock reads as missing, as on
+//     a Redis replica; nothing is ever deleted by a read.
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"sync/atomic"
+
+	"github.com/vdr-project/vdr/rdbparse"
+)
+
+// Projection is the in-memory replica of a primary's keyspace. One
+// goroutine applies writes (Apply, ApplyBatch, BeginLoad); any number read
+// concurrently through Views.
+type Projection struct {
+	opts Options
+	cur  atomic.Pointer[dataset]
+	enc  atomic.Pointer[EncodingConfig]
+	st   statsState
+	ap   applier
+}
+
+// New returns an empty Projection.
+func New(opts Options) (*Projection, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Projection{opts: opts}
+	p.cur.Store(newDataset(&p.opts))
+	ec := opts.Encoding
+	p.enc.Store(&ec)
+	p.st.init()
+	p.ap.init(p)
+	return p, nil
+}
+
+// NumDBs returns the number of databases.
+func (p *Projection) NumDBs() int { return p.opts.NumDBs }
+
+// Now returns the projection's clock (Unix ms), the one reads use to decide
+// expiry.
+func (p *Projection) Now() int64 { return p.opts.Now() }
+
+// SetEncodingConfig replaces the encoding thresholds (for example after
+// reading the primary's CONFIG). It affects what later writes convert and
+// what OBJECT ENCODING reports from then on; like Redis, existing values
+// keep the encoding they already had.
+func (p *Projection) SetEncodingConfig(ec EncodingConfig) {
+	ec.ensureDefaults()
+	p.enc.Store(&ec)
+}
+
+// EncodingConfig returns the current encoding thresholds.
+func (p *Projection) EncodingConfig() EncodingConfig { return *p.enc.Load() }
+
+// DBSize returns the number of keys in db, counting keys that are expired
+// but not yet deleted by the primary (as Redis's DBSIZE does on a replica).
+func (p *Projection) DBSize(db int) (int64, error) {
+	ds := p.cur.Load()
+	if db < 0 || db >= len(ds.dbs) {
+		return 0, ErrDBIndex
+	}
+	return ds.dbs[db].keys.Load(), nil
+}
+
+// View runs fn with read access to the named keys of db. It read-locks the
+// stripes of those keys (in stripe order) for the duration of fn, so
+// everything fn reads is one consistent state: no write, and no part of a
+// MULTI/EXEC unit, is visible half-done. Reading a key not in keys reports
+// a missing key and sets View.Err to ErrKeyNotLocked (a programming error
+// in the caller). keys may repeat.
+func (p *Projection) View(db int, keys [][]byte, fn func(v *View)) error {
+	ds := p.cur.Load()
+	if db < 0 || db >= len(ds.dbs) {
+		return ErrDBIndex
+	}
+	d := ds.dbs[db]
+	var small [8]int
+	idx := small[:0]
+	for _, k := range keys {
+		idx = append(idx, d.stripeOf(k))
+	}
+	sort.Ints(idx)
+	idx = dedupSorted(idx)
+	for _, s := range idx {
+		d.stripes[s].mu.RLock()
+	}
+	v := View{p: p, ds: ds, db: db, d: d, now: p.opts.Now(), enc: p.enc.Load(), locked: idx}
+	defer func() {
+		for i := len(idx) - 1; i >= 0; i-- {
+			d.stripes[idx[i]].mu.RUnlock()
+		}
+	}()
+	fn(&v)
+	return nil
+}
+
+// ViewDB runs fn with read access to every key of db (KEYS, RANDOMKEY,
+// DBSIZE, or a transaction whose keys are not known up front). It blocks
+// the applier for db while fn runs: keep fn short.
+func (p *Projection) ViewDB(db int, fn func(v *View)) error {
+	ds := p.cur.Load()
+	if db < 0 || db >= len(ds.dbs) {
+		return ErrDBIndex
+	}
+	d := ds.dbs[db]
+	d.rlockAll()
+	defer d.runlockAll()
+	v := View{p: p, ds: ds, db: db, d: d, now: p.opts.Now(), enc: p.enc.Load(), all: true}
+	fn(&v)
+	return nil
+}
+
+// ViewAll runs fn with read access to every key of every database, one
+// consistent state across all of them (MULTI/EXEC of reads that SELECT
+// several databases). The View starts on db 0; use View.Select. It blocks
+// the applier while fn runs.
+func (p *Projection) ViewAll(fn func(v *View)) {
+	ds := p.cur.Load()
+	for _, d := range ds.dbs {
+		d.rlockAll()
+	}
+	defer func() {
+		for i := len(ds.dbs) - 1; i >= 0; i-- {
+			ds.dbs[i].runlockAll()
+		}
+	}()
+	v := View{p: p, ds: ds, db: 0, d: ds.dbs[0], now: p.opts.Now(), enc: p.enc.Load(), all: true, multi: true}
+	fn(&v)
+}
+
+// Scan visits the keys of one step of a SCAN over db starting at cursor
+// (0 to begin) and returns the cursor to pass next (0 when the scan is
+// complete). Each step returns whole hash buckets, each under its stripe's
+// read lock, until at least count keys were visited or 10×count buckets
+// were looked at; a bucket's keys never move, so every key present for
+// the whole scan is returned exactly once. Expired keys are skipped. fn
+// receives each live key with its value (valid only during that fn call);
+// MATCH and TYPE filtering is the caller's. A cursor that was never
+// returned (too large) ends the scan.
+func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, val Value)) (next uint64, err error) {
+	ds := p.cur.Load()
+	if db < 0 || db >= len(ds.dbs) {
+		return 0, ErrDBIndex
+	}
+	d := ds.dbs[db]
+	if count < 1 {
+		count = 10
+	}
+	nb := uint64(len(d.buckets))
+	if cursor >= nb {
+		return 0, nil
+	}
+	now := p.opts.Now()
+	enc := p.enc.Load()
+	seen, looked := 0, 0
+	b := cursor
+	for b < nb && seen < count && looked < 10*count {
+		s := &d.stripes[b&d.smask]
+		s.mu.RLock()
+		for k, o := range d.buckets[b] {
+			if o.exp != 0 && o.exp <= now {
+				continue
+			}
+			seen++
+			fn(stringBytes(k), Value{o: o, ok: true, enc: enc})
+		}
+		s.mu.RUnlock()
+		looked++
+		b++
+	}
+	if b >= nb {
+		return 0, nil
+	}
+	return b, nil
+}
+
+// View is read access to a consistent state of the projection; it is
+// valid only inside the callback it was passed to.
+type View struct {
+	p      *Projection
+	ds     *dataset
+	d      *db
+	db     int
+	now    int64
+	enc    *EncodingConfig
+	locked []int // sorted stripe indexes held (when !all)
+	all    bool  // every stripe of d held
+	multi  bool  // every stripe of every db held (ViewAll)
+	err    error
+}
+
+// DB returns the database the View reads.
+func (v *View) DB() int { return v.db }
+
+// Now returns the View's clock (Unix ms), fixed when it was opened.
+func (v *View) Now() int64 { return v.now }
+
+// Err returns ErrKeyNotLocked if the View was asked for a key outside its
+// locks, else nil.
+func (v *View) Err() error { return v.err }
+
+// Select switches a ViewAll view to another database. Views from View and
+// ViewDB can only "select" their own database.
+func (v *View) Select(db int) error {
+	if db < 0 || db >= len(v.ds.dbs) {
+		return ErrDBIndex
+	}
+	if !v.multi && db != v.db {
+		return ErrKeyNotLocked
+	}
+	v.db, v.d = db, v.ds.dbs[db]
+	return nil
+}
+
+func (v *View) holds(key []byte) bool {
+	if v.all {
+		return true
+	}
+	s := v.d.stripeOf(key)
+	for _, x := range v.locked {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns key's value; Value.Exists is false when the key is missing
+// or logically expired.
+func (v *View) Get(key []byte) Value {
+	if !v.holds(key) {
+		v.err = ErrKeyNotLocked
+		return Value{enc: v.enc}
+	}
+	o, ok := v.d.lookup(key)
+	if !ok || (o.exp != 0 && o.exp <= v.now) {
+		return Value{enc: v.enc}
+	}
+	return Value{o: o, ok: true, enc: v.enc}
+}
+
+// Exists reports whether key is present and not expired.
+func (v *View) Exists(key []byte) bool { return v.Get(key).Exists() }
+
+// DBSize returns the number of keys of the View's database, counting keys
+// expired but not yet deleted (Redis's DBSIZE on a replica).
+func (v *View) DBSize() int64 { return v.d.keys.Load() }
+
+// Keys calls fn for every live key of the View's database until fn returns
+// false (KEYS). It needs a View from ViewDB or ViewAll; otherwise it sets
+// Err to ErrKeyNotLocked and returns at once.
+func (v *View) Keys(fn func(key []byte, val Value) bool) {
+	if !v.all {
+		v.err = ErrKeyNotLocked
+		return
+	}
+	for _, m := range v.d.buckets {
+		for k, o := range m {
+			if o.exp != 0 && o.exp <= v.now {
+				continue
+			}
+			if !fn(stringBytes(k), Value{o: o, ok: true, enc: v.enc}) {
+				return
+			}
+		}
+	}
+}
+
+// RandomKey returns a random live key (RANDOMKEY), or false when there is
+// none. It needs a View from ViewDB or ViewAll. r may be nil.
+func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
+	if !v.all {
+		v.err = ErrKeyNotLocked
+		return nil, false
+	}
+	if v.d.keys.Load() == 0 {
+		return nil, false
+	}
+	nb := len(v.d.buckets)
+	// Like Redis's dictGetFairRandomKey, try random buckets; give up on
+	// sampling after a while (a db of only expired keys) and walk.
+	for try := 0; try < 100; try++ {
+		m := v.d.buckets[randN(r, nb)]
+		if len(m) == 0 {
+			continue
+		}
+		i := randN(r, len(m))
+		for k, o := range m {
+			if i > 0 {
+				i--
+				continue
+			}
+			if o.exp != 0 && o.exp <= v.now {
+				break
+			}
+			return stringBytes(k), true
+		}
+	}
+	start := randN(r, nb)
+	for j := 0; j < nb; j++ {
+		for k, o := range v.d.buckets[(start+j)%nb] {
+			if o.exp == 0 || o.exp > v.now {
+				return stringBytes(k), true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Value is a handle on one key's value inside a View. The zero Value is a
+// missing key. Accessors for another type than Kind return zero results;
+// check Kind first (for WRONGTYPE). Everything it hands out is valid only
+// inside the View callback.
+type Value struct {
+	o   obj
+	ok  bool
+	enc *EncodingConfig
+}
+
+// Exists reports whether the key is present (and not expired).
+func (x Value) Exists() bool { return x.ok }
+
+// Kind returns the value's type, KindNone for a missing key.
+func (x Value) Kind() Kind {
+	if !x.ok {
+		return KindNone
+	}
+	return x.o.kind
+}
+
+// Type returns the name TYPE replies: "string", "list", "set", "zset",
+// "hash", or "none".
+func (x Value) Type() string {
+	if !x.ok {
+		return "none"
+	}
+	return x.o.kind.String()
+}
+
+// ExpireMs returns the absolute expire time in Unix ms, -1 when the key
+// has none, -2 when the key is missing (as PEXPIRETIME replies).
+func (x Value) ExpireMs() int64 {
+	if !x.ok {
+		return -2
+	}
+	if x.o.exp == 0 {
+		return -1
+	}
+	return x.o.exp
+}
+
+// Encoding returns what OBJECT ENCODING would report on the primary:
+// "int", "embstr", "raw", "quicklist", "listpack", "intset", "hashtable",
+// "skiplist"; "" for a missing key.
+func (x Value) Encoding() string {
+	if !x.ok {
+		return ""
+	}
+	switch x.o.kind {
+	case rdbparse.KindString:
+		switch x.o.enc {
+		case encInt:
+			return "int"
+		case encEmbstr:
+			return "embstr"
+		}
+		return "raw"
+	case rdbparse.KindList:
+		return x.o.list().encoding(x.enc)
+	case rdbparse.KindSet:
+		return x.o.set().encoding()
+	case rdbparse.KindZSet:
+		if x.o.zset().lp {
+			return "listpack"
+		}
+		return "skiplist"
+	case rdbparse.KindHash:
+		if x.o.hash().lp {
+			return "listpack"
+		}
+		return "hashtable"
+	}
+	return ""
+}
+
+// MemoryUsage returns an estimate of the bytes the value and its key take
+// in the projection (MEMORY USAGE; approximate, like Redis's sampling).
+func (x Value) MemoryUsage(key []byte) int64 {
+	if !x.ok {
+		return 0
+	}
+	return int64(len(key)) + memUsage(&x.o)
+}
+
+// Dump would return the DUMP payload; not implemented yet.
+func (x Value) Dump() ([]byte, error) { return nil, ErrNotImplemented }
+
+// ---- strings ----
+
+// Bytes returns a string value's bytes (integers in decimal), nil for
+// other kinds. Valid only inside the View callback; do not modify.
+func (x Value) Bytes() []byte {
+	if !x.ok || x.o.kind != rdbparse.KindString {
+		return nil
+	}
+	return x.o.bytes()
+}
+
+// Len returns a string's length (STRLEN), a list's length (LLEN), a set's
+// or sorted set's cardinality (SCARD, ZCARD), a hash's field count (HLEN);
+// 0 for a missing key.
+func (x Value) Len() int {
+	if !x.ok {
+		return 0
+	}
+	switch x.o.kind {
+	case rdbparse.KindString:
+		return len(x.o.bytes())
+	case rdbparse.KindList:
+		return x.o.list().n
+	case rdbparse.KindSet:
+		return x.o.set().card()
+	case rdbparse.KindZSet:
+		return x.o.zset().card()
+	case rdbparse.KindHash:
+		return x.o.hash().count()
+	}
+	return 0
+}
+
+// ---- lists ----
+
+// ListIndex returns the element at index i (negative counts from the
+// tail, as LINDEX), and false when out of range or not a list.
+func (x Value) ListIndex(i int) ([]byte, bool) {
+	if !x.ok || x.o.kind != rdbparse.KindList {
+		return nil, false
+	}
+	l := x.o.list()
+	if i < 0 {
+		i += l.n
+	}
+	if i < 0 || i >= l.n {
+		return nil, false
+	}
+	return l.index(i), true
+}
+
+// ListRange calls fn for the elements from start to stop inclusive, with
+// LRANGE's index rules (negative counts from the tail; clamped; empty when
+// start > stop after normalising), until fn returns false.
+func (x Value) ListRange(start, stop int, fn func(i int, elem []byte) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindList {
+		return
+	}
+	l := x.o.list()
+	s, e, ok := normRange(start, stop, l.n)
+	if !ok {
+		return
+	}
+	l.walk(s, e, false, fn)
+}
+
+// ListEach calls fn for every element head to tail (or tail to head when
+// reverse), with its index from the head, until fn returns false (LPOS).
+func (x Value) ListEach(reverse bool, fn func(i int, elem []byte) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindList || x.o.list().n == 0 {
+		return
+	}
+	l := x.o.list()
+	l.walk(0, l.n-1, reverse, fn)
+}
+
+// ---- sets ----
+
+// SetContains reports whether member is in the set (SISMEMBER).
+func (x Value) SetContains(member []byte) bool {
+	if !x.ok || x.o.kind != rdbparse.KindSet {
+		return false
+	}
+	return x.o.set().has(member)
+}
+
+// SetEach calls fn for every member until it returns false (SMEMBERS and
+// the set algebra of SINTER/SUNION/SDIFF/SINTERCARD, which callers do over
+// several Values of one View).
+func (x Value) SetEach(fn func(member []byte) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindSet {
+		return
+	}
+	x.o.set().each(fn)
+}
+
+// SetRandom samples members with SRANDMEMBER's count rule: count > 0
+// gives min(count, card) distinct members, count < 0 gives -count members
+// that may repeat. fn is called once per sampled member. r may be nil.
+func (x Value) SetRandom(r *rand.Rand, count int, fn func(member []byte)) {
+	if !x.ok || x.o.kind != rdbparse.KindSet {
+		return
+	}
+	var ms [][]byte
+	x.o.set().each(func(m []byte) bool { ms = append(ms, m); return true })
+	sample(r, len(ms), count, func(i int) { fn(ms[i]) })
+}
+
+// SetScan visits members for SSCAN from cursor and returns the next
+// cursor. The whole set is returned in one step (cursor 0 back), which
+// satisfies SCAN's guarantees; Redis does the same for small encodings.
+func (x Value) SetScan(cursor uint64, count int, fn func(member []byte)) uint64 {
+	x.SetEach(func(m []byte) bool { fn(m); return true })
+	return 0
+}
+
+// ---- hashes ----
+
+// HashGet returns a field's value (HGET, HMGET, HEXISTS, HSTRLEN).
+func (x Value) HashGet(field []byte) ([]byte, bool) {
+	if !x.ok || x.o.kind != rdbparse.KindHash {
+		return nil, false
+	}
+	return x.o.hash().get(field)
+}
+
+// HashEach calls fn for every field and value until fn returns false
+// (HGETALL, HKEYS, HVALS), in the order Redis would use for a listpack.
+func (x Value) HashEach(fn func(field, value []byte) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindHash {
+		return
+	}
+	x.o.hash().each(fn)
+}
+
+// HashRandom samples fields with HRANDFIELD's count rule (see SetRandom).
+func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte)) {
+	if !x.ok || x.o.kind != rdbparse.KindHash {
+		return
+	}
+	var fs [][]byte
+	x.o.hash().each(func(f, v []byte) bool { fs = append(fs, f, v); return true })
+	sample(r, len(fs)/2, count, func(i int) { fn(fs[2*i], fs[2*i+1]) })
+}
+
+// HashScan visits fields for HSCAN; like SetScan it returns everything in
+// one step.
+func (x Value) HashScan(cursor uint64, count int, fn func(field, value []byte)) uint64 {
+	x.HashEach(func(f, v []byte) bool { fn(f, v); return true })
+	return 0
+}
+
+// ---- sorted sets ----
+
+// ScoreBound is one end of a score range: ZRANGEBYSCORE's "1.5", "(1.5",
+// "-inf", "+inf".
+type ScoreBound struct {
+	Score     float64
+	Exclusive bool
+}
+
+// LexBound is one end of a lex range: "[a", "(a", "-" (Inf -1), "+"
+// (Inf +1).
+type LexBound struct {
+	Value     []byte
+	Exclusive bool
+	Inf       int8
+}
+
+// ZScore returns a member's score (ZSCORE, ZMSCORE).
+func (x Value) ZScore(member []byte) (float64, bool) {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return 0, false
+	}
+	return x.o.zset().score(member)
+}
+
+// ZRank returns a member's 0-based rank in ascending (score, member) order,
+// or in descending order when reverse (ZREVRANK), with its score.
+func (x Value) ZRank(member []byte, reverse bool) (rank int, score float64, ok bool) {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return 0, 0, false
+	}
+	z := x.o.zset()
+	rank, score, ok = z.rank(member)
+	if ok && reverse {
+		rank = z.card() - 1 - rank
+	}
+	return rank, score, ok
+}
+
+// ZRangeByRank calls fn for ranks start..stop inclusive with ZRANGE's
+// index rules (negative from the end, clamped), in ascending order, or
+// descending when reverse (ranks then count from the highest), until fn
+// returns false.
+func (x Value) ZRangeByRank(start, stop int, reverse bool, fn func(member []byte, score float64) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return
+	}
+	z := x.o.zset()
+	s, e, ok := normRange(start, stop, z.card())
+	if !ok {
+		return
+	}
+	z.walkRank(s, e, reverse, fn)
+}
+
+// ZRangeByScore calls fn for members with min ≤ score ≤ max (bounds may be
+// exclusive), ascending, or descending when reverse, skipping offset
+// matches and stopping after count (count < 0: no limit) or when fn
+// returns false. min is always the low end, whatever the order.
+func (x Value) ZRangeByScore(min, max ScoreBound, reverse bool, offset, count int, fn func(member []byte, score float64) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return
+	}
+	x.o.zset().walkScore(min, max, reverse, offset, count, fn)
+}
+
+// ZRangeByLex is ZRangeByScore for lex ranges (all members are assumed to
+// have the same score, as Redis requires for BYLEX).
+func (x Value) ZRangeByLex(min, max LexBound, reverse bool, offset, count int, fn func(member []byte, score float64) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return
+	}
+	x.o.zset().walkLex(min, max, reverse, offset, count, fn)
+}
+
+// ZCount returns the number of members with scores in [min, max] (ZCOUNT).
+func (x Value) ZCount(min, max ScoreBound) int {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return 0
+	}
+	lo, hi := x.o.zset().scoreRankRange(min, max)
+	return hi - lo
+}
+
+// ZLexCount returns the number of members in a lex range (ZLEXCOUNT).
+func (x Value) ZLexCount(min, max LexBound) int {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return 0
+	}
+	lo, hi := x.o.zset().lexRankRange(min, max)
+	return hi - lo
+}
+
+// ZEach calls fn for every member in ascending order until it returns
+// false (ZUNION, ZINTER, ZDIFF, ZINTERCARD over several Values).
+func (x Value) ZEach(fn func(member []byte, score float64) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return
+	}
+	z := x.o.zset()
+	if z.card() == 0 {
+		return
+	}
+	z.walkRank(0, z.card()-1, false, fn)
+}
+
+// ZRandom samples members with ZRANDMEMBER's count rule (see SetRandom).
+func (x Value) ZRandom(r *rand.Rand, count int, fn func(member []byte, score float64)) {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return
+	}
+	var ms [][]byte
+	var ss []float64
+	x.ZEach(func(m []byte, s float64) bool { ms = append(ms, m); ss = append(ss, s); return true })
+	sample(r, len(ms), count, func(i int) { fn(ms[i], ss[i]) })
+}
+
+// ZScan visits members for ZSCAN; like SetScan it returns everything in
+// one step.
+func (x Value) ZScan(cursor uint64, count int, fn func(member []byte, score float64)) uint64 {
+	x.ZEach(func(m []byte, s float64) bool { fn(m, s); return true })
+	return 0
+}
+
+// ---- helpers ----
+
+// normRange applies LRANGE/ZRANGE index rules to start, stop over n
+// elements: negative indexes count from the end, start is clamped at 0,
+// stop at n-1; ok is false for an empty range.
+func normRange(start, stop, n int) (s, e int, ok bool) {
+	if start < 0 {
+		start += n
+	}
+	if stop < 0 {
+		stop += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if start > stop || start >= n {
+		return 0, 0, false
+	}
+	if stop >= n {
+		stop = n - 1
+	}
+	return start, stop, true
+}
+
+func randN(r *rand.Rand, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	if r == nil {
+		return rand.IntN(n)
+	}
+	return r.IntN(n)
+}
+
+// sample implements the SRANDMEMBER/HRANDFIELD/ZRANDMEMBER count rule over
+// n elements addressed by index: count > 0 distinct, count < 0 repeats.
+func sample(r *rand.Rand, n, count int, at func(i int)) {
+	if n == 0 || count == 0 {
+		return
+	}
+	if count < 0 {
+		if count == math.MinInt {
+			count++
+		}
+		for j := 0; j < -count; j++ {
+			at(randN(r, n))
+		}
+		return
+	}
+	if count >= n {
+		for i := 0; i < n; i++ {
+			at(i)
+		}
+		return
+	}
+	// Floyd's algorithm: count distinct indexes, uniformly.
+	chosen := make(map[int]struct{}, count)
+	for j := n - count; j < n; j++ {
+		t := randN(r, j+1)
+		if _, dup := chosen[t]; dup {
+			t = j
+		}
+		chosen[t] = struct{}{}
+	}
+	for i := range chosen {
+		at(i)
+	}
+}
+
+func dedupSorted(a []int) []int {
+	if len(a) < 2 {
+		return a
+	}
+	out := a[:1]
+	for _, x := range a[1:] {
+		if x != out[len(out)-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}

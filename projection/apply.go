@@ -1,0 +1,494 @@
+package projection
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"sync/atomic"
+)
+
+// Command is one propagated command with the database it runs in.
+type Command struct {
+	DB   int
+	Argv [][]byte
+}
+
+// scope says which locks a command needs.
+type scope uint8
+
+const (
+	scopeNone scope = iota // touches no data (PING, PUBLISH, …)
+	scopeKeys              // the keys its keySpec names, in its db
+	scopeDB                // every key of its db (FLUSHDB, unknown commands)
+	scopeAll               // every db (FLUSHALL, SWAPDB, MOVE, COPY … DB)
+)
+
+// keyFunc returns the keys a command names and the scope it needs. It
+// must not fail: malformed commands return what can be found.
+type keyFunc func(argv [][]byte, keys [][]byte) ([][]byte, scope)
+
+// cmdDesc is one row of the apply table.
+type cmdDesc struct {
+	name  string
+	fn    func(c *ctx) error // nil: known but not applicable exactly (invalidate/resync)
+	keys  keyFunc
+	count atomic.Uint64
+}
+
+// ctx is what a handler gets: the command, its db, and the dataset, with
+// every needed lock already held by the caller.
+type ctx struct {
+	a    *applier
+	ds   *dataset
+	d    *db
+	dbi  int
+	argv [][]byte
+	ec   *EncodingConfig
+	now  int64
+}
+
+// applier is the single-writer side of a Projection.
+type applier struct {
+	p     *Projection
+	table map[string]*cmdDesc
+	keys  [][]byte
+	plan  []uint64 // (db<<32 | stripe) pairs to lock
+	full  []bool   // per db: lock every stripe
+	all   bool
+}
+
+func (a *applier) init(p *Projection) {
+	a.p = p
+	a.table = map[string]*cmdDesc{}
+	for _, c := range commandTable() {
+		if _, dup := a.table[c.name]; dup {
+			panic("projection: command registered twice: " + c.name)
+		}
+		a.table[c.name] = c
+	}
+	a.full = make([]bool, p.opts.NumDBs)
+}
+
+// lookup finds a command by name, case-insensitively, without allocating.
+func (a *applier) lookup(name []byte) *cmdDesc {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return a.table[string(buf[:len(name)])]
+}
+
+// Apply applies one propagated write command to database db. It is
+// atomic with respect to readers. argv is not retained. Control commands
+// (SELECT, MULTI, EXEC, PING, REPLCONF, PUBLISH, SPUBLISH, FUNCTION) are
+// accepted and change nothing: the caller tracks SELECT and groups
+// MULTI…EXEC into ApplyBatch (see Link, which does both).
+//
+// A command that cannot be applied exactly (unknown, unsupported, or
+// failing where the primary succeeded) is handled by Options.OnUnknown:
+// its keys are removed (Invalidate; nil is returned) or ErrNeedResync is
+// returned (Resync). Apply must be called from one goroutine at a time.
+func (p *Projection) Apply(db int, argv [][]byte) error {
+	cmd := [1]Command{{DB: db, Argv: argv}}
+	return p.ApplyBatch(cmd[:])
+}
+
+// ApplyBatch applies a MULTI…EXEC unit: readers see all of it or none of
+// it. It write-locks every stripe the unit touches (every stripe of a db
+// for db-wide commands, of every db for FLUSHALL/SWAPDB/MOVE/COPY DB) in
+// (db, stripe) order, applies the commands in order, and unlocks.
+func (p *Projection) ApplyBatch(cmds []Command) error {
+	a := &p.ap
+	ds := p.cur.Load()
+	descs := make([]*cmdDesc, len(cmds))
+	a.plan = a.plan[:0]
+	a.all = false
+	clear(a.full)
+	for i, c := range cmds {
+		if c.DB < 0 || c.DB >= len(ds.dbs) {
+			return fmt.Errorf("projection: db %d: %w", c.DB, ErrDBIndex)
+		}
+		if len(c.Argv) == 0 {
+			continue
+		}
+		d := a.lookup(c.Argv[0])
+		descs[i] = d
+		var sc scope
+		if d == nil {
+			sc = scopeDB
+		} else {
+			a.keys, sc = d.keys(c.Argv, a.keys[:0])
+		}
+		switch sc {
+		case scopeKeys:
+			dd := ds.dbs[c.DB]
+			for _, k := range a.keys {
+				a.plan = append(a.plan, uint64(c.DB)<<32|uint64(dd.stripeOf(k)))
+			}
+		case scopeDB:
+			a.full[c.DB] = true
+		case scopeAll:
+			a.all = true
+		}
+	}
+	a.lock(ds)
+	defer a.unlock(ds)
+	var firstErr error
+	now := p.opts.Now()
+	ec := p.enc.Load()
+	for i, c := range cmds {
+		if len(c.Argv) == 0 {
+			continue
+		}
+		cx := ctx{a: a, ds: ds, d: ds.dbs[c.DB], dbi: c.DB, argv: c.Argv, ec: ec, now: now}
+		if err := a.exec(&cx, descs[i]); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+func (a *applier) lock(ds *dataset) {
+	if a.all {
+		for _, d := range ds.dbs {
+			d.lockAll()
+		}
+		return
+	}
+	slices.Sort(a.plan)
+	a.plan = slices.Compact(a.plan)
+	// Lock in (db, stripe) order; full dbs take every stripe at their turn.
+	pi := 0
+	for dbi, d := range ds.dbs {
+		if a.full[dbi] {
+			d.lockAll()
+			for pi < len(a.plan) && int(a.plan[pi]>>32) == dbi {
+				pi++
+			}
+			continue
+		}
+		for pi < len(a.plan) && int(a.plan[pi]>>32) == dbi {
+			d.stripes[uint32(a.plan[pi])].mu.Lock()
+			pi++
+		}
+	}
+}
+
+func (a *applier) unlock(ds *dataset) {
+	if a.all {
+		for _, d := range ds.dbs {
+			d.unlockAll()
+		}
+		return
+	}
+	for _, x := range a.plan {
+		dbi := int(x >> 32)
+		if !a.full[dbi] {
+			ds.dbs[dbi].stripes[uint32(x)].mu.Unlock()
+		}
+	}
+	for dbi, f := range a.full {
+		if f {
+			ds.dbs[dbi].unlockAll()
+		}
+	}
+}
+
+// exec runs one command under the locks already held.
+func (a *applier) exec(c *ctx, d *cmdDesc) error {
+	if d == nil {
+		return a.cannotApply(c, string(lower(c.argv[0])), nil, ErrUnsupported)
+	}
+	if d.fn == nil {
+		return a.cannotApply(c, d.name, d, ErrUnsupported)
+	}
+	if err := d.fn(c); err != nil {
+		a.p.st.mu.Lock()
+		a.p.st.failed[d.name]++
+		a.p.st.mu.Unlock()
+		return a.cannotApply(c, d.name, d, err)
+	}
+	d.count.Add(1)
+	return nil
+}
+
+// cannotApply handles a command that cannot be mirrored exactly, by the
+// OnUnknown policy: under Invalidate, remove the keys it names (or flush
+// its db when its keys are unknown); under Resync, return ErrNeedResync.
+func (a *applier) cannotApply(c *ctx, name string, d *cmdDesc, cause error) error {
+	st := &a.p.st
+	st.mu.Lock()
+	if cause == ErrUnsupported {
+		st.unknown[name]++
+	}
+	first := !st.logged[name]
+	st.logged[name] = true
+	st.mu.Unlock()
+	if first {
+		a.p.opts.Logger.Warn("projection: command not applied exactly",
+			"command", name, "policy", a.p.opts.OnUnknown.String(), "cause", cause.Error())
+	}
+	if a.p.opts.OnUnknown == Resync {
+		st.resyncsRequested.Add(1)
+		return fmt.Errorf("projection: %s: %w (%w)", name, ErrNeedResync, cause)
+	}
+	if d == nil {
+		c.d.clear()
+		st.flushedForUnknown.Add(1)
+		return nil
+	}
+	keys, sc := d.keys(c.argv, nil)
+	switch sc {
+	case scopeKeys:
+		for _, k := range keys {
+			if c.d.remove(k) {
+				st.invalidatedKeys.Add(1)
+			}
+		}
+	case scopeDB:
+		c.d.clear()
+		st.flushedForUnknown.Add(1)
+	case scopeAll:
+		for _, dd := range c.ds.dbs {
+			dd.clear()
+		}
+		st.flushedForUnknown.Add(1)
+	}
+	return nil
+}
+
+func lower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// eq reports whether b equals the lower-case token s, ignoring case.
+func eq(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ---- key position functions (see src/commands/*.json key_specs) ----
+
+func keysNone(argv [][]byte, keys [][]byte) ([][]byte, scope) { return keys, scopeNone }
+
+func keysFirst(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	if len(argv) > 1 {
+		keys = append(keys, argv[1])
+	}
+	return keys, scopeKeys
+}
+
+func keysSecond(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	if len(argv) > 2 {
+		keys = append(keys, argv[2])
+	}
+	return keys, scopeKeys
+}
+
+func keysFirstTwo(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	for i := 1; i < len(argv) && i <= 2; i++ {
+		keys = append(keys, argv[i])
+	}
+	return keys, scopeKeys
+}
+
+func keysRest(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	return append(keys, argv[1:]...), scopeKeys
+}
+
+func keysStep2(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	for i := 1; i < len(argv); i += 2 {
+		keys = append(keys, argv[i])
+	}
+	return keys, scopeKeys
+}
+
+func keysDB(argv [][]byte, keys [][]byte) ([][]byte, scope)  { return keys, scopeDB }
+func keysAll(argv [][]byte, keys [][]byte) ([][]byte, scope) { return keys, scopeAll }
+
+// keysNumkeys: dst numkeys key… (ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE).
+func keysNumkeys(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	if len(argv) < 3 {
+		return keysFirst(argv, keys)
+	}
+	keys = append(keys, argv[1])
+	n, err := strconv.Atoi(string(argv[2]))
+	if err != nil || n < 0 || 3+n > len(argv) {
+		return append(keys, argv[3:]...), scopeKeys // a superset is fine
+	}
+	return append(keys, argv[3:3+n]...), scopeKeys
+}
+
+// keysCopy: COPY src dst [DB n] [REPLACE]; with DB, another db is touched.
+func keysCopy(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	for i := 3; i < len(argv); i++ {
+		if eq(argv[i], "db") {
+			return keys, scopeAll
+		}
+	}
+	return keysFirstTwo(argv, keys)
+}
+
+// keysSort: SORT key … STORE dst (BY/GET patterns read other keys, but
+// SORT is invalidated, not applied, so only written keys matter).
+func keysSort(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	keys, _ = keysFirst(argv, keys)
+	for i := 2; i+1 < len(argv); i++ {
+		if eq(argv[i], "store") {
+			keys = append(keys, argv[i+1])
+		}
+	}
+	return keys, scopeKeys
+}
+
+// keysGeoStore: GEORADIUS[BYMEMBER] key … STORE|STOREDIST dst.
+func keysGeoStore(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	keys, _ = keysFirst(argv, keys)
+	for i := 2; i+1 < len(argv); i++ {
+		if eq(argv[i], "store") || eq(argv[i], "storedist") {
+			keys = append(keys, argv[i+1])
+		}
+	}
+	return keys, scopeKeys
+}
+
+// commandTable lists every command the applier knows. fn == nil marks a
+// command whose key positions are known but whose effect is not mirrored
+// (bitmaps, HyperLogLog, streams, RESTORE, SORT, geo searches, hash field
+// TTLs): it goes through the OnUnknown policy.
+func commandTable() []*cmdDesc {
+	row := func(name string, fn func(*ctx) error, keys keyFunc) *cmdDesc {
+		return &cmdDesc{name: name, fn: fn, keys: keys}
+	}
+	nop := func(*ctx) error { return nil }
+	return []*cmdDesc{
+		// control
+		row("select", nop, keysNone),
+		row("multi", nop, keysNone),
+		row("exec", nop, keysNone),
+		row("ping", nop, keysNone),
+		row("replconf", nop, keysNone),
+		row("publish", nop, keysNone),
+		row("spublish", nop, keysNone),
+		row("function", nop, keysNone),
+		// keyspace
+		row("del", delCommand, keysRest),
+		row("unlink", delCommand, keysRest),
+		row("pexpireat", pexpireatCommand, keysFirst),
+		row("expireat", expireatCommand, keysFirst),
+		row("expire", expireCommand, keysFirst),
+		row("pexpire", pexpireCommand, keysFirst),
+		row("persist", persistCommand, keysFirst),
+		row("rename", renameCommand, keysFirstTwo),
+		row("renamenx", renamenxCommand, keysFirstTwo),
+		row("move", moveCommand, keysAll),
+		row("copy", copyCommand, keysCopy),
+		row("swapdb", swapdbCommand, keysAll),
+		row("flushdb", flushdbCommand, keysDB),
+		row("flushall", flushallCommand, keysAll),
+		row("restore", nil, keysFirst),
+		row("restore-asking", nil, keysFirst),
+		row("sort", nil, keysSort),
+		// strings
+		row("set", setCommand, keysFirst),
+		row("setnx", setnxCommand, keysFirst),
+		row("setex", setexCommand, keysFirst),
+		row("psetex", psetexCommand, keysFirst),
+		row("getset", getsetCommand, keysFirst),
+		row("mset", msetCommand, keysStep2),
+		row("msetnx", msetnxCommand, keysStep2),
+		row("append", appendCommand, keysFirst),
+		row("setrange", setrangeCommand, keysFirst),
+		row("incr", incrCommand, keysFirst),
+		row("decr", decrCommand, keysFirst),
+		row("incrby", incrbyCommand, keysFirst),
+		row("decrby", decrbyCommand, keysFirst),
+		row("incrbyfloat", nil, keysFirst),
+		row("getdel", delCommand, keysFirst),
+		row("setbit", nil, keysFirst),
+		row("bitfield", nil, keysFirst),
+		row("bitop", nil, func(argv [][]byte, keys [][]byte) ([][]byte, scope) { return keysSecond(argv, keys) }),
+		row("pfadd", nil, keysFirst),
+		row("pfmerge", nil, keysFirst),
+		row("pfcount", nil, keysRest),
+		row("pfdebug", nil, keysSecond),
+		// lists
+		row("lpush", lpushCommand, keysFirst),
+		row("rpush", rpushCommand, keysFirst),
+		row("lpushx", lpushxCommand, keysFirst),
+		row("rpushx", rpushxCommand, keysFirst),
+		row("linsert", linsertCommand, keysFirst),
+		row("lset", lsetCommand, keysFirst),
+		row("lrem", lremCommand, keysFirst),
+		row("ltrim", ltrimCommand, keysFirst),
+		row("lpop", lpopCommand, keysFirst),
+		row("rpop", rpopCommand, keysFirst),
+		row("rpoplpush", rpoplpushCommand, keysFirstTwo),
+		row("lmove", lmoveCommand, keysFirstTwo),
+		// sets
+		row("sadd", saddCommand, keysFirst),
+		row("srem", sremCommand, keysFirst),
+		row("smove", smoveCommand, keysFirstTwo),
+		row("sinterstore", sinterstoreCommand, keysRest),
+		row("sunionstore", sunionstoreCommand, keysRest),
+		row("sdiffstore", sdiffstoreCommand, keysRest),
+		// sorted sets
+		row("zadd", zaddCommand, keysFirst),
+		row("zincrby", zincrbyCommand, keysFirst),
+		row("zrem", zremCommand, keysFirst),
+		row("zremrangebyscore", zremrangebyscoreCommand, keysFirst),
+		row("zremrangebyrank", zremrangebyrankCommand, keysFirst),
+		row("zremrangebylex", zremrangebylexCommand, keysFirst),
+		row("zpopmin", zpopminCommand, keysFirst),
+		row("zpopmax", zpopmaxCommand, keysFirst),
+		row("zunionstore", zunionstoreCommand, keysNumkeys),
+		row("zinterstore", zinterstoreCommand, keysNumkeys),
+		row("zdiffstore", zdiffstoreCommand, keysNumkeys),
+		row("zrangestore", zrangestoreCommand, keysFirstTwo),
+		row("geosearchstore", nil, keysFirstTwo),
+		row("georadius", nil, keysGeoStore),
+		row("georadiusbymember", nil, keysGeoStore),
+		// hashes
+		row("hset", hsetCommand, keysFirst),
+		row("hmset", hsetCommand, keysFirst),
+		row("hsetnx", hsetnxCommand, keysFirst),
+		row("hdel", hdelCommand, keysFirst),
+		row("hincrby", hincrbyCommand, keysFirst),
+		row("hincrbyfloat", nil, keysFirst),
+		row("hpexpireat", nil, keysFirst),
+		row("hpersist", nil, keysFirst),
+		row("hsetex", nil, keysFirst),
+		// streams
+		row("xadd", nil, keysFirst),
+		row("xtrim", nil, keysFirst),
+		row("xdel", nil, keysFirst),
+		row("xack", nil, keysFirst),
+		row("xclaim", nil, keysFirst),
+		row("xsetid", nil, keysFirst),
+		row("xgroup", nil, keysSecond),
+	}
+}

@@ -1,0 +1,101 @@
+package projection
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// ---- hash commands (src/t_hash.c) ----
+
+func (c *ctx) hashFor(key []byte, create bool) (*hashObj, error) {
+	o, exists, err := c.typed(key, KindHash)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return o.hash(), nil
+	}
+	if !create {
+		return nil, nil
+	}
+	h := newHash()
+	c.d.store(key, obj{kind: KindHash, ptr: ptrOf(h)})
+	return h, nil
+}
+
+// hsetCommand: HSET/HMSET key field value [field value …].
+func hsetCommand(c *ctx) error {
+	if len(c.argv) < 4 || len(c.argv)%2 != 0 {
+		return ErrSyntax
+	}
+	h, err := c.hashFor(c.argv[1], true)
+	if err != nil {
+		return err
+	}
+	for i := 2; i < len(c.argv); i += 2 {
+		h.set(c.argv[i], c.argv[i+1], c.ec)
+	}
+	return nil
+}
+
+func hsetnxCommand(c *ctx) error {
+	if err := c.arity(4, false); err != nil {
+		return err
+	}
+	h, err := c.hashFor(c.argv[1], true)
+	if err != nil {
+		return err
+	}
+	if _, exists := h.get(c.argv[2]); !exists {
+		h.set(c.argv[2], c.argv[3], c.ec)
+	}
+	return nil
+}
+
+func hdelCommand(c *ctx) error {
+	if err := c.arity(3, true); err != nil {
+		return err
+	}
+	h, err := c.hashFor(c.argv[1], false)
+	if err != nil || h == nil {
+		return err
+	}
+	for _, f := range c.argv[2:] {
+		h.del(f)
+	}
+	c.dropIfEmpty(c.d, c.argv[1], h.count())
+	return nil
+}
+
+func hincrbyCommand(c *ctx) error {
+	if err := c.arity(4, false); err != nil {
+		return err
+	}
+	by, err := parseInt(c.argv[3])
+	if err != nil {
+		return err
+	}
+	h, err := c.hashFor(c.argv[1], false)
+	if err != nil {
+		return err
+	}
+	var cur int64
+	if h != nil {
+		if v, ok := h.get(c.argv[2]); ok {
+			x, ok := parseStrictInt(v)
+			if !ok {
+				return fmt.Errorf("hash value is not an integer: %w", ErrNotInteger)
+			}
+			cur = x
+		}
+	}
+	if (by < 0 && cur < 0 && by < math.MinInt64-cur) || (by > 0 && cur > 0 && by > math.MaxInt64-cur) {
+		return ErrOverflow
+	}
+	if h == nil {
+		h, _ = c.hashFor(c.argv[1], true)
+	}
+	h.set(c.argv[2], strconv.AppendInt(nil, cur+by, 10), c.ec)
+	return nil
+}

@@ -1,0 +1,359 @@
+package projection
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// ---- helpers shared by the apply handlers ----
+
+func (c *ctx) arity(n int, atLeast bool) error {
+	if len(c.argv) < n || (!atLeast && len(c.argv) != n) {
+		return fmt.Errorf("wrong number of arguments: %w", ErrSyntax)
+	}
+	return nil
+}
+
+// typed looks key up (ignoring expiry: writes from the primary see
+// logically expired keys, see src/db.c expireIfNeeded) and checks its kind.
+func (c *ctx) typed(key []byte, k Kind) (obj, bool, error) {
+	o, ok := c.d.lookup(key)
+	if !ok {
+		return obj{}, false, nil
+	}
+	if o.kind != k {
+		return obj{}, false, ErrWrongType
+	}
+	return o, true, nil
+}
+
+func parseInt(b []byte) (int64, error) {
+	v, ok := parseStrictInt(b)
+	if !ok {
+		return 0, ErrNotInteger
+	}
+	return v, nil
+}
+
+// storeCopyOf stores o under key in d, repacking an inline string so that
+// key and value share one allocation.
+func storeMoved(d *db, key []byte, o obj) {
+	if o.kind == KindString && o.flags&flagBoxed == 0 {
+		k, no := newStringObj(key, o.bytes(), o.exp)
+		no.enc = o.enc
+		d.storeKeyed(k, no)
+		return
+	}
+	d.store(key, o)
+}
+
+// deepCopy duplicates a value for COPY.
+func deepCopy(o obj, ec *EncodingConfig) obj {
+	switch o.kind {
+	case KindString:
+		if o.flags&flagBoxed != 0 {
+			b := append([]byte(nil), o.bytes()...)
+			o.ptr = ptrOf(&rawStr{b: b})
+		}
+		return o // inline bytes are immutable; storeMoved repacks them
+	case KindList:
+		l := o.list()
+		nl := &listObj{chunks: make([]lchunk, len(l.chunks)), n: l.n, lp: l.lp}
+		for i, ch := range l.chunks {
+			nl.chunks[i] = lchunk{b: append([]byte(nil), ch.b...), n: ch.n}
+		}
+		o.ptr = ptrOf(nl)
+	case KindSet:
+		s := o.set()
+		ns := &setObj{n: s.n, enc: s.enc, pack: append([]byte(nil), s.pack...)}
+		if s.m != nil {
+			ns.m = make(map[string]struct{}, len(s.m))
+			for k := range s.m {
+				ns.m[k] = struct{}{}
+			}
+		}
+		o.ptr = ptrOf(ns)
+	case KindZSet:
+		z := o.zset()
+		nz := &zsetObj{n: z.n, lp: z.lp, pack: append([]byte(nil), z.pack...)}
+		if z.tree != nil {
+			nz.tree = z.tree.Copy()
+			nz.dict = make(map[string]float64, len(z.dict))
+			for k, v := range z.dict {
+				nz.dict[k] = v
+			}
+		}
+		o.ptr = ptrOf(nz)
+	case KindHash:
+		h := o.hash()
+		nh := &hashObj{n: h.n, lp: h.lp, pack: append([]byte(nil), h.pack...)}
+		if h.m != nil {
+			nh.m = make(map[string]string, len(h.m))
+			for k, v := range h.m {
+				nh.m[k] = v
+			}
+		}
+		o.ptr = ptrOf(nh)
+	}
+	return o
+}
+
+// ---- keyspace commands (src/db.c, src/expire.c) ----
+
+func delCommand(c *ctx) error {
+	if err := c.arity(2, true); err != nil {
+		return err
+	}
+	for _, k := range c.argv[1:] {
+		c.d.remove(k)
+	}
+	return nil
+}
+
+// expireGeneric implements PEXPIREAT and its relatives: when is absolute
+// ms. On a replica the time is set even if already past (checkAlreadyExpired
+// is false for replicas): the primary sends DEL when it expires.
+func expireGeneric(c *ctx, when int64) error {
+	key := c.argv[1]
+	var nx, xx, gt, lt bool
+	for _, a := range c.argv[3:] {
+		switch {
+		case eq(a, "nx"):
+			nx = true
+		case eq(a, "xx"):
+			xx = true
+		case eq(a, "gt"):
+			gt = true
+		case eq(a, "lt"):
+			lt = true
+		default:
+			return fmt.Errorf("unsupported option %q: %w", a, ErrSyntax)
+		}
+	}
+	if (nx && (xx || gt || lt)) || (gt && lt) {
+		return fmt.Errorf("incompatible options: %w", ErrSyntax)
+	}
+	o, ok := c.d.lookup(key)
+	if !ok {
+		return nil
+	}
+	cur := o.exp // 0: no TTL, i.e. infinite
+	switch {
+	case nx && cur != 0, xx && cur == 0:
+		return nil
+	case gt && (cur == 0 || when <= cur):
+		return nil
+	case lt && cur != 0 && when >= cur:
+		return nil
+	}
+	if when == 0 {
+		when = 1 // 0 means "no TTL" in obj; 1 ms is just as expired
+	}
+	c.d.setExpire(key, when)
+	return nil
+}
+
+func expireArg(c *ctx, unitMs int64, relative bool) (int64, error) {
+	if err := c.arity(3, true); err != nil {
+		return 0, err
+	}
+	v, err := parseInt(c.argv[2])
+	if err != nil {
+		return 0, err
+	}
+	if v > math.MaxInt64/unitMs || v < math.MinInt64/unitMs {
+		return 0, fmt.Errorf("invalid expire time: %w", ErrSyntax)
+	}
+	v *= unitMs
+	if relative {
+		if (v > 0 && c.now > math.MaxInt64-v) || (v < 0 && c.now < math.MinInt64-v) {
+			return 0, fmt.Errorf("invalid expire time: %w", ErrSyntax)
+		}
+		v += c.now
+	}
+	return v, nil
+}
+
+func pexpireatCommand(c *ctx) error {
+	w, err := expireArg(c, 1, false)
+	if err != nil {
+		return err
+	}
+	return expireGeneric(c, w)
+}
+
+func expireatCommand(c *ctx) error {
+	w, err := expireArg(c, 1000, false)
+	if err != nil {
+		return err
+	}
+	return expireGeneric(c, w)
+}
+
+func expireCommand(c *ctx) error {
+	w, err := expireArg(c, 1000, true)
+	if err != nil {
+		return err
+	}
+	return expireGeneric(c, w)
+}
+
+func pexpireCommand(c *ctx) error {
+	w, err := expireArg(c, 1, true)
+	if err != nil {
+		return err
+	}
+	return expireGeneric(c, w)
+}
+
+func persistCommand(c *ctx) error {
+	if err := c.arity(2, false); err != nil {
+		return err
+	}
+	if o, ok := c.d.lookup(c.argv[1]); ok && o.exp != 0 {
+		c.d.setExpire(c.argv[1], 0)
+	}
+	return nil
+}
+
+func renameGeneric(c *ctx, nx bool) error {
+	if err := c.arity(3, false); err != nil {
+		return err
+	}
+	src, dst := c.argv[1], c.argv[2]
+	o, ok := c.d.lookup(src)
+	if !ok {
+		return ErrNoSuchKey
+	}
+	if string(src) == string(dst) {
+		return nil
+	}
+	if nx {
+		if _, exists := c.d.lookup(dst); exists {
+			return nil
+		}
+	}
+	c.d.remove(src)
+	storeMoved(c.d, dst, o)
+	return nil
+}
+
+func renameCommand(c *ctx) error   { return renameGeneric(c, false) }
+func renamenxCommand(c *ctx) error { return renameGeneric(c, true) }
+
+func dbArg(c *ctx, b []byte) (*db, error) {
+	n, err := strconv.Atoi(string(b))
+	if err != nil || n < 0 || n >= len(c.ds.dbs) {
+		return nil, ErrDBIndex
+	}
+	return c.ds.dbs[n], nil
+}
+
+func moveCommand(c *ctx) error {
+	if err := c.arity(3, false); err != nil {
+		return err
+	}
+	dst, err := dbArg(c, c.argv[2])
+	if err != nil {
+		return err
+	}
+	if dst == c.d {
+		return fmt.Errorf("source and destination objects are the same: %w", ErrSyntax)
+	}
+	o, ok := c.d.lookup(c.argv[1])
+	if !ok {
+		return nil
+	}
+	if _, exists := dst.lookup(c.argv[1]); exists {
+		return nil
+	}
+	c.d.remove(c.argv[1])
+	storeMoved(dst, c.argv[1], o)
+	return nil
+}
+
+func copyCommand(c *ctx) error {
+	if err := c.arity(3, true); err != nil {
+		return err
+	}
+	dst := c.d
+	replace := false
+	for i := 3; i < len(c.argv); i++ {
+		switch {
+		case eq(c.argv[i], "replace"):
+			replace = true
+		case eq(c.argv[i], "db") && i+1 < len(c.argv):
+			d, err := dbArg(c, c.argv[i+1])
+			if err != nil {
+				return err
+			}
+			dst = d
+			i++
+		default:
+			return ErrSyntax
+		}
+	}
+	src, dkey := c.argv[1], c.argv[2]
+	if dst == c.d && string(src) == string(dkey) {
+		return fmt.Errorf("source and destination objects are the same: %w", ErrSyntax)
+	}
+	o, ok := c.d.lookup(src)
+	if !ok {
+		return nil
+	}
+	if _, exists := dst.lookup(dkey); exists {
+		if !replace {
+			return nil
+		}
+		dst.remove(dkey)
+	}
+	storeMoved(dst, dkey, deepCopy(o, c.ec))
+	return nil
+}
+
+func swapdbCommand(c *ctx) error {
+	if err := c.arity(3, false); err != nil {
+		return err
+	}
+	a, err := dbArg(c, c.argv[1])
+	if err != nil {
+		return err
+	}
+	b, err := dbArg(c, c.argv[2])
+	if err != nil {
+		return err
+	}
+	if a != b {
+		a.swapContents(b)
+	}
+	return nil
+}
+
+func flushArgs(c *ctx) error {
+	if len(c.argv) > 2 {
+		return ErrSyntax
+	}
+	if len(c.argv) == 2 && !eq(c.argv[1], "async") && !eq(c.argv[1], "sync") {
+		return ErrSyntax
+	}
+	return nil
+}
+
+func flushdbCommand(c *ctx) error {
+	if err := flushArgs(c); err != nil {
+		return err
+	}
+	c.d.clear()
+	return nil
+}
+
+func flushallCommand(c *ctx) error {
+	if err := flushArgs(c); err != nil {
+		return err
+	}
+	for _, d := range c.ds.dbs {
+		d.clear()
+	}
+	return nil
+}

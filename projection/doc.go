@@ -1,0 +1,34 @@
+// Package projection holds vdr's in-memory copy of a Redis primary's
+// keyspace for the five core types (string, list, set, sorted set, hash)
+// and applies the primary's replication stream to it.
+//
+// What it does:
+//   - Apply / ApplyBatch execute the write commands a Redis 7.x primary
+//     propagates (see /work/shared/docs/replication-stream.md §4) with the
+//     exact semantics of a Redis replica: nothing expires on its own, reads
+//     hide keys whose absolute expire time has passed, and a MULTI…EXEC unit
+//     becomes visible to readers all at once.
+//   - BeginLoad builds a fresh copy from a full sync (rdbparse entries) while
+//     the old one keeps serving, and Commit swaps it in atomically.
+//   - View, ViewDB, ViewAll and Scan give the commands package typed,
+//     zero-copy, concurrency-safe read access (see api.go).
+//
+// What it does not do: it knows nothing of RESP, sockets, reply formatting
+// or argument parsing of read commands; streams, HyperLogLog, bit commands
+// and RESTORE payloads are not applied (they are counted as unsupported and
+// handled by the Options.OnUnknown policy).
+//
+// Layout in memory:
+//
+//	Projection ──atomic.Pointer──► dataset ──► db[0..NumDBs-1]
+//	                                            │
+//	                                            ├─ stripes[N]   sync.RWMutex (N = lock stripes)
+//	                                            └─ buckets[B]   map[string]obj (B ≥ N, both powers of two)
+//
+//	bucket(key) = xxhash(key) & (B-1); stripe(bucket) = bucket & (N-1)
+//
+// A key's bucket never changes, so SCAN cursors are bucket numbers: a scan
+// visits buckets in order and returns each bucket whole under its stripe's
+// read lock, hence every key present for the whole scan is returned exactly
+// once, whatever is written meanwhile. Lock order: see LOCKING.md.
+package projection

@@ -1,0 +1,130 @@
+package projection
+
+// hashObj is a hash. While Redis would keep it as a listpack (lp: at most
+// hash-max-listpack-entries fields, none longer than
+// hash-max-listpack-value) it lives in one pack of field, value, field,
+// value… in insertion order, so HGETALL returns Redis's order; past that
+// it is a map, and like Redis it never goes back (src/t_hash.c).
+type hashObj struct {
+	pack []byte
+	n    int
+	m    map[string]string
+	lp   bool
+}
+
+func newHash() *hashObj { return &hashObj{lp: true} }
+
+func (h *hashObj) count() int {
+	if h.m != nil {
+		return len(h.m)
+	}
+	return h.n
+}
+
+// find returns the offsets of field's entry: [off, voff) the field,
+// [voff, end) the value.
+func (h *hashObj) find(f []byte) (off, voff, end int, ok bool) {
+	for off < len(h.pack) {
+		e, vo := packNext(h.pack, off)
+		_, next := packNext(h.pack, vo)
+		if string(e) == string(f) {
+			return off, vo, next, true
+		}
+		off = next
+	}
+	return 0, 0, 0, false
+}
+
+func (h *hashObj) get(f []byte) ([]byte, bool) {
+	if h.m != nil {
+		v, ok := h.m[string(f)]
+		if !ok {
+			return nil, false
+		}
+		return stringBytes(v), true
+	}
+	_, vo, _, ok := h.find(f)
+	if !ok {
+		return nil, false
+	}
+	v, _ := packNext(h.pack, vo)
+	return v, true
+}
+
+func (h *hashObj) convert() {
+	m := make(map[string]string, h.n+1)
+	h.each(func(f, v []byte) bool { m[string(f)] = string(v); return true })
+	h.m, h.pack, h.n, h.lp = m, nil, 0, false
+}
+
+// set sets field to value and reports whether the field is new.
+func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
+	if h.m == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
+		h.convert()
+	}
+	if h.m != nil {
+		_, ok := h.m[string(f)]
+		h.m[string(f)] = string(v)
+		return !ok
+	}
+	_, vo, end, ok := h.find(f)
+	if ok {
+		h.pack = packCut(h.pack, vo, end)
+		h.pack = packInsert(h.pack, vo, encodeElem(v))
+		return false
+	}
+	h.pack = packAppend(h.pack, f)
+	h.pack = packAppend(h.pack, v)
+	h.n++
+	if h.n > ec.HashMaxListpackEntries {
+		h.convert()
+	}
+	return true
+}
+
+func (h *hashObj) del(f []byte) bool {
+	if h.m != nil {
+		if _, ok := h.m[string(f)]; !ok {
+			return false
+		}
+		delete(h.m, string(f))
+		return true
+	}
+	off, _, end, ok := h.find(f)
+	if !ok {
+		return false
+	}
+	h.pack = packCut(h.pack, off, end)
+	h.n--
+	return true
+}
+
+func (h *hashObj) each(fn func(f, v []byte) bool) {
+	if h.m != nil {
+		for f, v := range h.m {
+			if !fn(stringBytes(f), stringBytes(v)) {
+				return
+			}
+		}
+		return
+	}
+	for off := 0; off < len(h.pack); {
+		var f, v []byte
+		f, off = packNext(h.pack, off)
+		v, off = packNext(h.pack, off)
+		if !fn(f, v) {
+			return
+		}
+	}
+}
+
+func (h *hashObj) bytes() int {
+	if h.m != nil {
+		n := 48 + len(h.m)*48
+		for f, v := range h.m {
+			n += len(f) + len(v)
+		}
+		return n
+	}
+	return 48 + cap(h.pack)
+}

@@ -1,0 +1,159 @@
+package projection
+
+import (
+	"fmt"
+
+	"github.com/vdr-project/vdr/rdbparse"
+)
+
+// LoadOptions tunes a full-sync load.
+type LoadOptions struct {
+	// DropOld empties the serving projection as soon as the load begins,
+	// to free its memory before the new copy is built (readers see an empty
+	// keyspace until Commit). Otherwise the old copy keeps serving until
+	// Commit swaps (like repl-diskless-load swapdb).
+	DropOld bool
+}
+
+// Loader builds a new keyspace from a full sync. It is used by one
+// goroutine; nothing it builds is visible until Commit.
+type Loader struct {
+	p      *Projection
+	ds     *dataset
+	ec     *EncodingConfig
+	keys   uint64
+	done   bool
+	cur    obj    // collection being loaded (Batch > 0)
+	curKey []byte // its key
+	curDB  int
+	skip   bool // current key is skipped (module/stream)
+}
+
+// BeginLoad starts building a fresh keyspace.
+func (p *Projection) BeginLoad(opts LoadOptions) *Loader {
+	if opts.DropOld {
+		p.cur.Store(newDataset(&p.opts))
+	}
+	return &Loader{p: p, ds: newDataset(&p.opts), ec: p.enc.Load()}
+}
+
+// Entry adds one rdbparse entry (a key, or one batch of a big key). It
+// copies every byte it keeps. Streams and module values are not
+// projected: the key is skipped and counted in Stats.Unknown under
+// "rdb:stream" / "rdb:module".
+func (ld *Loader) Entry(e *rdbparse.Entry) error {
+	if ld.done {
+		return ErrLoadClosed
+	}
+	if e.DB < 0 || e.DB >= len(ld.ds.dbs) {
+		return fmt.Errorf("projection: load key %q: db %d: %w", e.Key, e.DB, ErrDBIndex)
+	}
+	d := ld.ds.dbs[e.DB]
+	exp := int64(0)
+	if e.ExpireMs >= 0 {
+		exp = e.ExpireMs
+		if exp == 0 {
+			exp = 1
+		}
+	}
+	if e.Batch == 0 {
+		ld.skip = false
+		ld.curKey = append(ld.curKey[:0], e.Key...)
+		ld.curDB = e.DB
+		switch e.Kind {
+		case KindString:
+			d.setString(e.Key, e.String, exp)
+			ld.keys++
+			return nil
+		case KindList:
+			ld.cur = obj{kind: KindList, ptr: ptrOf(&listObj{})}
+		case KindSet:
+			var first []byte
+			if len(e.Elems) > 0 {
+				first = e.Elems[0]
+			}
+			hint := int(e.Len)
+			if hint < 0 {
+				hint = len(e.Elems)
+			}
+			ld.cur = obj{kind: KindSet, ptr: ptrOf(newSet(first, hint, ld.ec))}
+		case KindZSet:
+			hint, maxLen := int(e.Len), 0
+			if hint < 0 {
+				hint = len(e.ZMembers)
+			}
+			for _, m := range e.ZMembers {
+				maxLen = max(maxLen, len(m.Member))
+			}
+			ld.cur = obj{kind: KindZSet, ptr: ptrOf(newZSet(hint, maxLen, ld.ec))}
+		case KindHash:
+			ld.cur = obj{kind: KindHash, ptr: ptrOf(newHash())}
+		default:
+			ld.skip = true
+			name := "rdb:" + e.Kind.String()
+			ld.p.st.mu.Lock()
+			ld.p.st.unknown[name]++
+			ld.p.st.mu.Unlock()
+			return nil
+		}
+		ld.cur.exp = exp
+		d.store(e.Key, ld.cur)
+		ld.keys++
+	} else if ld.skip || string(e.Key) != string(ld.curKey) || e.DB != ld.curDB {
+		if ld.skip {
+			return nil
+		}
+		return fmt.Errorf("projection: load key %q batch %d without its first batch: %w", e.Key, e.Batch, ErrSyntax)
+	}
+	switch e.Kind {
+	case KindList:
+		l := ld.cur.list()
+		for _, x := range e.Elems {
+			l.pushTail(x)
+		}
+		if e.Last {
+			l.updateLP(ld.ec)
+		}
+	case KindSet:
+		s := ld.cur.set()
+		for _, x := range e.Elems {
+			s.add(x, ld.ec)
+		}
+	case KindZSet:
+		z := ld.cur.zset()
+		for _, m := range e.ZMembers {
+			z.set(m.Member, m.Score, ld.ec)
+		}
+	case KindHash:
+		h := ld.cur.hash()
+		for _, f := range e.Fields {
+			h.set(f.Field, f.Value, ld.ec)
+		}
+	}
+	return nil
+}
+
+// Keys returns the number of keys loaded so far.
+func (ld *Loader) Keys() uint64 { return ld.keys }
+
+// Commit makes the loaded keyspace the one readers and Apply see, in one
+// atomic step: a View opened before Commit reads the old keyspace to its
+// end, one opened after reads the new one.
+func (ld *Loader) Commit() error {
+	if ld.done {
+		return ErrLoadClosed
+	}
+	ld.done = true
+	ld.p.cur.Store(ld.ds)
+	ld.p.st.loads.Add(1)
+	ld.p.st.loadedKeys.Add(ld.keys)
+	ld.ds = nil
+	return nil
+}
+
+// Abort drops the partial keyspace; the projection keeps what it served
+// (empty, if the load was begun with DropOld).
+func (ld *Loader) Abort() {
+	ld.done = true
+	ld.ds = nil
+}

@@ -1,0 +1,161 @@
+package projection
+
+import (
+	"fmt"
+	"math"
+)
+
+// The sane methods check a structure's invariants; tests call them after
+// random workloads (like tidwall/btree's sane()). They return nil or a
+// description of the first violation.
+
+func (l *listObj) sane() error {
+	n := 0
+	for i, c := range l.chunks {
+		if c.n == 0 {
+			return fmt.Errorf("list chunk %d empty", i)
+		}
+		off, k := 0, 0
+		for off < len(c.b) {
+			_, off = packNext(c.b, off)
+			k++
+		}
+		if off != len(c.b) || k != c.n {
+			return fmt.Errorf("list chunk %d: %d elements decoded, %d counted", i, k, c.n)
+		}
+		n += c.n
+	}
+	if n != l.n {
+		return fmt.Errorf("list length %d, chunks hold %d", l.n, n)
+	}
+	return nil
+}
+
+func (s *setObj) sane() error {
+	if s.m != nil {
+		if len(s.pack) != 0 || s.n != 0 {
+			return fmt.Errorf("set has both a map and a pack")
+		}
+		return nil
+	}
+	seen := map[string]bool{}
+	k := 0
+	for off := 0; off < len(s.pack); k++ {
+		var e []byte
+		e, off = packNext(s.pack, off)
+		if seen[string(e)] {
+			return fmt.Errorf("set member %q twice", e)
+		}
+		seen[string(e)] = true
+	}
+	if k != s.n {
+		return fmt.Errorf("set pack holds %d, counted %d", k, s.n)
+	}
+	return nil
+}
+
+func (h *hashObj) sane() error {
+	if h.m != nil {
+		if len(h.pack) != 0 || h.n != 0 || h.lp {
+			return fmt.Errorf("hash has both a map and a pack (or claims listpack)")
+		}
+		return nil
+	}
+	if !h.lp {
+		return fmt.Errorf("packed hash not reported as listpack")
+	}
+	seen := map[string]bool{}
+	k := 0
+	for off := 0; off < len(h.pack); k++ {
+		var f []byte
+		f, off = packNext(h.pack, off)
+		_, off = packNext(h.pack, off)
+		if seen[string(f)] {
+			return fmt.Errorf("hash field %q twice", f)
+		}
+		seen[string(f)] = true
+	}
+	if k != h.n {
+		return fmt.Errorf("hash pack holds %d, counted %d", k, h.n)
+	}
+	return nil
+}
+
+func (z *zsetObj) sane() error {
+	if z.tree != nil {
+		if z.tree.Len() != len(z.dict) {
+			return fmt.Errorf("zset tree %d items, dict %d", z.tree.Len(), len(z.dict))
+		}
+		var err error
+		z.tree.Scan(func(x zitem) bool {
+			if s, ok := z.dict[x.member]; !ok || s != x.score {
+				err = fmt.Errorf("zset member %q: tree score %v, dict %v %v", x.member, x.score, s, ok)
+			}
+			return err == nil
+		})
+		return err
+	}
+	items := z.items()
+	if len(items) != z.n {
+		return fmt.Errorf("zset pack holds %d, counted %d", len(items), z.n)
+	}
+	for i := range items {
+		if math.IsNaN(items[i].s) {
+			return fmt.Errorf("zset NaN score")
+		}
+		if i > 0 && !zless(zitem{items[i-1].s, string(items[i-1].m)}, zitem{items[i].s, string(items[i].m)}) {
+			return fmt.Errorf("zset pack out of order at %d", i)
+		}
+	}
+	return nil
+}
+
+// sane checks every value of every db and the key counters. Callers must
+// not run it concurrently with writes.
+func (p *Projection) sane() error {
+	ds := p.cur.Load()
+	for dbi, d := range ds.dbs {
+		keys, expires := int64(0), int64(0)
+		for b, m := range d.buckets {
+			for k, o := range m {
+				keys++
+				if o.exp != 0 {
+					expires++
+				}
+				if got := d.bucketOf(stringBytes(k)); got != b {
+					return fmt.Errorf("db %d key %q in bucket %d, belongs in %d", dbi, k, b, got)
+				}
+				var err error
+				switch o.kind {
+				case KindList:
+					err = o.list().sane()
+					if err == nil && o.list().n == 0 {
+						err = fmt.Errorf("empty list kept")
+					}
+				case KindSet:
+					err = o.set().sane()
+					if err == nil && o.set().card() == 0 {
+						err = fmt.Errorf("empty set kept")
+					}
+				case KindZSet:
+					err = o.zset().sane()
+					if err == nil && o.zset().card() == 0 {
+						err = fmt.Errorf("empty zset kept")
+					}
+				case KindHash:
+					err = o.hash().sane()
+					if err == nil && o.hash().count() == 0 {
+						err = fmt.Errorf("empty hash kept")
+					}
+				}
+				if err != nil {
+					return fmt.Errorf("db %d key %q: %w", dbi, k, err)
+				}
+			}
+		}
+		if keys != d.keys.Load() || expires != d.expires.Load() {
+			return fmt.Errorf("db %d: counters say %d keys %d expires, found %d %d", dbi, d.keys.Load(), d.expires.Load(), keys, expires)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,431 @@
+package projection
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"sort"
+
+	"github.com/tidwall/btree"
+)
+
+// zsetObj is a sorted set ordered by (score, member). While Redis would
+// keep it as a listpack (lp) it is one pack of member, 8-byte score, …
+// kept sorted; past zset-max-listpack-entries/-value it becomes a B-tree
+// of (score, member) plus a member→score map, like Redis's skiplist+dict
+// (src/t_zset.c). Ranks in the B-tree come from binary search over GetAt.
+type zsetObj struct {
+	pack []byte
+	n    int
+	tree *btree.BTreeG[zitem]
+	dict map[string]float64
+	lp   bool
+}
+
+type zitem struct {
+	score  float64
+	member string
+}
+
+func zless(a, b zitem) bool {
+	if a.score != b.score {
+		return a.score < b.score
+	}
+	return a.member < b.member
+}
+
+// zref is a decoded item of a read; member points into the projection.
+type zref struct {
+	m []byte
+	s float64
+}
+
+func newZSet(sizeHint, maxLenHint int, ec *EncodingConfig) *zsetObj {
+	z := &zsetObj{lp: true}
+	if sizeHint > ec.ZSetMaxListpackEntries || maxLenHint > ec.ZSetMaxListpackValue {
+		z.toBig()
+	}
+	return z
+}
+
+func (z *zsetObj) toBig() {
+	t := btree.NewBTreeGOptions(zless, btree.Options{NoLocks: true})
+	d := make(map[string]float64, z.n)
+	for off := 0; off < len(z.pack); {
+		var m []byte
+		var s float64
+		m, s, off = zpackNext(z.pack, off)
+		ms := string(m)
+		t.Load(zitem{score: s, member: ms})
+		d[ms] = s
+	}
+	z.tree, z.dict, z.pack, z.n, z.lp = t, d, nil, 0, false
+}
+
+func zpackNext(b []byte, off int) (m []byte, score float64, next int) {
+	m, off = packNext(b, off)
+	score = math.Float64frombits(binary.LittleEndian.Uint64(b[off:]))
+	return m, score, off + 8
+}
+
+func (z *zsetObj) card() int {
+	if z.tree != nil {
+		return z.tree.Len()
+	}
+	return z.n
+}
+
+// pfind locates member in the pack.
+func (z *zsetObj) pfind(m []byte) (off, end int, score float64, rank int, ok bool) {
+	for off < len(z.pack) {
+		e, s, next := zpackNext(z.pack, off)
+		if string(e) == string(m) {
+			return off, next, s, rank, true
+		}
+		off = next
+		rank++
+	}
+	return 0, 0, 0, 0, false
+}
+
+func (z *zsetObj) score(m []byte) (float64, bool) {
+	if z.tree != nil {
+		s, ok := z.dict[string(m)]
+		return s, ok
+	}
+	_, _, s, _, ok := z.pfind(m)
+	return s, ok
+}
+
+func (z *zsetObj) rank(m []byte) (int, float64, bool) {
+	if z.tree != nil {
+		s, ok := z.dict[string(m)]
+		if !ok {
+			return 0, 0, false
+		}
+		it := zitem{score: s, member: string(m)}
+		r := sort.Search(z.tree.Len(), func(i int) bool {
+			x, _ := z.tree.GetAt(i)
+			return !zless(x, it)
+		})
+		return r, s, true
+	}
+	_, _, s, r, ok := z.pfind(m)
+	return r, s, ok
+}
+
+// set adds member with score or changes its score; it reports whether the
+// member is new. Conversion follows zsetAdd (src/t_zset.c).
+func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
+	if z.tree != nil {
+		old, ok := z.dict[string(m)]
+		if ok {
+			if old == score {
+				return false
+			}
+			z.tree.Delete(zitem{score: old, member: string(m)})
+			ms := string(m)
+			z.dict[ms] = score
+			z.tree.Set(zitem{score: score, member: ms})
+			return false
+		}
+		ms := string(m)
+		z.dict[ms] = score
+		z.tree.Set(zitem{score: score, member: ms})
+		return true
+	}
+	isNew := true
+	if off, end, old, _, ok := z.pfind(m); ok {
+		if old == score {
+			return false
+		}
+		z.pack = packCut(z.pack, off, end)
+		z.n--
+		isNew = false
+	}
+	// find the insert position
+	it := zitem{score: score, member: string(m)}
+	off := 0
+	for off < len(z.pack) {
+		e, s, next := zpackNext(z.pack, off)
+		if s > score || (s == score && string(e) > it.member) {
+			break
+		}
+		off = next
+	}
+	enc := make([]byte, 0, packSize(m)+8)
+	enc = packAppend(enc, m)
+	enc = binary.LittleEndian.AppendUint64(enc, math.Float64bits(score))
+	z.pack = packInsert(z.pack, off, enc)
+	z.n++
+	if z.n > ec.ZSetMaxListpackEntries || len(m) > ec.ZSetMaxListpackValue {
+		z.toBig()
+	}
+	return isNew
+}
+
+func (z *zsetObj) remove(m []byte) bool {
+	if z.tree != nil {
+		s, ok := z.dict[string(m)]
+		if !ok {
+			return false
+		}
+		delete(z.dict, string(m))
+		z.tree.Delete(zitem{score: s, member: string(m)})
+		return true
+	}
+	off, end, _, _, ok := z.pfind(m)
+	if !ok {
+		return false
+	}
+	z.pack = packCut(z.pack, off, end)
+	z.n--
+	return true
+}
+
+// items returns the decoded pack (small sets only).
+func (z *zsetObj) items() []zref {
+	out := make([]zref, 0, z.n)
+	for off := 0; off < len(z.pack); {
+		var r zref
+		r.m, r.s, off = zpackNext(z.pack, off)
+		out = append(out, r)
+	}
+	return out
+}
+
+// at returns the item of ascending rank i.
+func (z *zsetObj) atRank(i int, small []zref) ([]byte, float64) {
+	if z.tree != nil {
+		x, _ := z.tree.GetAt(i)
+		return stringBytes(x.member), x.score
+	}
+	return small[i].m, small[i].s
+}
+
+// walkRank calls fn for ascending ranks s..e (or, when reverse, for
+// descending ranks s..e, i.e. ascending ranks n-1-s down to n-1-e).
+func (z *zsetObj) walkRank(s, e int, reverse bool, fn func(m []byte, score float64) bool) {
+	n := z.card()
+	if reverse {
+		s, e = n-1-e, n-1-s
+	}
+	z.walkIdx(s, e+1, reverse, 0, -1, fn)
+}
+
+// walkIdx calls fn for ascending indexes [lo, hi), backwards when reverse,
+// after skipping offset items, at most count (count < 0: all).
+func (z *zsetObj) walkIdx(lo, hi int, reverse bool, offset, count int, fn func(m []byte, score float64) bool) {
+	if offset < 0 || lo >= hi {
+		return
+	}
+	if z.tree != nil {
+		var pivot zitem
+		if !reverse {
+			if lo+offset >= hi {
+				return
+			}
+			pivot, _ = z.tree.GetAt(lo + offset)
+			i := lo + offset
+			z.tree.Ascend(pivot, func(x zitem) bool {
+				if i >= hi || count == 0 {
+					return false
+				}
+				i++
+				count--
+				return fn(stringBytes(x.member), x.score)
+			})
+			return
+		}
+		if hi-1-offset < lo {
+			return
+		}
+		pivot, _ = z.tree.GetAt(hi - 1 - offset)
+		i := hi - 1 - offset
+		z.tree.Descend(pivot, func(x zitem) bool {
+			if i < lo || count == 0 {
+				return false
+			}
+			i--
+			count--
+			return fn(stringBytes(x.member), x.score)
+		})
+		return
+	}
+	items := z.items()
+	if !reverse {
+		for i := lo + offset; i < hi && count != 0; i++ {
+			count--
+			if !fn(items[i].m, items[i].s) {
+				return
+			}
+		}
+		return
+	}
+	for i := hi - 1 - offset; i >= lo && count != 0; i-- {
+		count--
+		if !fn(items[i].m, items[i].s) {
+			return
+		}
+	}
+}
+
+// search returns the first ascending index whose item satisfies pred
+// (pred must be monotone: false…false true…true).
+func (z *zsetObj) search(pred func(m []byte, s float64) bool) int {
+	if z.tree != nil {
+		return sort.Search(z.tree.Len(), func(i int) bool {
+			x, _ := z.tree.GetAt(i)
+			return pred(stringBytes(x.member), x.score)
+		})
+	}
+	i := 0
+	for off := 0; off < len(z.pack); i++ {
+		m, s, next := zpackNext(z.pack, off)
+		if pred(m, s) {
+			return i
+		}
+		off = next
+	}
+	return i
+}
+
+func aboveMin(s float64, min ScoreBound) bool {
+	if min.Exclusive {
+		return s > min.Score
+	}
+	return s >= min.Score
+}
+
+func belowMax(s float64, max ScoreBound) bool {
+	if max.Exclusive {
+		return s < max.Score
+	}
+	return s <= max.Score
+}
+
+// scoreRankRange returns the ascending index range [lo, hi) of items with
+// scores within [min, max].
+func (z *zsetObj) scoreRankRange(min, max ScoreBound) (int, int) {
+	lo := z.search(func(_ []byte, s float64) bool { return aboveMin(s, min) })
+	hi := z.search(func(_ []byte, s float64) bool { return !belowMax(s, max) })
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
+}
+
+func lexAboveMin(m []byte, min LexBound) bool {
+	switch min.Inf {
+	case -1:
+		return true
+	case 1:
+		return false
+	}
+	c := bytes.Compare(m, min.Value)
+	if min.Exclusive {
+		return c > 0
+	}
+	return c >= 0
+}
+
+func lexBelowMax(m []byte, max LexBound) bool {
+	switch max.Inf {
+	case 1:
+		return true
+	case -1:
+		return false
+	}
+	c := bytes.Compare(m, max.Value)
+	if max.Exclusive {
+		return c < 0
+	}
+	return c <= 0
+}
+
+// lexRankRange returns the ascending index range [lo, hi) of a lex range.
+// Lex ranges are defined only when all scores are equal; for a listpack
+// Redis still answers deterministically otherwise, and so do we, the same
+// way: the first member (from the head) ≥ min, then every following
+// member while ≤ max (src/t_zset.c zzlFirstInLexRange and
+// zzlDeleteRangeByLex). The B-tree uses binary search, as Redis's skiplist
+// descent assumes the same order.
+func (z *zsetObj) lexRankRange(min, max LexBound) (int, int) {
+	if z.tree != nil {
+		lo := z.search(func(m []byte, _ float64) bool { return lexAboveMin(m, min) })
+		hi := z.search(func(m []byte, _ float64) bool { return !lexBelowMax(m, max) })
+		if hi < lo {
+			hi = lo
+		}
+		return lo, hi
+	}
+	items := z.items()
+	lo := 0
+	for lo < len(items) && !lexAboveMin(items[lo].m, min) {
+		lo++
+	}
+	hi := lo
+	for hi < len(items) && lexBelowMax(items[hi].m, max) {
+		hi++
+	}
+	return lo, hi
+}
+
+// lexRankRangeRev is lexRankRange for a reverse walk: the last member ≤
+// max (from the tail), then every preceding member while ≥ min
+// (zzlLastInLexRange).
+func (z *zsetObj) lexRankRangeRev(min, max LexBound) (int, int) {
+	if z.tree != nil {
+		return z.lexRankRange(min, max)
+	}
+	items := z.items()
+	hi := len(items)
+	for hi > 0 && !lexBelowMax(items[hi-1].m, max) {
+		hi--
+	}
+	lo := hi
+	for lo > 0 && lexAboveMin(items[lo-1].m, min) {
+		lo--
+	}
+	return lo, hi
+}
+
+func (z *zsetObj) walkScore(min, max ScoreBound, reverse bool, offset, count int, fn func(m []byte, s float64) bool) {
+	lo, hi := z.scoreRankRange(min, max)
+	z.walkIdx(lo, hi, reverse, offset, count, fn)
+}
+
+func (z *zsetObj) walkLex(min, max LexBound, reverse bool, offset, count int, fn func(m []byte, s float64) bool) {
+	lo, hi := z.lexRankRange(min, max)
+	if reverse {
+		lo, hi = z.lexRankRangeRev(min, max)
+	}
+	z.walkIdx(lo, hi, reverse, offset, count, fn)
+}
+
+// removeIdx deletes ascending indexes [lo, hi) and returns how many.
+func (z *zsetObj) removeIdx(lo, hi int) int {
+	if lo >= hi {
+		return 0
+	}
+	var ms [][]byte
+	z.walkIdx(lo, hi, false, 0, -1, func(m []byte, _ float64) bool {
+		ms = append(ms, append([]byte(nil), m...))
+		return true
+	})
+	for _, m := range ms {
+		z.remove(m)
+	}
+	return len(ms)
+}
+
+func (z *zsetObj) bytes() int {
+	if z.tree != nil {
+		n := 64 + z.tree.Len()*(24+40)
+		for m := range z.dict {
+			n += 2 * len(m)
+		}
+		return n
+	}
+	return 48 + cap(z.pack)
+}

@@ -1,0 +1,392 @@
+package replica
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vdr-project/vdr/rdbparse"
+)
+
+// Client is a replica link to one primary: it syncs, streams, and
+// reconnects forever (partial resync when the primary allows it) until
+// Stop, its context ends, or a Handler method returns ErrStop.
+//
+// Every accessor is safe to call from any goroutine at any time.
+type Client struct {
+	opts   Options
+	h      Handler
+	log    *slog.Logger
+	filter *filter
+	tls    *tls.Config // built on first dial, guarded by tlsMu
+	tlsMu  sync.Mutex
+
+	state atomic.Int32
+
+	posMu  sync.Mutex // guards replID, offset, db (the applied position)
+	replID string
+	offset int64
+	db     int
+
+	primaryOff atomic.Int64
+	addr       atomic.Pointer[string]
+
+	progress      atomic.Pointer[rdbparse.Parser]
+	progressTotal atomic.Int64
+
+	fullSyncs, partialSyncs, reconnects atomic.Int64
+	lastSyncDur, lastSyncBytes          atomic.Int64
+	lastSyncKeys                        atomic.Int64
+
+	runMu   sync.Mutex // guards started, cancel, current
+	started bool
+	cancel  context.CancelFunc
+	current net.Conn // the live connection, closed by dropLink
+	done    chan struct{}
+
+	// dialHook, when set (tests), replaces the TCP dial.
+	dialHook func(ctx context.Context, addr string) (net.Conn, error)
+}
+
+// New returns a Client for opts (defaults applied). Nothing happens until
+// Start or Run; invalid options are reported there.
+func New(opts Options) *Client {
+	opts.EnsureDefaults()
+	c := &Client{opts: opts, h: opts.Handler, log: opts.Logger, filter: newFilter(&opts), done: make(chan struct{})}
+	c.replID, c.offset, c.db = opts.ResumeReplID, opts.ResumeOffset, opts.ResumeDB
+	if c.replID == "" {
+		c.offset = -1
+	}
+	c.primaryOff.Store(-1)
+	c.progressTotal.Store(-1)
+	return c
+}
+
+// Start validates the options and runs the client in a new goroutine.
+func (c *Client) Start(ctx context.Context) error {
+	if err := c.opts.Validate(); err != nil {
+		return err
+	}
+	ctx, err := c.begin(ctx)
+	if err != nil {
+		return err
+	}
+	go c.run(ctx)
+	return nil
+}
+
+// Run is Start, but runs in the calling goroutine and returns when the
+// client stops: nil after Stop or the end of ctx, or the Handler's error
+// when it returned ErrStop.
+func (c *Client) Run(ctx context.Context) error {
+	if err := c.opts.Validate(); err != nil {
+		return err
+	}
+	ctx, err := c.begin(ctx)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx)
+}
+
+func (c *Client) begin(ctx context.Context) (context.Context, error) {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.started {
+		return nil, ErrStopped
+	}
+	c.started = true
+	ctx, c.cancel = context.WithCancel(ctx)
+	return ctx, nil
+}
+
+// Stop ends the client and returns when every goroutine it started has
+// ended. It is safe to call more than once, and before Start.
+func (c *Client) Stop() {
+	c.runMu.Lock()
+	started, cancel := c.started, c.cancel
+	c.started = true // a later Start fails
+	c.runMu.Unlock()
+	if !started || cancel == nil {
+		return
+	}
+	cancel()
+	<-c.done
+}
+
+// Done is closed when the client has stopped.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+func (c *Client) run(ctx context.Context) error {
+	defer close(c.done)
+	defer c.setState(StateNone, nil)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if c.opts.Sentinel != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); c.watchSentinels(runCtx) }()
+	}
+	delay := c.opts.BackoffInitial
+	for {
+		streamed, err := c.session(runCtx)
+		if runCtx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrStop) {
+			c.log.Info("replica: stopped by the handler", "err", err)
+			return err
+		}
+		if errors.Is(err, ErrFullResync) {
+			c.posMu.Lock()
+			c.replID, c.offset = "", -1
+			c.posMu.Unlock()
+		}
+		if streamed {
+			delay = c.opts.BackoffInitial
+		}
+		c.reconnects.Add(1)
+		c.setState(StateBackoff, err)
+		c.log.Warn("replica: link down, reconnecting", "err", err, "in", delay)
+		// Full jitter in [delay/2, delay) keeps many replicas apart.
+		sleep := delay/2 + time.Duration(rand.Int64N(int64(delay/2)+1))
+		t := time.NewTimer(sleep)
+		select {
+		case <-runCtx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		delay = min(2*delay, c.opts.BackoffMax)
+	}
+}
+
+// session runs one connection from dial to its end. streamed reports
+// whether it got as far as streaming (then the backoff restarts).
+func (c *Client) session(ctx context.Context) (streamed bool, err error) {
+	c.setState(StateConnecting, nil)
+	addr := c.opts.Primary
+	if c.opts.Sentinel != nil {
+		if addr, err = c.discoverPrimary(ctx); err != nil {
+			return false, err
+		}
+	}
+	conn, err := c.dial(ctx, addr)
+	if err != nil {
+		return false, err
+	}
+	c.runMu.Lock()
+	c.current = conn
+	c.runMu.Unlock()
+	remote := conn.RemoteAddr().String()
+	c.addr.Store(&remote)
+
+	// Close the connection when ctx ends so every blocked read returns.
+	sessDone := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+		case <-sessDone:
+		}
+		conn.Close()
+	}()
+	defer func() {
+		close(sessDone)
+		wg.Wait()
+		c.runMu.Lock()
+		c.current = nil
+		c.runMu.Unlock()
+		c.addr.Store(nil)
+	}()
+
+	l := newLink(c, conn)
+	c.setState(StateHandshake, nil)
+	replID, off, db := c.Position()
+	res, err := l.handshake(replID, off)
+	if err != nil {
+		return false, err
+	}
+	if res.full {
+		c.log.Info("replica: full resync", "primary", remote, "replid", res.replID, "offset", res.offset)
+		c.setState(StateTransfer, nil)
+		c.primaryOff.Store(res.offset)
+		if db, err = l.transfer(res.replID, res.offset); err != nil {
+			return false, err
+		}
+		replID, off = res.replID, res.offset
+		c.setPosition(replID, off, db)
+		// A diskless primary starts the stream only after the first ACK
+		// (repl_start_cmd_stream_on_ack); send it now like Redis does.
+		if err := l.sendAck(off); err != nil {
+			return false, fmt.Errorf("replica: first ACK: %w", err)
+		}
+	} else {
+		c.partialSyncs.Add(1)
+		if res.replID != "" {
+			replID = res.replID
+			c.setPosition(replID, off, db)
+		}
+		c.log.Info("replica: partial resync", "primary", remote, "replid", replID, "offset", off)
+	}
+
+	c.setState(StateStreaming, nil)
+	s := newStream(l.rd, c.h, c.filter, c.opts.MaxBatch, off, db)
+	s.applied = func(o int64, d int) { c.setPosition(replID, o, d) }
+	s.ack = l.sendAck
+	s.received = func(o int64) { c.primaryOff.Store(o) }
+	c.primaryOff.Store(off)
+
+	// The ACK ticker: REPLCONF ACK <applied offset>, never more.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(c.opts.AckInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-sessDone:
+				return
+			case <-t.C:
+				_, o, _ := c.Position()
+				if err := l.sendAck(o); err != nil {
+					conn.Close()
+					return
+				}
+			}
+		}
+	}()
+	err = s.run()
+	return true, fmt.Errorf("replica: streaming from %s: %w", remote, err)
+}
+
+func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
+	var conn net.Conn
+	var err error
+	if c.dialHook != nil {
+		conn, err = c.dialHook(ctx, addr)
+	} else {
+		d := net.Dialer{Timeout: c.opts.DialTimeout, KeepAlive: 15 * time.Second}
+		conn, err = d.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replica: dial %s: %w", addr, err)
+	}
+	if c.opts.TLS == nil {
+		return conn, nil
+	}
+	cfg, err := c.tlsConfig(addr)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	tc := tls.Client(conn, cfg)
+	hctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(hctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("replica: TLS handshake with %s: %w", addr, err)
+	}
+	return tc, nil
+}
+
+// dropLink closes the current connection (if any); the client reconnects
+// after backoff, rediscovering the primary when Sentinel is used.
+func (c *Client) dropLink() {
+	c.runMu.Lock()
+	conn := c.current
+	c.runMu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+func (c *Client) setState(s State, err error) {
+	if State(c.state.Swap(int32(s))) != s || err != nil {
+		c.h.LinkState(s, err)
+	}
+}
+
+func (c *Client) setPosition(replID string, off int64, db int) {
+	c.posMu.Lock()
+	c.replID, c.offset, c.db = replID, off, db
+	c.posMu.Unlock()
+}
+
+// State returns where the link is.
+func (c *Client) State() State { return State(c.state.Load()) }
+
+// Position returns the applied position: the replication ID, the offset
+// of the last byte applied (-1 before the first sync) and the database
+// selected there. Saved together, they resume a client later
+// (Options.ResumeReplID, ResumeOffset, ResumeDB).
+func (c *Client) Position() (replID string, offset int64, db int) {
+	c.posMu.Lock()
+	defer c.posMu.Unlock()
+	return c.replID, c.offset, c.db
+}
+
+// ReplID returns the replication ID of the applied data ("" before the
+// first full sync).
+func (c *Client) ReplID() string { r, _, _ := c.Position(); return r }
+
+// Offset returns the applied replication offset: every byte up to it
+// was delivered and the Handler returned nil. -1 before the first sync.
+func (c *Client) Offset() int64 { _, o, _ := c.Position(); return o }
+
+// PrimaryOffset returns the highest replication offset received from the
+// primary (read, maybe not yet applied), or -1 when unknown.
+func (c *Client) PrimaryOffset() int64 { return c.primaryOff.Load() }
+
+// Addr returns the address of the primary the client is connected to,
+// or "" when not connected.
+func (c *Client) Addr() string {
+	if p := c.addr.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Progress is how far a full sync got.
+type Progress struct {
+	Active bool  // a full sync is loading now
+	Bytes  int64 // RDB bytes parsed (of the current sync, or of the last one when !Active)
+	Keys   int64 // keys parsed
+	Total  int64 // RDB size when announced ($<len>); -1 for diskless transfers
+}
+
+// SyncProgress returns the progress of the full sync under way, or the
+// totals of the last one.
+func (c *Client) SyncProgress() Progress {
+	if p := c.progress.Load(); p != nil {
+		return Progress{Active: true, Bytes: p.Offset(), Keys: p.Keys(), Total: c.progressTotal.Load()}
+	}
+	return Progress{Bytes: c.lastSyncBytes.Load(), Keys: c.lastSyncKeys.Load(), Total: c.progressTotal.Load()}
+}
+
+// Stats are the client's counters.
+type Stats struct {
+	FullSyncs        int64         // completed full syncs
+	PartialSyncs     int64         // +CONTINUE replies
+	Reconnects       int64         // links lost (each followed by a reconnect attempt)
+	LastFullSyncTime time.Duration // duration of the last completed full sync (RDB load)
+	LastFullSyncRDB  int64         // bytes of the last completed full sync's RDB
+}
+
+// Stats returns the counters.
+func (c *Client) Stats() Stats {
+	return Stats{
+		FullSyncs: c.fullSyncs.Load(), PartialSyncs: c.partialSyncs.Load(), Reconnects: c.reconnects.Load(),
+		LastFullSyncTime: time.Duration(c.lastSyncDur.Load()), LastFullSyncRDB: c.lastSyncBytes.Load(),
+	}
+}

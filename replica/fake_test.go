@@ -1,0 +1,244 @@
+package replica
+
+import (
+	"fmt"
+	"errors"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// capture positions (see capture_meta.json): the handshake replies take
+// 17 bytes, then +FULLRESYNC (56), $EOF:<mark> (47), the RDB (172), the
+// mark (40); the stream starts at 332.
+const (
+	capPsync   = 17
+	capEOFLine = 73
+	capRDB     = 120
+	capMark    = 292
+	capStream  = 332
+	capReplID  = "3f570cd52f6ec879b0dd1c0a306ea4d6ced40a2a"
+)
+
+func captureClient(t *testing.T, payload []byte, next func() int) (*Client, *recorder, *fakePrimary) {
+	t.Helper()
+	f := &fakePrimary{psync: func(w net.Conn, argv []string) { writeChunks(w, payload, next) }}
+	rec := newRecorder()
+	c := startClient(t, Options{Primary: "fake:6379", Handler: rec}, pipeDial(f))
+	return c, rec, f
+}
+
+// TestFakePrimaryCapture replays capture_full.bin from a fake primary in
+// small and random pieces: the client syncs, decodes every command with
+// the offsets of capture.log, and ACKs the final offset.
+func TestFakePrimaryCapture(t *testing.T) {
+	full, lines := loadCapture(t)
+	last := lines[len(lines)-1].last
+	want := 0
+	for _, l := range lines {
+		switch strings.ToLower(l.argv[0]) {
+		case "select", "ping", "replconf", "multi", "exec":
+		default:
+			want++
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed(t), 1))
+	for _, tc := range []struct {
+		name string
+		next func() int
+	}{
+		{"random-1-64", randChunks(rng, 64)},
+		{"random-1-4096", randChunks(rng, 4096)},
+		{"whole", func() int { return len(full) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, rec, f := captureClient(t, full[capPsync:], tc.next)
+			waitFor(t, 20*time.Second, "the final offset applied and acked", func() bool {
+				return c.Offset() == last && f.lastAck() == last
+			})
+			begins, ends, aborts, _ := rec.counts()
+			rec.mu.Lock()
+			got := len(rec.cmds)
+			rec.mu.Unlock()
+			if begins != 1 || ends != 1 || aborts != 0 || got != want {
+				t.Fatalf("begins %d ends %d aborts %d commands %d (want 1 1 0 %d)", begins, ends, aborts, got, want)
+			}
+			if c.ReplID() != capReplID || c.State() != StateStreaming || c.Stats().FullSyncs != 1 || c.PrimaryOffset() != last {
+				t.Fatalf("replid %q state %v stats %+v primary offset %d", c.ReplID(), c.State(), c.Stats(), c.PrimaryOffset())
+			}
+			if p := c.SyncProgress(); p.Active || p.Bytes != capMark-capRDB {
+				t.Fatalf("progress %+v, want %d RDB bytes", p, capMark-capRDB)
+			}
+		})
+	}
+}
+
+// TestFakePrimarySplitTransfer splits the handshake, RDB framing, RDB, end
+// mark and first commands in two at every position: the end mark is found
+// across any read boundary.
+func TestFakePrimarySplitTransfer(t *testing.T) {
+	full, lines := loadCapture(t)
+	payload := full[capPsync : capStream+120]
+	// Commands whose last byte is within the payload.
+	wantOff := int64(0)
+	for _, l := range lines {
+		if l.last <= int64(len(payload)-(capStream-capPsync)) {
+			wantOff = l.last
+		}
+	}
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	for at := 1; at < len(payload); at += step {
+		n := 0
+		c, _, _ := captureClient(t, payload, func() int {
+			n++
+			if n == 1 {
+				return at
+			}
+			return len(payload)
+		})
+		waitFor(t, 10*time.Second, fmt.Sprintf("split at %d applied to %d", at, wantOff), func() bool { return c.Offset() == wantOff })
+		c.Stop()
+	}
+}
+
+// TestFakePrimaryGarbage: a primary sending garbage, bad lengths, a
+// corrupt RDB or a wrong end mark never crashes the client; it reports a
+// clear error, drops the link and reconnects.
+func TestFakePrimaryGarbage(t *testing.T) {
+	full, _ := loadCapture(t)
+	fullresync := string(full[capPsync:capEOFLine])
+	goodSync := string(full[capPsync:capStream])
+	rdb := string(full[capRDB:capMark])
+	rng := rand.New(rand.NewPCG(seed(t), 2))
+	corrupt := []byte(rdb)
+	for i := 0; i < 3; i++ {
+		corrupt[9+rng.IntN(len(corrupt)-9)] ^= byte(1 + rng.IntN(255))
+	}
+	random := make([]byte, 2000)
+	for i := range random {
+		random[i] = byte(rng.IntN(256))
+	}
+	cases := []struct {
+		name    string
+		payload string
+		want    error // nil: any error
+		aborted bool
+	}{
+		{"unknown-reply", "+GARBAGE\r\n", ErrProtocol, false},
+		{"psync-error", "-ERR nope\r\n", ErrPsyncRefused, false},
+		{"loading", "-LOADING Redis is loading the dataset in memory\r\n", ErrPrimaryNotReady, false},
+		{"nomasterlink", "-NOMASTERLINK Can't SYNC while not connected with my master\r\n", ErrPrimaryNotReady, false},
+		{"integer-reply", ":12\r\n", ErrProtocol, false},
+		{"bad-bulk-header", fullresync + "$abc\r\n", ErrProtocol, false},
+		{"short-eof-mark", fullresync + "$EOF:abc\r\n", ErrProtocol, false},
+		{"not-a-bulk", fullresync + "*1\r\n", ErrProtocol, false},
+		{"disk-rdb-too-short", fullresync + "$500\r\n" + rdb, nil, true},
+		{"disk-rdb-trailing", fullresync + "$200\r\n" + rdb + strings.Repeat("x", 28), ErrProtocol, true},
+		{"corrupt-rdb", fullresync + "$172\r\n" + string(corrupt), nil, true},
+		{"not-an-rdb", fullresync + "$20\r\nHELLO WORLD 12345678", nil, true},
+		{"wrong-end-mark", string(full[capPsync:capMark]) + strings.Repeat("z", 40), ErrEndMark, true},
+		{"inline-in-stream", goodSync + "hello\r\n", ErrProtocol, false},
+		{"huge-multibulk", goodSync + "*99999999999\r\n", ErrTooLarge, false},
+		{"huge-bulk", goodSync + "*1\r\n$999999999999\r\n", ErrTooLarge, false},
+		{"nested-multi", goodSync + resp("MULTI") + resp("MULTI"), ErrProtocol, false},
+		{"bad-select", goodSync + resp("SELECT", "x") + resp("SET", "a", "b"), ErrProtocol, false},
+		{"random-bytes-after-sync", goodSync + string(random), nil, false},
+		{"random-bytes-as-rdb", fullresync + "$2000\r\n" + string(random), nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := newRecorder()
+			f := &fakePrimary{psync: func(w net.Conn, argv []string) {
+				w.Write([]byte(tc.payload))
+				if !strings.HasPrefix(tc.name, "disk-rdb-too-short") {
+					return
+				}
+				w.Close() // truncated: the primary goes away
+			}}
+			c := startClient(t, Options{Primary: "fake:1", Handler: rec, ReadTimeout: 2 * time.Second}, pipeDial(f))
+			waitFor(t, 10*time.Second, "two failed attempts", func() bool {
+				rec.mu.Lock()
+				defer rec.mu.Unlock()
+				return len(rec.errs) >= 2
+			})
+			c.Stop()
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			err := rec.errs[0]
+			t.Logf("error: %v", err)
+			if tc.want != nil && !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			if tc.aborted && (len(rec.aborts) == 0 || rec.ends != 0) {
+				t.Fatalf("aborts %d ends %d: want FullSyncAbort and no FullSyncEnd", len(rec.aborts), rec.ends)
+			}
+			if !tc.aborted && rec.begins != rec.ends+len(rec.aborts) {
+				t.Fatalf("begins %d ends %d aborts %d", rec.begins, rec.ends, len(rec.aborts))
+			}
+		})
+	}
+}
+
+// TestFakePrimaryAuth: PING's -NOAUTH, AUTH, and a wrong password.
+func TestFakePrimaryAuth(t *testing.T) {
+	full, _ := loadCapture(t)
+	payload := full[capPsync:capStream]
+	for _, tc := range []struct {
+		name, password string
+		want           error
+	}{
+		{"no-password", "", ErrAuth},
+		{"wrong-password", "nope", ErrAuth},
+		{"right-password", "sekret", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := newRecorder()
+			f := &fakePrimary{password: "sekret", psync: func(w net.Conn, argv []string) { w.Write(payload) }}
+			c := startClient(t, Options{Primary: "fake:1", Handler: rec, Password: tc.password}, pipeDial(f))
+			if tc.want == nil {
+				waitFor(t, 10*time.Second, "synced", func() bool { return c.Offset() == 0 && c.State() == StateStreaming })
+				return
+			}
+			waitFor(t, 10*time.Second, "an error", func() bool {
+				rec.mu.Lock()
+				defer rec.mu.Unlock()
+				return len(rec.errs) > 0
+			})
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if !errors.Is(rec.errs[0], tc.want) {
+				t.Fatalf("error %v, want %v", rec.errs[0], tc.want)
+			}
+		})
+	}
+}
+
+// TestResumeAndContinue: a client resuming from a saved position sends
+// PSYNC <replid> <offset+1>, and +CONTINUE <new id> switches its replid
+// while keeping the offset and the database.
+func TestResumeAndContinue(t *testing.T) {
+	old := strings.Repeat("b", 40)
+	rec := newRecorder()
+	f := &fakePrimary{}
+	f.psync = func(w net.Conn, argv []string) {
+		if len(argv) != 3 || argv[1] != old || argv[2] != "1001" {
+			w.Write([]byte("-ERR unexpected " + strings.Join(argv, " ") + "\r\n"))
+			return
+		}
+		w.Write([]byte("+CONTINUE " + capReplID + "\r\n" + resp("SET", "k", "v")))
+	}
+	c := startClient(t, Options{Primary: "fake:1", Handler: rec, ResumeReplID: old, ResumeOffset: 1000, ResumeDB: 7}, pipeDial(f))
+	want := int64(1000 + len(resp("SET", "k", "v")))
+	waitFor(t, 10*time.Second, "the command applied", func() bool { return c.Offset() == want && f.lastAck() == want })
+	id, off, db := c.Position()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if id != capReplID || off != want || db != 7 || len(rec.cmds) != 1 || rec.cmds[0].DB != 7 || rec.begins != 0 || c.Stats().PartialSyncs != 1 {
+		t.Fatalf("position %s %d %d, cmds %+v, begins %d, stats %+v", id, off, db, rec.cmds, rec.begins, c.Stats())
+	}
+}

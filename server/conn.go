@@ -1,0 +1,192 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/vdr-project/vdr/commands"
+)
+
+// flushThreshold makes a long pipeline write its replies in pieces
+// instead of buffering them all.
+const flushThreshold = 64 << 10
+
+// conn is one client connection.
+type conn struct {
+	s   *Server
+	nc  net.Conn
+	cl  *commands.Client
+	ctx *commands.Ctx
+	rd  *reader
+
+	wmu sync.Mutex // serialises writes to nc
+
+	pmu     sync.Mutex // guards the push state below
+	pending []byte     // pub/sub messages not yet written
+	busy    bool       // the connection goroutine is between reads: it writes pending itself
+	pushing bool       // a pusher goroutine is writing pending
+	dead    bool
+}
+
+func (s *Server) newConn(nc net.Conn) *conn {
+	c := &conn{s: s, nc: nc}
+	laddr := nc.LocalAddr().String()
+	addr := nc.RemoteAddr().String()
+	if _, ok := nc.(*net.UnixConn); ok {
+		addr, laddr = s.opts.UnixSocket+":0", s.opts.UnixSocket+":0"
+	}
+	c.cl = commands.NewClient(s.env.NewClientID(), addr, laddr)
+	c.cl.Push = c.push
+	c.ctx = commands.NewCtx(s.env, c.cl)
+	c.rd = newReader(nc, s.opts.MaxBulkBytes, s.opts.MaxMultibulkLen, c.authed)
+	return c
+}
+
+func (c *conn) authed() bool {
+	return c.s.opts.RequirePass == "" || c.ctx.Authenticated()
+}
+
+// serve runs the connection until it closes.
+func (c *conn) serve() {
+	defer c.s.wg.Done()
+	defer func() {
+		c.pmu.Lock()
+		c.dead = true
+		c.pmu.Unlock()
+		c.s.env.PubSub.UnsubscribeAll(c.cl)
+		c.nc.Close()
+		c.s.removeConn(c)
+		c.s.env.Stats.NetInputBytes.Add(c.rd.nread)
+	}()
+	w := c.ctx.W
+	for {
+		args, err := c.rd.next(c.beforeRead)
+		if err != nil {
+			var pe *protoError
+			if errors.As(err, &pe) {
+				w.Error("ERR " + pe.Error())
+				c.flush()
+			}
+			return
+		}
+		c.pmu.Lock()
+		c.busy = true
+		c.pmu.Unlock()
+		commands.Exec(c.ctx, args)
+		if c.cl.CloseAfterReply() || c.cl.Killed() {
+			c.flush()
+			return
+		}
+		if w.Len() > flushThreshold {
+			if c.flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// beforeRead runs when the reader must wait for the network: write the
+// replies and any queued pub/sub messages, then arm the idle timeout.
+func (c *conn) beforeRead() error {
+	if err := c.flush(); err != nil {
+		return err
+	}
+	for {
+		c.pmu.Lock()
+		if len(c.pending) == 0 || c.pushing {
+			c.busy = false
+			c.pmu.Unlock()
+			break
+		}
+		buf := c.pending
+		c.pending = nil
+		c.pmu.Unlock()
+		if err := c.write(buf); err != nil {
+			return err
+		}
+	}
+	if c.s.isClosed() || c.cl.Killed() {
+		return io.EOF
+	}
+	if t := c.s.opts.IdleTimeout; t > 0 && c.cl.Subscriptions() == 0 {
+		c.nc.SetReadDeadline(time.Now().Add(t))
+	} else {
+		c.nc.SetReadDeadline(time.Time{})
+	}
+	return nil
+}
+
+// flush writes the reply buffer.
+func (c *conn) flush() error {
+	w := c.ctx.W
+	if w.Len() == 0 {
+		return nil
+	}
+	err := c.write(w.Bytes())
+	w.Reset()
+	return err
+}
+
+func (c *conn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+	n, err := c.nc.Write(b)
+	c.s.env.Stats.NetOutputBytes.Add(int64(n))
+	return err
+}
+
+// push queues a pub/sub message; it never blocks the publisher. A client
+// owing more than OutputBufferLimit bytes is disconnected.
+func (c *conn) push(b []byte) bool {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.dead {
+		return false
+	}
+	if int64(len(c.pending)+len(b)) > c.s.opts.OutputBufferLimit {
+		c.dead = true
+		c.nc.Close()
+		return false
+	}
+	c.pending = append(c.pending, b...)
+	if !c.busy && !c.pushing {
+		c.pushing = true
+		go c.pushLoop()
+	}
+	return true
+}
+
+// pushLoop writes queued messages while the connection goroutine waits
+// for requests.
+func (c *conn) pushLoop() {
+	for {
+		c.pmu.Lock()
+		buf := c.pending
+		c.pending = nil
+		if len(buf) == 0 || c.dead {
+			c.pushing = false
+			c.pmu.Unlock()
+			return
+		}
+		c.pmu.Unlock()
+		if err := c.write(buf); err != nil {
+			c.pmu.Lock()
+			c.dead = true
+			c.pushing = false
+			c.pmu.Unlock()
+			c.nc.Close()
+			return
+		}
+	}
+}
+
+// kill closes the connection from another goroutine (CLIENT KILL).
+func (c *conn) kill() {
+	c.nc.SetReadDeadline(time.Now())
+}
+
+func (s *Server) isClosed() bool { return s.closing.Load() }

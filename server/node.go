@@ -1,0 +1,305 @@
+package server
+
+// A Node is a whole vdr process minus flag parsing: the replica client
+// applying a primary's stream to a projection, the Redis-protocol front end
+// serving it, the HTTP endpoint for metrics and probes, and the snapshot
+// that lets a restart resume with a partial sync. cmd/vdr builds
+// NodeOptions from flags and calls NewNode, Start and Close.
+//
+//	primary ──PSYNC──▶ replica.Client ──Handler──▶ linkHandler ──▶ projection
+//	                                                      │             │
+//	                          HTTP /metrics /readyz ◀─────┘   Server ◀──┘ reads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/vdr-project/vdr/projection"
+	"github.com/vdr-project/vdr/replica"
+)
+
+// NodeOptions configures a Node. The zero value of each field means its
+// default.
+type NodeOptions struct {
+	// Server configures the front end. Its Projection and Replication are
+	// set by the node.
+	Server Options
+	// Replica configures the link to the primary (its Handler is set by
+	// the node). Nil means no primary: the node serves RDBFile, or an empty
+	// projection.
+	Replica *replica.Options
+	// RDBFile is a static RDB file to serve read-only instead of a primary.
+	RDBFile string
+	// Projection tunes the projection (databases, shards, unknown-command
+	// policy). Its NumDBs defaults to Server.Databases.
+	Projection projection.Options
+	// DropOldOnFullSync empties the projection when a full sync starts,
+	// instead of serving the old data until the new load completes (for
+	// hosts without memory for two copies).
+	DropOldOnFullSync bool
+
+	// HTTPAddr serves /metrics, /livez and /readyz; empty means none.
+	HTTPAddr string
+	// Pprof also serves /debug/pprof on HTTPAddr.
+	Pprof bool
+
+	// SnapshotPath, when set, is written on Close (and every
+	// SnapshotInterval) and loaded by Start, so a restart resumes with a
+	// partial sync.
+	SnapshotPath     string
+	SnapshotInterval time.Duration
+
+	// ProgressInterval is how often a long full sync logs its progress;
+	// default 5s.
+	ProgressInterval time.Duration
+	// ShutdownTimeout bounds Close; default 10s.
+	ShutdownTimeout time.Duration
+
+	Logger *slog.Logger
+}
+
+// Node is a running vdr.
+type Node struct {
+	opts   NodeOptions
+	log    *slog.Logger
+	proj   *projection.Projection
+	srv    *Server
+	client *replica.Client
+	link   *linkHandler
+	http   *http.Server
+	httpLn net.Listener
+
+	started  time.Time
+	cancel   context.CancelFunc
+	bg       sync.WaitGroup
+	closeMu  sync.Mutex
+	closed   bool
+	closeErr error
+}
+
+// NewNode validates the options and builds a Node; nothing listens or
+// connects until Start.
+func NewNode(o NodeOptions) (*Node, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ProgressInterval <= 0 {
+		o.ProgressInterval = 5 * time.Second
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.Replica != nil && o.RDBFile != "" {
+		return nil, errors.New("server: serve a primary or an RDB file, not both")
+	}
+	if o.Projection.NumDBs == 0 {
+		o.Projection.NumDBs = o.Server.Databases
+	}
+	proj, err := projection.New(o.Projection)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{opts: o, log: o.Logger, proj: proj}
+	n.link = newLinkHandler(n)
+	so := o.Server
+	so.Projection = proj
+	so.Databases = proj.NumDBs()
+	if so.Logger == nil {
+		so.Logger = o.Logger
+	}
+	if o.Replica != nil {
+		so.Replication = n.link
+		if so.PrimaryAddr == "" {
+			so.PrimaryAddr = o.Replica.Primary
+			so.PrimaryUser, so.PrimaryPassword = o.Replica.Username, o.Replica.Password
+		}
+		ro := *o.Replica
+		ro.Handler = n.link
+		if ro.Logger == nil {
+			ro.Logger = o.Logger
+		}
+		n.opts.Replica = &ro
+	}
+	n.srv, err = New(so)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Projection returns the data the node serves.
+func (n *Node) Projection() *projection.Projection { return n.proj }
+
+// Server returns the front end.
+func (n *Node) Server() *Server { return n.srv }
+
+// Client returns the replica client, nil without a primary.
+func (n *Node) Client() *replica.Client { return n.client }
+
+// Addr returns the front end's TCP address.
+func (n *Node) Addr() string { return n.srv.Addr() }
+
+// HTTPAddr returns the HTTP endpoint's address, "" when off.
+func (n *Node) HTTPAddr() string {
+	if n.httpLn == nil {
+		return ""
+	}
+	return n.httpLn.Addr().String()
+}
+
+// Start loads the snapshot or RDB file, starts listening, and starts
+// replicating. With a primary it returns at once; Ready turns true after
+// the first full sync (or snapshot load).
+func (n *Node) Start() error {
+	n.started = time.Now()
+	if n.opts.RDBFile != "" {
+		if _, err := n.loadRDBFile(n.opts.RDBFile); err != nil {
+			return err
+		}
+		n.link.firstSyncDone.Store(true)
+	}
+	if n.opts.Replica != nil && n.opts.SnapshotPath != "" {
+		if err := n.loadSnapshot(); err != nil {
+			return err
+		}
+	}
+	if n.opts.HTTPAddr != "" {
+		if err := n.startHTTP(); err != nil {
+			return err
+		}
+	}
+	if err := n.srv.Start(); err != nil {
+		n.closeHTTP(context.Background())
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if n.opts.Replica != nil {
+		ro := *n.opts.Replica
+		if ro.ListeningPort == 0 {
+			if _, p, err := net.SplitHostPort(n.srv.Addr()); err == nil {
+				fmt.Sscan(p, &ro.ListeningPort)
+			}
+		}
+		n.client = replica.New(ro)
+		if err := n.client.Start(ctx); err != nil {
+			cancel()
+			n.srv.Close()
+			n.closeHTTP(context.Background())
+			return err
+		}
+		n.bg.Add(1)
+		go func() { defer n.bg.Done(); n.progressLoop(ctx) }()
+		if n.opts.SnapshotInterval > 0 && n.opts.SnapshotPath != "" {
+			n.bg.Add(1)
+			go func() { defer n.bg.Done(); n.snapshotLoop(ctx) }()
+		}
+	}
+	n.log.Info("vdr started", "addr", n.srv.Addr(), "http", n.HTTPAddr(), "primary", primaryName(n.opts.Replica), "rdb", n.opts.RDBFile)
+	return nil
+}
+
+func primaryName(o *replica.Options) string {
+	switch {
+	case o == nil:
+		return ""
+	case o.Sentinel != nil:
+		return "sentinel:" + o.Sentinel.MasterName
+	}
+	return o.Primary
+}
+
+// Ready reports whether the node serves a complete data set: its first
+// full sync (or snapshot or RDB file load) completed, and, with
+// MaxStaleness, the link has not been down longer than that.
+func (n *Node) Ready() bool {
+	if !n.link.firstSyncDone.Load() {
+		return false
+	}
+	if n.opts.Replica == nil {
+		return true
+	}
+	if ms := n.opts.Server.MaxStaleness; ms > 0 {
+		st := n.link.ReplState()
+		if !st.LinkUp && !st.LinkDownSince.IsZero() && time.Since(st.LinkDownSince) > ms {
+			return false
+		}
+	}
+	return true
+}
+
+// Close shuts the node down: the front end stops accepting and finishes
+// in-flight replies, the replica link stops, the snapshot is written when
+// configured, and the HTTP endpoint closes. It is safe to call twice.
+func (n *Node) Close() error {
+	n.closeMu.Lock()
+	defer n.closeMu.Unlock()
+	if n.closed {
+		return n.closeErr
+	}
+	n.closed = true
+	ctx, cancel := context.WithTimeout(context.Background(), n.opts.ShutdownTimeout)
+	defer cancel()
+	var errs []error
+	if err := n.srv.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if n.client != nil {
+		n.client.Stop()
+	}
+	if n.cancel != nil {
+		n.cancel()
+	}
+	n.bg.Wait()
+	if n.client != nil && n.opts.SnapshotPath != "" {
+		if err := n.saveSnapshot(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.closeHTTP(ctx)
+	n.closeErr = errors.Join(errs...)
+	n.log.Info("vdr stopped", "error", n.closeErr)
+	return n.closeErr
+}
+
+// progressLoop logs a line every ProgressInterval while a full sync loads.
+func (n *Node) progressLoop(ctx context.Context) {
+	t := time.NewTicker(n.opts.ProgressInterval)
+	defer t.Stop()
+	var lastBytes int64
+	var lastAt time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		p := n.client.SyncProgress()
+		if !p.Active {
+			lastBytes, lastAt = 0, time.Time{}
+			continue
+		}
+		now := time.Now()
+		rate := 0.0
+		if !lastAt.IsZero() {
+			rate = float64(p.Bytes-lastBytes) / now.Sub(lastAt).Seconds()
+		}
+		lastBytes, lastAt = p.Bytes, now
+		attrs := []any{"bytes", p.Bytes, "keys", p.Keys, "rate_mb_s", fmt.Sprintf("%.1f", rate/1e6)}
+		if p.Total > 0 {
+			pct := 100 * float64(p.Bytes) / float64(p.Total)
+			attrs = append(attrs, "total", p.Total, "percent", fmt.Sprintf("%.1f", pct))
+			if rate > 0 {
+				eta := time.Duration(float64(p.Total-p.Bytes) / rate * float64(time.Second))
+				attrs = append(attrs, "eta", eta.Round(time.Second).String())
+			}
+		}
+		n.log.Info("full sync in progress", attrs...)
+	}
+}

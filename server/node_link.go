@@ -1,0 +1,240 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vdr-project/vdr/projection"
+	"github.com/vdr-project/vdr/rdbparse"
+	"github.com/vdr-project/vdr/replica"
+)
+
+// linkHandler is the replica.Handler that feeds the projection, and the
+// ReplicationInfo the front end reads the link's state from.
+//
+// The replica client calls it from one goroutine. mu is held while a
+// batch is applied and its offset recorded, so a snapshot taken under mu
+// sees data and offset that agree.
+type linkHandler struct {
+	rdbparse.NopHandler
+	n *Node
+
+	mu        sync.Mutex
+	loader    *projection.Loader
+	appliedAt int64 // offset of the last applied command (under mu)
+	appliedDB int   // db selected at appliedAt (under mu)
+	cmds      []projection.Command
+
+	firstSyncDone atomic.Bool
+	syncing       atomic.Bool
+	linkUp        atomic.Bool
+	downSince     atomic.Int64 // Unix ns the link went down; 0 while up or before the first connect
+	lastIO        atomic.Int64 // Unix ns of the last delivery from the primary
+	caughtUp      atomic.Int64 // Unix ns when applied last reached the primary's offset
+	state         atomic.Int32 // replica.State
+}
+
+func newLinkHandler(n *Node) *linkHandler {
+	h := &linkHandler{n: n}
+	h.downSince.Store(time.Now().UnixNano())
+	return h
+}
+
+func (h *linkHandler) FullSyncBegin(replID string, offset int64) error {
+	h.syncing.Store(true)
+	h.lastIO.Store(time.Now().UnixNano())
+	h.loader = h.n.proj.BeginLoad(projection.LoadOptions{DropOld: h.n.opts.DropOldOnFullSync})
+	h.n.log.Info("full sync started", "replid", replID, "offset", offset)
+	return nil
+}
+
+func (h *linkHandler) Entry(e *rdbparse.Entry) error {
+	if h.loader == nil {
+		return errors.New("server: RDB entry outside a full sync")
+	}
+	return h.loader.Entry(e)
+}
+
+func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.loader == nil {
+		return errors.New("server: full sync end without a beginning")
+	}
+	keys := h.loader.Keys()
+	if err := h.loader.Commit(); err != nil {
+		return err
+	}
+	h.loader = nil
+	h.appliedAt, h.appliedDB = offset, 0
+	h.syncing.Store(false)
+	h.firstSyncDone.Store(true)
+	h.caughtUp.Store(time.Now().UnixNano())
+	h.n.log.Info("full sync done", "replid", replID, "offset", offset, "keys", keys)
+	return nil
+}
+
+func (h *linkHandler) FullSyncAbort(err error) {
+	if h.loader != nil {
+		h.loader.Abort()
+		h.loader = nil
+	}
+	h.syncing.Store(false)
+	h.n.log.Warn("full sync abandoned; serving the previous data", "error", err)
+}
+
+// Commands applies a batch. A MULTI/EXEC unit (Unit set) is applied with
+// ApplyBatch so that readers see all of it or none; other batches are
+// applied command by command, so readers never wait for a whole batch.
+// PUBLISH and SPUBLISH are delivered to local subscribers.
+func (h *linkHandler) Commands(cmds []replica.Command) error {
+	now := time.Now().UnixNano()
+	h.lastIO.Store(now)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(cmds) == 0 {
+		return nil
+	}
+	if cmds[0].Unit {
+		h.cmds = h.cmds[:0]
+		for _, c := range cmds {
+			if h.publish(c.Argv) {
+				continue
+			}
+			h.cmds = append(h.cmds, projection.Command{DB: c.DB, Argv: c.Argv})
+		}
+		if len(h.cmds) > 0 {
+			if err := h.n.proj.ApplyBatch(h.cmds); err != nil && errors.Is(err, projection.ErrNeedResync) {
+				return errors.Join(replica.ErrFullResync, err)
+			}
+		}
+	} else {
+		for _, c := range cmds {
+			if h.publish(c.Argv) {
+				continue
+			}
+			if err := h.n.proj.Apply(c.DB, c.Argv); err != nil && errors.Is(err, projection.ErrNeedResync) {
+				return errors.Join(replica.ErrFullResync, err)
+			}
+		}
+	}
+	last := cmds[len(cmds)-1]
+	h.appliedAt, h.appliedDB = last.Offset, last.DB
+	if h.n.client != nil && last.Offset >= h.n.client.PrimaryOffset() {
+		h.caughtUp.Store(now)
+	}
+	return nil
+}
+
+// publish hands PUBLISH/SPUBLISH to the front end's subscribers and
+// reports whether argv was one.
+func (h *linkHandler) publish(argv [][]byte) bool {
+	if len(argv) != 3 {
+		return false
+	}
+	switch {
+	case bytes.EqualFold(argv[0], []byte("publish")):
+		h.n.srv.Publish(argv[1], argv[2])
+	case bytes.EqualFold(argv[0], []byte("spublish")):
+		h.n.srv.SPublish(argv[1], argv[2])
+	default:
+		return false
+	}
+	return true
+}
+
+func (h *linkHandler) LinkState(s replica.State, err error) {
+	prev := replica.State(h.state.Swap(int32(s)))
+	up := s == replica.StateStreaming
+	if up {
+		h.downSince.Store(0)
+		h.lastIO.Store(time.Now().UnixNano())
+	} else if h.linkUp.Load() {
+		h.downSince.Store(time.Now().UnixNano())
+	}
+	h.linkUp.Store(up)
+	if prev == s {
+		return
+	}
+	attrs := []any{"from", prev.String(), "to", s.String()}
+	if c := h.n.client; c != nil {
+		replID, off, _ := c.Position()
+		attrs = append(attrs, "replid", replID, "offset", off, "primary", c.Addr())
+	}
+	if err != nil {
+		attrs = append(attrs, "error", err)
+		h.n.log.Warn("replication state", attrs...)
+		return
+	}
+	h.n.log.Info("replication state", attrs...)
+}
+
+// ReplState implements ReplicationInfo for INFO, ROLE, LOADING and
+// MASTERDOWN.
+func (h *linkHandler) ReplState() ReplState {
+	st := ReplState{
+		LinkUp:         h.linkUp.Load(),
+		SyncInProgress: h.syncing.Load(),
+		FirstSyncDone:  h.firstSyncDone.Load(),
+		SyncTotalBytes: -1,
+	}
+	if ns := h.downSince.Load(); ns != 0 {
+		st.LinkDownSince = time.Unix(0, ns)
+	}
+	if ns := h.lastIO.Load(); ns != 0 {
+		st.LastIO = time.Unix(0, ns)
+	}
+	c := h.n.client
+	if c == nil {
+		return st
+	}
+	addr := c.Addr()
+	if addr == "" && h.n.opts.Replica != nil {
+		addr = h.n.opts.Replica.Primary
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil {
+		st.MasterHost = host
+		st.MasterPort, _ = strconv.Atoi(port)
+	}
+	replID, off, _ := c.Position()
+	st.MasterReplID, st.ApplyOffset = replID, max(off, 0)
+	st.ReadOffset = max(c.PrimaryOffset(), st.ApplyOffset)
+	if p := c.SyncProgress(); p.Active {
+		st.SyncReadBytes, st.SyncTotalBytes = p.Bytes, p.Total
+	}
+	switch replica.State(h.state.Load()) {
+	case replica.StateStreaming:
+		st.State = "connected"
+	case replica.StateTransfer, replica.StateLoading:
+		st.State = "sync"
+	case replica.StateHandshake:
+		st.State = "handshake"
+	case replica.StateConnecting:
+		st.State = "connecting"
+	default:
+		st.State = "connect"
+	}
+	return st
+}
+
+// lagSeconds is how long the projection has been behind the primary: 0
+// when caught up, else the time since it last was.
+func (h *linkHandler) lagSeconds() float64 {
+	c := h.n.client
+	if c == nil {
+		return 0
+	}
+	if c.Offset() >= c.PrimaryOffset() {
+		return 0
+	}
+	ns := h.caughtUp.Load()
+	if ns == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, ns)).Seconds()
+}

@@ -1,0 +1,212 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/vdr-project/vdr/projection"
+	"github.com/vdr-project/vdr/rdbparse"
+)
+
+// The snapshot is an ordinary RDB file (rdbparse.Writer) whose AUX fields
+// say where in the primary's history it stands, as Redis itself records
+// them since 4.0: repl-id, repl-offset and repl-stream-db. Start loads it
+// and asks the primary for PSYNC <repl-id> <repl-offset+1>; the primary
+// answers +CONTINUE when its backlog still covers that offset.
+
+// rdbFileLoader loads an RDB file into the projection and remembers the
+// replication AUX fields.
+type rdbFileLoader struct {
+	rdbparse.NopHandler
+	ld                  *projection.Loader
+	replID              string
+	replOffset, replDB  int64
+	haveOffset, haveAux bool
+}
+
+func (l *rdbFileLoader) Aux(key, value []byte) error {
+	switch string(key) {
+	case "repl-id":
+		l.replID = string(value)
+	case "repl-offset":
+		n, err := strconv.ParseInt(string(value), 10, 64)
+		if err != nil {
+			return fmt.Errorf("server: snapshot repl-offset %q: %w", value, rdbparse.ErrCorrupt)
+		}
+		l.replOffset, l.haveOffset = n, true
+	case "repl-stream-db":
+		n, _ := strconv.ParseInt(string(value), 10, 64)
+		l.replDB = n
+	}
+	return nil
+}
+
+func (l *rdbFileLoader) Entry(e *rdbparse.Entry) error { return l.ld.Entry(e) }
+
+// loadRDBFile parses path into the projection and swaps it in.
+func (n *Node) loadRDBFile(path string) (*rdbFileLoader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	defer f.Close()
+	t0 := time.Now()
+	l := &rdbFileLoader{ld: n.proj.BeginLoad(projection.LoadOptions{})}
+	if err := rdbparse.Parse(bufio.NewReaderSize(f, 1<<20), l, nil); err != nil {
+		l.ld.Abort()
+		return nil, fmt.Errorf("server: loading %s: %w", path, err)
+	}
+	keys := l.ld.Keys()
+	if err := l.ld.Commit(); err != nil {
+		return nil, err
+	}
+	n.log.Info("RDB file loaded", "path", path, "keys", keys, "seconds", time.Since(t0).Seconds())
+	return l, nil
+}
+
+// loadSnapshot loads SnapshotPath when it exists and sets the replica to
+// resume from its position. A missing file is not an error (first start);
+// an unreadable one is logged and ignored, so the node full-syncs.
+func (n *Node) loadSnapshot() error {
+	if _, err := os.Stat(n.opts.SnapshotPath); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	l, err := n.loadRDBFile(n.opts.SnapshotPath)
+	if err != nil {
+		n.log.Warn("snapshot not usable; doing a full sync", "path", n.opts.SnapshotPath, "error", err)
+		return nil
+	}
+	if len(l.replID) != 40 || !l.haveOffset {
+		n.log.Warn("snapshot has no replication position; doing a full sync", "path", n.opts.SnapshotPath)
+		return nil
+	}
+	n.opts.Replica.ResumeReplID = l.replID
+	n.opts.Replica.ResumeOffset = l.replOffset
+	n.opts.Replica.ResumeDB = int(l.replDB)
+	n.link.firstSyncDone.Store(true)
+	n.link.appliedAt, n.link.appliedDB = l.replOffset, int(l.replDB)
+	n.log.Info("resuming from snapshot", "replid", l.replID, "offset", l.replOffset)
+	return nil
+}
+
+// saveSnapshot writes the projection with its replication position to
+// SnapshotPath: into a temporary file, fsynced, then renamed over the old
+// one, so a crash leaves either the old or the new snapshot whole.
+func (n *Node) saveSnapshot() error {
+	h := n.link
+	// Hold the applier out while the data and its offset are captured
+	// together; the View below blocks it as well.
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.firstSyncDone.Load() || h.loader != nil {
+		return nil // nothing complete to save
+	}
+	replID := ""
+	if n.client != nil {
+		replID = n.client.ReplID()
+	}
+	if len(replID) != 40 {
+		return nil
+	}
+	t0 := time.Now()
+	path := n.opts.SnapshotPath
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("server: snapshot: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	keys, err := writeProjection(tmp, n.proj, map[string]string{
+		"redis-ver":      "7.0.15",
+		"vdr-ver":        n.opts.Server.Version,
+		"repl-id":        replID,
+		"repl-offset":    strconv.FormatInt(h.appliedAt, 10),
+		"repl-stream-db": strconv.Itoa(h.appliedDB),
+		"ctime":          strconv.FormatInt(time.Now().Unix(), 10),
+	})
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		if d, derr := os.Open(filepath.Dir(path)); derr == nil {
+			d.Sync()
+			d.Close()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("server: snapshot: %w", err)
+	}
+	n.log.Info("snapshot saved", "path", path, "keys", keys, "replid", replID, "offset", h.appliedAt, "seconds", time.Since(t0).Seconds())
+	return nil
+}
+
+// writeProjection writes every live key of p as an RDB file.
+func writeProjection(w io.Writer, p *projection.Projection, aux map[string]string) (int64, error) {
+	rw := rdbparse.NewWriter(w)
+	for _, k := range []string{"redis-ver", "vdr-ver", "ctime", "repl-id", "repl-offset", "repl-stream-db"} {
+		if v, ok := aux[k]; ok {
+			rw.Aux(k, v)
+		}
+	}
+	var keys int64
+	p.ViewAll(func(v *projection.View) {
+		for db := 0; db < p.NumDBs(); db++ {
+			if v.Select(db) != nil || v.DBSize() == 0 {
+				continue
+			}
+			rw.SelectDB(db, uint64(v.DBSize()), 0)
+			v.Keys(func(key []byte, val projection.Value) bool {
+				keys++
+				exp := val.ExpireMs()
+				switch val.Kind() {
+				case rdbparse.KindString:
+					rw.String(key, val.Bytes(), exp)
+				case rdbparse.KindList:
+					rw.Begin(rdbparse.KindList, key, uint64(val.Len()), exp)
+					val.ListEach(false, func(_ int, e []byte) bool { rw.Elem(e); return true })
+				case rdbparse.KindSet:
+					rw.Begin(rdbparse.KindSet, key, uint64(val.Len()), exp)
+					val.SetEach(func(m []byte) bool { rw.Elem(m); return true })
+				case rdbparse.KindZSet:
+					rw.Begin(rdbparse.KindZSet, key, uint64(val.Len()), exp)
+					val.ZEach(func(m []byte, s float64) bool { rw.Member(m, s); return true })
+				case rdbparse.KindHash:
+					rw.Begin(rdbparse.KindHash, key, uint64(val.Len()), exp)
+					val.HashEach(func(f, x []byte) bool { rw.Pair(f, x); return true })
+				default:
+					keys--
+				}
+				return rw.Err() == nil
+			})
+		}
+	})
+	return keys, rw.Close()
+}
+
+// snapshotLoop saves the snapshot every SnapshotInterval.
+func (n *Node) snapshotLoop(ctx context.Context) {
+	t := time.NewTicker(n.opts.SnapshotInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := n.saveSnapshot(); err != nil {
+			n.log.Error("periodic snapshot failed", "error", err)
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/vdr-project/vdr/commands"
+	"github.com/vdr-project/vdr/projection"
+)
+
+// DefaultPort is vdr's default TCP port (one above Redis's).
+const DefaultPort = 6380
+
+// RandomPort asks for a free port chosen by the OS (nats-server's
+// RANDOM_PORT); read the result with Addr.
+const RandomPort = -1
+
+// ReplicationInfo supplies the replication link's state (INFO
+// replication, ROLE, LOADING and MASTERDOWN). See commands.ReplState.
+type ReplicationInfo = commands.ReplicationInfo
+
+// ReplState is the snapshot a ReplicationInfo returns.
+type ReplState = commands.ReplState
+
+// Options configures a Server. The zero value means the defaults.
+type Options struct {
+	// Bind is the TCP address to listen on; default 127.0.0.1.
+	Bind string
+	// Port is the TCP port: 0 means DefaultPort, RandomPort (-1) a free
+	// port. Set NoTCP to serve only on the unix socket.
+	Port  int
+	NoTCP bool
+	// UnixSocket, when set, is a unix socket path to serve on as well.
+	UnixSocket string
+	// TLSConfig, when set, makes a TLS listener on TLSPort (RandomPort
+	// allowed; 0 means no TLS listener).
+	TLSConfig *tls.Config
+	TLSPort   int
+
+	// RequirePass is the password of the "default" user (AUTH / HELLO
+	// AUTH); empty means no authentication.
+	RequirePass string
+	// MaxClients bounds concurrent connections; default 10000.
+	MaxClients int
+	// IdleTimeout closes connections idle this long (Redis's "timeout");
+	// 0 means never. Subscribers are exempt, as in Redis.
+	IdleTimeout time.Duration
+	// MaxBulkBytes is proto-max-bulk-len; default 512 MiB.
+	MaxBulkBytes int64
+	// MaxMultibulkLen bounds the argument count of one request; default
+	// 2^31-1 (Redis's INT_MAX).
+	MaxMultibulkLen int64
+	// OutputBufferLimit is the most bytes of undelivered pub/sub messages
+	// a client may owe before it is disconnected (client-output-buffer-limit
+	// pubsub hard limit); default 32 MiB.
+	OutputBufferLimit int64
+	// WriteTimeout disconnects a client that does not read its replies
+	// for this long; default 60s.
+	WriteTimeout time.Duration
+	// ShutdownTimeout bounds how long Close waits for in-flight replies;
+	// default 5s.
+	ShutdownTimeout time.Duration
+
+	// Projection is the data served; when nil, New creates an empty one
+	// with Databases databases (default 16).
+	Projection *projection.Projection
+	Databases  int
+	// Replication reports the link state; nil means "loaded, link up"
+	// (for example when serving a static RDB file).
+	Replication ReplicationInfo
+	// DenyStaleData is replica-serve-stale-data no: while the link is
+	// down, data commands answer -MASTERDOWN.
+	DenyStaleData bool
+	// MaxStaleness makes data commands answer -MASTERDOWN once the link
+	// has been down this long (0: never).
+	MaxStaleness time.Duration
+
+	// ForwardWrites proxies write commands to PrimaryAddr instead of
+	// answering -READONLY.
+	ForwardWrites   bool
+	PrimaryAddr     string
+	PrimaryUser     string
+	PrimaryPassword string
+	// ForwardPoolSize is the number of connections to the primary kept
+	// for forwarding; default 4.
+	ForwardPoolSize int
+
+	// Version is vdr's version for INFO (vdr_version).
+	Version string
+	// Logger receives connection-level errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+// EnsureDefaults fills zero fields with their defaults.
+func (o *Options) EnsureDefaults() {
+	if o.Bind == "" {
+		o.Bind = "127.0.0.1"
+	}
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.MaxClients == 0 {
+		o.MaxClients = 10000
+	}
+	if o.MaxBulkBytes == 0 {
+		o.MaxBulkBytes = defaultMaxBulkBytes
+	}
+	if o.MaxMultibulkLen == 0 {
+		o.MaxMultibulkLen = maxIntMultibulk
+	}
+	if o.OutputBufferLimit == 0 {
+		o.OutputBufferLimit = 32 << 20
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = 60 * time.Second
+	}
+	if o.ShutdownTimeout == 0 {
+		o.ShutdownTimeout = 5 * time.Second
+	}
+	if o.Databases == 0 {
+		o.Databases = 16
+		if o.Projection != nil {
+			o.Databases = o.Projection.NumDBs()
+		}
+	}
+	if o.ForwardPoolSize == 0 {
+		o.ForwardPoolSize = 4
+	}
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// ErrOptions wraps every invalid-option error.
+var ErrOptions = errors.New("server: invalid options")
+
+// Validate reports options that cannot work.
+func (o *Options) Validate() error {
+	bad := func(f string, a ...any) error {
+		return fmt.Errorf("%w: "+f, append([]any{ErrOptions}, a...)...)
+	}
+	switch {
+	case o.Port < RandomPort || o.Port > 65535:
+		return bad("port %d out of range", o.Port)
+	case o.NoTCP && o.UnixSocket == "" && o.TLSConfig == nil:
+		return bad("no listener: NoTCP without UnixSocket or TLS")
+	case o.TLSConfig != nil && (o.TLSPort < RandomPort || o.TLSPort > 65535 || o.TLSPort == 0):
+		return bad("TLS port %d out of range", o.TLSPort)
+	case o.MaxClients < 1:
+		return bad("maxclients %d < 1", o.MaxClients)
+	case o.MaxBulkBytes < 1:
+		return bad("max bulk bytes %d < 1", o.MaxBulkBytes)
+	case o.MaxMultibulkLen < 1:
+		return bad("max multibulk length %d < 1", o.MaxMultibulkLen)
+	case o.Databases < 1:
+		return bad("databases %d < 1", o.Databases)
+	case o.Projection != nil && o.Projection.NumDBs() != o.Databases:
+		return bad("databases %d differs from the projection's %d", o.Databases, o.Projection.NumDBs())
+	case o.ForwardWrites && o.PrimaryAddr == "":
+		return bad("ForwardWrites needs PrimaryAddr")
+	case o.IdleTimeout < 0 || o.MaxStaleness < 0:
+		return bad("negative duration")
+	}
+	return nil
+}

@@ -1,0 +1,345 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// The request reader.
+//
+// vdr parses client requests itself instead of with redcon's Reader
+// (tidwall/redcon redcon.go readCommands): that reader accepts any bulk
+// length and multibulk count and grows its buffer without bound, and
+// copies every command. This one enforces Redis's limits before buffering
+// (proto-max-bulk-len, the unauthenticated limits of processMultibulkBuffer
+// in src/networking.c) and hands out arguments that point into its buffer.
+//
+// Request forms (src/networking.c processMultibulkBuffer / processInlineBuffer):
+//
+//	multibulk:  *<argc>\r\n  then argc times  $<len>\r\n<len bytes>\r\n
+//	inline:     arg arg "quoted\x41" 'single'\n      (sdssplitargs rules)
+//
+// Lifetime rule: the [][]byte returned by next, and every slice in it, is
+// valid only until the following call to next; copy what you keep.
+
+// Limits of src/server.h.
+const (
+	protoInlineMaxSize  = 64 * 1024 // PROTO_INLINE_MAX_SIZE
+	unauthMultibulkMax  = 10        // processMultibulkBuffer: "unauthenticated multibulk length"
+	unauthBulkMax       = 16384     // "unauthenticated bulk length"
+	readChunk           = 16 * 1024 // PROTO_IOBUF_LEN
+	maxIntMultibulk     = 1<<31 - 1 // INT_MAX
+	defaultMaxBulkBytes = 512 << 20 // proto-max-bulk-len default
+)
+
+// protoError is a request that breaks the protocol; the connection replies
+// "-ERR Protocol error: <msg>" and closes, as Redis does.
+type protoError struct{ msg string }
+
+func (e *protoError) Error() string { return "Protocol error: " + e.msg }
+
+// ErrProtocol is what errors.Is matches for every protocol error.
+var ErrProtocol = errors.New("server: protocol error")
+
+func (e *protoError) Is(target error) bool { return target == ErrProtocol }
+
+type reader struct {
+	rd       io.Reader
+	buf      []byte
+	r, w     int
+	need     int // bytes that must be buffered before parsing again
+	args     [][]byte
+	maxBulk  int64
+	maxMulti int64
+	authed   func() bool
+	nread    int64
+}
+
+func newReader(rd io.Reader, maxBulk, maxMulti int64, authed func() bool) *reader {
+	return &reader{rd: rd, buf: make([]byte, readChunk), maxBulk: maxBulk, maxMulti: maxMulti, authed: authed}
+}
+
+// next returns the next request's arguments. beforeBlock runs whenever no
+// complete request is buffered and next must wait on the network (the
+// connection flushes its pending replies there: that is what makes
+// pipelining work). Empty requests (blank inline lines, "*0") are skipped.
+func (rd *reader) next(beforeBlock func() error) ([][]byte, error) {
+	for {
+		if rd.w-rd.r >= rd.need {
+			args, n, err := rd.parse(rd.buf[rd.r:rd.w])
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				rd.r += n
+				rd.need = 0
+				if len(args) == 0 {
+					continue
+				}
+				return args, nil
+			}
+		}
+		if err := beforeBlock(); err != nil {
+			return nil, err
+		}
+		if rd.r > 0 {
+			copy(rd.buf, rd.buf[rd.r:rd.w])
+			rd.w -= rd.r
+			rd.r = 0
+		}
+		if rd.w == len(rd.buf) || rd.need > len(rd.buf) {
+			n := 2 * len(rd.buf)
+			if rd.need > n {
+				n = rd.need
+			}
+			nb := make([]byte, n)
+			copy(nb, rd.buf[:rd.w])
+			rd.buf = nb
+		} else if rd.w == 0 && len(rd.buf) > 4*readChunk {
+			// Drop a buffer grown for one big request.
+			rd.buf = make([]byte, readChunk)
+		}
+		m, err := rd.rd.Read(rd.buf[rd.w:])
+		rd.w += m
+		rd.nread += int64(m)
+		if err != nil && m == 0 {
+			return nil, err
+		}
+	}
+}
+
+// parse parses one request from b: the arguments, the bytes consumed (0:
+// incomplete, rd.need says how many are needed), or a protocol error.
+func (rd *reader) parse(b []byte) ([][]byte, int, error) {
+	if len(b) == 0 {
+		return nil, 0, nil
+	}
+	if b[0] != '*' {
+		return rd.parseInline(b)
+	}
+	cr := bytes.IndexByte(b, '\r')
+	if cr < 0 || cr+1 >= len(b) {
+		if len(b) > protoInlineMaxSize {
+			return nil, 0, &protoError{"too big mbulk count string"}
+		}
+		return nil, 0, nil
+	}
+	count, ok := parseLL(b[1:cr])
+	if !ok || count > maxIntMultibulk || count > rd.maxMulti {
+		return nil, 0, &protoError{"invalid multibulk length"}
+	}
+	if count > unauthMultibulkMax && !rd.authed() {
+		return nil, 0, &protoError{"unauthenticated multibulk length"}
+	}
+	pos := cr + 2
+	if count <= 0 {
+		return rd.args[:0], pos, nil
+	}
+	args := rd.args[:0]
+	for i := int64(0); i < count; i++ {
+		if pos >= len(b) {
+			return nil, 0, nil
+		}
+		cr := bytes.IndexByte(b[pos:], '\r')
+		if cr < 0 || pos+cr+1 >= len(b) {
+			if len(b)-pos > protoInlineMaxSize {
+				return nil, 0, &protoError{"too big bulk count string"}
+			}
+			return nil, 0, nil
+		}
+		cr += pos
+		if b[pos] != '$' {
+			return nil, 0, &protoError{"expected '$', got '" + string(b[pos]) + "'"}
+		}
+		n, ok := parseLL(b[pos+1 : cr])
+		if !ok || n < 0 || n > rd.maxBulk {
+			return nil, 0, &protoError{"invalid bulk length"}
+		}
+		if n > unauthBulkMax && !rd.authed() {
+			return nil, 0, &protoError{"unauthenticated bulk length"}
+		}
+		start := cr + 2
+		end := start + int(n)
+		if end+2 > len(b) {
+			// Remember how much must arrive before trying again, so a
+			// big argument is not re-parsed on every read.
+			rd.need = end + 2
+			return nil, 0, nil
+		}
+		// Like Redis, the two bytes after the data are skipped unchecked.
+		args = append(args, b[start:end:end])
+		pos = end + 2
+	}
+	rd.args = args
+	return args, pos, nil
+}
+
+func (rd *reader) parseInline(b []byte) ([][]byte, int, error) {
+	nl := bytes.IndexByte(b, '\n')
+	if nl < 0 {
+		if len(b) > protoInlineMaxSize {
+			return nil, 0, &protoError{"too big inline request"}
+		}
+		return nil, 0, nil
+	}
+	line := b[:nl]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	args, ok := splitArgs(line)
+	if !ok {
+		return nil, 0, &protoError{"unbalanced quotes in request"}
+	}
+	return args, nl + 1, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') }
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func hexVal(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// splitArgs splits an inline request as sdssplitargs (src/sds.c) does:
+// blanks separate arguments, "…" supports \xHH \n \r \t \b \a escapes,
+// '…' supports \', and a closing quote must be followed by a blank. A NUL
+// byte ends the line, as the C string would.
+func splitArgs(line []byte) ([][]byte, bool) {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
+	at := func(i int) byte {
+		if i < len(line) {
+			return line[i]
+		}
+		return 0
+	}
+	var out [][]byte
+	p := 0
+	for {
+		for p < len(line) && isSpace(line[p]) {
+			p++
+		}
+		if p >= len(line) {
+			return out, true
+		}
+		inq, insq, done := false, false, false
+		cur := []byte{}
+		for !done {
+			ch := at(p)
+			switch {
+			case inq:
+				switch {
+				case ch == '\\' && at(p+1) == 'x' && isHex(at(p+2)) && isHex(at(p+3)):
+					cur = append(cur, hexVal(at(p+2))<<4|hexVal(at(p+3)))
+					p += 3
+				case ch == '\\' && at(p+1) != 0:
+					p++
+					e := at(p)
+					switch e {
+					case 'n':
+						e = '\n'
+					case 'r':
+						e = '\r'
+					case 't':
+						e = '\t'
+					case 'b':
+						e = '\b'
+					case 'a':
+						e = '\a'
+					}
+					cur = append(cur, e)
+				case ch == '"':
+					if at(p+1) != 0 && !isSpace(at(p+1)) {
+						return nil, false
+					}
+					done = true
+				case ch == 0:
+					return nil, false
+				default:
+					cur = append(cur, ch)
+				}
+			case insq:
+				switch {
+				case ch == '\\' && at(p+1) == '\'':
+					p++
+					cur = append(cur, '\'')
+				case ch == '\'':
+					if at(p+1) != 0 && !isSpace(at(p+1)) {
+						return nil, false
+					}
+					done = true
+				case ch == 0:
+					return nil, false
+				default:
+					cur = append(cur, ch)
+				}
+			default:
+				switch ch {
+				case ' ', '\n', '\r', '\t', 0:
+					done = true
+				case '"':
+					inq = true
+				case '\'':
+					insq = true
+				default:
+					cur = append(cur, ch)
+				}
+			}
+			if at(p) != 0 {
+				p++
+			}
+		}
+		out = append(out, cur)
+	}
+}
+
+// parseLL parses a decimal as Redis's string2ll.
+func parseLL(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) > 1 && (b[0] == '0' || (b[0] == '-' && b[1] == '0')) {
+		return 0, false
+	}
+	if b[0] == '+' {
+		return 0, false
+	}
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+		if len(b) == 0 {
+			return 0, false
+		}
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (1<<63)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}

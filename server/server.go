@@ -1,0 +1,350 @@
+// Package server serves vdr's projection over the Redis protocol and
+// answers exactly as a Redis 7.0 replica would.
+//
+// What it does: listens on TCP (127.0.0.1:6380 by default), optionally a
+// unix socket and TLS; runs one goroutine per connection that parses
+// requests (proto.go, with Redis's protocol limits), hands them to the
+// commands package, and writes the replies; enforces maxclients, the idle
+// timeout, a write timeout and the pub/sub output limit; delivers pub/sub
+// messages (Publish/SPublish are called by the replication wiring for the
+// primary's PUBLISH); optionally forwards writes to the primary.
+//
+// What it does not do: it does not replicate (the replica package does;
+// cmd/vdr wires replica → projection → server and supplies a
+// ReplicationInfo), and it knows nothing of command semantics (commands).
+//
+// Connection life:
+//
+//	accept ─► maxclients? ─► goroutine: ┌► reader.next ─(no full request buffered)─► flush replies, then block in Read
+//	                                     └─ commands.Exec(ctx, args) → reply bytes appended to ctx.W
+//	Publish ─► PubSub ─► conn.push ─► queued; written by the connection
+//	           goroutine after its replies, or by a pusher goroutine when idle.
+package server
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vdr-project/vdr/commands"
+	"github.com/vdr-project/vdr/projection"
+)
+
+// ErrClosed is returned by Start after Close.
+var ErrClosed = errors.New("server: closed")
+
+// Server is a running vdr front end.
+type Server struct {
+	opts Options
+	env  *commands.Env
+	fwd  *forwarder
+
+	mu      sync.Mutex
+	lns     []net.Listener
+	conns   map[*conn]struct{}
+	closed  bool
+	started bool
+	tcpAddr net.Addr
+	tlsAddr net.Addr
+
+	wg      sync.WaitGroup // accept loops and connections
+	done    chan struct{}
+	closing atomic.Bool
+}
+
+// New validates opts and builds a Server; Start begins serving.
+func New(opts Options) (*Server, error) {
+	opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Projection == nil {
+		p, err := projection.New(projection.Options{NumDBs: opts.Databases})
+		if err != nil {
+			return nil, err
+		}
+		opts.Projection = p
+	}
+	var id [20]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, conns: map[*conn]struct{}{}, done: make(chan struct{})}
+	s.env = &commands.Env{
+		Proj:      opts.Projection,
+		Host:      s,
+		Repl:      opts.Replication,
+		PubSub:    commands.NewPubSub(),
+		RunID:     hex.EncodeToString(id[:]),
+		StartTime: time.Now(),
+		Config: commands.Config{
+			RequirePass:      opts.RequirePass,
+			Databases:        opts.Databases,
+			ServeStaleData:   !opts.DenyStaleData,
+			MaxStaleness:     opts.MaxStaleness,
+			MaxClients:       opts.MaxClients,
+			IdleTimeout:      opts.IdleTimeout,
+			Bind:             opts.Bind,
+			Port:             opts.Port,
+			UnixSocket:       opts.UnixSocket,
+			ProtoMaxBulkLen:  opts.MaxBulkBytes,
+			VdrVersion:       opts.Version,
+			ReplicaAnnounced: true,
+		},
+	}
+	if opts.ForwardWrites {
+		s.fwd = newForwarder(opts.PrimaryAddr, opts.PrimaryUser, opts.PrimaryPassword, opts.ForwardPoolSize)
+	}
+	return s, nil
+}
+
+// Start opens the listeners and begins accepting connections. It returns
+// once the listeners are open (Addr is then valid).
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if s.started {
+		return nil
+	}
+	var lns []net.Listener
+	fail := func(err error) error {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		return err
+	}
+	if !s.opts.NoTCP {
+		port := s.opts.Port
+		if port == RandomPort {
+			port = 0
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort(s.opts.Bind, strconv.Itoa(port)))
+		if err != nil {
+			return fail(err)
+		}
+		s.tcpAddr = ln.Addr()
+		s.env.Config.Port = ln.Addr().(*net.TCPAddr).Port
+		s.env.TCPPort = s.env.Config.Port
+		lns = append(lns, ln)
+	}
+	if s.opts.UnixSocket != "" {
+		os.Remove(s.opts.UnixSocket)
+		ln, err := net.Listen("unix", s.opts.UnixSocket)
+		if err != nil {
+			return fail(err)
+		}
+		lns = append(lns, ln)
+	}
+	if s.opts.TLSConfig != nil {
+		port := s.opts.TLSPort
+		if port == RandomPort {
+			port = 0
+		}
+		ln, err := tls.Listen("tcp", net.JoinHostPort(s.opts.Bind, strconv.Itoa(port)), s.opts.TLSConfig)
+		if err != nil {
+			return fail(err)
+		}
+		s.tlsAddr = ln.Addr()
+		lns = append(lns, ln)
+	}
+	s.lns = lns
+	s.started = true
+	for _, ln := range lns {
+		s.wg.Add(1)
+		go s.acceptLoop(ln)
+	}
+	return nil
+}
+
+// Addr returns the TCP listener's "host:port" (empty before Start or
+// without TCP).
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tcpAddr == nil {
+		return ""
+	}
+	return s.tcpAddr.String()
+}
+
+// TLSAddr returns the TLS listener's address, if any.
+func (s *Server) TLSAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tlsAddr == nil {
+		return ""
+	}
+	return s.tlsAddr.String()
+}
+
+// Projection returns the projection being served.
+func (s *Server) Projection() *projection.Projection { return s.opts.Projection }
+
+// Publish delivers a message published on the primary (or locally) to
+// this server's subscribers and returns the number of receivers.
+func (s *Server) Publish(channel, msg []byte) int {
+	s.env.Stats.PubsubMessages.Add(1)
+	return s.env.PubSub.Publish(channel, msg)
+}
+
+// SPublish delivers a shard-channel message (SPUBLISH).
+func (s *Server) SPublish(channel, msg []byte) int {
+	return s.env.PubSub.SPublish(channel, msg)
+}
+
+// Wait blocks until the server is closed and every connection is gone.
+func (s *Server) Wait() { <-s.done; s.wg.Wait() }
+
+// Close stops accepting, lets each connection finish the request it is
+// running and flush its replies (up to ShutdownTimeout), then closes all.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.closing.Store(true)
+	lns := s.lns
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	close(s.done)
+	for _, ln := range lns {
+		ln.Close()
+	}
+	if s.opts.UnixSocket != "" && len(lns) > 0 {
+		defer os.Remove(s.opts.UnixSocket)
+	}
+	// Wake readers blocked on the network; a connection running a command
+	// finishes it and flushes before its next read fails.
+	now := time.Now()
+	for _, c := range conns {
+		c.nc.SetReadDeadline(now)
+	}
+	finished := make(chan struct{})
+	go func() { s.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(s.opts.ShutdownTimeout):
+		for _, c := range conns {
+			c.nc.Close()
+		}
+		<-finished
+	}
+	if s.fwd != nil {
+		s.fwd.close()
+	}
+	return nil
+}
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Back off on EMFILE and friends, as net/http does.
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay < time.Second {
+					delay *= 2
+				}
+				time.Sleep(delay)
+				continue
+			}
+			s.opts.Logger.Warn("server: accept", "err", err)
+			return
+		}
+		delay = 0
+		s.env.Stats.ConnectionsReceived.Add(1)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		if len(s.conns) >= s.opts.MaxClients {
+			s.mu.Unlock()
+			s.env.Stats.RejectedConns.Add(1)
+			nc.SetWriteDeadline(time.Now().Add(time.Second))
+			nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			nc.Close()
+			continue
+		}
+		c := s.newConn(nc)
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go c.serve()
+	}
+}
+
+func isTemporary(err error) bool {
+	t, ok := err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
+}
+
+func (s *Server) removeConn(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// Clients implements commands.Host.
+func (s *Server) Clients() []*commands.Client {
+	s.mu.Lock()
+	out := make([]*commands.Client, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c.cl)
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// KillClient implements commands.Host: the connection is closed; a
+// command it is running completes first.
+func (s *Server) KillClient(cl *commands.Client) {
+	s.mu.Lock()
+	var target *conn
+	for c := range s.conns {
+		if c.cl == cl {
+			target = c
+			break
+		}
+	}
+	s.mu.Unlock()
+	if target != nil {
+		target.kill()
+	}
+}
+
+// ForwardEnabled implements commands.Host.
+func (s *Server) ForwardEnabled() bool { return s.fwd != nil }
+
+// Forward implements commands.Host.
+func (s *Server) Forward(args [][]byte) ([]byte, error) {
+	if s.fwd == nil {
+		return nil, errors.New("forwarding is off")
+	}
+	return s.fwd.do(args)
+}
