@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/vdr-project/vdr/internal/resp"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ func writeLoad(ctx context.Context, addr string, conns int, rate int, seed int64
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			c, err := dial(addr, 10*time.Second)
+			c, err := resp.Dial(addr, 10*time.Second)
 			if err != nil {
 				errc <- err
 				return
@@ -48,28 +49,28 @@ func writeLoad(ctx context.Context, addr string, conns int, rate int, seed int64
 					v := strconv.Itoa(rng.Int())
 					switch rng.Intn(4) {
 					case 0:
-						c.send("SET", "w:s:"+k, v)
+						c.Send("SET", "w:s:"+k, v)
 					case 1:
-						c.send("HSET", "w:h:"+k, "f"+strconv.Itoa(rng.Intn(10)), v)
+						c.Send("HSET", "w:h:"+k, "f"+strconv.Itoa(rng.Intn(10)), v)
 					case 2:
 						if j == batch-1 {
-							c.send("SET", "w:s:"+k, v)
+							c.Send("SET", "w:s:"+k, v)
 							continue
 						}
-						c.send("LPUSH", "w:l:"+k, v)
+						c.Send("LPUSH", "w:l:"+k, v)
 						// Keep lists short so memory stays flat.
-						c.send("LTRIM", "w:l:"+k, "0", "9")
+						c.Send("LTRIM", "w:l:"+k, "0", "9")
 						j++
 					case 3:
-						c.send("ZADD", "w:z:"+k, strconv.Itoa(rng.Intn(1000)), v[:min(len(v), 6)])
+						c.Send("ZADD", "w:z:"+k, strconv.Itoa(rng.Intn(1000)), v[:min(len(v), 6)])
 					}
 				}
-				if err := c.flush(); err != nil {
+				if err := c.Flush(); err != nil {
 					errc <- err
 					return
 				}
 				for j := 0; j < batch; j++ {
-					if _, err := c.read(); err != nil {
+					if _, err := c.Read(); err != nil {
 						errc <- err
 						return
 					}
@@ -87,14 +88,14 @@ func writeLoad(ctx context.Context, addr string, conns int, rate int, seed int64
 // offsets reads the primary's master_repl_offset and each target's
 // slave_repl_offset.
 func offsets(primary string, targets map[string]*proc) (int64, map[string]int64, error) {
-	m, err := info(primary, "replication")
+	m, err := resp.Info(primary, "replication")
 	if err != nil {
 		return 0, nil, err
 	}
 	po, _ := strconv.ParseInt(m["master_repl_offset"], 10, 64)
 	out := map[string]int64{}
 	for name, p := range targets {
-		r, err := info(p.addr(), "replication")
+		r, err := resp.Info(p.addr(), "replication")
 		if err != nil {
 			return 0, nil, err
 		}
@@ -135,14 +136,14 @@ func sampleLag(ctx context.Context, primary string, targets map[string]*proc, in
 // probeVisibility writes marker values to the primary and times how long
 // each target takes to show them, until ctx ends.
 func probeVisibility(ctx context.Context, primary string, targets map[string]*proc) (map[string][]float64, error) {
-	pc, err := dial(primary, 5*time.Second)
+	pc, err := resp.Dial(primary, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	defer pc.Close()
-	tc := map[string]*conn{}
+	tc := map[string]*resp.Conn{}
 	for n, p := range targets {
-		c, err := dial(p.addr(), 5*time.Second)
+		c, err := resp.Dial(p.addr(), 5*time.Second)
 		if err != nil {
 			return nil, err
 		}
@@ -153,19 +154,19 @@ func probeVisibility(ctx context.Context, primary string, targets map[string]*pr
 	for seq := 1; ctx.Err() == nil; seq++ {
 		val := strconv.Itoa(seq)
 		t0 := time.Now()
-		if _, err := pc.do("SET", "bench:marker", val); err != nil {
+		if _, err := pc.Do("SET", "bench:marker", val); err != nil {
 			return nil, err
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		for n, c := range tc {
 			wg.Add(1)
-			go func(n string, c *conn) {
+			go func(n string, c *resp.Conn) {
 				defer wg.Done()
 				for time.Since(t0) < 10*time.Second {
-					r, err := c.do("GET", "bench:marker")
+					r, err := c.Do("GET", "bench:marker")
 					if err == nil {
-						if got, _ := strconv.Atoi(r.str); got >= seq {
+						if got, _ := strconv.Atoi(r.Str); got >= seq {
 							mu.Lock()
 							lat[n] = append(lat[n], float64(time.Since(t0).Microseconds())/1000)
 							mu.Unlock()
@@ -263,7 +264,7 @@ func lagBenchmarks(ctx context.Context, cfg Config, res *Results, primary *proc,
 	}
 	for _, step := range steps {
 		sctx, scancel := context.WithTimeout(ctx, 3*time.Second)
-		m0, _ := info(primary.addr(), "replication")
+		m0, _ := resp.Info(primary.addr(), "replication")
 		o0, _ := strconv.ParseInt(m0["master_repl_offset"], 10, 64)
 		ts := time.Now()
 		sent, err := writeLoad(sctx, primary.addr(), 4, step, int64(step))

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"fmt"
+	"github.com/vdr-project/vdr/internal/resp"
 	"net"
 	"net/http"
 	"os"
@@ -122,13 +123,13 @@ func startVDR(bin, dir, primary string, extra ...string) (*proc, error) {
 }
 
 func pingOK(addr string) bool {
-	c, err := dial(addr, 500*time.Millisecond)
+	c, err := resp.Dial(addr, 500*time.Millisecond)
 	if err != nil {
 		return false
 	}
 	defer c.Close()
-	r, err := c.do("PING")
-	return err == nil && (r.str == "PONG" || strings.HasPrefix(r.str, "LOADING"))
+	r, err := c.Do("PING")
+	return err == nil && (r.Str == "PONG" || strings.HasPrefix(r.Str, "LOADING"))
 }
 
 // vdrReady reports whether vdr's /readyz answers 200.
@@ -144,7 +145,7 @@ func vdrReady(httpAddr string) bool {
 
 // replicaReady reports whether a Redis replica finished its sync.
 func replicaReady(addr string) bool {
-	m, err := info(addr, "replication")
+	m, err := resp.Info(addr, "replication")
 	return err == nil && m["master_link_status"] == "up" && m["master_sync_in_progress"] == "0"
 }
 

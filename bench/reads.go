@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/vdr-project/vdr/internal/resp"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -82,7 +83,7 @@ func parseBenchCSV(out []byte) (benchResult, error) {
 // errorReplies counts error replies for one command, so a benchmark of a
 // command the target refuses is never reported as a fast result.
 func errorReply(addr string, args []string) error {
-	c, err := dial(addr, 5e9)
+	c, err := resp.Dial(addr, 5e9)
 	if err != nil {
 		return err
 	}
@@ -91,11 +92,11 @@ func errorReply(addr string, args []string) error {
 	for i, a := range args {
 		probe[i] = strings.ReplaceAll(a, "__rand_int__", "000000000000")
 	}
-	r, err := c.do(probe...)
+	r, err := c.Do(probe...)
 	if err != nil {
 		return err
 	}
-	return r.err()
+	return r.Err()
 }
 
 func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[string]*proc, logf func(string, ...any)) error {

@@ -36,6 +36,14 @@ type ReplicationInfo interface {
 	ReplState() ReplState
 }
 
+// LinkStater is an optional fast path a ReplicationInfo may implement:
+// every command's LOADING/MASTERDOWN gate needs only these values, and
+// ReplState may be too costly to build per command. downSinceUnixNano is
+// 0 when the link is up or was never up.
+type LinkStater interface {
+	LinkState() (firstSyncDone, linkUp bool, downSinceUnixNano int64)
+}
+
 // Host is what the commands need from the server that owns the
 // connections: the client registry and write forwarding.
 type Host interface {
@@ -121,8 +129,8 @@ type Client struct {
 	name          string
 	libName       string
 	libVer        string
-	lastCmd       string
-	lastInteract  time.Time
+	lastCmd       atomic.Pointer[Command] // read by CLIENT LIST on other goroutines
+	lastInteract  atomic.Int64            // Unix ns of the last read from the socket
 	db            int
 	resp          int
 	noEvict       bool
@@ -139,12 +147,44 @@ type Client struct {
 	subChannels map[string]struct{}
 	subPatterns map[string]struct{}
 	subShard    map[string]struct{}
+
+	// Counters owned by the connection goroutine, added to Env.Stats by
+	// FlushStats (once per batch of requests, to keep shared atomics off
+	// the per-command path).
+	nCmds, nHits, nMisses, nErrs int64
+}
+
+// FlushStats adds the client's counters to the server-wide Stats.
+func (c *Ctx) FlushStats() {
+	cl, st := c.Client, &c.Env.Stats
+	if cl.nCmds != 0 {
+		st.CommandsProcessed.Add(cl.nCmds)
+		cl.nCmds = 0
+	}
+	if cl.nHits != 0 {
+		st.KeyspaceHits.Add(cl.nHits)
+		cl.nHits = 0
+	}
+	if cl.nMisses != 0 {
+		st.KeyspaceMisses.Add(cl.nMisses)
+		cl.nMisses = 0
+	}
+	if cl.nErrs != 0 {
+		st.ErrorReplies.Add(cl.nErrs)
+		cl.nErrs = 0
+	}
 }
 
 // NewClient returns a client in RESP2 on database 0.
 func NewClient(id int64, addr, laddr string) *Client {
-	return &Client{ID: id, Addr: addr, LAddr: laddr, CreatedAt: time.Now(), lastInteract: time.Now(), resp: 2}
+	cl := &Client{ID: id, Addr: addr, LAddr: laddr, CreatedAt: time.Now(), resp: 2}
+	cl.lastInteract.Store(cl.CreatedAt.UnixNano())
+	return cl
 }
+
+// Touch records activity on the connection (Redis's lastinteraction);
+// the server calls it once per read from the socket.
+func (cl *Client) Touch(now time.Time) { cl.lastInteract.Store(now.UnixNano()) }
 
 // Name is the name set by CLIENT SETNAME or HELLO SETNAME.
 func (cl *Client) Name() string {

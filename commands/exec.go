@@ -104,7 +104,7 @@ func (c *Ctx) reject(msg string) {
 	c.Client.mu.Lock()
 	c.Client.dirtyExec = c.Client.dirtyExec || c.Client.inMulti
 	c.Client.mu.Unlock()
-	c.Env.Stats.ErrorReplies.Add(1)
+	c.Client.nErrs++
 	c.W.Error(msg)
 }
 
@@ -121,14 +121,22 @@ func (c *Ctx) linkState() (loading, deny bool) {
 	if c.Env.Repl == nil {
 		return false, false
 	}
-	st := c.Env.Repl.ReplState()
-	if !st.FirstSyncDone {
-		loading = true
+	var synced, up bool
+	var downSince int64
+	if ls, ok := c.Env.Repl.(LinkStater); ok {
+		synced, up, downSince = ls.LinkState()
+	} else {
+		st := c.Env.Repl.ReplState()
+		synced, up = st.FirstSyncDone, st.LinkUp
+		if !st.LinkDownSince.IsZero() {
+			downSince = st.LinkDownSince.UnixNano()
+		}
 	}
-	if !st.LinkUp {
+	loading = !synced
+	if !up {
 		if !c.Env.Config.ServeStaleData {
 			deny = true
-		} else if ms := c.Env.Config.MaxStaleness; ms > 0 && !st.LinkDownSince.IsZero() && time.Since(st.LinkDownSince) > ms {
+		} else if ms := c.Env.Config.MaxStaleness; ms > 0 && downSince != 0 && time.Since(time.Unix(0, downSince)) > ms {
 			deny = true
 		}
 	}
@@ -144,7 +152,7 @@ func Exec(c *Ctx, args [][]byte) {
 		return
 	}
 	cl := c.Client
-	c.Env.Stats.CommandsProcessed.Add(1)
+	cl.nCmds++
 	cmd, unknownSub := Lookup(args)
 	if cmd == nil {
 		if unknownSub {
@@ -201,11 +209,7 @@ func Exec(c *Ctx, args [][]byte) {
 
 // call runs the handler of an already checked command.
 func (c *Ctx) call(cmd *Command, args [][]byte) {
-	cl := c.Client
-	cl.mu.Lock()
-	cl.lastCmd = cmd.Name
-	cl.lastInteract = time.Now()
-	cl.mu.Unlock()
+	c.Client.lastCmd.Store(cmd)
 	c.cmd = cmd
 	switch {
 	case cmd.Flags&CmdWrite != 0:

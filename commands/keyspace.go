@@ -115,9 +115,9 @@ func (c *Ctx) checkType(x projection.Value, want rdbparse.Kind) bool {
 func (c *Ctx) lookup(v *projection.View, key []byte) projection.Value {
 	x := v.Get(key)
 	if x.Exists() {
-		c.Env.Stats.KeyspaceHits.Add(1)
+		c.Client.nHits++
 	} else {
-		c.Env.Stats.KeyspaceMisses.Add(1)
+		c.Client.nMisses++
 	}
 	return x
 }

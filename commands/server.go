@@ -275,7 +275,7 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = append(b, " age="...)
 	b = strconv.AppendInt(b, int64(now.Sub(cl.CreatedAt)/time.Second), 10)
 	b = append(b, " idle="...)
-	b = strconv.AppendInt(b, int64(now.Sub(cl.lastInteract)/time.Second), 10)
+	b = strconv.AppendInt(b, int64(now.Sub(time.Unix(0, cl.lastInteract.Load()))/time.Second), 10)
 	b = append(b, " flags="...)
 	b = append(b, flags...)
 	b = append(b, " db="...)
@@ -289,10 +289,10 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = append(b, " multi="...)
 	b = strconv.AppendInt(b, int64(multi), 10)
 	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
-	if cl.lastCmd == "" {
+	if lc := cl.lastCmd.Load(); lc == nil {
 		b = append(b, "NULL"...)
 	} else {
-		b = append(b, cl.lastCmd...)
+		b = append(b, lc.Name...)
 	}
 	b = append(b, " user=default redir=-1 resp="...)
 	b = strconv.AppendInt(b, int64(cl.resp), 10)

@@ -52,6 +52,9 @@ type applier struct {
 	p     *Projection
 	table map[string]*cmdDesc
 	keys  [][]byte
+	descs []*cmdDesc
+	cx    ctx        // reused: a ctx passed through a func value would escape
+	batch [1]Command // Apply's slow path
 	plan  []uint64 // (db<<32 | stripe) pairs to lock
 	full  []bool   // per db: lock every stripe
 	all   bool
@@ -95,8 +98,60 @@ func (a *applier) lookup(name []byte) *cmdDesc {
 // its keys are removed (Invalidate; nil is returned) or ErrNeedResync is
 // returned (Resync). Apply must be called from one goroutine at a time.
 func (p *Projection) Apply(db int, argv [][]byte) error {
-	cmd := [1]Command{{DB: db, Argv: argv}}
-	return p.ApplyBatch(cmd[:])
+	a := &p.ap
+	ds := p.cur.Load()
+	if db < 0 || db >= len(ds.dbs) {
+		return fmt.Errorf("projection: db %d: %w", db, ErrDBIndex)
+	}
+	if len(argv) == 0 {
+		return nil
+	}
+	desc := a.lookup(argv[0])
+	if desc == nil {
+		a.batch[0] = Command{DB: db, Argv: argv}
+		err := p.ApplyBatch(a.batch[:])
+		a.batch[0] = Command{}
+		return err
+	}
+	var sc scope
+	a.keys, sc = desc.keys(argv, a.keys[:0])
+	if sc != scopeKeys || len(a.keys) > 2 {
+		a.batch[0] = Command{DB: db, Argv: argv}
+		err := p.ApplyBatch(a.batch[:])
+		a.batch[0] = Command{}
+		return err
+	}
+	// Fast path: one command on at most two keys of one db.
+	d := ds.dbs[db]
+	s0, s1 := -1, -1
+	if len(a.keys) > 0 {
+		s0 = d.stripeOf(a.keys[0])
+	}
+	if len(a.keys) > 1 {
+		s1 = d.stripeOf(a.keys[1])
+		if s1 == s0 {
+			s1 = -1
+		} else if s1 < s0 {
+			s0, s1 = s1, s0
+		}
+	}
+	if s0 >= 0 {
+		d.stripes[s0].mu.Lock()
+	}
+	if s1 >= 0 {
+		d.stripes[s1].mu.Lock()
+	}
+	cx := &a.cx
+	*cx = ctx{a: a, ds: ds, d: d, dbi: db, argv: argv, ec: p.enc.Load(), now: p.opts.Now()}
+	err := a.exec(cx, desc)
+	*cx = ctx{}
+	if s1 >= 0 {
+		d.stripes[s1].mu.Unlock()
+	}
+	if s0 >= 0 {
+		d.stripes[s0].mu.Unlock()
+	}
+	return err
 }
 
 // ApplyBatch applies a MULTI…EXEC unit: readers see all of it or none of
@@ -106,7 +161,11 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 func (p *Projection) ApplyBatch(cmds []Command) error {
 	a := &p.ap
 	ds := p.cur.Load()
-	descs := make([]*cmdDesc, len(cmds))
+	descs := a.descs[:0]
+	for range cmds {
+		descs = append(descs, nil)
+	}
+	a.descs = descs
 	a.plan = a.plan[:0]
 	a.all = false
 	clear(a.full)
@@ -142,15 +201,17 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 	var firstErr error
 	now := p.opts.Now()
 	ec := p.enc.Load()
+	cx := &a.cx
 	for i, c := range cmds {
 		if len(c.Argv) == 0 {
 			continue
 		}
-		cx := ctx{a: a, ds: ds, d: ds.dbs[c.DB], dbi: c.DB, argv: c.Argv, ec: ec, now: now}
-		if err := a.exec(&cx, descs[i]); err != nil && firstErr == nil {
+		*cx = ctx{a: a, ds: ds, d: ds.dbs[c.DB], dbi: c.DB, argv: c.Argv, ec: ec, now: now}
+		if err := a.exec(cx, descs[i]); err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}
+	*cx = ctx{}
 	return firstErr
 }
 
@@ -376,6 +437,31 @@ func keysGeoStore(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 	return keys, scopeKeys
 }
 
+// keysNumkeysAt1: numkeys key… (LMPOP, ZMPOP, and their blocking forms
+// with a timeout first).
+func keysNumkeysAt1(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	at := 1
+	if len(argv) > 0 && (eq(argv[0], "blmpop") || eq(argv[0], "bzmpop")) {
+		at = 2
+	}
+	if len(argv) <= at {
+		return keys, scopeKeys
+	}
+	n, err := strconv.Atoi(string(argv[at]))
+	if err != nil || n < 0 || at+1+n > len(argv) {
+		return append(keys, argv[at+1:]...), scopeKeys
+	}
+	return append(keys, argv[at+1:at+1+n]...), scopeKeys
+}
+
+// keysButLast: key… timeout (BLPOP, BRPOP, BZPOPMIN, BZPOPMAX).
+func keysButLast(argv [][]byte, keys [][]byte) ([][]byte, scope) {
+	if len(argv) < 3 {
+		return keysFirst(argv, keys)
+	}
+	return append(keys, argv[1:len(argv)-1]...), scopeKeys
+}
+
 // commandTable lists every command the applier knows. fn == nil marks a
 // command whose key positions are known but whose effect is not mirrored
 // (bitmaps, HyperLogLog, streams, RESTORE, SORT, geo searches, hash field
@@ -482,6 +568,26 @@ func commandTable() []*cmdDesc {
 		row("hpexpireat", nil, keysFirst),
 		row("hpersist", nil, keysFirst),
 		row("hsetex", nil, keysFirst),
+		// Never on a 7.x link (always rewritten), but their keys are known,
+		// so a primary that did send one costs those keys, not the db.
+		row("getex", nil, keysFirst),
+		row("spop", nil, keysFirst),
+		row("geoadd", nil, keysFirst),
+		row("hexpire", nil, keysFirst),
+		row("hpexpire", nil, keysFirst),
+		row("hexpireat", nil, keysFirst),
+		row("hgetex", nil, keysFirst),
+		row("hgetdel", nil, keysFirst),
+		row("blpop", nil, keysButLast),
+		row("brpop", nil, keysButLast),
+		row("bzpopmin", nil, keysButLast),
+		row("bzpopmax", nil, keysButLast),
+		row("blmove", nil, keysFirstTwo),
+		row("brpoplpush", nil, keysFirstTwo),
+		row("lmpop", nil, keysNumkeysAt1),
+		row("blmpop", nil, keysNumkeysAt1),
+		row("zmpop", nil, keysNumkeysAt1),
+		row("bzmpop", nil, keysNumkeysAt1),
 		// streams
 		row("xadd", nil, keysFirst),
 		row("xtrim", nil, keysFirst),

@@ -57,12 +57,14 @@ func setCommand(c *ctx) error {
 		}
 	}
 	key := c.argv[1]
-	old, exists := c.d.lookup(key)
-	if (nx && exists) || (xx && !exists) {
-		return nil
-	}
-	if keepttl && exists {
-		exp = old.exp
+	if nx || xx || keepttl {
+		old, exists := c.d.lookup(key)
+		if (nx && exists) || (xx && !exists) {
+			return nil
+		}
+		if keepttl && exists {
+			exp = old.exp
+		}
 	}
 	c.d.setString(key, c.argv[2], exp)
 	return nil

@@ -79,7 +79,13 @@ pairs:
 		if flags&zaddXX != 0 {
 			return nil
 		}
-		z = newZSet(len(scores), maxLen, c.ec)
+		// 7.0 decides by the first member's length only; 7.2's
+		// zsetTypeCreate also looks at the number of pairs.
+		if c.ec.Redis72 {
+			z = newZSet(len(scores), maxLen, c.ec)
+		} else {
+			z = newZSet(0, len(rest[1]), c.ec)
+		}
 		c.d.store(key, obj{kind: KindZSet, ptr: ptrOf(z)})
 	}
 	for j, s := range scores {

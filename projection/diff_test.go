@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/vdr-project/vdr/internal/redistest"
 	"github.com/vdr-project/vdr/internal/repltest"
+	"github.com/vdr-project/vdr/rdbparse"
 )
 
 // workload generates random client commands over a small keyspace so that
@@ -370,11 +372,56 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 	t.Logf("seed %d (reproduce with SEED=%d)", seed, seed)
 	srv := redistest.Start(t)
 	rep := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(srv.Port))
+	rc := dialRedis(t, srv.Addr())
+	w := newWorkload(seed)
+	pending := 0
+	run := func(ops int) {
+		for i := 0; i < ops; i++ {
+			if w.r.IntN(25) == 0 {
+				rc.send("MULTI")
+				n := 2 + w.r.IntN(4)
+				for j := 0; j < n; j++ {
+					c := w.cmd()
+					if c[0] == "SELECT" || strings.HasPrefix(c[0], "B") {
+						c = []string{"INCR", w.key()}
+					}
+					rc.send(c...)
+				}
+				rc.send("EXEC")
+				pending += n + 2
+			} else {
+				rc.send(w.cmd()...)
+				pending++
+			}
+			if pending > 64 {
+				rc.drain(t, pending)
+				pending = 0
+			}
+			if w.r.IntN(500) == 0 {
+				rc.drain(t, pending)
+				pending = 0
+				time.Sleep(30 * time.Millisecond) // let some short TTLs pass
+			}
+		}
+		rc.drain(t, pending)
+		pending = 0
+	}
+	// A third of the workload runs before the projection attaches: it
+	// arrives as the full sync's RDB, loaded through rdbparse and a Loader.
+	run(ops / 3)
 	link := repltest.Attach(t, srv.Addr())
 	p, err := New(Options{NumDBs: 16, OnUnknown: Resync}) // any divergence stops the test at its command
 	if err != nil {
 		t.Fatal(err)
 	}
+	ld := p.BeginLoad(LoadOptions{})
+	if err := rdbparse.Parse(bytes.NewReader(link.RDB), loadHandler{ld: ld}, nil); err != nil {
+		t.Fatalf("parse the full sync RDB: %v", err)
+	}
+	if err := ld.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("full sync: %d keys loaded", p.Stats().LoadedKeys)
 	lk := p.NewLink()
 	applied := make(chan error, 1)
 	marker := "sync-" + strconv.FormatInt(seed, 10)
@@ -408,37 +455,7 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 			}
 		}
 	}()
-	rc := dialRedis(t, srv.Addr())
-	w := newWorkload(seed)
-	pending := 0
-	for i := 0; i < ops; i++ {
-		if w.r.IntN(25) == 0 {
-			rc.send("MULTI")
-			n := 2 + w.r.IntN(4)
-			for j := 0; j < n; j++ {
-				c := w.cmd()
-				if c[0] == "SELECT" || strings.HasPrefix(c[0], "B") {
-					c = []string{"INCR", w.key()}
-				}
-				rc.send(c...)
-			}
-			rc.send("EXEC")
-			pending += n + 2
-		} else {
-			rc.send(w.cmd()...)
-			pending++
-		}
-		if pending > 64 {
-			rc.drain(t, pending)
-			pending = 0
-		}
-		if w.r.IntN(500) == 0 {
-			rc.drain(t, pending)
-			pending = 0
-			time.Sleep(30 * time.Millisecond) // let some short TTLs pass
-		}
-	}
-	rc.drain(t, pending)
+	run(ops - ops/3)
 	rc.do(t, "PUBLISH", "x", marker)
 	select {
 	case err := <-applied:

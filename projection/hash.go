@@ -69,8 +69,14 @@ func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
 	}
 	_, vo, end, ok := h.find(f)
 	if ok {
+		var tmp [72]byte
+		enc := packAppend(tmp[:0], v)
+		if len(enc) == end-vo {
+			copy(h.pack[vo:end], enc) // same size: overwrite in place
+			return false
+		}
 		h.pack = packCut(h.pack, vo, end)
-		h.pack = packInsert(h.pack, vo, encodeElem(v))
+		h.pack = packInsert(h.pack, vo, enc)
 		return false
 	}
 	h.pack = packAppend(h.pack, f)

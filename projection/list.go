@@ -65,7 +65,8 @@ func (l *listObj) pushHead(e []byte) {
 	if len(l.chunks) > 0 {
 		c := &l.chunks[0]
 		if c.n < listChunkEntries && len(c.b)+packSize(e) <= listChunkBytes {
-			c.b = packInsert(c.b, 0, encodeElem(e))
+			var tmp [80]byte
+			c.b = packInsert(c.b, 0, packAppend(tmp[:0], e))
 			c.n++
 			l.n++
 			return

@@ -130,7 +130,25 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			h.set(f.Field, f.Value, ld.ec)
 		}
 	}
+	if e.Last && memCount(&ld.cur) == 0 {
+		d.remove(e.Key) // Redis skips empty collections on load (src/rdb.c "empty keys")
+	}
 	return nil
+}
+
+// memCount is a collection's element count.
+func memCount(o *obj) int {
+	switch o.kind {
+	case KindList:
+		return o.list().n
+	case KindSet:
+		return o.set().card()
+	case KindZSet:
+		return o.zset().card()
+	case KindHash:
+		return o.hash().count()
+	}
+	return 1
 }
 
 // Keys returns the number of keys loaded so far.

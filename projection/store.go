@@ -166,11 +166,10 @@ func (d *db) storeKeyed(key string, o obj) {
 		if old.exp != 0 {
 			d.expires.Add(-1)
 		}
-		delete(m, key) // so that the new key string (sharing the new buffer) is the one kept
 	} else {
 		d.keys.Add(1)
 	}
-	m[key] = o
+	m[key] = o // for string keys, assignment also replaces the stored key (it shares the new buffer)
 	if o.exp != 0 {
 		d.expires.Add(1)
 	}

@@ -153,8 +153,8 @@ func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
 		}
 		off = next
 	}
-	enc := make([]byte, 0, packSize(m)+8)
-	enc = packAppend(enc, m)
+	var tmp [80]byte
+	enc := packAppend(tmp[:0], m)
 	enc = binary.LittleEndian.AppendUint64(enc, math.Float64bits(score))
 	z.pack = packInsert(z.pack, off, enc)
 	z.n++

@@ -1,6 +1,7 @@
 package rdbparse
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 )
@@ -188,7 +189,7 @@ func (p *Parser) readObject(t byte) error {
 		if err != nil {
 			return err
 		}
-		return p.corrupt("pre-GA module value of %q cannot be skipped (%v)", moduleName(id), ErrUnsupported)
+		return fmt.Errorf("rdbparse: pre-GA module value of %q at offset %d has no opcodes to skip it by: %w", moduleName(id), p.r.offset(), ErrUnsupported)
 	case TypeModule2:
 		return p.readModuleValue()
 	case TypeHashZipmap:
@@ -508,6 +509,28 @@ func (p *Parser) readListpackObject(t byte) error {
 	p.e.Len = packedLen(n, per)
 	count := 0
 	var group [3]elem
+	if per == 2 {
+		// The common case (hash and zset listpacks), without the group copy.
+		zset := t == TypeZSetListpack
+		for {
+			e1, done, ok := it.next()
+			if !ok {
+				return p.corrupt("invalid listpack entry")
+			}
+			if done {
+				break
+			}
+			e2, done, ok := it.next()
+			if !ok || done {
+				return p.corrupt("listpack of %d entries is not a multiple of 2", count+1)
+			}
+			count += 2
+			if err := p.addPair(zset, e1, e2); err != nil {
+				return err
+			}
+		}
+		goto end
+	}
 	for {
 		for i := 0; i < per; i++ {
 			e, done, ok := it.next()

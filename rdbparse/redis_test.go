@@ -105,6 +105,14 @@ func fill(t *testing.T, ctx context.Context, c *redis.Client, rng *rand.Rand) {
 		pipe.XAdd(ctx, args)
 	}
 	pipe.XAdd(ctx, &redis.XAddArgs{Stream: "stream:empty", ID: "5-5", Values: []any{"a", "b"}})
+	for i := 0; i < bigN; i++ {
+		pipe.XAdd(ctx, &redis.XAddArgs{Stream: "big:stream", Values: []any{"i", i}})
+		if i%5000 == 4999 {
+			if err := pipeExec(ctx, pipe); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	if err := pipeExec(ctx, pipe); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand"
 	"os"
@@ -39,7 +40,7 @@ func parseBytes(r io.Reader, opts *Options) (string, error) {
 }
 
 // TestSplitReads feeds every corpus file split at every byte (files up to
-// 2 KiB), one byte at a time, and in random chunks through bufio.Readers
+// 256 bytes, else at 32 random points), one byte at a time, and in random chunks through bufio.Readers
 // of several sizes and batch sizes; the result must not change.
 func TestSplitReads(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed(t)))
@@ -58,17 +59,26 @@ func TestSplitReads(t *testing.T) {
 				t.Fatalf("%s %s: result differs", name, how)
 			}
 		}
-		if len(data) <= 2048 {
+		// Every split point of small files, 32 random ones of the others.
+		var splits []int
+		if len(data) <= 256 {
 			for at := 0; at <= len(data); at++ {
-				got, err := parseBytes(bufio.NewReaderSize(splitReader(data, at), 256), nil)
-				check("split", got, err)
+				splits = append(splits, at)
 			}
+		} else {
+			for range 32 {
+				splits = append(splits, rng.Intn(len(data)+1))
+			}
+		}
+		for _, at := range splits {
+			got, err := parseBytes(bufio.NewReaderSize(splitReader(data, at), 256), nil)
+			check(fmt.Sprintf("split at %d", at), got, err)
 		}
 		got, err := parseBytes(iotest.OneByteReader(bytes.NewReader(data)), nil)
 		check("one byte", got, err)
 		got, err = parseBytes(iotest.HalfReader(bytes.NewReader(data)), nil)
 		check("half", got, err)
-		for _, size := range []int{16, 17, 100, 4096} {
+		for _, size := range []int{16, 100 + rng.Intn(4000)} {
 			br := bufio.NewReaderSize(&randomChunkReader{bytes.NewReader(data), rng, 1 + rng.Intn(300)}, size)
 			got, err = parseBytes(br, nil)
 			check("random chunks", got, err)
@@ -106,12 +116,12 @@ func TestTruncated(t *testing.T) {
 		}
 		end := int(p.Offset()) // the RDB's own length, without trailing bytes
 		cuts := make([]int, 0, end)
-		if end <= 2048 {
+		if end <= 1024 {
 			for cut := 0; cut < end; cut++ {
 				cuts = append(cuts, cut)
 			}
 		} else {
-			for range 200 {
+			for range 100 {
 				cuts = append(cuts, rng.Intn(end))
 			}
 		}
@@ -123,3 +133,5 @@ func TestTruncated(t *testing.T) {
 		}
 	}
 }
+
+func newRand(seed int64) *rand.Rand { return rand.New(rand.NewSource(seed)) }

@@ -1,8 +1,12 @@
 package replica
 
 import (
+	"context"
 	"fmt"
+	"strconv"
+
 	"errors"
+	"github.com/vdr-project/vdr/rdbparse"
 	"math/rand/v2"
 	"net"
 	"strings"
@@ -240,5 +244,130 @@ func TestResumeAndContinue(t *testing.T) {
 	defer rec.mu.Unlock()
 	if id != capReplID || off != want || db != 7 || len(rec.cmds) != 1 || rec.cmds[0].DB != 7 || rec.begins != 0 || c.Stats().PartialSyncs != 1 {
 		t.Fatalf("position %s %d %d, cmds %+v, begins %d, stats %+v", id, off, db, rec.cmds, rec.begins, c.Stats())
+	}
+}
+
+// TestHandlerErrors: an error from Commands makes the client resync from
+// the last applied offset (the batch is sent again); ErrFullResync asks
+// for a full sync; ErrStop ends Run with the handler's error.
+func TestHandlerErrors(t *testing.T) {
+	id := strings.Repeat("c", 40)
+	mark := strings.Repeat("m", 40)
+	sync := "\n\n+FULLRESYNC " + id + " 100\r\n\n\n$EOF:" + mark + "\r\n" + emptyRDB + mark
+	cmds := resp("SELECT", "2") + resp("SET", "a", "1") + resp("SET", "b", "2")
+	newFake := func() *fakePrimary {
+		f := &fakePrimary{}
+		f.psync = func(w net.Conn, argv []string) {
+			if argv[1] == "?" {
+				w.Write([]byte(sync + cmds))
+				return
+			}
+			// Resend from the requested offset, as a backlog would.
+			from, _ := strconv.ParseInt(argv[2], 10, 64)
+			w.Write([]byte("+CONTINUE\r\n" + cmds[from-101:]))
+		}
+		return f
+	}
+	end := int64(100 + len(cmds))
+
+	t.Run("retry-from-applied", func(t *testing.T) {
+		rec := newRecorder()
+		fails := 1
+		rec.failCmds = func([]Command) error {
+			if fails > 0 {
+				fails--
+				return errors.New("disk full")
+			}
+			return nil
+		}
+		f := newFake()
+		c := startClient(t, Options{Primary: "fake:1", Handler: rec}, pipeDial(f))
+		waitFor(t, 10*time.Second, "applied after a retry", func() bool { return c.Offset() == end })
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if len(rec.cmds) != 2 || rec.cmds[0].DB != 2 || c.Stats().PartialSyncs != 1 || c.Stats().FullSyncs != 1 {
+			t.Fatalf("cmds %+v stats %+v", rec.cmds, c.Stats())
+		}
+	})
+	t.Run("full-resync", func(t *testing.T) {
+		rec := newRecorder()
+		fails := 1
+		rec.failCmds = func([]Command) error {
+			if fails > 0 {
+				fails--
+				return fmt.Errorf("half applied: %w", ErrFullResync)
+			}
+			return nil
+		}
+		c := startClient(t, Options{Primary: "fake:1", Handler: rec}, pipeDial(newFake()))
+		waitFor(t, 10*time.Second, "applied after a full resync", func() bool { return c.Offset() == end && c.Stats().FullSyncs == 2 })
+	})
+	t.Run("stop", func(t *testing.T) {
+		rec := newRecorder()
+		rec.failCmds = func([]Command) error { return fmt.Errorf("enough: %w", ErrStop) }
+		c := New(Options{Primary: "fake:1", Handler: rec, Logger: testLogger(t)})
+		c.dialHook = pipeDial(newFake())
+		err := c.Run(context.Background())
+		if !errors.Is(err, ErrStop) || c.State() != StateNone || c.Offset() != 100 {
+			t.Fatalf("Run: %v, state %v, offset %d", err, c.State(), c.Offset())
+		}
+		if err := c.Start(context.Background()); !errors.Is(err, ErrStopped) {
+			t.Fatalf("second Start: %v", err)
+		}
+	})
+}
+
+// blockingHandler blocks in Entry until released.
+type blockingHandler struct {
+	recorder
+	entered chan struct{}
+}
+
+func (h *blockingHandler) Entry(e *rdbparse.Entry) error {
+	select {
+	case h.entered <- struct{}{}:
+	default:
+	}
+	return h.recorder.Entry(e)
+}
+
+// TestStopMidLoad: Stop while the RDB is arriving aborts the sync
+// (FullSyncAbort), returns, and leaves no goroutine behind.
+func TestStopMidLoad(t *testing.T) {
+	full, _ := loadCapture(t)
+	f := &fakePrimary{psync: func(w net.Conn, argv []string) {
+		w.Write(full[capPsync : capRDB+50]) // half an RDB, then silence
+	}}
+	rec := newRecorder()
+	c := startClient(t, Options{Primary: "fake:1", Handler: rec}, pipeDial(f))
+	waitFor(t, 10*time.Second, "loading", func() bool { return c.State() == StateLoading && c.SyncProgress().Active })
+	done := make(chan struct{})
+	go func() { c.Stop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not return")
+	}
+	<-c.Done()
+	if _, ends, aborts, _ := rec.counts(); aborts != 1 || ends != 0 || c.State() != StateNone {
+		t.Fatalf("aborts %d ends %d state %v", aborts, ends, c.State())
+	}
+}
+
+// TestOptionsValidate covers the option checks.
+func TestOptionsValidate(t *testing.T) {
+	h := newRecorder()
+	for _, o := range []Options{
+		{},
+		{Handler: h},
+		{Handler: h, Sentinel: &SentinelOptions{}},
+		{Handler: h, Primary: "x:1", ResumeReplID: "short"},
+		{Handler: h, Primary: "x:1", ListeningPort: 70000},
+		{Handler: h, Primary: "x:1", DBs: []int{-1}},
+		{Handler: h, Primary: "x:1", TLS: &TLSOptions{CertFile: "a"}},
+	} {
+		if err := New(o).Start(context.Background()); !errors.Is(err, ErrInvalidOptions) {
+			t.Fatalf("%+v: %v", o, err)
+		}
 	}
 }

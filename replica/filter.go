@@ -27,7 +27,7 @@ import (
 // find its source; documented limitation). An RDB entry is kept when its
 // key matches.
 type filter struct {
-	dbs      []bool // nil: all
+	dbs      map[int]bool // nil: all
 	prefixes [][]byte
 }
 
@@ -37,11 +37,7 @@ func newFilter(o *Options) *filter {
 	}
 	f := &filter{}
 	if len(o.DBs) > 0 {
-		top := 0
-		for _, db := range o.DBs {
-			top = max(top, db)
-		}
-		f.dbs = make([]bool, top+1)
+		f.dbs = make(map[int]bool, len(o.DBs))
 		for _, db := range o.DBs {
 			f.dbs[db] = true
 		}
@@ -56,7 +52,7 @@ func (f *filter) keepDB(db int) bool {
 	if f == nil || f.dbs == nil {
 		return true
 	}
-	return db >= 0 && db < len(f.dbs) && f.dbs[db]
+	return f.dbs[db]
 }
 
 func (f *filter) keepKey(key []byte) bool {

@@ -32,6 +32,8 @@ type stream struct {
 	txn   []Command
 	inTxn bool
 
+	failed error // set when Commands failed: nothing more is delivered
+
 	// applied is called after every advance of appliedOff (the Client
 	// publishes it for Offset() and the ACK loop).
 	applied func(off int64, db int)
@@ -174,9 +176,13 @@ func (s *stream) selectDB(argv [][]byte) error {
 // flush delivers the pending batch (outside a unit) and advances the
 // applied position; with reset, the arena is reused from here on.
 func (s *stream) flush(reset bool) error {
+	if s.failed != nil {
+		return s.failed // never retry a batch the handler refused
+	}
 	if len(s.batch) > 0 {
 		if err := s.h.Commands(s.batch); err != nil {
-			return fmt.Errorf("replica: handler Commands (batch ending at offset %d): %w", s.batch[len(s.batch)-1].Offset, err)
+			s.failed = fmt.Errorf("replica: handler Commands (batch ending at offset %d): %w", s.batch[len(s.batch)-1].Offset, err)
+			return s.failed
 		}
 		clear(s.batch)
 		s.batch = s.batch[:0]

@@ -29,6 +29,7 @@ type conn struct {
 	busy    bool       // the connection goroutine is between reads: it writes pending itself
 	pushing bool       // a pusher goroutine is writing pending
 	dead    bool
+	idle    bool // owned by the connection goroutine: it last waited on the network
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -62,6 +63,7 @@ func (c *conn) serve() {
 		c.s.env.Stats.NetInputBytes.Add(c.rd.nread)
 	}()
 	w := c.ctx.W
+	defer c.ctx.FlushStats()
 	for {
 		args, err := c.rd.next(c.beforeRead)
 		if err != nil {
@@ -72,9 +74,14 @@ func (c *conn) serve() {
 			}
 			return
 		}
-		c.pmu.Lock()
-		c.busy = true
-		c.pmu.Unlock()
+		if c.idle {
+			// First request after waiting on the network.
+			c.idle = false
+			c.cl.Touch(time.Now())
+			c.pmu.Lock()
+			c.busy = true
+			c.pmu.Unlock()
+		}
 		commands.Exec(c.ctx, args)
 		if c.cl.CloseAfterReply() || c.cl.Killed() {
 			c.flush()
@@ -91,6 +98,8 @@ func (c *conn) serve() {
 // beforeRead runs when the reader must wait for the network: write the
 // replies and any queued pub/sub messages, then arm the idle timeout.
 func (c *conn) beforeRead() error {
+	c.idle = true
+	c.ctx.FlushStats()
 	if err := c.flush(); err != nil {
 		return err
 	}

@@ -256,13 +256,13 @@ func (n *Node) Close() error {
 	if n.cancel != nil {
 		n.cancel()
 	}
+	n.closeHTTP(ctx)
 	n.bg.Wait()
 	if n.client != nil && n.opts.SnapshotPath != "" {
 		if err := n.saveSnapshot(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	n.closeHTTP(ctx)
 	n.closeErr = errors.Join(errs...)
 	n.log.Info("vdr stopped", "error", n.closeErr)
 	return n.closeErr

@@ -3,8 +3,15 @@ package server
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -40,7 +47,7 @@ func (f *fakeRepl) set(fn func(st *ReplState)) {
 }
 
 func TestSyncStates(t *testing.T) {
-	repl := &fakeRepl{st: ReplState{MasterHost: "127.0.0.1", MasterPort: 6379, State: "sync", SyncInProgress: true}}
+	repl := &fakeRepl{st: ReplState{MasterHost: "127.0.0.1", MasterPort: 6379, State: "sync", SyncInProgress: true, LinkUp: true}}
 	s := startVDR(t, Options{Replication: repl, DenyStaleData: true})
 	c := dialRaw(t, s.Addr())
 	f := func(want string, args ...string) {
@@ -49,9 +56,10 @@ func TestSyncStates(t *testing.T) {
 			t.Errorf("%q: got %q want %q", args, got, want)
 		}
 	}
-	// Before the first full sync: LOADING for data commands, as Redis.
+	// Before the first full sync: LOADING for commands without the
+	// loading flag (GET, and PING too, as in Redis 7.0); INFO still works.
 	f("-LOADING Redis is loading the dataset in memory\r\n", "GET", "k")
-	f("+PONG\r\n", "PING")
+	f("-LOADING Redis is loading the dataset in memory\r\n", "PING")
 	if got := c.dos("INFO", "persistence"); !strings.Contains(got, "loading:1") {
 		t.Errorf("INFO persistence during load: %q", got)
 	}
@@ -62,10 +70,11 @@ func TestSyncStates(t *testing.T) {
 	f("$-1\r\n", "GET", "k")
 	f("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:0\r\n", "ROLE")
 	// Link down with serve-stale-data no: MASTERDOWN, but stale-flagged
-	// commands (INFO, PING…) still work.
+	// commands (INFO, HELLO, …) still work.
 	repl.set(func(st *ReplState) { st.LinkUp, st.LinkDownSince, st.State = false, time.Now(), "connect" })
 	f("-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n", "GET", "k")
-	f("+PONG\r\n", "PING")
+	f("-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.\r\n", "PING")
+	f("$2\r\nhi\r\n", "ECHO", "hi")
 	if got := c.dos("INFO", "replication"); !strings.Contains(got, "master_link_status:down") || !strings.Contains(got, "slave_priority:0") {
 		t.Errorf("INFO replication: %q", got)
 	}
@@ -403,7 +412,10 @@ func TestUnixSocket(t *testing.T) {
 }
 
 func TestForwardWrites(t *testing.T) {
-	primary := redistest.Start(t, "--requirepass", "pw")
+	primary := redistest.Start(t)
+	if got := primary.Do(t, "CONFIG", "SET", "requirepass", "pw"); !strings.Contains(got, "OK") {
+		t.Fatalf("CONFIG SET requirepass: %q", got)
+	}
 	s := startVDR(t, Options{ForwardWrites: true, PrimaryAddr: primary.Addr(), PrimaryPassword: "pw"})
 	c := dialRaw(t, s.Addr())
 	if got := c.dos("SET", "k", "v"); got != "+OK\r\n" {
@@ -472,7 +484,8 @@ func TestRedisCli(t *testing.T) {
 	cmd := exec.Command(cli, "-h", host, "-p", port)
 	cmd.Stdin = strings.NewReader("PING\nGET greeting\nSET greeting x\nDBSIZE\n")
 	out, err = cmd.CombinedOutput()
-	want := "PONG\nhi\nREADONLY You can't write against a read only replica.\n1\n"
+	// redis-cli prints a blank line after an error when not on a tty.
+	want := "PONG\nhi\nREADONLY You can't write against a read only replica.\n\n1\n"
 	if err != nil || string(out) != want {
 		t.Errorf("piped session: %v\n got %q\nwant %q", err, out, want)
 	}
@@ -482,11 +495,22 @@ func TestRedisCli(t *testing.T) {
 // requires them to complete without errors.
 func TestRedisBenchmark(t *testing.T) {
 	bin := redistest.Binary(t, "redis-benchmark")
-	s := startVDR(t, Options{})
+	p := newProjection(t)
+	p.Apply(0, bs("SET", "key:__rand_int__", "xxx"))
+	p.Apply(0, bs("RPUSH", "mylist", "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"))
+	s := startVDR(t, Options{Projection: p})
 	host, port, _ := net.SplitHostPort(s.Addr())
-	out, err := exec.Command(bin, "-h", host, "-p", port, "-n", "2000", "-c", "10", "-q", "-t", "ping,get,lrange").CombinedOutput()
-	if err != nil || strings.Contains(string(out), "ERR") || !strings.Contains(string(out), "GET:") {
-		t.Fatalf("redis-benchmark: %v\n%s", err, out)
+	// -t tests that write first (lrange runs LPUSH) would stop at
+	// READONLY, so the list read goes as a custom command.
+	for _, args := range [][]string{
+		{"-t", "ping,get,mget"},
+		{"LRANGE", "mylist", "0", "9"},
+	} {
+		argv := append([]string{"-h", host, "-p", port, "-n", "2000", "-c", "10", "-q"}, args...)
+		out, err := exec.Command(bin, argv...).CombinedOutput()
+		if err != nil || strings.Contains(string(out), "ERR") || strings.Contains(string(out), "READONLY") || !strings.Contains(string(out), "requests per second") {
+			t.Fatalf("redis-benchmark %q: %v\n%s", args, err, out)
+		}
 	}
 }
 
@@ -589,5 +613,88 @@ func TestIORedis(t *testing.T) {
 	out, err := run.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OK ioredis") {
 		t.Fatalf("ioredis: %v\n%s", err, out)
+	}
+}
+
+// TestTLS serves over TLS with a throwaway self-signed certificate.
+func TestTLS(t *testing.T) {
+	cert := selfSigned(t)
+	s := startVDR(t, Options{NoTCP: true, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, TLSPort: RandomPort})
+	nc, err := tls.Dial("tcp", s.TLSAddr(), &tls.Config{InsecureSkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+	line, _ := bufio.NewReader(nc).ReadString('\n')
+	if line != "+PONG\r\n" {
+		t.Fatalf("PING over TLS: %q", line)
+	}
+}
+
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vdr-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{"localhost"}}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestSlowSubscriberDisconnected checks the pub/sub output limit: a
+// subscriber that never reads is dropped instead of buffering forever,
+// and the publisher never blocks.
+func TestSlowSubscriberDisconnected(t *testing.T) {
+	s := startVDR(t, Options{OutputBufferLimit: 1 << 20})
+	sub := dialRaw(t, s.Addr())
+	sub.dos("SUBSCRIBE", "ch")
+	msg := make([]byte, 64<<10)
+	start := time.Now()
+	dropped := false
+	for i := 0; i < 2000 && !dropped; i++ {
+		if s.Publish([]byte("ch"), msg) == 0 {
+			dropped = true
+		}
+	}
+	if !dropped {
+		t.Fatal("subscriber never dropped")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("publishing blocked for %v", d)
+	}
+}
+
+// fastRepl also implements commands.LinkStater, the per-command fast path.
+type fastRepl struct{ fakeRepl }
+
+func (f *fastRepl) LinkState() (bool, bool, int64) {
+	st := f.ReplState()
+	var down int64
+	if !st.LinkDownSince.IsZero() {
+		down = st.LinkDownSince.UnixNano()
+	}
+	return st.FirstSyncDone, st.LinkUp, down
+}
+
+func TestLinkStaterFastPath(t *testing.T) {
+	repl := &fastRepl{fakeRepl{st: ReplState{LinkUp: true}}}
+	s := startVDR(t, Options{Replication: repl, DenyStaleData: true})
+	c := dialRaw(t, s.Addr())
+	if got := c.dos("GET", "k"); got != "-LOADING Redis is loading the dataset in memory\r\n" {
+		t.Errorf("before sync: %q", got)
+	}
+	repl.set(func(st *ReplState) { st.FirstSyncDone = true })
+	if got := c.dos("GET", "k"); got != "$-1\r\n" {
+		t.Errorf("synced: %q", got)
+	}
+	repl.set(func(st *ReplState) { st.LinkUp, st.LinkDownSince = false, time.Now() })
+	if got := c.dos("GET", "k"); !strings.HasPrefix(got, "-MASTERDOWN") {
+		t.Errorf("link down: %q", got)
 	}
 }

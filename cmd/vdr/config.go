@@ -118,6 +118,13 @@ func envName(name string) string {
 // parseConfig applies defaults, the config file, the environment and the
 // flags, in rising precedence, then validates.
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	return parseConfigWith(args, getenv, stderr, nil)
+}
+
+// parseConfigWith is parseConfig for a subcommand with settings of its own
+// (extra) besides the common ones.
+func parseConfigWith(args []string, getenv func(string) string, stderr io.Writer, extra []setting) (*Config, error) {
+	settings := append(append([]setting(nil), settings...), extra...)
 	fs := flag.NewFlagSet("vdr", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	flagVals := map[string]*string{}
@@ -127,10 +134,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		fs.StringVar(v, s.name, "", s.usage)
 	}
 	// Booleans may be given bare (--pprof): accept that by rewriting.
-	args = expandBareBools(args)
+	args = expandBareBools(args, settings)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			printHelp(stderr)
+			printHelp(stderr, extra)
 			return nil, flag.ErrHelp
 		}
 		return nil, &configError{name: "flags", msg: err.Error()}
@@ -150,7 +157,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		cfgPath = *flagVals["config"]
 	}
 	if cfgPath != "" {
-		if err := c.readFile(cfgPath); err != nil {
+		if err := c.readFile(cfgPath, settings); err != nil {
 			return nil, err
 		}
 	}
@@ -162,13 +169,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			c.values[s.name], c.source[s.name] = *flagVals[s.name], "--"+s.name
 		}
 	}
-	if err := c.validate(); err != nil {
+	if err := c.validate(settings); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-func expandBareBools(args []string) []string {
+func expandBareBools(args []string, settings []setting) []string {
 	isBool := map[string]bool{}
 	for _, s := range settings {
 		if s.kind == kBool {
@@ -179,12 +186,12 @@ func expandBareBools(args []string) []string {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name := strings.TrimLeft(a, "-")
-		if strings.HasPrefix(a, "-") && isBool[name] {
+		if strings.HasPrefix(a, "-") && !strings.Contains(a, "=") && isBool[name] {
 			next := ""
 			if i+1 < len(args) {
 				next = args[i+1]
 			}
-			if _, err := parseBool(next); err == nil && !strings.HasPrefix(next, "-") {
+			if next != "" && !strings.HasPrefix(next, "-") {
 				out = append(out, a+"="+next)
 				i++
 				continue
@@ -200,7 +207,7 @@ func expandBareBools(args []string) []string {
 // readFile reads a redis.conf-style file: "name value" per line, # comments,
 // values optionally in double quotes. Unknown names are errors: a typo must
 // not be silently ignored.
-func (c *Config) readFile(path string) error {
+func (c *Config) readFile(path string, settings []setting) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return &configError{name: "config", msg: err.Error()}
@@ -293,7 +300,7 @@ func (c *Config) fail(name, format string, args ...any) error {
 	return &configError{name: name, msg: msg}
 }
 
-func (c *Config) validate() error {
+func (c *Config) validate(settings []setting) error {
 	for _, s := range settings {
 		v := c.values[s.name]
 		switch s.kind {
@@ -434,13 +441,15 @@ func (c *Config) resolvePrimary() error {
 	return nil
 }
 
-func printHelp(w io.Writer) {
+func printHelp(w io.Writer, extra []setting) {
 	fmt.Fprintf(w, `vdr — a read replica for Redis and Valkey.
 
 Usage:
   vdr [serve] [flags]          replicate a primary and serve reads
   vdr serve --rdb FILE [flags] serve a static RDB file, read-only, no primary
   vdr rdb FILE                 print an RDB file as JSON lines
+  vdr tail [flags]             print a primary's replication stream as JSON lines
+  vdr verify [flags]           compare a replica (vdr or Redis) with its primary
   vdr version                  print the version
 
 Every flag is also an environment variable (VDR_ and the name in capitals,
@@ -448,10 +457,17 @@ dashes as underscores) and a directive of the --config file (redis.conf
 syntax). Flags win over the environment, which wins over the file.
 `)
 	byGroup := map[string][]setting{}
+	gs := groups
+	for _, s := range extra {
+		if len(byGroup[s.group]) == 0 && s.group != "" {
+			gs = append([]string{s.group}, gs...)
+		}
+		byGroup[s.group] = append(byGroup[s.group], s)
+	}
 	for _, s := range settings {
 		byGroup[s.group] = append(byGroup[s.group], s)
 	}
-	for _, g := range groups {
+	for _, g := range gs {
 		fmt.Fprintf(w, "\n%s:\n", g)
 		list := byGroup[g]
 		for _, s := range list {

@@ -35,8 +35,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintf(stdout, "vdr %s (redis_version 7.0.15 compatible)\n", version)
 		return 0
+	case "tail":
+		return runTail(args, os.Getenv, stdout, stderr)
+	case "verify":
+		return runVerify(args, os.Getenv, stdout, stderr)
 	case "help":
-		printHelp(stdout)
+		printHelp(stdout, nil)
 		return 0
 	}
 	fmt.Fprintf(stderr, "vdr: unknown subcommand %q (try vdr --help)\n", sub)

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "vdr.conf")
+	os.WriteFile(file, []byte(`# a redis.conf-style file
+replicaof 127.0.0.1 7000
+port 7100
+databases 8
+masterauth "from file"
+key-prefix user:
+key-prefix session:
+timeout 30
+`), 0o600)
+	cfg, err := parseConfig([]string{"--config", file, "--port", "7300"},
+		env(map[string]string{"VDR_PORT": "7200", "VDR_DATABASES": "4"}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Port != 7300 {
+		t.Errorf("port = %d, want the flag's 7300", cfg.Port)
+	}
+	if cfg.Databases != 4 {
+		t.Errorf("databases = %d, want the environment's 4", cfg.Databases)
+	}
+	if cfg.PrimaryAddr != "127.0.0.1:7000" || cfg.PrimaryPass != "from file" {
+		t.Errorf("primary = %q pass %q", cfg.PrimaryAddr, cfg.PrimaryPass)
+	}
+	if got := strings.Join(cfg.KeyPrefix, ","); got != "user:,session:" {
+		t.Errorf("key-prefix = %q", got)
+	}
+	if cfg.Duration("timeout") != 30*time.Second {
+		t.Errorf("timeout = %v (bare integers are seconds)", cfg.Duration("timeout"))
+	}
+}
+
+func TestConfigPrimaryURL(t *testing.T) {
+	cfg, err := parseConfig([]string{"--primary", "rediss://alice:s3cret@db.example:6390"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PrimaryAddr != "db.example:6390" || cfg.PrimaryUser != "alice" || cfg.PrimaryPass != "s3cret" || !cfg.PrimaryTLS {
+		t.Fatalf("got %+v", cfg)
+	}
+	cfg, err = parseConfig([]string{"--primary", "redis://pw@h"}, env(nil), &bytes.Buffer{})
+	if err != nil || cfg.PrimaryAddr != "h:6379" || cfg.PrimaryPass != "pw" || cfg.PrimaryUser != "" {
+		t.Fatalf("got %+v, %v", cfg, err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("from-file\nignored\n"), 0o600)
+	cfg, err = parseConfig([]string{"--primary", "h:1", "--masterauth-file", pwFile}, env(nil), &bytes.Buffer{})
+	if err != nil || cfg.PrimaryPass != "from-file" {
+		t.Fatalf("password file: %+v, %v", cfg, err)
+	}
+}
+
+// TestBadConfigExit2 checks every invalid setting yields one line naming
+// the setting and exit code 2.
+func TestBadConfigExit2(t *testing.T) {
+	cases := []struct {
+		args    []string
+		env     map[string]string
+		setting string
+	}{
+		{[]string{"--primary", "h:1", "--port", "seventy"}, nil, "port"},
+		{[]string{"--primary", "h:1", "--port", "70000"}, nil, "port"},
+		{[]string{"--primary", "h:1"}, map[string]string{"VDR_DATABASES": "0"}, "databases"},
+		{[]string{"--primary", "h:1", "--log-format", "xml"}, nil, "log-format"},
+		{[]string{"--primary", "h:1", "--replica-serve-stale-data", "maybe"}, nil, "replica-serve-stale-data"},
+		{[]string{"--primary", "ftp://h:1"}, nil, "primary"},
+		{[]string{"--primary", "h:1", "--replicaof", "h 2"}, nil, "replicaof"},
+		{[]string{"--replicaof", "just-a-host"}, nil, "replicaof"},
+		{[]string{}, nil, "primary"},
+		{[]string{"--sentinel", "s:26379"}, nil, "sentinel-master"},
+		{[]string{"--primary", "h:1", "--dbs", "99"}, nil, "dbs"},
+		{[]string{"--primary", "h:1", "--max-staleness", "soon"}, nil, "max-staleness"},
+		{[]string{"--primary", "h:1", "--no-such-flag"}, nil, "flags"},
+		{[]string{"--primary", "h:1", "--masterauth-file", "/nonexistent/pw"}, nil, "masterauth-file"},
+		{[]string{"--primary", "h:1", "--tls-cert-file", "c.pem"}, nil, "tls-key-file"},
+	}
+	for _, c := range cases {
+		var out, errOut bytes.Buffer
+		code := runServe(c.args, env(c.env), &out, &errOut)
+		lines := strings.Split(strings.TrimSpace(errOut.String()), "\n")
+		if code != 2 || len(lines) != 1 || !strings.Contains(lines[0], `"`+c.setting+`"`) {
+			t.Errorf("%v %v: exit %d, stderr %q; want exit 2 and one line naming %q", c.args, c.env, code, errOut.String(), c.setting)
+		}
+	}
+	// A config file with an unknown directive names it too.
+	file := filepath.Join(t.TempDir(), "bad.conf")
+	os.WriteFile(file, []byte("replicaof h 1\nmaxmemory-policy allkeys-lru\n"), 0o600)
+	var errOut bytes.Buffer
+	if code := runServe([]string{"--config", file}, env(nil), &bytes.Buffer{}, &errOut); code != 2 || !strings.Contains(errOut.String(), "maxmemory-policy") {
+		t.Errorf("unknown directive: exit %d, %q", code, errOut.String())
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"--help"}, &out, &out); code != 0 {
+		t.Fatalf("--help exit %d", code)
+	}
+	for _, s := range settings {
+		if !strings.Contains(out.String(), "--"+s.name+" ") {
+			t.Errorf("--help does not list --%s", s.name)
+		}
+	}
+	for _, g := range groups {
+		if !strings.Contains(out.String(), "\n"+g+":\n") {
+			t.Errorf("--help lacks group %q", g)
+		}
+	}
+}
