@@ -84,6 +84,10 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
+	// The processes run in their own directories.
+	if abs, err := filepath.Abs(cfg.VDR); err == nil {
+		cfg.VDR = abs
+	}
 	if cfg.Dir == "" {
 		d, err := os.MkdirTemp("", "vdr-bench-")
 		if err != nil {

@@ -127,6 +127,8 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set ylabel 'requests/s (median)'
 set xtics rotate by -30
+set bmargin 9
+set rmargin 10
 set key top right
 set grid ytics
 plot '%s' using 2:xtic(1) title 'vdr', '' using 3 title 'Redis replica'

@@ -69,8 +69,7 @@ type KeySpec struct {
 	FirstKey    int   // fkKeynum
 }
 
-// CommandDoc is the part of COMMAND DOCS vdr reports. Argument
-// descriptions are not carried (see NEEDS.md / the package doc).
+// CommandDoc is what COMMAND DOCS reports for a command.
 type CommandDoc struct {
 	Summary         string
 	Since           string
@@ -80,6 +79,9 @@ type CommandDoc struct {
 	DeprecatedSince string
 	ReplacedBy      string
 	History         [][2]string
+	// ArgsJSON is the "arguments" reply as JSON whose key order is Redis's
+	// reply order (see writeDocArgs).
+	ArgsJSON string
 }
 
 // HandlerFunc runs one command. args[0] is the command name as the client

@@ -136,14 +136,16 @@ type Client struct {
 	noEvict       bool
 	noTouch       bool
 	authenticated bool
-	killed        bool
+	killed        atomic.Bool
 
 	// Owned by the connection goroutine.
 	inMulti     bool
 	dirtyExec   bool
 	multiQueue  [][][]byte
-	watching    bool
+	watched     []watchedKey // WATCH: keys with the fingerprint they had
 	closeAfter  bool
+	// CLIENT REPLY state (CLIENT_REPLY_OFF / _SKIP / _SKIP_NEXT).
+	replyOff, replySkip, replySkipNext bool
 	subChannels map[string]struct{}
 	subPatterns map[string]struct{}
 	subShard    map[string]struct{}
@@ -206,11 +208,7 @@ func (cl *Client) CloseAfterReply() bool { return cl.closeAfter }
 
 // SetKilled marks the client as killed (by CLIENT KILL from another
 // connection); the server closes it.
-func (cl *Client) SetKilled() {
-	cl.mu.Lock()
-	cl.killed = true
-	cl.mu.Unlock()
-}
+func (cl *Client) SetKilled() { cl.killed.Store(true) }
 
 // Subscriptions is the number of channels + patterns + shard channels.
 func (cl *Client) Subscriptions() int {
@@ -239,8 +237,4 @@ func (c *Ctx) Authenticated() bool {
 }
 
 // Killed reports whether CLIENT KILL targeted this client.
-func (cl *Client) Killed() bool {
-	cl.mu.Lock()
-	defer cl.mu.Unlock()
-	return cl.killed
-}
+func (cl *Client) Killed() bool { return cl.killed.Load() }

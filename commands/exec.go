@@ -148,6 +148,25 @@ func (c *Ctx) linkState() (loading, deny bool) {
 // context, stale link, loading, MULTI queueing), then the handler.
 // args and its slices may be reused by the caller after Exec returns.
 func Exec(c *Ctx, args [][]byte) {
+	cl := c.Client
+	// CLIENT REPLY OFF|SKIP: run, then drop the reply (as
+	// prepareClientToWrite refuses to queue it); SKIP covers the next
+	// command only (CLIENT_REPLY_SKIP_NEXT → CLIENT_REPLY_SKIP).
+	start := c.W.Len()
+	execCmd(c, args)
+	if !cl.replyOff && !cl.replySkip && !cl.replySkipNext {
+		return
+	}
+	if cl.replyOff || cl.replySkip {
+		c.W.Truncate(start)
+	}
+	cl.replySkip = false
+	if cl.replySkipNext {
+		cl.replySkip, cl.replySkipNext = true, false
+	}
+}
+
+func execCmd(c *Ctx, args [][]byte) {
 	if len(args) == 0 {
 		return
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
@@ -155,7 +156,12 @@ func commandInfoCommand(c *Ctx, args [][]byte) {
 // writeCommandDoc is addReplyCommandDocs without the "arguments" field.
 func writeCommandDoc(w *Writer, cmd *Command) {
 	d := &cmd.Doc
-	n := 4
+	n := 0
+	for _, f := range []string{d.Summary, d.Since, d.Group, d.Complexity} {
+		if f != "" {
+			n++
+		}
+	}
 	if len(d.DocFlags) > 0 {
 		n++
 	}
@@ -168,18 +174,19 @@ func writeCommandDoc(w *Writer, cmd *Command) {
 	if len(d.History) > 0 {
 		n++
 	}
+	if d.ArgsJSON != "" {
+		n++
+	}
 	if len(cmd.Subcommands) > 0 {
 		n++
 	}
 	w.Map(n)
-	w.BulkString("summary")
-	w.BulkString(d.Summary)
-	w.BulkString("since")
-	w.BulkString(d.Since)
-	w.BulkString("group")
-	w.BulkString(d.Group)
-	w.BulkString("complexity")
-	w.BulkString(d.Complexity)
+	for _, kv := range [...][2]string{{"summary", d.Summary}, {"since", d.Since}, {"group", d.Group}, {"complexity", d.Complexity}} {
+		if kv[1] != "" {
+			w.BulkString(kv[0])
+			w.BulkString(kv[1])
+		}
+	}
 	if len(d.DocFlags) > 0 {
 		w.BulkString("doc_flags")
 		writeStatusSet(w, d.DocFlags)
@@ -199,6 +206,15 @@ func writeCommandDoc(w *Writer, cmd *Command) {
 			w.Array(2)
 			w.BulkString(h[0])
 			w.BulkString(h[1])
+		}
+	}
+	if d.ArgsJSON != "" {
+		w.BulkString("arguments")
+		dec := json.NewDecoder(strings.NewReader(d.ArgsJSON))
+		dec.UseNumber()
+		if err := writeDocArgs(w, dec, ""); err != nil {
+			// The JSON is generated; a failure here is a programming error.
+			panic("commands: bad ArgsJSON for " + cmd.Name + ": " + err.Error())
 		}
 	}
 	if len(cmd.Subcommands) > 0 {
@@ -366,6 +382,76 @@ func commandGetkeysCommand(c *Ctx, args [][]byte) {
 	for _, p := range pos {
 		c.W.Bulk(argv[p])
 	}
+}
+
+// writeDocArgs renders one JSON value of an "arguments" list as
+// addReplyCommandArgList does: objects are maps (in key order), arrays
+// are arrays, "flags" is a set of status strings, numbers are integers.
+func writeDocArgs(w *Writer, dec *json.Decoder, key string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '[':
+			at := w.Defer()
+			n := 0
+			for dec.More() {
+				if key == "flags" {
+					s, err := dec.Token()
+					if err != nil {
+						return err
+					}
+					w.Status(fmt.Sprint(s))
+				} else if err := writeDocArgs(w, dec, ""); err != nil {
+					return err
+				}
+				n++
+			}
+			if _, err := dec.Token(); err != nil {
+				return err
+			}
+			if key == "flags" {
+				w.SetSet(at, n)
+			} else {
+				w.SetArray(at, n)
+			}
+		case '{':
+			at := w.Defer()
+			n := 0
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				ks := fmt.Sprint(k)
+				w.BulkString(ks)
+				if err := writeDocArgs(w, dec, ks); err != nil {
+					return err
+				}
+				n++
+			}
+			if _, err := dec.Token(); err != nil {
+				return err
+			}
+			w.SetMap(at, n)
+		}
+	case json.Number:
+		v, err := t.Int64()
+		if err != nil {
+			return err
+		}
+		w.Int(v)
+	case string:
+		w.BulkString(t)
+	case bool:
+		w.Bool01(t)
+	default:
+		w.Null()
+	}
+	return nil
 }
 
 // ---- CONFIG GET ----

@@ -269,20 +269,26 @@ func pubsubShardchannelsCommand(c *Ctx, args [][]byte) {
 	listChannels(c, c.Env.PubSub.shard, pat)
 }
 
-func numsub(c *Ctx, t map[string]map[*Client]struct{}, names [][]byte) {
+// numsub replies name, count pairs: a map for NUMSUB, a flat array for
+// SHARDNUMSUB (as Redis 7.0 does in RESP3).
+func numsub(c *Ctx, t map[string]map[*Client]struct{}, names [][]byte, asMap bool) {
 	ps := c.Env.PubSub
 	ps.mu.RLock()
 	defer ps.mu.RUnlock()
-	c.W.Map(len(names))
+	if asMap {
+		c.W.Map(len(names))
+	} else {
+		c.W.Array(2 * len(names))
+	}
 	for _, n := range names {
 		c.W.Bulk(n)
 		c.W.Int(int64(len(t[string(n)])))
 	}
 }
 
-func pubsubNumsubCommand(c *Ctx, args [][]byte) { numsub(c, c.Env.PubSub.channels, args[2:]) }
+func pubsubNumsubCommand(c *Ctx, args [][]byte) { numsub(c, c.Env.PubSub.channels, args[2:], true) }
 func pubsubShardnumsubCommand(c *Ctx, args [][]byte) {
-	numsub(c, c.Env.PubSub.shard, args[2:])
+	numsub(c, c.Env.PubSub.shard, args[2:], false)
 }
 
 func pubsubNumpatCommand(c *Ctx, args [][]byte) {

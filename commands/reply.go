@@ -180,6 +180,11 @@ func AppendDouble(b []byte, d float64) []byte {
 	case math.IsNaN(d):
 		return append(b, "nan"...)
 	}
+	// Fast path: an integral value below 1e15 prints as its digits under
+	// %.17g (scores are often integers); -0 keeps its sign.
+	if d == math.Trunc(d) && d > -1e15 && d < 1e15 && (d != 0 || !math.Signbit(d)) {
+		return strconv.AppendInt(b, int64(d), 10)
+	}
 	return strconv.AppendFloat(b, d, 'g', 17, 64)
 }
 

@@ -2,9 +2,15 @@ package commands
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/maphash"
+	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vdr-project/vdr/projection"
+	"github.com/vdr-project/vdr/rdbparse"
 )
 
 // Connection and server commands (PING … WAIT, MULTI/EXEC). See
@@ -181,7 +187,7 @@ func quitCommand(c *Ctx, args [][]byte) {
 
 func resetCommand(c *Ctx, args [][]byte) {
 	cl := c.Client
-	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watching = false, false, nil, false
+	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watched = false, false, nil, nil
 	if c.Env.PubSub != nil {
 		c.Env.PubSub.UnsubscribeAll(cl)
 	}
@@ -503,9 +509,14 @@ func clientNoTouchCommand(c *Ctx, args [][]byte) {
 func clientReplyCommand(c *Ctx, args [][]byte) {
 	switch strings.ToLower(string(args[2])) {
 	case "on":
+		c.Client.replyOff, c.Client.replySkipNext = false, false
 		c.W.OK()
-	case "off", "skip":
-		c.W.Error("ERR vdr: CLIENT REPLY OFF|SKIP is not supported yet")
+	case "off":
+		c.Client.replyOff = true
+	case "skip":
+		if !c.Client.replyOff {
+			c.Client.replySkipNext = true
+		}
 	default:
 		c.W.Error(errSyntax)
 	}
@@ -617,7 +628,7 @@ func multiCommand(c *Ctx, args [][]byte) {
 
 func (cl *Client) resetMulti() {
 	cl.mu.Lock()
-	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watching = false, false, nil, false
+	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watched = false, false, nil, nil
 	cl.mu.Unlock()
 }
 
@@ -635,12 +646,17 @@ func watchCommand(c *Ctx, args [][]byte) {
 		c.W.Error("ERR WATCH inside MULTI is not allowed")
 		return
 	}
-	c.Client.watching = true
+	keys := args[1:]
+	c.read(keys, func(v *projection.View) {
+		for _, k := range keys {
+			c.Client.watched = append(c.Client.watched, watchedKey{db: c.Client.db, key: string(k), fp: fingerprint(v.Get(k))})
+		}
+	})
 	c.W.OK()
 }
 
 func unwatchCommand(c *Ctx, args [][]byte) {
-	c.Client.watching = false
+	c.Client.watched = nil
 	c.W.OK()
 }
 
@@ -655,10 +671,14 @@ func execCommand(c *Ctx, args [][]byte) {
 		c.W.Error(errExecAbort)
 		return
 	}
-	queue := cl.multiQueue
+	queue, watched := cl.multiQueue, cl.watched
 	cl.resetMulti()
-	c.W.Array(len(queue))
 	c.atomically(func() {
+		if c.watchedChanged(watched) {
+			c.W.NullArray()
+			return
+		}
+		c.W.Array(len(queue))
 		for _, q := range queue {
 			cmd, _ := Lookup(q)
 			if cmd == nil {
@@ -668,6 +688,81 @@ func execCommand(c *Ctx, args [][]byte) {
 			c.call(cmd, q)
 		}
 	})
+}
+
+// watchedKey is one WATCHed key and the fingerprint of its value then.
+type watchedKey struct {
+	db  int
+	key string
+	fp  uint64
+}
+
+// watchedChanged reports whether any watched key changed since WATCH
+// (Redis's CLIENT_DIRTY_CAS, including keys that expired meanwhile). The
+// projection has no per-key version yet (NEEDS.md), so a change is seen
+// by comparing value fingerprints; a key rewritten to identical content
+// and expiry is not detected.
+func (c *Ctx) watchedChanged(watched []watchedKey) bool {
+	if len(watched) == 0 {
+		return false
+	}
+	for _, w := range watched {
+		k := []byte(w.key)
+		var fp uint64
+		if c.tx != nil {
+			if c.tx.Select(w.db) != nil {
+				return true
+			}
+			fp = fingerprint(c.tx.Get(k))
+		} else if c.Env.Proj.View(w.db, [][]byte{k}, func(v *projection.View) { fp = fingerprint(v.Get(k)) }) != nil {
+			return true
+		}
+		if fp != w.fp {
+			return true
+		}
+	}
+	return false
+}
+
+var fpSeed = maphash.MakeSeed()
+
+// fingerprint hashes a value's type, expiry and content.
+func fingerprint(x projection.Value) uint64 {
+	var h maphash.Hash
+	h.SetSeed(fpSeed)
+	var hdr [9]byte
+	hdr[0] = byte(x.Kind())
+	binary.LittleEndian.PutUint64(hdr[1:], uint64(x.ExpireMs()))
+	h.Write(hdr[:])
+	sep := func() { h.WriteByte(0xff) }
+	switch x.Kind() {
+	case rdbparse.KindString:
+		h.Write(x.Bytes())
+	case rdbparse.KindList:
+		x.ListEach(false, func(_ int, e []byte) bool { h.Write(e); sep(); return true })
+	case rdbparse.KindSet:
+		// Order-independent: sum of member hashes.
+		var sum uint64
+		x.SetEach(func(m []byte) bool { sum += maphash.Bytes(fpSeed, m); return true })
+		binary.LittleEndian.PutUint64(hdr[1:], sum)
+		h.Write(hdr[1:])
+	case rdbparse.KindZSet:
+		x.ZEach(func(m []byte, s float64) bool {
+			h.Write(m)
+			binary.LittleEndian.PutUint64(hdr[1:], math.Float64bits(s))
+			h.Write(hdr[1:])
+			return true
+		})
+	case rdbparse.KindHash:
+		var sum uint64
+		x.HashEach(func(f, v []byte) bool {
+			sum += maphash.Bytes(fpSeed, f) ^ (maphash.Bytes(fpSeed, v) * 0x9e3779b97f4a7c15)
+			return true
+		})
+		binary.LittleEndian.PutUint64(hdr[1:], sum)
+		h.Write(hdr[1:])
+	}
+	return h.Sum64()
 }
 
 // equalFold is a non-allocating case-insensitive compare against a

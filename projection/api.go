@@ -18,6 +18,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/vdr-project/vdr/rdbparse"
@@ -90,8 +91,8 @@ func (p *Projection) View(db int, keys [][]byte, fn func(v *View)) error {
 		return ErrDBIndex
 	}
 	d := ds.dbs[db]
-	var small [8]int
-	idx := small[:0]
+	v := viewPool.Get().(*View)
+	idx := v.lockBuf[:0]
 	for _, k := range keys {
 		idx = append(idx, d.stripeOf(k))
 	}
@@ -100,15 +101,22 @@ func (p *Projection) View(db int, keys [][]byte, fn func(v *View)) error {
 	for _, s := range idx {
 		d.stripes[s].mu.RLock()
 	}
-	v := View{p: p, ds: ds, db: db, d: d, now: p.opts.Now(), enc: p.enc.Load(), locked: idx}
+	v.p, v.ds, v.db, v.d, v.now, v.enc, v.locked = p, ds, db, d, p.opts.Now(), p.enc.Load(), idx
 	defer func() {
 		for i := len(idx) - 1; i >= 0; i-- {
 			d.stripes[idx[i]].mu.RUnlock()
 		}
+		lockBuf := v.lockBuf[:0] // a grown idx was a separate slice; keep the small one
+		*v = View{lockBuf: lockBuf}
+		viewPool.Put(v)
 	}()
-	fn(&v)
+	fn(v)
 	return nil
 }
+
+// viewPool recycles Views (a View passed to a callback escapes, so each
+// would otherwise be a heap allocation per read).
+var viewPool = sync.Pool{New: func() any { return &View{lockBuf: make([]int, 0, 8)} }}
 
 // ViewDB runs fn with read access to every key of db (KEYS, RANDOMKEY,
 // DBSIZE, or a transaction whose keys are not known up front). It blocks
@@ -193,16 +201,17 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 // View is read access to a consistent state of the projection; it is
 // valid only inside the callback it was passed to.
 type View struct {
-	p      *Projection
-	ds     *dataset
-	d      *db
-	db     int
-	now    int64
-	enc    *EncodingConfig
-	locked []int // sorted stripe indexes held (when !all)
-	all    bool  // every stripe of d held
-	multi  bool  // every stripe of every db held (ViewAll)
-	err    error
+	p       *Projection
+	ds      *dataset
+	d       *db
+	db      int
+	now     int64
+	enc     *EncodingConfig
+	locked  []int // sorted stripe indexes held (when !all)
+	lockBuf []int // backing store for locked, reused through viewPool
+	all     bool  // every stripe of d held
+	multi   bool  // every stripe of every db held (ViewAll)
+	err     error
 }
 
 // DB returns the database the View reads.
@@ -408,8 +417,15 @@ func (x Value) MemoryUsage(key []byte) int64 {
 	return int64(len(key)) + memUsage(&x.o)
 }
 
-// Dump would return the DUMP payload; not implemented yet.
-func (x Value) Dump() ([]byte, error) { return nil, ErrNotImplemented }
+// Dump returns the value's DUMP payload (a fresh slice the caller owns),
+// in plain RDB encodings with RDB version 10, which RESTORE on Redis 7.0
+// and later accepts. It returns ErrNoSuchKey for a missing key.
+func (x Value) Dump() ([]byte, error) {
+	if !x.ok {
+		return nil, ErrNoSuchKey
+	}
+	return dump(&x.o), nil
+}
 
 // ---- strings ----
 

@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -44,7 +45,15 @@ type ctx struct {
 	dbi  int
 	argv [][]byte
 	ec   *EncodingConfig
-	now  int64
+	now  int64 // the clock, read on first use (only relative expiries need it)
+}
+
+// nowMs returns the projection's clock, reading it once per command.
+func (c *ctx) nowMs() int64 {
+	if c.now == 0 {
+		c.now = c.a.p.opts.Now()
+	}
+	return c.now
 }
 
 // applier is the single-writer side of a Projection.
@@ -55,8 +64,8 @@ type applier struct {
 	descs []*cmdDesc
 	cx    ctx        // reused: a ctx passed through a func value would escape
 	batch [1]Command // Apply's slow path
-	plan  []uint64 // (db<<32 | stripe) pairs to lock
-	full  []bool   // per db: lock every stripe
+	plan  []uint64   // (db<<32 | stripe) pairs to lock
+	full  []bool     // per db: lock every stripe
 	all   bool
 }
 
@@ -142,7 +151,7 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 		d.stripes[s1].mu.Lock()
 	}
 	cx := &a.cx
-	*cx = ctx{a: a, ds: ds, d: d, dbi: db, argv: argv, ec: p.enc.Load(), now: p.opts.Now()}
+	*cx = ctx{a: a, ds: ds, d: d, dbi: db, argv: argv, ec: p.enc.Load()}
 	err := a.exec(cx, desc)
 	*cx = ctx{}
 	if s1 >= 0 {
@@ -199,14 +208,13 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 	a.lock(ds)
 	defer a.unlock(ds)
 	var firstErr error
-	now := p.opts.Now()
 	ec := p.enc.Load()
 	cx := &a.cx
 	for i, c := range cmds {
 		if len(c.Argv) == 0 {
 			continue
 		}
-		*cx = ctx{a: a, ds: ds, d: ds.dbs[c.DB], dbi: c.DB, argv: c.Argv, ec: ec, now: now}
+		*cx = ctx{a: a, ds: ds, d: ds.dbs[c.DB], dbi: c.DB, argv: c.Argv, ec: ec}
 		if err := a.exec(cx, descs[i]); err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -270,9 +278,11 @@ func (a *applier) exec(c *ctx, d *cmdDesc) error {
 		return a.cannotApply(c, d.name, d, ErrUnsupported)
 	}
 	if err := d.fn(c); err != nil {
-		a.p.st.mu.Lock()
-		a.p.st.failed[d.name]++
-		a.p.st.mu.Unlock()
+		if !errors.Is(err, ErrUnsupported) {
+			a.p.st.mu.Lock()
+			a.p.st.failed[d.name]++
+			a.p.st.mu.Unlock()
+		}
 		return a.cannotApply(c, d.name, d, err)
 	}
 	d.count.Add(1)
@@ -285,7 +295,7 @@ func (a *applier) exec(c *ctx, d *cmdDesc) error {
 func (a *applier) cannotApply(c *ctx, name string, d *cmdDesc, cause error) error {
 	st := &a.p.st
 	st.mu.Lock()
-	if cause == ErrUnsupported {
+	if errors.Is(cause, ErrUnsupported) {
 		st.unknown[name]++
 	}
 	first := !st.logged[name]
@@ -496,8 +506,8 @@ func commandTable() []*cmdDesc {
 		row("swapdb", swapdbCommand, keysAll),
 		row("flushdb", flushdbCommand, keysDB),
 		row("flushall", flushallCommand, keysAll),
-		row("restore", nil, keysFirst),
-		row("restore-asking", nil, keysFirst),
+		row("restore", restoreCommand, keysFirst),
+		row("restore-asking", restoreCommand, keysFirst),
 		row("sort", nil, keysSort),
 		// strings
 		row("set", setCommand, keysFirst),

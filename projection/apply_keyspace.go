@@ -167,10 +167,10 @@ func expireArg(c *ctx, unitMs int64, relative bool) (int64, error) {
 	}
 	v *= unitMs
 	if relative {
-		if (v > 0 && c.now > math.MaxInt64-v) || (v < 0 && c.now < math.MinInt64-v) {
+		if (v > 0 && c.nowMs() > math.MaxInt64-v) || (v < 0 && c.nowMs() < math.MinInt64-v) {
 			return 0, fmt.Errorf("invalid expire time: %w", ErrSyntax)
 		}
-		v += c.now
+		v += c.nowMs()
 	}
 	return v, nil
 }

@@ -45,10 +45,10 @@ func setCommand(c *ctx) error {
 			}
 			v *= unit
 			if eq(a, "ex") || eq(a, "px") {
-				if v > math.MaxInt64-c.now {
+				if v > math.MaxInt64-c.nowMs() {
 					return fmt.Errorf("invalid expire time in 'set' command: %w", ErrSyntax)
 				}
-				v += c.now
+				v += c.nowMs()
 			}
 			exp, hasExp = v, true
 			i++
@@ -88,10 +88,10 @@ func setexGeneric(c *ctx, unit int64) error {
 	if err != nil {
 		return err
 	}
-	if v <= 0 || v > (math.MaxInt64-c.now)/unit {
+	if v <= 0 || v > (math.MaxInt64-c.nowMs())/unit {
 		return fmt.Errorf("invalid expire time: %w", ErrSyntax)
 	}
-	c.d.setString(c.argv[1], c.argv[3], c.now+v*unit)
+	c.d.setString(c.argv[1], c.argv[3], c.nowMs()+v*unit)
 	return nil
 }
 

@@ -17,12 +17,12 @@ func (c *ctx) zsetFor(key []byte) (*zsetObj, error) {
 }
 
 const (
-	zaddNX = 1 << iota // only add new members
-	zaddXX             // only update existing members
-	zaddGT             // only update when the new score is greater
-	zaddLT             // only update when the new score is less
-	zaddCH             // (reply only)
-	zaddINCR           // increment instead of set
+	zaddNX   = 1 << iota // only add new members
+	zaddXX               // only update existing members
+	zaddGT               // only update when the new score is greater
+	zaddLT               // only update when the new score is less
+	zaddCH               // (reply only)
+	zaddINCR             // increment instead of set
 )
 
 // zaddGeneric implements ZADD and ZINCRBY.

@@ -169,32 +169,57 @@ func checkCapturePrefix(t *testing.T, capture []byte, streamStart int, cmds [][]
 		key string
 	}
 	tainted := map[dbKey]bool{}
+	taint := func(db int, keys [][]byte) {
+		for _, k := range keys {
+			for i := 0; i < 16; i++ { // MOVE/COPY DB carry taint across dbs
+				tainted[dbKey{i, string(k)}] = true
+			}
+		}
+	}
+	unknown := func() (n uint64) {
+		for _, c := range p.Stats().Unknown {
+			n += c
+		}
+		return n
+	}
 	lk := p.NewLink()
+	type pendingKeys struct {
+		db   int
+		keys [][]byte
+	}
+	var unit []pendingKeys // keys named inside the open MULTI
 	for _, argv := range cmds {
 		d := p.ap.lookup(argv[0])
 		db := lk.DB()
-		if d != nil && d.keys != nil {
-			keys, sc := d.keys(argv, nil)
+		var keys [][]byte
+		if d != nil {
+			var sc scope
+			keys, sc = d.keys(argv, nil)
 			if d.fn == nil && (sc == scopeAll || sc == scopeDB) {
 				t.Errorf("db-wide unsupported command %q", argv[0])
 			}
-			taint := d.fn == nil
 			for _, k := range keys {
 				if tainted[dbKey{db, string(k)}] {
-					taint = true
-				}
-			}
-			if taint {
-				for _, k := range keys {
-					for i := 0; i < 16; i++ { // MOVE/COPY DB carry taint across dbs
-						tainted[dbKey{i, string(k)}] = true
-					}
+					taint(db, keys)
+					break
 				}
 			}
 		}
+		before := unknown()
 		if err := lk.Feed(argv); err != nil {
 			t.Fatalf("apply %q: %v", argv, err)
 		}
+		if lk.InMulti() {
+			unit = append(unit, pendingKeys{db, keys})
+			continue
+		}
+		if unknown() != before { // not mirrored: its keys (or its unit's) were invalidated
+			taint(db, keys)
+			for _, u := range unit {
+				taint(u.db, u.keys)
+			}
+		}
+		unit = unit[:0]
 	}
 	st := p.Stats()
 	if len(st.Failed) > 0 {

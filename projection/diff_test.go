@@ -131,7 +131,7 @@ func (w *workload) cmd() []string {
 	case 9:
 		return []string{"APPEND", k, w.val()}
 	case 10:
-		return []string{"SETRANGE", k, strconv.Itoa(w.r.IntN(10)), w.val()}
+		return []string{"SETRANGE", k, strconv.Itoa(w.r.IntN(10) * (1 + 10*w.r.IntN(2))), w.val()}
 	case 11:
 		return []string{pick("INCR", "DECR"), k}
 	case 12:
@@ -176,7 +176,10 @@ func (w *workload) cmd() []string {
 			return []string{"SWAPDB", strconv.Itoa(w.r.IntN(3)), strconv.Itoa(w.r.IntN(3))}
 		}
 		if w.r.IntN(30) == 0 {
-			return []string{"FLUSHDB"}
+			return []string{"FLUSHDB", pick("ASYNC", "SYNC")}[:1+w.r.IntN(2)]
+		}
+		if w.r.IntN(60) == 0 {
+			return []string{"FLUSHALL"}
 		}
 		w.db = w.r.IntN(3)
 		return []string{"SELECT", strconv.Itoa(w.db)}
@@ -269,7 +272,7 @@ func (w *workload) cmd() []string {
 		case 1:
 			return []string{"ZREMRANGEBYLEX", lk, pick("-", "[m1", "(m2"), pick("+", "[m3", "(m5")}
 		default:
-			return []string{"ZRANGESTORE", pick("L0", "L1"), lk, pick("-", "[m1"), pick("+", "(m5", "[q5"), "BYLEX", "LIMIT", "0", strconv.Itoa(w.r.IntN(200)-1)}
+			return []string{"ZRANGESTORE", pick("L0", "L1"), lk, pick("-", "[m1"), pick("+", "(m5", "[q5"), "BYLEX", "LIMIT", "0", strconv.Itoa(w.r.IntN(200) - 1)}
 		}
 	case 46:
 		c := []string{pick("ZPOPMIN", "ZPOPMAX"), k}
@@ -370,8 +373,19 @@ func (w *workload) cmd() []string {
 // what the primary propagated to a projection, and compares every key.
 func runDifferential(t *testing.T, seed int64, ops int) {
 	t.Logf("seed %d (reproduce with SEED=%d)", seed, seed)
-	srv := redistest.Start(t)
-	rep := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(srv.Port))
+	// Odd seeds run with small encoding thresholds (set on the primary,
+	// the replica and the projection alike) and the lazyfree options that
+	// turn DELs into UNLINKs.
+	var conf []string
+	if seed%2 != 0 {
+		conf = []string{"--hash-max-listpack-entries", "8", "--hash-max-listpack-value", "16",
+			"--zset-max-listpack-entries", "6", "--zset-max-listpack-value", "10",
+			"--set-max-intset-entries", "5",
+			"--lazyfree-lazy-expire", "yes", "--lazyfree-lazy-user-del", "yes", "--lazyfree-lazy-server-del", "yes"}
+	}
+	// No 5 s wait before a diskless full sync (repl-diskless-sync-delay).
+	srv := redistest.Start(t, append([]string{"--repl-diskless-sync-delay", "0"}, conf...)...)
+	rep := redistest.Start(t, append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(srv.Port)}, conf...)...)
 	rc := dialRedis(t, srv.Addr())
 	w := newWorkload(seed)
 	pending := 0
@@ -397,6 +411,19 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 				rc.drain(t, pending)
 				pending = 0
 			}
+			if w.r.IntN(100) == 0 {
+				// DUMP a key and RESTORE it elsewhere (the primary makes a
+				// relative TTL absolute: RESTORE … ABSTTL on the link).
+				rc.drain(t, pending)
+				pending = 0
+				if payload, ok := rc.do(t, "DUMP", w.key()).(string); ok {
+					c := []string{"RESTORE", w.key(), "0", payload, "REPLACE"}
+					if w.r.IntN(2) == 0 {
+						c[2] = strconv.FormatInt(w.ttlMs(), 10)
+					}
+					rc.do(t, c...)
+				}
+			}
 			if w.r.IntN(500) == 0 {
 				rc.drain(t, pending)
 				pending = 0
@@ -414,6 +441,10 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if seed%2 != 0 {
+		p.SetEncodingConfig(EncodingConfig{HashMaxListpackEntries: 8, HashMaxListpackValue: 16,
+			ZSetMaxListpackEntries: 6, ZSetMaxListpackValue: 10, SetMaxIntsetEntries: 5})
+	}
 	ld := p.BeginLoad(LoadOptions{})
 	if err := rdbparse.Parse(bytes.NewReader(link.RDB), loadHandler{ld: ld}, nil); err != nil {
 		t.Fatalf("parse the full sync RDB: %v", err)
@@ -423,7 +454,7 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 	}
 	t.Logf("full sync: %d keys loaded", p.Stats().LoadedKeys)
 	lk := p.NewLink()
-	applied := make(chan error, 1)
+	applied := make(chan error, 8)
 	marker := "sync-" + strconv.FormatInt(seed, 10)
 	var history []string // every command fed, with its db, for failure reports
 	go func() {
@@ -437,8 +468,8 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 				return
 			}
 			if eq(argv[0], "publish") && len(argv) == 3 && string(argv[2]) == marker {
-				applied <- nil
-				return
+				applied <- nil // a checkpoint: everything before it is applied
+				continue
 			}
 			if err := lk.Feed(argv); err != nil {
 				var rel []string
@@ -455,29 +486,44 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 			}
 		}
 	}()
-	run(ops - ops/3)
-	rc.do(t, "PUBLISH", "x", marker)
-	select {
-	case err := <-applied:
-		if err != nil {
+	// The rest runs in three legs; after each, the projection and a real
+	// replica of the same primary are compared key by key. The projection
+	// must answer as a replica does (a primary's own encodings can differ,
+	// e.g. INCRBYFLOAT's embstr "3" arrives as SET … KEEPTTL, an int).
+	rest := ops - ops/3
+	n := 0
+	for leg := 0; leg < 3; leg++ {
+		run(rest / 3)
+		rc.do(t, "PUBLISH", "x", marker)
+		select {
+		case err := <-applied:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatal("timeout waiting for the sync marker")
+		}
+		if err := p.sane(); err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("timeout waiting for the sync marker")
-	}
-	if err := p.sane(); err != nil {
-		t.Error(err)
+		waitReplica(t, srv, rep)
+		n += compareWithRedis(t, p, dialRedis(t, rep.Addr()), []int{0, 1, 2}, nil)
+		if t.Failed() {
+			if k := os.Getenv("DEBUG_KEY"); k != "" {
+				for _, h := range history {
+					if strings.Contains(h, strconv.Quote(k)) || strings.Contains(h, "SWAPDB") || strings.Contains(h, "FLUSH") {
+						t.Log(h)
+					}
+				}
+			}
+			t.FailNow()
+		}
 	}
 	st := p.Stats()
 	if len(st.Unknown) > 0 || len(st.Failed) > 0 {
 		t.Errorf("unexpected unknown/failed commands: %v %v", st.Unknown, st.Failed)
 	}
-	// Compare with a real replica of the same primary: the projection
-	// must answer as a replica does (a primary's own encodings can differ,
-	// e.g. INCRBYFLOAT's embstr "3" arrives as SET … KEEPTTL, an int).
-	waitReplica(t, srv, rep)
-	n := compareWithRedis(t, p, dialRedis(t, rep.Addr()), []int{0, 1, 2}, nil)
-	t.Logf("seed %d: %d ops, %d keys compared, applied %d command kinds", seed, ops, n, len(st.Applied))
+	t.Logf("seed %d: %d ops, %d key comparisons, applied %d command kinds (%d RESTOREs)", seed, ops, n, len(st.Applied), st.Applied["restore"])
 	if n == 0 {
 		t.Error("nothing compared")
 	}
@@ -494,13 +540,19 @@ func waitReplica(t *testing.T, srv, rep *redistest.Server) {
 }
 
 func TestDifferential(t *testing.T) {
-	seeds, ops := 4, 2500
+	seeds, ops := 8, 5000
 	if os.Getenv("VDR_LONG") != "" {
 		seeds, ops = 40, 20000
 	}
 	base := seedFromEnv(t, time.Now().UnixNano()%1_000_000)
 	if os.Getenv("SEED") != "" {
 		seeds = 1
+	}
+	if v, err := strconv.Atoi(os.Getenv("VDR_SEEDS")); err == nil && v > 0 {
+		seeds = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("VDR_OPS")); err == nil && v > 0 {
+		ops = v
 	}
 	for i := 0; i < seeds; i++ {
 		seed := base + int64(i)

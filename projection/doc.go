@@ -13,10 +13,15 @@
 //   - View, ViewDB, ViewAll and Scan give the commands package typed,
 //     zero-copy, concurrency-safe read access (see api.go).
 //
+//   - Link turns the raw command stream into Apply/ApplyBatch calls
+//     (tracking SELECT, buffering MULTI…EXEC).
+//
 // What it does not do: it knows nothing of RESP, sockets, reply formatting
-// or argument parsing of read commands; streams, HyperLogLog, bit commands
-// and RESTORE payloads are not applied (they are counted as unsupported and
-// handled by the Options.OnUnknown policy).
+// or argument parsing of read commands. Streams, HyperLogLog, bit commands
+// (SETBIT, BITFIELD, BITOP), SORT … STORE, geo searches with STORE and
+// hash field TTLs (7.4+) are not applied: they are counted as unsupported
+// and handled by the Options.OnUnknown policy (their keys are invalidated,
+// or ErrNeedResync is returned). RESTORE is applied for the five types.
 //
 // Layout in memory:
 //

@@ -31,6 +31,9 @@ func (l *listObj) encoding(ec *EncodingConfig) string {
 // updateLP tracks Redis 7.2's listpack↔quicklist conversion approximately:
 // a list is a listpack while it fits in one node by list-max-listpack-size.
 func (l *listObj) updateLP(ec *EncodingConfig) {
+	if !ec.Redis72 {
+		return // 7.0: always a quicklist
+	}
 	limit := ec.ListMaxListpackSize
 	if limit >= 0 {
 		l.lp = l.n <= limit
@@ -42,7 +45,9 @@ func (l *listObj) updateLP(ec *EncodingConfig) {
 	}
 	size := 0
 	for _, c := range l.chunks {
-		size += len(c.b)
+		if size += len(c.b); size > bytesLimit {
+			break // chunks are mostly full, so this stops early
+		}
 	}
 	l.lp = size <= bytesLimit
 }

@@ -88,13 +88,11 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			ld.cur = obj{kind: KindZSet, ptr: ptrOf(newZSet(hint, maxLen, ld.ec))}
 		case KindHash:
 			ld.cur = obj{kind: KindHash, ptr: ptrOf(newHash())}
+			if fieldTTL(e) {
+				return ld.skipKey(e, "rdb:hash-field-ttl")
+			}
 		default:
-			ld.skip = true
-			name := "rdb:" + e.Kind.String()
-			ld.p.st.mu.Lock()
-			ld.p.st.unknown[name]++
-			ld.p.st.mu.Unlock()
-			return nil
+			return ld.skipKey(e, "rdb:"+e.Kind.String())
 		}
 		ld.cur.exp = exp
 		d.store(e.Key, ld.cur)
@@ -125,6 +123,11 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			z.set(m.Member, m.Score, ld.ec)
 		}
 	case KindHash:
+		if fieldTTL(e) { // a later batch with field TTLs (Redis 7.4+): not mirrored
+			d.remove(e.Key)
+			ld.keys--
+			return ld.skipKey(e, "rdb:hash-field-ttl")
+		}
 		h := ld.cur.hash()
 		for _, f := range e.Fields {
 			h.set(f.Field, f.Value, ld.ec)
@@ -134,6 +137,27 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		d.remove(e.Key) // Redis skips empty collections on load (src/rdb.c "empty keys")
 	}
 	return nil
+}
+
+// skipKey leaves a key out of the projection (a type or feature it does
+// not mirror) and counts it in Stats.Unknown under name.
+func (ld *Loader) skipKey(e *rdbparse.Entry, name string) error {
+	ld.skip = true
+	ld.p.st.mu.Lock()
+	ld.p.st.unknown[name]++
+	ld.p.st.mu.Unlock()
+	return nil
+}
+
+// fieldTTL reports whether a hash batch carries per-field TTLs (Redis 7.4
+// hash types 24/25), which the projection does not mirror.
+func fieldTTL(e *rdbparse.Entry) bool {
+	for _, f := range e.Fields {
+		if f.ExpireMs >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // memCount is a collection's element count.

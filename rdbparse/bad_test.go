@@ -184,3 +184,55 @@ func TestProgressConcurrent(t *testing.T) {
 func iotestSlow(data []byte) io.Reader {
 	return &randomChunkReader{r: bytes.NewReader(data), rng: newRand(1), max: 100}
 }
+
+// TestHandBuiltRecords covers records no corpus file holds: the 7.0 RC
+// function format, every module opcode, and Redis Enterprise opcodes.
+func TestHandBuiltRecords(t *testing.T) {
+	str := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	var body [][]byte
+	// RDB_OPCODE_FUNCTION_PRE_GA: name, engine, has_desc, desc, code.
+	body = append(body, []byte{OpcodeFunctionPre}, str("lib"), str("LUA"), []byte{1}, str("a description"), str("return 1"))
+	body = append(body, []byte{OpcodeFunctionPre}, str("lib2"), str("LUA"), []byte{0}, str("return 2"))
+	// A module value using every module opcode; module id of "test__rdb" v3.
+	id := uint64(0)
+	for _, c := range "test__rdb" {
+		id = id<<6 | uint64(strings.IndexRune(moduleCharset, c))
+	}
+	id = id<<10 | 3
+	idLen := []byte{0x81, byte(id >> 56), byte(id >> 48), byte(id >> 40), byte(id >> 32), byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+	body = append(body, []byte{TypeModule2}, str("mod"), idLen,
+		[]byte{moduleOpcodeSInt, 5, moduleOpcodeUInt, 0x40, 0xff, moduleOpcodeFloat, 0, 0, 0x80, 0x3f,
+			moduleOpcodeDouble, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, moduleOpcodeString}, str("payload"),
+		[]byte{moduleOpcodeString, 0xc3, 6, 5, 0x04, 'a', 'b', 'c', 'd', 'e'}, // an LZF string
+		[]byte{moduleOpcodeEOF})
+	body = append(body, []byte{OpcodeModuleAux}, idLen, []byte{moduleOpcodeUInt, 2, moduleOpcodeEOF})
+	// Redis Enterprise RAM_LRU and SLOT_NUM opcodes, then a key.
+	body = append(body, []byte{opcodeEntRAMLRU, 7, opcodeEntSlotNum, 0x40, 0x10}, []byte{TypeString}, str("k"), str("v"))
+	rec := &recorder{}
+	if err := Parse(bytes.NewReader(rdbFile("REDIS0010", body...)), rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.funcs) != 2 || string(rec.funcs[0]) != "return 1" || string(rec.funcs[1]) != "return 2" {
+		t.Errorf("functions %q", rec.funcs)
+	}
+	if len(rec.keys) != 2 || rec.keys[0].Module == nil || rec.keys[0].Module.Name != "test__rdb" || rec.keys[0].Module.Ver != 3 {
+		t.Fatalf("keys %+v", rec.keys)
+	}
+	if string(rec.keys[1].Key) != "k" || string(rec.keys[1].Str) != "v" {
+		t.Errorf("key after the module: %+v", rec.keys[1])
+	}
+	if len(rec.moduleAux) != 1 || rec.moduleAux[0].Name != "test__rdb" {
+		t.Errorf("module aux %+v", rec.moduleAux)
+	}
+	// Valkey: opcode 243 is SLOT_IMPORT (skipped), type 22 is HASH_2.
+	body = [][]byte{{OpcodeSlotImport}, str("job-1"), {2, 0, 10, 20, 30},
+		{22}, str("h"), {2}, str("f1"), str("v1"), {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		str("f2"), str("v2"), {0x10, 0x27, 0, 0, 0, 0, 0, 0}}
+	rec = &recorder{}
+	if err := Parse(bytes.NewReader(rdbFile("VALKEY080", body...)), rec, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.keys) != 1 || len(rec.keys[0].Fields) != 2 || rec.keys[0].Fields[0].ExpireMs != -1 || rec.keys[0].Fields[1].ExpireMs != 10000 {
+		t.Fatalf("valkey hash2: %+v", rec.keys)
+	}
+}

@@ -63,8 +63,15 @@ func FuzzDecodeDump(f *testing.F) {
 	}
 	addCorpus(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := DecodeDump(data, &recorder{batchSize: 2}, &Options{SkipChecksum: true, MaxStringBytes: 1 << 20, BatchSize: 2})
+		opts := &Options{SkipChecksum: true, MaxStringBytes: 1 << 20, BatchSize: 2}
+		r1, r2 := &recorder{batchSize: 2}, &recorder{batchSize: 2}
+		_, err := DecodeDump(data, r1, opts)
 		checkErr(t, err)
+		// Again, on a parser reused from the pool: same result.
+		_, err2 := DecodeDump(data, r2, opts)
+		if (err == nil) != (err2 == nil) || r1.dump() != r2.dump() {
+			t.Fatalf("second decode differs: %v / %v", err, err2)
+		}
 		_, err = DecodeDump(data, NopHandler{}, nil)
 		checkErr(t, err)
 	})

@@ -44,6 +44,7 @@ type Client struct {
 	fullSyncs, partialSyncs, reconnects atomic.Int64
 	lastSyncDur, lastSyncBytes          atomic.Int64
 	lastSyncKeys                        atomic.Int64
+	keepalives                          atomic.Int64
 
 	runMu   sync.Mutex // guards started, cancel, current
 	started bool
@@ -108,7 +109,9 @@ func (c *Client) begin(ctx context.Context) (context.Context, error) {
 }
 
 // Stop ends the client and returns when every goroutine it started has
-// ended. It is safe to call more than once, and before Start.
+// ended (a Handler call in progress is waited for; a full sync under way
+// gets FullSyncAbort). It is safe to call more than once, and before
+// Start; a stopped Client can't be started again.
 func (c *Client) Stop() {
 	c.runMu.Lock()
 	started, cancel := c.started, c.cancel
@@ -381,6 +384,7 @@ type Stats struct {
 	Reconnects       int64         // links lost (each followed by a reconnect attempt)
 	LastFullSyncTime time.Duration // duration of the last completed full sync (RDB load)
 	LastFullSyncRDB  int64         // bytes of the last completed full sync's RDB
+	Keepalives       int64         // bare "\n" keepalives received while the primary prepared an RDB
 }
 
 // Stats returns the counters.
@@ -388,5 +392,6 @@ func (c *Client) Stats() Stats {
 	return Stats{
 		FullSyncs: c.fullSyncs.Load(), PartialSyncs: c.partialSyncs.Load(), Reconnects: c.reconnects.Load(),
 		LastFullSyncTime: time.Duration(c.lastSyncDur.Load()), LastFullSyncRDB: c.lastSyncBytes.Load(),
+		Keepalives: c.keepalives.Load(),
 	}
 }

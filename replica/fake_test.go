@@ -371,3 +371,43 @@ func TestOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRole: ROLE must say master when the primary came from Sentinel.
+func TestCheckRole(t *testing.T) {
+	f := func(reply string, want error) {
+		t.Helper()
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		go func() {
+			buf := make([]byte, 64)
+			b.Read(buf)
+			b.Write([]byte(reply))
+		}()
+		c := New(Options{Primary: "x:1", Handler: newRecorder()})
+		err := newLink(c, a).checkRole()
+		if !errors.Is(err, want) && !(want == nil && err == nil) {
+			t.Fatalf("%q: %v, want %v", reply, err, want)
+		}
+	}
+	f("*3\r\n$6\r\nmaster\r\n:10\r\n*0\r\n", nil)
+	f("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:10\r\n", ErrNotPrimary)
+	f("-ERR unknown command 'ROLE'\r\n", ErrNotPrimary)
+	f("&garbage\r\n", ErrProtocol)
+}
+
+// TestLinkStates: a sync goes through the states in order.
+func TestLinkStates(t *testing.T) {
+	full, _ := loadCapture(t)
+	c, rec, _ := captureClient(t, full[capPsync:capStream], func() int { return 1 << 20 })
+	waitFor(t, 5*time.Second, "streaming", func() bool { return c.State() == StateStreaming })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	want := []State{StateConnecting, StateHandshake, StateTransfer, StateLoading, StateStreaming}
+	if fmt.Sprint(rec.states) != fmt.Sprint(want) {
+		t.Fatalf("states %v, want %v", rec.states, want)
+	}
+	if c.Addr() != "pipe" {
+		t.Fatalf("Addr %q", c.Addr())
+	}
+}

@@ -24,8 +24,9 @@ import (
 // A command is kept when any of its keys matches a prefix (so a RENAME
 // from a projected key to another one keeps the renamed key, and a RENAME
 // into a projected key from an unprojected one is delivered but can't
-// find its source; documented limitation). An RDB entry is kept when its
-// key matches.
+// find its source; documented limitation). Likewise SWAPDB between a
+// projected and an unprojected database is delivered as is, and the
+// handler only holds one side. An RDB entry is kept when its key matches.
 type filter struct {
 	dbs      map[int]bool // nil: all
 	prefixes [][]byte
@@ -72,12 +73,43 @@ func (f *filter) keepEntry(db int, key []byte) bool {
 	return f == nil || (f.keepDB(db) && f.keepKey(key))
 }
 
+// keyRule says which arguments (after the name) are keys: args[first],
+// args[first+step], … up to args[last-1]; last 0 means to the end. With
+// numkeys, args[0] is a key and args[1] counts the keys that follow.
+type keyRule struct {
+	first, last, step int
+	numkeys           bool
+}
+
+// keyRules lists the commands with more than one key (see the filter doc);
+// any other command's only key is its first argument. Looked up with
+// string(lowered) so the lookup doesn't allocate.
+var keyRules = map[string]keyRule{
+	"del": {step: 1}, "unlink": {step: 1}, "exists": {step: 1}, "touch": {step: 1}, "watch": {step: 1},
+	"mset": {step: 2}, "msetnx": {step: 2},
+	"rename": {last: 2, step: 1}, "renamenx": {last: 2, step: 1}, "copy": {last: 2, step: 1},
+	"smove": {last: 2, step: 1}, "lmove": {last: 2, step: 1}, "rpoplpush": {last: 2, step: 1},
+	"blmove": {last: 2, step: 1}, "brpoplpush": {last: 2, step: 1},
+	"zrangestore": {last: 2, step: 1}, "geosearchstore": {last: 2, step: 1},
+	"pfmerge": {step: 1}, "sinterstore": {step: 1}, "sunionstore": {step: 1}, "sdiffstore": {step: 1},
+	"bitop":       {first: 1, step: 1},
+	"zunionstore": {numkeys: true}, "zinterstore": {numkeys: true}, "zdiffstore": {numkeys: true},
+}
+
+// keylessCommands are always delivered: they name no key.
+var keylessCommands = map[string]bool{
+	"flushall": true, "flushdb": true, "swapdb": true, "publish": true, "spublish": true,
+	"function": true, "script": true, "multi": true, "exec": true,
+}
+
 // keepCommand reports whether a stream command is delivered.
 func (f *filter) keepCommand(db int, argv [][]byte) bool {
 	if f == nil {
 		return true
 	}
-	if len(argv) < 2 || keyless(argv[0]) {
+	var buf [24]byte
+	name := lowerInto(buf[:], argv[0])
+	if len(argv) < 2 || keylessCommands[string(name)] {
 		return true
 	}
 	if !f.keepDB(db) {
@@ -86,35 +118,29 @@ func (f *filter) keepCommand(db int, argv [][]byte) bool {
 	if len(f.prefixes) == 0 {
 		return true
 	}
-	var name [24]byte
-	lower := lowerInto(name[:], argv[0])
 	args := argv[1:]
-	step, first, last := 1, 0, 1 // keys are args[first:last:step]
-	switch lower {
-	case "del", "unlink", "exists", "touch", "watch":
-		last = len(args)
-	case "mset", "msetnx":
-		step, last = 2, len(args)
-	case "rename", "renamenx", "copy", "smove", "lmove", "rpoplpush", "blmove", "brpoplpush",
-		"zrangestore", "geosearchstore":
-		last = 2
-	case "pfmerge", "sinterstore", "sunionstore", "sdiffstore":
-		last = len(args)
-	case "bitop":
-		first, last = 1, len(args)
-	case "zunionstore", "zinterstore", "zdiffstore":
-		last = 1
-		if len(args) >= 2 {
-			if n, err := strconv.Atoi(string(args[1])); err == nil && n > 0 && 2+n <= len(args) {
-				if f.keepKey(args[0]) {
-					return true
-				}
-				first, last = 2, 2+n
-			}
-		}
+	rule, ok := keyRules[string(name)]
+	if !ok {
+		return f.keepKey(args[0])
 	}
-	last = min(last, len(args))
-	for i := first; i < last; i += step {
+	if rule.numkeys {
+		if f.keepKey(args[0]) {
+			return true
+		}
+		n := 0
+		if len(args) >= 2 {
+			n, _ = strconv.Atoi(string(args[1]))
+		}
+		if n <= 0 || 2+n > len(args) {
+			return false
+		}
+		rule = keyRule{first: 2, last: 2 + n, step: 1}
+	}
+	last := len(args)
+	if rule.last > 0 {
+		last = min(rule.last, len(args))
+	}
+	for i := rule.first; i < last; i += rule.step {
 		if f.keepKey(args[i]) {
 			return true
 		}
@@ -122,21 +148,11 @@ func (f *filter) keepCommand(db int, argv [][]byte) bool {
 	return false
 }
 
-// keyless reports commands that name no key and are always delivered.
-func keyless(name []byte) bool {
-	var buf [24]byte
-	switch lowerInto(buf[:], name) {
-	case "flushall", "flushdb", "swapdb", "publish", "spublish", "function", "script", "multi", "exec":
-		return true
-	}
-	return false
-}
-
-// lowerInto lower-cases name into buf and returns it as a string the
-// compiler does not allocate for in a switch; names longer than buf give "".
-func lowerInto(buf []byte, name []byte) string {
+// lowerInto lower-cases name into buf; names longer than buf give an
+// empty result (no such command has a key rule).
+func lowerInto(buf []byte, name []byte) []byte {
 	if len(name) > len(buf) {
-		return ""
+		return nil
 	}
 	for i, c := range name {
 		if 'A' <= c && c <= 'Z' {
@@ -144,5 +160,5 @@ func lowerInto(buf []byte, name []byte) string {
 		}
 		buf[i] = c
 	}
-	return string(buf[:len(name)])
+	return buf[:len(name)]
 }

@@ -74,6 +74,7 @@ func (l *link) skipKeepalives() error {
 			return nil
 		}
 		l.br.Discard(1)
+		l.c.keepalives.Add(1)
 	}
 }
 

@@ -70,7 +70,12 @@ type Options struct {
 	// commands of other databases are dropped after parsing.
 	DBs []int
 	// KeyPrefixes, when non-empty, projects only keys starting with one of
-	// them (see filter.go for which arguments of a command are keys).
+	// them. A command is delivered when any of its keys matches: the first
+	// argument for most commands, every key for DEL, UNLINK, EXISTS,
+	// TOUCH, MSET(NX), RENAME(NX), COPY, SMOVE, LMOVE, RPOPLPUSH,
+	// Z*STORE, S*STORE, PFMERGE and BITOP (see keyRules in filter.go).
+	// Keyless commands (FLUSHALL, FLUSHDB, SWAPDB, PUBLISH, FUNCTION, …)
+	// are always delivered.
 	KeyPrefixes []string
 
 	// MaxBulkBytes bounds one bulk string from the wire. Default

@@ -2,9 +2,8 @@ package replica
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -218,8 +217,16 @@ func TestRealFullSync(t *testing.T) {
 			rec := newRecorder()
 			c := realClient(t, Options{Primary: srv.Addr(), Handler: rec, ListeningPort: 4242})
 			converge(t, c, rec, srv.Addr(), "")
-			if st := c.Stats(); st.FullSyncs != 1 || st.LastFullSyncRDB <= 0 {
+			st := c.Stats()
+			if st.FullSyncs != 1 || st.LastFullSyncRDB <= 0 || st.LastFullSyncTime <= 0 {
 				t.Fatalf("stats %+v", st)
+			}
+			if strings.Contains(tc.name, "keepalives") && st.Keepalives == 0 {
+				t.Fatalf("no keepalive seen during a 2 s diskless delay: %+v", st)
+			}
+			p := c.SyncProgress()
+			if p.Active || p.Bytes != st.LastFullSyncRDB || p.Keys != 2*(10+4) || (tc.name == "disk") != (p.Total == p.Bytes) {
+				t.Fatalf("progress %+v, stats %+v", p, st)
 			}
 			writeSome(t, rc, 50, "w")
 			converge(t, c, rec, srv.Addr(), "")
@@ -319,7 +326,7 @@ func TestRealAuth(t *testing.T) {
 		})
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
-		if !isAuth(rec.errs[0]) {
+		if !errors.Is(rec.errs[0], ErrAuth) {
 			t.Fatalf("error %v, want ErrAuth", rec.errs[0])
 		}
 	})
@@ -337,8 +344,6 @@ func setAndWait(t testing.TB, rc *redis.Client, timeout time.Duration) int64 {
 	requireNoError(t, err)
 	return n
 }
-
-func isAuth(err error) bool { return err != nil && strings.Contains(err.Error(), ErrAuth.Error()) }
 
 func diffDataEventually(t testing.TB, c *Client, rec *recorder, addr, pw string) string {
 	t.Helper()
@@ -374,6 +379,3 @@ func TestRealKeyFilter(t *testing.T) {
 		t.Fatal(diff)
 	}
 }
-
-var _ = io.EOF
-var _ = net.IPv4len

@@ -20,16 +20,26 @@ const maxReplyDepth = 8
 const maxReplyElems = 1 << 16
 
 // reader reads RESP from the primary. Commands are decoded into an arena
-// that is reset between handler batches: slices handed out stay valid
-// until reset. When the arena grows it is replaced, not copied, so older
-// slices keep pointing at the old (unchanged) memory.
+// that is reused once their batch was delivered: slices handed out stay
+// valid until reset, or until the second rotate after they were read.
+// When the arena grows it is replaced, not copied, so older slices keep
+// pointing at the old (unchanged) memory.
+//
+// Two arenas alternate (rotate), because the stream delivers a batch
+// from inside a socket read, while a command may be half decoded: that
+// command's bytes must survive, the delivered ones may be overwritten.
 type reader struct {
 	br           *bufio.Reader
 	src          *hookReader // what br reads from
 	maxBulk      int64
 	maxMultibulk int64
-	arena        []byte
-	args         [][]byte
+
+	arena, spare    []byte
+	args, spareArgs [][]byte
+	cur             [][]byte // the command being decoded
+	gen             int      // rotations so far
+	cmdGen          int      // gen when the command being decoded started
+	inCommand       bool
 }
 
 // newReader returns a reader of src with a bufio.Reader of
@@ -57,10 +67,24 @@ func (h *hookReader) Read(p []byte) (int, error) {
 	return h.r.Read(p)
 }
 
-// reset forgets every slice handed out since the last reset.
+// reset forgets every slice handed out: only when nothing is live.
 func (r *reader) reset() {
 	r.arena = r.arena[:0]
 	r.args = r.args[:0]
+}
+
+// rotate switches to the other arena and empties it, when that is safe:
+// every command decoded before the previous rotation was delivered (the
+// caller's promise) and the command being decoded, if any, started after
+// it. It reports whether it rotated.
+func (r *reader) rotate() bool {
+	if r.inCommand && r.cmdGen != r.gen {
+		return false
+	}
+	r.arena, r.spare = r.spare[:0], r.arena
+	r.args, r.spareArgs = r.spareArgs[:0], r.args
+	r.gen++ // a command in progress now straddles both: no more rotation until it ends
+	return true
 }
 
 // quote shows at most 32 bytes of bad input in an error.
@@ -138,7 +162,10 @@ func (r *reader) readCommand() (argv [][]byte, n int64, err error) {
 	if count > r.maxMultibulk {
 		return nil, n, fmt.Errorf("%w: multibulk length %d > %d", ErrTooLarge, count, r.maxMultibulk)
 	}
-	start := len(r.args)
+	r.inCommand, r.cmdGen = true, r.gen
+	defer func() { r.inCommand = false }()
+	clear(r.cur)
+	r.cur = r.cur[:0]
 	for i := int64(0); i < count; i++ {
 		line, ln, err := r.readLine()
 		n += int64(ln)
@@ -161,8 +188,12 @@ func (r *reader) readCommand() (argv [][]byte, n int64, err error) {
 			return nil, n, err
 		}
 		n += 2
-		r.args = append(r.args, arg[:size:size])
+		r.cur = append(r.cur, arg[:size:size])
 	}
+	// The argv goes to the current arena's list whole, so it is one
+	// contiguous slice even when a rotation happened while decoding.
+	start := len(r.args)
+	r.args = append(r.args, r.cur...)
 	return r.args[start:len(r.args):len(r.args)], n, nil
 }
 
@@ -184,8 +215,8 @@ func (r *reader) readBulkBody(size int) ([]byte, error) {
 		at := len(r.arena)
 		r.arena = r.arena[:at+need]
 		buf = r.arena[at : at+need : at+need]
+		// The read may rotate the arena (see stream.run): buf stays valid.
 		if m, err := io.ReadFull(r.br, buf); err != nil {
-			r.arena = r.arena[:at+m]
 			return buf[:m], unexpected(err)
 		}
 	}

@@ -1,7 +1,7 @@
 package replica
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -69,5 +69,36 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	checkExact(t, rec, rc2, 100)
 	t.Logf("stats after failover: %+v", c.Stats())
-	_ = context.Background()
+}
+
+// TestSentinelAuth: discovery through a sentinel that requires a
+// password; a wrong one is ErrAuth, and AnnounceIP reaches the primary.
+func TestSentinelAuth(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	s := redistest.StartSentinel(t, fmt.Sprintf("sentinel monitor grp 127.0.0.1 %d 1", primary.Port))
+	s.Do(t, "ACL", "SETUSER", "default", "resetpass", ">sentpw")
+
+	rec := newRecorder()
+	c := realClient(t, Options{Sentinel: &SentinelOptions{Addrs: []string{s.Addr()}, MasterName: "grp", Password: "sentpw"},
+		Handler: rec, AnnounceIP: "10.9.8.7", ListeningPort: 7777})
+	rc := redis.NewClient(&redis.Options{Addr: primary.Addr(), Protocol: 2})
+	defer rc.Close()
+	incrs(t, rc, 5)
+	converge(t, c, rec, primary.Addr(), "")
+	redistest.WaitFor(t, 5*time.Second, "INFO lists the announced address", func() bool {
+		return strings.HasPrefix(redistest.InfoField(primary.Addr(), "replication", "slave0"), "ip=10.9.8.7,port=7777,state=online")
+	})
+
+	bad := newRecorder()
+	realClient(t, Options{Sentinel: &SentinelOptions{Addrs: []string{s.Addr()}, MasterName: "grp", Password: "wrong"}, Handler: bad})
+	waitFor(t, 10*time.Second, "an error", func() bool {
+		bad.mu.Lock()
+		defer bad.mu.Unlock()
+		return len(bad.errs) > 0
+	})
+	bad.mu.Lock()
+	defer bad.mu.Unlock()
+	if !errors.Is(bad.errs[0], ErrAuth) || !errors.Is(bad.errs[0], ErrNoPrimary) {
+		t.Fatalf("error %v, want ErrNoPrimary wrapping ErrAuth", bad.errs[0])
+	}
 }

@@ -56,8 +56,16 @@ func newStream(rd *reader, h Handler, f *filter, maxBatch int, off int64, db int
 // are still delivered.
 func (s *stream) run() error {
 	// About to read the socket (and maybe block): deliver what we have.
-	// The arena is not reset there, since a command may be half read.
-	s.rd.src.before = func() error { return s.flush(false) }
+	// The arena is rotated, not reset, since a command may be half read.
+	s.rd.src.before = func() error {
+		if err := s.flush(false); err != nil {
+			return err
+		}
+		if !s.inTxn {
+			s.rd.rotate()
+		}
+		return nil
+	}
 	defer func() { s.rd.src.before = nil }()
 	for {
 		if !s.inTxn && len(s.batch) == 0 {

@@ -159,7 +159,7 @@ func TestStreamCapture(t *testing.T) {
 	})
 	t.Run("random-chunks", func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed(t), 0))
-		for i := 0; i < 50; i++ {
+		for i := 0; i < 25; i++ {
 			raws, _, _, err := decodeStream(t, &chunkReader{p: body, next: randChunks(rng, 1+rng.IntN(300))}, 512+rng.IntN(4096))
 			checkCapture(t, lines, raws, err)
 		}

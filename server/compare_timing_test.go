@@ -110,3 +110,37 @@ func BenchmarkCompareRedis(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkServeRedisBenchmark drives an in-process vdr with redis-benchmark
+// (GET and MGET 10, -c 50 -P 16), so -cpuprofile shows the server side only.
+func BenchmarkServeRedisBenchmark(b *testing.B) {
+	bin := redistest.Binary(b, "redis-benchmark")
+	proj := newProjection(b)
+	for i := 0; i < 1000; i++ {
+		proj.Apply(0, bs("SET", fmt.Sprintf("key:%012d", i), "xxx"))
+	}
+	vdr := startVDR(b, Options{Projection: proj})
+	b.ReportAllocs()
+	b.SetBytes(0)
+	for i := 0; i < b.N; i++ {
+		for _, w := range benchWorkloads[:2] {
+			r := runRedisBenchmark(b, bin, vdr.Addr(), 16, 400000, w.args)
+			b.ReportMetric(r.rps, w.name+"_rps")
+		}
+	}
+}
+
+// BenchmarkServePing is BenchmarkServeRedisBenchmark for PING: the
+// network path alone, no projection.
+func BenchmarkServePing(b *testing.B) {
+	bin := redistest.Binary(b, "redis-benchmark")
+	vdr := startVDR(b, Options{})
+	b.ReportAllocs()
+	b.SetBytes(0)
+	for i := 0; i < b.N; i++ {
+		for _, p := range []int{1, 16} {
+			r := runRedisBenchmark(b, bin, vdr.Addr(), p, 200000*p/4+50000, []string{"PING"})
+			b.ReportMetric(r.rps, "P"+strconv.Itoa(p)+"_rps")
+		}
+	}
+}

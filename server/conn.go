@@ -30,6 +30,9 @@ type conn struct {
 	pushing bool       // a pusher goroutine is writing pending
 	dead    bool
 	idle    bool // owned by the connection goroutine: it last waited on the network
+
+	rdeadline bool      // a read deadline is armed (connection goroutine)
+	wdeadline time.Time // current write deadline (under wmu)
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -122,8 +125,10 @@ func (c *conn) beforeRead() error {
 	}
 	if t := c.s.opts.IdleTimeout; t > 0 && c.cl.Subscriptions() == 0 {
 		c.nc.SetReadDeadline(time.Now().Add(t))
-	} else {
+		c.rdeadline = true
+	} else if c.rdeadline {
 		c.nc.SetReadDeadline(time.Time{})
+		c.rdeadline = false
 	}
 	return nil
 }
@@ -142,7 +147,12 @@ func (c *conn) flush() error {
 func (c *conn) write(b []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.opts.WriteTimeout))
+	// Re-arm the write deadline only when half of it has passed: a
+	// deadline update costs a runtime call on every write otherwise.
+	if now := time.Now(); now.After(c.wdeadline.Add(-c.s.opts.WriteTimeout / 2)) {
+		c.wdeadline = now.Add(c.s.opts.WriteTimeout)
+		c.nc.SetWriteDeadline(c.wdeadline)
+	}
 	n, err := c.nc.Write(b)
 	c.s.env.Stats.NetOutputBytes.Add(int64(n))
 	return err

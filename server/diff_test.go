@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -13,7 +15,10 @@ import (
 
 	"github.com/vdr-project/vdr/internal/redistest"
 	"github.com/vdr-project/vdr/projection"
+	"github.com/vdr-project/vdr/replica"
 )
+
+type replicaOptions = replica.Options
 
 // The differential test: one real primary feeds a real Redis replica and
 // vdr; a seeded random stream of read commands goes to both and the raw
@@ -639,7 +644,7 @@ func scanAll(tb testing.TB, c *rawConn, args []string) string {
 func TestDifferential(t *testing.T) {
 	sd := seed(t)
 	r := rand.New(rand.NewPCG(uint64(sd), 0x5eed))
-	primary := redistest.Start(t)
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
 	redistest.WaitFor(t, 15*time.Second, "replica link up", func() bool {
 		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up"
@@ -648,13 +653,117 @@ func TestDifferential(t *testing.T) {
 	f := &applyFeed{primary: dialRaw(t, primary.Addr()), proj: proj}
 	keys := dataset(t, r, f)
 	vdr := startVDR(t, Options{Projection: proj})
+	compareReads(t, r, keys, replica.Addr(), vdr.Addr())
+	checkDumps(t, keys, replica.Addr(), vdr.Addr())
+}
 
+// checkDumps checks DUMP semantically: payloads need not be byte-identical
+// to Redis's (encodings and compression may differ), but each must RESTORE
+// in a real Redis to the same value.
+func checkDumps(t *testing.T, keys []string, redisAddr, vdrAddr string) {
+	t.Helper()
+	scratch := redistest.Start(t)
+	sc, rc, vc := dialRaw(t, scratch.Addr()), dialRaw(t, redisAddr), dialRaw(t, vdrAddr)
+	for _, k := range keys {
+		payload := vc.do(bs("DUMP", k)...)
+		nd, _, err := parseNode(payload)
+		if err != nil || !strings.HasPrefix(nd.raw, "$") || strings.HasPrefix(nd.raw, "$-1") {
+			t.Errorf("DUMP %s: %.100q", k, payload)
+			continue
+		}
+		body := nd.raw[strings.Index(nd.raw, "\r\n")+2 : len(nd.raw)-2]
+		if got := sc.dos("RESTORE", k, "0", body, "REPLACE"); got != "+OK\r\n" {
+			t.Errorf("RESTORE of vdr's DUMP %s: %q", k, got)
+			continue
+		}
+		typ := strings.TrimSpace(strings.TrimPrefix(rc.dos("TYPE", k), "+"))
+		var read []string
+		switch typ {
+		case "string":
+			read = []string{"GET", k}
+		case "list":
+			read = []string{"LRANGE", k, "0", "-1"}
+		case "set":
+			read = []string{"SMEMBERS", k}
+		case "zset":
+			read = []string{"ZRANGE", k, "0", "-1", "WITHSCORES"}
+		case "hash":
+			read = []string{"HGETALL", k}
+		}
+		want, got := unordered(read, rc.do(bs(read...)...)), unordered(read, sc.do(bs(read...)...))
+		if want != got {
+			t.Errorf("%s restored from vdr's DUMP differs:\n redis %.200q\n   vdr %.200q", k, want, got)
+		}
+	}
+}
+
+// nodeFeed writes only to the primary: vdr (a Node) replicates it over
+// PSYNC like the Redis replica does.
+type nodeFeed struct {
+	primary *rawConn
+	addr    string
+	vdrAddr string
+	primDB  int
+}
+
+func (f *nodeFeed) write(tb testing.TB, db int, argv ...string) {
+	tb.Helper()
+	if f.primDB != db {
+		f.primary.dos("SELECT", strconv.Itoa(db))
+		f.primDB = db
+	}
+	if r := f.primary.dos(argv...); strings.HasPrefix(r, "-") {
+		tb.Fatalf("primary rejected %q: %q", argv, r)
+	}
+}
+
+func (f *nodeFeed) sync(tb testing.TB) {
+	tb.Helper()
+	want, _ := strconv.ParseInt(redistest.InfoField(f.addr, "replication", "master_repl_offset"), 10, 64)
+	redistest.WaitFor(tb, 20*time.Second, "vdr caught up", func() bool {
+		got, _ := strconv.ParseInt(redistest.InfoField(f.vdrAddr, "replication", "slave_repl_offset"), 10, 64)
+		return got >= want
+	})
+	if r := f.primary.dos("WAIT", "1", "10000"); r == ":0\r\n" {
+		tb.Fatalf("WAIT: %q", r)
+	}
+}
+
+// TestDifferentialViaReplica is TestDifferential with vdr fed by its own
+// replication link (NewNode) instead of projection.Apply.
+func TestDifferentialViaReplica(t *testing.T) {
+	sd := seed(t)
+	r := rand.New(rand.NewPCG(uint64(sd), 0x5eed))
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
+	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &replicaOptions{Primary: primary.Addr()},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	redistest.WaitFor(t, 15*time.Second, "links up", func() bool {
+		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up" &&
+			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
+	})
+	f := &nodeFeed{primary: dialRaw(t, primary.Addr()), addr: primary.Addr(), vdrAddr: node.Addr()}
+	keys := dataset(t, r, f)
+	compareReads(t, r, keys, replica.Addr(), node.Addr())
+}
+
+// compareReads sends the seeded read stream to the Redis replica and vdr
+// and compares the replies, in RESP2 then RESP3.
+func compareReads(t *testing.T, r *rand.Rand, keys []string, redisAddr, vdrAddr string) {
+	t.Helper()
 	n := 4000
 	if os.Getenv("VDR_LONG") != "" {
 		n = 100000
 	}
 	for _, proto := range []string{"2", "3"} {
-		rc, vc := dialRaw(t, replica.Addr()), dialRaw(t, vdr.Addr())
+		rc, vc := dialRaw(t, redisAddr), dialRaw(t, vdrAddr)
 		if proto == "3" {
 			rr, vr := rc.dos("HELLO", "3"), vc.dos("HELLO", "3")
 			if len(rr) == 0 || len(vr) == 0 {

@@ -114,7 +114,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 		so.Logger = o.Logger
 	}
 	if o.Replica != nil {
-		so.Replication = n.link
+		so.Replication = linkInfo{n.link}
 		if so.PrimaryAddr == "" {
 			so.PrimaryAddr = o.Replica.Primary
 			so.PrimaryUser, so.PrimaryPassword = o.Replica.Username, o.Replica.Password
@@ -226,7 +226,7 @@ func (n *Node) Ready() bool {
 		return true
 	}
 	if ms := n.opts.Server.MaxStaleness; ms > 0 {
-		st := n.link.ReplState()
+		st := linkInfo{n.link}.ReplState()
 		if !st.LinkUp && !st.LinkDownSince.IsZero() && time.Since(st.LinkDownSince) > ms {
 			return false
 		}

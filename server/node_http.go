@@ -121,7 +121,7 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(mReady, b2f(n.Ready()))
 	if cl := n.client; cl != nil {
-		st := n.link.ReplState()
+		st := linkInfo{n.link}.ReplState()
 		gauge(mLinkUp, b2f(st.LinkUp))
 		cur := cl.State()
 		for s := replica.StateNone; s <= replica.StateBackoff; s++ {

@@ -174,9 +174,21 @@ func (h *linkHandler) LinkState(s replica.State, err error) {
 	h.n.log.Info("replication state", attrs...)
 }
 
-// ReplState implements ReplicationInfo for INFO, ROLE, LOADING and
-// MASTERDOWN.
-func (h *linkHandler) ReplState() ReplState {
+// linkInfo is the ReplicationInfo the front end reads (INFO, ROLE, LOADING
+// and MASTERDOWN). It is a type of its own because its LinkState fast path
+// and replica.Handler's LinkState callback share a name.
+type linkInfo struct{ h *linkHandler }
+
+// LinkState implements commands.LinkStater: the per-command gate needs
+// only these three atomic loads.
+func (li linkInfo) LinkState() (firstSyncDone, linkUp bool, downSinceUnixNano int64) {
+	h := li.h
+	return h.firstSyncDone.Load(), h.linkUp.Load(), h.downSince.Load()
+}
+
+// ReplState implements ReplicationInfo.
+func (li linkInfo) ReplState() ReplState {
+	h := li.h
 	st := ReplState{
 		LinkUp:         h.linkUp.Load(),
 		SyncInProgress: h.syncing.Load(),

@@ -9,6 +9,19 @@
 // messages (Publish/SPublish are called by the replication wiring for the
 // primary's PUBLISH); optionally forwards writes to the primary.
 //
+// Why not redcon's server loop: tidwall/redcon's Reader enforces no bulk or
+// multibulk limit (its buffer grows without bound), copies every command,
+// and its ServeMux lower-cases names with an allocation. vdr keeps the
+// redcon model (one goroutine per connection, pipelined replies flushed
+// when no complete request is buffered) but reads requests with its own
+// limited reader (proto.go) and writes RESP2/RESP3 with commands.Writer.
+//
+// Lock order (never take an earlier one while holding a later one):
+//
+//	Server.mu  (alone)
+//	commands.PubSub.mu → commands.Client.mu → conn.pmu
+//	conn.wmu   (alone: only around socket writes)
+//
 // What it does not do: it does not replicate (the replica package does;
 // cmd/vdr wires replica → projection → server and supplies a
 // ReplicationInfo), and it knows nothing of command semantics (commands).

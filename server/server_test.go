@@ -25,6 +25,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/vdr-project/vdr/commands"
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -696,5 +697,129 @@ func TestLinkStaterFastPath(t *testing.T) {
 	repl.set(func(st *ReplState) { st.LinkUp, st.LinkDownSince = false, time.Now() })
 	if got := c.dos("GET", "k"); !strings.HasPrefix(got, "-MASTERDOWN") {
 		t.Errorf("link down: %q", got)
+	}
+}
+
+// TestCommandIntrospectionMatchesRedis compares COMMAND INFO and COMMAND
+// DOCS of every command and subcommand with a real Redis 7.0, byte for
+// byte, in RESP2 and RESP3. (Containers are compared per subcommand:
+// Redis lists subcommands in hash-table order.)
+func TestCommandIntrospectionMatchesRedis(t *testing.T) {
+	rs := redistest.Start(t)
+	s := startVDR(t, Options{})
+	rc, vc := dialRaw(t, rs.Addr()), dialRaw(t, s.Addr())
+	var names []string
+	for _, cmd := range commands.Commands() {
+		if len(cmd.Subcommands) == 0 {
+			names = append(names, cmd.Name)
+		}
+		for _, sub := range cmd.Subcommands {
+			if sub.Name != "client|setinfo" && sub.Name != "client|no-touch" { // 7.2 extras
+				names = append(names, sub.Name)
+			}
+		}
+	}
+	if len(names) < 300 {
+		t.Fatalf("only %d commands", len(names))
+	}
+	for _, proto := range []string{"2", "3"} {
+		rc.dos("HELLO", proto)
+		vc.dos("HELLO", proto)
+		fails := 0
+		for _, name := range names {
+			for _, sub := range []string{"INFO", "DOCS"} {
+				want, got := rc.dos("COMMAND", sub, name), vc.dos("COMMAND", sub, name)
+				if want != got && fails < 10 {
+					fails++
+					t.Errorf("RESP%s COMMAND %s %s:\n redis %.300q\n   vdr %.300q", proto, sub, name, want, got)
+				}
+			}
+		}
+	}
+	if got, want := vc.dos("COMMAND", "COUNT"), rc.dos("COMMAND", "COUNT"); got != want {
+		t.Errorf("COMMAND COUNT: %q want %q", got, want)
+	}
+}
+
+// TestMiscMatchesRedis compares deterministic connection/server command
+// replies with a real Redis replica, RESP2 and RESP3.
+func TestMiscMatchesRedis(t *testing.T) {
+	primary := redistest.Start(t)
+	rs := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	redistest.WaitFor(t, 15*time.Second, "replica link up", func() bool {
+		return redistest.InfoField(rs.Addr(), "replication", "master_link_status") == "up"
+	})
+	s := startVDR(t, Options{})
+	script := [][]string{
+		{"CLIENT", "TRACKINGINFO"}, {"CLIENT", "GETREDIR"}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "on"},
+		{"CLIENT", "REPLY", "ON"}, {"CLIENT", "SETNAME", "a b"},
+		{"CLIENT", "REPLY", "MAYBE"}, {"CLIENT", "SETNAME", "ok"}, {"CLIENT", "GETNAME"},
+		{"CLIENT", "HELP"}, {"OBJECT", "HELP"}, {"MEMORY", "HELP"}, {"PUBSUB", "HELP"}, {"COMMAND", "HELP"}, {"CONFIG", "HELP"},
+		{"OBJECT", "FREQ", "nokey"}, {"OBJECT", "ENCODING", "nokey"}, {"MEMORY", "USAGE", "nokey"},
+		{"CONFIG", "GET", "nosuchparam"}, {"CONFIG", "GET", "databases"},
+		{"SELECT", "15"}, {"SELECT", "16"}, {"DBSIZE"}, {"SWAPDB", "0", "1"}, {"FLUSHALL"}, {"PUBLISH", "ch", "m"},
+		{"PUBSUB", "CHANNELS"}, {"PUBSUB", "NUMPAT"}, {"PUBSUB", "SHARDNUMSUB", "x"}, {"WAIT", "1", "0"},
+		{"READONLY"}, {"READWRITE"}, {"MULTI"}, {"MULTI"}, {"WATCH", "k"}, {"DISCARD"}, {"DISCARD"}, {"WATCH", "k"}, {"UNWATCH"},
+		{"AUTH", "x"}, {"AUTH", "default", "x"}, {"HELLO", "4"}, {"HELLO", "3", "SETNAME"}, {"ECHO"}, {"PING", "a", "b"},
+		{"GET", "k", "k"}, {"CLIENT", "KILL", "1.2.3.4:5"}, {"CLIENT", "KILL", "ID", "0"}, {"CLIENT", "LIST", "TYPE", "bogus"},
+		{"RESET"}, {"SCAN", "x"}, {"SCAN", "0", "COUNT", "0"}, {"SCAN", "0", "BOGUS"}, {"KEYS", "*"}, {"RANDOMKEY"},
+		{"LASTSAVE", "x"}, {"TIME", "x"}, {"ROLE", "x"}, {"INFO", "x", "y"}, {"XADD", "s", "*", "a", "1"},
+		{"PUBSUB", "NUMSUB", "x", "y"}, {"PUBSUB", "SHARDCHANNELS"}, {"PUBSUB", "NUMSUB"},
+	}
+	for _, proto := range []string{"2", "3"} {
+		rc, vc := dialRaw(t, rs.Addr()), dialRaw(t, s.Addr())
+		rc.dos("HELLO", proto)
+		vc.dos("HELLO", proto)
+		for _, cmd := range script {
+			want, got := rc.dos(cmd...), vc.dos(cmd...)
+			if want != got {
+				t.Errorf("RESP%s %q:\n redis %.300q\n   vdr %.300q", proto, cmd, want, got)
+			}
+		}
+		// CLIENT REPLY SKIP/OFF: only "+OK" (REPLY ON) and the last ECHO answer.
+		var pipe []byte
+		for _, cmd := range [][]string{{"CLIENT", "REPLY", "SKIP"}, {"ECHO", "skipped"}, {"CLIENT", "REPLY", "OFF"},
+			{"ECHO", "off"}, {"CLIENT", "REPLY", "SKIP"}, {"CLIENT", "REPLY", "ON"}, {"ECHO", "after"}} {
+			pipe = append(pipe, encodeCmd(bs(cmd...)...)...)
+		}
+		for i, c := range []*rawConn{rc, vc} {
+			c.send(pipe)
+			if got := string(c.read()) + string(c.read()); got != "+OK\r\n$5\r\nafter\r\n" {
+				t.Errorf("RESP%s CLIENT REPLY (%d): %q", proto, i, got)
+			}
+		}
+	}
+}
+
+// TestWatch checks that EXEC aborts when a watched key was changed by the
+// replication stream (here: Apply) between WATCH and EXEC.
+func TestWatch(t *testing.T) {
+	p := newProjection(t)
+	p.Apply(0, bs("SET", "k", "1"))
+	p.Apply(1, bs("SET", "other", "1"))
+	s := startVDR(t, Options{Projection: p})
+	c := dialRaw(t, s.Addr())
+	for _, proto := range []string{"2", "3"} {
+		c.dos("HELLO", proto)
+		c.dos("WATCH", "k")
+		c.dos("MULTI")
+		c.dos("GET", "k")
+		if got := c.dos("EXEC"); got != "*1\r\n$1\r\n1\r\n" {
+			t.Errorf("RESP%s unchanged EXEC: %q", proto, got)
+		}
+		c.dos("WATCH", "k")
+		c.dos("SELECT", "1")
+		p.Apply(0, bs("SET", "k", "2"))
+		c.dos("MULTI")
+		c.dos("GET", "other")
+		want := "*-1\r\n"
+		if proto == "3" {
+			want = "_\r\n"
+		}
+		if got := c.dos("EXEC"); got != want {
+			t.Errorf("RESP%s EXEC after the watched key changed: %q", proto, got)
+		}
+		c.dos("SELECT", "0")
+		p.Apply(0, bs("SET", "k", "1"))
 	}
 }

@@ -434,3 +434,24 @@ func TestEnvironmentSettings(t *testing.T) {
 	})
 
 }
+
+// TestDemoScript runs `make demo`'s script non-interactively
+// (DEMO_SECONDS) with the binary built here: it must come up, answer reads
+// and show the lag from /metrics, then clean up after itself.
+func TestDemoScript(t *testing.T) {
+	redistest.Binary(t, "redis-cli")
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("curl not installed")
+	}
+	cmd := exec.Command("bash", "../../scripts/demo.sh")
+	cmd.Env = append(os.Environ(), "DEMO_SECONDS=1", "VDR="+vdrBinary(t))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"hello from the primary", "READONLY You can't write against a read only replica.", "updated on the primary", "vdr_replication_lag_bytes", "demo ok"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}

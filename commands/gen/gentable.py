@@ -72,6 +72,10 @@ def row(c, docs, indent):
         doc.append('ReplacedBy: ' + q(d['replaced_by']))
     if d.get('history'):
         doc.append('History: [][2]string{' + ', '.join('{%s, %s}' % (q(h[0]), q(h[1])) for h in d['history']) + '}')
+    if d.get('arguments'):
+        # Kept as JSON (key order = Redis's reply order) and rendered by
+        # writeDocArgs.
+        doc.append('ArgsJSON: ' + q(json.dumps(d['arguments'], separators=(',', ':'))))
     parts.append('Doc: CommandDoc{' + ', '.join(doc) + '}')
     s = indent + '{' + ', '.join(parts)
     if subs:

@@ -71,6 +71,71 @@ func LoadSpec(addr string, n int, seed int64, s Spec) error {
 	return errors.Join(errs...)
 }
 
+// Kind is one of the dataset's key types.
+type Kind int
+
+// The kinds, in the order the mix lays them out.
+const (
+	String Kind = iota
+	Hash
+	List
+	Set
+	ZSet
+	numKinds
+)
+
+var prefixes = [numKinds]string{"s:", "h:", "l:", "set:", "z:"}
+
+// Prefix returns the key prefix of kind: keys are the prefix followed by
+// the kind's own index, zero-padded to 12 digits — the form
+// redis-benchmark gives __rand_int__, so "GET s:__rand_int__ -r N" with N
+// from Counts addresses existing strings only.
+func Prefix(k Kind) string { return prefixes[k] }
+
+func (s Spec) pcts() [numKinds]int {
+	return [numKinds]int{s.StringPct, s.HashPct, s.ListPct, s.SetPct, s.ZSetPct}
+}
+
+// kindOf returns key i's kind and its index among keys of that kind. Keys
+// are laid out in blocks of 100: the first StringPct of each block are
+// strings, then hashes, and so on, so each kind's indexes are contiguous
+// from 0.
+func (s Spec) kindOf(i int) (Kind, int) {
+	block, slot := i/100, i%100
+	start := 0
+	for k, pct := range s.pcts() {
+		if slot < start+pct {
+			return Kind(k), block*pct + slot - start
+		}
+		start += pct
+	}
+	return ZSet, 0 // unreachable for a valid Spec
+}
+
+// Counts returns how many keys of each kind Load writes for n keys of the
+// Default mix.
+func Counts(n int) map[Kind]int { return Default.Counts(n) }
+
+// Counts returns how many keys of each kind LoadSpec writes for n keys.
+func (s Spec) Counts(n int) map[Kind]int {
+	out := map[Kind]int{}
+	for k, pct := range s.pcts() {
+		full, rest := n/100, n%100
+		start := 0
+		for j := 0; j < k; j++ {
+			start += s.pcts()[j]
+		}
+		out[Kind(k)] = full*pct + min(max(rest-start, 0), pct)
+	}
+	return out
+}
+
+// Key returns the name of key i of the mix.
+func (s Spec) Key(i int) string {
+	k, j := s.kindOf(i)
+	return fmt.Sprintf("%s%012d", prefixes[k], j)
+}
+
 // rng is splitmix64: cheap, and seeded per key so that the content does
 // not depend on the order keys are written.
 type rng struct{ s uint64 }
@@ -130,7 +195,7 @@ func loadRange(addr string, lo, hi int, seed int64, s Spec) error {
 	scratch := make([]byte, 0, 4096)
 	for i := lo; i < hi; i++ {
 		r := rng{s: uint64(seed)*0x2545f4914f6cdd1d ^ uint64(i)}
-		kind := r.intn(100)
+		kind, idx := s.kindOf(i)
 		vals = vals[:0]
 		scratch = scratch[:0]
 		add := func(b []byte) {
@@ -139,34 +204,30 @@ func loadRange(addr string, lo, hi int, seed int64, s Spec) error {
 			vals = append(vals, scratch[start:len(scratch):len(scratch)])
 		}
 		var cmd string
-		switch {
-		case kind < s.StringPct:
+		key = fmt.Appendf(key[:0], "%s%012d", prefixes[kind], idx)
+		switch kind {
+		case String:
 			cmd = "SET"
-			key = fmt.Appendf(key[:0], "s:%d", i)
 			val = r.appendText(val[:0], s.StringMin+r.intn(s.StringMax-s.StringMin+1))
 			add(val)
-		case kind < s.StringPct+s.HashPct:
+		case Hash:
 			cmd = "HSET"
-			key = fmt.Appendf(key[:0], "h:%d", i)
 			for j := 0; j < s.Members; j++ {
 				add(fmt.Appendf(val[:0], "field%d", j))
 				add(r.appendText(val[:0], 8+r.intn(25)))
 			}
-		case kind < s.StringPct+s.HashPct+s.ListPct:
+		case List:
 			cmd = "RPUSH"
-			key = fmt.Appendf(key[:0], "l:%d", i)
 			for j := 0; j < s.Members; j++ {
 				add(r.appendText(val[:0], 8+r.intn(25)))
 			}
-		case kind < s.StringPct+s.HashPct+s.ListPct+s.SetPct:
+		case Set:
 			cmd = "SADD"
-			key = fmt.Appendf(key[:0], "set:%d", i)
 			for j := 0; j < s.Members; j++ {
 				add(fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j))
 			}
 		default:
 			cmd = "ZADD"
-			key = fmt.Appendf(key[:0], "z:%d", i)
 			for j := 0; j < s.Members; j++ {
 				add(strconv.AppendFloat(val[:0], float64(r.intn(1000000))/100, 'f', -1, 64))
 				add(fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j))

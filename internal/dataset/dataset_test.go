@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,20 +26,54 @@ func TestLoad(t *testing.T) {
 	if err := LoadSpec(s2.Addr(), n, 7, Spec{70, 10, 10, 5, 5, 10, 16, 128, 1}); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"s:0", "s:1", "s:19999"} {
-		if a, b := s.Do(t, "DUMP", k), s2.Do(t, "DUMP", k); a != b {
-			t.Errorf("%s differs between two loads with the same seed", k)
+	same := 0
+	for i := 0; i < 10; i++ {
+		for _, prefix := range []string{"s:", "h:", "l:", "set:", "z:"} {
+			k := fmt.Sprintf("%s%012d", prefix, i)
+			a, b := s.Do(t, "DUMP", k), s2.Do(t, "DUMP", k)
+			if prefix == "set:" {
+				// A hashtable set's order depends on the server's hash seed.
+				a, b = sortedLines(s.Do(t, "SMEMBERS", k)), sortedLines(s2.Do(t, "SMEMBERS", k))
+			}
+			if a != b {
+				t.Errorf("%s differs between two loads with the same seed", k)
+			}
+			if s.Do(t, "EXISTS", k) == ":1\r\n" {
+				same++
+			}
 		}
+	}
+	if same != 50 {
+		t.Errorf("%d of the first 10 keys of each kind found, want 50", same)
 	}
 	counts := map[string]int{}
 	for _, typ := range []string{"string", "hash", "list", "set", "zset"} {
 		r := s.Do(t, "SCAN", "0", "COUNT", "100000", "TYPE", typ)
-		counts[typ] = strings.Count(r, "\r\n$") // bulk strings after the cursor
+		counts[typ] = strings.Count(r, "\r\n$") - 1 // bulk strings after the cursor's
 	}
-	if counts["string"] < n*6/10 || counts["hash"] < n/20 || counts["zset"] < n/50 {
-		t.Errorf("mix off: %v", counts)
+	want := Counts(n)
+	for kind, typ := range []string{"string", "hash", "list", "set", "zset"} {
+		if counts[typ] != want[Kind(kind)] {
+			t.Errorf("%d %s keys, Counts says %d", counts[typ], typ, want[Kind(kind)])
+		}
+		// Each kind's indexes are contiguous from 0: the last one exists,
+		// the next does not (what redis-benchmark's -r relies on).
+		last := fmt.Sprintf("%s%012d", Prefix(Kind(kind)), want[Kind(kind)]-1)
+		next := fmt.Sprintf("%s%012d", Prefix(Kind(kind)), want[Kind(kind)])
+		if s.Do(t, "TYPE", last) != "+"+typ+"\r\n" || s.Do(t, "EXISTS", next) != ":0\r\n" {
+			t.Errorf("%s keys are not numbered 0..%d", typ, want[Kind(kind)]-1)
+		}
+	}
+	if c := Counts(1050); c[String] != 750 || c[Hash] != 100 || c[ZSet] != 50 {
+		t.Errorf("Counts(1050) = %v", c)
 	}
 	if err := LoadSpec(s.Addr(), 1, 1, Spec{StringPct: 50}); err == nil {
 		t.Error("bad spec accepted")
 	}
+}
+
+func sortedLines(reply string) string {
+	l := strings.Split(reply, "\r\n")
+	sort.Strings(l)
+	return strings.Join(l, "\n")
 }

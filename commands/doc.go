@@ -1,0 +1,30 @@
+// Package commands implements the Redis commands vdr serves, replying
+// byte for byte as a Redis 7.0 replica does, in RESP2 or RESP3.
+//
+// What it does: one declarative command table (table_gen.go rows generated
+// from redis-server 7.0.15's COMMAND INFO/DOCS, bound to handlers in
+// table.go); dispatch without allocation (Lookup lower-cases the name into
+// a stack buffer); the checks of Redis's processCommand in its order (arity,
+// NOAUTH, READONLY for every write command, pub/sub context, MASTERDOWN,
+// LOADING, MULTI queueing); the read commands of strings, lists, sets,
+// sorted sets and hashes over projection Views; connection and server
+// commands (HELLO, AUTH, CLIENT, COMMAND, CONFIG GET, INFO, ROLE, …);
+// MULTI/EXEC run inside one projection.ViewAll so a transaction reads one
+// consistent state; pub/sub registry and message formatting.
+//
+// What it does not do: sockets, request parsing, connection limits and
+// timeouts (package server), applying writes (package projection). Not yet
+// supported, each answering an explicit error or noted in NEEDS.md:
+// OBJECT IDLETIME, CLIENT TRACKING,
+// geo commands, PFCOUNT, SORT_RO, stream reads, scripting and functions.
+//
+// Request flow:
+//
+//	server ──args──► Exec ─► Lookup ─► checks ─► handler(c *Ctx, args)
+//	                                              │  c.read(keys, fn) ─► projection.View
+//	                                              └► c.W (Writer: RESP2/RESP3 reply bytes)
+//
+// Handlers have one shape, func xxxCommand(c *Ctx, args [][]byte); args
+// and every byte handed out by a View are valid only while the handler
+// runs. Error texts are Redis's, word for word.
+package commands
