@@ -139,16 +139,16 @@ type Client struct {
 	killed        atomic.Bool
 
 	// Owned by the connection goroutine.
-	inMulti     bool
-	dirtyExec   bool
-	multiQueue  [][][]byte
-	watched     []watchedKey // WATCH: keys with the fingerprint they had
-	closeAfter  bool
+	inMulti    bool
+	dirtyExec  bool
+	multiQueue [][][]byte
+	watched    []watchedKey // WATCH: keys with the fingerprint they had
+	closeAfter bool
 	// CLIENT REPLY state (CLIENT_REPLY_OFF / _SKIP / _SKIP_NEXT).
 	replyOff, replySkip, replySkipNext bool
-	subChannels map[string]struct{}
-	subPatterns map[string]struct{}
-	subShard    map[string]struct{}
+	subChannels                        map[string]struct{}
+	subPatterns                        map[string]struct{}
+	subShard                           map[string]struct{}
 
 	// Counters owned by the connection goroutine, added to Env.Stats by
 	// FlushStats (once per batch of requests, to keep shared atomics off

@@ -757,12 +757,12 @@ func infoCommand(c *Ctx, args [][]byte) {
 		if env.Proj == nil {
 			return
 		}
-		for db := 0; db < env.Proj.NumDBs(); db++ {
-			n, _ := env.Proj.DBSize(db)
-			if n == 0 {
+		// A replica runs no active expiry, so avg_ttl stays 0 as on Redis.
+		for db, st := range env.Proj.Stats().DBs {
+			if st.Keys == 0 {
 				continue
 			}
-			add("db"+strconv.Itoa(db), fmt.Sprintf("keys=%d,expires=0,avg_ttl=0", n))
+			add("db"+strconv.Itoa(db), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", st.Keys, st.Expires))
 		}
 	})
 	c.W.Verbatim(b.String(), "txt")

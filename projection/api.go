@@ -28,11 +28,12 @@ import (
 // goroutine applies writes (Apply, ApplyBatch, BeginLoad); any number read
 // concurrently through Views.
 type Projection struct {
-	opts Options
-	cur  atomic.Pointer[dataset]
-	enc  atomic.Pointer[EncodingConfig]
-	st   statsState
-	ap   applier
+	opts  Options
+	cur   atomic.Pointer[dataset]
+	enc   atomic.Pointer[EncodingConfig]
+	st    statsState
+	ap    applier
+	watch watchReg
 }
 
 // New returns an empty Projection.
@@ -101,7 +102,7 @@ func (p *Projection) View(db int, keys [][]byte, fn func(v *View)) error {
 	for _, s := range idx {
 		d.stripes[s].mu.RLock()
 	}
-	v.p, v.ds, v.db, v.d, v.now, v.enc, v.locked = p, ds, db, d, p.opts.Now(), p.enc.Load(), idx
+	v.p, v.ds, v.db, v.d, v.enc, v.locked = p, ds, db, d, p.enc.Load(), idx
 	defer func() {
 		for i := len(idx) - 1; i >= 0; i-- {
 			d.stripes[idx[i]].mu.RUnlock()
@@ -129,7 +130,7 @@ func (p *Projection) ViewDB(db int, fn func(v *View)) error {
 	d := ds.dbs[db]
 	d.rlockAll()
 	defer d.runlockAll()
-	v := View{p: p, ds: ds, db: db, d: d, now: p.opts.Now(), enc: p.enc.Load(), all: true}
+	v := View{p: p, ds: ds, db: db, d: d, enc: p.enc.Load(), all: true}
 	fn(&v)
 	return nil
 }
@@ -148,7 +149,7 @@ func (p *Projection) ViewAll(fn func(v *View)) {
 			ds.dbs[i].runlockAll()
 		}
 	}()
-	v := View{p: p, ds: ds, db: 0, d: ds.dbs[0], now: p.opts.Now(), enc: p.enc.Load(), all: true, multi: true}
+	v := View{p: p, ds: ds, db: 0, d: ds.dbs[0], enc: p.enc.Load(), all: true, multi: true}
 	fn(&v)
 }
 
@@ -205,7 +206,7 @@ type View struct {
 	ds      *dataset
 	d       *db
 	db      int
-	now     int64
+	now     int64 // the clock, read on first need (keys without a TTL never need it)
 	enc     *EncodingConfig
 	locked  []int // sorted stripe indexes held (when !all)
 	lockBuf []int // backing store for locked, reused through viewPool
@@ -217,8 +218,17 @@ type View struct {
 // DB returns the database the View reads.
 func (v *View) DB() int { return v.db }
 
-// Now returns the View's clock (Unix ms), fixed when it was opened.
-func (v *View) Now() int64 { return v.now }
+// Now returns the View's clock (Unix ms): read once, when first needed,
+// then fixed for the View's life.
+func (v *View) Now() int64 {
+	if v.now == 0 {
+		v.now = v.p.opts.Now()
+	}
+	return v.now
+}
+
+// expired reports whether an expire time has passed by the View's clock.
+func (v *View) expired(exp int64) bool { return exp != 0 && exp <= v.Now() }
 
 // Err returns ErrKeyNotLocked if the View was asked for a key outside its
 // locks, else nil.
@@ -258,7 +268,7 @@ func (v *View) Get(key []byte) Value {
 		return Value{enc: v.enc}
 	}
 	o, ok := v.d.lookup(key)
-	if !ok || (o.exp != 0 && o.exp <= v.now) {
+	if !ok || v.expired(o.exp) {
 		return Value{enc: v.enc}
 	}
 	return Value{o: o, ok: true, enc: v.enc}
@@ -281,7 +291,7 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 	}
 	for _, m := range v.d.buckets {
 		for k, o := range m {
-			if o.exp != 0 && o.exp <= v.now {
+			if v.expired(o.exp) {
 				continue
 			}
 			if !fn(stringBytes(k), Value{o: o, ok: true, enc: v.enc}) {
@@ -315,7 +325,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 				i--
 				continue
 			}
-			if o.exp != 0 && o.exp <= v.now {
+			if v.expired(o.exp) {
 				break
 			}
 			return stringBytes(k), true
@@ -324,7 +334,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 	start := randN(r, nb)
 	for j := 0; j < nb; j++ {
 		for k, o := range v.d.buckets[(start+j)%nb] {
-			if o.exp == 0 || o.exp > v.now {
+			if !v.expired(o.exp) {
 				return stringBytes(k), true
 			}
 		}

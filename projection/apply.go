@@ -154,6 +154,9 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 	*cx = ctx{a: a, ds: ds, d: d, dbi: db, argv: argv, ec: p.enc.Load()}
 	err := a.exec(cx, desc)
 	*cx = ctx{}
+	if p.watch.n.Load() > 0 && len(a.keys) > 0 {
+		p.watch.touch(db, a.keys, scopeKeys)
+	}
 	if s1 >= 0 {
 		d.stripes[s1].mu.Unlock()
 	}
@@ -217,6 +220,14 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 		*cx = ctx{a: a, ds: ds, d: ds.dbs[c.DB], dbi: c.DB, argv: c.Argv, ec: ec}
 		if err := a.exec(cx, descs[i]); err != nil && firstErr == nil {
 			firstErr = err
+		}
+		if p.watch.n.Load() > 0 {
+			if d := descs[i]; d == nil {
+				p.watch.touch(c.DB, nil, scopeDB)
+			} else {
+				keys, sc := d.keys(c.Argv, nil)
+				p.watch.touch(c.DB, keys, sc)
+			}
 		}
 	}
 	*cx = ctx{}

@@ -3,13 +3,16 @@
 // and applies the primary's replication stream to it.
 //
 // What it does:
+//
 //   - Apply / ApplyBatch execute the write commands a Redis 7.x primary
 //     propagates (see /work/shared/docs/replication-stream.md §4) with the
 //     exact semantics of a Redis replica: nothing expires on its own, reads
 //     hide keys whose absolute expire time has passed, and a MULTI…EXEC unit
 //     becomes visible to readers all at once.
+//
 //   - BeginLoad builds a fresh copy from a full sync (rdbparse entries) while
 //     the old one keeps serving, and Commit swaps it in atomically.
+//
 //   - View, ViewDB, ViewAll and Scan give the commands package typed,
 //     zero-copy, concurrency-safe read access (see api.go).
 //

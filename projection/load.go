@@ -33,6 +33,7 @@ type Loader struct {
 func (p *Projection) BeginLoad(opts LoadOptions) *Loader {
 	if opts.DropOld {
 		p.cur.Store(newDataset(&p.opts))
+		p.watch.touchAll()
 	}
 	return &Loader{p: p, ds: newDataset(&p.opts), ec: p.enc.Load()}
 }
@@ -187,6 +188,7 @@ func (ld *Loader) Commit() error {
 	}
 	ld.done = true
 	ld.p.cur.Store(ld.ds)
+	ld.p.watch.touchAll()
 	ld.p.st.loads.Add(1)
 	ld.p.st.loadedKeys.Add(ld.keys)
 	ld.ds = nil

@@ -134,6 +134,11 @@ func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
 		z.tree.Set(zitem{score: score, member: ms})
 		return true
 	}
+	if score == 0 {
+		// A listpack stores integral scores as integers (src/t_zset.c
+		// zzlInsertAt, double2ll), so -0 comes back as 0.
+		score = math.Abs(score)
+	}
 	isNew := true
 	if off, end, old, _, ok := z.pfind(m); ok {
 		if old == score {
@@ -252,19 +257,33 @@ func (z *zsetObj) walkIdx(lo, hi int, reverse bool, offset, count int, fn func(m
 		})
 		return
 	}
-	items := z.items()
+	// Packed: walk in place, without decoding into a slice.
 	if !reverse {
-		for i := lo + offset; i < hi && count != 0; i++ {
+		i, off := 0, 0
+		for ; off < len(z.pack) && i < lo+offset; i++ {
+			_, _, off = zpackNext(z.pack, off)
+		}
+		for ; off < len(z.pack) && i < hi && count != 0; i++ {
+			var m []byte
+			var sc float64
+			m, sc, off = zpackNext(z.pack, off)
 			count--
-			if !fn(items[i].m, items[i].s) {
+			if !fn(m, sc) {
 				return
 			}
 		}
 		return
 	}
+	var small [256]int32
+	offs := small[:0]
+	for off := 0; off < len(z.pack) && len(offs) < hi; {
+		offs = append(offs, int32(off))
+		_, _, off = zpackNext(z.pack, off)
+	}
 	for i := hi - 1 - offset; i >= lo && count != 0; i-- {
+		m, sc, _ := zpackNext(z.pack, int(offs[i]))
 		count--
-		if !fn(items[i].m, items[i].s) {
+		if !fn(m, sc) {
 			return
 		}
 	}
@@ -359,14 +378,21 @@ func (z *zsetObj) lexRankRange(min, max LexBound) (int, int) {
 		}
 		return lo, hi
 	}
-	items := z.items()
-	lo := 0
-	for lo < len(items) && !lexAboveMin(items[lo].m, min) {
-		lo++
+	lo, off := 0, 0
+	for off < len(z.pack) {
+		m, _, next := zpackNext(z.pack, off)
+		if lexAboveMin(m, min) {
+			break
+		}
+		lo, off = lo+1, next
 	}
 	hi := lo
-	for hi < len(items) && lexBelowMax(items[hi].m, max) {
-		hi++
+	for off < len(z.pack) {
+		m, _, next := zpackNext(z.pack, off)
+		if !lexBelowMax(m, max) {
+			break
+		}
+		hi, off = hi+1, next
 	}
 	return lo, hi
 }

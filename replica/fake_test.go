@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 
 	"errors"
@@ -34,6 +35,24 @@ func captureClient(t *testing.T, payload []byte, next func() int) (*Client, *rec
 	return c, rec, f
 }
 
+// tcpFake serves f on a loopback TCP listener and returns its address.
+func tcpFake(t testing.TB, f *fakePrimary) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	requireNoError(t, err)
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go f.serve(conn)
+		}
+	}()
+	return ln.Addr().String()
+}
+
 // TestFakePrimaryCapture replays capture_full.bin from a fake primary in
 // small and random pieces: the client syncs, decodes every command with
 // the offsets of capture.log, and ACKs the final offset.
@@ -49,6 +68,35 @@ func TestFakePrimaryCapture(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(seed(t), 1))
+	t.Run("tcp-random-1-300", func(t *testing.T) {
+		// Over a real socket: small writes (Go sets TCP_NODELAY) with
+		// short pauses, so reads end at arbitrary places.
+		wrng := rand.New(rand.NewPCG(rng.Uint64(), 0)) // the writer goroutine's own
+		next := randChunks(wrng, 300)
+		f := &fakePrimary{psync: func(w net.Conn, argv []string) {
+			p := full[capPsync:]
+			for len(p) > 0 {
+				n := min(next(), len(p))
+				if _, err := w.Write(p[:n]); err != nil {
+					return
+				}
+				p = p[n:]
+				if wrng.IntN(50) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		}}
+		rec := newRecorder()
+		c := startClient(t, Options{Primary: tcpFake(t, f), Handler: rec}, nil)
+		waitFor(t, 20*time.Second, "the final offset applied and acked", func() bool {
+			return c.Offset() == last && f.lastAck() == last
+		})
+		rec.mu.Lock()
+		defer rec.mu.Unlock()
+		if len(rec.cmds) != want || rec.ends != 1 {
+			t.Fatalf("%d commands, %d full syncs; want %d, 1", len(rec.cmds), rec.ends, want)
+		}
+	})
 	for _, tc := range []struct {
 		name string
 		next func() int
@@ -335,6 +383,7 @@ func (h *blockingHandler) Entry(e *rdbparse.Entry) error {
 // (FullSyncAbort), returns, and leaves no goroutine behind.
 func TestStopMidLoad(t *testing.T) {
 	full, _ := loadCapture(t)
+	before := runtime.NumGoroutine()
 	f := &fakePrimary{psync: func(w net.Conn, argv []string) {
 		w.Write(full[capPsync : capRDB+50]) // half an RDB, then silence
 	}}
@@ -352,6 +401,9 @@ func TestStopMidLoad(t *testing.T) {
 	if _, ends, aborts, _ := rec.counts(); aborts != 1 || ends != 0 || c.State() != StateNone {
 		t.Fatalf("aborts %d ends %d state %v", aborts, ends, c.State())
 	}
+	// Nothing left behind: the client's goroutines and the fake's (which
+	// end when the client closed its side of the pipe).
+	waitFor(t, 5*time.Second, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // TestOptionsValidate covers the option checks.
@@ -393,6 +445,7 @@ func TestCheckRole(t *testing.T) {
 	f("*3\r\n$6\r\nmaster\r\n:10\r\n*0\r\n", nil)
 	f("*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:6379\r\n$9\r\nconnected\r\n:10\r\n", ErrNotPrimary)
 	f("-ERR unknown command 'ROLE'\r\n", ErrNotPrimary)
+	f("-NOPERM this user has no permissions to run the 'role' command\r\n", nil)
 	f("&garbage\r\n", ErrProtocol)
 }
 

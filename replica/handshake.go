@@ -218,6 +218,11 @@ func (l *link) checkRole() error {
 	if err != nil {
 		return fmt.Errorf("replica: ROLE: %w", err)
 	}
+	if e, ok := rep.(replyError); ok && strings.HasPrefix(string(e), "NOPERM") {
+		// A replication-only ACL user may not run ROLE; PSYNC will tell.
+		l.c.log.Warn("replica: cannot check ROLE of the primary Sentinel named", "err", string(e))
+		return nil
+	}
 	arr, ok := rep.([]any)
 	if !ok || len(arr) == 0 {
 		return fmt.Errorf("%w: ROLE reply %v", ErrNotPrimary, rep)

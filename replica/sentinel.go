@@ -139,8 +139,11 @@ func (c *Client) watchOne(ctx context.Context, addr string) error {
 		payload, _ := arr[2].([]byte)
 		f := strings.Fields(string(payload))
 		if len(f) == 5 && f[0] == c.opts.Sentinel.MasterName {
-			c.log.Info("replica: sentinel announced a new primary", "group", f[0], "old", net.JoinHostPort(f[1], f[2]), "new", net.JoinHostPort(f[3], f[4]))
-			c.dropLink()
+			next := net.JoinHostPort(f[3], f[4])
+			c.log.Info("replica: sentinel announced a new primary", "group", f[0], "old", net.JoinHostPort(f[1], f[2]), "new", next)
+			if c.Addr() != next { // already there when rediscovery won the race
+				c.dropLink()
+			}
 		}
 	}
 }

@@ -37,11 +37,13 @@ const (
 // "-ERR Protocol error: <msg>" and closes, as Redis does.
 type protoError struct{ msg string }
 
+// Error returns the text Redis sends after "-ERR ".
 func (e *protoError) Error() string { return "Protocol error: " + e.msg }
 
 // ErrProtocol is what errors.Is matches for every protocol error.
 var ErrProtocol = errors.New("server: protocol error")
 
+// Is makes errors.Is(err, ErrProtocol) true for every protocol error.
 func (e *protoError) Is(target error) bool { return target == ErrProtocol }
 
 type reader struct {

@@ -531,7 +531,6 @@ func TestConcurrentClientsDuringApply(t *testing.T) {
 			default:
 			}
 			k := "k" + strconv.Itoa(i%50)
-			p.ApplyBatch(nil)
 			p.Apply(0, bs("SET", k, strconv.Itoa(i)))
 			p.Apply(0, bs("RPUSH", "l"+k, "x"))
 			p.Apply(0, bs("ZADD", "z", strconv.Itoa(i), k))
@@ -821,5 +820,18 @@ func TestWatch(t *testing.T) {
 		}
 		c.dos("SELECT", "0")
 		p.Apply(0, bs("SET", "k", "1"))
+	}
+}
+
+func TestInfoKeyspace(t *testing.T) {
+	p := newProjection(t)
+	p.Apply(0, bs("SET", "a", "1"))
+	p.Apply(0, bs("SET", "b", "1"))
+	p.Apply(0, bs("PEXPIREAT", "b", strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)))
+	p.Apply(3, bs("SET", "c", "1"))
+	s := startVDR(t, Options{Projection: p})
+	got := dialRaw(t, s.Addr()).dos("INFO", "keyspace")
+	if !strings.Contains(got, "db0:keys=2,expires=1,avg_ttl=0\r\n") || !strings.Contains(got, "db3:keys=1,expires=0,avg_ttl=0\r\n") {
+		t.Errorf("INFO keyspace: %q", got)
 	}
 }
