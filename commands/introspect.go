@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vdr-project/vdr/projection"
 )
 
 // COMMAND, CONFIG GET and INFO: generated from the command table and the
@@ -758,7 +760,19 @@ func infoCommand(c *Ctx, args [][]byte) {
 			return
 		}
 		// A replica runs no active expiry, so avg_ttl stays 0 as on Redis.
-		for db, st := range env.Proj.Stats().DBs {
+		// Inside EXEC (all read locks held) Stats is not called: its own
+		// mutex is not ordered against the stripe locks, so only the
+		// lock-free key counts are reported there.
+		var dbs []projection.DBStats
+		if c.tx == nil {
+			dbs = env.Proj.Stats().DBs
+		} else {
+			for db := 0; db < env.Proj.NumDBs(); db++ {
+				n, _ := env.Proj.DBSize(db)
+				dbs = append(dbs, projection.DBStats{Keys: n})
+			}
+		}
+		for db, st := range dbs {
 			if st.Keys == 0 {
 				continue
 			}

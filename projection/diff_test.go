@@ -504,7 +504,11 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 		select {
 		case err := <-applied:
 			if err != nil {
-				t.Fatal(err)
+				log := srv.Log()
+				if len(log) > 2000 {
+					log = log[len(log)-2000:]
+				}
+				t.Fatalf("%v\nprimary log (tail):\n%s", err, log)
 			}
 		case <-time.After(60 * time.Second):
 			t.Fatal("timeout waiting for the sync marker")

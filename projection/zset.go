@@ -404,7 +404,13 @@ func (z *zsetObj) lexRankRangeRev(min, max LexBound) (int, int) {
 	if z.tree != nil {
 		return z.lexRankRange(min, max)
 	}
-	items := z.items()
+	var small [256]zref
+	items := small[:0]
+	for off := 0; off < len(z.pack); {
+		var r zref
+		r.m, r.s, off = zpackNext(z.pack, off)
+		items = append(items, r)
+	}
 	hi := len(items)
 	for hi > 0 && !lexBelowMax(items[hi-1].m, max) {
 		hi--

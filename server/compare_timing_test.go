@@ -139,6 +139,9 @@ func median(rs []benchResult) benchResult {
 // BenchmarkServeRedisBenchmark drives an in-process vdr with redis-benchmark
 // (GET and MGET 10, -c 50 -P 16), so -cpuprofile shows the server side only.
 func BenchmarkServeRedisBenchmark(b *testing.B) {
+	if os.Getenv("VDR_BENCH") == "" {
+		b.Skip("set VDR_BENCH=1 (drives redis-benchmark for seconds)")
+	}
 	bin := redistest.Binary(b, "redis-benchmark")
 	proj := newProjection(b)
 	for i := 0; i < 1000; i++ {
@@ -158,6 +161,9 @@ func BenchmarkServeRedisBenchmark(b *testing.B) {
 // BenchmarkServePing is BenchmarkServeRedisBenchmark for PING: the
 // network path alone, no projection.
 func BenchmarkServePing(b *testing.B) {
+	if os.Getenv("VDR_BENCH") == "" {
+		b.Skip("set VDR_BENCH=1 (drives redis-benchmark for seconds)")
+	}
 	bin := redistest.Binary(b, "redis-benchmark")
 	vdr := startVDR(b, Options{})
 	b.ReportAllocs()
@@ -167,5 +173,25 @@ func BenchmarkServePing(b *testing.B) {
 			r := runRedisBenchmark(b, bin, vdr.Addr(), p, 200000*p/4+50000, []string{"PING"})
 			b.ReportMetric(r.rps, "P"+strconv.Itoa(p)+"_rps")
 		}
+	}
+}
+
+// BenchmarkServeP1 drives an in-process vdr with redis-benchmark GET at
+// -P 1 (-c 50), for profiling the per-request path.
+func BenchmarkServeP1(b *testing.B) {
+	if os.Getenv("VDR_BENCH") == "" {
+		b.Skip("set VDR_BENCH=1 (drives redis-benchmark for seconds)")
+	}
+	bin := redistest.Binary(b, "redis-benchmark")
+	proj := newProjection(b)
+	for i := 0; i < 1000; i++ {
+		proj.Apply(0, bs("SET", fmt.Sprintf("key:%012d", i), "xxx"))
+	}
+	vdr := startVDR(b, Options{Projection: proj})
+	b.ReportAllocs()
+	b.SetBytes(0)
+	for i := 0; i < b.N; i++ {
+		r := runRedisBenchmark(b, bin, vdr.Addr(), 1, 100000, benchWorkloads[0].args)
+		b.ReportMetric(r.rps, "GET_rps")
 	}
 }

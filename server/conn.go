@@ -36,7 +36,7 @@ type conn struct {
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc}
+	c := &conn{s: s, nc: nc, idle: true}
 	laddr := nc.LocalAddr().String()
 	addr := nc.RemoteAddr().String()
 	if _, ok := nc.(*net.UnixConn); ok {
