@@ -442,6 +442,11 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 	if r := rep.Do(t, "REPLICAOF", "127.0.0.1", strconv.Itoa(srv.Port)); !strings.HasPrefix(r, "+OK") {
 		t.Fatalf("REPLICAOF: %q", r)
 	}
+	// Both full syncs must see the same snapshot: the workload stays
+	// paused until the replica has loaded its RDB and we have ours.
+	redistest.WaitFor(t, 30*time.Second, "reference replica synced", func() bool {
+		return redistest.InfoField(rep.Addr(), "replication", "master_link_status") == "up"
+	})
 	link := repltest.Attach(t, srv.Addr())
 	p, err := New(Options{NumDBs: 16, OnUnknown: Resync}) // any divergence stops the test at its command
 	if err != nil {
@@ -462,7 +467,7 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 	lk := p.NewLink()
 	applied := make(chan error, 8)
 	marker := "sync-" + strconv.FormatInt(seed, 10)
-	var history []string // every command fed, with its db, for failure reports
+	var history []string // every command fed, with its db, for failure reports (racy: debugging only)
 	go func() {
 		for {
 			argv, err := link.Next(30 * time.Second)

@@ -110,10 +110,18 @@ func (z *zsetObj) sane() error {
 	return nil
 }
 
-// sane checks every value of every db and the key counters. Callers must
-// not run it concurrently with writes.
+// sane checks every value of every db and the key counters, holding every
+// stripe's read lock (the applier may be running).
 func (p *Projection) sane() error {
 	ds := p.cur.Load()
+	for _, d := range ds.dbs {
+		d.rlockAll()
+	}
+	defer func() {
+		for _, d := range ds.dbs {
+			d.runlockAll()
+		}
+	}()
 	for dbi, d := range ds.dbs {
 		keys, expires := int64(0), int64(0)
 		for b, m := range d.buckets {
