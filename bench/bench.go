@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -24,6 +25,7 @@ import (
 	"time"
 
 	"github.com/vdr-project/vdr/internal/dataset"
+	"github.com/vdr-project/vdr/internal/resp"
 )
 
 // Config says what to run. The zero value is not valid: use DefaultConfig.
@@ -61,11 +63,12 @@ type Results struct {
 	// Values[measure][target] lists the repetitions' values.
 	Values map[string]map[string][]float64
 	// Units per measure, and the order measures were first recorded in.
-	Units   map[string]string
-	Order   []string
-	Better  map[string]string // "lower" or "higher"
-	LagPlot string            // data file of the lag time series (last repetition)
-	Notes   []string
+	Units    map[string]string
+	Order    []string
+	Better   map[string]string // "lower" or "higher"
+	LagPlot  string            // data file of the lag time series (last repetition)
+	RDBBytes int64             // size of the dataset's RDB file
+	Notes    []string
 }
 
 func (r *Results) add(measure, unit, better, target string, v float64) {
@@ -118,11 +121,18 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	logf("loaded in %v", time.Since(t0).Round(time.Millisecond))
 
+	dumpPath, err := saveDump(primary)
+	if err != nil {
+		return nil, err
+	}
 	for rep := 0; rep < cfg.Reps; rep++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		logf("== repetition %d/%d", rep+1, cfg.Reps)
+		if err := measureRDBLoad(cfg, res, dumpPath, logf); err != nil {
+			return nil, err
+		}
 		if err := runRep(ctx, cfg, res, primary, rep == cfg.Reps-1, logf); err != nil {
 			return nil, err
 		}
@@ -170,6 +180,81 @@ func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last b
 
 	// 3 and 4. Lag under load and the highest rate kept up with.
 	return lagBenchmarks(ctx, cfg, res, primary, map[string]*proc{"redis": replica, "vdr": v}, last, logf)
+}
+
+// saveDump makes the primary write its dataset to dump.rdb and returns the
+// file's path.
+func saveDump(primary *proc) (string, error) {
+	c, err := resp.Dial(primary.addr(), 10*time.Minute)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	r, err := c.Do("SAVE")
+	if err == nil {
+		err = r.Err()
+	}
+	if err != nil {
+		return "", fmt.Errorf("bench: SAVE: %w", err)
+	}
+	return filepath.Join(primary.cmd.Dir, "dump.rdb"), nil
+}
+
+var (
+	redisLoadRe = regexp.MustCompile(`DB loaded from disk: ([0-9.]+) seconds`)
+	vdrLoadRe   = regexp.MustCompile(`RDB file loaded.*seconds=([0-9.e-]+)`)
+)
+
+// measureRDBLoad loads the same RDB file into a fresh redis-server and into
+// vdr (serve --rdb) and records each one's own load time, as its log
+// reports it, and its RSS afterwards.
+func measureRDBLoad(cfg Config, res *Results, dump string, logf func(string, ...any)) error {
+	r, err := startRedis("rdbload", cfg.Dir, "--dir", filepath.Dir(dump), "--dbfilename", filepath.Base(dump))
+	if err != nil {
+		return err
+	}
+	defer r.stop()
+	var redisSecs string
+	if err := waitUntil(10*time.Minute, func() bool {
+		b, _ := os.ReadFile(r.log)
+		if m := redisLoadRe.FindSubmatch(b); m != nil {
+			redisSecs = string(m[1])
+			return true
+		}
+		return false
+	}); err != nil {
+		return fmt.Errorf("redis-server did not report loading %s: %w", dump, err)
+	}
+	v, err := startVDRArgs(cfg.VDR, cfg.Dir, "--rdb", dump, "--log-level", "info")
+	if err != nil {
+		return err
+	}
+	defer v.stop()
+	var vdrSecs string
+	if err := waitUntil(10*time.Minute, func() bool {
+		b, _ := os.ReadFile(v.log + ".out")
+		if m := vdrLoadRe.FindSubmatch(b); m != nil {
+			vdrSecs = string(m[1])
+			return true
+		}
+		return isDone(v)
+	}); err != nil || vdrSecs == "" {
+		return fmt.Errorf("vdr did not report loading %s: %v", dump, err)
+	}
+	rs, _ := strconv.ParseFloat(redisSecs, 64)
+	vs, _ := strconv.ParseFloat(vdrSecs, 64)
+	res.add("RDB file load (parse + build)", "s", "lower", "redis", rs)
+	res.add("RDB file load (parse + build)", "s", "lower", "vdr", vs)
+	time.Sleep(time.Second)
+	rr, _ := memStatus(r.pid())
+	vr, _ := memStatus(v.pid())
+	res.add("RSS after loading the RDB file", "MB", "lower", "redis", float64(rr)/1e6)
+	res.add("RSS after loading the RDB file", "MB", "lower", "vdr", float64(vr)/1e6)
+	if st, err := os.Stat(dump); err == nil && res.RDBBytes == 0 {
+		res.RDBBytes = st.Size()
+	}
+	logf("RDB load: redis %.3f s, vdr %.3f s; RSS redis %.1f MB, vdr %.1f MB", rs, vs, float64(rr)/1e6, float64(vr)/1e6)
+	return nil
 }
 
 func isDone(p *proc) bool {

@@ -100,6 +100,12 @@ func startRedis(name, dir string, extra ...string) (*proc, error) {
 // startVDR runs the vdr binary replicating primary, serving on a free port,
 // with its HTTP endpoint on another free port. It does not wait.
 func startVDR(bin, dir, primary string, extra ...string) (*proc, error) {
+	return startVDRArgs(bin, dir, append([]string{"--primary", primary, "--log-level", "warn"}, extra...)...)
+}
+
+// startVDRArgs runs the vdr binary with args plus a free serving port and
+// HTTP port.
+func startVDRArgs(bin, dir string, extra ...string) (*proc, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -113,7 +119,7 @@ func startVDR(bin, dir, primary string, extra ...string) (*proc, error) {
 		return nil, err
 	}
 	httpAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(hport))
-	args := append([]string{"--primary", primary, "--port", strconv.Itoa(port), "--http", httpAddr, "--log-level", "warn"}, extra...)
+	args := append([]string{"--port", strconv.Itoa(port), "--http", httpAddr}, extra...)
 	p, err := startProc("vdr", d, bin, args, port, filepath.Join(d, "vdr.log"))
 	if err != nil {
 		return nil, err

@@ -25,6 +25,9 @@ func WriteReport(res *Results) error {
 	fmt.Fprintf(&b, "Measured by the harness in bench/ (`%s`), %s.\n\n", res.Config.Command, res.Started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- Machine: %s\n- Versions: %s\n", res.Machine, res.Versions)
 	fmt.Fprintf(&b, "- Dataset: %d keys (70%% strings of 16–128 B, 10%% hashes of 10 fields, 10%% lists of 10, 5%% sets of 10, 5%% zsets of 10), seed %d\n", res.Config.N, res.Config.Seed)
+	if res.RDBBytes > 0 {
+		fmt.Fprintf(&b, "- RDB file of the dataset (written by the primary's SAVE): %.1f MB\n", float64(res.RDBBytes)/1e6)
+	}
 	fmt.Fprintf(&b, "- Repetitions: %d; each cell is the median, with min–max below it when there is more than one repetition\n", res.Config.Reps)
 	fmt.Fprintf(&b, "- Reads: redis-benchmark -c %d -n %d, random keys of the command's type\n", res.Config.Clients, res.Config.Requests)
 	if res.Busy != "" {

@@ -109,6 +109,7 @@ type Command struct {
 
 	parent *Command
 	subs   map[string]*Command
+	stats  *cmdStats // set for every row at init
 }
 
 // FullName is "name" or "parent|sub" (Redis's fullname).

@@ -154,6 +154,7 @@ type Client struct {
 	// FlushStats (once per batch of requests, to keep shared atomics off
 	// the per-command path).
 	nCmds, nHits, nMisses, nErrs int64
+	sampleTick                   uint32 // counts calls, for latency sampling
 }
 
 // FlushStats adds the client's counters to the server-wide Stats.

@@ -230,6 +230,14 @@ func execCmd(c *Ctx, args [][]byte) {
 func (c *Ctx) call(cmd *Command, args [][]byte) {
 	c.Client.lastCmd.Store(cmd)
 	c.cmd = cmd
+	if cmd.stats != nil {
+		cmd.stats.calls.Add(1)
+	}
+	c.Client.sampleTick++
+	if c.Client.sampleTick%latencySampleEvery == 0 {
+		t0 := time.Now()
+		defer func() { observeLatency(time.Since(t0)) }()
+	}
 	switch {
 	case cmd.Flags&CmdWrite != 0:
 		c.forward(args)

@@ -125,6 +125,10 @@ func init() {
 	sort.Slice(allCommands, func(i, j int) bool { return allCommands[i].Name < allCommands[j].Name })
 	bound := map[string]bool{}
 	for _, cmd := range allCommands {
+		cmd.stats = &cmdStats{}
+		for _, sub := range cmd.Subcommands {
+			sub.stats = &cmdStats{}
+		}
 		bind(cmd, bound)
 		if len(cmd.Subcommands) > 0 {
 			cmd.subs = make(map[string]*Command, len(cmd.Subcommands))

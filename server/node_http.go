@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vdr-project/vdr/commands"
 	"github.com/vdr-project/vdr/replica"
 )
 
@@ -93,11 +94,13 @@ var (
 	mCommands       = prometheus.NewDesc("vdr_client_commands_total", "Commands processed for clients.", nil, nil)
 	mHits           = prometheus.NewDesc("vdr_keyspace_hits_total", "Key lookups that found the key.", nil, nil)
 	mMisses         = prometheus.NewDesc("vdr_keyspace_misses_total", "Key lookups that did not find the key.", nil, nil)
+	mCalls          = prometheus.NewDesc("vdr_client_command_calls_total", "Client commands executed, by name (reads, and the rest).", []string{"command"}, nil)
+	mLatency        = prometheus.NewDesc("vdr_command_duration_seconds", "Execution time of client commands (sampled: one in 8 per connection).", nil, nil)
 )
 
 var allDescs = []*prometheus.Desc{mLinkUp, mState, mReady, mPrimaryOffset, mAppliedOffset, mLagBytes, mLagSeconds, mLastIO,
 	mFullSyncs, mPartialSyncs, mReconnects, mSyncDuration, mSyncBytes, mSyncProgress, mApplied, mUnknown, mInvalidated,
-	mFlushedUnknown, mKeys, mExpires, mHeap, mClients, mCommands, mHits, mMisses}
+	mFlushedUnknown, mKeys, mExpires, mHeap, mClients, mCommands, mHits, mMisses, mCalls, mLatency}
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range allDescs {
@@ -172,4 +175,14 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(mCommands, float64(env.Stats.CommandsProcessed.Load()))
 	counter(mHits, float64(env.Stats.KeyspaceHits.Load()))
 	counter(mMisses, float64(env.Stats.KeyspaceMisses.Load()))
+	commands.EachCommandCalls(func(name string, calls int64) { counter(mCalls, float64(calls), name) })
+	counts, sum := commands.LatencyHistogram()
+	cum := map[float64]uint64{}
+	var total uint64
+	for i, ub := range commands.LatencyBuckets {
+		total += counts[i]
+		cum[ub] = total
+	}
+	total += counts[len(counts)-1]
+	ch <- prometheus.MustNewConstHistogram(mLatency, total, sum.Seconds(), cum)
 }

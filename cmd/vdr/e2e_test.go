@@ -250,6 +250,12 @@ func TestServeReadyzMetricsAndStream(t *testing.T) {
 	if got := metric(t, mf, "vdr_commands_applied_total", "command", "set"); got < 1 {
 		t.Errorf("vdr_commands_applied_total{command=set} = %v", got)
 	}
+	if got := metric(t, mf, "vdr_client_command_calls_total", "command", "get"); got < 2 {
+		t.Errorf("vdr_client_command_calls_total{command=get} = %v, want ≥ 2", got)
+	}
+	if h := mf["vdr_command_duration_seconds"]; h == nil || h.Metric[0].Histogram == nil {
+		t.Errorf("no command latency histogram")
+	}
 	if got := metric(t, mf, "vdr_replication_state", "state", "streaming"); got != 1 {
 		t.Errorf("state streaming = %v", got)
 	}
