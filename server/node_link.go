@@ -60,6 +60,15 @@ func (h *linkHandler) Entry(e *rdbparse.Entry) error {
 	return h.loader.Entry(e)
 }
 
+// ResizeDB passes the RDB's size hint on, so the new keyspace is built
+// without rehashing.
+func (h *linkHandler) ResizeDB(db int, keys, expires uint64) error {
+	if h.loader != nil {
+		h.loader.ResizeDB(db, keys)
+	}
+	return nil
+}
+
 func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -76,6 +85,8 @@ func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 	h.firstSyncDone.Store(true)
 	h.caughtUp.Store(time.Now().UnixNano())
 	h.n.log.Info("full sync done", "replid", replID, "offset", offset, "keys", keys)
+	// Off the applier's path: the stream waits on this goroutine.
+	go releaseMemory()
 	return nil
 }
 

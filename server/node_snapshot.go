@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -50,6 +51,11 @@ func (l *rdbFileLoader) Aux(key, value []byte) error {
 
 func (l *rdbFileLoader) Entry(e *rdbparse.Entry) error { return l.ld.Entry(e) }
 
+func (l *rdbFileLoader) ResizeDB(db int, keys, expires uint64) error {
+	l.ld.ResizeDB(db, keys)
+	return nil
+}
+
 // loadRDBFile parses path into the projection and swaps it in.
 func (n *Node) loadRDBFile(path string) (*rdbFileLoader, error) {
 	f, err := os.Open(path)
@@ -67,6 +73,7 @@ func (n *Node) loadRDBFile(path string) (*rdbFileLoader, error) {
 	if err := l.ld.Commit(); err != nil {
 		return nil, err
 	}
+	releaseMemory()
 	n.log.Info("RDB file loaded", "path", path, "keys", keys, "seconds", time.Since(t0).Seconds())
 	return l, nil
 }
@@ -194,6 +201,11 @@ func writeProjection(w io.Writer, p *projection.Projection, aux map[string]strin
 	})
 	return keys, rw.Close()
 }
+
+// releaseMemory returns the garbage of a load (the replaced keyspace, the
+// parser's buffers) to the OS at once, so RSS after a full sync reflects
+// the data rather than the Go heap's high-water mark.
+func releaseMemory() { debug.FreeOSMemory() }
 
 // snapshotLoop saves the snapshot every SnapshotInterval.
 func (n *Node) snapshotLoop(ctx context.Context) {
