@@ -40,6 +40,7 @@ type Config struct {
 	Clients   int           // redis-benchmark -c
 	LagFor    time.Duration // duration of the lag-under-load phase
 	RateSteps int           // most steps of the highest-write-rate search (0: all)
+	Mix       string        // dataset mix: mixed (default), strings, hashes, lists, sets, zsets
 	Command   string        // the command line that produced the run, for the report
 	Log       io.Writer     // progress lines
 }
@@ -116,7 +117,11 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	defer primary.stop()
 	logf("primary on %s; loading %d keys", primary.addr(), cfg.N)
 	t0 := time.Now()
-	if err := dataset.Load(primary.addr(), cfg.N, cfg.Seed); err != nil {
+	spec, err := dataset.ParseMix(cfg.Mix)
+	if err != nil {
+		return nil, err
+	}
+	if err := dataset.LoadSpec(primary.addr(), cfg.N, cfg.Seed, spec); err != nil {
 		return nil, fmt.Errorf("bench: loading dataset: %w", err)
 	}
 	logf("loaded in %v", time.Since(t0).Round(time.Millisecond))
@@ -269,7 +274,7 @@ func isDone(p *proc) bool {
 func recordSync(res *Results, target string, p *proc, n int, logf func(string, ...any)) {
 	d := time.Since(p.started)
 	_, peak := memStatus(p.pid())
-	time.Sleep(2 * time.Second) // let allocators settle before the settled RSS
+	time.Sleep(5 * time.Second) // let allocators settle (and vdr return a full sync's garbage) before the settled RSS
 	rss, _ := memStatus(p.pid())
 	res.add("full sync: attach → ready", "s", "lower", target, d.Seconds())
 	res.add("peak RSS", "MB", "lower", target, float64(peak)/1e6)

@@ -100,8 +100,15 @@ func errorReply(addr string, args []string) error {
 }
 
 func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[string]*proc, logf func(string, ...any)) error {
-	counts := dataset.Counts(cfg.N)
+	spec, err := dataset.ParseMix(cfg.Mix)
+	if err != nil {
+		return err
+	}
+	counts := spec.Counts(cfg.N)
 	for _, rc := range readCases() {
+		if counts[rc.kind] == 0 {
+			continue // a single-type dataset has no keys for this case
+		}
 		for _, pipeline := range []int{1, 16} {
 			for _, target := range []string{"redis", "vdr"} {
 				p := targets[target]

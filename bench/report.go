@@ -24,7 +24,11 @@ func WriteReport(res *Results) error {
 	fmt.Fprintf(&b, "# vdr vs a real Redis replica\n\n")
 	fmt.Fprintf(&b, "Measured by the harness in bench/ (`%s`), %s.\n\n", res.Config.Command, res.Started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- Machine: %s\n- Versions: %s\n", res.Machine, res.Versions)
-	fmt.Fprintf(&b, "- Dataset: %d keys (70%% strings of 16–128 B, 10%% hashes of 10 fields, 10%% lists of 10, 5%% sets of 10, 5%% zsets of 10), seed %d\n", res.Config.N, res.Config.Seed)
+	if res.Config.Mix == "" || res.Config.Mix == "mixed" {
+		fmt.Fprintf(&b, "- Dataset: %d keys (70%% strings of 16–128 B, 10%% hashes of 10 fields, 10%% lists of 10, 5%% sets of 10, 5%% zsets of 10), seed %d\n", res.Config.N, res.Config.Seed)
+	} else {
+		fmt.Fprintf(&b, "- Dataset: %d keys, %s only (strings of 16–128 B; collections of 10), seed %d\n", res.Config.N, res.Config.Mix, res.Config.Seed)
+	}
 	if res.RDBBytes > 0 {
 		fmt.Fprintf(&b, "- RDB file of the dataset (written by the primary's SAVE): %.1f MB\n", float64(res.RDBBytes)/1e6)
 	}
@@ -61,6 +65,11 @@ func WriteReport(res *Results) error {
 		for _, n := range res.Notes {
 			fmt.Fprintf(&b, "- %s\n", n)
 		}
+	}
+	// Figures from the Go benchmarks (go test -bench) that belong with these
+	// are kept in go-benchmarks.md beside RESULTS.md and included as is.
+	if extra, err := os.ReadFile(filepath.Join(out, "go-benchmarks.md")); err == nil {
+		fmt.Fprintf(&b, "\n%s", extra)
 	}
 	fmt.Fprintf(&b, "\n## Plots\n\n")
 	if plotNote != "" {

@@ -45,6 +45,46 @@ func (s Spec) Validate() error {
 	return nil
 }
 
+// Single returns a Spec of one kind only (for single-type benchmarks),
+// with Default's sizes.
+func Single(k Kind) Spec {
+	s := Default
+	s.StringPct, s.HashPct, s.ListPct, s.SetPct, s.ZSetPct = 0, 0, 0, 0, 0
+	switch k {
+	case String:
+		s.StringPct = 100
+	case Hash:
+		s.HashPct = 100
+	case List:
+		s.ListPct = 100
+	case Set:
+		s.SetPct = 100
+	default:
+		s.ZSetPct = 100
+	}
+	return s
+}
+
+// ParseMix returns the Spec a name stands for: "mixed" (Default),
+// "strings", "hashes", "lists", "sets" or "zsets".
+func ParseMix(name string) (Spec, error) {
+	switch name {
+	case "mixed", "":
+		return Default, nil
+	case "strings":
+		return Single(String), nil
+	case "hashes":
+		return Single(Hash), nil
+	case "lists":
+		return Single(List), nil
+	case "sets":
+		return Single(Set), nil
+	case "zsets":
+		return Single(ZSet), nil
+	}
+	return Spec{}, fmt.Errorf("dataset: unknown mix %q (mixed, strings, hashes, lists, sets, zsets)", name)
+}
+
 // Load writes n keys of the Default mix into the server at addr.
 func Load(addr string, n int, seed int64) error { return LoadSpec(addr, n, seed, Default) }
 

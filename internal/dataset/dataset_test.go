@@ -77,3 +77,28 @@ func sortedLines(reply string) string {
 	sort.Strings(l)
 	return strings.Join(l, "\n")
 }
+
+func TestSingleMix(t *testing.T) {
+	for _, name := range []string{"strings", "hashes", "lists", "sets", "zsets"} {
+		spec, err := ParseMix(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := spec.Counts(1000)
+		nonzero := 0
+		for _, n := range c {
+			if n != 0 {
+				nonzero++
+				if n != 1000 {
+					t.Errorf("%s: %v", name, c)
+				}
+			}
+		}
+		if nonzero != 1 {
+			t.Errorf("%s: %d kinds", name, nonzero)
+		}
+	}
+	if _, err := ParseMix("bogus"); err == nil {
+		t.Error("bogus mix accepted")
+	}
+}

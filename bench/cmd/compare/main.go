@@ -31,6 +31,7 @@ func main() {
 	flag.IntVar(&cfg.Requests, "requests", cfg.Requests, "requests per redis-benchmark run")
 	flag.IntVar(&cfg.Clients, "clients", cfg.Clients, "redis-benchmark clients (-c)")
 	flag.DurationVar(&cfg.LagFor, "lag-for", cfg.LagFor, "how long the write load of the lag measure runs")
+	flag.StringVar(&cfg.Mix, "mix", "mixed", "dataset: mixed, or one type only: strings, hashes, lists, sets, zsets")
 	flag.IntVar(&cfg.RateSteps, "rate-steps", cfg.RateSteps, "most steps of the highest-write-rate search")
 	flag.Parse()
 	cfg.Command = "go run ./bench/cmd/compare " + strings.Join(os.Args[1:], " ")
