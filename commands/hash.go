@@ -181,29 +181,13 @@ func writeRandomPairs(c *Ctx, count int64, size int, withValues bool, sample fun
 }
 
 func hscanCommand(c *Ctx, args [][]byte) {
-	cursor, ok := parseScanCursor(c, args[2])
-	if !ok {
-		return
-	}
-	c.read1(args[1], func(v *projection.View) {
-		x := c.lookup(v, args[1])
-		if !x.Exists() {
-			c.W.RawString("*2\r\n$1\r\n0\r\n*0\r\n")
-			return
-		}
-		if !c.checkType(x, rdbparse.KindHash) {
-			return
-		}
-		o, ok := parseScanOpts(c, args, 3, false)
-		if !ok {
-			return
-		}
+	elementScan(c, args, rdbparse.KindHash, func(x projection.Value, cursor uint64, o *scanOpts) ([][]byte, uint64) {
 		var items [][]byte
 		next := x.HashScan(cursor, int(o.count), func(f, val []byte) {
 			if o.match(f) {
 				items = append(items, f, val)
 			}
 		})
-		writeScanReply(c.W, next, items)
+		return items, next
 	})
 }

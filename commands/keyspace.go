@@ -532,3 +532,30 @@ func stringMatch(p, s []byte, nocase bool, skip *bool, nesting int) bool {
 	}
 	return len(p) == 0 && len(s) == 0
 }
+
+// elementScan is SSCAN, HSCAN and ZSCAN: the cursor, the key's type, the
+// MATCH/COUNT options and the reply are common (src/db.c scanGenericCommand);
+// scan walks one step of the value and returns the items to reply with
+// and the next cursor.
+func elementScan(c *Ctx, args [][]byte, kind rdbparse.Kind, scan func(x projection.Value, cursor uint64, o *scanOpts) ([][]byte, uint64)) {
+	cursor, ok := parseScanCursor(c, args[2])
+	if !ok {
+		return
+	}
+	c.read1(args[1], func(v *projection.View) {
+		x := c.lookup(v, args[1])
+		if !x.Exists() {
+			c.W.RawString("*2\r\n$1\r\n0\r\n*0\r\n")
+			return
+		}
+		if !c.checkType(x, kind) {
+			return
+		}
+		o, ok := parseScanOpts(c, args, 3, false)
+		if !ok {
+			return
+		}
+		items, next := scan(x, cursor, &o)
+		writeScanReply(c.W, next, items)
+	})
+}

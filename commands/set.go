@@ -223,29 +223,13 @@ func sunionCommand(c *Ctx, args [][]byte) { sunionDiff(c, args[1:], false) }
 func sdiffCommand(c *Ctx, args [][]byte)  { sunionDiff(c, args[1:], true) }
 
 func sscanCommand(c *Ctx, args [][]byte) {
-	cursor, ok := parseScanCursor(c, args[2])
-	if !ok {
-		return
-	}
-	c.read1(args[1], func(v *projection.View) {
-		x := c.lookup(v, args[1])
-		if !x.Exists() {
-			c.W.RawString("*2\r\n$1\r\n0\r\n*0\r\n")
-			return
-		}
-		if !c.checkType(x, rdbparse.KindSet) {
-			return
-		}
-		o, ok := parseScanOpts(c, args, 3, false)
-		if !ok {
-			return
-		}
+	elementScan(c, args, rdbparse.KindSet, func(x projection.Value, cursor uint64, o *scanOpts) ([][]byte, uint64) {
 		var items [][]byte
 		next := x.SetScan(cursor, int(o.count), func(m []byte) {
 			if o.match(m) {
 				items = append(items, m)
 			}
 		})
-		writeScanReply(c.W, next, items)
+		return items, next
 	})
 }

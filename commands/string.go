@@ -210,21 +210,7 @@ func bitcountCommand(c *Ctx, args [][]byte) {
 			if isBit {
 				tot <<= 3
 			}
-			if start < 0 {
-				start += tot
-			}
-			if end < 0 {
-				end += tot
-			}
-			if start < 0 {
-				start = 0
-			}
-			if end < 0 {
-				end = 0
-			}
-			if end >= tot {
-				end = tot - 1
-			}
+			start, end = clampRange(start, end, tot)
 			if isBit && start <= end {
 				firstMask = ^byte((1 << (8 - uint(start&7))) - 1)
 				lastMask = byte((1 << (7 - uint(end&7))) - 1)
@@ -306,21 +292,7 @@ func bitposCommand(c *Ctx, args [][]byte) {
 			if isBit {
 				tot <<= 3
 			}
-			if start < 0 {
-				start += tot
-			}
-			if end < 0 {
-				end += tot
-			}
-			if start < 0 {
-				start = 0
-			}
-			if end < 0 {
-				end = 0
-			}
-			if end >= tot {
-				end = tot - 1
-			}
+			start, end = clampRange(start, end, tot)
 		case 3:
 			start, end = 0, int64(len(p))-1
 		default:
@@ -592,4 +564,26 @@ func lcsCommand(c *Ctx, args [][]byte) {
 			c.W.Bulk(result)
 		}
 	})
+}
+
+// clampRange maps start and end, negative ones counted from the end, into
+// [0, tot-1] the way BITCOUNT and BITPOS do (see src/bitops.c); the range
+// comes out empty (start > end) when nothing of it lies in the value.
+func clampRange(start, end, tot int64) (int64, int64) {
+	if start < 0 {
+		start += tot
+	}
+	if end < 0 {
+		end += tot
+	}
+	if start < 0 {
+		start = 0
+	}
+	if end < 0 {
+		end = 0
+	}
+	if end >= tot {
+		end = tot - 1
+	}
+	return start, end
 }

@@ -729,30 +729,13 @@ func d2string(b []byte, d float64) []byte {
 }
 
 func zscanCommand(c *Ctx, args [][]byte) {
-	cursor, ok := parseScanCursor(c, args[2])
-	if !ok {
-		return
-	}
-	c.read1(args[1], func(v *projection.View) {
-		x := c.lookup(v, args[1])
-		if !x.Exists() {
-			c.W.RawString("*2\r\n$1\r\n0\r\n*0\r\n")
-			return
-		}
-		if !c.checkType(x, rdbparse.KindZSet) {
-			return
-		}
-		o, ok := parseScanOpts(c, args, 3, false)
-		if !ok {
-			return
-		}
+	elementScan(c, args, rdbparse.KindZSet, func(x projection.Value, cursor uint64, o *scanOpts) ([][]byte, uint64) {
 		var items [][]byte
 		next := x.ZScan(cursor, int(o.count), func(m []byte, s float64) {
-			if !o.match(m) {
-				return
+			if o.match(m) {
+				items = append(items, m, d2string(nil, s))
 			}
-			items = append(items, m, d2string(nil, s))
 		})
-		writeScanReply(c.W, next, items)
+		return items, next
 	})
 }

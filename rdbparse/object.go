@@ -610,6 +610,10 @@ func (p *Parser) readQuicklist(t byte) error {
 		if err != nil {
 			return err
 		}
+		// Two loops rather than one helper over both iterators: passing the
+		// iterator through an interface or type parameter makes it escape,
+		// one allocation per node (measured: 29 → 100k allocations and
+		// −25% MB/s on the 1M-key benchmark).
 		if t == TypeListQuicklist {
 			it, n, ok := newZiplist(b)
 			if !ok {
