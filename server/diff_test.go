@@ -724,8 +724,10 @@ func (f *nodeFeed) sync(tb testing.TB) {
 		got, _ := strconv.ParseInt(redistest.InfoField(f.vdrAddr, "replication", "slave_repl_offset"), 10, 64)
 		return got >= want
 	})
-	if r := f.primary.dos("WAIT", "1", "10000"); r == ":0\r\n" {
-		tb.Fatalf("WAIT: %q", r)
+	// Both replicas (the Redis one and vdr) must have everything: WAIT 1
+	// would return as soon as vdr alone acknowledged.
+	if r := f.primary.dos("WAIT", "2", "10000"); r != ":2\r\n" {
+		tb.Fatalf("WAIT 2: %q", r)
 	}
 }
 
