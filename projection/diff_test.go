@@ -23,6 +23,9 @@ type workload struct {
 	r    *rand.Rand
 	db   int
 	keys []string
+	// extra generates commands beyond the core five types (bitmaps, HLL,
+	// streams, SORT, geo…); when set, cmd draws from it one time in three.
+	extra func(w *workload) []string
 }
 
 func newWorkload(seed int64) *workload {
@@ -87,6 +90,9 @@ func (w *workload) ttlMs() int64 {
 }
 
 func (w *workload) cmd() []string {
+	if w.extra != nil && w.r.IntN(3) == 0 {
+		return w.extra(w)
+	}
 	k := w.key()
 	now := time.Now().UnixMilli()
 	pick := func(xs ...string) string { return xs[w.r.IntN(len(xs))] }
@@ -372,6 +378,12 @@ func (w *workload) cmd() []string {
 // runDifferential drives a real primary with a seeded workload, applies
 // what the primary propagated to a projection, and compares every key.
 func runDifferential(t *testing.T, seed int64, ops int) {
+	runDifferentialMix(t, seed, ops, nil)
+}
+
+// runDifferentialMix is runDifferential with extra commands mixed into the
+// core workload (see workload.extra).
+func runDifferentialMix(t *testing.T, seed int64, ops int, extra func(w *workload) []string) {
 	t.Logf("seed %d (reproduce with SEED=%d)", seed, seed)
 	// Odd seeds run with small encoding thresholds (set on the primary,
 	// the replica and the projection alike) and the lazyfree options that
@@ -391,6 +403,7 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 	rep := redistest.Start(t, conf...)
 	rc := dialRedis(t, srv.Addr())
 	w := newWorkload(seed)
+	w.extra = extra
 	pending := 0
 	run := func(ops int) {
 		for i := 0; i < ops; i++ {
