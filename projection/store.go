@@ -250,6 +250,24 @@ func (d *db) remove(key []byte) bool {
 	return true
 }
 
+// removeKeyed is remove for a key already held as a string.
+func (d *db) removeKeyed(key string) bool {
+	m := d.buckets[int(xxhash.Sum64String(key)&d.bmask)]
+	if m == nil {
+		return false
+	}
+	o, ok := m[key]
+	if !ok {
+		return false
+	}
+	delete(m, key)
+	d.keys.Add(-1)
+	if o.exp != 0 {
+		d.expires.Add(-1)
+	}
+	return true
+}
+
 // clear empties the database (FLUSHDB). Caller holds every stripe.
 func (d *db) clear() {
 	for i := range d.buckets {

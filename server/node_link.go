@@ -39,6 +39,11 @@ type linkHandler struct {
 	state         atomic.Int32 // replica.State
 }
 
+// loadGCPercent is the GOGC a full sync or RDB file load runs with (see
+// projection.LoadOptions.GCPercent): it cut a 1M-key load's CPU time by
+// about a sixth (projection BenchmarkLoadRDB, BENCH_LOAD_GOGC=0 vs 400).
+const loadGCPercent = 400
+
 func newLinkHandler(n *Node) *linkHandler {
 	h := &linkHandler{n: n}
 	h.downSince.Store(time.Now().UnixNano())
@@ -48,7 +53,7 @@ func newLinkHandler(n *Node) *linkHandler {
 func (h *linkHandler) FullSyncBegin(replID string, offset int64) error {
 	h.syncing.Store(true)
 	h.lastIO.Store(time.Now().UnixNano())
-	h.loader = h.n.proj.BeginLoad(projection.LoadOptions{DropOld: h.n.opts.DropOldOnFullSync})
+	h.loader = h.n.proj.BeginLoad(projection.LoadOptions{DropOld: h.n.opts.DropOldOnFullSync, GCPercent: loadGCPercent})
 	h.n.log.Info("full sync started", "replid", replID, "offset", offset)
 	return nil
 }

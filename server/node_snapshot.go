@@ -64,7 +64,7 @@ func (n *Node) loadRDBFile(path string) (*rdbFileLoader, error) {
 	}
 	defer f.Close()
 	t0 := time.Now()
-	l := &rdbFileLoader{ld: n.proj.BeginLoad(projection.LoadOptions{})}
+	l := &rdbFileLoader{ld: n.proj.BeginLoad(projection.LoadOptions{GCPercent: loadGCPercent})}
 	if err := rdbparse.Parse(bufio.NewReaderSize(f, 1<<20), l, nil); err != nil {
 		l.ld.Abort()
 		return nil, fmt.Errorf("server: loading %s: %w", path, err)
