@@ -68,6 +68,17 @@ type Handler interface {
 	LinkState(s State, err error)
 }
 
+// ConfigHandler is implemented by a Handler that wants the primary's
+// configuration (Options.PrimaryConfig). PrimaryConfig is called on every
+// connection after authentication and before PSYNC, from the client's
+// goroutine, so it comes before that connection's FullSyncBegin or
+// Commands. config holds the parameters the primary returned (lower-case
+// names; missing when it refused); version is its INFO redis_version
+// ("" when unknown).
+type ConfigHandler interface {
+	PrimaryConfig(config map[string]string, version string)
+}
+
 // State is where the link to the primary is, like REPL_STATE_* in
 // src/server.h.
 type State int32

@@ -86,6 +86,67 @@ func (l *link) call(args ...string) (any, error) {
 	return l.rd.readReply()
 }
 
+// primaryConfig reads the named parameters with CONFIG GET and the
+// primary's version from INFO server. An error reply (NOPERM, an unknown
+// or renamed command) is logged and leaves the values out; only a broken
+// link is an error.
+func (l *link) primaryConfig(names []string) (map[string]string, string, error) {
+	cfg := make(map[string]string, len(names))
+	// Redis 7 takes several parameters at once; older primaries take one.
+	rep, err := l.call(append([]string{"CONFIG", "GET"}, names...)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("replica: CONFIG GET: %w", err)
+	}
+	if _, isErr := rep.(replyError); isErr && len(names) > 1 {
+		for _, n := range names {
+			r, err := l.call("CONFIG", "GET", n)
+			if err != nil {
+				return nil, "", fmt.Errorf("replica: CONFIG GET: %w", err)
+			}
+			if e, isErr := r.(replyError); isErr {
+				rep = e
+				break
+			}
+			addConfigPairs(cfg, r)
+		}
+	}
+	if e, isErr := rep.(replyError); isErr {
+		l.c.log.Warn("replica: cannot read the primary's configuration; using defaults", "err", string(e))
+	} else {
+		addConfigPairs(cfg, rep)
+	}
+	rep, err = l.call("INFO", "server")
+	if err != nil {
+		return nil, "", fmt.Errorf("replica: INFO: %w", err)
+	}
+	version := ""
+	if b, ok := rep.([]byte); ok {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+				version = v
+			}
+		}
+	} else if e, isErr := rep.(replyError); isErr {
+		l.c.log.Warn("replica: cannot read the primary's version", "err", string(e))
+	}
+	return cfg, version, nil
+}
+
+// addConfigPairs adds a CONFIG GET reply (name, value, name, value…).
+func addConfigPairs(cfg map[string]string, rep any) {
+	arr, ok := rep.([]any)
+	if !ok {
+		return
+	}
+	for i := 0; i+1 < len(arr); i += 2 {
+		k, ok1 := arr[i].([]byte)
+		v, ok2 := arr[i+1].([]byte)
+		if ok1 && ok2 {
+			cfg[strings.ToLower(string(k))] = string(v)
+		}
+	}
+}
+
 // psyncResult is the primary's answer to PSYNC.
 type psyncResult struct {
 	full   bool
@@ -127,6 +188,13 @@ func (l *link) handshake(replID string, off int64) (psyncResult, error) {
 		if s, ok := rep.(string); !ok || s != "OK" {
 			return psyncResult{}, fmt.Errorf("%w: AUTH reply %v", ErrAuth, rep)
 		}
+	}
+	if ch, ok := o.Handler.(ConfigHandler); ok && len(o.PrimaryConfig) > 0 {
+		cfg, version, err := l.primaryConfig(o.PrimaryConfig)
+		if err != nil {
+			return psyncResult{}, err
+		}
+		ch.PrimaryConfig(cfg, version)
 	}
 	if o.Sentinel != nil {
 		if err := l.checkRole(); err != nil {

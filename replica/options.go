@@ -66,6 +66,15 @@ type Options struct {
 	// ResumeDB is the database selected at ResumeOffset.
 	ResumeDB int
 
+	// PrimaryConfig names configuration parameters to read from the
+	// primary (CONFIG GET) on every connection, before PSYNC; with the
+	// primary's version (INFO server) they go to the Handler when it
+	// implements ConfigHandler. A projection needs the primary's encoding
+	// thresholds to report the same OBJECT ENCODING. A primary that refuses
+	// (a replication-only ACL user, a renamed CONFIG) is logged and
+	// replication goes on; the Handler then gets what could be read.
+	PrimaryConfig []string
+
 	// DBs, when non-empty, projects only these databases; entries and
 	// commands of other databases are dropped after parsing.
 	DBs []int

@@ -121,6 +121,9 @@ func NewNode(o NodeOptions) (*Node, error) {
 		}
 		ro := *o.Replica
 		ro.Handler = n.link
+		if ro.PrimaryConfig == nil {
+			ro.PrimaryConfig = primaryConfigNames
+		}
 		if ro.Logger == nil {
 			ro.Logger = o.Logger
 		}
