@@ -2,15 +2,11 @@ package commands
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/maphash"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vdr-project/vdr/projection"
-	"github.com/vdr-project/vdr/rdbparse"
 )
 
 // Connection and server commands (PING … WAIT, MULTI/EXEC). See
@@ -187,7 +183,8 @@ func quitCommand(c *Ctx, args [][]byte) {
 
 func resetCommand(c *Ctx, args [][]byte) {
 	cl := c.Client
-	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watched = false, false, nil, nil
+	c.unwatchAll()
+	cl.inMulti, cl.dirtyExec, cl.multiQueue = false, false, nil
 	if c.Env.PubSub != nil {
 		c.Env.PubSub.UnsubscribeAll(cl)
 	}
@@ -626,17 +623,32 @@ func multiCommand(c *Ctx, args [][]byte) {
 	c.W.OK()
 }
 
+// resetMulti leaves MULTI state; the caller unwatches (unwatchAll) or
+// takes the watched keys over.
 func (cl *Client) resetMulti() {
 	cl.mu.Lock()
 	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watched = false, false, nil, nil
 	cl.mu.Unlock()
 }
 
+// unwatchAll ends every WATCH of the client.
+func (c *Ctx) unwatchAll() {
+	for _, w := range c.Client.watched {
+		c.Env.Proj.Unwatch(w.db, []byte(w.key))
+	}
+	c.Client.watched = nil
+}
+
+// Close releases what the connection holds in shared state (its WATCHed
+// keys). The front end calls it once when the connection goes away.
+func (c *Ctx) Close() { c.unwatchAll() }
+
 func discardCommand(c *Ctx, args [][]byte) {
 	if !c.Client.inMulti {
 		c.W.Error("ERR DISCARD without MULTI")
 		return
 	}
+	c.unwatchAll()
 	c.Client.resetMulti()
 	c.W.OK()
 }
@@ -647,16 +659,20 @@ func watchCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	keys := args[1:]
+	db := c.Client.db
 	c.read(keys, func(v *projection.View) {
 		for _, k := range keys {
-			c.Client.watched = append(c.Client.watched, watchedKey{db: c.Client.db, key: string(k), fp: fingerprint(v.Get(k))})
+			// Registered under the key's stripe lock: no write can fall
+			// between the version read and the existence check.
+			ver := c.Env.Proj.Watch(db, k)
+			c.Client.watched = append(c.Client.watched, watchedKey{db: db, key: string(k), version: ver, existed: v.Get(k).Exists()})
 		}
 	})
 	c.W.OK()
 }
 
 func unwatchCommand(c *Ctx, args [][]byte) {
-	c.Client.watched = nil
+	c.unwatchAll()
 	c.W.OK()
 }
 
@@ -667,12 +683,18 @@ func execCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	if cl.dirtyExec {
+		c.unwatchAll()
 		cl.resetMulti()
 		c.W.Error(errExecAbort)
 		return
 	}
 	queue, watched := cl.multiQueue, cl.watched
-	cl.resetMulti()
+	cl.resetMulti() // the watched keys are released below, after the check
+	defer func() {
+		for _, w := range watched {
+			c.Env.Proj.Unwatch(w.db, []byte(w.key))
+		}
+	}()
 	c.atomically(func() {
 		if c.watchedChanged(watched) {
 			c.W.NullArray()
@@ -690,79 +712,40 @@ func execCommand(c *Ctx, args [][]byte) {
 	})
 }
 
-// watchedKey is one WATCHed key and the fingerprint of its value then.
+// watchedKey is one WATCHed key: its modification version then
+// (projection.Watch), and whether it existed.
 type watchedKey struct {
-	db  int
-	key string
-	fp  uint64
+	db      int
+	key     string
+	version uint64
+	existed bool
 }
 
 // watchedChanged reports whether any watched key changed since WATCH
-// (Redis's CLIENT_DIRTY_CAS, including keys that expired meanwhile). The
-// projection has no per-key version yet (NEEDS.md), so a change is seen
-// by comparing value fingerprints; a key rewritten to identical content
-// and expiry is not detected.
+// (Redis's CLIENT_DIRTY_CAS): written by the stream (any applied write
+// naming it, FLUSHDB/FLUSHALL/SWAPDB, a full sync swap), or expired
+// meanwhile (src/multi.c isWatchedKeyExpired: a key that existed at WATCH
+// and is logically expired now aborts too).
 func (c *Ctx) watchedChanged(watched []watchedKey) bool {
-	if len(watched) == 0 {
-		return false
-	}
 	for _, w := range watched {
 		k := []byte(w.key)
-		var fp uint64
+		changed := true
+		check := func(v *projection.View) {
+			changed = v.KeyVersion(k) != w.version || w.existed && !v.Get(k).Exists()
+		}
 		if c.tx != nil {
 			if c.tx.Select(w.db) != nil {
 				return true
 			}
-			fp = fingerprint(c.tx.Get(k))
-		} else if c.Env.Proj.View(w.db, [][]byte{k}, func(v *projection.View) { fp = fingerprint(v.Get(k)) }) != nil {
+			check(c.tx)
+		} else if c.Env.Proj.View(w.db, [][]byte{k}, check) != nil {
 			return true
 		}
-		if fp != w.fp {
+		if changed {
 			return true
 		}
 	}
 	return false
-}
-
-var fpSeed = maphash.MakeSeed()
-
-// fingerprint hashes a value's type, expiry and content.
-func fingerprint(x projection.Value) uint64 {
-	var h maphash.Hash
-	h.SetSeed(fpSeed)
-	var hdr [9]byte
-	hdr[0] = byte(x.Kind())
-	binary.LittleEndian.PutUint64(hdr[1:], uint64(x.ExpireMs()))
-	h.Write(hdr[:])
-	sep := func() { h.WriteByte(0xff) }
-	switch x.Kind() {
-	case rdbparse.KindString:
-		h.Write(x.Bytes())
-	case rdbparse.KindList:
-		x.ListEach(false, func(_ int, e []byte) bool { h.Write(e); sep(); return true })
-	case rdbparse.KindSet:
-		// Order-independent: sum of member hashes.
-		var sum uint64
-		x.SetEach(func(m []byte) bool { sum += maphash.Bytes(fpSeed, m); return true })
-		binary.LittleEndian.PutUint64(hdr[1:], sum)
-		h.Write(hdr[1:])
-	case rdbparse.KindZSet:
-		x.ZEach(func(m []byte, s float64) bool {
-			h.Write(m)
-			binary.LittleEndian.PutUint64(hdr[1:], math.Float64bits(s))
-			h.Write(hdr[1:])
-			return true
-		})
-	case rdbparse.KindHash:
-		var sum uint64
-		x.HashEach(func(f, v []byte) bool {
-			sum += maphash.Bytes(fpSeed, f) ^ (maphash.Bytes(fpSeed, v) * 0x9e3779b97f4a7c15)
-			return true
-		})
-		binary.LittleEndian.PutUint64(hdr[1:], sum)
-		h.Write(hdr[1:])
-	}
-	return h.Sum64()
 }
 
 // equalFold is a non-allocating case-insensitive compare against a

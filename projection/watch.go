@@ -57,6 +57,9 @@ var watchSeq atomic.Uint64
 
 func (w *watchReg) seqLocked() uint64 { return watchSeq.Add(1) << 20 }
 
+// WatchedKeys returns how many (db, key) pairs are watched now.
+func (p *Projection) WatchedKeys() int64 { return p.watch.n.Load() }
+
 // Unwatch ends one Watch of key in db (UNWATCH, EXEC, DISCARD, or the
 // client going away).
 func (p *Projection) Unwatch(db int, key []byte) {

@@ -320,6 +320,7 @@ func (s *Server) removeConn(c *conn) {
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.mu.Unlock()
+	c.ctx.Close()
 }
 
 // Clients implements commands.Host.

@@ -820,7 +820,44 @@ func TestWatch(t *testing.T) {
 		}
 		c.dos("SELECT", "0")
 		p.Apply(0, bs("SET", "k", "1"))
+
+		// Rewritten to the same value: still a write, EXEC aborts (Redis's
+		// touchWatchedKey does not compare values).
+		c.dos("WATCH", "k")
+		p.Apply(0, bs("SET", "k", "1"))
+		c.dos("MULTI")
+		c.dos("GET", "k")
+		if got := c.dos("EXEC"); got != want {
+			t.Errorf("RESP%s EXEC after the watched key was rewritten unchanged: %q", proto, got)
+		}
+		// Expired between WATCH and EXEC (no DEL arrived yet): aborts.
+		p.Apply(0, bs("SET", "e", "1", "PXAT", strconv.FormatInt(time.Now().Add(150*time.Millisecond).UnixMilli(), 10)))
+		c.dos("WATCH", "e")
+		time.Sleep(200 * time.Millisecond)
+		c.dos("MULTI")
+		c.dos("GET", "k")
+		if got := c.dos("EXEC"); got != want {
+			t.Errorf("RESP%s EXEC after the watched key expired: %q", proto, got)
+		}
+		// A missing key that stays missing does not abort.
+		c.dos("WATCH", "nope")
+		c.dos("MULTI")
+		c.dos("GET", "k")
+		if got := c.dos("EXEC"); got != "*1\r\n$1\r\n1\r\n" {
+			t.Errorf("RESP%s EXEC with an untouched missing key watched: %q", proto, got)
+		}
 	}
+	if n := p.WatchedKeys(); n != 0 {
+		t.Errorf("%d keys still watched after every EXEC", n)
+	}
+	// A client that goes away releases its watches.
+	c2 := dialRaw(t, s.Addr())
+	c2.dos("WATCH", "k", "x", "y")
+	if n := p.WatchedKeys(); n != 3 {
+		t.Errorf("watched keys after WATCH k x y: %d", n)
+	}
+	c2.nc.Close()
+	redistest.WaitFor(t, 5*time.Second, "watches released on disconnect", func() bool { return p.WatchedKeys() == 0 })
 }
 
 func TestInfoKeyspace(t *testing.T) {
