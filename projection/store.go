@@ -81,10 +81,10 @@ type stripe struct {
 // db is one Redis database.
 type db struct {
 	stripes []stripe
-	buckets []map[string]obj // bucket b is guarded by stripes[b&(len(stripes)-1)]
+	buckets []map[string]obj // bucket b is guarded by stripes[b&smask]
 	keys    atomic.Int64     // keys present, including logically expired ones (as DBSIZE counts)
 	expires atomic.Int64     // keys with an expire time
-	bmask   uint64
+	nb      uint64           // len(buckets); any count ≥ 1, not only powers of two (see bucketOfHash)
 	smask   uint64
 }
 
@@ -105,15 +105,23 @@ func newDB(stripes, buckets int) *db {
 	return &db{
 		stripes: make([]stripe, stripes),
 		buckets: make([]map[string]obj, buckets),
-		bmask:   uint64(buckets - 1),
+		nb:      uint64(buckets),
 		smask:   uint64(stripes - 1),
 	}
 }
 
 func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
 
-func (d *db) bucketOf(key []byte) int { return int(keyHash(key) & d.bmask) }
-func (d *db) stripeOf(key []byte) int { return int(keyHash(key) & d.smask) }
+// bucketOfHash maps a key hash to a bucket by multiplying its high 32 bits
+// by the bucket count (Lemire's fast range reduction), so a loader can
+// pick any bucket count: it sizes the buckets so that Go's maps are about
+// two-thirds full after a load (see Loader.ResizeDB) instead of half.
+func (d *db) bucketOfHash(h uint64) int { return int((h >> 32) * d.nb >> 32) }
+
+func (d *db) bucketOf(key []byte) int { return d.bucketOfHash(keyHash(key)) }
+
+// stripeOf returns the lock stripe of key: its bucket's.
+func (d *db) stripeOf(key []byte) int { return d.bucketOf(key) & int(d.smask) }
 
 // The methods below require the caller to hold the key's stripe lock
 // (read lock for lookup, write lock for the rest).
@@ -155,7 +163,7 @@ func (d *db) store(key []byte, o obj) {
 // storeKeyed is store with a key string the caller allocated (it may share
 // memory with the value).
 func (d *db) storeKeyed(key string, o obj) {
-	b := int(xxhash.Sum64String(key) & d.bmask)
+	b := d.bucketOfHash(xxhash.Sum64String(key))
 	m := d.buckets[b]
 	if m == nil {
 		m = make(map[string]obj)
@@ -252,7 +260,7 @@ func (d *db) remove(key []byte) bool {
 
 // removeKeyed is remove for a key already held as a string.
 func (d *db) removeKeyed(key string) bool {
-	m := d.buckets[int(xxhash.Sum64String(key)&d.bmask)]
+	m := d.buckets[d.bucketOfHash(xxhash.Sum64String(key))]
 	if m == nil {
 		return false
 	}
@@ -281,6 +289,7 @@ func (d *db) clear() {
 // every stripe of both.
 func (d *db) swapContents(e *db) {
 	d.buckets, e.buckets = e.buckets, d.buckets
+	d.nb, e.nb = e.nb, d.nb
 	k, x := d.keys.Load(), d.expires.Load()
 	d.keys.Store(e.keys.Load())
 	d.expires.Store(e.expires.Load())
