@@ -110,6 +110,8 @@ type Command struct {
 	parent *Command
 	subs   map[string]*Command
 	stats  *cmdStats // set for every row at init
+	// noTouch: its lookups leave access times alone (see lookupNoTouch).
+	noTouch bool
 }
 
 // FullName is "name" or "parent|sub" (Redis's fullname).

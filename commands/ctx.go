@@ -225,6 +225,8 @@ type Ctx struct {
 
 	cmd *Command
 	tx  *projection.View // non-nil inside EXEC: all reads share one atomic view
+	// touchOff: the current command's reads leave access times alone.
+	touchOff bool
 }
 
 // NewCtx returns a Ctx for one connection.

@@ -230,6 +230,8 @@ func execCmd(c *Ctx, args [][]byte) {
 func (c *Ctx) call(cmd *Command, args [][]byte) {
 	c.Client.lastCmd.Store(cmd)
 	c.cmd = cmd
+	// CLIENT NO-TOUCH spares every command but TOUCH (Redis 7.2).
+	c.touchOff = cmd.noTouch || c.Client.noTouch && cmd.Name != "touch"
 	if cmd.stats != nil {
 		cmd.stats.calls.Add(1)
 	}

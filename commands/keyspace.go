@@ -61,10 +61,17 @@ func (c *Ctx) read(keys [][]byte, fn func(v *projection.View)) {
 			c.W.Error(errDBIndex)
 			return
 		}
+		c.tx.SetTouch(!c.touchOff)
 		fn(c.tx)
 		return
 	}
-	if err := c.Env.Proj.View(c.Client.db, keys, fn); err != nil {
+	var err error
+	if c.touchOff {
+		err = c.Env.Proj.ViewNoTouch(c.Client.db, keys, fn)
+	} else {
+		err = c.Env.Proj.View(c.Client.db, keys, fn)
+	}
+	if err != nil {
 		c.W.Error(errDBIndex)
 	}
 }
@@ -255,7 +262,7 @@ func objectIdletimeCommand(c *Ctx, args [][]byte) {
 			c.W.Null()
 			return
 		}
-		c.W.Error("ERR vdr: OBJECT IDLETIME is not supported yet")
+		c.W.Int(v.Get(args[2]).IdleSeconds(c.Env.Proj))
 	})
 }
 

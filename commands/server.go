@@ -731,6 +731,7 @@ func (c *Ctx) watchedChanged(watched []watchedKey) bool {
 		k := []byte(w.key)
 		changed := true
 		check := func(v *projection.View) {
+			v.NoTouch() // like Redis's keyIsExpired, not a lookup
 			changed = v.KeyVersion(k) != w.version || w.existed && !v.Get(k).Exists()
 		}
 		if c.tx != nil {

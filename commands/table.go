@@ -40,6 +40,7 @@ var handlers = map[string]HandlerFunc{
 	"client|list":         clientListCommand,
 	"client|kill":         clientKillCommand,
 	"client|no-evict":     clientNoEvictCommand,
+	"client|no-touch":     clientNoTouchCommand,
 	"client|help":         clientHelpCommand,
 	"client|tracking":     clientTrackingCommand,
 	"client|reply":        clientReplyCommand,
@@ -146,7 +147,18 @@ func init() {
 	}
 }
 
+// lookupNoTouch names the reads whose lookups do not refresh a key's
+// access time (OBJECT IDLETIME): Redis looks their keys up with
+// LOOKUP_NOTOUCH (src/db.c existsCommand, typeCommand; expire.c
+// ttlGenericCommand; object.c objectCommand; MEMORY USAGE).
+var lookupNoTouch = map[string]bool{
+	"exists": true, "type": true, "ttl": true, "pttl": true, "expiretime": true, "pexpiretime": true,
+	"object|encoding": true, "object|freq": true, "object|idletime": true, "object|refcount": true,
+	"memory|usage": true, "watch": true,
+}
+
 func bind(cmd *Command, bound map[string]bool) {
+	cmd.noTouch = lookupNoTouch[cmd.Name]
 	if h := handlers[cmd.Name]; h != nil {
 		if cmd.Flags&CmdWrite != 0 {
 			panic("commands: write command with a handler: " + cmd.Name)

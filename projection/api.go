@@ -34,15 +34,21 @@ type Projection struct {
 	st    statsState
 	ap    applier
 	watch watchReg
+
+	customClock bool // Options.Now was given: access times follow it too
 }
 
 // New returns an empty Projection.
 func New(opts Options) (*Projection, error) {
+	custom := opts.Now != nil
 	opts.EnsureDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	p := &Projection{opts: opts}
+	p := &Projection{opts: opts, customClock: custom}
+	if !custom {
+		coarseOnce.Do(startCoarseClock)
+	}
 	p.cur.Store(newDataset(&p.opts))
 	ec := opts.Encoding
 	p.enc.Store(&ec)
@@ -87,6 +93,15 @@ func (p *Projection) DBSize(db int) (int64, error) {
 // a missing key and sets View.Err to ErrKeyNotLocked (a programming error
 // in the caller). keys may repeat.
 func (p *Projection) View(db int, keys [][]byte, fn func(v *View)) error {
+	return p.view(db, keys, false, fn)
+}
+
+// ViewNoTouch is View whose reads leave access times alone (View.NoTouch).
+func (p *Projection) ViewNoTouch(db int, keys [][]byte, fn func(v *View)) error {
+	return p.view(db, keys, true, fn)
+}
+
+func (p *Projection) view(db int, keys [][]byte, noTouch bool, fn func(v *View)) error {
 	ds := p.cur.Load()
 	if db < 0 || db >= len(ds.dbs) {
 		return ErrDBIndex
@@ -102,7 +117,7 @@ func (p *Projection) View(db int, keys [][]byte, fn func(v *View)) error {
 	for _, s := range idx {
 		d.stripes[s].mu.RLock()
 	}
-	v.p, v.ds, v.db, v.d, v.enc, v.locked = p, ds, db, d, p.enc.Load(), idx
+	v.p, v.ds, v.db, v.d, v.enc, v.locked, v.noTouch = p, ds, db, d, p.enc.Load(), idx, noTouch
 	defer func() {
 		for i := len(idx) - 1; i >= 0; i-- {
 			d.stripes[idx[i]].mu.RUnlock()
@@ -212,6 +227,7 @@ type View struct {
 	lockBuf []int // backing store for locked, reused through viewPool
 	all     bool  // every stripe of d held
 	multi   bool  // every stripe of every db held (ViewAll)
+	noTouch bool  // reads leave access times alone (NoTouch)
 	err     error
 }
 
@@ -270,6 +286,9 @@ func (v *View) Get(key []byte) Value {
 	o, ok := v.d.lookup(key)
 	if !ok || v.expired(o.exp) {
 		return Value{enc: v.enc}
+	}
+	if !v.noTouch {
+		o.touch(v.p.lruNow())
 	}
 	return Value{o: o, ok: true, enc: v.enc}
 }

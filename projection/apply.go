@@ -34,6 +34,8 @@ type cmdDesc struct {
 	fn    func(c *ctx) error // nil: known but not applicable exactly (invalidate/resync)
 	keys  keyFunc
 	count atomic.Uint64
+	// noTouch: applying it leaves access times alone (it sets them itself).
+	noTouch bool
 }
 
 // ctx is what a handler gets: the command, its db, and the dataset, with
@@ -61,6 +63,7 @@ type applier struct {
 	p     *Projection
 	table map[string]*cmdDesc
 	keys  [][]byte
+	tkeys [][]byte // keys to touch after a command (keys may be in use)
 	descs []*cmdDesc
 	cx    ctx        // reused: a ctx passed through a func value would escape
 	batch [1]Command // Apply's slow path
@@ -297,6 +300,16 @@ func (a *applier) exec(c *ctx, d *cmdDesc) error {
 		return a.cannotApply(c, d.name, d, err)
 	}
 	d.count.Add(1)
+	if !d.noTouch {
+		// Every key the command named was looked up by the primary (and
+		// a replica), which refreshes its access time; a created key is
+		// new. RESTORE sets its own (IDLETIME).
+		var sc scope
+		a.tkeys, sc = d.keys(c.argv, a.tkeys[:0])
+		if sc == scopeKeys {
+			c.d.touchKeys(a.tkeys, a.p.lruNow())
+		}
+	}
 	return nil
 }
 
@@ -517,8 +530,8 @@ func commandTable() []*cmdDesc {
 		row("swapdb", swapdbCommand, keysAll),
 		row("flushdb", flushdbCommand, keysDB),
 		row("flushall", flushallCommand, keysAll),
-		row("restore", restoreCommand, keysFirst),
-		row("restore-asking", restoreCommand, keysFirst),
+		{name: "restore", fn: restoreCommand, keys: keysFirst, noTouch: true},
+		{name: "restore-asking", fn: restoreCommand, keys: keysFirst, noTouch: true},
 		row("sort", nil, keysSort),
 		// strings
 		row("set", setCommand, keysFirst),

@@ -34,6 +34,7 @@ func restoreCommand(c *ctx) error {
 		return fmt.Errorf("Invalid TTL value, must be >= 0: %w", ErrSyntax)
 	}
 	var replace, absttl bool
+	idle := int64(0)
 	for i := 4; i < len(c.argv); i++ {
 		switch a := c.argv[i]; {
 		case eq(a, "replace"):
@@ -41,10 +42,14 @@ func restoreCommand(c *ctx) error {
 		case eq(a, "absttl"):
 			absttl = true
 		case (eq(a, "idletime") || eq(a, "freq")) && i+1 < len(c.argv):
-			if _, err := parseInt(c.argv[i+1]); err != nil {
+			n, err := parseInt(c.argv[i+1])
+			if err != nil {
 				return err
 			}
-			i++ // LRU/LFU hints: not tracked
+			if eq(a, "idletime") {
+				idle = n // the access time, as Redis sets it (objectSetLRUOrLFU); FREQ: no LFU counters
+			}
+			i++
 		default:
 			return ErrSyntax
 		}
@@ -71,5 +76,9 @@ func restoreCommand(c *ctx) error {
 	}
 	c.d.remove(key)
 	storeMoved(c.d, key, o)
+	if o, ok := c.d.lookup(key); ok { // storeMoved may have repacked a string
+		now := c.a.p.lruNow()
+		o.touch(now - uint32(min(max(idle, 0), int64(now)-1)))
+	}
 	return nil
 }

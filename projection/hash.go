@@ -6,6 +6,7 @@ package projection
 // value… in insertion order, so HGETALL returns Redis's order; past that
 // it is a map, and like Redis it never goes back (src/t_hash.c).
 type hashObj struct {
+	lru  lruWord
 	pack []byte
 	n    int
 	m    map[string]string

@@ -6,6 +6,7 @@ package projection
 // Pushes and pops at either end touch one chunk; index operations walk
 // chunk counts; in-the-middle edits (LINSERT, LSET, LREM, LTRIM) rebuild.
 type listObj struct {
+	lru    lruWord
 	chunks []lchunk
 	n      int
 	lp     bool // Redis 7.2+: would be a single listpack on the primary

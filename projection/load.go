@@ -101,6 +101,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		switch e.Kind {
 		case KindString:
 			k, o := newStringObj(e.Key, e.String, exp)
+			o.touch(ld.accessTime(e))
 			ld.put(d, k, o)
 			ld.keys++
 			return nil
@@ -134,6 +135,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			return ld.skipKey(e, "rdb:"+e.Kind.String())
 		}
 		ld.cur.exp = exp
+		ld.cur.touch(ld.accessTime(e))
 		if e.Last {
 			ld.reserve(e)
 		}
@@ -179,6 +181,17 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		ld.remove(d, e.Key) // Redis skips empty collections on load (src/rdb.c "empty keys")
 	}
 	return nil
+}
+
+// accessTime is a loaded key's access time: now, less the RDB's IDLE
+// seconds when the primary saved them (src/rdb.c rdbLoad with
+// objectSetLRUOrLFU).
+func (ld *Loader) accessTime(e *rdbparse.Entry) uint32 {
+	now := ld.p.lruNow()
+	if e.Idle > 0 {
+		return now - uint32(min(e.Idle, int64(now)-1))
+	}
+	return now
 }
 
 // skipKey leaves a key out of the projection (a type or feature it does

@@ -6,6 +6,7 @@ package projection
 // would report, tracked with Redis's own conversion rules (see src/t_set.c
 // setTypeAdd), independently of the internal form.
 type setObj struct {
+	lru  lruWord
 	pack []byte
 	n    int
 	m    map[string]struct{}

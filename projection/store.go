@@ -54,7 +54,10 @@ type obj struct {
 }
 
 // rawStr is a growable string value.
-type rawStr struct{ b []byte }
+type rawStr struct {
+	b   []byte
+	lru lruWord
+}
 
 func (o *obj) bytes() []byte {
 	if o.flags&flagBoxed != 0 {
@@ -189,8 +192,15 @@ func (d *db) setString(key, val []byte, exp int64) {
 	d.storeKeyed(newStringObj(key, val, exp))
 }
 
+//
+// The buffer is key, value, then the value's last-access word (lruWord)
+// at the next multiple of 4: the size is a multiple of 4, so even Go's
+// tiny allocator returns it 4-aligned, and the word is aligned too. ptr
+// points at the value's first byte (where it would be, for an empty
+// value), so that lru finds the word from the obj alone.
 func newStringObj(key, val []byte, exp int64) (string, obj) {
-	buf := make([]byte, len(key)+len(val))
+	kv := len(key) + len(val)
+	buf := make([]byte, (kv+3)&^3+4)
 	copy(buf, key)
 	copy(buf[len(key):], val)
 	k := ""
@@ -198,9 +208,7 @@ func newStringObj(key, val []byte, exp int64) (string, obj) {
 		k = unsafe.String(&buf[0], len(key))
 	}
 	o := obj{kind: rdbparse.KindString, enc: stringEncoding(val), n: uint32(len(val)), exp: exp}
-	if len(val) > 0 {
-		o.ptr = unsafe.Pointer(&buf[len(key)])
-	}
+	o.ptr = unsafe.Pointer(&buf[len(key)])
 	return k, o
 }
 
