@@ -192,8 +192,8 @@ func (d *db) setString(key, val []byte, exp int64) {
 	d.storeKeyed(newStringObj(key, val, exp))
 }
 
-//
-// The buffer is key, value, then the value's last-access word (lruWord)
+// newStringObj builds a string value and its key in one buffer: key,
+// value, then the value's last-access word (lruWord)
 // at the next multiple of 4: the size is a multiple of 4, so even Go's
 // tiny allocator returns it 4-aligned, and the word is aligned too. ptr
 // points at the value's first byte (where it would be, for an empty

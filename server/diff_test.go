@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -738,15 +736,7 @@ func TestDifferentialViaReplica(t *testing.T) {
 	r := rand.New(rand.NewPCG(uint64(sd), 0x5eed))
 	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
-	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &replicaOptions{Primary: primary.Addr()},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close() })
+	node := startNode(t, primary.Addr(), replicaOptions{})
 	redistest.WaitFor(t, 15*time.Second, "links up", func() bool {
 		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up" &&
 			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"

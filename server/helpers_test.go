@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"os"
 	"strconv"
@@ -172,4 +174,22 @@ func seed(tb testing.TB) int64 {
 	v := time.Now().UnixNano()
 	tb.Logf("SEED=%d (rerun with SEED=%d)", v, v)
 	return v
+}
+
+// startNode starts a vdr node replicating primary (a host:port) with the
+// given replica options (Primary is filled in), serving on a random port
+// and logging nowhere; it is closed when the test ends.
+func startNode(tb testing.TB, primary string, ro replicaOptions) *Node {
+	tb.Helper()
+	ro.Primary = primary
+	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &ro,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { node.Close() })
+	return node
 }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,15 +30,7 @@ func TestObjectIdletime(t *testing.T) {
 	time.Sleep(2200 * time.Millisecond)
 
 	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--maxmemory-policy", "allkeys-lru")
-	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &replicaOptions{Primary: primary.Addr()},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close() })
+	node := startNode(t, primary.Addr(), replicaOptions{})
 	caughtUp := func() {
 		off := redistest.InfoField(primary.Addr(), "replication", "master_repl_offset")
 		redistest.WaitFor(t, 15*time.Second, "both replicas caught up", func() bool {

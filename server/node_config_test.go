@@ -1,8 +1,6 @@
 package server
 
 import (
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -32,16 +30,7 @@ func TestNodeReadsPrimaryEncodingConfig(t *testing.T) {
 		}
 	}
 	startNode := func(user, pass string) *Node {
-		node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort},
-			Replica: &replicaOptions{Primary: primary.Addr(), Username: user, Password: pass},
-			Logger:  slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := node.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { node.Close() })
+		node := startNode(t, primary.Addr(), replicaOptions{Username: user, Password: pass})
 		redistest.WaitFor(t, 15*time.Second, "vdr link up", func() bool {
 			return redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
 		})
