@@ -435,14 +435,17 @@ func keysCopy(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 	return keysFirstTwo(argv, keys)
 }
 
-// keysSort: SORT key … STORE dst (BY/GET patterns read other keys, but
-// SORT is invalidated, not applied, so only written keys matter).
+// keysSort: SORT key … STORE dst. BY/GET patterns with '*' read other
+// keys of the db, so such a SORT locks the whole db.
 func keysSort(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 	keys, _ = keysFirst(argv, keys)
 	for i := 2; i+1 < len(argv); i++ {
 		if eq(argv[i], "store") {
 			keys = append(keys, argv[i+1])
 		}
+	}
+	if SortNeedsDB(argv) {
+		return keys, scopeDB
 	}
 	return keys, scopeKeys
 }
@@ -519,7 +522,7 @@ func commandTable() []*cmdDesc {
 		row("flushall", flushallCommand, keysAll),
 		row("restore", restoreCommand, keysFirst),
 		row("restore-asking", restoreCommand, keysFirst),
-		row("sort", nil, keysSort),
+		row("sort", sortCommand, keysSort),
 		// strings
 		row("set", setCommand, keysFirst),
 		row("setnx", setnxCommand, keysFirst),
@@ -576,9 +579,9 @@ func commandTable() []*cmdDesc {
 		row("zinterstore", zinterstoreCommand, keysNumkeys),
 		row("zdiffstore", zdiffstoreCommand, keysNumkeys),
 		row("zrangestore", zrangestoreCommand, keysFirstTwo),
-		row("geosearchstore", nil, keysFirstTwo),
-		row("georadius", nil, keysGeoStore),
-		row("georadiusbymember", nil, keysGeoStore),
+		row("geosearchstore", georadiusStoreCommand, keysFirstTwo),
+		row("georadius", georadiusStoreCommand, keysGeoStore),
+		row("georadiusbymember", georadiusStoreCommand, keysGeoStore),
 		// hashes
 		row("hset", hsetCommand, keysFirst),
 		row("hmset", hsetCommand, keysFirst),
