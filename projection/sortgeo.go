@@ -15,6 +15,7 @@ import (
 	"sort"
 
 	"github.com/vdr-project/vdr/internal/geo"
+	"github.com/vdr-project/vdr/internal/pqsort"
 )
 
 // ReplyError is a command failure Redis answers with an error reply. Msg
@@ -141,11 +142,6 @@ func sortGeneric(argv [][]byte, readonly bool, get func(key []byte) Value) (*Sor
 		end = vectorlen - 1
 	}
 
-	type sortObj struct {
-		obj   []byte
-		score float64
-		cmp   []byte // ALPHA BY: the looked-up value; nil when missing
-	}
 	var vec []sortObj
 	switch {
 	case (kind == KindList || kind == KindZSet) && dontsort:
@@ -204,40 +200,14 @@ func sortGeneric(argv [][]byte, readonly bool, get func(key []byte) Value) (*Sor
 			}
 			vec[j].score = f
 		}
-		// glibc's qsort, which Redis calls here, is a merge sort: stable.
-		// (With BY and a narrowing LIMIT Redis calls its own pqsort, which
-		// is not, so ties under ALPHA BY may then come out differently.)
-		sort.SliceStable(vec, func(a, b int) bool {
-			x, y := &vec[a], &vec[b]
-			var c int
-			switch {
-			case !alpha:
-				if x.score > y.score {
-					c = 1
-				} else if x.score < y.score {
-					c = -1
-				} else {
-					c = bytes.Compare(x.obj, y.obj)
-				}
-			case sortby != nil:
-				switch {
-				case x.cmp == nil && y.cmp == nil:
-					c = 0
-				case x.cmp == nil:
-					c = -1
-				case y.cmp == nil:
-					c = 1
-				default:
-					c = bytes.Compare(x.cmp, y.cmp)
-				}
-			default:
-				c = bytes.Compare(x.obj, y.obj)
-			}
-			if desc {
-				c = -c
-			}
-			return c < 0
-		})
+		sv := &sortVec{v: vec, alpha: alpha, byPattern: sortby != nil, desc: desc}
+		if sortby != nil && (start != 0 || end != int64(len(vec))-1) {
+			// Redis's own partial quicksort of the LIMIT places.
+			pqsort.Sort(sv, int(start), int(end))
+		} else {
+			// glibc's qsort, which Redis calls here, is a merge sort: stable.
+			sort.SliceStable(vec, func(a, b int) bool { return sv.Cmp(a, b) < 0 })
+		}
 	}
 	if convErr {
 		return nil, replyErr(ErrNotFloat, "ERR One or more scores can't be converted into double")
@@ -259,6 +229,54 @@ func sortGeneric(argv [][]byte, readonly bool, get func(key []byte) Value) (*Sor
 		}
 	}
 	return res, nil
+}
+
+// sortObj is redisSortObject: an element and what it sorts by.
+type sortObj struct {
+	obj   []byte
+	score float64
+	cmp   []byte // ALPHA BY: the looked-up value; nil when missing
+}
+
+// sortVec is the vector SORT sorts, compared as sortCompare does.
+type sortVec struct {
+	v                      []sortObj
+	alpha, byPattern, desc bool
+}
+
+func (s *sortVec) Len() int      { return len(s.v) }
+func (s *sortVec) Swap(i, j int) { s.v[i], s.v[j] = s.v[j], s.v[i] }
+func (s *sortVec) Cmp(i, j int) int {
+	x, y := &s.v[i], &s.v[j]
+	var c int
+	switch {
+	case !s.alpha:
+		if x.score > y.score {
+			c = 1
+		} else if x.score < y.score {
+			c = -1
+		} else {
+			// Equal scores: by the elements, so the result is deterministic.
+			c = bytes.Compare(x.obj, y.obj)
+		}
+	case s.byPattern:
+		switch {
+		case x.cmp == nil && y.cmp == nil:
+			c = 0
+		case x.cmp == nil:
+			c = -1
+		case y.cmp == nil:
+			c = 1
+		default:
+			c = bytes.Compare(x.cmp, y.cmp)
+		}
+	default:
+		c = bytes.Compare(x.obj, y.obj)
+	}
+	if s.desc {
+		return -c
+	}
+	return c
 }
 
 func nonNil(b []byte) []byte {
@@ -522,7 +540,7 @@ func geoSearchGeneric(argv [][]byte, get func([]byte) Value) (*GeoResult, error)
 		src.ZRangeByScore(ScoreBound{Score: lo}, ScoreBound{Score: hi, Exclusive: true}, false, 0, -1, fn)
 	}, limit)
 	if order != 0 {
-		geo.Sort(pts, order == 2)
+		geo.Sort(pts, order == 2, int(min(count, math.MaxInt32)))
 	}
 	if count != 0 && int64(len(pts)) > count {
 		pts = pts[:count]

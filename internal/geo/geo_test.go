@@ -171,7 +171,7 @@ func TestGeoAgainstRedis(t *testing.T) {
 			order = 1
 		}
 		if order != 0 {
-			Sort(pts, order == 2)
+			Sort(pts, order == 2, count)
 		}
 		if count > 0 && len(pts) > count {
 			pts = pts[:count]

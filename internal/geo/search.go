@@ -3,6 +3,8 @@ package geo
 import (
 	"math"
 	"sort"
+
+	"github.com/vdr-project/vdr/internal/pqsort"
 )
 
 // Shape is a search area (GeoShape): a circle of Radius, or a box of
@@ -246,15 +248,40 @@ func Search(s *Shape, zrange RangeFunc, limit int) []Point {
 	return pts
 }
 
-// Sort orders points by distance, ascending or descending, keeping equal
-// distances in the order found: glibc's qsort (which redis-server calls)
-// is a merge sort, so stable. Redis sorts only the first COUNT places with
-// its own unstable pqsort when COUNT cuts the result; ties at that cut are
-// the one place the order may differ.
-func Sort(pts []Point, desc bool) {
-	if desc {
-		sort.SliceStable(pts, func(i, j int) bool { return pts[i].Dist > pts[j].Dist })
+// Sort orders points by distance, ascending or descending, as Redis
+// does: with count 0 (or not below len(pts)) glibc's qsort, a merge sort,
+// so equal distances keep the order found; else Redis's partial quicksort
+// of the first count places (see package pqsort), whose order for equal
+// distances is its own.
+func Sort(pts []Point, desc bool, count int) {
+	if count <= 0 || count >= len(pts) {
+		if desc {
+			sort.SliceStable(pts, func(i, j int) bool { return pts[i].Dist > pts[j].Dist })
+			return
+		}
+		sort.SliceStable(pts, func(i, j int) bool { return pts[i].Dist < pts[j].Dist })
 		return
 	}
-	sort.SliceStable(pts, func(i, j int) bool { return pts[i].Dist < pts[j].Dist })
+	pqsort.Sort(byDist{pts, desc}, 0, count-1)
+}
+
+// byDist is sort_gp_asc / sort_gp_desc.
+type byDist struct {
+	p    []Point
+	desc bool
+}
+
+func (b byDist) Len() int      { return len(b.p) }
+func (b byDist) Swap(i, j int) { b.p[i], b.p[j] = b.p[j], b.p[i] }
+func (b byDist) Cmp(i, j int) int {
+	c := 0
+	if b.p[i].Dist > b.p[j].Dist {
+		c = 1
+	} else if b.p[i].Dist < b.p[j].Dist {
+		c = -1
+	}
+	if b.desc {
+		return -c
+	}
+	return c
 }
