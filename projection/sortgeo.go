@@ -10,9 +10,9 @@ package projection
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"sort"
+	"strconv"
 
 	"github.com/vdr-project/vdr/internal/geo"
 	"github.com/vdr-project/vdr/internal/pqsort"
@@ -577,10 +577,21 @@ func geoLonLat(args [][]byte, shape *geo.Shape) error {
 		return errReplyNotFloat
 	}
 	if !geo.ValidLonLat(lon, lat) {
-		return replyErr(ErrSyntax, fmt.Sprintf("ERR invalid longitude,latitude pair %f,%f", lon, lat))
+		return replyErr(ErrSyntax, "ERR invalid longitude,latitude pair "+cFloat(lon)+","+cFloat(lat))
 	}
 	shape.Lon, shape.Lat = lon, lat
 	return nil
+}
+
+// cFloat formats f as C's printf "%f" does ("inf", "-inf" for infinities).
+func cFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'f', 6, 64)
 }
 
 // geoUnit is extractUnitOrReply.

@@ -137,7 +137,7 @@ func (g *sgGen) next() ([]string, bool) {
 		} else {
 			lon, lat := g.point()
 			if g.r.IntN(40) == 0 {
-				lon = "181"
+				lon = g.pick("181", "inf", "-inf")
 			}
 			from = []string{"FROMLONLAT", lon, lat}
 		}
