@@ -67,7 +67,7 @@ func (g *sgGen) size(unit string) string {
 		f *= 1000
 	}
 	if g.r.IntN(40) == 0 {
-		return g.pick("-1", "abc", "0")
+		return g.pick("-1", "abc", "0", "inf", "1e300", "0.0001")
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
