@@ -173,6 +173,16 @@ func sortGeneric(argv [][]byte, readonly bool, get func(key []byte) Value) (*Sor
 		src.ListEach(false, func(_ int, e []byte) bool { vec = append(vec, sortObj{obj: e}); return true })
 	case kind == KindSet:
 		src.SetEach(func(m []byte) bool { vec = append(vec, sortObj{obj: m}); return true })
+		if src.Encoding() == "intset" {
+			// Redis walks an intset in ascending order: the order BY
+			// nosort returns and ALPHA BY keeps for ties. (A hashtable's
+			// order is the primary's hash order, which vdr cannot know.)
+			sort.Slice(vec, func(a, b int) bool {
+				x, _ := parseStrictInt(vec[a].obj)
+				y, _ := parseStrictInt(vec[b].obj)
+				return x < y
+			})
+		}
 	case kind == KindZSet:
 		src.ZEach(func(m []byte, _ float64) bool { vec = append(vec, sortObj{obj: m}); return true })
 	}

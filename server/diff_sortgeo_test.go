@@ -196,15 +196,15 @@ func (g *sgGen) sortRO() ([]string, bool) {
 		by = "nosort"
 	}
 	// ALPHA BY orders ties by where they start (glibc's stable qsort, or
-	// Redis's pqsort with LIMIT): only a list's order is shared. BY nosort
-	// on a set keeps the primary's hash order: compare as a multiset, and
-	// without LIMIT.
+	// Redis's pqsort with LIMIT): only a list's or an intset's order is
+	// shared. BY nosort on a hashtable set keeps the primary's hash order:
+	// compare as a multiset, and without LIMIT.
 	realBy := by != "" && by != "nosort"
-	if alpha && realBy && !strings.HasPrefix(src, "sl:") {
-		src = "sl:0"
+	if alpha && realBy && !strings.HasPrefix(src, "sl:") && src != "ss:0" {
+		src = g.pick("sl:0", "ss:0")
 		c[1] = src
 	}
-	set := strings.HasPrefix(src, "ss:") && (by == "nosort")
+	set := src == "ss:1" && by == "nosort" // ss:0 is an intset: ascending
 	if by != "" {
 		c = append(c, "BY", by)
 	}
