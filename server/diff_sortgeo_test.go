@@ -49,6 +49,8 @@ func (g *sgGen) geoKey() string {
 		return "missing:geo"
 	case 1:
 		return "sl:0" // a list: WRONGTYPE
+	case 2:
+		return "geo:bad" // scores no GEOADD gives
 	}
 	return "geo:" + strconv.Itoa(g.r.IntN(3))
 }
@@ -252,6 +254,8 @@ func sgDataset(tb testing.TB, r *rand.Rand, f feeder) []string {
 		}
 		f.write(tb, 0, c...)
 	}
+	f.write(tb, 0, "ZADD", "geo:bad", "-1", "p0", "1e300", "p1", "1e17", "p2", "4503599627370496", "p3",
+		"inf", "p4", "-inf", "p5", "0.5", "p6", "9007199254740993", "p7")
 	// SORT sources: lists (with repeats), sets (an intset, a hashtable), a
 	// sorted set; and the pattern keys, some missing, some not numbers.
 	sortMembers := []string{"a", "b", "c", "10", "2", "-5", "1.5", "zz", "m1", "m2", "m3", "x y"}

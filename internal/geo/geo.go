@@ -169,12 +169,32 @@ func Score(lon, lat float64) (float64, bool) {
 // DecodeScore is decodeGeohash: the point a score stands for (the centre
 // of its 52-bit box).
 func DecodeScore(score float64) (lon, lat float64, ok bool) {
-	a, ok := Decode(wgs84Long, wgs84Lat, HashBits{Bits: uint64(score), Step: StepMax})
+	a, ok := Decode(wgs84Long, wgs84Lat, HashBits{Bits: cUint64(score), Step: StepMax})
 	if !ok {
 		return 0, 0, false
 	}
 	lon, lat = a.center()
 	return lon, lat, true
+}
+
+// cUint64 converts a double to uint64 as redis-server built by gcc for
+// x86-64 does ((uint64_t)score in decodeGeohash): below 2^63 through a
+// signed conversion, else 2^63 is subtracted first and the top bit set
+// back; a signed conversion out of range gives 0x8000000000000000. Only
+// scores GEOADD never writes (negative, ≥ 2^64, infinite) depend on it:
+// +inf and 1e300 decode as 0, -1 as all ones, like Redis's.
+func cUint64(x float64) uint64 {
+	const two63 = 9223372036854775808.0
+	cvtt := func(f float64) uint64 {
+		if f >= -two63 && f < two63 {
+			return uint64(int64(f))
+		}
+		return 1 << 63 // the "integer indefinite" value
+	}
+	if x < two63 || math.IsNaN(x) {
+		return cvtt(x)
+	}
+	return cvtt(x-two63) ^ 1<<63
 }
 
 // HashString is the 11-character GEOHASH of a score (geohashCommand): the
