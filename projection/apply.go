@@ -488,7 +488,7 @@ func keysButLast(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 
 // commandTable lists every command the applier knows. fn == nil marks a
 // command whose key positions are known but whose effect is not mirrored
-// (bitmaps, HyperLogLog, streams, RESTORE, SORT, geo searches, hash field
+// (bitmaps, HyperLogLog, streams, RESTORE, hash field
 // TTLs): it goes through the OnUnknown policy.
 func commandTable() []*cmdDesc {
 	row := func(name string, fn func(*ctx) error, keys keyFunc) *cmdDesc {
