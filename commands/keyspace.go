@@ -41,11 +41,11 @@ var dataHandlers = map[string]HandlerFunc{
 	"hget": hgetCommand, "hmget": hmgetCommand, "hgetall": hgetallCommand, "hkeys": hkeysCommand,
 	"hvals": hvalsCommand, "hlen": hlenCommand, "hexists": hexistsCommand, "hstrlen": hstrlenCommand,
 	"hrandfield": hrandfieldCommand, "hscan": hscanCommand,
-	// not yet supported reads with a known key type (unsupported.go)
-	"geopos": unsupportedZSetCommand, "geodist": unsupportedZSetCommand, "geohash": unsupportedZSetCommand,
-	"georadius_ro": unsupportedZSetCommand, "georadiusbymember_ro": unsupportedZSetCommand,
-	"geosearch": unsupportedZSetCommand, "pfcount": unsupportedStringCommand,
-	"sort_ro": unsupportedAnyCommand, "xrange": unsupportedStreamCommand, "xrevrange": unsupportedStreamCommand,
+	// geo (geo.go), SORT_RO (sort.go); reads not yet supported (unsupported.go)
+	"geopos": geoposCommand, "geodist": geodistCommand, "geohash": geohashCommand,
+	"georadius_ro": geosearchCommand, "georadiusbymember_ro": geosearchCommand,
+	"geosearch": geosearchCommand, "pfcount": unsupportedStringCommand,
+	"sort_ro": sortroCommand, "xrange": unsupportedStreamCommand, "xrevrange": unsupportedStreamCommand,
 	"xlen": unsupportedStreamCommand, "xread": unsupportedStreamReadCommand, "xpending": unsupportedStreamCommand,
 	"xinfo|stream": unsupportedStreamSubCommand, "xinfo|groups": unsupportedStreamSubCommand,
 	"xinfo|consumers": unsupportedStreamSubCommand,

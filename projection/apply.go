@@ -448,14 +448,17 @@ func keysCopy(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 	return keysFirstTwo(argv, keys)
 }
 
-// keysSort: SORT key … STORE dst (BY/GET patterns read other keys, but
-// SORT is invalidated, not applied, so only written keys matter).
+// keysSort: SORT key … STORE dst. BY/GET patterns with '*' read other
+// keys of the db, so such a SORT locks the whole db.
 func keysSort(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 	keys, _ = keysFirst(argv, keys)
 	for i := 2; i+1 < len(argv); i++ {
 		if eq(argv[i], "store") {
 			keys = append(keys, argv[i+1])
 		}
+	}
+	if SortNeedsDB(argv) {
+		return keys, scopeDB
 	}
 	return keys, scopeKeys
 }
@@ -498,7 +501,7 @@ func keysButLast(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 
 // commandTable lists every command the applier knows. fn == nil marks a
 // command whose key positions are known but whose effect is not mirrored
-// (bitmaps, HyperLogLog, streams, RESTORE, SORT, geo searches, hash field
+// (bitmaps, HyperLogLog, streams, RESTORE, hash field
 // TTLs): it goes through the OnUnknown policy.
 func commandTable() []*cmdDesc {
 	row := func(name string, fn func(*ctx) error, keys keyFunc) *cmdDesc {
@@ -532,7 +535,7 @@ func commandTable() []*cmdDesc {
 		row("flushall", flushallCommand, keysAll),
 		{name: "restore", fn: restoreCommand, keys: keysFirst, noTouch: true},
 		{name: "restore-asking", fn: restoreCommand, keys: keysFirst, noTouch: true},
-		row("sort", nil, keysSort),
+		row("sort", sortCommand, keysSort),
 		// strings
 		row("set", setCommand, keysFirst),
 		row("setnx", setnxCommand, keysFirst),
@@ -589,9 +592,9 @@ func commandTable() []*cmdDesc {
 		row("zinterstore", zinterstoreCommand, keysNumkeys),
 		row("zdiffstore", zdiffstoreCommand, keysNumkeys),
 		row("zrangestore", zrangestoreCommand, keysFirstTwo),
-		row("geosearchstore", nil, keysFirstTwo),
-		row("georadius", nil, keysGeoStore),
-		row("georadiusbymember", nil, keysGeoStore),
+		row("geosearchstore", georadiusStoreCommand, keysFirstTwo),
+		row("georadius", georadiusStoreCommand, keysGeoStore),
+		row("georadiusbymember", georadiusStoreCommand, keysGeoStore),
 		// hashes
 		row("hset", hsetCommand, keysFirst),
 		row("hmset", hsetCommand, keysFirst),

@@ -21,7 +21,7 @@
 //
 // What it does not do: it knows nothing of RESP, sockets, reply formatting
 // or argument parsing of read commands. Streams, HyperLogLog, bit commands
-// (SETBIT, BITFIELD, BITOP), SORT … STORE, geo searches with STORE and
+// (SETBIT, BITFIELD, BITOP) and
 // hash field TTLs (7.4+) are not applied: they are counted as unsupported
 // and handled by the Options.OnUnknown policy (their keys are invalidated,
 // or ErrNeedResync is returned). RESTORE is applied for the five types.
