@@ -207,7 +207,16 @@ func zeroLen(c byte) int  { return int(c&0x3f) + 1 }
 func valValue(c byte) int { return int(c>>2&0x1f) + 1 }
 func valLen(c byte) int   { return int(c&3) + 1 }
 
-func xzeroLen(p []byte) int { return (int(p[0]&0x3f)<<8 | int(p[1])) + 1 }
+// xzeroLen reads an XZERO opcode at p[0]. A value ending after its first
+// byte reads a zero second byte: Redis reads the sds's NUL terminator
+// there, and a replica must decode such a corrupt value the same way.
+func xzeroLen(p []byte) int {
+	var lo byte
+	if len(p) > 1 {
+		lo = p[1]
+	}
+	return (int(p[0]&0x3f)<<8 | int(lo)) + 1
+}
 
 func valByte(val, n int) byte { return byte((val-1)<<2|(n-1)) | 0x80 }
 func zeroByte(n int) byte     { return byte(n - 1) }
@@ -271,9 +280,6 @@ func sparseSet(b []byte, idx int, count uint8, sparseMax int) ([]byte, bool, err
 		case isVal(c):
 			span = valLen(c)
 		default:
-			if p+1 >= end {
-				return b, false, ErrCorrupt
-			}
 			span = xzeroLen(b[p:])
 			oplen = 2
 		}
@@ -359,7 +365,15 @@ func sparseSet(b []byte, idx int, count uint8, sparseMax int) ([]byte, bool, err
 	if delta > 0 && len(b)+delta > sparseMax {
 		return promote(b, idx, count)
 	}
-	b = replace(b, p, p+oldlen, seq[:n])
+	if p+oldlen > len(b) {
+		// A cut XZERO at the very end (corrupt): Redis writes the new
+		// opcodes from p and its length grows by delta, so the last byte
+		// written falls beyond the end.
+		nl := len(b) + delta
+		b = append(b[:p], seq[:n]...)[:nl]
+	} else {
+		b = replace(b, p, p+oldlen, seq[:n])
+	}
 	return sparseMerge(b, prev), true, nil
 }
 
@@ -478,9 +492,6 @@ func walkSparse(s []byte, fn func(val, run int) bool) error {
 			ok = fn(0, zeroLen(c))
 			p++
 		case isXZero(c):
-			if p+1 >= len(s) {
-				return ErrCorrupt
-			}
 			ok = fn(0, xzeroLen(s[p:]))
 			p += 2
 		default:

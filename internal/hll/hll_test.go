@@ -365,3 +365,68 @@ func TestCheck(t *testing.T) {
 		t.Log("add into a short run succeeded")
 	}
 }
+
+// TestCorruptMatchesRedis writes damaged sparse HLLs (SET of raw bytes, as
+// SETBIT or SETRANGE on an HLL key would leave them) and checks that
+// PFADD, PFCOUNT and PFMERGE fail or succeed as in Redis and leave the
+// same bytes: a replica applies what the primary did, corrupt or not.
+func TestCorruptMatchesRedis(t *testing.T) {
+	seed := testSeed(t)
+	t.Logf("seed %d (reproduce with SEED=%d)", seed, seed)
+	srv := redistest.Start(t)
+	c := dial(t, srv.Addr())
+	r := rand.New(rand.NewPCG(uint64(seed), 7))
+	base, _, _ := PFAdd(nil, [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d")}, DefaultSparseMaxBytes)
+	cases := [][]byte{
+		append(append([]byte(nil), base[:HdrSize]...), 0x40),             // one cut XZERO
+		append(append([]byte(nil), base[:HdrSize]...), 0x3f, 0x3f),       // runs too short
+		append(append([]byte(nil), base...), 0x83),                       // runs too long
+		append(append([]byte(nil), base[:HdrSize]...), 0x7f, 0xff, 0x7f), // too long, then a cut XZERO
+	}
+	for i := 0; i < 40; i++ {
+		b := append([]byte(nil), base...)
+		b[HdrSize+r.IntN(len(b)-HdrSize)] ^= byte(1 << r.IntN(8))
+		cases = append(cases, b)
+	}
+	errOf := func(v any) bool { _, ok := v.(error); return ok }
+	failed := 0
+	for i, v := range cases {
+		for _, op := range []string{"pfadd", "pfcount", "pfmerge"} {
+			c.do([]byte("SET"), []byte("k"), v)
+			mine := append([]byte(nil), v...)
+			var rep any
+			var err error
+			switch op {
+			case "pfadd":
+				elems := [][]byte{[]byte("e" + strconv.Itoa(r.IntN(1000))), []byte("f" + strconv.Itoa(r.IntN(1000)))}
+				rep = c.do([]byte("PFADD"), []byte("k"), elems[0], elems[1])
+				mine, _, err = PFAdd(mine, elems, DefaultSparseMaxBytes)
+			case "pfcount":
+				rep = c.dos("PFCOUNT", "k")
+				var n uint64
+				n, _, err = PFCount(mine)
+				if err == nil && rep != int64(n) {
+					t.Errorf("case %d %x: PFCOUNT redis %v, hll %d", i, v, rep, n)
+				}
+			case "pfmerge":
+				rep = c.dos("PFMERGE", "k", "k")
+				mine, err = PFMerge(mine, [][]byte{mine}, DefaultSparseMaxBytes)
+			}
+			if err != nil {
+				failed++
+			}
+			if errOf(rep) != (err != nil) {
+				t.Errorf("case %d %x %s: redis %v, hll err %v", i, v, op, rep, err)
+				continue
+			}
+			got, _ := c.dos("GET", "k").([]byte)
+			if !bytes.Equal(got, mine) {
+				t.Errorf("case %d %x %s (err %v): bytes\n redis %x\n   hll %x", i, v, op, err, head(got), head(mine))
+			}
+		}
+	}
+	t.Logf("%d cases, %d operations failed as in Redis", len(cases), failed)
+	if failed == 0 {
+		t.Error("no corrupt case was detected")
+	}
+}
