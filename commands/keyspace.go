@@ -44,7 +44,7 @@ var dataHandlers = map[string]HandlerFunc{
 	// not yet supported reads with a known key type (unsupported.go)
 	"geopos": unsupportedZSetCommand, "geodist": unsupportedZSetCommand, "geohash": unsupportedZSetCommand,
 	"georadius_ro": unsupportedZSetCommand, "georadiusbymember_ro": unsupportedZSetCommand,
-	"geosearch": unsupportedZSetCommand, "pfcount": unsupportedStringCommand,
+	"geosearch": unsupportedZSetCommand, "pfcount": pfcountCommand,
 	"sort_ro": unsupportedAnyCommand, "xrange": unsupportedStreamCommand, "xrevrange": unsupportedStreamCommand,
 	"xlen": unsupportedStreamCommand, "xread": unsupportedStreamReadCommand, "xpending": unsupportedStreamCommand,
 	"xinfo|stream": unsupportedStreamSubCommand, "xinfo|groups": unsupportedStreamSubCommand,
