@@ -198,6 +198,19 @@ func denseSet(regs []byte, i int, v uint8) {
 	}
 }
 
+// denseDecode unpacks every register into out, four 6-bit registers
+// from each three bytes (the values denseGet reads one by one).
+func denseDecode(regs []byte, out *Regs) {
+	regs = regs[:Registers*regBits/8]
+	for i, j := 0, 0; j+2 < len(regs); i, j = i+4, j+3 {
+		b0, b1, b2 := regs[j], regs[j+1], regs[j+2]
+		out[i] = b0 & RegisterMax
+		out[i+1] = (b0>>6 | b1<<2) & RegisterMax
+		out[i+2] = (b1>>4 | b2<<4) & RegisterMax
+		out[i+3] = b2 >> 2
+	}
+}
+
 // ---- sparse opcodes ----
 
 func isZero(c byte) bool  { return c&0xc0 == 0 }
@@ -516,9 +529,10 @@ func MergeInto(max *Regs, b []byte) error {
 		return err
 	}
 	if b[4] == Dense {
-		regs := b[HdrSize:]
-		for i := range max {
-			if v := denseGet(regs, i); v > max[i] {
+		var regs Regs
+		denseDecode(b[HdrSize:], &regs)
+		for i, v := range regs {
+			if v > max[i] {
 				max[i] = v
 			}
 		}
@@ -557,9 +571,19 @@ func Count(b []byte) (uint64, error) {
 	}
 	var histo [64]int
 	if b[4] == Dense {
-		regs := b[HdrSize:]
-		for i := 0; i < Registers; i++ {
-			histo[denseGet(regs, i)]++
+		var regs Regs
+		denseDecode(b[HdrSize:], &regs)
+		// Four histograms: consecutive registers mostly hold the same
+		// value, and one counter would serialize the increments.
+		var h4 [4][64]int32
+		for i := 0; i < Registers; i += 4 {
+			h4[0][regs[i]&63]++
+			h4[1][regs[i+1]&63]++
+			h4[2][regs[i+2]&63]++
+			h4[3][regs[i+3]&63]++
+		}
+		for v := range histo {
+			histo[v] = int(h4[0][v] + h4[1][v] + h4[2][v] + h4[3][v])
 		}
 	} else {
 		idx := 0
@@ -577,9 +601,16 @@ func Count(b []byte) (uint64, error) {
 // CountRegs estimates the cardinality of merged registers (hllCount of an
 // HLL_RAW value).
 func CountRegs(r *Regs) uint64 {
+	var h4 [4][64]int32
+	for i := 0; i < Registers; i += 4 {
+		h4[0][r[i]&63]++
+		h4[1][r[i+1]&63]++
+		h4[2][r[i+2]&63]++
+		h4[3][r[i+3]&63]++
+	}
 	var histo [64]int
-	for _, v := range r {
-		histo[v&63]++
+	for v := range histo {
+		histo[v] = int(h4[0][v] + h4[1][v] + h4[2][v] + h4[3][v])
 	}
 	return estimate(&histo)
 }

@@ -430,3 +430,18 @@ func TestCorruptMatchesRedis(t *testing.T) {
 		t.Error("no corrupt case was detected")
 	}
 }
+
+func TestDenseDecode(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	regs := make([]byte, DenseSize-HdrSize)
+	for i := range regs {
+		regs[i] = byte(r.Uint32())
+	}
+	var out Regs
+	denseDecode(regs, &out)
+	for i, v := range out {
+		if v != denseGet(regs, i) {
+			t.Fatalf("register %d: %d, denseGet %d", i, v, denseGet(regs, i))
+		}
+	}
+}
