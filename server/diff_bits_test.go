@@ -1,6 +1,8 @@
 package server
 
 import (
+	"io"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -146,12 +148,59 @@ func TestDifferentialBits(t *testing.T) {
 	f := &applyFeed{primary: dialRaw(t, primary.Addr()), proj: proj}
 	keys := bitsDataset(t, r, f)
 	vdr := startVDR(t, Options{Projection: proj})
+	compareBitsReads(t, r, keys, replica.Addr(), vdr.Addr())
+}
+
+// TestDifferentialBitsViaReplica is TestDifferentialBits with vdr fed by
+// its own replication link (NewNode): a few keys arrive in the full
+// sync's RDB, the rest (PFCOUNT cache writes included) as commands.
+func TestDifferentialBitsViaReplica(t *testing.T) {
+	sd := seed(t)
+	r := rand.New(rand.NewPCG(uint64(sd), 0xb176))
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	pc := dialRaw(t, primary.Addr())
+	for i := 0; i < 4; i++ { // in the RDB
+		k := "rdb:hll:" + strconv.Itoa(i)
+		args := []string{"PFADD", k}
+		for j := 0; j < []int{3, 40, 400, 4000}[i]; j++ {
+			args = append(args, strconv.Itoa(r.IntN(1_000_000)))
+		}
+		pc.dos(args...)
+		pc.dos("SETBIT", "rdb:bm:"+strconv.Itoa(i), strconv.Itoa(r.IntN(500)), "1")
+	}
+	pc.dos("PFCOUNT", "rdb:hll:1")
+	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
+	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &replicaOptions{Primary: primary.Addr()},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	redistest.WaitFor(t, 15*time.Second, "links up", func() bool {
+		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up" &&
+			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
+	})
+	f := &nodeFeed{primary: pc, addr: primary.Addr(), vdrAddr: node.Addr()}
+	keys := bitsDataset(t, r, f)
+	for i := 0; i < 4; i++ {
+		keys = append(keys, "rdb:hll:"+strconv.Itoa(i), "rdb:bm:"+strconv.Itoa(i))
+	}
+	compareBitsReads(t, r, keys, replica.Addr(), node.Addr())
+}
+
+// compareBitsReads compares bitmap and HLL reads between a Redis replica
+// (redisAddr) and vdr (vdrAddr).
+func compareBitsReads(t *testing.T, r *rand.Rand, keys []string, redisAddr, vdrAddr string) {
+	t.Helper()
 	// Every key once, so each kind of value is certainly covered: its
 	// bytes and encoding before any PFCOUNT (a Redis replica writes a
 	// refreshed cache into its own copy; vdr leaves that to the primary),
 	// then its count alone and with another key.
 	everyKey := func(reads [][]string) {
-		rc, vc := dialRaw(t, replica.Addr()), dialRaw(t, vdr.Addr())
+		rc, vc := dialRaw(t, redisAddr), dialRaw(t, vdrAddr)
 		for _, k := range keys {
 			for _, args := range reads {
 				args = append([]string(nil), args...)
@@ -170,7 +219,7 @@ func TestDifferentialBits(t *testing.T) {
 	compared := 0
 	for _, pf := range []bool{false, true} {
 		for _, proto := range []string{"2", "3"} {
-			rc, vc := dialRaw(t, replica.Addr()), dialRaw(t, vdr.Addr())
+			rc, vc := dialRaw(t, redisAddr), dialRaw(t, vdrAddr)
 			if proto == "3" {
 				rc.dos("HELLO", "3")
 				vc.dos("HELLO", "3")
@@ -204,7 +253,7 @@ func TestDifferentialBits(t *testing.T) {
 		}
 	}
 	everyKey([][]string{{"PFCOUNT", "KEY"}, {"PFCOUNT", "KEY", "hll:5"}})
-	vc := dialRaw(t, vdr.Addr())
+	vc := dialRaw(t, vdrAddr)
 	if r := vc.dos("PFCOUNT", "hll:corrupt"); !strings.HasPrefix(r, "-INVALIDOBJ") {
 		t.Errorf("PFCOUNT of a corrupt HLL: %q", r)
 	}
