@@ -38,7 +38,7 @@ func PFAdd(b []byte, elems [][]byte, sparseMax int) ([]byte, bool, error) {
 // by one (so a sparse destination may still be promoted), and the cache is
 // invalidated.
 func PFMerge(dest []byte, srcs [][]byte, sparseMax int) ([]byte, error) {
-	var max Regs
+	var regs Regs
 	dense := false
 	for _, s := range srcs {
 		if err := Check(s); err != nil {
@@ -47,7 +47,7 @@ func PFMerge(dest []byte, srcs [][]byte, sparseMax int) ([]byte, error) {
 		if s[4] == Dense {
 			dense = true
 		}
-		if err := MergeInto(&max, s); err != nil {
+		if err := MergeInto(&regs, s); err != nil {
 			return dest, err
 		}
 	}
@@ -61,7 +61,7 @@ func PFMerge(dest []byte, srcs [][]byte, sparseMax int) ([]byte, error) {
 		}
 		dest = d
 	}
-	for j, v := range max {
+	for j, v := range regs {
 		if v == 0 {
 			continue
 		}
@@ -97,11 +97,11 @@ func PFCount(b []byte) (card uint64, refreshed bool, err error) {
 // union, computed in a scratch register array; nothing is written. Missing
 // keys are left out of vals.
 func PFCountMulti(vals [][]byte) (uint64, error) {
-	var max Regs
+	var regs Regs
 	for _, v := range vals {
-		if err := MergeInto(&max, v); err != nil {
+		if err := MergeInto(&regs, v); err != nil {
 			return 0, err
 		}
 	}
-	return CountRegs(&max), nil
+	return CountRegs(&regs), nil
 }

@@ -522,9 +522,9 @@ func walkSparse(s []byte, fn func(val, run int) bool) error {
 // HLL_RAW), used to merge several HLLs.
 type Regs [Registers]uint8
 
-// MergeInto raises each register of max to b's when b's is larger
+// MergeInto raises each register of into to b's when b's is larger
 // (hllMerge). b must pass Check.
-func MergeInto(max *Regs, b []byte) error {
+func MergeInto(into *Regs, b []byte) error {
 	if err := Check(b); err != nil {
 		return err
 	}
@@ -532,8 +532,8 @@ func MergeInto(max *Regs, b []byte) error {
 		var regs Regs
 		denseDecode(b[HdrSize:], &regs)
 		for i, v := range regs {
-			if v > max[i] {
-				max[i] = v
+			if v > into[i] {
+				into[i] = v
 			}
 		}
 		return nil
@@ -550,8 +550,8 @@ func MergeInto(max *Regs, b []byte) error {
 			return false
 		}
 		for ; run > 0; run-- {
-			if uint8(val) > max[i] {
-				max[i] = uint8(val)
+			if uint8(val) > into[i] {
+				into[i] = uint8(val)
 			}
 			i++
 		}
