@@ -21,8 +21,8 @@
 //
 // What it does not do: it knows nothing of RESP, sockets, reply formatting
 // or argument parsing of read commands. Streams, SORT … STORE, geo
-// searches with STORE and
-// hash field TTLs (7.4+) are not applied: they are counted as unsupported
+// searches with STORE and hash field TTLs (7.4+) are not applied: they
+// are counted as unsupported
 // and handled by the Options.OnUnknown policy (their keys are invalidated,
 // or ErrNeedResync is returned). RESTORE is applied for the five types.
 // Bit commands (SETBIT, BITOP, BITFIELD) and HyperLogLog commands
