@@ -16,7 +16,7 @@
 // timeouts (package server), applying writes (package projection). Not yet
 // supported, each answering an explicit error or noted in NEEDS.md:
 // OBJECT IDLETIME, CLIENT TRACKING,
-// geo commands, PFCOUNT, SORT_RO, stream reads, scripting and functions.
+// geo commands, SORT_RO, stream reads, scripting and functions.
 //
 // Request flow:
 //

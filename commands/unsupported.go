@@ -8,7 +8,7 @@ import (
 // Reads vdr does not serve yet. Each answers as Redis would for a key of
 // another type (WRONGTYPE) where the type is known, else an explicit
 // "ERR vdr: <cmd> is not supported yet". Geo commands read sorted sets,
-// PFCOUNT reads strings, stream commands read streams (which the
+// stream commands read streams (which the
 // projection never holds, so any existing key is the wrong type).
 
 func notSupported(c *Ctx) {

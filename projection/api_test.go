@@ -272,10 +272,10 @@ func TestKeysScanRandomKey(t *testing.T) {
 func TestUnknownPolicy(t *testing.T) {
 	p := newTestProjection(t, nil)
 	mustApply(t, p, 0, "SET a 1", "SET b 2", "SET bits x")
-	mustApply(t, p, 0, "SETBIT bits 3 1") // known keys: invalidated
+	mustApply(t, p, 0, "GETEX bits PERSIST") // known keys: invalidated
 	get(p, 0, "bits", func(x Value) {
 		if x.Exists() {
-			t.Error("SETBIT key kept")
+			t.Error("GETEX key kept")
 		}
 	})
 	mustApply(t, p, 0, "FROBNICATE a") // unknown keys: the db is flushed
@@ -283,7 +283,7 @@ func TestUnknownPolicy(t *testing.T) {
 		t.Errorf("db not flushed after an unknown command: %d keys", n)
 	}
 	st := p.Stats()
-	if st.Unknown["setbit"] != 1 || st.Unknown["frobnicate"] != 1 || st.FlushedForUnknown != 1 || st.InvalidatedKeys != 1 {
+	if st.Unknown["getex"] != 1 || st.Unknown["frobnicate"] != 1 || st.FlushedForUnknown != 1 || st.InvalidatedKeys != 1 {
 		t.Errorf("stats %+v", st)
 	}
 	if st.Applied["set"] != 3 {
@@ -295,7 +295,7 @@ func TestUnknownPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustApply(t, r, 0, "SET bits x")
-	if err := r.Apply(0, args("SETBIT bits 3 1")); !errors.Is(err, ErrNeedResync) {
+	if err := r.Apply(0, args("GETEX bits PERSIST")); !errors.Is(err, ErrNeedResync) {
 		t.Errorf("Resync policy: %v", err)
 	}
 	get(r, 0, "bits", func(x Value) {

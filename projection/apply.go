@@ -501,7 +501,7 @@ func keysButLast(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 
 // commandTable lists every command the applier knows. fn == nil marks a
 // command whose key positions are known but whose effect is not mirrored
-// (bitmaps, HyperLogLog, streams, RESTORE, hash field
+// (streams, RESTORE, hash field
 // TTLs): it goes through the OnUnknown policy.
 func commandTable() []*cmdDesc {
 	row := func(name string, fn func(*ctx) error, keys keyFunc) *cmdDesc {
@@ -552,13 +552,13 @@ func commandTable() []*cmdDesc {
 		row("decrby", decrbyCommand, keysFirst),
 		row("incrbyfloat", nil, keysFirst),
 		row("getdel", delCommand, keysFirst),
-		row("setbit", nil, keysFirst),
-		row("bitfield", nil, keysFirst),
-		row("bitop", nil, func(argv [][]byte, keys [][]byte) ([][]byte, scope) { return keysSecond(argv, keys) }),
-		row("pfadd", nil, keysFirst),
-		row("pfmerge", nil, keysFirst),
-		row("pfcount", nil, keysRest),
-		row("pfdebug", nil, keysSecond),
+		row("setbit", setbitCommand, keysFirst),
+		row("bitfield", bitfieldCommand, keysFirst),
+		row("bitop", bitopCommand, keysBitop),
+		row("pfadd", pfaddCommand, keysFirst),
+		row("pfmerge", pfmergeCommand, keysRest),
+		row("pfcount", pfcountCommand, keysRest),
+		row("pfdebug", pfdebugCommand, keysSecond),
 		// lists
 		row("lpush", lpushCommand, keysFirst),
 		row("rpush", rpushCommand, keysFirst),

@@ -393,6 +393,7 @@ func runDifferentialMix(t *testing.T, seed int64, ops int, extra func(w *workloa
 		conf = []string{"--hash-max-listpack-entries", "8", "--hash-max-listpack-value", "16",
 			"--zset-max-listpack-entries", "6", "--zset-max-listpack-value", "10",
 			"--set-max-intset-entries", "5",
+			"--hll-sparse-max-bytes", "200",
 			"--lazyfree-lazy-expire", "yes", "--lazyfree-lazy-user-del", "yes", "--lazyfree-lazy-server-del", "yes"}
 	}
 	// No 5 s wait before a diskless full sync (repl-diskless-sync-delay).
@@ -467,7 +468,8 @@ func runDifferentialMix(t *testing.T, seed int64, ops int, extra func(w *workloa
 	}
 	if seed%2 != 0 {
 		p.SetEncodingConfig(EncodingConfig{HashMaxListpackEntries: 8, HashMaxListpackValue: 16,
-			ZSetMaxListpackEntries: 6, ZSetMaxListpackValue: 10, SetMaxIntsetEntries: 5})
+			ZSetMaxListpackEntries: 6, ZSetMaxListpackValue: 10, SetMaxIntsetEntries: 5,
+			HLLSparseMaxBytes: 200})
 	}
 	ld := p.BeginLoad(LoadOptions{})
 	if err := rdbparse.Parse(bytes.NewReader(link.RDB), loadHandler{ld: ld}, nil); err != nil {

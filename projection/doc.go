@@ -20,11 +20,13 @@
 //     (tracking SELECT, buffering MULTI…EXEC).
 //
 // What it does not do: it knows nothing of RESP, sockets, reply formatting
-// or argument parsing of read commands. Streams, HyperLogLog, bit commands
-// (SETBIT, BITFIELD, BITOP) and
-// hash field TTLs (7.4+) are not applied: they are counted as unsupported
+// or argument parsing of read commands. Streams and hash field TTLs
+// (7.4+) are not applied: they are counted as unsupported
 // and handled by the Options.OnUnknown policy (their keys are invalidated,
 // or ErrNeedResync is returned). RESTORE is applied for the five types.
+// Bit commands (SETBIT, BITOP, BITFIELD) and HyperLogLog commands
+// (PFADD, PFMERGE, PFCOUNT, PFDEBUG TODENSE) are applied byte for byte on
+// strings, the HLL format being internal/hll's.
 //
 // Layout in memory:
 //

@@ -43,6 +43,9 @@ type EncodingConfig struct {
 	ZSetMaxListpackEntries int // zset-max-listpack-entries (128)
 	ZSetMaxListpackValue   int // zset-max-listpack-value (64)
 	ListMaxListpackSize    int // list-max-listpack-size (-2: 8 KiB per node)
+	// HLLSparseMaxBytes is hll-sparse-max-bytes (3000): a sparse
+	// HyperLogLog that would grow beyond it becomes dense.
+	HLLSparseMaxBytes int
 	// Redis72 selects Redis 7.2+ encodings: small lists report "listpack"
 	// and small non-integer sets "listpack". Redis 7.0 reports "quicklist"
 	// for every list and "hashtable" for every non-intset set.
@@ -63,6 +66,7 @@ func (e *EncodingConfig) ensureDefaults() {
 	def(&e.ZSetMaxListpackEntries, 128)
 	def(&e.ZSetMaxListpackValue, 64)
 	def(&e.ListMaxListpackSize, -2)
+	def(&e.HLLSparseMaxBytes, 3000)
 }
 
 // Options configures a Projection. The zero value means the defaults.

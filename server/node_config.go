@@ -19,6 +19,7 @@ var primaryConfigNames = []string{
 	"zset-max-listpack-entries", "zset-max-listpack-value",
 	"zset-max-ziplist-entries", "zset-max-ziplist-value",
 	"list-max-listpack-size", "list-max-ziplist-size",
+	"hll-sparse-max-bytes",
 }
 
 // PrimaryConfig (replica.ConfigHandler) sets the projection's encoding
@@ -56,6 +57,7 @@ func encodingFromConfig(ec projection.EncodingConfig, cfg map[string]string, ver
 	set(&ec.ZSetMaxListpackEntries, "zset-max-listpack-entries", "zset-max-ziplist-entries")
 	set(&ec.ZSetMaxListpackValue, "zset-max-listpack-value", "zset-max-ziplist-value")
 	set(&ec.ListMaxListpackSize, "list-max-listpack-size", "list-max-ziplist-size")
+	set(&ec.HLLSparseMaxBytes, "hll-sparse-max-bytes")
 	if version != "" {
 		ec.Redis72 = versionAtLeast(version, 7, 2)
 	}

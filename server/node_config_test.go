@@ -17,7 +17,7 @@ import (
 func TestNodeReadsPrimaryEncodingConfig(t *testing.T) {
 	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0",
 		"--hash-max-listpack-entries", "4", "--zset-max-listpack-entries", "3",
-		"--set-max-intset-entries", "5")
+		"--set-max-intset-entries", "5", "--hll-sparse-max-bytes", "100")
 	for _, c := range [][]string{
 		{"ACL", "SETUSER", "repl", "on", ">pw", "+psync", "+replconf", "+ping"},
 		{"HSET", "h:rdb", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5"},
@@ -59,7 +59,7 @@ func TestNodeReadsPrimaryEncodingConfig(t *testing.T) {
 			t.Errorf("OBJECT ENCODING %s: vdr %q, primary %q", k, got, want)
 		}
 	}
-	if ec := full.proj.EncodingConfig(); ec.HashMaxListpackEntries != 4 || ec.ZSetMaxListpackEntries != 3 || ec.SetMaxIntsetEntries != 5 {
+	if ec := full.proj.EncodingConfig(); ec.HashMaxListpackEntries != 4 || ec.ZSetMaxListpackEntries != 3 || ec.SetMaxIntsetEntries != 5 || ec.HLLSparseMaxBytes != 100 {
 		t.Errorf("encoding config from the primary: %+v", ec)
 	}
 	// The limited user could not read CONFIG: defaults, and data intact.
