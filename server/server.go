@@ -67,6 +67,7 @@ type Server struct {
 	started bool
 	tcpAddr net.Addr
 	tlsAddr net.Addr
+	loops   []*loop // event loops (loop_linux.go); nil when disabled
 
 	wg      sync.WaitGroup // accept loops and connections
 	done    chan struct{}
@@ -131,13 +132,29 @@ func (s *Server) Start() error {
 		return nil
 	}
 	var lns []net.Listener
+	var lfds []listenFD // the event loops' own listening sockets
+	useLoops := loopsSupported && s.opts.EventLoops > 0
 	fail := func(err error) error {
 		for _, ln := range lns {
 			ln.Close()
 		}
+		closeListenFDs(lfds)
 		return err
 	}
-	if !s.opts.NoTCP {
+	if !s.opts.NoTCP && useLoops {
+		port := s.opts.Port
+		if port == RandomPort {
+			port = 0
+		}
+		lf, addr, err := listenTCPFD(s.opts.Bind, port)
+		if err != nil {
+			return fail(err)
+		}
+		lfds = append(lfds, lf)
+		s.tcpAddr = addr
+		s.env.Config.Port = addr.Port
+		s.env.TCPPort = addr.Port
+	} else if !s.opts.NoTCP {
 		port := s.opts.Port
 		if port == RandomPort {
 			port = 0
@@ -151,7 +168,14 @@ func (s *Server) Start() error {
 		s.env.TCPPort = s.env.Config.Port
 		lns = append(lns, ln)
 	}
-	if s.opts.UnixSocket != "" {
+	if s.opts.UnixSocket != "" && useLoops {
+		os.Remove(s.opts.UnixSocket)
+		lf, err := listenUnixFD(s.opts.UnixSocket)
+		if err != nil {
+			return fail(err)
+		}
+		lfds = append(lfds, lf)
+	} else if s.opts.UnixSocket != "" {
 		os.Remove(s.opts.UnixSocket)
 		ln, err := net.Listen("unix", s.opts.UnixSocket)
 		if err != nil {
@@ -170,6 +194,11 @@ func (s *Server) Start() error {
 		}
 		s.tlsAddr = ln.Addr()
 		lns = append(lns, ln)
+	}
+	if useLoops {
+		if err := s.startLoops(lfds); err != nil {
+			return fail(err)
+		}
 	}
 	s.lns = lns
 	s.started = true
@@ -239,23 +268,30 @@ func (s *Server) Close() error {
 	for _, ln := range lns {
 		ln.Close()
 	}
-	if s.opts.UnixSocket != "" && len(lns) > 0 {
+	if s.opts.UnixSocket != "" && (len(lns) > 0 || len(s.loops) > 0) {
 		defer os.Remove(s.opts.UnixSocket)
 	}
 	// Wake readers blocked on the network; a connection running a command
 	// finishes it and flushes before its next read fails.
+	// Event-loop connections are handled by their loops (loop_linux.go).
 	now := time.Now()
 	for _, c := range conns {
-		c.nc.SetReadDeadline(now)
+		if c.lp == nil {
+			c.nc.SetReadDeadline(now)
+		}
 	}
+	s.wakeLoops(false)
 	finished := make(chan struct{})
 	go func() { s.wg.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-time.After(s.opts.ShutdownTimeout):
 		for _, c := range conns {
-			c.nc.Close()
+			if c.lp == nil {
+				c.nc.Close()
+			}
 		}
+		s.wakeLoops(true)
 		<-finished
 	}
 	if s.fwd != nil {
