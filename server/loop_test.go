@@ -522,3 +522,46 @@ func TestRandomChunks(t *testing.T) {
 		}
 	})
 }
+
+// TestGETNoAllocs checks that serving pipelined GETs allocates nothing
+// per request on the event loop (server and test client together: the
+// client's Write and ReadFull allocate nothing either).
+func TestGETNoAllocs(t *testing.T) {
+	if !loopsSupported {
+		t.Skip("no event loops here")
+	}
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	p := newProjection(t)
+	p.Apply(0, bs("SET", "key", "xxx"))
+	s := startVDR(t, Options{Projection: p, EventLoops: 1})
+	nc, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	const depth = 16
+	req := bytes.Repeat(encodeCmd(bs("GET", "key")...), depth)
+	want := bytes.Repeat([]byte("$3\r\nxxx\r\n"), depth)
+	buf := make([]byte, len(want))
+	var failed error
+	roundTrip := func() {
+		nc.Write(req)
+		if _, err := io.ReadFull(nc, buf); err != nil || !bytes.Equal(buf, want) {
+			failed = fmt.Errorf("reply %q %v", buf, err)
+		}
+	}
+	for i := 0; i < 100; i++ {
+		roundTrip() // warm up: buffers reach their size
+	}
+	allocs := testing.AllocsPerRun(2000, roundTrip)
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	// Whole-process counts: allow a stray runtime allocation, far below
+	// one per request.
+	if allocs > 0.5 {
+		t.Errorf("%.2f allocations per %d pipelined GETs", allocs, depth)
+	}
+}
