@@ -207,8 +207,14 @@ func (l *loop) run() {
 	for {
 		n, err := syscall.EpollWait(l.epfd, events, int(sweepInterval/time.Millisecond))
 		if err != nil && err != syscall.EINTR {
+			// Only a broken epoll fd gets here: drop this loop's clients
+			// and end the loop rather than spin.
 			l.s.opts.Logger.Error("server: epoll_wait", "err", err)
-			l.s.wakeLoops(true)
+			l.force.Store(true)
+			if !l.shutting {
+				l.startShutdown()
+			}
+			n = 0
 		}
 		l.now = time.Now().UnixNano()
 		for i := 0; i < n; i++ {

@@ -72,6 +72,14 @@ func TestEventLoopsOption(t *testing.T) {
 	if loopsSupported && len(s.loops) != 3 {
 		t.Errorf("%d loops running, want 3", len(s.loops))
 	}
+	// Forwarded writes block: they keep the goroutine path.
+	f := startVDR(t, Options{ForwardWrites: true, PrimaryAddr: "127.0.0.1:1"})
+	if len(f.loops) != 0 {
+		t.Errorf("%d loops running with ForwardWrites", len(f.loops))
+	}
+	if got := dialRaw(t, f.Addr()).dos("PING"); got != "+PONG\r\n" {
+		t.Errorf("PING with ForwardWrites: %q", got)
+	}
 }
 
 // TestSplitEveryByte sends a pipeline one byte per write, and then split
@@ -444,6 +452,19 @@ func TestClientListAddrs(t *testing.T) {
 		info := c.dos("CLIENT", "INFO")
 		if !strings.Contains(info, "addr="+c.nc.LocalAddr().String()) {
 			t.Errorf("CLIENT INFO: %q", info)
+		}
+		// A unix-socket client: "path:0" at both ends, as Redis shows it.
+		path := t.TempDir() + "/vdr.sock"
+		startVDR(t, Options{EventLoops: fe.loops, NoTCP: true, UnixSocket: path})
+		nc, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &rawConn{tb: t, nc: nc, br: bufio.NewReader(nc)}
+		t.Cleanup(func() { nc.Close() })
+		info = u.dos("CLIENT", "INFO")
+		if want := "addr=" + path + ":0 laddr=" + path + ":0 "; !strings.Contains(info, want) {
+			t.Errorf("unix CLIENT INFO %q lacks %q", info, want)
 		}
 	})
 }

@@ -67,7 +67,9 @@ type Options struct {
 	// EventLoops is the number of epoll event loops serving the TCP and
 	// unix-socket clients (Linux only; see loop_linux.go): 0 means
 	// GOMAXPROCS, EventLoopsDisabled (-1) one goroutine per connection.
-	// TLS clients, and every client outside Linux, always get a goroutine.
+	// TLS clients, every client outside Linux and every client when
+	// ForwardWrites is on (a forwarded write waits for the primary) get a
+	// goroutine each.
 	EventLoops int
 
 	// Projection is the data served; when nil, New creates an empty one

@@ -2,9 +2,12 @@
 // answers exactly as a Redis 7.0 replica would.
 //
 // What it does: listens on TCP (127.0.0.1:6380 by default), optionally a
-// unix socket and TLS; runs one goroutine per connection that parses
-// requests (proto.go, with Redis's protocol limits), hands them to the
-// commands package, and writes the replies; enforces maxclients, the idle
+// unix socket and TLS; serves TCP and unix-socket clients from N epoll
+// event loops on Linux (loop_linux.go, Options.EventLoops) and TLS
+// clients (and every client elsewhere, or with EventLoops -1) from one
+// goroutine per connection (conn.go); either way it parses requests
+// (proto.go, with Redis's protocol limits), hands them to the commands
+// package, and writes the replies; enforces maxclients, the idle
 // timeout, a write timeout and the pub/sub output limit; delivers pub/sub
 // messages (Publish/SPublish are called by the replication wiring for the
 // primary's PUBLISH); optionally forwards writes to the primary.
@@ -19,14 +22,15 @@
 // Lock order (never take an earlier one while holding a later one):
 //
 //	Server.mu  (alone)
-//	commands.PubSub.mu → commands.Client.mu → conn.pmu
+//	commands.PubSub.mu → commands.Client.mu → conn.pmu → loop.mu
 //	conn.wmu   (alone: only around socket writes)
 //
 // What it does not do: it does not replicate (the replica package does;
 // cmd/vdr wires replica → projection → server and supplies a
 // ReplicationInfo), and it knows nothing of command semantics (commands).
 //
-// Connection life:
+// Connection life on the goroutine path (the event loops' is drawn in
+// loop_linux.go):
 //
 //	accept ─► maxclients? ─► goroutine: ┌► reader.next ─(no full request buffered)─► flush replies, then block in Read
 //	                                     └─ commands.Exec(ctx, args) → reply bytes appended to ctx.W
@@ -133,7 +137,10 @@ func (s *Server) Start() error {
 	}
 	var lns []net.Listener
 	var lfds []listenFD // the event loops' own listening sockets
-	useLoops := loopsSupported && s.opts.EventLoops > 0
+	// Forwarded writes wait for the primary's reply inside commands.Exec:
+	// that must not block a loop's other clients, so forwarding keeps
+	// the goroutine path.
+	useLoops := loopsSupported && s.opts.EventLoops > 0 && !s.opts.ForwardWrites
 	fail := func(err error) error {
 		for _, ln := range lns {
 			ln.Close()
