@@ -84,8 +84,9 @@ type evState struct {
 
 // listenFD is a listening socket owned by loop 0.
 type listenFD struct {
-	fd   int
-	unix bool
+	fd     int
+	unix   bool
+	paused bool // out of the epoll set after EMFILE and the like, until the next sweep
 }
 
 // loop is one event loop.
@@ -102,7 +103,6 @@ type loop struct {
 	shutting   bool // the server is closing: no more reads (loop goroutine)
 	lastSweep  int64
 	acceptNext int // round-robin cursor (loop 0's goroutine)
-	pauseUntil int64
 
 	mu     sync.Mutex
 	queue  []*conn
@@ -347,7 +347,7 @@ func (l *loop) register(c *conn) {
 // accept takes pending connections from a listening socket.
 func (l *loop) accept(lf *listenFD) {
 	s := l.s
-	if l.pauseUntil > l.now || l.shutting {
+	if l.shutting {
 		return
 	}
 	for i := 0; i < maxAcceptsPerCall; i++ {
@@ -359,10 +359,13 @@ func (l *loop) accept(lf *listenFD) {
 			case syscall.EINTR, syscall.ECONNABORTED:
 				continue
 			}
-			// EMFILE and friends: back off (as net/http does), or the
-			// level-triggered listener would spin.
+			// EMFILE and friends: back off until the next sweep (as
+			// net/http backs off), or the level-triggered listener
+			// would spin.
 			s.opts.Logger.Warn("server: accept", "err", err)
-			l.pauseUntil = l.now + int64(5*time.Millisecond)
+			if syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, lf.fd, nil) == nil {
+				lf.paused = true
+			}
 			return
 		}
 		s.env.Stats.ConnectionsReceived.Add(1)
@@ -649,6 +652,14 @@ func (l *loop) startShutdown() {
 // sweep enforces the idle timeout (subscribers exempt, as in Redis's
 // clientsCronHandleTimeout) and the write timeout.
 func (l *loop) sweep() {
+	for i := range l.lfds {
+		if lf := &l.lfds[i]; lf.paused {
+			ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(lf.fd)}
+			if syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, lf.fd, &ev) == nil {
+				lf.paused = false
+			}
+		}
+	}
 	idle := int64(l.s.opts.IdleTimeout)
 	wt := int64(l.s.opts.WriteTimeout)
 	for _, c := range l.conns {

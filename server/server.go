@@ -202,7 +202,7 @@ func (s *Server) Start() error {
 		s.tlsAddr = ln.Addr()
 		lns = append(lns, ln)
 	}
-	if useLoops {
+	if len(lfds) > 0 {
 		if err := s.startLoops(lfds); err != nil {
 			return fail(err)
 		}
