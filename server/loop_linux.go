@@ -714,7 +714,10 @@ func (c *conn) loopKill() {
 	}
 }
 
-// listenFDs opens the non-blocking listening sockets of the event loops.
+// listenTCPFD opens a non-blocking TCP listening socket for the event
+// loops: its own socket, not a net.Listener's, so that neither it nor the
+// connections it accepts are ever in Go's netpoller. An unspecified bind
+// address listens on IPv4 only.
 func listenTCPFD(bind string, port int) (listenFD, *net.TCPAddr, error) {
 	ta, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(bind, strconv.Itoa(port)))
 	if err != nil {
@@ -767,6 +770,7 @@ func listenTCPFD(bind string, port int) (listenFD, *net.TCPAddr, error) {
 	return listenFD{fd: fd}, out, nil
 }
 
+// listenUnixFD opens a non-blocking unix-socket listening socket.
 func listenUnixFD(path string) (listenFD, error) {
 	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {

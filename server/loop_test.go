@@ -586,3 +586,35 @@ func TestGETNoAllocs(t *testing.T) {
 		t.Errorf("%.2f allocations per %d pipelined GETs", allocs, depth)
 	}
 }
+
+// TestStatsCounted checks the INFO stats counters the connection code
+// feeds: commands, input bytes (added when the connection closes, as on
+// the goroutine path) and output bytes.
+func TestStatsCounted(t *testing.T) {
+	forEachFrontEnd(t, func(t *testing.T, fe frontEnd) {
+		s := startVDR(t, Options{EventLoops: fe.loops})
+		st := &s.env.Stats
+		c := dialRaw(t, s.Addr())
+		in := []byte("PING\r\nPING\r\nECHO hello\r\n")
+		c.send(in)
+		for _, want := range []string{"+PONG\r\n", "+PONG\r\n", "$5\r\nhello\r\n"} {
+			if got := string(c.read()); got != want {
+				t.Fatalf("got %q want %q", got, want)
+			}
+		}
+		c.nc.Close()
+		waitUntil(t, 5*time.Second, "the client to be gone", func() bool { return numClients(s) == 0 })
+		if got := st.CommandsProcessed.Load(); got != 3 {
+			t.Errorf("commands processed %d, want 3", got)
+		}
+		if got := st.NetInputBytes.Load(); got != int64(len(in)) {
+			t.Errorf("net input bytes %d, want %d", got, len(in))
+		}
+		if got, want := st.NetOutputBytes.Load(), int64(len("+PONG\r\n+PONG\r\n$5\r\nhello\r\n")); got != want {
+			t.Errorf("net output bytes %d, want %d", got, want)
+		}
+		if got := st.ConnectionsReceived.Load(); got != 1 {
+			t.Errorf("connections received %d", got)
+		}
+	})
+}
