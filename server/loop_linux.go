@@ -717,48 +717,59 @@ func (c *conn) loopKill() {
 // listenTCPFD opens a non-blocking TCP listening socket for the event
 // loops: its own socket, not a net.Listener's, so that neither it nor the
 // connections it accepts are ever in Go's netpoller. An unspecified bind
-// address listens on IPv4 only.
+// address ("", 0.0.0.0, ::) gets a dual-stack socket where the host has
+// IPv6, as net.Listen does.
 func listenTCPFD(bind string, port int) (listenFD, *net.TCPAddr, error) {
 	ta, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(bind, strconv.Itoa(port)))
 	if err != nil {
 		return listenFD{}, nil, err
 	}
-	family := syscall.AF_INET
-	var sa syscall.Sockaddr
+	if ta.IP == nil || ta.IP.IsUnspecified() {
+		lf, addr, err := listenSockaddr(ta, syscall.AF_INET6, &syscall.SockaddrInet6{Port: ta.Port}, true)
+		if err == nil || !errors.Is(err, syscall.EAFNOSUPPORT) {
+			return lf, addr, err
+		}
+		return listenSockaddr(ta, syscall.AF_INET, &syscall.SockaddrInet4{Port: ta.Port}, false)
+	}
 	if ip4 := ta.IP.To4(); ip4 != nil {
 		a := &syscall.SockaddrInet4{Port: ta.Port}
 		copy(a.Addr[:], ip4)
-		sa = a
-	} else if ta.IP == nil {
-		sa = &syscall.SockaddrInet4{Port: ta.Port}
-	} else {
-		family = syscall.AF_INET6
-		a := &syscall.SockaddrInet6{Port: ta.Port}
-		copy(a.Addr[:], ta.IP.To16())
-		if ta.Zone != "" {
-			if ifi, err := net.InterfaceByName(ta.Zone); err == nil {
-				a.ZoneId = uint32(ifi.Index)
-			}
-		}
-		sa = a
+		return listenSockaddr(ta, syscall.AF_INET, a, false)
 	}
+	a := &syscall.SockaddrInet6{Port: ta.Port}
+	copy(a.Addr[:], ta.IP.To16())
+	if ta.Zone != "" {
+		if ifi, err := net.InterfaceByName(ta.Zone); err == nil {
+			a.ZoneId = uint32(ifi.Index)
+		}
+	}
+	return listenSockaddr(ta, syscall.AF_INET6, a, false)
+}
+
+func listenSockaddr(ta *net.TCPAddr, family int, sa syscall.Sockaddr, dualStack bool) (listenFD, *net.TCPAddr, error) {
 	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
 	if err != nil {
 		return listenFD{}, nil, os.NewSyscallError("socket", err)
 	}
+	fail := func(op string, err error) (listenFD, *net.TCPAddr, error) {
+		syscall.Close(fd)
+		return listenFD{}, nil, &net.OpError{Op: "listen", Net: "tcp", Addr: ta, Err: os.NewSyscallError(op, err)}
+	}
+	if dualStack {
+		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 0); err != nil {
+			return fail("setsockopt", err)
+		}
+	}
 	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
 	if err := syscall.Bind(fd, sa); err != nil {
-		syscall.Close(fd)
-		return listenFD{}, nil, &net.OpError{Op: "listen", Net: "tcp", Addr: ta, Err: os.NewSyscallError("bind", err)}
+		return fail("bind", err)
 	}
 	if err := syscall.Listen(fd, listenBacklog); err != nil {
-		syscall.Close(fd)
-		return listenFD{}, nil, os.NewSyscallError("listen", err)
+		return fail("listen", err)
 	}
 	lsa, err := syscall.Getsockname(fd)
 	if err != nil {
-		syscall.Close(fd)
-		return listenFD{}, nil, os.NewSyscallError("getsockname", err)
+		return fail("getsockname", err)
 	}
 	out := &net.TCPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone}
 	switch a := lsa.(type) {

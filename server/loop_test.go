@@ -618,3 +618,36 @@ func TestStatsCounted(t *testing.T) {
 		}
 	})
 }
+
+// TestListenAddresses checks the loops' own listening sockets: an
+// unspecified bind address takes IPv4 clients (dual-stack where there is
+// IPv6), and a port in use is an error from Start.
+func TestListenAddresses(t *testing.T) {
+	for _, bind := range []string{"0.0.0.0", "::", "127.0.0.1"} {
+		s, err := New(Options{Bind: bind, Port: RandomPort})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Start(); err != nil {
+			if bind == "::" {
+				t.Logf("no IPv6 here: %v", err)
+				continue
+			}
+			t.Fatalf("bind %s: %v", bind, err)
+		}
+		_, port, _ := net.SplitHostPort(s.Addr())
+		c := dialRaw(t, "127.0.0.1:"+port)
+		list := c.dos("CLIENT", "LIST")
+		if !strings.Contains(list, " addr="+c.nc.LocalAddr().String()+" ") {
+			t.Errorf("bind %s: CLIENT LIST %q lacks addr=%s", bind, list, c.nc.LocalAddr())
+		}
+		// The port is taken now.
+		p, _ := strconv.Atoi(port)
+		s2, _ := New(Options{Bind: "127.0.0.1", Port: p})
+		if err := s2.Start(); err == nil {
+			s2.Close()
+			t.Errorf("bind %s: a second server started on port %d", bind, p)
+		}
+		s.Close()
+	}
+}
