@@ -33,6 +33,10 @@ type conn struct {
 
 	rdeadline bool      // a read deadline is armed (connection goroutine)
 	wdeadline time.Time // current write deadline (under wmu)
+
+	// Event-loop connections (loop_linux.go) have lp set and nc nil.
+	lp *loop
+	ev evState
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -205,6 +209,10 @@ func (c *conn) pushLoop() {
 
 // kill closes the connection from another goroutine (CLIENT KILL).
 func (c *conn) kill() {
+	if c.lp != nil {
+		c.loopKill()
+		return
+	}
 	c.nc.SetReadDeadline(time.Now())
 }
 

@@ -24,6 +24,10 @@ func startVDR(tb testing.TB, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = nil
 	}
+	if opts.EventLoops == 0 && os.Getenv("VDR_EVENTLOOP") == "0" {
+		// VDR_EVENTLOOP=0 runs the tests on the goroutine-per-connection path.
+		opts.EventLoops = EventLoopsDisabled
+	}
 	s, err := New(opts)
 	if err != nil {
 		tb.Fatalf("New: %v", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/vdr-project/vdr/commands"
@@ -63,6 +64,13 @@ type Options struct {
 	// ShutdownTimeout bounds how long Close waits for in-flight replies;
 	// default 5s.
 	ShutdownTimeout time.Duration
+	// EventLoops is the number of epoll event loops serving the TCP and
+	// unix-socket clients (Linux only; see loop_linux.go): 0 means
+	// GOMAXPROCS, EventLoopsDisabled (-1) one goroutine per connection.
+	// TLS clients, every client outside Linux and every client when
+	// ForwardWrites is on (a forwarded write waits for the primary) get a
+	// goroutine each.
+	EventLoops int
 
 	// Projection is the data served; when nil, New creates an empty one
 	// with Databases databases (default 16).
@@ -94,6 +102,10 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// EventLoopsDisabled as Options.EventLoops serves every connection from
+// its own goroutine.
+const EventLoopsDisabled = -1
+
 // EnsureDefaults fills zero fields with their defaults.
 func (o *Options) EnsureDefaults() {
 	if o.Bind == "" {
@@ -119,6 +131,9 @@ func (o *Options) EnsureDefaults() {
 	}
 	if o.ShutdownTimeout == 0 {
 		o.ShutdownTimeout = 5 * time.Second
+	}
+	if o.EventLoops == 0 {
+		o.EventLoops = runtime.GOMAXPROCS(0)
 	}
 	if o.Databases == 0 {
 		o.Databases = 16
@@ -164,6 +179,8 @@ func (o *Options) Validate() error {
 		return bad("databases %d differs from the projection's %d", o.Databases, o.Projection.NumDBs())
 	case o.ForwardWrites && o.PrimaryAddr == "":
 		return bad("ForwardWrites needs PrimaryAddr")
+	case o.EventLoops < EventLoopsDisabled:
+		return bad("event loops %d < -1", o.EventLoops)
 	case o.IdleTimeout < 0 || o.MaxStaleness < 0:
 		return bad("negative duration")
 	}

@@ -68,47 +68,67 @@ func newReader(rd io.Reader, maxBulk, maxMulti int64, authed func() bool) *reade
 // pipelining work). Empty requests (blank inline lines, "*0") are skipped.
 func (rd *reader) next(beforeBlock func() error) ([][]byte, error) {
 	for {
-		if rd.w-rd.r >= rd.need {
-			args, n, err := rd.parse(rd.buf[rd.r:rd.w])
-			if err != nil {
-				return nil, err
-			}
-			if n > 0 {
-				rd.r += n
-				rd.need = 0
-				if len(args) == 0 {
-					continue
-				}
-				return args, nil
-			}
+		args, err := rd.buffered()
+		if err != nil || args != nil {
+			return args, err
 		}
 		if err := beforeBlock(); err != nil {
 			return nil, err
 		}
-		if rd.r > 0 {
-			copy(rd.buf, rd.buf[rd.r:rd.w])
-			rd.w -= rd.r
-			rd.r = 0
-		}
-		if rd.w == len(rd.buf) || rd.need > len(rd.buf) {
-			n := 2 * len(rd.buf)
-			if rd.need > n {
-				n = rd.need
-			}
-			nb := make([]byte, n)
-			copy(nb, rd.buf[:rd.w])
-			rd.buf = nb
-		} else if rd.w == 0 && len(rd.buf) > 4*readChunk {
-			// Drop a buffer grown for one big request.
-			rd.buf = make([]byte, readChunk)
-		}
-		m, err := rd.rd.Read(rd.buf[rd.w:])
+		m, err := rd.rd.Read(rd.room())
 		rd.w += m
 		rd.nread += int64(m)
 		if err != nil && m == 0 {
 			return nil, err
 		}
 	}
+}
+
+// buffered returns the next complete request already in the buffer, or
+// nil, nil when more bytes must arrive first. It never reads: the event
+// loop (loop_linux.go) fills the buffer itself through room. The same
+// lifetime rule as next applies.
+func (rd *reader) buffered() ([][]byte, error) {
+	for rd.w-rd.r >= rd.need {
+		args, n, err := rd.parse(rd.buf[rd.r:rd.w])
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		rd.r += n
+		rd.need = 0
+		if len(args) > 0 {
+			return args, nil
+		}
+	}
+	return nil, nil
+}
+
+// room moves the unparsed bytes to the front of the buffer, grows it when
+// it is full or a known-size argument needs more, and returns the free
+// tail to read into (never empty). The caller adds what it read to rd.w
+// (and rd.nread). It invalidates the arguments returned before.
+func (rd *reader) room() []byte {
+	if rd.r > 0 {
+		copy(rd.buf, rd.buf[rd.r:rd.w])
+		rd.w -= rd.r
+		rd.r = 0
+	}
+	if rd.w == len(rd.buf) || rd.need > len(rd.buf) {
+		n := 2 * len(rd.buf)
+		if rd.need > n {
+			n = rd.need
+		}
+		nb := make([]byte, n)
+		copy(nb, rd.buf[:rd.w])
+		rd.buf = nb
+	} else if rd.w == 0 && len(rd.buf) > 4*readChunk {
+		// Drop a buffer grown for one big request.
+		rd.buf = make([]byte, readChunk)
+	}
+	return rd.buf[rd.w:]
 }
 
 // parse parses one request from b: the arguments, the bytes consumed (0:

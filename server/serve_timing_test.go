@@ -3,7 +3,9 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"testing"
 )
@@ -59,5 +61,49 @@ func BenchmarkReader(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkServeGET compares the two front ends (event loops, goroutine
+// per connection) in one run: 50 connections doing GET ping-pong (as
+// redis-benchmark -c 50 -P 1) and 16-deep pipelines (-P 16). allocs/op
+// counts both ends of the connection; the client side allocates nothing.
+func BenchmarkServeGET(b *testing.B) {
+	const conns = 50
+	p := newProjection(b)
+	for i := 0; i < 1000; i++ {
+		p.Apply(0, bs("SET", "key:"+strconv.Itoa(i), "xxx"))
+	}
+	for _, fe := range []frontEnd{{"loop", 0}, {"goroutine", EventLoopsDisabled}} {
+		for _, depth := range []int{1, 16} {
+			b.Run("mode="+fe.name+"/P="+strconv.Itoa(depth), func(b *testing.B) {
+				s := startVDR(b, Options{Projection: p, EventLoops: fe.loops})
+				var req []byte
+				for i := 0; i < depth; i++ {
+					req = append(req, encodeCmd(bs("GET", "key:"+strconv.Itoa(i*7))...)...)
+				}
+				want := bytes.Repeat([]byte("$3\r\nxxx\r\n"), depth)
+				b.ReportAllocs()
+				b.SetBytes(int64(len(req)))
+				b.SetParallelism((conns + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+				b.RunParallel(func(pb *testing.PB) {
+					nc, err := net.Dial("tcp", s.Addr())
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					defer nc.Close()
+					buf := make([]byte, len(want))
+					for pb.Next() {
+						nc.Write(req)
+						if _, err := io.ReadFull(nc, buf); err != nil || !bytes.Equal(buf, want) {
+							b.Errorf("reply %q %v", buf, err)
+							return
+						}
+					}
+				})
+				b.ReportMetric(float64(b.N*depth)/b.Elapsed().Seconds(), "GETs/s")
+			})
+		}
 	}
 }

@@ -2,9 +2,12 @@
 // answers exactly as a Redis 7.0 replica would.
 //
 // What it does: listens on TCP (127.0.0.1:6380 by default), optionally a
-// unix socket and TLS; runs one goroutine per connection that parses
-// requests (proto.go, with Redis's protocol limits), hands them to the
-// commands package, and writes the replies; enforces maxclients, the idle
+// unix socket and TLS; serves TCP and unix-socket clients from N epoll
+// event loops on Linux (loop_linux.go, Options.EventLoops) and TLS
+// clients (and every client elsewhere, or with EventLoops -1) from one
+// goroutine per connection (conn.go); either way it parses requests
+// (proto.go, with Redis's protocol limits), hands them to the commands
+// package, and writes the replies; enforces maxclients, the idle
 // timeout, a write timeout and the pub/sub output limit; delivers pub/sub
 // messages (Publish/SPublish are called by the replication wiring for the
 // primary's PUBLISH); optionally forwards writes to the primary.
@@ -19,14 +22,15 @@
 // Lock order (never take an earlier one while holding a later one):
 //
 //	Server.mu  (alone)
-//	commands.PubSub.mu → commands.Client.mu → conn.pmu
+//	commands.PubSub.mu → commands.Client.mu → conn.pmu → loop.mu
 //	conn.wmu   (alone: only around socket writes)
 //
 // What it does not do: it does not replicate (the replica package does;
 // cmd/vdr wires replica → projection → server and supplies a
 // ReplicationInfo), and it knows nothing of command semantics (commands).
 //
-// Connection life:
+// Connection life on the goroutine path (the event loops' is drawn in
+// loop_linux.go):
 //
 //	accept ─► maxclients? ─► goroutine: ┌► reader.next ─(no full request buffered)─► flush replies, then block in Read
 //	                                     └─ commands.Exec(ctx, args) → reply bytes appended to ctx.W
@@ -67,6 +71,7 @@ type Server struct {
 	started bool
 	tcpAddr net.Addr
 	tlsAddr net.Addr
+	loops   []*loop // event loops (loop_linux.go); nil when disabled
 
 	wg      sync.WaitGroup // accept loops and connections
 	done    chan struct{}
@@ -131,13 +136,32 @@ func (s *Server) Start() error {
 		return nil
 	}
 	var lns []net.Listener
+	var lfds []listenFD // the event loops' own listening sockets
+	// Forwarded writes wait for the primary's reply inside commands.Exec:
+	// that must not block a loop's other clients, so forwarding keeps
+	// the goroutine path.
+	useLoops := loopsSupported && s.opts.EventLoops > 0 && !s.opts.ForwardWrites
 	fail := func(err error) error {
 		for _, ln := range lns {
 			ln.Close()
 		}
+		closeListenFDs(lfds)
 		return err
 	}
-	if !s.opts.NoTCP {
+	if !s.opts.NoTCP && useLoops {
+		port := s.opts.Port
+		if port == RandomPort {
+			port = 0
+		}
+		lf, addr, err := listenTCPFD(s.opts.Bind, port)
+		if err != nil {
+			return fail(err)
+		}
+		lfds = append(lfds, lf)
+		s.tcpAddr = addr
+		s.env.Config.Port = addr.Port
+		s.env.TCPPort = addr.Port
+	} else if !s.opts.NoTCP {
 		port := s.opts.Port
 		if port == RandomPort {
 			port = 0
@@ -151,7 +175,14 @@ func (s *Server) Start() error {
 		s.env.TCPPort = s.env.Config.Port
 		lns = append(lns, ln)
 	}
-	if s.opts.UnixSocket != "" {
+	if s.opts.UnixSocket != "" && useLoops {
+		os.Remove(s.opts.UnixSocket)
+		lf, err := listenUnixFD(s.opts.UnixSocket)
+		if err != nil {
+			return fail(err)
+		}
+		lfds = append(lfds, lf)
+	} else if s.opts.UnixSocket != "" {
 		os.Remove(s.opts.UnixSocket)
 		ln, err := net.Listen("unix", s.opts.UnixSocket)
 		if err != nil {
@@ -170,6 +201,11 @@ func (s *Server) Start() error {
 		}
 		s.tlsAddr = ln.Addr()
 		lns = append(lns, ln)
+	}
+	if len(lfds) > 0 {
+		if err := s.startLoops(lfds); err != nil {
+			return fail(err)
+		}
 	}
 	s.lns = lns
 	s.started = true
@@ -239,23 +275,30 @@ func (s *Server) Close() error {
 	for _, ln := range lns {
 		ln.Close()
 	}
-	if s.opts.UnixSocket != "" && len(lns) > 0 {
+	if s.opts.UnixSocket != "" && (len(lns) > 0 || len(s.loops) > 0) {
 		defer os.Remove(s.opts.UnixSocket)
 	}
 	// Wake readers blocked on the network; a connection running a command
 	// finishes it and flushes before its next read fails.
+	// Event-loop connections are handled by their loops (loop_linux.go).
 	now := time.Now()
 	for _, c := range conns {
-		c.nc.SetReadDeadline(now)
+		if c.lp == nil {
+			c.nc.SetReadDeadline(now)
+		}
 	}
+	s.wakeLoops(false)
 	finished := make(chan struct{})
 	go func() { s.wg.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-time.After(s.opts.ShutdownTimeout):
 		for _, c := range conns {
-			c.nc.Close()
+			if c.lp == nil {
+				c.nc.Close()
+			}
 		}
+		s.wakeLoops(true)
 		<-finished
 	}
 	if s.fwd != nil {

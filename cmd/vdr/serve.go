@@ -65,6 +65,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			UnixSocket:    cfg.Str("unixsocket"),
 			RequirePass:   cfg.Str("requirepass"),
 			MaxClients:    cfg.Int("maxclients"),
+			EventLoops:    cfg.Int("event-loops"),
 			IdleTimeout:   cfg.Duration("timeout"),
 			Databases:     cfg.Databases,
 			DenyStaleData: !cfg.Bool("replica-serve-stale-data"),

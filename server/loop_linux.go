@@ -1,0 +1,805 @@
+//go:build linux
+
+package server
+
+// The event-loop front end (Options.EventLoops > 0, Linux only).
+//
+// Why: with one goroutine per connection every request costs, besides the
+// read and the write Redis also does, a read that fails with EAGAIN, a
+// park, a netpoll wake-up and a goroutine switch (64% of a GET profile was
+// syscalls). Redis runs one epoll loop (src/ae.c, src/ae_epoll.c); vdr runs
+// N of them, each a goroutine blocked in epoll_wait over raw non-blocking
+// fds that never enter Go's netpoller:
+//
+//	loop 0: listening fds ─accept4─► maxclients? ─► round-robin ─► loop i queue ─┐
+//	loop i: epoll_wait ─► wake pipe: register new conns, take pub/sub pushes, kills ◄┘
+//	                   ├► EPOLLIN:  read once (16 KiB, as readQueryFromClient) ─►
+//	                   │            every complete request: commands.Exec ─►
+//	                   │            one write of all replies (+ queued pushes);
+//	                   │            a short write keeps the rest and arms EPOLLOUT
+//	                   └► EPOLLOUT: write the rest; when drained, disarm and
+//	                                resume the requests left buffered
+//	every sweepInterval: idle timeout (subscribers exempt), write timeout,
+//	                     shutdown progress.
+//
+// Ownership: a connection's fd, reader, Ctx and evState belong to its loop
+// goroutine; only that goroutine reads, writes or closes the fd, so an fd
+// number is never reused under another goroutine's feet. Other goroutines
+// (publishers, CLIENT KILL from another loop, the acceptor) reach a
+// connection only through its loop's queue and wake pipe.
+//
+// Back-pressure: while a client owes more than outputStallBytes of unsent
+// replies, its loop neither executes its buffered requests nor reads from
+// it (EPOLLIN is disarmed), so a client that never reads costs at most that
+// bound plus one reply and its read buffer; WriteTimeout then disconnects
+// it, as the goroutine path's write deadline does.
+
+import (
+	"errors"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/vdr-project/vdr/commands"
+)
+
+const (
+	loopsSupported = true
+
+	// maxEpollEvents is how many ready fds one epoll_wait returns at most.
+	maxEpollEvents = 256
+	// sweepInterval is how often a loop checks timeouts (Redis's
+	// clientsCron runs at hz 10 too).
+	sweepInterval = 100 * time.Millisecond
+	// maxAcceptsPerCall bounds the accepts per readable listener event
+	// (MAX_ACCEPTS_PER_CALL in src/networking.c).
+	maxAcceptsPerCall = 1000
+	// listenBacklog is Redis's default tcp-backlog; the kernel caps it at
+	// net.core.somaxconn.
+	listenBacklog = 511
+	// outputStallBytes is the unsent output above which a loop stops
+	// executing and reading a client's requests.
+	outputStallBytes = 1 << 20
+)
+
+// evState is a connection's event-loop state.
+type evState struct {
+	fd         int
+	registered bool   // added to the loop's epoll set (loop goroutine)
+	closed     bool   // fd closed (loop goroutine)
+	closeAfter bool   // close once out is written (loop goroutine)
+	events     uint32 // epoll interest registered (loop goroutine)
+	out        []byte // unsent output after a short write (loop goroutine)
+	lastRead   int64  // unix ns of the last read batch: idle timeout (loop goroutine)
+	stalled    int64  // unix ns of the last write progress while out was non-empty
+	unsent     atomic.Int64
+
+	queued  bool // in the loop's queue (under conn.pmu)
+	killReq bool // CLIENT KILL from another goroutine (under conn.pmu)
+}
+
+// listenFD is a listening socket owned by loop 0.
+type listenFD struct {
+	fd     int
+	unix   bool
+	paused bool // out of the epoll set after EMFILE and the like, until the next sweep
+}
+
+// loop is one event loop.
+type loop struct {
+	s      *Server
+	epfd   int
+	wakeR  int // read end of the wake pipe (in the epoll set)
+	wakeW  int // write end, written under mu
+	lfds   []listenFD
+	conns  []*conn // by fd (loop goroutine)
+	nconns int
+	now    int64 // unix ns, refreshed after each epoll_wait
+
+	shutting   bool // the server is closing: no more reads (loop goroutine)
+	lastSweep  int64
+	acceptNext int // round-robin cursor (loop 0's goroutine)
+
+	mu     sync.Mutex
+	queue  []*conn
+	spare  []*conn
+	exited bool
+	force  atomic.Bool // ShutdownTimeout passed: close everything now
+}
+
+func newLoop(s *Server) (*loop, error) {
+	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("epoll_create1", err)
+	}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		syscall.Close(epfd)
+		return nil, os.NewSyscallError("pipe2", err)
+	}
+	l := &loop{s: s, epfd: epfd, wakeR: p[0], wakeW: p[1]}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(p[0])}
+	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p[0], &ev); err != nil {
+		l.closeFDs()
+		return nil, os.NewSyscallError("epoll_ctl", err)
+	}
+	return l, nil
+}
+
+func (l *loop) closeFDs() {
+	syscall.Close(l.epfd)
+	syscall.Close(l.wakeR)
+	syscall.Close(l.wakeW)
+}
+
+// startLoops creates the event loops; loop 0 accepts on lfds. On error
+// nothing is left open but lfds, which the caller closes.
+func (s *Server) startLoops(lfds []listenFD) error {
+	n := s.opts.EventLoops
+	loops := make([]*loop, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := newLoop(s)
+		if err != nil {
+			for _, l := range loops {
+				l.closeFDs()
+			}
+			return err
+		}
+		loops = append(loops, l)
+	}
+	l0 := loops[0]
+	for _, lf := range lfds {
+		ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(lf.fd)}
+		if err := syscall.EpollCtl(l0.epfd, syscall.EPOLL_CTL_ADD, lf.fd, &ev); err != nil {
+			for _, l := range loops {
+				l.closeFDs()
+			}
+			return os.NewSyscallError("epoll_ctl", err)
+		}
+	}
+	l0.lfds = lfds
+	s.loops = loops
+	for _, l := range loops {
+		s.wg.Add(1)
+		go l.run()
+	}
+	return nil
+}
+
+// wakeLoops makes every loop look at the server state (Close).
+func (s *Server) wakeLoops(force bool) {
+	for _, l := range s.loops {
+		if force {
+			l.force.Store(true)
+		}
+		l.mu.Lock()
+		if !l.exited {
+			syscall.Write(l.wakeW, []byte{1})
+		}
+		l.mu.Unlock()
+	}
+}
+
+// enqueue hands c to its loop (registration, pushes, kill) and wakes it.
+// It reports false when the loop has exited.
+func (l *loop) enqueue(c *conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.exited {
+		return false
+	}
+	l.queue = append(l.queue, c)
+	if len(l.queue) == 1 {
+		// The first entry since the loop last took the queue: the loop
+		// drains the pipe before taking it, so one byte is enough.
+		syscall.Write(l.wakeW, []byte{1})
+	}
+	return true
+}
+
+func (l *loop) run() {
+	defer l.s.wg.Done()
+	events := make([]syscall.EpollEvent, maxEpollEvents)
+	for {
+		n, err := syscall.EpollWait(l.epfd, events, int(sweepInterval/time.Millisecond))
+		if err != nil && err != syscall.EINTR {
+			// Only a broken epoll fd gets here: drop this loop's clients
+			// and end the loop rather than spin.
+			l.s.opts.Logger.Error("server: epoll_wait", "err", err)
+			l.force.Store(true)
+			if !l.shutting {
+				l.startShutdown()
+			}
+			n = 0
+		}
+		l.now = time.Now().UnixNano()
+		for i := 0; i < n; i++ {
+			ev := &events[i]
+			fd := int(ev.Fd)
+			if fd == l.wakeR {
+				l.drainWake()
+				l.takeQueue()
+				continue
+			}
+			if lf := l.listener(fd); lf != nil {
+				l.accept(lf)
+				continue
+			}
+			if fd >= len(l.conns) || l.conns[fd] == nil {
+				continue
+			}
+			c := l.conns[fd]
+			if ev.Events&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 && len(c.ev.out) > 0 {
+				l.writeOut(c)
+			}
+			if !c.ev.closed && ev.Events&(syscall.EPOLLIN|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 && c.ev.events&syscall.EPOLLIN != 0 {
+				l.readable(c)
+			}
+		}
+		if l.s.closing.Load() && !l.shutting {
+			l.startShutdown()
+		}
+		if l.force.Load() {
+			for _, c := range l.conns {
+				if c != nil {
+					l.closeConn(c)
+				}
+			}
+		}
+		if l.now-l.lastSweep >= int64(sweepInterval) {
+			l.lastSweep = l.now
+			l.sweep()
+		}
+		if l.shutting && l.nconns == 0 && l.tryExit() {
+			return
+		}
+	}
+}
+
+// tryExit ends the loop when nothing is left queued.
+func (l *loop) tryExit() bool {
+	l.mu.Lock()
+	if len(l.queue) > 0 {
+		l.mu.Unlock()
+		return false
+	}
+	l.exited = true
+	l.mu.Unlock()
+	l.closeFDs()
+	return true
+}
+
+func (l *loop) drainWake() {
+	var b [64]byte
+	for {
+		n, err := syscall.Read(l.wakeR, b[:])
+		if n <= 0 || err != nil {
+			return
+		}
+	}
+}
+
+func (l *loop) listener(fd int) *listenFD {
+	for i := range l.lfds {
+		if l.lfds[i].fd == fd {
+			return &l.lfds[i]
+		}
+	}
+	return nil
+}
+
+// takeQueue handles what other goroutines asked of this loop.
+func (l *loop) takeQueue() {
+	l.mu.Lock()
+	q := l.queue
+	l.queue = l.spare[:0]
+	l.mu.Unlock()
+	for i, c := range q {
+		q[i] = nil
+		if !c.ev.registered {
+			l.register(c)
+		}
+		if c.ev.closed {
+			continue
+		}
+		c.pmu.Lock()
+		c.ev.queued = false
+		dead, kill := c.dead, c.ev.killReq
+		c.pmu.Unlock()
+		switch {
+		case dead:
+			l.closeConn(c)
+		case kill:
+			l.closeSoon(c)
+		default:
+			l.takePending(c)
+			if l.flush(c) {
+				l.updateInterest(c)
+			}
+		}
+	}
+	l.mu.Lock()
+	l.spare = q[:0]
+	l.mu.Unlock()
+}
+
+func (l *loop) register(c *conn) {
+	fd := c.ev.fd
+	c.ev.registered = true
+	for fd >= len(l.conns) {
+		l.conns = append(l.conns, make([]*conn, len(l.conns)+64)...)
+	}
+	l.conns[fd] = c
+	l.nconns++
+	c.ev.lastRead = l.now
+	c.ev.events = syscall.EPOLLIN
+	ev := syscall.EpollEvent{Events: c.ev.events, Fd: int32(fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil || l.shutting {
+		c.ev.events = 0
+		l.closeConn(c)
+	}
+}
+
+// accept takes pending connections from a listening socket.
+func (l *loop) accept(lf *listenFD) {
+	s := l.s
+	if l.shutting {
+		return
+	}
+	for i := 0; i < maxAcceptsPerCall; i++ {
+		nfd, sa, err := syscall.Accept4(lf.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		if err != nil {
+			switch err {
+			case syscall.EAGAIN:
+				return
+			case syscall.EINTR, syscall.ECONNABORTED:
+				continue
+			}
+			// EMFILE and friends: back off until the next sweep (as
+			// net/http backs off), or the level-triggered listener
+			// would spin.
+			s.opts.Logger.Warn("server: accept", "err", err)
+			if syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, lf.fd, nil) == nil {
+				lf.paused = true
+			}
+			return
+		}
+		s.env.Stats.ConnectionsReceived.Add(1)
+		var addr, laddr string
+		if lf.unix {
+			addr, laddr = s.opts.UnixSocket+":0", s.opts.UnixSocket+":0"
+		} else {
+			// As Go's net package does for accepted TCP connections.
+			syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+			syscall.SetsockoptInt(nfd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1)
+			syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 15)
+			syscall.SetsockoptInt(nfd, syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 15)
+			addr = sockaddrString(sa)
+			if lsa, err := syscall.Getsockname(nfd); err == nil {
+				laddr = sockaddrString(lsa)
+			}
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			syscall.Close(nfd)
+			return
+		}
+		if len(s.conns) >= s.opts.MaxClients {
+			s.mu.Unlock()
+			s.env.Stats.RejectedConns.Add(1)
+			// Best effort, as Redis's acceptCommonHandler: the socket
+			// buffer of a new connection always has room for this.
+			syscall.Write(nfd, []byte("-ERR max number of clients reached\r\n"))
+			syscall.Close(nfd)
+			continue
+		}
+		target := s.loops[l.acceptNext%len(s.loops)]
+		l.acceptNext++
+		c := s.newLoopConn(target, nfd, addr, laddr)
+		s.conns[c] = struct{}{}
+		s.mu.Unlock()
+		if !target.enqueue(c) {
+			s.removeConn(c)
+			syscall.Close(nfd)
+		}
+	}
+}
+
+func sockaddrString(sa syscall.Sockaddr) string {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	case *syscall.SockaddrInet6:
+		return net.JoinHostPort(net.IP(a.Addr[:]).String(), strconv.Itoa(a.Port))
+	}
+	return ""
+}
+
+func (s *Server) newLoopConn(l *loop, fd int, addr, laddr string) *conn {
+	c := &conn{s: s, lp: l, idle: true}
+	c.ev.fd = fd
+	c.cl = commands.NewClient(s.env.NewClientID(), addr, laddr)
+	c.cl.FD = fd
+	c.cl.Push = c.loopPush
+	c.ctx = commands.NewCtx(s.env, c.cl)
+	c.rd = newReader(nil, s.opts.MaxBulkBytes, s.opts.MaxMultibulkLen, c.authed)
+	return c
+}
+
+// readable reads once from c and runs every complete request.
+func (l *loop) readable(c *conn) {
+	rd := c.rd
+	b := rd.room()
+	n, err := syscall.Read(c.ev.fd, b)
+	if n <= 0 {
+		if err == syscall.EAGAIN || err == syscall.EINTR {
+			return
+		}
+		// EOF or a socket error; complete requests were run before.
+		l.closeConn(c)
+		return
+	}
+	rd.w += n
+	rd.nread += int64(n)
+	c.ev.lastRead = l.now
+	c.cl.Touch(time.Unix(0, l.now))
+	l.process(c)
+}
+
+// process runs the buffered requests of c, then writes the replies and
+// the pub/sub messages queued meanwhile.
+func (l *loop) process(c *conn) {
+	w := c.ctx.W
+	for len(c.ev.out)+w.Len() <= outputStallBytes {
+		args, err := c.rd.buffered()
+		if err != nil {
+			var pe *protoError
+			if errors.As(err, &pe) {
+				w.Error("ERR " + pe.Error())
+			}
+			l.closeSoon(c)
+			return
+		}
+		if args == nil {
+			break
+		}
+		commands.Exec(c.ctx, args)
+		if c.cl.CloseAfterReply() || c.cl.Killed() {
+			l.closeSoon(c)
+			return
+		}
+		if w.Len() > flushThreshold && !l.flush(c) {
+			return
+		}
+	}
+	c.ctx.FlushStats()
+	l.takePending(c)
+	if l.flush(c) {
+		l.updateInterest(c)
+	}
+}
+
+// takePending moves the queued pub/sub messages after the replies.
+func (l *loop) takePending(c *conn) {
+	c.pmu.Lock()
+	if len(c.pending) > 0 {
+		c.ctx.W.Raw(c.pending)
+		c.pending = c.pending[:0]
+		if cap(c.pending) > 256<<10 {
+			c.pending = nil
+		}
+	}
+	c.pmu.Unlock()
+}
+
+// flush writes the reply buffer, keeping what the socket does not take;
+// it reports false when the connection was closed on a write error.
+func (l *loop) flush(c *conn) bool {
+	w := c.ctx.W
+	if w.Len() == 0 {
+		return true
+	}
+	if len(c.ev.out) > 0 {
+		// Earlier output is still waiting for EPOLLOUT.
+		c.ev.out = append(c.ev.out, w.Bytes()...)
+		w.Reset()
+		c.ev.unsent.Store(int64(len(c.ev.out)))
+		return true
+	}
+	n, ok := l.write(c, w.Bytes())
+	if !ok {
+		w.Reset()
+		l.closeConn(c)
+		return false
+	}
+	if n < w.Len() {
+		c.ev.out = append(c.ev.out, w.Bytes()[n:]...)
+		c.ev.stalled = l.now
+		c.ev.unsent.Store(int64(len(c.ev.out)))
+	}
+	w.Reset()
+	return true
+}
+
+// write writes b once (a short count means the socket buffer is full).
+func (l *loop) write(c *conn, b []byte) (int, bool) {
+	for {
+		n, err := syscall.Write(c.ev.fd, b)
+		if n > 0 {
+			l.s.env.Stats.NetOutputBytes.Add(int64(n))
+			return n, true
+		}
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0, true
+		}
+		return 0, false
+	}
+}
+
+// writeOut writes the unsent output when the socket has room.
+func (l *loop) writeOut(c *conn) {
+	n, ok := l.write(c, c.ev.out)
+	if !ok {
+		l.closeConn(c)
+		return
+	}
+	if n > 0 {
+		c.ev.stalled = l.now
+	}
+	if n < len(c.ev.out) {
+		c.ev.out = c.ev.out[n:]
+		c.ev.unsent.Store(int64(len(c.ev.out)))
+		l.updateInterest(c)
+		return
+	}
+	c.ev.out = nil
+	c.ev.unsent.Store(0)
+	if c.ev.closeAfter {
+		l.closeConn(c)
+		return
+	}
+	if !l.shutting {
+		// Requests left buffered while the output was over the bound.
+		l.process(c)
+		return
+	}
+	l.updateInterest(c)
+}
+
+// updateInterest arms EPOLLOUT while output is unsent and EPOLLIN while
+// the client may send more.
+func (l *loop) updateInterest(c *conn) {
+	if c.ev.closed {
+		return
+	}
+	var want uint32
+	if !c.ev.closeAfter && !l.shutting && len(c.ev.out) <= outputStallBytes {
+		want = syscall.EPOLLIN
+	}
+	if len(c.ev.out) > 0 {
+		want |= syscall.EPOLLOUT
+	}
+	if want == c.ev.events {
+		return
+	}
+	c.ev.events = want
+	ev := syscall.EpollEvent{Events: want, Fd: int32(c.ev.fd)}
+	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.ev.fd, &ev); err != nil {
+		l.closeConn(c)
+	}
+}
+
+// closeSoon writes what is buffered and closes c once it is sent (QUIT,
+// protocol errors, CLIENT KILL, shutdown).
+func (l *loop) closeSoon(c *conn) {
+	c.ev.closeAfter = true
+	c.ctx.FlushStats()
+	if !l.flush(c) {
+		return
+	}
+	if len(c.ev.out) == 0 {
+		l.closeConn(c)
+		return
+	}
+	l.updateInterest(c)
+}
+
+func (l *loop) closeConn(c *conn) {
+	if c.ev.closed {
+		return
+	}
+	c.ev.closed = true
+	c.pmu.Lock()
+	c.dead = true
+	c.pmu.Unlock()
+	c.s.env.PubSub.UnsubscribeAll(c.cl)
+	if c.ev.registered {
+		l.conns[c.ev.fd] = nil
+		l.nconns--
+	}
+	// Closing the fd also removes it from the epoll set.
+	syscall.Close(c.ev.fd)
+	c.ev.out = nil
+	c.ev.unsent.Store(0)
+	c.ctx.FlushStats()
+	c.s.removeConn(c)
+	c.s.env.Stats.NetInputBytes.Add(c.rd.nread)
+}
+
+// startShutdown stops accepting and reading; each connection is closed
+// once its replies are written (Server.Close's ShutdownTimeout bounds it).
+func (l *loop) startShutdown() {
+	l.shutting = true
+	for _, lf := range l.lfds {
+		syscall.Close(lf.fd)
+	}
+	l.lfds = nil
+	for _, c := range l.conns {
+		if c != nil {
+			l.closeSoon(c)
+		}
+	}
+}
+
+// sweep enforces the idle timeout (subscribers exempt, as in Redis's
+// clientsCronHandleTimeout) and the write timeout.
+func (l *loop) sweep() {
+	for i := range l.lfds {
+		if lf := &l.lfds[i]; lf.paused {
+			ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(lf.fd)}
+			if syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, lf.fd, &ev) == nil {
+				lf.paused = false
+			}
+		}
+	}
+	idle := int64(l.s.opts.IdleTimeout)
+	wt := int64(l.s.opts.WriteTimeout)
+	for _, c := range l.conns {
+		if c == nil {
+			continue
+		}
+		if len(c.ev.out) > 0 {
+			if l.now-c.ev.stalled > wt {
+				l.closeConn(c)
+			}
+			continue
+		}
+		if idle > 0 && l.now-c.ev.lastRead > idle && c.cl.Subscriptions() == 0 {
+			l.closeConn(c)
+		}
+	}
+}
+
+// loopPush queues a pub/sub message for the loop to write. A client owing
+// more than OutputBufferLimit bytes (queued and unsent) is disconnected.
+func (c *conn) loopPush(b []byte) bool {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.dead {
+		return false
+	}
+	if int64(len(c.pending)+len(b))+c.ev.unsent.Load() > c.s.opts.OutputBufferLimit {
+		c.dead = true
+		c.pending = nil
+		if !c.ev.queued {
+			c.ev.queued = true
+			c.lp.enqueue(c)
+		}
+		return false
+	}
+	c.pending = append(c.pending, b...)
+	if !c.ev.queued {
+		c.ev.queued = true
+		c.lp.enqueue(c)
+	}
+	return true
+}
+
+// loopKill asks the loop to close c after writing its replies.
+func (c *conn) loopKill() {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	c.ev.killReq = true
+	if !c.ev.queued {
+		c.ev.queued = true
+		c.lp.enqueue(c)
+	}
+}
+
+// listenTCPFD opens a non-blocking TCP listening socket for the event
+// loops: its own socket, not a net.Listener's, so that neither it nor the
+// connections it accepts are ever in Go's netpoller. An unspecified bind
+// address ("", 0.0.0.0, ::) gets a dual-stack socket where the host has
+// IPv6, as net.Listen does.
+func listenTCPFD(bind string, port int) (listenFD, *net.TCPAddr, error) {
+	ta, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(bind, strconv.Itoa(port)))
+	if err != nil {
+		return listenFD{}, nil, err
+	}
+	if ta.IP == nil || ta.IP.IsUnspecified() {
+		lf, addr, err := listenSockaddr(ta, syscall.AF_INET6, &syscall.SockaddrInet6{Port: ta.Port}, true)
+		if err == nil || !errors.Is(err, syscall.EAFNOSUPPORT) {
+			return lf, addr, err
+		}
+		return listenSockaddr(ta, syscall.AF_INET, &syscall.SockaddrInet4{Port: ta.Port}, false)
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		a := &syscall.SockaddrInet4{Port: ta.Port}
+		copy(a.Addr[:], ip4)
+		return listenSockaddr(ta, syscall.AF_INET, a, false)
+	}
+	a := &syscall.SockaddrInet6{Port: ta.Port}
+	copy(a.Addr[:], ta.IP.To16())
+	if ta.Zone != "" {
+		if ifi, err := net.InterfaceByName(ta.Zone); err == nil {
+			a.ZoneId = uint32(ifi.Index)
+		}
+	}
+	return listenSockaddr(ta, syscall.AF_INET6, a, false)
+}
+
+func listenSockaddr(ta *net.TCPAddr, family int, sa syscall.Sockaddr, dualStack bool) (listenFD, *net.TCPAddr, error) {
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, syscall.IPPROTO_TCP)
+	if err != nil {
+		return listenFD{}, nil, os.NewSyscallError("socket", err)
+	}
+	fail := func(op string, err error) (listenFD, *net.TCPAddr, error) {
+		syscall.Close(fd)
+		return listenFD{}, nil, &net.OpError{Op: "listen", Net: "tcp", Addr: ta, Err: os.NewSyscallError(op, err)}
+	}
+	if dualStack {
+		if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_IPV6, syscall.IPV6_V6ONLY, 0); err != nil {
+			return fail("setsockopt", err)
+		}
+	}
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+	if err := syscall.Bind(fd, sa); err != nil {
+		return fail("bind", err)
+	}
+	if err := syscall.Listen(fd, listenBacklog); err != nil {
+		return fail("listen", err)
+	}
+	lsa, err := syscall.Getsockname(fd)
+	if err != nil {
+		return fail("getsockname", err)
+	}
+	out := &net.TCPAddr{IP: ta.IP, Port: ta.Port, Zone: ta.Zone}
+	switch a := lsa.(type) {
+	case *syscall.SockaddrInet4:
+		out = &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		out = &net.TCPAddr{IP: net.IP(append([]byte(nil), a.Addr[:]...)), Port: a.Port, Zone: ta.Zone}
+	}
+	return listenFD{fd: fd}, out, nil
+}
+
+// listenUnixFD opens a non-blocking unix-socket listening socket.
+func listenUnixFD(path string) (listenFD, error) {
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return listenFD{}, os.NewSyscallError("socket", err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		syscall.Close(fd)
+		return listenFD{}, &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"}, Err: os.NewSyscallError("bind", err)}
+	}
+	if err := syscall.Listen(fd, listenBacklog); err != nil {
+		syscall.Close(fd)
+		return listenFD{}, os.NewSyscallError("listen", err)
+	}
+	return listenFD{fd: fd, unix: true}, nil
+}
+
+func closeListenFDs(lfds []listenFD) {
+	for _, lf := range lfds {
+		syscall.Close(lf.fd)
+	}
+}
