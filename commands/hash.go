@@ -52,7 +52,7 @@ func hashAll(c *Ctx, args [][]byte, keys, vals bool) {
 		if !c.checkType(x, rdbparse.KindHash) {
 			return
 		}
-		n := x.Len()
+		n := x.HashLen() // without expired fields (hashTypeLength(o, 1))
 		if keys && vals {
 			c.W.Map(n)
 		} else {
@@ -132,7 +132,7 @@ func hrandfieldCommand(c *Ctx, args [][]byte) {
 			if !c.checkType(x, rdbparse.KindHash) {
 				return
 			}
-			writeRandomPairs(c, l, x.Len(), withValues, func(fn func(a, b []byte)) {
+			writeRandomPairs(c, l, x.HashLen(), withValues, func(fn func(a, b []byte)) {
 				x.HashRandom(nil, clampIndex(l), fn)
 			})
 		})
@@ -145,6 +145,10 @@ func hrandfieldCommand(c *Ctx, args [][]byte) {
 			return
 		}
 		if !c.checkType(x, rdbparse.KindHash) {
+			return
+		}
+		if x.HashLen() == 0 { // every field's TTL has passed
+			c.W.Null()
 			return
 		}
 		x.HashRandom(nil, 1, func(f, _ []byte) { c.W.Bulk(f) })

@@ -187,7 +187,7 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 				continue
 			}
 			seen++
-			fn(stringBytes(k), Value{o: o, ok: true, enc: enc})
+			fn(stringBytes(k), Value{o: o, ok: true, enc: enc, now: now})
 		}
 		s.mu.RUnlock()
 		looked++
@@ -271,7 +271,11 @@ func (v *View) Get(key []byte) Value {
 	if !ok || v.expired(o.exp) {
 		return Value{enc: v.enc}
 	}
-	return Value{o: o, ok: true, enc: v.enc}
+	x := Value{o: o, ok: true, enc: v.enc}
+	if o.kind == KindHash && o.hash().ttl != nil {
+		x.now = v.Now() // field TTLs are judged by the View's clock
+	}
+	return x
 }
 
 // Exists reports whether key is present and not expired.
@@ -294,7 +298,7 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 			if v.expired(o.exp) {
 				continue
 			}
-			if !fn(stringBytes(k), Value{o: o, ok: true, enc: v.enc}) {
+			if !fn(stringBytes(k), Value{o: o, ok: true, enc: v.enc, now: v.Now()}) {
 				return
 			}
 		}
@@ -350,6 +354,7 @@ type Value struct {
 	o   obj
 	ok  bool
 	enc *EncodingConfig
+	now int64 // the View's clock, set for hashes with field TTLs
 }
 
 // Exists reports whether the key is present (and not expired).
@@ -410,7 +415,9 @@ func (x Value) Encoding() string {
 		}
 		return "skiplist"
 	case rdbparse.KindHash:
-		if x.o.hash().lp {
+		if h := x.o.hash(); h.listpackEx() {
+			return "listpackex" // OBJ_ENCODING_LISTPACK_EX (Redis 7.4)
+		} else if h.lp {
 			return "listpack"
 		}
 		return "hashtable"
@@ -560,7 +567,11 @@ func (x Value) HashGet(field []byte) ([]byte, bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return nil, false
 	}
-	return x.o.hash().get(field)
+	h := x.o.hash()
+	if h.expiredAt(field, x.now) {
+		return nil, false
+	}
+	return h.get(field)
 }
 
 // HashEach calls fn for every field and value until fn returns false
@@ -569,7 +580,7 @@ func (x Value) HashEach(fn func(field, value []byte) bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return
 	}
-	x.o.hash().each(fn)
+	x.o.hash().eachLive(x.now, fn)
 }
 
 // HashRandom samples fields with HRANDFIELD's count rule (see SetRandom).
@@ -578,7 +589,7 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 		return
 	}
 	var fs [][]byte
-	x.o.hash().each(func(f, v []byte) bool { fs = append(fs, f, v); return true })
+	x.o.hash().eachLive(x.now, func(f, v []byte) bool { fs = append(fs, f, v); return true })
 	sample(r, len(fs)/2, count, func(i int) { fn(fs[2*i], fs[2*i+1]) })
 }
 

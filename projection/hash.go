@@ -5,10 +5,16 @@ package projection
 // hash-max-listpack-value) it lives in one pack of field, value, field,
 // value… in insertion order, so HGETALL returns Redis's order; past that
 // it is a map, and like Redis it never goes back (src/t_hash.c).
+//
+// Field TTLs (Redis 7.4) live in ttl, allocated only when a field first
+// gets one, so a hash without them costs no more than before (n is an
+// int32 to keep the struct at 48 bytes). A packed hash with ttl != nil is
+// Redis's OBJ_ENCODING_LISTPACK_EX; see hash_ttl.go.
 type hashObj struct {
 	pack []byte
-	n    int
 	m    map[string]string
+	ttl  *hashTTL
+	n    int32
 	lp   bool
 }
 
@@ -18,7 +24,7 @@ func (h *hashObj) count() int {
 	if h.m != nil {
 		return len(h.m)
 	}
-	return h.n
+	return int(h.n)
 }
 
 // find returns the offsets of field's entry: [off, voff) the field,
@@ -52,13 +58,23 @@ func (h *hashObj) get(f []byte) ([]byte, bool) {
 }
 
 func (h *hashObj) convert() {
-	m := make(map[string]string, h.n+1)
+	m := make(map[string]string, int(h.n)+1)
 	h.each(func(f, v []byte) bool { m[string(f)] = string(v); return true })
 	h.m, h.pack, h.n, h.lp = m, nil, 0, false
 }
 
-// set sets field to value and reports whether the field is new.
+// set sets field to value and reports whether the field is new. Like
+// HSET it removes the field's TTL (src/t_hash.c hashTypeSet).
 func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
+	isNew := h.setKeepTTL(f, v, ec)
+	if !isNew && h.ttl != nil {
+		h.clearTTL(f)
+	}
+	return isNew
+}
+
+// setKeepTTL is set keeping the field's TTL (HASH_SET_KEEP_TTL: HINCRBY).
+func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
 	if h.m == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
 		h.convert()
 	}
@@ -82,13 +98,16 @@ func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
 	h.pack = packAppend(h.pack, f)
 	h.pack = packAppend(h.pack, v)
 	h.n++
-	if h.n > ec.HashMaxListpackEntries {
+	if int(h.n) > ec.HashMaxListpackEntries {
 		h.convert()
 	}
 	return true
 }
 
 func (h *hashObj) del(f []byte) bool {
+	if h.ttl != nil {
+		delete(h.ttl.at, string(f))
+	}
 	if h.m != nil {
 		if _, ok := h.m[string(f)]; !ok {
 			return false

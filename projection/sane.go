@@ -75,7 +75,7 @@ func (h *hashObj) sane() error {
 		}
 		seen[string(f)] = true
 	}
-	if k != h.n {
+	if k != int(h.n) {
 		return fmt.Errorf("hash pack holds %d, counted %d", k, h.n)
 	}
 	return nil
