@@ -22,8 +22,9 @@ func (h *restoreHandler) Entry(e *rdbparse.Entry) error {
 
 // restoreCommand: RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s]
 // [FREQ f] (src/cluster.c restoreCommand). The payload is decoded with
-// rdbparse.DecodeDump; streams, modules and hashes with field TTLs are
-// not mirrored (ErrUnsupported: the key is invalidated).
+// rdbparse.DecodeDump (RDB versions up to 12, so 7.0–7.4 payloads);
+// streams and modules are not mirrored (ErrUnsupported: the key is
+// invalidated). Hashes with field TTLs keep them.
 func restoreCommand(c *ctx) error {
 	if err := c.arity(4, true); err != nil {
 		return err
@@ -33,18 +34,36 @@ func restoreCommand(c *ctx) error {
 	if err != nil || ttl < 0 {
 		return fmt.Errorf("Invalid TTL value, must be >= 0: %w", ErrSyntax)
 	}
-	var replace, absttl bool
+	var replace, absttl, idle, freq bool
 	for i := 4; i < len(c.argv); i++ {
 		switch a := c.argv[i]; {
 		case eq(a, "replace"):
 			replace = true
 		case eq(a, "absttl"):
 			absttl = true
-		case (eq(a, "idletime") || eq(a, "freq")) && i+1 < len(c.argv):
-			if _, err := parseInt(c.argv[i+1]); err != nil {
+		case eq(a, "idletime") && i+1 < len(c.argv) && !freq:
+			// IDLETIME and FREQ exclude each other; both are LRU/LFU hints
+			// the projection does not track (OBJECT IDLETIME/FREQ are not
+			// served from it), so they are checked and dropped.
+			n, err := parseInt(c.argv[i+1])
+			if err != nil {
 				return err
 			}
-			i++ // LRU/LFU hints: not tracked
+			if n < 0 {
+				return fmt.Errorf("Invalid IDLETIME value, must be >= 0: %w", ErrSyntax)
+			}
+			idle = true
+			i++
+		case eq(a, "freq") && i+1 < len(c.argv) && !idle:
+			n, err := parseInt(c.argv[i+1])
+			if err != nil {
+				return err
+			}
+			if n < 0 || n > 255 {
+				return fmt.Errorf("Invalid FREQ value, must be >= 0 and <= 255: %w", ErrSyntax)
+			}
+			freq = true
+			i++
 		default:
 			return ErrSyntax
 		}
