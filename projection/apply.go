@@ -501,7 +501,7 @@ func commandTable() []*cmdDesc {
 		row("replconf", nop, keysNone),
 		row("publish", nop, keysNone),
 		row("spublish", nop, keysNone),
-		row("function", nop, keysNone),
+		row("function", functionCommand, keysNone), // libraries: functions.go
 		// keyspace
 		row("del", delCommand, keysRest),
 		row("unlink", delCommand, keysRest),

@@ -225,3 +225,10 @@ func (w *Writer) PairTTL(field, value []byte, expireMs int64) {
 	w.encString(field)
 	w.encString(value)
 }
+
+// Function writes one function library (RDB_OPCODE_FUNCTION2 and its
+// code); Redis writes them after the AUX fields, before any key.
+func (w *Writer) Function(code []byte) {
+	w.byte1(OpcodeFunction2)
+	w.encString(code)
+}

@@ -167,6 +167,7 @@ func writeProjection(w io.Writer, p *projection.Projection, aux map[string]strin
 			rw.Aux(k, v)
 		}
 	}
+	writeFunctions(rw, p)
 	var keys int64
 	p.ViewAll(func(v *projection.View) {
 		for db := 0; db < p.NumDBs(); db++ {
