@@ -132,7 +132,7 @@ func hrandfieldCommand(c *Ctx, args [][]byte) {
 			if !c.checkType(x, rdbparse.KindHash) {
 				return
 			}
-			writeRandomPairs(c, l, x.HashLen(), withValues, func(fn func(a, b []byte)) {
+			writeRandomPairs(c, l, x.Len(), withValues, func(fn func(a, b []byte)) {
 				x.HashRandom(nil, clampIndex(l), fn)
 			})
 		})
@@ -145,10 +145,6 @@ func hrandfieldCommand(c *Ctx, args [][]byte) {
 			return
 		}
 		if !c.checkType(x, rdbparse.KindHash) {
-			return
-		}
-		if x.HashLen() == 0 { // every field's TTL has passed
-			c.W.Null()
 			return
 		}
 		x.HashRandom(nil, 1, func(f, _ []byte) { c.W.Bulk(f) })

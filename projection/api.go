@@ -589,7 +589,10 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 		return
 	}
 	var fs [][]byte
-	x.o.hash().eachLive(x.now, func(f, v []byte) bool { fs = append(fs, f, v); return true })
+	// A 7.4 replica samples expired fields too: it cannot delete them
+	// (hashTypeExpireIfNeeded does nothing with masterhost set) and
+	// hrandfieldWithCountCommand samples hashTypeLength(hash, 0) fields.
+	x.o.hash().each(func(f, v []byte) bool { fs = append(fs, f, v); return true })
 	sample(r, len(fs)/2, count, func(i int) { fn(fs[2*i], fs[2*i+1]) })
 }
 

