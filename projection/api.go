@@ -436,7 +436,8 @@ func (x Value) MemoryUsage(key []byte) int64 {
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),
 // in plain RDB encodings with RDB version 10, which RESTORE on Redis 7.0
-// and later accepts. It returns ErrNoSuchKey for a missing key.
+// and later accepts; a hash with field TTLs is RDB_TYPE_HASH_METADATA with
+// version 12 (Redis 7.4+). It returns ErrNoSuchKey for a missing key.
 func (x Value) Dump() ([]byte, error) {
 	if !x.ok {
 		return nil, ErrNoSuchKey
