@@ -22,6 +22,7 @@ package projection
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -241,4 +242,36 @@ func dumpHashMetadata(h *hashObj) []byte {
 	})
 	b = binary.LittleEndian.AppendUint16(b, dumpRDBVerHFE)
 	return binary.LittleEndian.AppendUint64(b, rdbparse.CRC64(b))
+}
+
+// saneTTL checks the field TTLs: each names a field and is > 0, and in a
+// listpackex the fields with a TTL come first, in ascending order.
+func (h *hashObj) saneTTL() error {
+	if h.ttl == nil {
+		return nil
+	}
+	for f, t := range h.ttl.at {
+		if _, ok := h.get([]byte(f)); !ok || t <= 0 {
+			return fmt.Errorf("field TTL %d for %q (present %v)", t, f, ok)
+		}
+	}
+	if !h.lp {
+		return nil
+	}
+	last, tail := int64(0), false
+	var err error
+	h.each(func(f, _ []byte) bool {
+		t := h.fieldTTL(f)
+		switch {
+		case t == 0:
+			tail = true
+		case tail || t < last:
+			err = fmt.Errorf("listpackex field %q (TTL %d) out of order", f, t)
+			return false
+		default:
+			last = t
+		}
+		return true
+	})
+	return err
 }

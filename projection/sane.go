@@ -59,7 +59,7 @@ func (h *hashObj) sane() error {
 		if len(h.pack) != 0 || h.n != 0 || h.lp {
 			return fmt.Errorf("hash has both a map and a pack (or claims listpack)")
 		}
-		return nil
+		return h.saneTTL()
 	}
 	if !h.lp {
 		return fmt.Errorf("packed hash not reported as listpack")
@@ -78,7 +78,7 @@ func (h *hashObj) sane() error {
 	if k != int(h.n) {
 		return fmt.Errorf("hash pack holds %d, counted %d", k, h.n)
 	}
-	return nil
+	return h.saneTTL()
 }
 
 func (z *zsetObj) sane() error {

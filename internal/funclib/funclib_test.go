@@ -116,3 +116,29 @@ func TestFunctionsNeverPanic(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFunctions: any input gives functions or an error, never a panic,
+// and any functions found have valid names and known flags.
+func FuzzFunctions(f *testing.F) {
+	for _, lib := range libraries {
+		f.Add(lib.code)
+	}
+	f.Add("#!lua name=x\nredis.register_function{function_name='a', callback=f, flags={'no-writes'")
+	f.Fuzz(func(t *testing.T, code string) {
+		ParseMeta(code)
+		fs, err := Functions(code)
+		if err != nil {
+			return
+		}
+		for _, fn := range fs {
+			if checkName(fn.Name) != nil {
+				t.Fatalf("bad name %q", fn.Name)
+			}
+			for _, fl := range fn.Flags {
+				if !slices.Contains(flagOrder, fl) {
+					t.Fatalf("bad flag %q", fl)
+				}
+			}
+		}
+	})
+}
