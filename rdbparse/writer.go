@@ -23,13 +23,14 @@ import (
 // The writer does not check that a collection receives as many elements as
 // Begin announced; the caller must send exactly that many.
 type Writer struct {
-	bw        *bufio.Writer
-	crc       uint64
-	err       error
-	buf       [16]byte
-	kind      Kind
-	count     uint64 // elements still expected for the open collection
-	minExpire int64  // BeginHashMetadata's minimum field TTL
+	bw    *bufio.Writer
+	crc   uint64
+	err   error
+	buf   [16]byte
+	kind  Kind
+	count uint64 // elements still expected for the open collection
+
+	minExpire int64 // BeginHashMetadata's minimum field TTL
 }
 
 // WriterVersion is the RDB version Writer declares: Redis 7.0's, so any
