@@ -52,7 +52,7 @@ func hashAll(c *Ctx, args [][]byte, keys, vals bool) {
 		if !c.checkType(x, rdbparse.KindHash) {
 			return
 		}
-		n := x.Len()
+		n := x.HashLen() // without expired fields (hashTypeLength(o, 1))
 		if keys && vals {
 			c.W.Map(n)
 		} else {

@@ -202,7 +202,7 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 				continue
 			}
 			seen++
-			fn(stringBytes(k), Value{o: o, ok: true, enc: enc})
+			fn(stringBytes(k), Value{o: o, ok: true, enc: enc, now: now})
 		}
 		s.mu.RUnlock()
 		looked++
@@ -290,7 +290,11 @@ func (v *View) Get(key []byte) Value {
 	if !v.noTouch {
 		o.touch(v.p.lruNow())
 	}
-	return Value{o: o, ok: true, enc: v.enc}
+	x := Value{o: o, ok: true, enc: v.enc}
+	if o.kind == KindHash && o.hash().ttl != nil {
+		x.now = v.Now() // field TTLs are judged by the View's clock
+	}
+	return x
 }
 
 // Exists reports whether key is present and not expired.
@@ -313,7 +317,7 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 			if v.expired(o.exp) {
 				continue
 			}
-			if !fn(stringBytes(k), Value{o: o, ok: true, enc: v.enc}) {
+			if !fn(stringBytes(k), Value{o: o, ok: true, enc: v.enc, now: v.Now()}) {
 				return
 			}
 		}
@@ -369,6 +373,7 @@ type Value struct {
 	o   obj
 	ok  bool
 	enc *EncodingConfig
+	now int64 // the View's clock, set for hashes with field TTLs
 }
 
 // Exists reports whether the key is present (and not expired).
@@ -429,7 +434,9 @@ func (x Value) Encoding() string {
 		}
 		return "skiplist"
 	case rdbparse.KindHash:
-		if x.o.hash().lp {
+		if h := x.o.hash(); h.listpackEx() {
+			return "listpackex" // OBJ_ENCODING_LISTPACK_EX (Redis 7.4)
+		} else if h.lp() {
 			return "listpack"
 		}
 		return "hashtable"
@@ -448,7 +455,8 @@ func (x Value) MemoryUsage(key []byte) int64 {
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),
 // in plain RDB encodings with RDB version 10, which RESTORE on Redis 7.0
-// and later accepts. It returns ErrNoSuchKey for a missing key.
+// and later accepts; a hash with field TTLs is RDB_TYPE_HASH_METADATA with
+// version 12 (Redis 7.4+). It returns ErrNoSuchKey for a missing key.
 func (x Value) Dump() ([]byte, error) {
 	if !x.ok {
 		return nil, ErrNoSuchKey
@@ -579,7 +587,11 @@ func (x Value) HashGet(field []byte) ([]byte, bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return nil, false
 	}
-	return x.o.hash().get(field)
+	h := x.o.hash()
+	if h.expiredAt(field, x.now) {
+		return nil, false
+	}
+	return h.get(field)
 }
 
 // HashEach calls fn for every field and value until fn returns false
@@ -588,7 +600,7 @@ func (x Value) HashEach(fn func(field, value []byte) bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return
 	}
-	x.o.hash().each(fn)
+	x.o.hash().eachLive(x.now, fn)
 }
 
 // HashRandom samples fields with HRANDFIELD's count rule (see SetRandom).
@@ -597,6 +609,9 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 		return
 	}
 	var fs [][]byte
+	// A 7.4 replica samples expired fields too: it cannot delete them
+	// (hashTypeExpireIfNeeded does nothing with masterhost set) and
+	// hrandfieldWithCountCommand samples hashTypeLength(hash, 0) fields.
 	x.o.hash().each(func(f, v []byte) bool { fs = append(fs, f, v); return true })
 	sample(r, len(fs)/2, count, func(i int) { fn(fs[2*i], fs[2*i+1]) })
 }

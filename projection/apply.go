@@ -517,7 +517,7 @@ func commandTable() []*cmdDesc {
 		row("replconf", nop, keysNone),
 		row("publish", nop, keysNone),
 		row("spublish", nop, keysNone),
-		row("function", nop, keysNone),
+		row("function", functionCommand, keysNone), // libraries: functions.go
 		// keyspace
 		row("del", delCommand, keysRest),
 		row("unlink", delCommand, keysRest),
@@ -602,9 +602,9 @@ func commandTable() []*cmdDesc {
 		row("hdel", hdelCommand, keysFirst),
 		row("hincrby", hincrbyCommand, keysFirst),
 		row("hincrbyfloat", nil, keysFirst),
-		row("hpexpireat", nil, keysFirst),
-		row("hpersist", nil, keysFirst),
-		row("hsetex", nil, keysFirst),
+		row("hpexpireat", hpexpireatCommand, keysFirst),
+		row("hpersist", hpersistCommand, keysFirst),
+		row("hsetex", hsetexCommand, keysFirst),
 		// Never on a 7.x link (always rewritten), but their keys are known,
 		// so a primary that did send one costs those keys, not the db.
 		row("getex", nil, keysFirst),

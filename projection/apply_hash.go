@@ -96,6 +96,6 @@ func hincrbyCommand(c *ctx) error {
 	if h == nil {
 		h, _ = c.hashFor(c.argv[1], true)
 	}
-	h.set(c.argv[2], strconv.AppendInt(nil, cur+by, 10), c.ec)
+	h.setKeepTTL(c.argv[2], strconv.AppendInt(nil, cur+by, 10), c.ec) // HASH_SET_KEEP_TTL
 	return nil
 }

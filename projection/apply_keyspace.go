@@ -87,7 +87,7 @@ func deepCopy(o obj, ec *EncodingConfig) obj {
 		o.ptr = ptrOf(nz)
 	case KindHash:
 		h := o.hash()
-		nh := &hashObj{n: h.n, lp: h.lp, pack: append([]byte(nil), h.pack...)}
+		nh := &hashObj{n: h.n, pack: append([]byte(nil), h.pack...), ttl: h.copyTTL()}
 		if h.m != nil {
 			nh.m = make(map[string]string, len(h.m))
 			for k, v := range h.m {

@@ -22,8 +22,9 @@ func (h *restoreHandler) Entry(e *rdbparse.Entry) error {
 
 // restoreCommand: RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s]
 // [FREQ f] (src/cluster.c restoreCommand). The payload is decoded with
-// rdbparse.DecodeDump; streams, modules and hashes with field TTLs are
-// not mirrored (ErrUnsupported: the key is invalidated).
+// rdbparse.DecodeDump (RDB versions up to 12, so 7.0–7.4 payloads);
+// streams and modules are not mirrored (ErrUnsupported: the key is
+// invalidated). Hashes with field TTLs keep them.
 func restoreCommand(c *ctx) error {
 	if err := c.arity(4, true); err != nil {
 		return err
@@ -33,7 +34,7 @@ func restoreCommand(c *ctx) error {
 	if err != nil || ttl < 0 {
 		return fmt.Errorf("Invalid TTL value, must be >= 0: %w", ErrSyntax)
 	}
-	var replace, absttl bool
+	var replace, absttl, haveIdle, freq bool
 	idle := int64(0)
 	for i := 4; i < len(c.argv); i++ {
 		switch a := c.argv[i]; {
@@ -41,14 +42,28 @@ func restoreCommand(c *ctx) error {
 			replace = true
 		case eq(a, "absttl"):
 			absttl = true
-		case (eq(a, "idletime") || eq(a, "freq")) && i+1 < len(c.argv):
+		case eq(a, "idletime") && i+1 < len(c.argv) && !freq:
+			// IDLETIME and FREQ exclude each other. IDLETIME sets the
+			// access time (OBJECT IDLETIME); FREQ is checked and dropped
+			// (no LFU counters: vdr reports a non-LFU policy).
 			n, err := parseInt(c.argv[i+1])
 			if err != nil {
 				return err
 			}
-			if eq(a, "idletime") {
-				idle = n // the access time, as Redis sets it (objectSetLRUOrLFU); FREQ: no LFU counters
+			if n < 0 {
+				return fmt.Errorf("Invalid IDLETIME value, must be >= 0: %w", ErrSyntax)
 			}
+			idle, haveIdle = n, true
+			i++
+		case eq(a, "freq") && i+1 < len(c.argv) && !haveIdle:
+			n, err := parseInt(c.argv[i+1])
+			if err != nil {
+				return err
+			}
+			if n < 0 || n > 255 {
+				return fmt.Errorf("Invalid FREQ value, must be >= 0 and <= 255: %w", ErrSyntax)
+			}
+			freq = true
 			i++
 		default:
 			return ErrSyntax

@@ -77,6 +77,9 @@ func dump(o *obj) []byte {
 		}
 	case KindHash:
 		h := o.hash()
+		if h.ttl != nil && len(h.ttl.at) > 0 {
+			return dumpHashMetadata(h)
+		}
 		b = append(b, rdbTypeHash)
 		b = appendRDBLen(b, uint64(h.count()))
 		h.each(func(f, v []byte) bool {

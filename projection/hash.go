@@ -5,21 +5,31 @@ package projection
 // hash-max-listpack-value) it lives in one pack of field, value, field,
 // value… in insertion order, so HGETALL returns Redis's order; past that
 // it is a map, and like Redis it never goes back (src/t_hash.c).
+//
+// Field TTLs (Redis 7.4) live in ttl, allocated only when a field first
+// gets one, so a hash without them costs no more than before (n is an
+// int32 to keep the struct at 48 bytes). A packed hash with ttl != nil is
+// Redis's OBJ_ENCODING_LISTPACK_EX; see hash_ttl.go.
 type hashObj struct {
-	lru  lruWord
 	pack []byte
-	n    int
 	m    map[string]string
-	lp   bool
+	ttl  *hashTTL
+	n    int32
+	lru  lruWord // beside n: the struct stays 48 bytes
 }
 
-func newHash() *hashObj { return &hashObj{lp: true} }
+func newHash() *hashObj { return &hashObj{} }
+
+// lp reports whether Redis would keep the hash as a listpack: while it is
+// packed here (no map), which is exactly when it has never crossed
+// hash-max-listpack-entries/-value (Redis never converts back).
+func (h *hashObj) lp() bool { return h.m == nil }
 
 func (h *hashObj) count() int {
 	if h.m != nil {
 		return len(h.m)
 	}
-	return h.n
+	return int(h.n)
 }
 
 // find returns the offsets of field's entry: [off, voff) the field,
@@ -53,13 +63,23 @@ func (h *hashObj) get(f []byte) ([]byte, bool) {
 }
 
 func (h *hashObj) convert() {
-	m := make(map[string]string, h.n+1)
+	m := make(map[string]string, int(h.n)+1)
 	h.each(func(f, v []byte) bool { m[string(f)] = string(v); return true })
-	h.m, h.pack, h.n, h.lp = m, nil, 0, false
+	h.m, h.pack, h.n = m, nil, 0
 }
 
-// set sets field to value and reports whether the field is new.
+// set sets field to value and reports whether the field is new. Like
+// HSET it removes the field's TTL (src/t_hash.c hashTypeSet).
 func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
+	isNew := h.setKeepTTL(f, v, ec)
+	if !isNew && h.ttl != nil {
+		h.clearTTL(f)
+	}
+	return isNew
+}
+
+// setKeepTTL is set keeping the field's TTL (HASH_SET_KEEP_TTL: HINCRBY).
+func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
 	if h.m == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
 		h.convert()
 	}
@@ -83,13 +103,16 @@ func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
 	h.pack = packAppend(h.pack, f)
 	h.pack = packAppend(h.pack, v)
 	h.n++
-	if h.n > ec.HashMaxListpackEntries {
+	if int(h.n) > ec.HashMaxListpackEntries {
 		h.convert()
 	}
 	return true
 }
 
 func (h *hashObj) del(f []byte) bool {
+	if h.ttl != nil {
+		delete(h.ttl.at, string(f))
+	}
 	if h.m != nil {
 		if _, ok := h.m[string(f)]; !ok {
 			return false
@@ -126,6 +149,13 @@ func (h *hashObj) each(fn func(f, v []byte) bool) {
 }
 
 func (h *hashObj) bytes() int {
+	if h.ttl != nil { // field TTLs: map header plus one slot per field with one
+		return h.bytesNoTTL() + 48 + len(h.ttl.at)*32
+	}
+	return h.bytesNoTTL()
+}
+
+func (h *hashObj) bytesNoTTL() int {
 	if h.m != nil {
 		n := 48 + len(h.m)*48
 		for f, v := range h.m {

@@ -6,10 +6,10 @@ package projection
 // Pushes and pops at either end touch one chunk; index operations walk
 // chunk counts; in-the-middle edits (LINSERT, LSET, LREM, LTRIM) rebuild.
 type listObj struct {
-	lru    lruWord
 	chunks []lchunk
 	n      int
-	lp     bool // Redis 7.2+: would be a single listpack on the primary
+	lru    lruWord // before lp: the struct stays 40 bytes
+	lp     bool    // Redis 7.2+: would be a single listpack on the primary
 }
 
 type lchunk struct {

@@ -128,9 +128,6 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			ld.cur = obj{kind: KindZSet, ptr: ptrOf(newZSet(hint, maxLen, ld.ec))}
 		case KindHash:
 			ld.cur = obj{kind: KindHash, ptr: ptrOf(newHash())}
-			if fieldTTL(e) {
-				return ld.skipKey(e, "rdb:hash-field-ttl")
-			}
 		default:
 			return ld.skipKey(e, "rdb:"+e.Kind.String())
 		}
@@ -167,12 +164,11 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			z.set(m.Member, m.Score, ld.ec)
 		}
 	case KindHash:
-		if fieldTTL(e) { // a later batch with field TTLs (Redis 7.4+): not mirrored
-			ld.remove(d, e.Key)
-			ld.keys--
-			return ld.skipKey(e, "rdb:hash-field-ttl")
-		}
 		h := ld.cur.hash()
+		if hashTypeWithTTLs(e.RDBType) || fieldTTL(e) {
+			loadHashTTLBatch(h, e, ld.ec)
+			break
+		}
 		for _, f := range e.Fields {
 			h.set(f.Field, f.Value, ld.ec)
 		}
@@ -205,7 +201,7 @@ func (ld *Loader) skipKey(e *rdbparse.Entry, name string) error {
 }
 
 // fieldTTL reports whether a hash batch carries per-field TTLs (Redis 7.4
-// hash types 24/25), which the projection does not mirror.
+// hash types 22–25, Valkey's hash 2); see loadHashTTLBatch.
 func fieldTTL(e *rdbparse.Entry) bool {
 	for _, f := range e.Fields {
 		if f.ExpireMs >= 0 {

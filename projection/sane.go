@@ -56,12 +56,12 @@ func (s *setObj) sane() error {
 
 func (h *hashObj) sane() error {
 	if h.m != nil {
-		if len(h.pack) != 0 || h.n != 0 || h.lp {
-			return fmt.Errorf("hash has both a map and a pack (or claims listpack)")
+		if len(h.pack) != 0 || h.n != 0 {
+			return fmt.Errorf("hash has both a map and a pack")
 		}
-		return nil
+		return h.saneTTL()
 	}
-	if !h.lp {
+	if !h.lp() {
 		return fmt.Errorf("packed hash not reported as listpack")
 	}
 	seen := map[string]bool{}
@@ -75,10 +75,10 @@ func (h *hashObj) sane() error {
 		}
 		seen[string(f)] = true
 	}
-	if k != h.n {
+	if k != int(h.n) {
 		return fmt.Errorf("hash pack holds %d, counted %d", k, h.n)
 	}
-	return nil
+	return h.saneTTL()
 }
 
 func (z *zsetObj) sane() error {

@@ -6,10 +6,10 @@ package projection
 // would report, tracked with Redis's own conversion rules (see src/t_set.c
 // setTypeAdd), independently of the internal form.
 type setObj struct {
-	lru  lruWord
 	pack []byte
 	n    int
 	m    map[string]struct{}
+	lru  lruWord // before enc: the struct stays 48 bytes
 	enc  uint8
 }
 

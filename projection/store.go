@@ -94,6 +94,7 @@ type db struct {
 // dataset is one complete keyspace; a full sync builds a new one.
 type dataset struct {
 	dbs []*db
+	fn  atomic.Pointer[libraries] // function libraries (functions.go); nil: none
 }
 
 func newDataset(o *Options) *dataset {

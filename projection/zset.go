@@ -15,11 +15,11 @@ import (
 // of (score, member) plus a member→score map, like Redis's skiplist+dict
 // (src/t_zset.c). Ranks in the B-tree come from binary search over GetAt.
 type zsetObj struct {
-	lru  lruWord
 	pack []byte
 	n    int
 	tree *btree.BTreeG[zitem]
 	dict map[string]float64
+	lru  lruWord
 	lp   bool
 }
 

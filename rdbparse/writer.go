@@ -29,6 +29,8 @@ type Writer struct {
 	buf   [16]byte
 	kind  Kind
 	count uint64 // elements still expected for the open collection
+
+	minExpire int64 // BeginHashMetadata's minimum field TTL
 }
 
 // WriterVersion is the RDB version Writer declares: Redis 7.0's, so any
@@ -191,4 +193,43 @@ func (w *Writer) Close() error {
 		return err
 	}
 	return w.bw.Flush()
+}
+
+// BeginHashMetadata starts a hash with field TTLs as RDB_TYPE_HASH_METADATA
+// (Redis 7.4): n fields must follow as PairTTL calls. minExpireMs is the
+// earliest field TTL (absolute Unix ms; every TTL passed to PairTTL must be
+// ≥ it). The file still declares WriterVersion: this package reads type 24
+// in any version, and no Redis older than 7.4 could hold the value anyway.
+func (w *Writer) BeginHashMetadata(key []byte, n uint64, expireMs, minExpireMs int64) {
+	w.keyHeader(key, expireMs, TypeHashMetadata)
+	binary.LittleEndian.PutUint64(w.buf[:8], uint64(minExpireMs))
+	w.raw(w.buf[:8])
+	w.encLen(n)
+	w.kind, w.count, w.minExpire = KindHash, n, minExpireMs
+}
+
+// PairTTL writes one field of a BeginHashMetadata hash with its absolute
+// TTL in Unix ms, or -1 for none.
+func (w *Writer) PairTTL(field, value []byte, expireMs int64) {
+	if !w.next(KindHash) {
+		return
+	}
+	switch {
+	case expireMs < 0:
+		w.encLen(0)
+	case expireMs < w.minExpire:
+		w.err = fmt.Errorf("rdbparse: writer: field TTL %d before the minimum %d", expireMs, w.minExpire)
+		return
+	default:
+		w.encLen(uint64(expireMs-w.minExpire) + 1)
+	}
+	w.encString(field)
+	w.encString(value)
+}
+
+// Function writes one function library (RDB_OPCODE_FUNCTION2 and its
+// code); Redis writes them after the AUX fields, before any key.
+func (w *Writer) Function(code []byte) {
+	w.byte1(OpcodeFunction2)
+	w.encString(code)
 }

@@ -167,6 +167,7 @@ func writeProjection(w io.Writer, p *projection.Projection, aux map[string]strin
 			rw.Aux(k, v)
 		}
 	}
+	writeFunctions(rw, p)
 	var keys int64
 	p.ViewAll(func(v *projection.View) {
 		for db := 0; db < p.NumDBs(); db++ {
@@ -190,6 +191,11 @@ func writeProjection(w io.Writer, p *projection.Projection, aux map[string]strin
 					rw.Begin(rdbparse.KindZSet, key, uint64(val.Len()), exp)
 					val.ZEach(func(m []byte, s float64) bool { rw.Member(m, s); return true })
 				case rdbparse.KindHash:
+					if m := val.HashMinFieldExpire(); m != 0 { // field TTLs (Redis 7.4)
+						rw.BeginHashMetadata(key, uint64(val.Len()), exp, m)
+						val.HashEachWithTTL(func(f, x []byte, t int64) bool { rw.PairTTL(f, x, t); return true })
+						break
+					}
 					rw.Begin(rdbparse.KindHash, key, uint64(val.Len()), exp)
 					val.HashEach(func(f, x []byte) bool { rw.Pair(f, x); return true })
 				default:

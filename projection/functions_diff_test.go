@@ -1,0 +1,53 @@
+package projection
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// fnLib is a library whose function writes two keys of two types, so that
+// FCALL's effects (propagated as the commands it ran, wrapped in MULTI)
+// reach the projection alongside FUNCTION LOAD/DELETE/FLUSH.
+const fnLib = "#!lua name=difflib\n" +
+	"redis.register_function('dset', function(keys, args)\n" +
+	"  redis.call('SET', keys[1], args[1])\n" +
+	"  return redis.call('HSET', keys[2], 'f', args[1])\n" +
+	"end)\n"
+
+// functionExtra drives function-library commands and FCALL.
+func functionExtra(w *workload) []string {
+	switch w.r.IntN(10) {
+	case 0:
+		return []string{"FUNCTION", "LOAD", "REPLACE", fnLib}
+	case 1:
+		return []string{"FUNCTION", "DELETE", "difflib"}
+	case 2:
+		return []string{"FUNCTION", "FLUSH", "SYNC"}
+	}
+	return []string{"FCALL", "dset", "2", w.key(), w.key(), w.val()}
+}
+
+// TestDifferentialFunctions runs the differential test with FUNCTION
+// commands and FCALL mixed in: every propagated command must apply
+// exactly (OnUnknown: Resync) and every key match a real replica.
+func TestDifferentialFunctions(t *testing.T) {
+	seeds, ops := 2, 2000
+	if os.Getenv("VDR_LONG") != "" {
+		seeds, ops = 10, 20000
+	}
+	if v, err := strconv.Atoi(os.Getenv("VDR_SEEDS")); err == nil && v > 0 {
+		seeds = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("VDR_OPS")); err == nil && v > 0 {
+		ops = v
+	}
+	base := seedFromEnv(t, time.Now().UnixNano()%1_000_000)
+	for i := 0; i < seeds; i++ {
+		seed := base + int64(i)
+		t.Run("seed="+strconv.FormatInt(seed, 10), func(t *testing.T) {
+			runDifferentialMix(t, seed, ops, functionExtra)
+		})
+	}
+}
