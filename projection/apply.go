@@ -610,12 +610,12 @@ func commandTable() []*cmdDesc {
 		row("zmpop", nil, keysNumkeysAt1),
 		row("bzmpop", nil, keysNumkeysAt1),
 		// streams
-		row("xadd", nil, keysFirst),
-		row("xtrim", nil, keysFirst),
-		row("xdel", nil, keysFirst),
-		row("xack", nil, keysFirst),
-		row("xclaim", nil, keysFirst),
-		row("xsetid", nil, keysFirst),
-		row("xgroup", nil, keysSecond),
+		row("xadd", xaddCommand, keysFirst),
+		row("xtrim", xtrimCommand, keysFirst),
+		row("xdel", xdelCommand, keysFirst),
+		row("xack", xackCommand, keysFirst),
+		row("xclaim", xclaimCommand, keysFirst),
+		row("xsetid", xsetidCommand, keysFirst),
+		row("xgroup", xgroupCommand, keysSecond),
 	}
 }

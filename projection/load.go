@@ -39,9 +39,8 @@ func (p *Projection) BeginLoad(opts LoadOptions) *Loader {
 }
 
 // Entry adds one rdbparse entry (a key, or one batch of a big key). It
-// copies every byte it keeps. Streams and module values are not
-// projected: the key is skipped and counted in Stats.Unknown under
-// "rdb:stream" / "rdb:module".
+// copies every byte it keeps. Module values are not projected: the key is
+// skipped and counted in Stats.Unknown under "rdb:module".
 func (ld *Loader) Entry(e *rdbparse.Entry) error {
 	if ld.done {
 		return ErrLoadClosed
@@ -92,6 +91,8 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			if fieldTTL(e) {
 				return ld.skipKey(e, "rdb:hash-field-ttl")
 			}
+		case KindStream:
+			ld.cur = obj{kind: KindStream, ptr: ptrOf(newStream())}
 		default:
 			return ld.skipKey(e, "rdb:"+e.Kind.String())
 		}
@@ -123,6 +124,8 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		for _, m := range e.ZMembers {
 			z.set(m.Member, m.Score, ld.ec)
 		}
+	case KindStream:
+		return ld.streamBatch(e) // an empty stream is a legal key: never dropped
 	case KindHash:
 		if fieldTTL(e) { // a later batch with field TTLs (Redis 7.4+): not mirrored
 			d.remove(e.Key)
