@@ -152,6 +152,9 @@ func xaddCommand(c *ctx) error {
 	if idZero(a.id) {
 		return fmt.Errorf("XADD ID 0-0: %w", ErrSyntax)
 	}
+	if a.approx {
+		return fmt.Errorf("approximate trim on the link: %w", ErrUnsupported)
+	}
 	s, err := c.streamOf(c.argv[1], !a.noMkStream)
 	if err != nil || s == nil {
 		return err
@@ -165,7 +168,7 @@ func xaddCommand(c *ctx) error {
 	s.entries.Set(sentry{id: a.id, f: packFields(c.argv[idpos+1:])})
 	s.entriesAdded++
 	s.lastID = a.id
-	if s.entries.Len() == 1 {
+	if s.length() == 1 {
 		s.firstID = a.id
 	}
 	_, err = s.trim(&a)
@@ -180,6 +183,9 @@ func xtrimCommand(c *ctx) error {
 	var a trimArgs
 	if _, err := parseAddOrTrim(c.argv, false, &a); err != nil {
 		return err
+	}
+	if a.approx {
+		return fmt.Errorf("approximate trim on the link: %w", ErrUnsupported)
 	}
 	s, err := c.streamOf(c.argv[1], false)
 	if err != nil || s == nil {
@@ -229,7 +235,7 @@ func xdelCommand(c *ctx) error {
 		deleted++
 	}
 	if deleted > 0 {
-		if s.entries.Len() == 0 {
+		if s.length() == 0 {
 			s.firstID = StreamID{}
 		} else if first {
 			s.firstID = s.firstEntryID()
@@ -280,11 +286,11 @@ func xsetidCommand(c *ctx) error {
 	if s == nil {
 		return fmt.Errorf("XSETID on a missing key: %w", ErrSyntax)
 	}
-	if s.entries.Len() > 0 {
+	if s.length() > 0 {
 		if idLess(id, s.lastEntryID()) {
 			return fmt.Errorf("XSETID below the top item: %w", ErrSyntax)
 		}
-		if added != -1 && uint64(s.entries.Len()) > uint64(added) {
+		if added != -1 && uint64(s.length()) > uint64(added) {
 			return fmt.Errorf("XSETID ENTRIESADDED below the length: %w", ErrSyntax)
 		}
 	}

@@ -27,6 +27,9 @@ func (ld *Loader) streamBatch(e *rdbparse.Entry) error {
 func loadStreamMeta(s *streamObj, m *rdbparse.Stream, v2 bool) {
 	s.lastID = m.LastID
 	s.firstID = s.firstEntryID() // the stored first_id is the first live entry's
+	if n := s.entries.Len(); m.Length > uint64(n) && m.Length-uint64(n) < 1<<30 {
+		s.lenSkew = int(m.Length - uint64(n)) // Redis trusts the stored length
+	}
 	if v2 {
 		s.maxDeleted, s.entriesAdded = m.MaxDeletedID, m.EntriesAdded
 	} else {

@@ -30,6 +30,7 @@ type streamObj struct {
 	maxDeleted   StreamID // max_deleted_entry_id: greatest ID removed by XDEL
 	entriesAdded uint64   // entries_added: all entries ever added
 	groups       []*sgroup
+	lenSkew      int // stored length minus live entries, from an RDB that disagrees (Redis keeps the stored length)
 }
 
 // sentry is one stream entry; f holds its field/value pairs (packFields).
@@ -93,7 +94,7 @@ func newPELTree() *btree.BTreeG[*nack] {
 
 func newStream() *streamObj { return &streamObj{entries: newEntryTree()} }
 
-func (s *streamObj) length() int { return s.entries.Len() }
+func (s *streamObj) length() int { return s.entries.Len() + s.lenSkew }
 
 // packFields packs field/value pairs as uvarint(len) + bytes each.
 func packFields(fv [][]byte) string {
@@ -152,7 +153,7 @@ func (s *streamObj) lastEntryID() StreamID {
 // streamRewriteTrimArgument). They return the number removed.
 func (s *streamObj) trimMaxLen(maxlen uint64) int {
 	n := 0
-	for uint64(s.entries.Len()) > maxlen {
+	for uint64(s.length()) > maxlen && s.entries.Len() > 0 {
 		s.entries.PopMin()
 		n++
 	}
@@ -175,7 +176,7 @@ func (s *streamObj) trimMinID(minid StreamID) int {
 }
 
 func (s *streamObj) afterTrim(deleted int) {
-	if s.entries.Len() == 0 {
+	if s.length() == 0 {
 		s.firstID = StreamID{}
 	} else if deleted > 0 {
 		s.firstID = s.firstEntryID()
@@ -267,7 +268,7 @@ func (g *sgroup) dropNACK(x *nack) {
 
 // rangeHasTombstones is streamRangeHasTombstones (end nil: to the top).
 func (s *streamObj) rangeHasTombstones(start StreamID, end *StreamID) bool {
-	if s.entries.Len() == 0 || idZero(s.maxDeleted) {
+	if s.length() == 0 || idZero(s.maxDeleted) {
 		return false
 	}
 	if idLess(s.maxDeleted, s.firstID) {
@@ -286,7 +287,7 @@ func (s *streamObj) distanceFromFirst(id StreamID) int64 {
 	if s.entriesAdded == 0 {
 		return 0
 	}
-	if s.entries.Len() == 0 && idCmp(id, s.lastID) < 1 {
+	if s.length() == 0 && idCmp(id, s.lastID) < 1 {
 		return int64(s.entriesAdded)
 	}
 	switch idCmp(id, s.lastID) {
@@ -298,9 +299,9 @@ func (s *streamObj) distanceFromFirst(id StreamID) int64 {
 	if idZero(s.maxDeleted) || idLess(s.maxDeleted, s.firstID) {
 		switch idCmp(id, s.firstID) {
 		case -1:
-			return int64(s.entriesAdded) - int64(s.entries.Len())
+			return int64(s.entriesAdded) - int64(s.length())
 		case 0:
-			return int64(s.entriesAdded) - int64(s.entries.Len()) + 1
+			return int64(s.entriesAdded) - int64(s.length()) + 1
 		}
 	}
 	return scgInvalidEntriesRead
@@ -324,7 +325,7 @@ func (s *streamObj) lag(g *sgroup) (int64, bool) {
 // groups are rebuilt.
 func (s *streamObj) copy() *streamObj {
 	n := &streamObj{entries: s.entries.Copy(), lastID: s.lastID, firstID: s.firstID,
-		maxDeleted: s.maxDeleted, entriesAdded: s.entriesAdded}
+		maxDeleted: s.maxDeleted, entriesAdded: s.entriesAdded, lenSkew: s.lenSkew}
 	for _, g := range s.groups {
 		ng := &sgroup{name: g.name, lastID: g.lastID, entriesRead: g.entriesRead, pel: newPELTree()}
 		owners := map[*sconsumer]*sconsumer{}
