@@ -226,3 +226,13 @@ func (s *streamObj) export() *rdbparse.Stream {
 	}
 	return out
 }
+
+// ParseStreamID parses a stream ID argument as Redis does
+// (streamGenericParseIDOrReply): "ms-seq", or "ms" with missingSeq as the
+// sequence; "-" and "+" (the smallest and greatest IDs) unless strict.
+func ParseStreamID(b []byte, missingSeq uint64, strict bool) (StreamID, bool) {
+	return parseStreamID(b, missingSeq, strict, nil)
+}
+
+// MaxStreamID is the greatest stream ID, 2^64-1 - 2^64-1.
+var MaxStreamID = maxStreamID
