@@ -45,10 +45,11 @@ var dataHandlers = map[string]HandlerFunc{
 	"geopos": unsupportedZSetCommand, "geodist": unsupportedZSetCommand, "geohash": unsupportedZSetCommand,
 	"georadius_ro": unsupportedZSetCommand, "georadiusbymember_ro": unsupportedZSetCommand,
 	"geosearch": unsupportedZSetCommand, "pfcount": unsupportedStringCommand,
-	"sort_ro": unsupportedAnyCommand, "xrange": unsupportedStreamCommand, "xrevrange": unsupportedStreamCommand,
-	"xlen": unsupportedStreamCommand, "xread": unsupportedStreamReadCommand, "xpending": unsupportedStreamCommand,
-	"xinfo|stream": unsupportedStreamSubCommand, "xinfo|groups": unsupportedStreamSubCommand,
-	"xinfo|consumers": unsupportedStreamSubCommand,
+	"sort_ro": unsupportedAnyCommand,
+	// streams (stream.go)
+	"xrange": xrangeCommand, "xrevrange": xrevrangeCommand, "xlen": xlenCommand, "xread": xreadCommand,
+	"xpending": xpendingCommand, "xinfo|stream": xinfoStreamCommand, "xinfo|groups": xinfoGroupsCommand,
+	"xinfo|consumers": xinfoConsumersCommand,
 }
 
 // ---- access helpers ----

@@ -8,8 +8,7 @@ import (
 // Reads vdr does not serve yet. Each answers as Redis would for a key of
 // another type (WRONGTYPE) where the type is known, else an explicit
 // "ERR vdr: <cmd> is not supported yet". Geo commands read sorted sets,
-// PFCOUNT reads strings, stream commands read streams (which the
-// projection never holds, so any existing key is the wrong type).
+// PFCOUNT reads strings.
 
 func notSupported(c *Ctx) {
 	c.W.Error("ERR vdr: " + c.cmd.Name + " is not supported yet")
@@ -32,12 +31,4 @@ func unsupportedZSetCommand(c *Ctx, args [][]byte) { unsupportedTyped(c, args[1]
 func unsupportedStringCommand(c *Ctx, args [][]byte) {
 	unsupportedTyped(c, args[1], rdbparse.KindString)
 }
-func unsupportedStreamCommand(c *Ctx, args [][]byte) { unsupportedTyped(c, args[1], 0) }
-func unsupportedAnyCommand(c *Ctx, args [][]byte)    { notSupported(c) }
-
-// unsupportedStreamSubCommand is XINFO STREAM|GROUPS|CONSUMERS key.
-func unsupportedStreamSubCommand(c *Ctx, args [][]byte) { unsupportedTyped(c, args[2], 0) }
-
-// unsupportedStreamReadCommand is XREAD [COUNT n] [BLOCK ms] STREAMS k… id…:
-// nothing to type-check without parsing; answer not supported.
-func unsupportedStreamReadCommand(c *Ctx, args [][]byte) { notSupported(c) }
+func unsupportedAnyCommand(c *Ctx, args [][]byte) { notSupported(c) }
