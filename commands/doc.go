@@ -16,7 +16,8 @@
 // timeouts (package server), applying writes (package projection). Not yet
 // supported, each answering an explicit error or noted in NEEDS.md:
 // OBJECT IDLETIME, CLIENT TRACKING,
-// geo commands, PFCOUNT, SORT_RO, stream reads, scripting and functions.
+// geo commands, PFCOUNT, SORT_RO, XREAD BLOCK with nothing to read,
+// scripting and functions.
 //
 // Request flow:
 //

@@ -485,8 +485,8 @@ func keysButLast(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 
 // commandTable lists every command the applier knows. fn == nil marks a
 // command whose key positions are known but whose effect is not mirrored
-// (bitmaps, HyperLogLog, streams, RESTORE, SORT, geo searches, hash field
-// TTLs): it goes through the OnUnknown policy.
+// (bitmaps, HyperLogLog, SORT, geo searches, hash field TTLs): it goes
+// through the OnUnknown policy.
 func commandTable() []*cmdDesc {
 	row := func(name string, fn func(*ctx) error, keys keyFunc) *cmdDesc {
 		return &cmdDesc{name: name, fn: fn, keys: keys}

@@ -22,8 +22,8 @@ func (h *restoreHandler) Entry(e *rdbparse.Entry) error {
 
 // restoreCommand: RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s]
 // [FREQ f] (src/cluster.c restoreCommand). The payload is decoded with
-// rdbparse.DecodeDump; streams, modules and hashes with field TTLs are
-// not mirrored (ErrUnsupported: the key is invalidated).
+// rdbparse.DecodeDump; modules and hashes with field TTLs are not
+// mirrored (ErrUnsupported: the key is invalidated).
 func restoreCommand(c *ctx) error {
 	if err := c.arity(4, true); err != nil {
 		return err

@@ -20,11 +20,12 @@
 //     (tracking SELECT, buffering MULTI…EXEC).
 //
 // What it does not do: it knows nothing of RESP, sockets, reply formatting
-// or argument parsing of read commands. Streams, HyperLogLog, bit commands
+// or argument parsing of read commands. HyperLogLog, bit commands
 // (SETBIT, BITFIELD, BITOP), SORT … STORE, geo searches with STORE and
 // hash field TTLs (7.4+) are not applied: they are counted as unsupported
 // and handled by the Options.OnUnknown policy (their keys are invalidated,
-// or ErrNeedResync is returned). RESTORE is applied for the five types.
+// or ErrNeedResync is returned). RESTORE is applied for the five types and
+// streams.
 //
 // Layout in memory:
 //
