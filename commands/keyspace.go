@@ -49,7 +49,7 @@ var dataHandlers = map[string]HandlerFunc{
 	// streams (stream.go)
 	"xrange": xrangeCommand, "xrevrange": xrevrangeCommand, "xlen": xlenCommand, "xread": xreadCommand,
 	"xpending": xpendingCommand, "xinfo|stream": xinfoStreamCommand, "xinfo|groups": xinfoGroupsCommand,
-	"xinfo|consumers": xinfoConsumersCommand,
+	"xinfo|consumers": xinfoConsumersCommand, "xinfo|help": xinfoHelpCommand,
 }
 
 // ---- access helpers ----

@@ -190,6 +190,9 @@ func (g *streamGen) next() []string {
 		}
 		return a
 	case 8:
+		if r.IntN(5) == 0 {
+			return []string{"XINFO", g.pick("HELP", "help", "NOSUCH", "STREAM", "GROUPS")}
+		}
 		return []string{"XINFO", "GROUPS", g.key()}
 	case 9:
 		return []string{"XINFO", "CONSUMERS", g.key(), g.pick(append(g.sd.groups, "nog")...)}
