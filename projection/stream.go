@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/tidwall/btree"
 	"github.com/vdr-project/vdr/rdbparse"
@@ -100,14 +101,25 @@ func (s *streamObj) length() int { return s.entries.Len() + s.lenSkew }
 func packFields(fv [][]byte) string {
 	n := 0
 	for _, x := range fv {
-		n += binary.MaxVarintLen32 + len(x)
+		n += uvarintLen(len(x)) + len(x)
 	}
 	b := make([]byte, 0, n)
 	for _, x := range fv {
 		b = binary.AppendUvarint(b, uint64(len(x)))
 		b = append(b, x...)
 	}
-	return string(b)
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b)) // b is never written again: no second copy
+}
+
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
 }
 
 // unpackFields appends the field/value pairs of a packed entry to dst; the
