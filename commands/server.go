@@ -761,6 +761,8 @@ func fingerprint(x projection.Value) uint64 {
 		})
 		binary.LittleEndian.PutUint64(hdr[1:], sum)
 		h.Write(hdr[1:])
+	case rdbparse.KindStream:
+		fingerprintStream(&h, x)
 	}
 	return h.Sum64()
 }

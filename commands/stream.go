@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"hash/maphash"
 	"strconv"
 	"strings"
 
@@ -667,4 +668,41 @@ func xinfoHelpCommand(c *Ctx, args [][]byte) {
 	for _, l := range lines {
 		c.W.Status(l)
 	}
+}
+
+// fingerprintStream hashes a stream for WATCH: metadata, entries, and each
+// group's position and pending entries.
+func fingerprintStream(h *maphash.Hash, x projection.Value) {
+	var b []byte
+	info, _ := x.StreamInfo()
+	b = appendStreamID(b, info.LastID)
+	b = appendStreamID(append(b, ' '), info.MaxDeletedID)
+	b = strconv.AppendUint(append(b, ' '), info.EntriesAdded, 10)
+	h.Write(b)
+	x.StreamRange(projection.StreamID{}, projection.MaxStreamID, false, 0, func(id projection.StreamID, fields [][]byte) bool {
+		h.Write(appendStreamID(b[:0], id))
+		for _, f := range fields {
+			h.WriteByte(0xff)
+			h.Write(f)
+		}
+		return true
+	})
+	x.StreamGroups(func(g projection.StreamGroupInfo) bool {
+		h.Write(g.Name)
+		b = appendStreamID(b[:0], g.LastID)
+		b = strconv.AppendInt(append(b, ' '), g.EntriesRead, 10)
+		h.Write(b)
+		x.StreamPending(g.Name, nil, projection.StreamID{}, projection.MaxStreamID, func(p projection.StreamPendingEntry) bool {
+			b = appendStreamID(b[:0], p.ID)
+			b = strconv.AppendUint(append(b, ' '), p.DeliveryCount, 10)
+			h.Write(b)
+			h.Write(p.Consumer)
+			return true
+		})
+		x.StreamConsumers(g.Name, func(cs projection.StreamConsumerInfo) bool {
+			h.Write(cs.Name)
+			return true
+		})
+		return true
+	})
 }
