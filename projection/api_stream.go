@@ -82,20 +82,18 @@ func (x Value) StreamRange(start, end StreamID, rev bool, count int, fn func(id 
 	if s == nil || idLess(end, start) {
 		return
 	}
-	var fv [][]byte
 	n := 0
-	visit := func(e sentry) bool {
-		if rev && idLess(e.id, start) || !rev && idLess(end, e.id) {
+	visit := func(id StreamID, fv [][]byte) bool {
+		if rev && idLess(id, start) || !rev && idLess(end, id) {
 			return false
 		}
-		fv = unpackFields(fv[:0], e.f)
 		n++
-		return fn(e.id, fv) && (count <= 0 || n < count)
+		return fn(id, fv) && (count <= 0 || n < count)
 	}
 	if rev {
-		s.entries.Descend(sentry{id: end}, visit)
+		s.entries.descend(end, visit)
 	} else {
-		s.entries.Ascend(sentry{id: start}, visit)
+		s.entries.ascend(start, visit)
 	}
 }
 
@@ -204,8 +202,8 @@ func (s *streamObj) export() *rdbparse.Stream {
 	out := &rdbparse.Stream{Length: uint64(s.length()), LastID: s.lastID, FirstID: s.firstID,
 		MaxDeletedID: s.maxDeleted, EntriesAdded: s.entriesAdded}
 	out.Entries = make([]rdbparse.StreamEntry, 0, s.length())
-	s.entries.Scan(func(e sentry) bool {
-		out.Entries = append(out.Entries, rdbparse.StreamEntry{ID: e.id, Fields: unpackFields(nil, e.f)})
+	s.entries.ascend(StreamID{}, func(id StreamID, fv [][]byte) bool {
+		out.Entries = append(out.Entries, rdbparse.StreamEntry{ID: id, Fields: append([][]byte(nil), fv...)})
 		return true
 	})
 	for _, g := range s.groups {

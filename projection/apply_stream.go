@@ -165,7 +165,7 @@ func xaddCommand(c *ctx) error {
 	if !idLess(s.lastID, a.id) {
 		return fmt.Errorf("XADD ID %s not above the top item %s: %w", FormatStreamID(a.id), FormatStreamID(s.lastID), ErrSyntax)
 	}
-	s.entries.Set(sentry{id: a.id, f: packFields(c.argv[idpos+1:])})
+	s.entries.add(a.id, c.argv[idpos+1:])
 	s.entriesAdded++
 	s.lastID = a.id
 	if s.length() == 1 {
@@ -223,7 +223,7 @@ func xdelCommand(c *ctx) error {
 	}
 	deleted, first := 0, false
 	for _, id := range ids {
-		if _, ok := s.entries.Delete(sentry{id: id}); !ok {
+		if !s.entries.del(id) {
 			continue
 		}
 		if id == s.firstID {
@@ -491,7 +491,7 @@ func xclaimCommand(c *ctx) error {
 	var cons *sconsumer
 	for _, id := range ids {
 		x := g.pending(id)
-		if _, exists := s.entry(id); !exists {
+		if !s.entries.has(id) {
 			if x != nil { // the entry was deleted: drop it from the PEL
 				g.dropNACK(x)
 			}

@@ -26,10 +26,8 @@ func streamVals(s *streamObj) []string {
 		"added=" + strconv.FormatUint(s.entriesAdded, 10),
 		"first=" + FormatStreamID(s.firstID),
 	}
-	var fv [][]byte
-	s.entries.Scan(func(e sentry) bool {
-		out = append(out, "E "+FormatStreamID(e.id))
-		fv = unpackFields(fv[:0], e.f)
+	s.entries.ascend(StreamID{}, func(id StreamID, fv [][]byte) bool {
+		out = append(out, "E "+FormatStreamID(id))
 		for _, x := range fv {
 			out = append(out, string(x))
 		}

@@ -13,7 +13,7 @@ func (ld *Loader) streamBatch(e *rdbparse.Entry) error {
 	}
 	s := ld.cur.stream()
 	for _, x := range e.Stream.Entries {
-		s.entries.Set(sentry{id: x.ID, f: packFields(x.Fields)})
+		s.entries.add(x.ID, x.Fields)
 	}
 	if e.Last {
 		loadStreamMeta(s, e.Stream, e.RDBType >= rdbparse.TypeStreamListpacks2)

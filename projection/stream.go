@@ -1,12 +1,10 @@
 package projection
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/tidwall/btree"
 	"github.com/vdr-project/vdr/rdbparse"
@@ -20,24 +18,17 @@ type StreamID = rdbparse.StreamID
 const KindStream = rdbparse.KindStream
 
 // streamObj is a stream (see src/stream.h struct stream). Redis keeps the
-// entries in a radix tree of listpacks; here they sit in a B-tree ordered by
-// ID, each entry's fields packed into one string (see packFields), so an
-// entry costs its 32-byte slot plus its field bytes. Consumer groups are few
-// per stream: a slice sorted by name (rax order) is enough.
+// entries in a radix tree of listpacks; here they sit in delta-encoded
+// chunks indexed by a B-tree (entryLog). Consumer groups are few per
+// stream: a slice sorted by name (rax order) is enough.
 type streamObj struct {
-	entries      *btree.BTreeG[sentry]
+	entries      *entryLog
 	lastID       StreamID // last_id: the greatest ID ever added or set (XSETID)
 	firstID      StreamID // first_id: the first live entry's ID, 0-0 when empty
 	maxDeleted   StreamID // max_deleted_entry_id: greatest ID removed by XDEL
 	entriesAdded uint64   // entries_added: all entries ever added
 	groups       []*sgroup
 	lenSkew      int // stored length minus live entries, from an RDB that disagrees (Redis keeps the stored length)
-}
-
-// sentry is one stream entry; f holds its field/value pairs (packFields).
-type sentry struct {
-	id StreamID
-	f  string
 }
 
 // sgroup is a consumer group (src/stream.h streamCG).
@@ -85,78 +76,25 @@ func idZero(a StreamID) bool { return a.Ms == 0 && a.Seq == 0 }
 
 var maxStreamID = StreamID{Ms: math.MaxUint64, Seq: math.MaxUint64}
 
-func newEntryTree() *btree.BTreeG[sentry] {
-	return btree.NewBTreeGOptions(func(a, b sentry) bool { return idLess(a.id, b.id) }, btree.Options{NoLocks: true})
-}
-
 func newPELTree() *btree.BTreeG[*nack] {
 	return btree.NewBTreeGOptions(func(a, b *nack) bool { return idLess(a.id, b.id) }, btree.Options{NoLocks: true})
 }
 
-func newStream() *streamObj { return &streamObj{entries: newEntryTree()} }
+func newStream() *streamObj { return &streamObj{entries: newEntryLog()} }
 
 func (s *streamObj) length() int { return s.entries.Len() + s.lenSkew }
-
-// packFields packs field/value pairs as uvarint(len) + bytes each.
-func packFields(fv [][]byte) string {
-	n := 0
-	for _, x := range fv {
-		n += uvarintLen(len(x)) + len(x)
-	}
-	b := make([]byte, 0, n)
-	for _, x := range fv {
-		b = binary.AppendUvarint(b, uint64(len(x)))
-		b = append(b, x...)
-	}
-	if len(b) == 0 {
-		return ""
-	}
-	return unsafe.String(&b[0], len(b)) // b is never written again: no second copy
-}
-
-func uvarintLen(n int) int {
-	l := 1
-	for ; n >= 0x80; n >>= 7 {
-		l++
-	}
-	return l
-}
-
-// unpackFields appends the field/value pairs of a packed entry to dst; the
-// slices point into f.
-func unpackFields(dst [][]byte, f string) [][]byte {
-	b := stringBytes(f)
-	for len(b) > 0 {
-		n, w := binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < n {
-			break // cannot happen: packFields wrote it
-		}
-		dst = append(dst, b[w:w+int(n)])
-		b = b[w+int(n):]
-	}
-	return dst
-}
-
-// entry returns the entry with id.
-func (s *streamObj) entry(id StreamID) (sentry, bool) {
-	return s.entries.Get(sentry{id: id})
-}
 
 // firstEntryID returns the smallest live ID (streamGetEdgeID first, skipping
 // tombstones), 0-0 when empty.
 func (s *streamObj) firstEntryID() StreamID {
-	if e, ok := s.entries.Min(); ok {
-		return e.id
-	}
-	return StreamID{}
+	id, _ := s.entries.minID()
+	return id
 }
 
 // lastEntryID returns the greatest live ID (streamLastValidID).
 func (s *streamObj) lastEntryID() StreamID {
-	if e, ok := s.entries.Max(); ok {
-		return e.id
-	}
-	return StreamID{}
+	id, _ := s.entries.maxID()
+	return id
 }
 
 // trimMaxLen removes the oldest entries until at most maxlen remain, and
@@ -165,24 +103,16 @@ func (s *streamObj) lastEntryID() StreamID {
 // streamRewriteTrimArgument). They return the number removed.
 func (s *streamObj) trimMaxLen(maxlen uint64) int {
 	n := 0
-	for uint64(s.length()) > maxlen && s.entries.Len() > 0 {
-		s.entries.PopMin()
-		n++
+	if l := uint64(s.length()); l > maxlen {
+		n = int(min(l-maxlen, uint64(s.entries.Len())))
+		s.entries.dropFront(n)
 	}
 	s.afterTrim(n)
 	return n
 }
 
 func (s *streamObj) trimMinID(minid StreamID) int {
-	n := 0
-	for {
-		e, ok := s.entries.Min()
-		if !ok || !idLess(e.id, minid) {
-			break
-		}
-		s.entries.PopMin()
-		n++
-	}
+	n := s.entries.dropBefore(minid)
 	s.afterTrim(n)
 	return n
 }
@@ -333,10 +263,9 @@ func (s *streamObj) lag(g *sgroup) (int64, bool) {
 	return 0, false
 }
 
-// copy duplicates a stream for COPY: the entry tree is copy-on-write,
-// groups are rebuilt.
+// copy duplicates a stream for COPY.
 func (s *streamObj) copy() *streamObj {
-	n := &streamObj{entries: s.entries.Copy(), lastID: s.lastID, firstID: s.firstID,
+	n := &streamObj{entries: s.entries.copy(), lastID: s.lastID, firstID: s.firstID,
 		maxDeleted: s.maxDeleted, entriesAdded: s.entriesAdded, lenSkew: s.lenSkew}
 	for _, g := range s.groups {
 		ng := &sgroup{name: g.name, lastID: g.lastID, entriesRead: g.entriesRead, pel: newPELTree()}
@@ -361,8 +290,7 @@ func (s *streamObj) copy() *streamObj {
 
 // bytes estimates the memory a stream takes (MEMORY USAGE).
 func (s *streamObj) bytes() int {
-	n := 96
-	s.entries.Scan(func(e sentry) bool { n += 32 + len(e.f); return true })
+	n := 96 + s.entries.bytes()
 	for _, g := range s.groups {
 		n += 96 + len(g.name) + 48*g.pel.Len()
 		for _, c := range g.consumers {
@@ -374,6 +302,9 @@ func (s *streamObj) bytes() int {
 
 // sane checks the stream's invariants.
 func (s *streamObj) sane() error {
+	if err := s.entries.sane(); err != nil {
+		return err
+	}
 	n := s.entries.Len()
 	if n > 0 {
 		if s.firstID != s.firstEntryID() {
