@@ -18,8 +18,10 @@ type StreamInfo struct {
 	Groups       int
 	// RadixKeys and RadixNodes estimate radix-tree-keys and
 	// radix-tree-nodes: Redis's counts depend on how its listpack nodes
-	// were filled (stream-node-max-bytes/-entries, load history), which the
-	// projection does not keep; these assume full nodes of 100 entries.
+	// were filled (stream-node-max-bytes/-entries, deletions, load
+	// history), which the projection does not mirror exactly. RadixKeys is
+	// the number of the projection's own chunks (up to 100 entries each,
+	// like Redis's default nodes); RadixNodes is RadixKeys+1.
 	RadixKeys, RadixNodes int64
 }
 
@@ -64,11 +66,8 @@ func (x Value) StreamInfo() (StreamInfo, bool) {
 		return StreamInfo{}, false
 	}
 	n := s.length()
-	keys := int64((n + 99) / 100)
-	nodes := int64(1)
-	if keys > 0 {
-		nodes = keys + 1
-	}
+	keys := int64(s.entries.t.Len())
+	nodes := keys + 1
 	return StreamInfo{Length: n, LastID: s.lastID, FirstID: s.firstID, MaxDeletedID: s.maxDeleted,
 		EntriesAdded: s.entriesAdded, Groups: len(s.groups), RadixKeys: keys, RadixNodes: nodes}, true
 }

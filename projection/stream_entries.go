@@ -39,7 +39,7 @@ type chunk struct {
 }
 
 const (
-	chunkMaxEntries = 128
+	chunkMaxEntries = 100 // stream-node-max-entries's default
 	chunkMaxBytes   = 4096
 	entrySameNames  = 1 // flag: the names are the chunk's first entry's
 )
