@@ -15,8 +15,9 @@
 // What it does not do: sockets, request parsing, connection limits and
 // timeouts (package server), applying writes (package projection). Not yet
 // supported, each answering an explicit error or noted in NEEDS.md:
-// OBJECT IDLETIME, CLIENT TRACKING,
-// geo commands, SORT_RO, stream reads, scripting and functions.
+// CLIENT TRACKING,
+// XREAD BLOCK with nothing to read, scripting (EVAL*, FCALL*),
+// FUNCTION DUMP.
 //
 // Request flow:
 //

@@ -41,14 +41,15 @@ var dataHandlers = map[string]HandlerFunc{
 	"hget": hgetCommand, "hmget": hmgetCommand, "hgetall": hgetallCommand, "hkeys": hkeysCommand,
 	"hvals": hvalsCommand, "hlen": hlenCommand, "hexists": hexistsCommand, "hstrlen": hstrlenCommand,
 	"hrandfield": hrandfieldCommand, "hscan": hscanCommand,
-	// geo (geo.go), SORT_RO (sort.go), PFCOUNT (hll.go); reads not yet supported (unsupported.go)
+	// geo (geo.go), SORT_RO (sort.go), PFCOUNT (hll.go)
 	"geopos": geoposCommand, "geodist": geodistCommand, "geohash": geohashCommand,
 	"georadius_ro": geosearchCommand, "georadiusbymember_ro": geosearchCommand,
 	"geosearch": geosearchCommand, "pfcount": pfcountCommand,
-	"sort_ro": sortroCommand, "xrange": unsupportedStreamCommand, "xrevrange": unsupportedStreamCommand,
-	"xlen": unsupportedStreamCommand, "xread": unsupportedStreamReadCommand, "xpending": unsupportedStreamCommand,
-	"xinfo|stream": unsupportedStreamSubCommand, "xinfo|groups": unsupportedStreamSubCommand,
-	"xinfo|consumers": unsupportedStreamSubCommand,
+	"sort_ro": sortroCommand,
+	// streams (stream.go)
+	"xrange": xrangeCommand, "xrevrange": xrevrangeCommand, "xlen": xlenCommand, "xread": xreadCommand,
+	"xpending": xpendingCommand, "xinfo|stream": xinfoStreamCommand, "xinfo|groups": xinfoGroupsCommand,
+	"xinfo|consumers": xinfoConsumersCommand, "xinfo|help": xinfoHelpCommand,
 }
 
 // ---- access helpers ----

@@ -440,6 +440,8 @@ func (x Value) Encoding() string {
 			return "listpack"
 		}
 		return "hashtable"
+	case rdbparse.KindStream:
+		return "stream"
 	}
 	return ""
 }
@@ -493,6 +495,8 @@ func (x Value) Len() int {
 		return x.o.zset().card()
 	case rdbparse.KindHash:
 		return x.o.hash().count()
+	case rdbparse.KindStream:
+		return x.o.stream().length()
 	}
 	return 0
 }

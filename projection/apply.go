@@ -501,8 +501,8 @@ func keysButLast(argv [][]byte, keys [][]byte) ([][]byte, scope) {
 
 // commandTable lists every command the applier knows. fn == nil marks a
 // command whose key positions are known but whose effect is not mirrored
-// (streams, RESTORE, hash field
-// TTLs): it goes through the OnUnknown policy.
+// (hash field TTL commands a primary never sends, blocking commands
+// it rewrites): it goes through the OnUnknown policy.
 func commandTable() []*cmdDesc {
 	row := func(name string, fn func(*ctx) error, keys keyFunc) *cmdDesc {
 		return &cmdDesc{name: name, fn: fn, keys: keys}
@@ -626,12 +626,12 @@ func commandTable() []*cmdDesc {
 		row("zmpop", nil, keysNumkeysAt1),
 		row("bzmpop", nil, keysNumkeysAt1),
 		// streams
-		row("xadd", nil, keysFirst),
-		row("xtrim", nil, keysFirst),
-		row("xdel", nil, keysFirst),
-		row("xack", nil, keysFirst),
-		row("xclaim", nil, keysFirst),
-		row("xsetid", nil, keysFirst),
-		row("xgroup", nil, keysSecond),
+		row("xadd", xaddCommand, keysFirst),
+		row("xtrim", xtrimCommand, keysFirst),
+		row("xdel", xdelCommand, keysFirst),
+		row("xack", xackCommand, keysFirst),
+		row("xclaim", xclaimCommand, keysFirst),
+		row("xsetid", xsetidCommand, keysFirst),
+		row("xgroup", xgroupCommand, keysSecond),
 	}
 }

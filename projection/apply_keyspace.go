@@ -95,6 +95,8 @@ func deepCopy(o obj, ec *EncodingConfig) obj {
 			}
 		}
 		o.ptr = ptrOf(nh)
+	case KindStream:
+		o.ptr = ptrOf(o.stream().copy())
 	}
 	return o
 }

@@ -23,8 +23,8 @@ func (h *restoreHandler) Entry(e *rdbparse.Entry) error {
 // restoreCommand: RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s]
 // [FREQ f] (src/cluster.c restoreCommand). The payload is decoded with
 // rdbparse.DecodeDump (RDB versions up to 12, so 7.0–7.4 payloads);
-// streams and modules are not mirrored (ErrUnsupported: the key is
-// invalidated). Hashes with field TTLs keep them.
+// modules are not mirrored (ErrUnsupported: the key is invalidated).
+// Hashes with field TTLs keep them.
 func restoreCommand(c *ctx) error {
 	if err := c.arity(4, true); err != nil {
 		return err

@@ -20,22 +20,23 @@
 //     (tracking SELECT, buffering MULTI…EXEC).
 //
 // What it does not do: it knows nothing of RESP, sockets, reply formatting
-// or argument parsing of read commands. Streams and hash field TTLs
-// (7.4+) are not applied: they are counted as unsupported
-// and handled by the Options.OnUnknown policy (their keys are invalidated,
-// or ErrNeedResync is returned). RESTORE is applied for the five types.
-// Bit commands (SETBIT, BITOP, BITFIELD) and HyperLogLog commands
-// (PFADD, PFMERGE, PFCOUNT, PFDEBUG TODENSE) are applied byte for byte on
-// strings, the HLL format being internal/hll's.
+// or argument parsing of read commands. Commands a 7.x primary never
+// sends (it rewrites them) and unknown commands are counted as
+// unsupported and handled by the Options.OnUnknown policy (their keys are
+// invalidated, or ErrNeedResync is returned). Bit and HyperLogLog
+// commands are applied byte for byte on strings (the HLL format is
+// internal/hll's); SORT … STORE and geo searches with STORE are recomputed
+// from the projection's own data; streams and hash field TTLs are
+// projected types; RESTORE takes payloads of every type.
 //
 // Layout in memory:
 //
 //	Projection ──atomic.Pointer──► dataset ──► db[0..NumDBs-1]
 //	                                            │
 //	                                            ├─ stripes[N]   sync.RWMutex (N = lock stripes)
-//	                                            └─ buckets[B]   map[string]obj (B ≥ N, both powers of two)
+//	                                            └─ buckets[B]   map[string]obj (N a power of two; any B ≥ 1)
 //
-//	bucket(key) = xxhash(key) & (B-1); stripe(bucket) = bucket & (N-1)
+//	bucket(key) = (xxhash(key)>>32 × B)>>32; stripe(bucket) = bucket & (N-1)
 //
 // A key's bucket never changes, so SCAN cursors are bucket numbers: a scan
 // visits buckets in order and returns each bucket whole under its stripe's

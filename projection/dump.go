@@ -87,6 +87,9 @@ func dump(o *obj) []byte {
 			b = appendRDBString(b, v)
 			return true
 		})
+	case KindStream:
+		b = append(b, rdbparse.TypeStreamListpacks2)
+		b = rdbparse.AppendStreamObject(b, o.stream().export())
 	default:
 		return nil
 	}

@@ -76,9 +76,8 @@ func (ld *Loader) end() {
 }
 
 // Entry adds one rdbparse entry (a key, or one batch of a big key). It
-// copies every byte it keeps. Streams and module values are not
-// projected: the key is skipped and counted in Stats.Unknown under
-// "rdb:stream" / "rdb:module".
+// copies every byte it keeps. Module values are not projected: the key is
+// skipped and counted in Stats.Unknown under "rdb:module".
 func (ld *Loader) Entry(e *rdbparse.Entry) error {
 	if ld.done {
 		return ErrLoadClosed
@@ -128,6 +127,8 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			ld.cur = obj{kind: KindZSet, ptr: ptrOf(newZSet(hint, maxLen, ld.ec))}
 		case KindHash:
 			ld.cur = obj{kind: KindHash, ptr: ptrOf(newHash())}
+		case KindStream:
+			ld.cur = obj{kind: KindStream, ptr: ptrOf(newStream())}
 		default:
 			return ld.skipKey(e, "rdb:"+e.Kind.String())
 		}
@@ -163,6 +164,8 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		for _, m := range e.ZMembers {
 			z.set(m.Member, m.Score, ld.ec)
 		}
+	case KindStream:
+		return ld.streamBatch(e) // an empty stream is a legal key: never dropped
 	case KindHash:
 		h := ld.cur.hash()
 		if hashTypeWithTTLs(e.RDBType) || fieldTTL(e) {

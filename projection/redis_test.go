@@ -172,6 +172,8 @@ func snapshotDB(p *Projection, dbi int) map[string]projKey {
 				})
 			case KindHash:
 				v.HashEach(func(f, x []byte) bool { pk.vals = append(pk.vals, string(f), string(x)); return true })
+			case KindStream:
+				pk.vals = streamVals(o.stream())
 			}
 			out[k] = pk
 		}
@@ -247,6 +249,8 @@ func compareKey(t *testing.T, r *rconn, dbi int, k string, pk projKey) {
 		want = strs(r.do(t, "ZRANGE", k, "0", "-1", "WITHSCORES"))
 	case KindHash:
 		want = strs(r.do(t, "HGETALL", k))
+	case KindStream:
+		want = redisStreamVals(t, r, k)
 	}
 	got := pk.vals
 	enc, _ := r.do(t, "OBJECT", "ENCODING", k).(string)

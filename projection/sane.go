@@ -155,6 +155,8 @@ func (p *Projection) sane() error {
 					if err == nil && o.hash().count() == 0 {
 						err = fmt.Errorf("empty hash kept")
 					}
+				case KindStream:
+					err = o.stream().sane() // an empty stream is legal (XDEL, MKSTREAM)
 				}
 				if err != nil {
 					return fmt.Errorf("db %d key %q: %w", dbi, k, err)

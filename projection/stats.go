@@ -113,6 +113,8 @@ func memUsage(o *obj) int64 {
 		return slot + int64(o.zset().bytes())
 	case KindHash:
 		return slot + int64(o.hash().bytes())
+	case KindStream:
+		return slot + int64(o.stream().bytes())
 	}
 	return slot
 }

@@ -198,6 +198,8 @@ func writeProjection(w io.Writer, p *projection.Projection, aux map[string]strin
 					}
 					rw.Begin(rdbparse.KindHash, key, uint64(val.Len()), exp)
 					val.HashEach(func(f, x []byte) bool { rw.Pair(f, x); return true })
+				case rdbparse.KindStream:
+					rw.Stream(key, val.StreamRDB(), exp)
 				default:
 					keys--
 				}
