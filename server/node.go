@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vdr-project/vdr/projection"
@@ -43,6 +44,15 @@ type NodeOptions struct {
 	// instead of serving the old data until the new load completes (for
 	// hosts without memory for two copies).
 	DropOldOnFullSync bool
+	// HugePages backs the Go heap with transparent huge pages (Linux,
+	// madvise MADV_HUGEPAGE and MADV_COLLAPSE) after each load and every
+	// 30 s. A projection is a large heap read at random, so with 4 KiB
+	// pages nearly every key lookup also misses the TLB, and in a virtual
+	// machine a TLB miss walks two levels of page tables: at -P 16 GET on
+	// 1M keys, map lookups took 42% of the CPU, 26% with huge pages.
+	// Unlike Redis (which disables THP because fork's copy-on-write would
+	// copy 2 MiB per touched page), vdr never forks.
+	HugePages bool
 
 	// HTTPAddr serves /metrics, /livez and /readyz; empty means none.
 	HTTPAddr string
@@ -75,12 +85,14 @@ type Node struct {
 	http   *http.Server
 	httpLn net.Listener
 
-	started  time.Time
-	cancel   context.CancelFunc
-	bg       sync.WaitGroup
-	closeMu  sync.Mutex
-	closed   bool
-	closeErr error
+	started time.Time
+	// hugeLogged: the outcome of the first huge-page advice was logged.
+	hugeLogged atomic.Bool
+	cancel     context.CancelFunc
+	bg         sync.WaitGroup
+	closeMu    sync.Mutex
+	closed     bool
+	closeErr   error
 }
 
 // NewNode validates the options and builds a Node; nothing listens or
@@ -199,6 +211,10 @@ func (n *Node) Start() error {
 		}
 		n.bg.Add(1)
 		go func() { defer n.bg.Done(); n.progressLoop(ctx) }()
+		if n.opts.HugePages {
+			n.bg.Add(1)
+			go func() { defer n.bg.Done(); n.hugePagesLoop(ctx) }()
+		}
 		if n.opts.SnapshotInterval > 0 && n.opts.SnapshotPath != "" {
 			n.bg.Add(1)
 			go func() { defer n.bg.Done(); n.snapshotLoop(ctx) }()

@@ -91,7 +91,7 @@ func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 	h.caughtUp.Store(time.Now().UnixNano())
 	h.n.log.Info("full sync done", "replid", replID, "offset", offset, "keys", keys)
 	// Off the applier's path: the stream waits on this goroutine.
-	go releaseMemory()
+	go h.n.settleMemory()
 	return nil
 }
 

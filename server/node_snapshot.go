@@ -73,7 +73,7 @@ func (n *Node) loadRDBFile(path string) (*rdbFileLoader, error) {
 	if err := l.ld.Commit(); err != nil {
 		return nil, err
 	}
-	releaseMemory()
+	n.settleMemory()
 	n.log.Info("RDB file loaded", "path", path, "keys", keys, "seconds", time.Since(t0).Seconds())
 	return l, nil
 }
@@ -210,10 +210,48 @@ func writeProjection(w io.Writer, p *projection.Projection, aux map[string]strin
 	return keys, rw.Close()
 }
 
-// releaseMemory returns the garbage of a load (the replaced keyspace, the
-// parser's buffers) to the OS at once, so RSS after a full sync reflects
-// the data rather than the Go heap's high-water mark.
-func releaseMemory() { debug.FreeOSMemory() }
+// settleMemory runs after a load: it returns the garbage (the replaced
+// keyspace, the parser's buffers) to the OS at once, so RSS after a full
+// sync reflects the data rather than the Go heap's high-water mark, and
+// then backs the heap with huge pages when HugePages is on.
+func (n *Node) settleMemory() {
+	debug.FreeOSMemory()
+	n.adviseHugePages()
+}
+
+// adviseHugePages asks for huge pages over the Go heap (HugePages), and
+// logs the outcome the first time.
+func (n *Node) adviseHugePages() {
+	if !n.opts.HugePages {
+		return
+	}
+	bytes, err := adviseHugePages()
+	if n.hugeLogged.CompareAndSwap(false, true) {
+		if err != nil {
+			n.log.Warn("huge pages not available; the heap keeps 4 KiB pages", "error", err)
+		} else {
+			n.log.Info("heap advised to use transparent huge pages", "bytes", bytes)
+		}
+	}
+}
+
+// hugePagesLoop advises the heap again every hugePagesEvery: arenas the
+// heap adds while it grows are new mappings, not covered by the last
+// advice.
+func (n *Node) hugePagesLoop(ctx context.Context) {
+	t := time.NewTicker(hugePagesEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n.adviseHugePages()
+		}
+	}
+}
+
+const hugePagesEvery = 30 * time.Second
 
 // snapshotLoop saves the snapshot every SnapshotInterval.
 func (n *Node) snapshotLoop(ctx context.Context) {

@@ -79,6 +79,7 @@ var settings = []setting{
 
 	{"http", "Operations", "127.0.0.1:9380", "address for /metrics, /livez, /readyz (empty: off)", kString},
 	{"pprof", "Operations", "no", "serve /debug/pprof on the HTTP address", kBool},
+	{"huge-pages", "Operations", "yes", "back the heap with transparent huge pages (Linux madvise): faster random reads of a big keyspace", kBool},
 	{"log-format", "Operations", "text", "log format: text or json", kString},
 	{"log-level", "Operations", "info", "log level: debug, info, warn, error", kString},
 	{"config", "Operations", "", "config file (redis.conf syntax, these names)", kString},

@@ -76,6 +76,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		RDBFile:          cfg.Str("rdb"),
 		HTTPAddr:         cfg.HTTPAddr,
 		Pprof:            cfg.Bool("pprof"),
+		HugePages:        cfg.Bool("huge-pages"),
 		SnapshotPath:     cfg.Str("snapshot-path"),
 		SnapshotInterval: cfg.Duration("snapshot-interval"),
 		Logger:           log,
