@@ -34,6 +34,7 @@ type Config struct {
 	Seed      int64         // dataset seed
 	Reps      int           // repetitions of each measure; medians are reported
 	VDR       string        // path of the vdr binary
+	VDRArgs   []string      // extra settings for every vdr run (e.g. --event-loops 2)
 	Dir       string        // scratch directory for the servers
 	Out       string        // where RESULTS.md and the plots go ("" = no report)
 	Requests  int           // requests per redis-benchmark run
@@ -161,7 +162,7 @@ func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last b
 	}
 	recordSync(res, "redis", replica, cfg.N, logf)
 
-	v, err := startVDR(cfg.VDR, cfg.Dir, primary.addr())
+	v, err := startVDR(cfg.VDR, cfg.Dir, primary.addr(), cfg.VDRArgs...)
 	if err != nil {
 		return err
 	}
@@ -230,7 +231,7 @@ func measureRDBLoad(cfg Config, res *Results, dump string, logf func(string, ...
 	}); err != nil {
 		return fmt.Errorf("redis-server did not report loading %s: %w", dump, err)
 	}
-	v, err := startVDRArgs(cfg.VDR, cfg.Dir, "--rdb", dump, "--log-level", "info")
+	v, err := startVDRArgs(cfg.VDR, cfg.Dir, append([]string{"--rdb", dump, "--log-level", "info"}, cfg.VDRArgs...)...)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,9 @@ func WriteReport(res *Results) error {
 	}
 	fmt.Fprintf(&b, "- Repetitions: %d; each cell is the median, with min–max below it when there is more than one repetition\n", res.Config.Reps)
 	fmt.Fprintf(&b, "- Reads: redis-benchmark -c %d -n %d, random keys of the command's type\n", res.Config.Clients, res.Config.Requests)
+	if len(res.Config.VDRArgs) > 0 {
+		fmt.Fprintf(&b, "- vdr settings beyond the defaults: `%s`\n", strings.Join(res.Config.VDRArgs, " "))
+	}
 	if res.Busy != "" {
 		fmt.Fprintf(&b, "- **%s**: treat the figures with care\n", res.Busy)
 	} else {

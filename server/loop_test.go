@@ -62,8 +62,8 @@ func numClients(s *Server) int { return len(s.Clients()) }
 func TestEventLoopsOption(t *testing.T) {
 	o := Options{}
 	o.EnsureDefaults()
-	if o.EventLoops != runtime.GOMAXPROCS(0) {
-		t.Errorf("default EventLoops %d, want GOMAXPROCS %d", o.EventLoops, runtime.GOMAXPROCS(0))
+	if want := max(1, runtime.GOMAXPROCS(0)/2); o.EventLoops != want {
+		t.Errorf("default EventLoops %d, want half of GOMAXPROCS, %d", o.EventLoops, want)
 	}
 	if _, err := New(Options{EventLoops: -2}); err == nil {
 		t.Error("EventLoops -2 accepted")

@@ -65,7 +65,7 @@ var settings = []setting{
 	{"unixsocket", "Serving", "", "also serve on this unix socket", kString},
 	{"requirepass", "Serving", "", "password clients must AUTH with", kString},
 	{"maxclients", "Serving", "10000", "most concurrent client connections", kInt},
-	{"event-loops", "Serving", "0", "epoll event loops serving clients (0: one per CPU; -1: a goroutine per connection)", kInt},
+	{"event-loops", "Serving", "0", "epoll event loops serving clients (0: half the CPUs, at least one; -1: a goroutine per connection)", kInt},
 	{"timeout", "Serving", "0s", "close client connections idle this long (0: never)", kDuration},
 	{"replica-serve-stale-data", "Serving", "yes", "serve data while the link to the primary is down (no: answer MASTERDOWN)", kBool},
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
