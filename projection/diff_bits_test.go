@@ -1,10 +1,8 @@
 package projection
 
 import (
-	"os"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // bitsExtra generates bitmap and HyperLogLog commands for the
@@ -117,24 +115,5 @@ func bitsExtra(w *workload) []string {
 // hll-sparse-max-bytes (see runDifferentialMix) so sparse HLLs are
 // promoted often.
 func TestDifferentialBits(t *testing.T) {
-	seeds, ops := 4, 3000
-	if os.Getenv("VDR_LONG") != "" {
-		seeds, ops = 20, 20000
-	}
-	base := seedFromEnv(t, time.Now().UnixNano()%1_000_000)
-	if os.Getenv("SEED") != "" {
-		seeds = 1
-	}
-	if v, err := strconv.Atoi(os.Getenv("VDR_SEEDS")); err == nil && v > 0 {
-		seeds = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("VDR_OPS")); err == nil && v > 0 {
-		ops = v
-	}
-	for i := 0; i < seeds; i++ {
-		seed := base + int64(i)
-		t.Run("seed="+strconv.FormatInt(seed, 10), func(t *testing.T) {
-			runDifferentialMix(t, seed, ops, bitsExtra)
-		})
-	}
+	forSeeds(t, 4, 3000, 20, 20000, func(t *testing.T, seed int64, ops int) { runDifferentialMix(t, seed, ops, bitsExtra) })
 }

@@ -2,7 +2,6 @@ package projection
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -317,30 +316,13 @@ func streamWorkload() func(w *workload) []string {
 }
 
 func TestDifferentialStreams(t *testing.T) {
-	seeds, ops := 3, 3000
-	if os.Getenv("VDR_LONG") != "" {
-		seeds, ops = 20, 20000
-	}
-	base := seedFromEnv(t, time.Now().UnixNano()%1_000_000)
-	if os.Getenv("SEED") != "" {
-		seeds = 1
-	}
-	if v, err := strconv.Atoi(os.Getenv("VDR_SEEDS")); err == nil && v > 0 {
-		seeds = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("VDR_OPS")); err == nil && v > 0 {
-		ops = v
-	}
-	for i := 0; i < seeds; i++ {
-		seed := base + int64(i)
-		t.Run("seed="+strconv.FormatInt(seed, 10), func(t *testing.T) {
-			streamCoverage.streams, streamCoverage.entries, streamCoverage.groups, streamCoverage.pending = 0, 0, 0, 0
-			runDifferentialMix(t, seed, ops, streamWorkload())
-			cv := streamCoverage
-			t.Logf("stream comparisons: %d streams, %d entries, %d groups, %d pending entries", cv.streams, cv.entries, cv.groups, cv.pending)
-			if ops >= 1000 && (cv.streams == 0 || cv.groups == 0 || cv.pending == 0) {
-				t.Errorf("the workload compared too little: %+v", cv)
-			}
-		})
-	}
+	forSeeds(t, 3, 3000, 20, 20000, func(t *testing.T, seed int64, ops int) {
+		streamCoverage.streams, streamCoverage.entries, streamCoverage.groups, streamCoverage.pending = 0, 0, 0, 0
+		runDifferentialMix(t, seed, ops, streamWorkload())
+		cv := streamCoverage
+		t.Logf("stream comparisons: %d streams, %d entries, %d groups, %d pending entries", cv.streams, cv.entries, cv.groups, cv.pending)
+		if ops >= 1000 && (cv.streams == 0 || cv.groups == 0 || cv.pending == 0) {
+			t.Errorf("the workload compared too little: %+v", cv)
+		}
+	})
 }

@@ -570,9 +570,16 @@ func waitReplica(t *testing.T, srv, rep *redistest.Server) {
 }
 
 func TestDifferential(t *testing.T) {
-	seeds, ops := 8, 5000
+	forSeeds(t, 8, 5000, 40, 20000, func(t *testing.T, seed int64, ops int) { runDifferential(t, seed, ops) })
+}
+
+// forSeeds runs fn as one subtest per seed, starting from SEED or a
+// seed taken from the clock: seeds × ops by default, longSeeds × longOps
+// with VDR_LONG set; SEED= runs that seed alone, and VDR_SEEDS / VDR_OPS
+// override the counts.
+func forSeeds(t *testing.T, seeds, ops, longSeeds, longOps int, fn func(t *testing.T, seed int64, ops int)) {
 	if os.Getenv("VDR_LONG") != "" {
-		seeds, ops = 40, 20000
+		seeds, ops = longSeeds, longOps
 	}
 	base := seedFromEnv(t, time.Now().UnixNano()%1_000_000)
 	if os.Getenv("SEED") != "" {
@@ -586,9 +593,7 @@ func TestDifferential(t *testing.T) {
 	}
 	for i := 0; i < seeds; i++ {
 		seed := base + int64(i)
-		t.Run("seed="+strconv.FormatInt(seed, 10), func(t *testing.T) {
-			runDifferential(t, seed, ops)
-		})
+		t.Run("seed="+strconv.FormatInt(seed, 10), func(t *testing.T) { fn(t, seed, ops) })
 	}
 }
 

@@ -1,10 +1,7 @@
 package projection
 
 import (
-	"os"
-	"strconv"
 	"testing"
-	"time"
 )
 
 // fnLib is a library whose function writes two keys of two types, so that
@@ -33,21 +30,5 @@ func functionExtra(w *workload) []string {
 // commands and FCALL mixed in: every propagated command must apply
 // exactly (OnUnknown: Resync) and every key match a real replica.
 func TestDifferentialFunctions(t *testing.T) {
-	seeds, ops := 2, 2000
-	if os.Getenv("VDR_LONG") != "" {
-		seeds, ops = 10, 20000
-	}
-	if v, err := strconv.Atoi(os.Getenv("VDR_SEEDS")); err == nil && v > 0 {
-		seeds = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("VDR_OPS")); err == nil && v > 0 {
-		ops = v
-	}
-	base := seedFromEnv(t, time.Now().UnixNano()%1_000_000)
-	for i := 0; i < seeds; i++ {
-		seed := base + int64(i)
-		t.Run("seed="+strconv.FormatInt(seed, 10), func(t *testing.T) {
-			runDifferentialMix(t, seed, ops, functionExtra)
-		})
-	}
+	forSeeds(t, 2, 2000, 10, 20000, func(t *testing.T, seed int64, ops int) { runDifferentialMix(t, seed, ops, functionExtra) })
 }

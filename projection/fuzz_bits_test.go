@@ -1,7 +1,6 @@
 package projection
 
 import (
-	"bytes"
 	"testing"
 )
 
@@ -20,17 +19,6 @@ func FuzzApplyBits(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := New(Options{NumDBs: 2, Stripes: 16, Buckets: 16,
-			Encoding: EncodingConfig{HLLSparseMaxBytes: 60}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lk := p.NewLink()
-		for _, line := range bytes.Split(data, []byte("\n")) {
-			_ = lk.Feed(bytes.Split(line, []byte{0}))
-		}
-		if err := p.sane(); err != nil {
-			t.Fatal(err)
-		}
+		fuzzFeed(t, Options{NumDBs: 2, Stripes: 16, Buckets: 16, Encoding: EncodingConfig{HLLSparseMaxBytes: 60}}, data)
 	})
 }

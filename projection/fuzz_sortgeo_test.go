@@ -1,7 +1,6 @@
 package projection
 
 import (
-	"bytes"
 	"testing"
 )
 
@@ -19,17 +18,5 @@ func FuzzApplySortGeo(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := New(Options{NumDBs: 4, Stripes: 16, Buckets: 16})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lk := p.NewLink()
-		for _, line := range bytes.Split(data, []byte("\n")) {
-			_ = lk.Feed(bytes.Split(line, []byte{0}))
-		}
-		if err := p.sane(); err != nil {
-			t.Fatal(err)
-		}
-	})
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzFeed(t, Options{NumDBs: 4, Stripes: 16, Buckets: 16}, data) })
 }

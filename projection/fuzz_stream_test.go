@@ -17,17 +17,7 @@ func FuzzApplyStreams(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := New(Options{NumDBs: 4, Stripes: 16, Buckets: 16})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lk := p.NewLink()
-		for _, line := range bytes.Split(data, []byte("\n")) {
-			_ = lk.Feed(bytes.Split(line, []byte{0}))
-		}
-		if err := p.sane(); err != nil {
-			t.Fatal(err)
-		}
+		p := fuzzFeed(t, Options{NumDBs: 4, Stripes: 16, Buckets: 16}, data)
 		// Every stream survives DUMP and RESTORE.
 		for db := 0; db < 4; db++ {
 			for k, pk := range snapshotDB(p, db) {

@@ -19,18 +19,24 @@ func FuzzApply(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := New(Options{NumDBs: 4, Stripes: 16, Buckets: 16})
-		if err != nil {
-			t.Fatal(err)
-		}
-		lk := p.NewLink()
-		for _, line := range bytes.Split(data, []byte("\n")) {
-			argv := bytes.Split(line, []byte{0})
-			_ = lk.Feed(argv)
-		}
-		if err := p.sane(); err != nil {
-			t.Fatal(err)
-		}
-	})
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzFeed(t, Options{NumDBs: 4, Stripes: 16, Buckets: 16}, data) })
+}
+
+// fuzzFeed applies data (NUL-separated arguments, one command per line)
+// to a new projection with opts and fails unless every structure is sane
+// afterwards; errors from the commands themselves are expected. It returns
+// the projection for further checks.
+func fuzzFeed(t *testing.T, opts Options, data []byte) *Projection {
+	p, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lk := p.NewLink()
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		_ = lk.Feed(bytes.Split(line, []byte{0}))
+	}
+	if err := p.sane(); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
