@@ -272,6 +272,7 @@ func moveCommand(c *ctx) error {
 	}
 	c.d.remove(c.argv[1])
 	storeMoved(dst, c.argv[1], o)
+	dst.touchKeys(c.argv[1:2], c.a.p.lruNow()) // MOVE looked the key up
 	return nil
 }
 
@@ -311,6 +312,7 @@ func copyCommand(c *ctx) error {
 		dst.remove(dkey)
 	}
 	storeMoved(dst, dkey, deepCopy(o, c.ec))
+	dst.touchKeys([][]byte{dkey}, c.a.p.lruNow()) // a new object (COPY … DB reaches here too)
 	return nil
 }
 
