@@ -98,6 +98,7 @@ type Env struct {
 	Host      Host
 	Repl      ReplicationInfo // may be nil: treated as "loaded, link up"
 	PubSub    *PubSub
+	Blocking  *Blocking // clients waiting in XREAD BLOCK; nil: blocking reads answer an error
 	Config    Config
 	Stats     Stats
 	RunID     string // 40 hex characters
@@ -124,6 +125,10 @@ type Client struct {
 	// set by the server. It must not block; it returns false when the
 	// client was dropped for exceeding its output buffer limit.
 	Push func(b []byte) bool
+	// Wake, when set, asks the connection to retry its blocked read
+	// (Ctx.RetryBlocked) on its own goroutine; nil: the front end cannot
+	// park a connection, so blocking reads answer an error.
+	Wake func()
 
 	mu            sync.Mutex
 	name          string
@@ -143,6 +148,7 @@ type Client struct {
 	dirtyExec  bool
 	multiQueue [][][]byte
 	watched    []watchedKey // WATCH: keys with the fingerprint they had
+	blocked    *blockedRead // XREAD BLOCK waiting for data (blocking.go)
 	closeAfter bool
 	// CLIENT REPLY state (CLIENT_REPLY_OFF / _SKIP / _SKIP_NEXT).
 	replyOff, replySkip, replySkipNext bool
@@ -227,6 +233,7 @@ type Ctx struct {
 	tx  *projection.View // non-nil inside EXEC: all reads share one atomic view
 	// touchOff: the current command's reads leave access times alone.
 	touchOff bool
+	retrying bool // RetryBlocked is re-running a blocked read
 }
 
 // NewCtx returns a Ctx for one connection.

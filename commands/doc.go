@@ -16,7 +16,8 @@
 // timeouts (package server), applying writes (package projection). Not yet
 // supported, each answering an explicit error or noted in NEEDS.md:
 // CLIENT TRACKING,
-// XREAD BLOCK with nothing to read, scripting (EVAL*, FCALL*),
+// XREAD BLOCK with nothing to read on a front end that cannot park a
+// connection (Client.Wake nil), scripting (EVAL*, FCALL*),
 // FUNCTION DUMP.
 //
 // Request flow:

@@ -641,7 +641,10 @@ func (c *Ctx) unwatchAll() {
 
 // Close releases what the connection holds in shared state (its WATCHed
 // keys). The front end calls it once when the connection goes away.
-func (c *Ctx) Close() { c.unwatchAll() }
+func (c *Ctx) Close() {
+	c.unwatchAll()
+	c.unblock()
+}
 
 func discardCommand(c *Ctx, args [][]byte) {
 	if !c.Client.inMulti {

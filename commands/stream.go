@@ -188,6 +188,7 @@ func xlenCommand(c *Ctx, args [][]byte) {
 func xreadCommand(c *Ctx, args [][]byte) {
 	count := int64(0)
 	block := false
+	timeoutMs := int64(0)
 	streamsAt := 0
 	for i := 1; i < len(args); i++ {
 		more := len(args) - i - 1
@@ -204,7 +205,7 @@ func xreadCommand(c *Ctx, args [][]byte) {
 				c.W.Error("ERR timeout is negative")
 				return
 			}
-			block = true
+			block, timeoutMs = true, t
 		case equalFold(o, "count") && more > 0:
 			i++
 			n, ok := parseInt(args[i])
@@ -298,7 +299,16 @@ func xreadCommand(c *Ctx, args [][]byte) {
 			return
 		}
 		if block && c.tx == nil {
-			c.W.Error("ERR vdr: XREAD BLOCK with nothing to read yet is not supported yet")
+			switch {
+			case c.retrying:
+				// Still nothing: the client stays blocked, no reply.
+			case c.Client.Wake == nil || c.Env.Blocking == nil:
+				c.W.Error("ERR vdr: XREAD BLOCK with nothing to read yet is not supported on this connection (TLS or goroutine front end)")
+			default:
+				// Registered under the keys' read locks: an XADD to them
+				// is applied, and signalled, only after this.
+				c.block(args, keys, ids, streamsAt+n, timeoutMs)
+			}
 			return
 		}
 		c.W.NullArray()

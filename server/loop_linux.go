@@ -78,8 +78,12 @@ type evState struct {
 	stalled    int64  // unix ns of the last write progress while out was non-empty
 	unsent     atomic.Int64
 
-	queued  bool // in the loop's queue (under conn.pmu)
-	killReq bool // CLIENT KILL from another goroutine (under conn.pmu)
+	queued   bool // in the loop's queue (under conn.pmu)
+	killReq  bool // CLIENT KILL from another goroutine (under conn.pmu)
+	retryReq bool // a key it is blocked on was written (under conn.pmu)
+
+	blocked  bool  // waiting in XREAD BLOCK: no request runs (loop goroutine)
+	deadline int64 // unix ns its block times out; 0: never (loop goroutine)
 }
 
 // listenFD is a listening socket owned by loop 0.
@@ -308,13 +312,18 @@ func (l *loop) takeQueue() {
 		}
 		c.pmu.Lock()
 		c.ev.queued = false
-		dead, kill := c.dead, c.ev.killReq
+		dead, kill, retry := c.dead, c.ev.killReq, c.ev.retryReq
+		c.ev.retryReq = false
 		c.pmu.Unlock()
 		switch {
 		case dead:
 			l.closeConn(c)
 		case kill:
 			l.closeSoon(c)
+		case retry && c.ev.blocked:
+			if c.ctx.RetryBlocked() {
+				l.unblocked(c)
+			}
 		default:
 			l.takePending(c)
 			if l.flush(c) {
@@ -426,6 +435,7 @@ func (s *Server) newLoopConn(l *loop, fd int, addr, laddr string) *conn {
 	c.cl = commands.NewClient(s.env.NewClientID(), addr, laddr)
 	c.cl.FD = fd
 	c.cl.Push = c.loopPush
+	c.cl.Wake = c.loopWake
 	c.ctx = commands.NewCtx(s.env, c.cl)
 	c.rd = newReader(nil, s.opts.MaxBulkBytes, s.opts.MaxMultibulkLen, c.authed)
 	return c
@@ -455,7 +465,7 @@ func (l *loop) readable(c *conn) {
 // the pub/sub messages queued meanwhile.
 func (l *loop) process(c *conn) {
 	w := c.ctx.W
-	for len(c.ev.out)+w.Len() <= outputStallBytes {
+	for !c.ev.blocked && len(c.ev.out)+w.Len() <= outputStallBytes {
 		args, err := c.rd.buffered()
 		if err != nil {
 			var pe *protoError
@@ -473,6 +483,15 @@ func (l *loop) process(c *conn) {
 			l.closeSoon(c)
 			return
 		}
+		if blocked, deadline := c.ctx.Blocked(); blocked {
+			// Like Redis, run nothing more of this client until the
+			// blocking read is answered (its input stays buffered).
+			c.ev.blocked, c.ev.deadline = true, 0
+			if !deadline.IsZero() {
+				c.ev.deadline = deadline.UnixNano()
+			}
+			break
+		}
 		if w.Len() > flushThreshold && !l.flush(c) {
 			return
 		}
@@ -481,6 +500,27 @@ func (l *loop) process(c *conn) {
 	l.takePending(c)
 	if l.flush(c) {
 		l.updateInterest(c)
+	}
+}
+
+// unblocked resumes a client whose blocking read was just answered: the
+// reply goes out and its buffered requests run.
+func (l *loop) unblocked(c *conn) {
+	c.ev.blocked, c.ev.deadline = false, 0
+	l.process(c)
+}
+
+// loopWake asks the loop to retry c's blocked read (Client.Wake).
+func (c *conn) loopWake() {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.dead {
+		return
+	}
+	c.ev.retryReq = true
+	if !c.ev.queued {
+		c.ev.queued = true
+		c.lp.enqueue(c)
 	}
 }
 
@@ -666,13 +706,18 @@ func (l *loop) sweep() {
 		if c == nil {
 			continue
 		}
+		if c.ev.blocked && c.ev.deadline != 0 && l.now >= c.ev.deadline {
+			c.ctx.BlockTimeout()
+			l.unblocked(c)
+			continue
+		}
 		if len(c.ev.out) > 0 {
 			if l.now-c.ev.stalled > wt {
 				l.closeConn(c)
 			}
 			continue
 		}
-		if idle > 0 && l.now-c.ev.lastRead > idle && c.cl.Subscriptions() == 0 {
+		if idle > 0 && l.now-c.ev.lastRead > idle && c.cl.Subscriptions() == 0 && !c.ev.blocked {
 			l.closeConn(c)
 		}
 	}

@@ -101,6 +101,7 @@ func New(opts Options) (*Server, error) {
 		Host:      s,
 		Repl:      opts.Replication,
 		PubSub:    commands.NewPubSub(),
+		Blocking:  commands.NewBlocking(),
 		RunID:     hex.EncodeToString(id[:]),
 		StartTime: time.Now(),
 		Config: commands.Config{
@@ -405,3 +406,13 @@ func (s *Server) Forward(args [][]byte) ([]byte, error) {
 	}
 	return s.fwd.do(args)
 }
+
+// SignalKey wakes the clients blocked (XREAD BLOCK) on key of db; the
+// node calls it for the keys the stream writes.
+func (s *Server) SignalKey(db int, key []byte) { s.env.Blocking.Signal(db, key) }
+
+// SignalAll wakes every blocked client (a full sync, FLUSHALL, SWAPDB…).
+func (s *Server) SignalAll() { s.env.Blocking.SignalAll() }
+
+// Blocking reports whether any client waits in a blocking read.
+func (s *Server) Blocking() bool { return s.env.Blocking.Waiting() }
