@@ -12,10 +12,9 @@ import (
 // 7.0.15's, which lacks them, so their rows are written here from 7.4's
 // src/commands/*.json.
 //
-// The rows and handlers are registered by this file's init, which runs
-// before table.go's (Go runs a package's init functions in file-name
-// order), so table.go's init indexes them like the generated rows.
-func init() {
+// registerHashTTLCommands adds their rows and handlers; table.go's init
+// calls it first, so they are indexed like the generated rows.
+func registerHashTTLCommands() {
 	for _, r := range []struct {
 		name, summary string
 		fn            HandlerFunc

@@ -93,6 +93,7 @@ var table map[string]*Command
 var allCommands []*Command
 
 func init() {
+	registerHashTTLCommands()
 	for name, h := range dataHandlers {
 		if _, dup := handlers[name]; dup {
 			panic("commands: handler registered twice: " + name)
