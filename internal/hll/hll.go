@@ -130,27 +130,10 @@ func MurmurHash64A(key []byte, seed uint64) uint64 {
 		h *= m
 	}
 	tail := key[n:]
-	switch len(tail) {
-	case 7:
-		h ^= uint64(tail[6]) << 48
-		fallthrough
-	case 6:
-		h ^= uint64(tail[5]) << 40
-		fallthrough
-	case 5:
-		h ^= uint64(tail[4]) << 32
-		fallthrough
-	case 4:
-		h ^= uint64(tail[3]) << 24
-		fallthrough
-	case 3:
-		h ^= uint64(tail[2]) << 16
-		fallthrough
-	case 2:
-		h ^= uint64(tail[1]) << 8
-		fallthrough
-	case 1:
-		h ^= uint64(tail[0])
+	if len(tail) > 0 {
+		for i := len(tail) - 1; i >= 0; i-- {
+			h ^= uint64(tail[i]) << (8 * i)
+		}
 		h *= m
 	}
 	h ^= h >> r
