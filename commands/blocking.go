@@ -16,7 +16,8 @@ import (
 // the applier signals one of the keys (Blocking.Signal) or the timeout
 // passes, calls Ctx.RetryBlocked or Ctx.BlockTimeout from the
 // connection's own goroutine. A front end that cannot park a connection
-// leaves Client.Wake nil, and XREAD BLOCK answers an explicit error there.
+// leaves Client.Wake nil, and XREAD BLOCK answers an explicit error there
+// (both of package server's front ends can).
 
 // blockedRead is a parked XREAD: the command with every `$` already
 // replaced by the ID it meant when it blocked, and the deadline.

@@ -15,10 +15,9 @@
 // What it does not do: sockets, request parsing, connection limits and
 // timeouts (package server), applying writes (package projection). Not yet
 // supported, each answering an explicit error or noted in NEEDS.md:
-// CLIENT TRACKING,
-// XREAD BLOCK with nothing to read on a front end that cannot park a
-// connection (Client.Wake nil), scripting (EVAL*, FCALL*),
-// FUNCTION DUMP.
+// CLIENT TRACKING, scripting (EVAL*, FCALL*), FUNCTION DUMP. (XREAD
+// BLOCK needs a front end that can park a connection, Client.Wake; both
+// of package server's can.)
 //
 // Request flow:
 //

@@ -386,3 +386,34 @@ func parseFloat(b []byte) (float64, bool) {
 	}
 	return v, true
 }
+
+// PrefetchKeys appends to dst the keys of a request that will run soon,
+// for Projection.PrefetchKeys (the server collects them over the pipelined
+// requests it holds before running the first). Only read commands with
+// fixed key positions count; ok is false for any other request, where the
+// collecting should stop. It writes nothing and replies nothing.
+func PrefetchKeys(c *Ctx, args [][]byte, dst [][]byte) (_ [][]byte, ok bool) {
+	if len(args) < 2 || c.Env.Proj == nil {
+		return dst, false
+	}
+	cmd, _ := Lookup(args)
+	if cmd == nil || cmd.Flags&CmdReadonly == 0 || cmd.First <= 0 || cmd.Step <= 0 || !cmd.arityOK(len(args)) {
+		return dst, false
+	}
+	last := cmd.Last
+	if last < 0 {
+		last += len(args)
+	}
+	for i := cmd.First; i <= last && i < len(args); i += cmd.Step {
+		dst = append(dst, args[i])
+	}
+	return dst, true
+}
+
+// PrefetchRun hints the projection with keys collected by PrefetchKeys,
+// in the client's database.
+func PrefetchRun(c *Ctx, keys [][]byte) {
+	if c.Env.Proj != nil {
+		c.Env.Proj.PrefetchKeys(c.Client.db, keys)
+	}
+}

@@ -303,7 +303,7 @@ func xreadCommand(c *Ctx, args [][]byte) {
 			case c.retrying:
 				// Still nothing: the client stays blocked, no reply.
 			case c.Client.Wake == nil || c.Env.Blocking == nil:
-				c.W.Error("ERR vdr: XREAD BLOCK with nothing to read yet is not supported on this connection (TLS or goroutine front end)")
+				c.W.Error("ERR vdr: XREAD BLOCK with nothing to read yet is not supported on this connection")
 			default:
 				// Registered under the keys' read locks: an XADD to them
 				// is applied, and signalled, only after this.

@@ -109,8 +109,22 @@ func (p *Projection) view(db int, keys [][]byte, noTouch bool, fn func(v *View))
 	d := ds.dbs[db]
 	v := viewPool.Get().(*View)
 	idx := v.lockBuf[:0]
+	bs := d.tabs.Load()
 	for _, k := range keys {
-		idx = append(idx, d.stripeOf(k))
+		h := keyHash(k)
+		b := bs.bucketOfHash(h)
+		idx = append(idx, b&int(d.smask))
+		if len(keys) > 1 {
+			// Several keys (MGET, SUNION…): start every slot's cache
+			// miss now, so they overlap instead of coming one by one.
+			bs.t[b].prefetchSlot(h)
+		}
+	}
+	if len(keys) > 1 {
+		for _, k := range keys {
+			h := keyHash(k)
+			bs.t[bs.bucketOfHash(h)].prefetchDeep(h)
+		}
 	}
 	sort.Ints(idx)
 	idx = dedupSorted(idx)
@@ -128,6 +142,48 @@ func (p *Projection) view(db int, keys [][]byte, noTouch bool, fn func(v *View))
 	}()
 	fn(v)
 	return nil
+}
+
+// Prefetch starts loading the memory a lookup of key in db reads first
+// (its table slot), without waiting for it and without a lock. A reader
+// that holds several requests (a pipeline) calls it for each of their keys
+// before running the first, so the cache misses of all of them overlap;
+// the later lookups then find their slots in cache. It is only a hint:
+// a wrong db or a key that is absent or moves meanwhile costs nothing
+// but the wasted fetch.
+func (p *Projection) Prefetch(db int, key []byte) {
+	ds := p.cur.Load()
+	if uint(db) >= uint(len(ds.dbs)) {
+		return
+	}
+	h := keyHash(key)
+	ds.dbs[db].tableOf(h).prefetchSlot(h)
+}
+
+// maxPrefetchKeys is the most keys PrefetchKeys hints at once.
+const maxPrefetchKeys = 64
+
+// PrefetchKeys is Prefetch for several keys of db, in two stages: every
+// key's slot line first, then, once those are on their way, each key's
+// bytes and value (prefetchDeep). Keys past maxPrefetchKeys are ignored.
+func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
+	ds := p.cur.Load()
+	if uint(db) >= uint(len(ds.dbs)) || len(keys) == 0 {
+		return
+	}
+	d := ds.dbs[db]
+	bs := d.tabs.Load()
+	var hs [maxPrefetchKeys]uint64
+	var ts [maxPrefetchKeys]*table
+	n := min(len(keys), maxPrefetchKeys)
+	for i := 0; i < n; i++ {
+		h := keyHash(keys[i])
+		hs[i], ts[i] = h, &bs.t[bs.bucketOfHash(h)]
+		ts[i].prefetchSlot(h)
+	}
+	for i := 0; i < n; i++ {
+		ts[i].prefetchDeep(hs[i])
+	}
 }
 
 // viewPool recycles Views (a View passed to a callback escapes, so each
@@ -186,7 +242,7 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 	if count < 1 {
 		count = 10
 	}
-	nb := uint64(len(d.buckets))
+	nb := uint64(d.numBuckets())
 	if cursor >= nb {
 		return 0, nil
 	}
@@ -197,13 +253,14 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 	for b < nb && seen < count && looked < 10*count {
 		s := &d.stripes[b&d.smask]
 		s.mu.RLock()
-		for k, o := range d.buckets[b] {
-			if o.exp != 0 && o.exp <= now {
-				continue
+		d.each(int(b), func(sl *slot) bool {
+			if sl.o.exp != 0 && sl.o.exp <= now {
+				return true
 			}
 			seen++
-			fn(stringBytes(k), Value{o: o, ok: true, enc: enc, now: now})
-		}
+			fn(stringBytes(sl.keyString()), Value{o: sl.o, ok: true, enc: enc, now: now})
+			return true
+		})
 		s.mu.RUnlock()
 		looked++
 		b++
@@ -312,14 +369,15 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 		v.err = ErrKeyNotLocked
 		return
 	}
-	for _, m := range v.d.buckets {
-		for k, o := range m {
-			if v.expired(o.exp) {
-				continue
+	for b, nb := 0, v.d.numBuckets(); b < nb; b++ {
+		more := v.d.each(b, func(sl *slot) bool {
+			if v.expired(sl.o.exp) {
+				return true
 			}
-			if !fn(stringBytes(k), Value{o: o, ok: true, enc: v.enc, now: v.Now()}) {
-				return
-			}
+			return fn(stringBytes(sl.keyString()), Value{o: sl.o, ok: true, enc: v.enc, now: v.Now()})
+		})
+		if !more {
+			return
 		}
 	}
 }
@@ -334,32 +392,33 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 	if v.d.keys.Load() == 0 {
 		return nil, false
 	}
-	nb := len(v.d.buckets)
+	bs := v.d.tabs.Load()
+	nb := len(bs.t)
 	// Like Redis's dictGetFairRandomKey, try random buckets; give up on
 	// sampling after a while (a db of only expired keys) and walk.
 	for try := 0; try < 100; try++ {
-		m := v.d.buckets[randN(r, nb)]
-		if len(m) == 0 {
+		t := &bs.t[randN(r, nb)]
+		if t.n == 0 {
 			continue
 		}
-		i := randN(r, len(m))
-		for k, o := range m {
-			if i > 0 {
-				i--
-				continue
-			}
-			if v.expired(o.exp) {
-				break
-			}
-			return stringBytes(k), true
+		sl := t.nth(randN(r, t.n))
+		if v.expired(sl.o.exp) {
+			continue
 		}
+		return stringBytes(sl.keyString()), true
 	}
 	start := randN(r, nb)
 	for j := 0; j < nb; j++ {
-		for k, o := range v.d.buckets[(start+j)%nb] {
-			if !v.expired(o.exp) {
-				return stringBytes(k), true
+		var key []byte
+		found := !bs.t[(start+j)%nb].each(func(sl *slot) bool {
+			if v.expired(sl.o.exp) {
+				return true
 			}
+			key = stringBytes(sl.keyString())
+			return false
+		})
+		if found {
+			return key, true
 		}
 	}
 	return nil, false

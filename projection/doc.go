@@ -34,9 +34,15 @@
 //	Projection ──atomic.Pointer──► dataset ──► db[0..NumDBs-1]
 //	                                            │
 //	                                            ├─ stripes[N]   sync.RWMutex (N = lock stripes)
-//	                                            └─ buckets[B]   map[string]obj (N a power of two; any B ≥ 1)
+//	                                            └─ buckets[B]   table: open addressing of 40-byte slots (table.go)
+//	                                                            (N a power of two; any B ≥ 1)
 //
-//	bucket(key) = (xxhash(key)>>32 × B)>>32; stripe(bucket) = bucket & (N-1)
+//	h = xxhash(key); bucket(key) = (h>>32 × B)>>32; stripe(bucket) = bucket & (N-1)
+//	slot: home (uint32(h) & mask), linear probing; holds uint32(h), key pointer and length, obj
+//
+// Readers holding several requests (a pipeline, MGET) prefetch their keys'
+// slots, then their keys and values, before running the first
+// (Projection.PrefetchKeys), so the cache misses overlap.
 //
 // A key's bucket never changes, so SCAN cursors are bucket numbers: a scan
 // visits buckets in order and returns each bucket whole under its stripe's

@@ -279,34 +279,27 @@ func (ld *Loader) ResizeDB(db int, keys uint64) {
 	d.presize(int(keys))
 }
 
-// loadKeysPerBucket is how many keys a load puts in one bucket map. Go's
-// maps keep tables of 8-slot groups, a power of two of them, at most 7/8
-// full; a table of 512 slots takes up to 448 keys. With keys spread at
-// random, 350 per bucket keeps nearly every map (5σ) under 448, so the
-// tables end about 68% full. Buckets of a power-of-two count, as before,
-// left 244 keys per 512-slot table for 1M keys: 48% full, ~26 MB more.
-const loadKeysPerBucket = 350
+// loadKeysPerBucket is how many keys a load puts in one bucket's table. A
+// table of 512 slots takes up to 416 keys (13/16) before it grows; with
+// keys spread at random, 330 per bucket keeps nearly every table (4.7σ)
+// under that, so the tables end about 64% full.
+const loadKeysPerBucket = 330
 
-// presize prepares an empty database for about keys keys: bucket maps
-// of loadKeysPerBucket keys each (but at least four per stripe, so the
-// stripes all take their share), each made with room for its share. A
+// presize prepares an empty database for about keys keys: buckets of
+// loadKeysPerBucket keys each (but at least four per stripe, so the
+// stripes all take their share), each table sized for its share. A
 // database that already holds keys keeps its buckets.
 func (d *db) presize(keys int) {
 	if d.keys.Load() != 0 {
 		return
 	}
 	nb := max((keys+loadKeysPerBucket-1)/loadKeysPerBucket, 4*len(d.stripes))
-	if nb != len(d.buckets) {
-		d.buckets = make([]map[string]obj, nb)
-		d.nb = uint64(nb)
-	}
+	bs := &bucketSet{nb: uint64(nb), t: make([]table, nb)}
 	per := keys/nb + 1
-	per += per / 4 // the keys do not spread evenly; stays within one table size for per ≈ 350
-	for i := range d.buckets {
-		if d.buckets[i] == nil {
-			d.buckets[i] = make(map[string]obj, per)
-		}
+	for i := range bs.t {
+		bs.t[i].reserve(per)
 	}
+	d.tabs.Store(bs)
 }
 
 // put stores a loaded key: inline, or through the builder.

@@ -153,8 +153,9 @@ func snapshotDB(p *Projection, dbi int) map[string]projKey {
 	d.rlockAll()
 	defer d.runlockAll()
 	ec := p.enc.Load()
-	for _, m := range d.buckets {
-		for k, o := range m {
+	for b, nb := 0, d.numBuckets(); b < nb; b++ {
+		d.each(b, func(sl *slot) bool {
+			k, o := sl.keyString(), sl.o
 			v := Value{o: o, ok: true, enc: ec}
 			pk := projKey{kind: o.kind, exp: o.exp, enc: v.Encoding()}
 			switch o.kind {
@@ -175,8 +176,9 @@ func snapshotDB(p *Projection, dbi int) map[string]projKey {
 			case KindStream:
 				pk.vals = streamVals(o.stream())
 			}
-			out[k] = pk
-		}
+			out[strings.Clone(k)] = pk
+			return true
+		})
 	}
 	return out
 }

@@ -124,16 +124,21 @@ func (p *Projection) sane() error {
 	}()
 	for dbi, d := range ds.dbs {
 		keys, expires := int64(0), int64(0)
-		for b, m := range d.buckets {
-			for k, o := range m {
+		for b, nb := 0, d.numBuckets(); b < nb; b++ {
+			if err := d.tabs.Load().t[b].sane(); err != nil {
+				return fmt.Errorf("db %d bucket %d: %w", dbi, b, err)
+			}
+			var err error
+			d.each(b, func(sl *slot) bool {
+				k, o := sl.keyString(), sl.o
 				keys++
 				if o.exp != 0 {
 					expires++
 				}
 				if got := d.bucketOf(stringBytes(k)); got != b {
-					return fmt.Errorf("db %d key %q in bucket %d, belongs in %d", dbi, k, b, got)
+					err = fmt.Errorf("db %d key %q in bucket %d, belongs in %d", dbi, k, b, got)
+					return false
 				}
-				var err error
 				switch o.kind {
 				case KindList:
 					err = o.list().sane()
@@ -159,8 +164,13 @@ func (p *Projection) sane() error {
 					err = o.stream().sane() // an empty stream is legal (XDEL, MKSTREAM)
 				}
 				if err != nil {
-					return fmt.Errorf("db %d key %q: %w", dbi, k, err)
+					err = fmt.Errorf("db %d key %q: %w", dbi, k, err)
+					return false
 				}
+				return true
+			})
+			if err != nil {
+				return err
 			}
 		}
 		if keys != d.keys.Load() || expires != d.expires.Load() {

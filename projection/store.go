@@ -84,10 +84,9 @@ type stripe struct {
 // db is one Redis database.
 type db struct {
 	stripes []stripe
-	buckets []map[string]obj // bucket b is guarded by stripes[b&smask]
-	keys    atomic.Int64     // keys present, including logically expired ones (as DBSIZE counts)
-	expires atomic.Int64     // keys with an expire time
-	nb      uint64           // len(buckets); any count ≥ 1, not only powers of two (see bucketOfHash)
+	tabs    atomic.Pointer[bucketSet] // bucket b is guarded by stripes[b&smask]
+	keys    atomic.Int64              // keys present, including logically expired ones (as DBSIZE counts)
+	expires atomic.Int64              // keys with an expire time
 	smask   uint64
 }
 
@@ -106,58 +105,59 @@ func newDataset(o *Options) *dataset {
 }
 
 func newDB(stripes, buckets int) *db {
-	return &db{
+	d := &db{
 		stripes: make([]stripe, stripes),
-		buckets: make([]map[string]obj, buckets),
-		nb:      uint64(buckets),
 		smask:   uint64(stripes - 1),
 	}
+	d.tabs.Store(&bucketSet{nb: uint64(buckets), t: make([]table, buckets)})
+	return d
 }
 
 func keyHash(key []byte) uint64 { return xxhash.Sum64(key) }
 
 // bucketOfHash maps a key hash to a bucket by multiplying its high 32 bits
 // by the bucket count (Lemire's fast range reduction), so a loader can
-// pick any bucket count: it sizes the buckets so that Go's maps are about
-// two-thirds full after a load (see Loader.ResizeDB) instead of half.
-func (d *db) bucketOfHash(h uint64) int { return int((h >> 32) * d.nb >> 32) }
+// pick any bucket count: it sizes the buckets so that the tables are about
+// two-thirds full after a load (see presize). The table inside the bucket
+// uses the low 32 bits (hash32).
+func (bs *bucketSet) bucketOfHash(h uint64) int { return int((h >> 32) * bs.nb >> 32) }
 
-func (d *db) bucketOf(key []byte) int { return d.bucketOfHash(keyHash(key)) }
+func (d *db) bucketOf(key []byte) int { return d.tabs.Load().bucketOfHash(keyHash(key)) }
 
 // stripeOf returns the lock stripe of key: its bucket's.
 func (d *db) stripeOf(key []byte) int { return d.bucketOf(key) & int(d.smask) }
+
+// tableOf returns the table key's hash h falls in.
+func (d *db) tableOf(h uint64) *table {
+	bs := d.tabs.Load()
+	return &bs.t[bs.bucketOfHash(h)]
+}
 
 // The methods below require the caller to hold the key's stripe lock
 // (read lock for lookup, write lock for the rest).
 
 // lookup returns the raw entry, expired or not.
 func (d *db) lookup(key []byte) (obj, bool) {
-	m := d.buckets[d.bucketOf(key)]
-	if m == nil {
-		return obj{}, false
+	h := keyHash(key)
+	if s := d.tableOf(h).find(key, h); s != nil {
+		return s.o, true
 	}
-	o, ok := m[string(key)]
-	return o, ok
+	return obj{}, false
 }
 
 // store puts o under key, replacing any old value (and its expire counter).
 // For strings use storeString, which shares the key's allocation.
 func (d *db) store(key []byte, o obj) {
-	b := d.bucketOf(key)
-	m := d.buckets[b]
-	if m == nil {
-		m = make(map[string]obj)
-		d.buckets[b] = m
-	}
-	old, ok := m[string(key)]
-	if ok {
-		if old.exp != 0 {
+	h := keyHash(key)
+	t := d.tableOf(h)
+	if s := t.find(key, h); s != nil {
+		if s.o.exp != 0 {
 			d.expires.Add(-1)
 		}
-		m[string(key)] = o // the existing key string is kept
+		s.o = o // the existing key string is kept
 	} else {
 		d.keys.Add(1)
-		m[string(key)] = o
+		t.insert(string(key), h, o)
 	}
 	if o.exp != 0 {
 		d.expires.Add(1)
@@ -165,23 +165,20 @@ func (d *db) store(key []byte, o obj) {
 }
 
 // storeKeyed is store with a key string the caller allocated (it may share
-// memory with the value).
+// memory with the value); it replaces the stored key string too.
 func (d *db) storeKeyed(key string, o obj) {
-	b := d.bucketOfHash(xxhash.Sum64String(key))
-	m := d.buckets[b]
-	if m == nil {
-		m = make(map[string]obj)
-		d.buckets[b] = m
-	}
-	old, ok := m[key]
-	if ok {
-		if old.exp != 0 {
+	h := xxhash.Sum64String(key)
+	t := d.tableOf(h)
+	if s := t.findString(key, h); s != nil {
+		if s.o.exp != 0 {
 			d.expires.Add(-1)
 		}
+		s.key = unsafe.Pointer(unsafe.StringData(key))
+		s.o = o
 	} else {
 		d.keys.Add(1)
+		t.insert(key, h, o)
 	}
-	m[key] = o // for string keys, assignment also replaces the stored key (it shares the new buffer)
 	if o.exp != 0 {
 		d.expires.Add(1)
 	}
@@ -215,18 +212,15 @@ func newStringObj(key, val []byte, exp int64) (string, obj) {
 
 // setExpire changes the expire time of an existing key.
 func (d *db) setExpire(key []byte, exp int64) bool {
-	m := d.buckets[d.bucketOf(key)]
-	if m == nil {
+	h := keyHash(key)
+	s := d.tableOf(h).find(key, h)
+	if s == nil {
 		return false
 	}
-	o, ok := m[string(key)]
-	if !ok {
-		return false
-	}
+	o := s.o
 	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		// Repack, so that the new key string shares the value's buffer
-		// (assigning m[string(key)] would allocate a second key copy and
-		// keep the old key+value buffer alive).
+		// Repack, so that the stored key string shares the new value
+		// buffer (the old key+value buffer is not kept alive).
 		k, no := newStringObj(key, o.bytes(), exp)
 		no.enc = o.enc
 		d.storeKeyed(k, no)
@@ -238,8 +232,7 @@ func (d *db) setExpire(key []byte, exp int64) bool {
 	if exp != 0 {
 		d.expires.Add(1)
 	}
-	o.exp = exp
-	m[string(key)] = o
+	s.o.exp = exp
 	return true
 }
 
@@ -251,45 +244,29 @@ func (d *db) update(key []byte, o obj) {
 
 // remove deletes key; it reports whether it existed.
 func (d *db) remove(key []byte) bool {
-	m := d.buckets[d.bucketOf(key)]
-	if m == nil {
+	h := keyHash(key)
+	t := d.tableOf(h)
+	s := t.find(key, h)
+	if s == nil {
 		return false
 	}
-	o, ok := m[string(key)]
-	if !ok {
-		return false
-	}
-	delete(m, string(key))
-	d.keys.Add(-1)
-	if o.exp != 0 {
+	if s.o.exp != 0 {
 		d.expires.Add(-1)
 	}
+	t.remove(s)
+	d.keys.Add(-1)
 	return true
 }
 
 // removeKeyed is remove for a key already held as a string.
 func (d *db) removeKeyed(key string) bool {
-	m := d.buckets[d.bucketOfHash(xxhash.Sum64String(key))]
-	if m == nil {
-		return false
-	}
-	o, ok := m[key]
-	if !ok {
-		return false
-	}
-	delete(m, key)
-	d.keys.Add(-1)
-	if o.exp != 0 {
-		d.expires.Add(-1)
-	}
-	return true
+	return d.remove(unsafe.Slice(unsafe.StringData(key), len(key)))
 }
 
 // clear empties the database (FLUSHDB). Caller holds every stripe.
 func (d *db) clear() {
-	for i := range d.buckets {
-		d.buckets[i] = nil
-	}
+	bs := d.tabs.Load()
+	d.tabs.Store(&bucketSet{nb: bs.nb, t: make([]table, bs.nb)})
 	d.keys.Store(0)
 	d.expires.Store(0)
 }
@@ -297,14 +274,24 @@ func (d *db) clear() {
 // swapContents exchanges the data of two databases (SWAPDB). Caller holds
 // every stripe of both.
 func (d *db) swapContents(e *db) {
-	d.buckets, e.buckets = e.buckets, d.buckets
-	d.nb, e.nb = e.nb, d.nb
+	a, b := d.tabs.Load(), e.tabs.Load()
+	d.tabs.Store(b)
+	e.tabs.Store(a)
 	k, x := d.keys.Load(), d.expires.Load()
 	d.keys.Store(e.keys.Load())
 	d.expires.Store(e.expires.Load())
 	e.keys.Store(k)
 	e.expires.Store(x)
 }
+
+// each calls fn for every key of bucket b until fn returns false; the
+// caller holds b's stripe.
+func (d *db) each(b int, fn func(s *slot) bool) bool {
+	return d.tabs.Load().t[b].each(fn)
+}
+
+// numBuckets returns the bucket count.
+func (d *db) numBuckets() int { return int(d.tabs.Load().nb) }
 
 func (d *db) lockAll() {
 	for i := range d.stripes {

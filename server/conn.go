@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vdr-project/vdr/commands"
@@ -31,8 +32,10 @@ type conn struct {
 	dead    bool
 	idle    bool // owned by the connection goroutine: it last waited on the network
 
-	rdeadline bool      // a read deadline is armed (connection goroutine)
-	wdeadline time.Time // current write deadline (under wmu)
+	wake      atomic.Bool // a key its blocked read waits on was written (Client.Wake)
+	waiting   bool        // in waitBlocked (under pmu)
+	rdeadline bool        // a read deadline is armed (connection goroutine)
+	wdeadline time.Time   // current write deadline (under wmu)
 
 	// Event-loop connections (loop_linux.go) have lp set and nc nil.
 	lp *loop
@@ -48,6 +51,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	}
 	c.cl = commands.NewClient(s.env.NewClientID(), addr, laddr)
 	c.cl.Push = c.push
+	c.cl.Wake = c.goWake
 	c.ctx = commands.NewCtx(s.env, c.cl)
 	c.rd = newReader(nc, s.opts.MaxBulkBytes, s.opts.MaxMultibulkLen, c.authed)
 	return c
@@ -94,12 +98,79 @@ func (c *conn) serve() {
 			c.flush()
 			return
 		}
+		if blocked, deadline := c.ctx.Blocked(); blocked && !c.waitBlocked(deadline) {
+			return
+		}
 		if w.Len() > flushThreshold {
 			if c.flush() != nil {
 				return
 			}
 		}
 	}
+}
+
+// goWake asks the connection goroutine to retry its blocked read
+// (Client.Wake, from the applier): the flag, then a read deadline of now
+// that ends the read waitBlocked is in.
+func (c *conn) goWake() {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.waiting { // a late signal must not end an ordinary read
+		c.wake.Store(true)
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+// waitBlocked parks the connection while its XREAD BLOCK waits, as the
+// event loop does (loop_linux.go): the replies before it go out, then the
+// goroutine reads (so a disconnect is noticed, and what the client sends
+// meanwhile stays buffered, run only after the block ends) until goWake,
+// the block's deadline, CLIENT KILL or shutdown ends the read. It returns
+// false when the connection must close.
+func (c *conn) waitBlocked(deadline time.Time) bool {
+	c.ctx.FlushStats()
+	if c.flush() != nil {
+		return false
+	}
+	c.pmu.Lock()
+	c.waiting = true
+	c.pmu.Unlock()
+	defer func() {
+		c.pmu.Lock()
+		c.waiting = false
+		c.pmu.Unlock()
+		c.wake.Store(false)
+		c.nc.SetReadDeadline(time.Time{}) // beforeRead arms the idle timeout again
+		c.rdeadline = false
+	}()
+	for {
+		if c.wake.Swap(false) && c.ctx.RetryBlocked() {
+			break
+		}
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			c.ctx.BlockTimeout()
+			break
+		}
+		if c.s.isClosed() || c.cl.Killed() {
+			return false
+		}
+		c.nc.SetReadDeadline(deadline) // zero: none
+		c.rdeadline = !deadline.IsZero()
+		if c.wake.Load() {
+			continue // woken between the check above and the deadline
+		}
+		n, err := c.nc.Read(c.rd.room())
+		c.rd.w += n
+		c.rd.nread += int64(n)
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return false
+		}
+	}
+	return true
 }
 
 // beforeRead runs when the reader must wait for the network: write the

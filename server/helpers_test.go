@@ -185,8 +185,15 @@ func seed(tb testing.TB) int64 {
 // and logging nowhere; it is closed when the test ends.
 func startNode(tb testing.TB, primary string, ro replicaOptions) *Node {
 	tb.Helper()
+	return startNodeServing(tb, primary, ro, Options{})
+}
+
+// startNodeServing is startNode with server options (the port is random).
+func startNodeServing(tb testing.TB, primary string, ro replicaOptions, so Options) *Node {
+	tb.Helper()
 	ro.Primary = primary
-	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &ro,
+	so.Port = RandomPort
+	node, err := NewNode(NodeOptions{Server: so, Replica: &ro,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		tb.Fatal(err)

@@ -106,7 +106,9 @@ type loop struct {
 
 	shutting   bool // the server is closing: no more reads (loop goroutine)
 	lastSweep  int64
-	acceptNext int // round-robin cursor (loop 0's goroutine)
+	acceptNext int          // round-robin cursor (loop 0's goroutine)
+	hintKeys   [][]byte     // hintAhead's scratch (loop goroutine)
+	sleeps     atomic.Int64 // blocking epoll_waits (tests)
 
 	mu     sync.Mutex
 	queue  []*conn
@@ -208,9 +210,21 @@ func (l *loop) enqueue(c *conn) bool {
 func (l *loop) run() {
 	defer l.s.wg.Done()
 	events := make([]syscall.EpollEvent, maxEpollEvents)
+	var busyUntil int64
 	for {
-		n, err := syscall.EpollWait(l.epfd, events, int(sweepInterval/time.Millisecond))
-		if err != nil && err != syscall.EINTR {
+		n, err := 0, syscall.Errno(0)
+		// Busy poll (Options.BusyPoll) after a batch, then sleep.
+		for busyUntil > 0 {
+			n, err = epollWait(l.epfd, events, 0)
+			if n != 0 || err != 0 || time.Now().UnixNano() > busyUntil {
+				break
+			}
+		}
+		if n == 0 && err == 0 {
+			l.sleeps.Add(1)
+			n, err = epollWait(l.epfd, events, int(sweepInterval/time.Millisecond))
+		}
+		if err != 0 && err != syscall.EINTR {
 			// Only a broken epoll fd gets here: drop this loop's clients
 			// and end the loop rather than spin.
 			l.s.opts.Logger.Error("server: epoll_wait", "err", err)
@@ -221,6 +235,10 @@ func (l *loop) run() {
 			n = 0
 		}
 		l.now = time.Now().UnixNano()
+		busyUntil = 0
+		if n > 0 && l.s.opts.BusyPoll > 0 {
+			busyUntil = l.now + int64(l.s.opts.BusyPoll)
+		}
 		for i := 0; i < n; i++ {
 			ev := &events[i]
 			fd := int(ev.Fd)
@@ -280,8 +298,8 @@ func (l *loop) tryExit() bool {
 func (l *loop) drainWake() {
 	var b [64]byte
 	for {
-		n, err := syscall.Read(l.wakeR, b[:])
-		if n <= 0 || err != nil {
+		n, err := rawRead(l.wakeR, b[:])
+		if n <= 0 || err != 0 {
 			return
 		}
 	}
@@ -445,7 +463,7 @@ func (s *Server) newLoopConn(l *loop, fd int, addr, laddr string) *conn {
 func (l *loop) readable(c *conn) {
 	rd := c.rd
 	b := rd.room()
-	n, err := syscall.Read(c.ev.fd, b)
+	n, err := rawRead(c.ev.fd, b)
 	if n <= 0 {
 		if err == syscall.EAGAIN || err == syscall.EINTR {
 			return
@@ -458,7 +476,52 @@ func (l *loop) readable(c *conn) {
 	rd.nread += int64(n)
 	c.ev.lastRead = l.now
 	c.cl.Touch(time.Unix(0, l.now))
+	if !c.ev.blocked {
+		l.hintAhead(c)
+	}
 	l.process(c)
+}
+
+// maxHintAhead bounds how many buffered requests hintAhead looks at.
+const maxHintAhead = 64
+
+// hintAhead parses, without consuming, the requests buffered for c and
+// hints the projection with their keys (commands.PrefetchKeys), so that
+// the cache misses of a pipeline's lookups overlap instead of coming one
+// after the other. A lone request is left alone (its lookup would start
+// the same misses a moment later). The look-ahead stops at the first
+// request that is not a keyed read, so nothing it parses depends on a
+// command not yet run (AUTH and RESET change the parse limits, SELECT the
+// database). It returns how many keys it hinted.
+func (l *loop) hintAhead(c *conn) int {
+	rd := c.rd
+	need := rd.need
+	pos := rd.r
+	keys := l.hintKeys[:0]
+	for i := 0; i < maxHintAhead && pos < rd.w; i++ {
+		args, n, err := rd.parse(rd.buf[pos:rd.w])
+		if err != nil || n == 0 || (i == 0 && pos+n >= rd.w) {
+			break
+		}
+		pos += n
+		if len(args) == 0 {
+			continue
+		}
+		var ok bool
+		if keys, ok = commands.PrefetchKeys(c.ctx, args, keys); !ok {
+			break
+		}
+	}
+	rd.need = need
+	n := len(keys)
+	if n > 1 {
+		commands.PrefetchRun(c.ctx, keys)
+	} else {
+		n = 0
+	}
+	clear(keys)
+	l.hintKeys = keys[:0]
+	return n
 }
 
 // process runs the buffered requests of c, then writes the replies and
@@ -569,7 +632,7 @@ func (l *loop) flush(c *conn) bool {
 // write writes b once (a short count means the socket buffer is full).
 func (l *loop) write(c *conn, b []byte) (int, bool) {
 	for {
-		n, err := syscall.Write(c.ev.fd, b)
+		n, err := rawWrite(c.ev.fd, b)
 		if n > 0 {
 			l.s.env.Stats.NetOutputBytes.Add(int64(n))
 			return n, true

@@ -14,12 +14,19 @@ import (
 // woken by an XADD from the stream (`$` meaning the last ID when it
 // blocked), several keys with COUNT, a timeout, requests pipelined behind
 // a blocked read (they wait for it), and a client that goes away while
-// blocked.
+// blocked. Both front ends: the event loop parks the connection, the
+// goroutine front end (TLS, --event-loops -1) waits in its goroutine.
 func TestXReadBlock(t *testing.T) {
+	for _, fe := range []frontEnd{{"loop", 0}, {"goroutine", EventLoopsDisabled}} {
+		t.Run(fe.name, func(t *testing.T) { testXReadBlock(t, fe) })
+	}
+}
+
+func testXReadBlock(t *testing.T, fe frontEnd) {
 	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	primary.Do(t, "XADD", "s", "1-1", "f", "v0")
 	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
-	node := startNode(t, primary.Addr(), replicaOptions{})
+	node := startNodeServing(t, primary.Addr(), replicaOptions{}, Options{EventLoops: fe.loops})
 	caughtUp := func() {
 		off := redistest.InfoField(primary.Addr(), "replication", "master_repl_offset")
 		redistest.WaitFor(t, 15*time.Second, "both replicas caught up", func() bool {
@@ -87,22 +94,4 @@ func TestXReadBlock(t *testing.T) {
 	gone.nc.Close()
 	redistest.WaitFor(t, 5*time.Second, "blocked client forgotten", func() bool { return !node.srv.Blocking() })
 	caughtUp()
-}
-
-// TestXReadBlockGoroutineFrontEnd: the goroutine-per-connection front end
-// (TLS, -1 loops) cannot park a connection; XREAD BLOCK with nothing to
-// read answers an explicit error there, and with data it is served.
-func TestXReadBlockGoroutineFrontEnd(t *testing.T) {
-	p := newProjection(t)
-	if err := p.Apply(0, bs("XADD", "s", "1-1", "f", "v")); err != nil {
-		t.Fatal(err)
-	}
-	s := startVDR(t, Options{Projection: p, EventLoops: EventLoopsDisabled})
-	c := dialRaw(t, s.Addr())
-	if got := c.dos("XREAD", "BLOCK", "10", "STREAMS", "s", "$"); !strings.HasPrefix(got, "-ERR vdr: XREAD BLOCK") {
-		t.Errorf("XREAD BLOCK without data on the goroutine front end: %q", got)
-	}
-	if got := c.dos("XREAD", "BLOCK", "10", "STREAMS", "s", "0"); !strings.Contains(got, "1-1") {
-		t.Errorf("XREAD BLOCK with data: %q", got)
-	}
 }

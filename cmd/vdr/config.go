@@ -66,6 +66,7 @@ var settings = []setting{
 	{"requirepass", "Serving", "", "password clients must AUTH with", kString},
 	{"maxclients", "Serving", "10000", "most concurrent client connections", kInt},
 	{"event-loops", "Serving", "0", "epoll event loops serving clients (0: half the CPUs, at least one; -1: a goroutine per connection)", kInt},
+	{"busy-poll", "Serving", "50us", "how long an event loop polls for more requests after a batch before it sleeps (0: sleep at once)", kDuration},
 	{"timeout", "Serving", "0s", "close client connections idle this long (0: never)", kDuration},
 	{"replica-serve-stale-data", "Serving", "yes", "serve data while the link to the primary is down (no: answer MASTERDOWN)", kBool},
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
@@ -331,6 +332,9 @@ func (c *Config) validate(settings []setting) error {
 	}
 	if c.Int("maxclients") < 1 {
 		return c.fail("maxclients", "want at least 1")
+	}
+	if c.Duration("busy-poll") < 0 {
+		return c.fail("busy-poll", "want 0 or more, got %s", c.Duration("busy-poll"))
 	}
 	if c.Int("event-loops") < -1 {
 		return c.fail("event-loops", "want -1 or more, got %d", c.Int("event-loops"))

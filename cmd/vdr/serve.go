@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/vdr-project/vdr/replica"
 	"github.com/vdr-project/vdr/server"
@@ -44,6 +45,15 @@ func runServe(args []string, getenv func(string) string, stdout, stderr io.Write
 	return 0
 }
 
+// busyPoll maps the busy-poll setting, where 0 means off, to
+// server.Options.BusyPoll, where 0 means the default.
+func busyPoll(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
+
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.Str("log-level")))
@@ -66,6 +76,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			RequirePass:   cfg.Str("requirepass"),
 			MaxClients:    cfg.Int("maxclients"),
 			EventLoops:    cfg.Int("event-loops"),
+			BusyPoll:      busyPoll(cfg.Duration("busy-poll")),
 			IdleTimeout:   cfg.Duration("timeout"),
 			Databases:     cfg.Databases,
 			DenyStaleData: !cfg.Bool("replica-serve-stale-data"),

@@ -1,0 +1,6 @@
+//go:build race
+
+package projection
+
+// prefetchDeep does nothing in race builds (see prefetch_deep.go).
+func (t *table) prefetchDeep(h uint64) {}

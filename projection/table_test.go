@@ -1,0 +1,135 @@
+package projection
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestTableAgainstMap runs random inserts, replacements and deletes on a
+// table and on a Go map side by side, checking every key and the table's
+// invariants as it goes. Small key spaces force long runs, wrap-around at
+// the array's end and deletes in the middle of runs; a forced hash (every
+// key's bits collide in the low bits) checks the backward shift when
+// every key has the same home.
+func TestTableAgainstMap(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		keys  int
+		force bool // all keys share the home slot (hash bits differ only above the mask)
+	}{
+		{"small", 20, false},
+		{"medium", 2000, false},
+		{"same-home", 60, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forSeeds(t, 4, 20000, 40, 200000, func(t *testing.T, seed int64, ops int) {
+				r := rand.New(rand.NewPCG(uint64(seed), 7))
+				hashOf := func(k []byte) uint64 {
+					h := keyHash(k)
+					if tc.force {
+						return h &^ 0xffff // every home is slot 0 while the table has ≤ 65536 slots
+					}
+					return h
+				}
+				var tb table
+				ref := map[string]int{}
+				for op := 0; op < ops; op++ {
+					k := []byte(fmt.Sprintf("k%d", r.IntN(tc.keys)))
+					h := hashOf(k)
+					switch r.IntN(3) {
+					case 0, 1: // set
+						v := r.IntN(1 << 20)
+						o := obj{kind: KindString, n: uint32(v)}
+						if s := tb.find(k, h); s != nil {
+							s.o = o
+						} else {
+							tb.insert(string(k), h, o)
+						}
+						ref[string(k)] = v
+					case 2: // delete
+						s := tb.find(k, h)
+						_, ok := ref[string(k)]
+						require.Equal(t, ok, s != nil, "key %s", k)
+						if s != nil {
+							tb.remove(s)
+							delete(ref, string(k))
+						}
+					}
+					if op%500 == 0 || len(ref) < 3 {
+						checkTable(t, &tb, ref, hashOf)
+					}
+				}
+				checkTable(t, &tb, ref, hashOf)
+			})
+		})
+	}
+}
+
+func checkTable(t *testing.T, tb *table, ref map[string]int, hashOf func([]byte) uint64) {
+	t.Helper()
+	require.Equal(t, len(ref), tb.n)
+	for k, v := range ref {
+		s := tb.find([]byte(k), hashOf([]byte(k)))
+		require.NotNil(t, s, "key %s lost", k)
+		require.Equal(t, uint32(v), s.o.n, "key %s", k)
+	}
+	seen := 0
+	tb.each(func(s *slot) bool {
+		_, ok := ref[s.keyString()]
+		require.True(t, ok, "stray key %s", s.keyString())
+		seen++
+		return true
+	})
+	require.Equal(t, len(ref), seen)
+	a := tb.load()
+	if len(ref) == 0 {
+		require.Nil(t, a, "an empty table keeps no array")
+		return
+	}
+	require.LessOrEqual(t, len(ref), int(a.mask+1)*13/16)
+	// Every key is reachable from its home without crossing an empty slot.
+	for i := range a.s {
+		if a.s[i].tag == 0 {
+			continue
+		}
+		for j := uint64(a.s[i].tag) & a.mask; j != uint64(i); j = (j + 1) & a.mask {
+			require.NotZero(t, a.s[j].tag, "hole at %d before key %s in slot %d", j, a.s[i].keyString(), i)
+		}
+	}
+}
+
+// TestTableSane runs the table checker used by Projection.sane on a real
+// database and checks that it notices a damaged table.
+func TestTableSane(t *testing.T) {
+	d := newDB(1, 4)
+	for i := 0; i < 1000; i++ {
+		d.setString([]byte(fmt.Sprintf("key:%d", i)), []byte("v"), 0)
+	}
+	for i := 0; i < 1000; i += 3 {
+		require.True(t, d.remove([]byte(fmt.Sprintf("key:%d", i))))
+	}
+	require.EqualValues(t, 666, d.keys.Load())
+	for b := 0; b < d.numBuckets(); b++ {
+		require.NoError(t, d.tabs.Load().t[b].sane())
+	}
+	// Damage: clear a slot without shifting its run back.
+	tb := &d.tabs.Load().t[0]
+	a := tb.load()
+	for i := range a.s {
+		j := (uint64(i) + 1) & a.mask
+		if a.s[i].tag != 0 && a.s[j].tag != 0 && uint64(a.s[j].tag)&a.mask != j {
+			a.s[i] = slot{}
+			break
+		}
+	}
+	require.Error(t, tb.sane())
+}
+
+// TestSlotSize keeps a slot at 40 bytes: the table's memory per key.
+func TestSlotSize(t *testing.T) {
+	require.EqualValues(t, 40, unsafe.Sizeof(slot{}))
+}
