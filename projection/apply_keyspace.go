@@ -59,9 +59,10 @@ func deepCopy(o obj, ec *EncodingConfig) obj {
 		return o // inline bytes are immutable; storeMoved repacks them
 	case KindList:
 		l := o.list()
-		nl := &listObj{chunks: make([]lchunk, len(l.chunks)), n: l.n, lp: l.lp}
-		for i, ch := range l.chunks {
-			nl.chunks[i] = lchunk{b: append([]byte(nil), ch.b...), n: ch.n}
+		nl := &listObj{n: l.n, lp: l.lp}
+		nl.chunks = nl.one[:0]
+		for _, ch := range l.chunks {
+			nl.chunks = append(nl.chunks, lchunk{b: append([]byte(nil), ch.b...), n: ch.n})
 		}
 		o.ptr = ptrOf(nl)
 	case KindSet:

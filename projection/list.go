@@ -1,15 +1,24 @@
 package projection
 
+import "unsafe"
+
 // listObj is a list: a sequence of packed chunks, like Redis's quicklist
 // of listpacks. Each chunk holds at most listChunkEntries elements and
 // listChunkBytes bytes (a single larger element gets a chunk of its own).
 // Pushes and pops at either end touch one chunk; index operations walk
 // chunk counts; in-the-middle edits (LINSERT, LSET, LREM, LTRIM) rebuild.
+//
+// The first chunk lives in the listObj itself (one): most lists have one
+// chunk, and a read of one then costs a cache miss for the listObj (which
+// the table lookup already prefetches) and one for its bytes, with no
+// chunk array between them. chunks points into one until a second chunk
+// makes append move it to the heap.
 type listObj struct {
 	chunks []lchunk
 	n      int
-	lru    lruWord // before lp: the struct stays 40 bytes
-	lp     bool    // Redis 7.2+: would be a single listpack on the primary
+	lru    lruWord
+	lp     bool      // Redis 7.2+: would be a single listpack on the primary
+	one    [1]lchunk // chunks' array while it has one chunk
 }
 
 type lchunk struct {
@@ -54,6 +63,9 @@ func (l *listObj) updateLP(ec *EncodingConfig) {
 }
 
 func (l *listObj) pushTail(e []byte) {
+	if l.chunks == nil {
+		l.chunks = l.one[:0]
+	}
 	if k := len(l.chunks); k > 0 {
 		c := &l.chunks[k-1]
 		if c.n < listChunkEntries && len(c.b)+packSize(e) <= listChunkBytes {
@@ -68,6 +80,9 @@ func (l *listObj) pushTail(e []byte) {
 }
 
 func (l *listObj) pushHead(e []byte) {
+	if l.chunks == nil {
+		l.chunks = l.one[:0]
+	}
 	if len(l.chunks) > 0 {
 		c := &l.chunks[0]
 		if c.n < listChunkEntries && len(c.b)+packSize(e) <= listChunkBytes {
@@ -215,7 +230,10 @@ func (l *listObj) rebuild(es [][]byte) {
 }
 
 func (l *listObj) bytes() int {
-	n := 32 + 32*cap(l.chunks)
+	n := int(unsafe.Sizeof(*l))
+	if cap(l.chunks) > 0 && &l.chunks[:1][0] != &l.one[0] {
+		n += int(unsafe.Sizeof(lchunk{})) * cap(l.chunks)
+	}
 	for _, c := range l.chunks {
 		n += cap(c.b)
 	}

@@ -18,7 +18,9 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			size += packSize(x)
 		}
 		if len(e.Elems) > 0 && len(e.Elems) <= listChunkEntries && size <= listChunkBytes {
-			ld.cur.list().chunks = []lchunk{{b: make([]byte, 0, size)}}
+			l := ld.cur.list()
+			l.one[0] = lchunk{b: make([]byte, 0, size)}
+			l.chunks = l.one[:1]
 		}
 	case KindSet:
 		s := ld.cur.set()

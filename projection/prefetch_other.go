@@ -2,7 +2,5 @@
 
 package projection
 
-import "unsafe"
-
 // prefetch is a no-op where vdr has no prefetch instruction wired up.
-func prefetch(p unsafe.Pointer) {}
+func prefetch(addr uintptr) {}

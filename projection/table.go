@@ -126,7 +126,7 @@ func (t *table) find(key []byte, h uint64) *slot {
 	for i := uint64(tag) & mask; ; i = (i + 1) & mask {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
 		if s.tag == tag && int(s.klen) == len(key) {
-			prefetch(s.o.ptr)
+			prefetch(uintptr(s.o.ptr))
 			if string(key) == s.keyString() {
 				return s
 			}
@@ -241,7 +241,7 @@ func (t *table) nth(i int) *slot {
 // It reads only published, immutable memory, so it needs no lock.
 func (t *table) prefetchSlot(h uint64) {
 	if p := t.first.Load(); p != nil {
-		prefetch(unsafe.Add(unsafe.Pointer(p), uintptr(uint64(hash32(h))&t.mask.Load())*unsafe.Sizeof(slot{})))
+		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(uint64(hash32(h))&t.mask.Load())*unsafe.Sizeof(slot{}))
 	}
 }
 
