@@ -2,7 +2,6 @@
 
 package projection
 
-
 // prefetchDeep is the second stage of Projection.PrefetchKeys: with the
 // slot lines on their way (stage one), it walks each key's probe run and
 // prefetches, for the slots whose hash bits match, the key's bytes and the
