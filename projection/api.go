@@ -184,6 +184,17 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 	for i := 0; i < n; i++ {
 		ts[i].prefetchDeep(hs[i])
 	}
+	// Stage three, under each key's stripe lock: by now the slots, keys
+	// and value headers are (mostly) in cache; start on the first bytes
+	// of each collection's data.
+	for i := 0; i < n; i++ {
+		s := &d.stripes[bs.bucketOfHash(hs[i])&int(d.smask)]
+		s.mu.RLock()
+		if sl := ts[i].find(keys[i], hs[i]); sl != nil {
+			sl.o.prefetchData()
+		}
+		s.mu.RUnlock()
+	}
 }
 
 // viewPool recycles Views (a View passed to a callback escapes, so each

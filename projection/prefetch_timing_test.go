@@ -54,3 +54,53 @@ func BenchmarkPipelinedGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPipelinedLRange is BenchmarkPipelinedGet for LRANGE 0 9 over
+// 500k lists of 10 elements.
+//
+//	go test -run '^$' -bench BenchmarkPipelinedLRange -benchtime 2000000x ./projection
+func BenchmarkPipelinedLRange(b *testing.B) {
+	const n = 500_000
+	p, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = []byte(fmt.Sprintf("l:%012d", i))
+		cmd := [][]byte{[]byte("RPUSH"), keys[i]}
+		for j := 0; j < 10; j++ {
+			cmd = append(cmd, []byte(fmt.Sprintf("element-%d-%d", j, r.IntN(1000))))
+		}
+		if err := p.Apply(0, cmd); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, prefetch := range []bool{false, true} {
+		b.Run(fmt.Sprintf("prefetch=%v", prefetch), func(b *testing.B) {
+			batch := make([][]byte, 16)
+			one := make([][]byte, 1)
+			total := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += len(batch) {
+				for j := range batch {
+					batch[j] = keys[r.IntN(n)]
+				}
+				if prefetch {
+					p.PrefetchKeys(0, batch)
+				}
+				for _, k := range batch {
+					one[0] = k
+					p.View(0, one, func(v *View) {
+						v.Get(k).ListRange(0, 9, func(_ int, e []byte) bool { total += len(e); return true })
+					})
+				}
+			}
+			if total == 0 {
+				b.Fatal("no element read")
+			}
+		})
+	}
+}

@@ -289,3 +289,34 @@ func (t *table) sane() error {
 	}
 	return nil
 }
+
+// prefetchData starts loading the first lines of a collection's packed
+// data (a list's first chunk, a packed set, sorted set or hash): the
+// reads of small collections (LRANGE, SMEMBERS, HGETALL…) start there.
+// The caller holds the key's stripe lock.
+func (o *obj) prefetchData() {
+	var b []byte
+	switch o.kind {
+	case KindList:
+		if l := o.list(); len(l.chunks) > 0 {
+			b = l.chunks[0].b
+		}
+	case KindSet:
+		b = o.set().pack
+	case KindZSet:
+		b = o.zset().pack
+	case KindHash:
+		b = o.hash().pack
+	}
+	if len(b) == 0 {
+		return
+	}
+	p := uintptr(unsafe.Pointer(&b[0]))
+	end := p + uintptr(min(len(b), prefetchDataBytes))
+	for p &^= 63; p < end; p += 64 {
+		prefetch(p)
+	}
+}
+
+// prefetchDataBytes bounds how much of a collection prefetchData fetches.
+const prefetchDataBytes = 256
