@@ -7,15 +7,12 @@ import (
 	"unsafe"
 )
 
-// The loop's hot system calls go through RawSyscall: they never block (the
-// fds are non-blocking) or, for epoll_wait, block only in a loop goroutine
-// that holds nothing another goroutine waits for. syscall.Syscall brackets
-// each call with entersyscall and exitsyscall, and a blocking one lets
-// sysmon hand the loop's P to another thread, so the loop hops between
-// threads and sysmon wakes every 20µs-1ms to check on it: on 2 cores that
-// CPU is taken from the clients the loop serves. A signal (GC preemption,
-// sysmon's 10ms preemption) interrupts epoll_wait with EINTR, so the
-// runtime can still stop the loop goroutine.
+// The loop's hot system calls go through RawSyscall: reads and writes of
+// non-blocking fds and epoll_wait polls never block. syscall.Syscall
+// brackets each call with entersyscall and exitsyscall, and sysmon keeps
+// checking on goroutines in system calls (every 20µs while it finds
+// some), which on 2 cores takes CPU from the clients the loop serves.
+// Only the epoll_wait that may sleep is a regular system call.
 
 func rawRead(fd int, b []byte) (int, syscall.Errno)  { return rawIO(syscall.SYS_READ, fd, b) }
 func rawWrite(fd int, b []byte) (int, syscall.Errno) { return rawIO(syscall.SYS_WRITE, fd, b) }
@@ -33,9 +30,17 @@ func rawIO(trap uintptr, fd int, b []byte) (int, syscall.Errno) {
 }
 
 // epollWait is epoll_pwait with no signal mask (epoll_wait is not on every
-// architecture).
+// architecture). With msec 0 (a poll) it is a raw call; a call that may
+// sleep goes through syscall.Syscall6, so that while the loop sleeps its
+// P runs other goroutines (the applier, the replication reader, the GC).
 func epollWait(epfd int, events []syscall.EpollEvent, msec int) (int, syscall.Errno) {
-	n, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(msec), 0, 0)
+	var n uintptr
+	var e syscall.Errno
+	if msec == 0 {
+		n, _, e = syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	} else {
+		n, _, e = syscall.Syscall6(syscall.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), uintptr(msec), 0, 0)
+	}
 	if e != 0 {
 		return 0, e
 	}
