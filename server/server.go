@@ -102,6 +102,7 @@ func New(opts Options) (*Server, error) {
 		Repl:      opts.Replication,
 		PubSub:    commands.NewPubSub(),
 		Blocking:  commands.NewBlocking(),
+		Tracking:  commands.NewTracking(commands.DefaultTrackingTableMaxKeys),
 		RunID:     hex.EncodeToString(id[:]),
 		StartTime: time.Now(),
 		Config: commands.Config{
