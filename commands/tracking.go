@@ -700,22 +700,42 @@ func (cl *Client) trackingRedir() int64 {
 // source, SUNIONSTORE's sources… are only read). ok is false for a
 // command that is not a write with keys. The server passes them to
 // Tracking.Invalidate.
-func WrittenKeys(argv [][]byte, dst [][]byte) (_ [][]byte, ok bool) {
+func WrittenKeys(argv [][]byte, dst0 [][]byte) (_ [][]byte, ok bool) {
 	if len(argv) == 0 {
-		return dst, false
+		return dst0, false
 	}
 	cmd, _ := Lookup(argv)
 	if cmd == nil || cmd.Flags&CmdWrite == 0 {
-		return dst, false
+		return dst0, false
+	}
+	if cmd.Name == "sort" {
+		// SORT's STORE key spec is "unknown": find it as sortGetKeys does
+		// (the last STORE counts; LIMIT, BY and GET take arguments).
+		var dst []byte
+		for i := 2; i < len(argv); i++ {
+			switch {
+			case equalFold(argv[i], "limit"):
+				i += 2
+			case equalFold(argv[i], "by"), equalFold(argv[i], "get"):
+				i++
+			case equalFold(argv[i], "store") && i+1 < len(argv):
+				dst = argv[i+1]
+				i++
+			}
+		}
+		if dst == nil {
+			return dst0, false
+		}
+		return append(dst0, dst), true
 	}
 	pos, good := commandKeys(writeSpecs(cmd), argv)
 	if !good {
-		return dst, false
+		return dst0, false
 	}
 	for _, p := range pos {
-		dst = append(dst, argv[p])
+		dst0 = append(dst0, argv[p])
 	}
-	return dst, len(pos) > 0
+	return dst0, len(pos) > 0
 }
 
 // writeSpecCache maps a command to a copy of it keeping only the key
