@@ -37,7 +37,7 @@ import (
 // __redis__:invalidate if it is a RESP2 subscriber; a redirect to a
 // client that went away sets broken_redirect and sends the tracking
 // client a `tracking-redir-broken` push (RESP3) each time. A flush
-// (FLUSHALL, FLUSHDB, SWAPDB, a full sync) sends a null instead of keys
+// (FLUSHALL, FLUSHDB, a full sync; not SWAPDB) sends a null instead of keys
 // to every tracking client.
 //
 // A read remembers its keys before the read runs, not after as Redis's
@@ -147,7 +147,7 @@ func (t *Tracking) Invalidate(key []byte) {
 	t.invalidateLocked(key, true)
 }
 
-// InvalidateAll handles a flush (FLUSHALL, FLUSHDB, SWAPDB, a full sync):
+// InvalidateAll handles a flush (FLUSHALL, FLUSHDB, a full sync):
 // every tracking client gets a null invalidation and the table is emptied
 // (trackingInvalidateKeysOnFlush).
 func (t *Tracking) InvalidateAll() {
@@ -439,6 +439,7 @@ func clientTrackingCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	var redir int64
+	var target *Client
 	var options uint32
 	var prefixes []string
 	for j := 3; j < len(args); j++ {
@@ -456,7 +457,7 @@ func clientTrackingCommand(c *Ctx, args [][]byte) {
 			}
 			redir = v
 			// The target must exist now, even if it may go away later.
-			if c.lookupClient(redir) == nil {
+			if target = c.lookupClient(redir); target == nil {
 				c.W.Error("ERR The client ID you want redirect to does not exist")
 				return
 			}
@@ -512,7 +513,7 @@ func clientTrackingCommand(c *Ctx, args [][]byte) {
 	if options&trackBcast != 0 && !c.checkPrefixCollisions(prefixes) {
 		return
 	}
-	c.enableTrackingLocked(redir, options, prefixes)
+	c.enableTrackingLocked(redir, target, options, prefixes)
 	c.W.OK()
 }
 
@@ -539,7 +540,7 @@ func (c *Ctx) checkPrefixCollisions(prefixes []string) bool {
 }
 
 // enableTrackingLocked is enableTracking.
-func (c *Ctx) enableTrackingLocked(redir int64, options uint32, prefixes []string) {
+func (c *Ctx) enableTrackingLocked(redir int64, target *Client, options uint32, prefixes []string) {
 	t, cl := c.Env.Tracking, c.Client
 	f := cl.trk.flags.Load()
 	if f&trackOn == 0 {
@@ -549,10 +550,7 @@ func (c *Ctx) enableTrackingLocked(redir int64, options uint32, prefixes []strin
 	f |= trackOn
 	f &^= trackBrokenRedir | trackBcast | trackOptin | trackOptout | trackNoloop
 	cl.trk.redirID.Store(redir)
-	cl.trk.redirect = nil
-	if redir != 0 {
-		cl.trk.redirect = c.lookupClient(redir)
-	}
+	cl.trk.redirect = target
 	if options&trackBcast != 0 {
 		f |= trackBcast
 		if len(prefixes) == 0 {

@@ -23,6 +23,7 @@
 //
 //	Server.mu  (alone)
 //	commands.PubSub.mu → commands.Client.mu → conn.pmu → loop.mu
+//	commands.Tracking.mu → commands.Client.mu → conn.pmu → loop.mu
 //	conn.wmu   (alone: only around socket writes)
 //
 // What it does not do: it does not replicate (the replica package does;

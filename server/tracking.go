@@ -22,9 +22,11 @@ func (s *Server) tracking() *commands.Tracking {
 // invalidateTracked passes the keys an applied batch wrote to the
 // tracking table, in command order: every key a write command's key specs
 // name for writing (RENAME and MOVE both keys' names, COPY the
-// destination), and a flush for FLUSHALL, FLUSHDB and SWAPDB
-// (trackingInvalidateKeysOnFlush). Then BCAST clients get the batch's
-// keys, as Redis sends them once per event-loop iteration.
+// destination), and a flush for FLUSHALL and FLUSHDB
+// (trackingInvalidateKeysOnFlush). SWAPDB invalidates nothing: Redis 7.0's
+// swapdbCommand only touches WATCHed keys (the flush in db.c is for
+// diskless loading's swapMainDbWithTempDb). Then BCAST clients get the
+// batch's keys, as Redis sends them once per event-loop iteration.
 //
 // Redis invalidates only keys a command really changed; the stream
 // carries commands as the primary ran them, so a command naming a key it
@@ -55,7 +57,7 @@ func (h *linkHandler) invalidateTracked(t *commands.Tracking, cmds []replica.Com
 
 func isFlush(name []byte) bool {
 	switch len(name) {
-	case 6, 7, 8:
+	case 7, 8:
 	default:
 		return false
 	}
@@ -67,7 +69,7 @@ func isFlush(name []byte) bool {
 		buf[i] = ch
 	}
 	switch string(buf[:len(name)]) {
-	case "flushall", "flushdb", "swapdb":
+	case "flushall", "flushdb":
 		return true
 	}
 	return false

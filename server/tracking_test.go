@@ -125,7 +125,7 @@ func TestClientTrackingErrors(t *testing.T) {
 }
 
 func testClientTracking(t *testing.T, fe frontEnd) {
-	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes")
 	primary.Do(t, "MSET", "a", "1", "b", "1", "c", "1")
 	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
 	node := startNodeServing(t, primary.Addr(), replicaOptions{}, Options{EventLoops: fe.loops})
@@ -223,12 +223,48 @@ func testClientTracking(t *testing.T, fe frontEnd) {
 	broken.doIDs("", []string{"CLIENT", "TRACKINGINFO"}, gone)
 	broken.clientFlags("CLIENT INFO with a broken redirect")
 
+	// RESP2 without REDIRECT: nothing can carry the messages. COPY
+	// invalidates its destination only; SWAPDB and FLUSHDB are flushes.
+	plain := tw.pair()
+	plain.do("", "CLIENT", "TRACKING", "on")
+	plain.do("", "GET", "cs")
+	def.do("", "MGET", "cs", "cd")
+	primary.Do(t, "SET", "cs", "1")
+	tw.drainAll("SET cs", def, all, plain)
+	def.do("", "MGET", "cs", "cd")
+	primary.Do(t, "COPY", "cs", "cd")
+	tw.drainAll("COPY: the destination only", def, bc, all, plain)
+	def.do("", "GET", "cd")
+	primary.Do(t, "SWAPDB", "0", "1")
+	tw.drainAll("SWAPDB", def, bc, all, in, out, sub, r2, broken, plain)
+	primary.Do(t, "FLUSHDB")
+	tw.drainAll("FLUSHDB", def, bc, all, in, out, sub, r2, broken, plain)
+	tw.compareInfo()
+
 	// FLUSHALL: a null to every tracking client.
 	primary.Do(t, "FLUSHALL")
 	got = tw.drainAll("FLUSHALL", def, bc, all, in, out, sub, r2, broken)
 	if got[0] != ">2\r\n$10\r\ninvalidate\r\n_\r\n" {
 		t.Errorf("FLUSHALL: got %q, want a null invalidation", got[0])
 	}
+
+	// A full sync (the primary's history changed): a flush as well.
+	primary.Do(t, "SET", "a", "5")
+	tw.caughtUp()
+	def.do("", "GET", "a")
+	tw.drainAll("before the full sync", def, bc, all, r2, sub)
+	primary.Do(t, "DEBUG", "CHANGE-REPL-ID")
+	primary.Do(t, "CLIENT", "KILL", "TYPE", "replica")
+	replID := redistest.InfoField(primary.Addr(), "replication", "master_replid")
+	redistest.WaitFor(t, 15*time.Second, "both replicas resynced", func() bool {
+		return redistest.InfoField(replica.Addr(), "replication", "master_replid") == replID &&
+			redistest.InfoField(node.Addr(), "replication", "master_replid") == replID
+	})
+	got = tw.drainAll("full sync", def, bc, all, r2, sub)
+	if got[0] != ">2\r\n$10\r\ninvalidate\r\n_\r\n" {
+		t.Errorf("full sync: got %q, want a null invalidation", got[0])
+	}
+	tw.compareInfo()
 	tw.compareInfo()
 }
 
