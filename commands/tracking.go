@@ -350,12 +350,19 @@ func (c *Ctx) trackRead(cmd *Command, args [][]byte) {
 	c.Env.Tracking.remember(cl.ID, args, pos)
 }
 
-// endCommand clears CLIENT CACHING's one-command flag after any command
+// endCommandTracking clears CLIENT CACHING's one-command flag after any command
 // but CLIENT's own, outside MULTI (as resetClient does).
 func (c *Ctx) endCommandTracking(args [][]byte) {
 	cl := c.Client
-	if cl.trk.flags.Load()&trackCaching == 0 || cl.inMulti || len(args) > 0 && equalFold(args[0], "client") {
+	if cl.trk.flags.Load()&trackCaching == 0 || cl.inMulti {
 		return
+	}
+	if len(args) > 0 && equalFold(args[0], "client") {
+		// Any CLIENT subcommand keeps it (its proc is clientCommand);
+		// an unknown one has no command at all and does not.
+		if cmd, _ := Lookup(args); cmd != nil {
+			return
+		}
 	}
 	cl.trk.flags.And(^trackCaching)
 }
