@@ -737,8 +737,17 @@ func WrittenKeys(argv [][]byte, dst0 [][]byte) (_ [][]byte, ok bool) {
 	if !good {
 		return dst0, false
 	}
+	start := len(dst0)
 	for _, p := range pos {
 		dst0 = append(dst0, argv[p])
+	}
+	switch cmd.Name {
+	case "lmove", "rpoplpush", "blmove", "brpoplpush":
+		// The destination is signalled first (lmoveHandlePush), then the
+		// source.
+		if len(dst0)-start == 2 {
+			dst0[start], dst0[start+1] = dst0[start+1], dst0[start]
+		}
 	}
 	return dst0, len(pos) > 0
 }
