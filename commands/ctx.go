@@ -99,6 +99,7 @@ type Env struct {
 	Repl      ReplicationInfo // may be nil: treated as "loaded, link up"
 	PubSub    *PubSub
 	Blocking  *Blocking // clients waiting in XREAD BLOCK; nil: blocking reads answer an error
+	Tracking  *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
 	Config    Config
 	Stats     Stats
 	RunID     string // 40 hex characters
@@ -142,6 +143,7 @@ type Client struct {
 	noTouch       bool
 	authenticated bool
 	killed        atomic.Bool
+	trk           clientTracking // CLIENT TRACKING state (tracking.go)
 
 	// Owned by the connection goroutine.
 	inMulti    bool

@@ -15,7 +15,7 @@
 // What it does not do: sockets, request parsing, connection limits and
 // timeouts (package server), applying writes (package projection). Not yet
 // supported, each answering an explicit error or noted in NEEDS.md:
-// CLIENT TRACKING, scripting (EVAL*, FCALL*), FUNCTION DUMP. (XREAD
+// scripting (EVAL*, FCALL*), FUNCTION DUMP. (XREAD
 // BLOCK needs a front end that can park a connection, Client.Wake; both
 // of package server's can.)
 //

@@ -154,6 +154,7 @@ func Exec(c *Ctx, args [][]byte) {
 	// command only (CLIENT_REPLY_SKIP_NEXT → CLIENT_REPLY_SKIP).
 	start := c.W.Len()
 	execCmd(c, args)
+	c.endCommandTracking(args)
 	if !cl.replyOff && !cl.replySkip && !cl.replySkipNext {
 		return
 	}
@@ -239,6 +240,9 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	if c.Client.sampleTick%latencySampleEvery == 0 {
 		t0 := time.Now()
 		defer func() { observeLatency(time.Since(t0)) }()
+	}
+	if cmd.Flags&CmdReadonly != 0 && c.Client.trk.flags.Load()&trackOn != 0 {
+		c.trackRead(cmd, args)
 	}
 	switch {
 	case cmd.Flags&CmdWrite != 0:

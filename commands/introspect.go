@@ -632,7 +632,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("client_recent_max_input_buffer", 0)
 		add("client_recent_max_output_buffer", 0)
 		add("blocked_clients", 0)
-		add("tracking_clients", 0)
+		add("tracking_clients", env.Tracking.Clients())
 		add("clients_in_timeout_table", 0)
 	})
 	section("Memory", func(add func(string, any)) {
@@ -684,6 +684,10 @@ func infoCommand(c *Ctx, args [][]byte) {
 			add("pubsubshard_channels", len(env.PubSub.shard))
 			env.PubSub.mu.RUnlock()
 		}
+		tkeys, titems, tprefixes := env.Tracking.Totals()
+		add("tracking_total_keys", tkeys)
+		add("tracking_total_items", titems)
+		add("tracking_total_prefixes", tprefixes)
 		add("total_error_replies", env.Stats.ErrorReplies.Load())
 	})
 	section("Replication", func(add func(string, any)) {

@@ -185,6 +185,7 @@ func resetCommand(c *Ctx, args [][]byte) {
 	cl := c.Client
 	c.unwatchAll()
 	cl.inMulti, cl.dirtyExec, cl.multiQueue = false, false, nil
+	c.trackingReset()
 	if c.Env.PubSub != nil {
 		c.Env.PubSub.UnsubscribeAll(cl)
 	}
@@ -255,6 +256,7 @@ func (cl *Client) infoString(b []byte) []byte {
 	if cl.inMulti {
 		flags += "x"
 	}
+	flags = cl.trackingListFlags(flags)
 	if cl.noEvict {
 		flags += "e"
 	}
@@ -297,7 +299,9 @@ func (cl *Client) infoString(b []byte) []byte {
 	} else {
 		b = append(b, lc.Name...)
 	}
-	b = append(b, " user=default redir=-1 resp="...)
+	b = append(b, " user=default redir="...)
+	b = strconv.AppendInt(b, cl.trackingRedir(), 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(cl.resp), 10)
 	return b
 }
@@ -519,31 +523,6 @@ func clientReplyCommand(c *Ctx, args [][]byte) {
 	}
 }
 
-func clientTrackingCommand(c *Ctx, args [][]byte) {
-	switch strings.ToLower(string(args[2])) {
-	case "off":
-		c.W.OK()
-	case "on":
-		c.W.Error("ERR vdr: client tracking is not supported yet")
-	default:
-		c.W.Error(errSyntax)
-	}
-}
-
-func clientGetredirCommand(c *Ctx, args [][]byte) { c.W.Int(-1) }
-
-func clientTrackinginfoCommand(c *Ctx, args [][]byte) {
-	w := c.W
-	w.Map(3)
-	w.BulkString("flags")
-	w.Set(1)
-	w.BulkString("off")
-	w.BulkString("redirect")
-	w.Int(-1)
-	w.BulkString("prefixes")
-	w.Array(0)
-}
-
 func writeHelp(c *Ctx, name string) {
 	lines := helpTexts[name]
 	c.W.Array(len(lines))
@@ -644,6 +623,7 @@ func (c *Ctx) unwatchAll() {
 func (c *Ctx) Close() {
 	c.unwatchAll()
 	c.unblock()
+	c.trackingClose()
 }
 
 func discardCommand(c *Ctx, args [][]byte) {

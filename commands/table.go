@@ -46,6 +46,7 @@ var handlers = map[string]HandlerFunc{
 	"client|reply":        clientReplyCommand,
 	"client|getredir":     clientGetredirCommand,
 	"client|trackinginfo": clientTrackinginfoCommand,
+	"client|caching":      clientCachingCommand,
 	"command":             commandCommand,
 	"command|count":       commandCountCommand,
 	"command|info":        commandInfoCommand,

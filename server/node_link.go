@@ -92,6 +92,9 @@ func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 	h.caughtUp.Store(time.Now().UnixNano())
 	h.n.log.Info("full sync done", "replid", replID, "offset", offset, "keys", keys)
 	h.n.srv.SignalAll()
+	if t := h.n.srv.tracking(); t != nil {
+		t.InvalidateAll() // emptyData's trackingInvalidateKeysOnFlush
+	}
 	// Off the applier's path: the stream waits on this goroutine.
 	go h.n.settleMemory()
 	return nil
@@ -143,6 +146,9 @@ func (h *linkHandler) Commands(cmds []replica.Command) error {
 	}
 	if h.n.srv.Blocking() {
 		h.wakeBlocked(cmds)
+	}
+	if t := h.n.srv.tracking(); t != nil {
+		h.invalidateTracked(t, cmds)
 	}
 	last := cmds[len(cmds)-1]
 	h.appliedAt, h.appliedDB = last.Offset, last.DB

@@ -23,6 +23,7 @@
 //
 //	Server.mu  (alone)
 //	commands.PubSub.mu → commands.Client.mu → conn.pmu → loop.mu
+//	commands.Tracking.mu → commands.Client.mu → conn.pmu → loop.mu
 //	conn.wmu   (alone: only around socket writes)
 //
 // What it does not do: it does not replicate (the replica package does;
@@ -102,6 +103,7 @@ func New(opts Options) (*Server, error) {
 		Repl:      opts.Replication,
 		PubSub:    commands.NewPubSub(),
 		Blocking:  commands.NewBlocking(),
+		Tracking:  commands.NewTracking(commands.DefaultTrackingTableMaxKeys),
 		RunID:     hex.EncodeToString(id[:]),
 		StartTime: time.Now(),
 		Config: commands.Config{
