@@ -149,3 +149,45 @@ func TestBusyPollThenSleep(t *testing.T) {
 	}
 	waitUntil(t, 2*time.Second, "a loop without busy poll to sleep at once", func() bool { return lo.sleeps.Load() > before })
 }
+
+// TestSpinGauge checks the busy-poll gauge: polls that keep finding work
+// keep it on, a run of misses turns it off, and an occasional retry turns
+// it back on once polls find work again.
+func TestSpinGauge(t *testing.T) {
+	g := spinGauge{level: spinGaugeMax}
+	for i := 0; i < 100; i++ {
+		if !g.worth() {
+			t.Fatalf("batch %d: no poll while every poll hits", i)
+		}
+		g.done(true)
+	}
+	// One miss in three: still worth it? 2 hits (+2) per miss (-4) drains it.
+	misses := 0
+	for i := 0; i < 100 && g.worth(); i++ {
+		hit := i%3 != 0
+		if !hit {
+			misses++
+		}
+		g.done(hit)
+	}
+	if g.worth() {
+		t.Fatalf("still polling after %d misses at one in three", misses)
+	}
+	polls := 0
+	for i := 0; i < 10*spinRetryBatches; i++ {
+		if g.worth() {
+			polls++
+			g.done(false)
+		}
+	}
+	if polls != 10 {
+		t.Fatalf("%d retries in %d batches of misses, want 10", polls, 10*spinRetryBatches)
+	}
+	// A retry that hits turns polling back on.
+	for !g.worth() {
+	}
+	g.done(true)
+	if !g.worth() {
+		t.Fatal("a hit on a retry did not turn polling back on")
+	}
+}

@@ -84,7 +84,9 @@ type Options struct {
 	// wake-up that costs the client more than the poll costs the loop
 	// (on the 2-core benchmark machine GET -P 1 went from about 0.95× to
 	// about 1.08× a Redis replica's rate, and its p99 from 1.26 to 0.86
-	// ms). An idle loop still sleeps: the poll runs only after a batch.
+	// ms). An idle loop still sleeps: the poll runs only after a batch,
+	// and a loop whose polls keep running out (requests every 100µs or
+	// so) stops polling until a retry finds work (spinGauge).
 	BusyPoll time.Duration
 
 	// Projection is the data served; when nil, New creates an empty one
