@@ -82,6 +82,8 @@ type evState struct {
 	killReq  bool // CLIENT KILL from another goroutine (under conn.pmu)
 	retryReq bool // a key it is blocked on was written (under conn.pmu)
 
+	flushQueued bool // in loop.toFlush (loop goroutine)
+
 	blocked  bool  // waiting in XREAD BLOCK: no request runs (loop goroutine)
 	deadline int64 // unix ns its block times out; 0: never (loop goroutine)
 }
@@ -110,6 +112,7 @@ type loop struct {
 	hintKeys   [][]byte     // hintAhead's scratch (loop goroutine)
 	sleeps     atomic.Int64 // blocking epoll_waits (tests)
 	spin       spinGauge    // whether busy polls find work (loop goroutine)
+	toFlush    []*conn      // connections with replies to write at the end of the batch (loop goroutine)
 
 	mu     sync.Mutex
 	queue  []*conn
@@ -266,6 +269,7 @@ func (l *loop) run() {
 				l.readable(c)
 			}
 		}
+		l.flushQueued()
 		if l.s.closing.Load() && !l.shutting {
 			l.startShutdown()
 		}
@@ -279,6 +283,7 @@ func (l *loop) run() {
 		if l.now-l.lastSweep >= int64(sweepInterval) {
 			l.lastSweep = l.now
 			l.sweep()
+			l.flushQueued() // replies of reads the sweep ended (XREAD BLOCK timeouts)
 		}
 		if l.shutting && l.nconns == 0 && l.tryExit() {
 			return
@@ -609,9 +614,26 @@ func (l *loop) process(c *conn) {
 	}
 	c.ctx.FlushStats()
 	l.takePending(c)
-	if l.flush(c) {
-		l.updateInterest(c)
+	if !c.ev.flushQueued {
+		// The replies go out after every ready connection has run
+		// (flushQueued), as Redis writes in beforeSleep: the client
+		// then finds them together and is woken once.
+		c.ev.flushQueued = true
+		l.toFlush = append(l.toFlush, c)
 	}
+}
+
+// flushQueued writes the replies of the connections process ran in this
+// batch of events.
+func (l *loop) flushQueued() {
+	for i, c := range l.toFlush {
+		l.toFlush[i] = nil
+		c.ev.flushQueued = false
+		if !c.ev.closed && l.flush(c) {
+			l.updateInterest(c)
+		}
+	}
+	l.toFlush = l.toFlush[:0]
 }
 
 // unblocked resumes a client whose blocking read was just answered: the
