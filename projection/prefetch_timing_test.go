@@ -29,6 +29,13 @@ func BenchmarkPipelinedGet(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	benchPipelined(b, p, keys, func(v *View, k []byte) int { return len(v.Get(k).Bytes()) })
+}
+
+// benchPipelined runs batches of 16 random keys through read, one View
+// per key, without and with PrefetchKeys before each batch.
+func benchPipelined(b *testing.B, p *Projection, keys [][]byte, read func(v *View, k []byte) int) {
+	r := rand.New(rand.NewPCG(3, 4))
 	for _, prefetch := range []bool{false, true} {
 		b.Run(fmt.Sprintf("prefetch=%v", prefetch), func(b *testing.B) {
 			batch := make([][]byte, 16)
@@ -38,18 +45,18 @@ func BenchmarkPipelinedGet(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i += len(batch) {
 				for j := range batch {
-					batch[j] = keys[r.IntN(n)]
+					batch[j] = keys[r.IntN(len(keys))]
 				}
 				if prefetch {
 					p.PrefetchKeys(0, batch)
 				}
 				for _, k := range batch {
 					one[0] = k
-					p.View(0, one, func(v *View) { total += len(v.Get(k).Bytes()) })
+					p.View(0, one, func(v *View) { total += read(v, k) })
 				}
 			}
 			if total == 0 {
-				b.Fatal("no value read")
+				b.Fatal("nothing read")
 			}
 		})
 	}
@@ -77,30 +84,9 @@ func BenchmarkPipelinedLRange(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for _, prefetch := range []bool{false, true} {
-		b.Run(fmt.Sprintf("prefetch=%v", prefetch), func(b *testing.B) {
-			batch := make([][]byte, 16)
-			one := make([][]byte, 1)
-			total := 0
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i += len(batch) {
-				for j := range batch {
-					batch[j] = keys[r.IntN(n)]
-				}
-				if prefetch {
-					p.PrefetchKeys(0, batch)
-				}
-				for _, k := range batch {
-					one[0] = k
-					p.View(0, one, func(v *View) {
-						v.Get(k).ListRange(0, 9, func(_ int, e []byte) bool { total += len(e); return true })
-					})
-				}
-			}
-			if total == 0 {
-				b.Fatal("no element read")
-			}
-		})
-	}
+	benchPipelined(b, p, keys, func(v *View, k []byte) int {
+		n := 0
+		v.Get(k).ListRange(0, 9, func(_ int, e []byte) bool { n += len(e); return true })
+		return n
+	})
 }
