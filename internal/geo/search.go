@@ -60,38 +60,34 @@ func estimateSteps(rangeMeters, lat float64) uint8 {
 	return uint8(min(max(step, 1), 26))
 }
 
-func moveX(h *HashBits, d int) {
-	if d == 0 {
-		return
-	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - uint(h.Step)*2)
-	if d > 0 {
-		x = x + (zz + 1)
-	} else {
-		x = x | zz
-		x = x - (zz + 1)
-	}
-	x &= uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
-}
+// Interleaved geohash bits: longitude in the odd positions, latitude in
+// the even ones.
+const (
+	lonBits uint64 = 0xaaaaaaaaaaaaaaaa
+	latBits uint64 = 0x5555555555555555
+)
 
-func moveY(h *HashBits, d int) {
+func moveX(h *HashBits, d int) { move(h, d, lonBits) }
+func moveY(h *HashBits, d int) { move(h, d, latBits) }
+
+// move steps the coordinate whose bits are mine by one cell in the
+// direction of d's sign (0: none), wrapping within the hash's step, and
+// leaves the other coordinate's bits alone.
+func move(h *HashBits, d int, mine uint64) {
 	if d == 0 {
 		return
 	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - uint(h.Step)*2)
+	c := h.Bits & mine
+	other := h.Bits &^ mine
+	zz := ^mine >> (64 - uint(h.Step)*2) // the other coordinate's bits: carries ripple through them
 	if d > 0 {
-		y = y + (zz + 1)
+		c = c + (zz + 1)
 	} else {
-		y = y | zz
-		y = y - (zz + 1)
+		c = c | zz
+		c = c - (zz + 1)
 	}
-	y &= uint64(0x5555555555555555) >> (64 - uint(h.Step)*2)
-	h.Bits = x | y
+	c &= mine >> (64 - uint(h.Step)*2)
+	h.Bits = c | other
 }
 
 // Neighbour indexes, in the order membersOfAllNeighbors scans them.
