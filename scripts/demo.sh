@@ -16,31 +16,42 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# A port below the kernel's ephemeral range when there is room: one inside
+# it can be taken by any outgoing connection before the server binds it.
+eph_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+if [ "${eph_low:-0}" -gt 11000 ] 2>/dev/null; then port_span=$((eph_low - 10000)); else port_span=20000; fi
 free_port() {
   local p
   for _ in $(seq 1 100); do
-    p=$(( (RANDOM % 30000) + 20000 ))
+    p=$(( (RANDOM * 32768 + RANDOM) % port_span + 10000 ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "demo: no free port found" >&2; exit 1
 }
-wait_for() { # seconds, description, command...
-  local secs=$1 what=$2; shift 2
+wait_for() { # seconds, description, pid that must stay alive (or ""), command...
+  local secs=$1 what=$2 pid=$3; shift 3
   for _ in $(seq 1 $((secs * 10))); do
     if "$@" >/dev/null 2>&1; then return 0; fi
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "demo: gave up waiting for $what: the process exited" >&2
+      return 1
+    fi
     sleep 0.1
   done
   echo "demo: timed out waiting for $what" >&2
-  [ -f "$work/vdr.log" ] && tail -20 "$work/vdr.log" >&2
+  return 1
+}
+fail() { # log file to show
+  [ -f "$1" ] && tail -20 "$1" >&2
   exit 1
 }
 
-pport=$(free_port); vport=$(free_port); hport=$(free_port)
+pport=$(free_port)
 echo "== starting a throwaway Redis primary on 127.0.0.1:$pport"
 redis-server --port "$pport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" \
   --logfile "$work/primary.log" --daemonize no &
 pids+=($!)
-wait_for 10 "the primary" redis-cli -p "$pport" ping
+wait_for 10 "the primary" "$!" redis-cli -p "$pport" ping || fail "$work/primary.log"
 
 echo "== loading sample data of every type"
 cli() { redis-cli -p "$pport" "$@" >/dev/null; }
@@ -56,10 +67,21 @@ cli xadd events '*' kind signup user ada
 cli pfadd visitors a b c d
 for i in $(seq 1 200); do echo "SET key:$i value-$i"; done | redis-cli -p "$pport" >/dev/null
 
-echo "== starting vdr on 127.0.0.1:$vport (HTTP on 127.0.0.1:$hport)"
-"$VDR" --primary "127.0.0.1:$pport" --port "$vport" --http "127.0.0.1:$hport" >"$work/vdr.log" 2>&1 &
-pids+=($!)
-wait_for 30 "vdr to be ready (/readyz)" curl -sf "http://127.0.0.1:$hport/readyz"
+# Another process may still take a port between the check and vdr's bind:
+# then vdr exits at once saying so, and it is started again on new ports.
+for attempt in 1 2 3; do
+  vport=$(free_port); hport=$(free_port)
+  echo "== starting vdr on 127.0.0.1:$vport (HTTP on 127.0.0.1:$hport)"
+  "$VDR" --primary "127.0.0.1:$pport" --port "$vport" --http "127.0.0.1:$hport" >"$work/vdr.log" 2>&1 &
+  vpid=$!
+  if wait_for 30 "vdr to be ready (/readyz)" "$vpid" curl -sf "http://127.0.0.1:$hport/readyz"; then
+    pids+=("$vpid")
+    break
+  fi
+  kill "$vpid" 2>/dev/null || true; wait "$vpid" 2>/dev/null || true
+  if [ "$attempt" = 3 ] || ! grep -q "address already in use" "$work/vdr.log"; then fail "$work/vdr.log"; fi
+  echo "demo: a port was taken meanwhile; trying others" >&2
+done
 
 echo "== reads through redis-cli -p $vport"
 v() { echo "> $*"; redis-cli -p "$vport" "$@"; }
@@ -76,7 +98,7 @@ redis-cli -p "$vport" set greeting changed || true
 
 echo "== a write on the primary, read back from vdr"
 redis-cli -p "$pport" set greeting "updated on the primary" >/dev/null
-wait_for 5 "the write to arrive" bash -c "[ \"\$(redis-cli -p $vport get greeting)\" = 'updated on the primary' ]"
+wait_for 5 "the write to arrive" "" bash -c "[ \"\$(redis-cli -p $vport get greeting)\" = 'updated on the primary' ]" || fail "$work/vdr.log"
 v get greeting
 
 echo "== lag from /metrics"
@@ -87,5 +109,5 @@ if [ -n "${DEMO_SECONDS:-}" ]; then
   sleep "$DEMO_SECONDS"
 else
   echo "== vdr is serving on 127.0.0.1:$vport (try: redis-cli -p $vport); Ctrl-C to stop and clean up"
-  wait "${pids[1]}"
+  wait "$vpid"
 fi

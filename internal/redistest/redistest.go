@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -233,13 +234,47 @@ func (s *Server) Log() string {
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+//
+// It picks below the kernel's ephemeral range when there is room: a port
+// from that range (what listening on port 0 gives) can be taken by any
+// outgoing connection between the check and the server's bind, which
+// under a busy test run does happen. Ports below it are only ever taken
+// by an explicit bind.
 func FreePort() (int, error) {
+	if lo := ephemeralLow(); lo > minPort+1000 {
+		for range 50 {
+			port := minPort + rand.IntN(lo-minPort) // seeded per process
+			l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+			if err == nil {
+				l.Close()
+				return port, nil
+			}
+		}
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// minPort is the lowest port FreePort hands out.
+const minPort = 10000
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or 0 if
+// it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(f[0])
+	return n
 }
 
 // Do sends one command to addr with a fresh connection and returns the raw
