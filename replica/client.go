@@ -247,20 +247,44 @@ func (c *Client) session(ctx context.Context) (streamed bool, err error) {
 	s := newStream(l.rd, c.h, c.filter, c.opts.MaxBatch, off, db)
 	s.applied = func(o int64, d int) { c.setPosition(replID, o, d) }
 	s.ack = l.sendAck
-	s.received = func(o int64) { c.primaryOff.Store(o) }
+	var live atomic.Bool
+	s.received = func(o int64) {
+		c.primaryOff.Store(o)
+		if !live.Load() {
+			live.Store(true)
+		}
+	}
 	c.primaryOff.Store(off)
 
 	// The ACK ticker: REPLCONF ACK <applied offset>, never more.
+	//
+	// After a full sync a Redis primary ignores an ACK that arrives before
+	// it has reaped its RDB child and put the replica online; the next one
+	// starts the stream. A fast reader's first ACK often comes that early,
+	// so until the stream shows life the ACKs come at a short interval
+	// that doubles up to AckInterval, rather than writes waiting a whole
+	// AckInterval on the primary.
+	every := c.opts.AckInterval
+	if res.full {
+		every = min(firstAckRepeat, every)
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(c.opts.AckInterval)
+		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-sessDone:
 				return
 			case <-t.C:
+				if every < c.opts.AckInterval {
+					every = min(2*every, c.opts.AckInterval)
+					if live.Load() {
+						every = c.opts.AckInterval
+					}
+					t.Reset(every)
+				}
 				_, o, _ := c.Position()
 				if err := l.sendAck(o); err != nil {
 					conn.Close()

@@ -28,6 +28,11 @@
 //	                                  ◀─────  *N\r\n $len\r\n arg\r\n … (the command stream)
 //	                          or:     ◀─────  +CONTINUE [<new replid>], then the stream
 //
+// After a full sync the primary starts the stream at the first ACK that
+// finds the replica online on its side, which it marks only once its RDB
+// child has been reaped. An earlier ACK is ignored, so until the stream
+// shows life the ACK is repeated at 10 ms, doubling up to AckInterval.
+//
 // # Offsets
 //
 // The byte right after the RDB has offset FULLRESYNC's offset + 1; every

@@ -24,6 +24,9 @@ const (
 	// DefaultAckInterval is how often REPLCONF ACK is sent (Redis: every
 	// replicationCron run, once a second).
 	DefaultAckInterval = time.Second
+	// firstAckRepeat is the first interval of the ACKs that follow a full
+	// sync until the stream starts (see Client.session).
+	firstAckRepeat = 10 * time.Millisecond
 	// DefaultBackoffInitial and DefaultBackoffMax bound the reconnect delay.
 	DefaultBackoffInitial = 100 * time.Millisecond
 	DefaultBackoffMax     = 5 * time.Second

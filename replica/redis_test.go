@@ -379,3 +379,28 @@ func TestRealKeyFilter(t *testing.T) {
 		t.Fatal(diff)
 	}
 }
+
+// TestRealStreamStartsAfterFullSync: a diskless Redis primary starts the
+// command stream at the first REPLCONF ACK that comes after it has put
+// the replica online, and ignores one that comes earlier; a client that
+// reads the RDB fast sends its first ACK that early. With the periodic
+// ACK an hour away, a write made right after the sync must still arrive:
+// the client repeats its ACK until the stream shows life.
+func TestRealStreamStartsAfterFullSync(t *testing.T) {
+	for i := range 3 {
+		srv := redistest.Start(t, "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0")
+		rc := redis.NewClient(&redis.Options{Addr: srv.Addr(), Protocol: 2})
+		defer rc.Close()
+		populate(t, rc, "k:", 10)
+		rec := newRecorder()
+		c := realClient(t, Options{Primary: srv.Addr(), Handler: rec, AckInterval: time.Hour})
+		waitFor(t, 10*time.Second, "the full sync", func() bool { return c.State() == StateStreaming })
+		requireNoError(t, rc.Set(context.Background(), "after", strconv.Itoa(i), 0).Err())
+		// Without the repeated ACK the primary starts the stream on its own
+		// after repl-ping-replica-period (10 s): 5 s tells the two apart.
+		want := masterOffset(srv.Addr())
+		waitFor(t, 5*time.Second, "the write made right after the sync", func() bool { return c.Offset() >= want })
+		converge(t, c, rec, srv.Addr(), "")
+		c.Stop()
+	}
+}
