@@ -21,7 +21,7 @@ vet:
 test: deps vet
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	# The lock-free prefetch stage is compiled out under -race (projection/prefetch_deep.go).
-	$(GO) test -count=1 -run 'TestPrefetch|TestTable' ./projection
+	$(GO) test -count=1 -run 'TestPrefetch|TestTable|TestSwapDB' ./projection
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -109,6 +109,7 @@ func (p *Projection) view(db int, keys [][]byte, noTouch bool, fn func(v *View))
 	d := ds.dbs[db]
 	v := viewPool.Get().(*View)
 	idx := v.lockBuf[:0]
+lock:
 	bs := d.tabs.Load()
 	for _, k := range keys {
 		h := keyHash(k)
@@ -130,6 +131,16 @@ func (p *Projection) view(db int, keys [][]byte, noTouch bool, fn func(v *View))
 	idx = dedupSorted(idx)
 	for _, s := range idx {
 		d.stripes[s].mu.RLock()
+	}
+	// The stripes were picked with the bucket count of bs. SWAPDB (under
+	// every stripe) may have given the db another bucket set meanwhile,
+	// whose count maps the keys to other stripes: then pick again.
+	if d.tabs.Load() != bs {
+		for i := len(idx) - 1; i >= 0; i-- {
+			d.stripes[idx[i]].mu.RUnlock()
+		}
+		idx = idx[:0]
+		goto lock
 	}
 	v.p, v.ds, v.db, v.d, v.enc, v.locked, v.noTouch = p, ds, db, d, p.enc.Load(), idx, noTouch
 	defer func() {
@@ -187,9 +198,15 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 	// Stage three, under each key's stripe lock: by now the slots, keys
 	// and value headers are (mostly) in cache; start on the first bytes
 	// of each collection's data.
+	// A stripe pins the db's bucket set only if bs is still it (SWAPDB
+	// may have moved bs to another db, whose stripes guard it now).
 	for i := 0; i < n; i++ {
 		s := &d.stripes[bs.bucketOfHash(hs[i])&int(d.smask)]
 		s.mu.RLock()
+		if d.tabs.Load() != bs {
+			s.mu.RUnlock()
+			return
+		}
 		if sl := ts[i].find(keys[i], hs[i]); sl != nil {
 			sl.o.prefetchData()
 		}
@@ -264,6 +281,13 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 	for b < nb && seen < count && looked < 10*count {
 		s := &d.stripes[b&d.smask]
 		s.mu.RLock()
+		// SWAPDB may have given the db a bucket set of another size since
+		// nb was read (a stripe pins it): a scan across SWAPDB has no
+		// guarantee to keep, but it must stay in bounds.
+		if nb = d.tabs.Load().nb; b >= nb {
+			s.mu.RUnlock()
+			break
+		}
 		d.each(int(b), func(sl *slot) bool {
 			if sl.o.exp != 0 && sl.o.exp <= now {
 				return true
