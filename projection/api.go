@@ -197,9 +197,9 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 	}
 	// Stage three, under each key's stripe lock: by now the slots, keys
 	// and value headers are (mostly) in cache; start on the first bytes
-	// of each collection's data.
-	// A stripe pins the db's bucket set only if bs is still it (SWAPDB
-	// may have moved bs to another db, whose stripes guard it now).
+	// of each collection's data. A stripe pins the db's bucket set only
+	// if bs is still it (SWAPDB may have moved bs to another db, whose
+	// stripes guard it now).
 	for i := 0; i < n; i++ {
 		s := &d.stripes[bs.bucketOfHash(hs[i])&int(d.smask)]
 		s.mu.RLock()
