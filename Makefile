@@ -20,8 +20,10 @@ vet:
 # The default test run: vet, then every package with the race detector.
 test: deps vet
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
-	# The lock-free prefetch stage is compiled out under -race (projection/prefetch_deep.go).
-	$(GO) test -count=1 -run 'TestPrefetch|TestTable|TestSwapDB' ./projection
+	# Without -race: the lock-free prefetch stage (compiled out under -race,
+	# projection/prefetch_deep.go) and the allocation checks (the race
+	# detector allocates).
+	$(GO) test -count=1 -run 'TestPrefetch|TestTable|TestSwapDB|NoAllocs' ./projection ./server
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -108,40 +108,7 @@ func (p *Projection) view(db int, keys [][]byte, noTouch bool, fn func(v *View))
 	}
 	d := ds.dbs[db]
 	v := viewPool.Get().(*View)
-	idx := v.lockBuf[:0]
-lock:
-	bs := d.tabs.Load()
-	for _, k := range keys {
-		h := keyHash(k)
-		b := bs.bucketOfHash(h)
-		idx = append(idx, b&int(d.smask))
-		if len(keys) > 1 {
-			// Several keys (MGET, SUNION…): start every slot's cache
-			// miss now, so they overlap instead of coming one by one.
-			bs.t[b].prefetchSlot(h)
-		}
-	}
-	if len(keys) > 1 {
-		for _, k := range keys {
-			h := keyHash(k)
-			bs.t[bs.bucketOfHash(h)].prefetchDeep(h)
-		}
-	}
-	sort.Ints(idx)
-	idx = dedupSorted(idx)
-	for _, s := range idx {
-		d.stripes[s].mu.RLock()
-	}
-	// The stripes were picked with the bucket count of bs. SWAPDB (under
-	// every stripe) may have given the db another bucket set meanwhile,
-	// whose count maps the keys to other stripes: then pick again.
-	if d.tabs.Load() != bs {
-		for i := len(idx) - 1; i >= 0; i-- {
-			d.stripes[idx[i]].mu.RUnlock()
-		}
-		idx = idx[:0]
-		goto lock
-	}
+	idx := d.rlockKeys(keys, v.lockBuf[:0])
 	v.p, v.ds, v.db, v.d, v.enc, v.locked, v.noTouch = p, ds, db, d, p.enc.Load(), idx, noTouch
 	defer func() {
 		for i := len(idx) - 1; i >= 0; i-- {
@@ -153,6 +120,47 @@ lock:
 	}()
 	fn(v)
 	return nil
+}
+
+// rlockKeys read-locks the distinct stripes of keys in ascending order
+// and returns them (appended to idx[:0]). The stripes are picked with the
+// bucket count of the db's bucket set; SWAPDB (under every stripe) may
+// give the db another set meanwhile, whose count maps the keys to other
+// stripes, so once they are held the set is checked and, if it changed,
+// they are picked again. (A loop of its own: a defer after a backward
+// jump in view would be heap-allocated.)
+func (d *db) rlockKeys(keys [][]byte, idx []int) []int {
+	for {
+		idx = idx[:0]
+		bs := d.tabs.Load()
+		for _, k := range keys {
+			h := keyHash(k)
+			b := bs.bucketOfHash(h)
+			idx = append(idx, b&int(d.smask))
+			if len(keys) > 1 {
+				// Several keys (MGET, SUNION…): start every slot's cache
+				// miss now, so they overlap instead of coming one by one.
+				bs.t[b].prefetchSlot(h)
+			}
+		}
+		if len(keys) > 1 {
+			for _, k := range keys {
+				h := keyHash(k)
+				bs.t[bs.bucketOfHash(h)].prefetchDeep(h)
+			}
+		}
+		sort.Ints(idx)
+		idx = dedupSorted(idx)
+		for _, s := range idx {
+			d.stripes[s].mu.RLock()
+		}
+		if d.tabs.Load() == bs {
+			return idx
+		}
+		for i := len(idx) - 1; i >= 0; i-- {
+			d.stripes[idx[i]].mu.RUnlock()
+		}
+	}
 }
 
 // Prefetch starts loading the memory a lookup of key in db reads first
