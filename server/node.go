@@ -184,14 +184,17 @@ func (n *Node) Start() error {
 			return err
 		}
 	}
+	// The Redis listener first: /readyz may answer ready as soon as the
+	// HTTP server is up (a loaded --rdb file is ready at once), and ready
+	// means a client can connect.
+	if err := n.srv.Start(); err != nil {
+		return err
+	}
 	if n.opts.HTTPAddr != "" {
 		if err := n.startHTTP(); err != nil {
+			n.srv.Close()
 			return err
 		}
-	}
-	if err := n.srv.Start(); err != nil {
-		n.closeHTTP(context.Background())
-		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
@@ -234,11 +237,11 @@ func primaryName(o *replica.Options) string {
 	return o.Primary
 }
 
-// Ready reports whether the node serves a complete data set: its first
-// full sync (or snapshot or RDB file load) completed, and, with
-// MaxStaleness, the link has not been down longer than that.
+// Ready reports whether the node serves a complete data set: it accepts
+// clients, its first full sync (or snapshot or RDB file load) completed,
+// and, with MaxStaleness, the link has not been down longer than that.
 func (n *Node) Ready() bool {
-	if !n.link.firstSyncDone.Load() {
+	if !n.srv.Serving() || !n.link.firstSyncDone.Load() {
 		return false
 	}
 	if n.opts.Replica == nil {

@@ -53,6 +53,9 @@ func (n *Node) startHTTP() error {
 }
 
 func (n *Node) notReadyReason() string {
+	if !n.srv.Serving() {
+		return "not accepting clients"
+	}
 	if !n.link.firstSyncDone.Load() {
 		return "first full sync not completed"
 	}

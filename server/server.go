@@ -219,6 +219,14 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// Serving reports whether the listeners are open: Start has succeeded and
+// Close has not been called.
+func (s *Server) Serving() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.started && !s.closed
+}
+
 // Addr returns the TCP listener's "host:port" (empty before Start or
 // without TCP).
 func (s *Server) Addr() string {
