@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -94,14 +95,17 @@ type Stats struct {
 // Env is everything the commands share across connections. The server
 // builds one and keeps it for its life.
 type Env struct {
-	Proj      *projection.Projection
-	Host      Host
-	Repl      ReplicationInfo // may be nil: treated as "loaded, link up"
-	PubSub    *PubSub
-	Blocking  *Blocking // clients waiting in XREAD BLOCK; nil: blocking reads answer an error
-	Tracking  *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
-	Config    Config
-	Stats     Stats
+	Proj     *projection.Projection
+	Host     Host
+	Repl     ReplicationInfo // may be nil: treated as "loaded, link up"
+	PubSub   *PubSub
+	Blocking *Blocking // clients waiting in XREAD BLOCK; nil: blocking reads answer an error
+	Tracking *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
+	Config   Config
+	Stats    Stats
+	// Version is the personality vdr answers as (the primary's version,
+	// or --compat); nil answers as compat.Default.
+	Version   *compat.Holder
 	RunID     string // 40 hex characters
 	StartTime time.Time
 	TCPPort   int
@@ -242,6 +246,9 @@ type Ctx struct {
 func NewCtx(env *Env, cl *Client) *Ctx {
 	return &Ctx{W: NewWriter(), Client: cl, Env: env}
 }
+
+// Version is the personality the command answers as.
+func (c *Ctx) Version() compat.Version { return c.Env.Version.Load() }
 
 // Authenticated reports whether the client passed AUTH (or needs none).
 func (c *Ctx) Authenticated() bool {

@@ -1,0 +1,173 @@
+// Package compat names the server versions vdr can answer as — its
+// personalities — and what each one has.
+//
+// vdr answers as its primary does: the primary's INFO server tells the
+// version at the handshake (redis_version, plus valkey_version on Valkey),
+// and `--compat` fixes it for `vdr serve --rdb` and before the first
+// handshake. Code that behaves differently between versions asks a
+// Version what it has ("does this personality format doubles the 7.2
+// way?") through the predicates below, never by comparing version numbers
+// itself, so that every difference between versions is listed in one
+// place.
+//
+// It does not hold the current personality: a Holder does, one per node.
+package compat
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// Version is one server version: Redis's, or Valkey's (Valkey is set and
+// Major/Minor/Patch are the Valkey version; RedisVersion then is what that
+// Valkey reports as redis_version).
+type Version struct {
+	Valkey              bool
+	Major, Minor, Patch int
+}
+
+// The personalities vdr is tested against (../shared/redis-builds and
+// Debian's redis-server).
+var (
+	Redis70   = Version{Major: 7, Minor: 0, Patch: 15}
+	Redis72   = Version{Major: 7, Minor: 2, Patch: 6}
+	Redis74   = Version{Major: 7, Minor: 4, Patch: 1}
+	Valkey72  = Version{Valkey: true, Major: 7, Minor: 2, Patch: 7}
+	Valkey80  = Version{Valkey: true, Major: 8, Minor: 0, Patch: 1}
+	Default   = Redis70
+	Supported = []Version{Redis70, Redis72, Redis74, Valkey72, Valkey80}
+)
+
+// String is "7.2.6" for Redis and "valkey-8.0.1" for Valkey.
+func (v Version) String() string {
+	s := fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
+	if v.Valkey {
+		return "valkey-" + s
+	}
+	return s
+}
+
+// Name is the personality's short name as --compat takes it: "7.0",
+// "7.4", "valkey-8.0".
+func (v Version) Name() string {
+	s := fmt.Sprintf("%d.%d", v.Major, v.Minor)
+	if v.Valkey {
+		return "valkey-" + s
+	}
+	return s
+}
+
+// RedisVersion is what INFO's redis_version says under this personality
+// (Valkey 7.2 and 8.0 report the Redis API level they forked from, 7.2.4).
+func (v Version) RedisVersion() string {
+	if v.Valkey {
+		return "7.2.4"
+	}
+	return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)
+}
+
+// Parse reads a --compat value or a version string: "7.0", "7.2.6",
+// "valkey-8.0", "valkey-7.2.7". A missing patch level becomes the
+// supported release of that line (7.0 → 7.0.15); for a line vdr has no
+// release of, 0.
+func Parse(s string) (Version, error) {
+	orig := s
+	var v Version
+	if rest, ok := strings.CutPrefix(strings.ToLower(s), "valkey-"); ok {
+		v.Valkey, s = true, rest
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return Version{}, fmt.Errorf("compat: %q is not a version (want 7.0, 7.2, 7.4, valkey-7.2, valkey-8.0)", orig)
+	}
+	nums := make([]int, 3)
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 {
+			return Version{}, fmt.Errorf("compat: %q is not a version (want 7.0, 7.2, 7.4, valkey-7.2, valkey-8.0)", orig)
+		}
+		nums[i] = n
+	}
+	v.Major, v.Minor, v.Patch = nums[0], nums[1], nums[2]
+	if len(parts) == 2 {
+		for _, sup := range Supported {
+			if sup.Valkey == v.Valkey && sup.Major == v.Major && sup.Minor == v.Minor {
+				v.Patch = sup.Patch
+			}
+		}
+	}
+	return v, nil
+}
+
+// FromInfo returns the version a primary reports in INFO server:
+// valkeyVersion when it is set (a Valkey server), redisVersion otherwise.
+// ok is false when neither parses.
+func FromInfo(redisVersion, valkeyVersion string) (Version, bool) {
+	if valkeyVersion != "" {
+		if v, err := Parse("valkey-" + valkeyVersion); err == nil {
+			return v, true
+		}
+	}
+	v, err := Parse(redisVersion)
+	return v, err == nil
+}
+
+// level is the Redis API level of v: Valkey 7.2 and 8.0 are built on
+// Redis 7.2.
+func (v Version) level() (major, minor int) {
+	if v.Valkey {
+		return 7, 2
+	}
+	return v.Major, v.Minor
+}
+
+// AtLeastRedis reports whether v's Redis API level is at least
+// major.minor (Valkey counts as the Redis 7.2 it forked from). Prefer a
+// named predicate below when the difference is a feature.
+func (v Version) AtLeastRedis(major, minor int) bool {
+	ma, mi := v.level()
+	return ma > major || ma == major && mi >= minor
+}
+
+// ValkeyAtLeast reports whether v is Valkey major.minor or later.
+func (v Version) ValkeyAtLeast(major, minor int) bool {
+	return v.Valkey && (v.Major > major || v.Major == major && v.Minor >= minor)
+}
+
+// ---- what each personality has ----
+//
+// Add a predicate per difference, named after what differs, with the
+// source that shows it.
+
+// Doubles72 reports whether doubles in replies are the shortest string
+// that reads back as the same double (Redis 7.2+ and Valkey), rather than
+// 7.0's "%.17g".
+func (v Version) Doubles72() bool { return v.AtLeastRedis(7, 2) }
+
+// Encodings72 reports whether small lists are "listpack" and small
+// non-integer sets "listpack" (Redis 7.2+ and Valkey).
+func (v Version) Encodings72() bool { return v.AtLeastRedis(7, 2) }
+
+// HashFieldTTL reports whether hashes have per-field TTLs (Redis 7.4+;
+// Valkey 8.0 does not).
+func (v Version) HashFieldTTL() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
+
+// Holder holds the current personality of one node; the zero value holds
+// Default. It is safe for concurrent use.
+type Holder struct{ p atomic.Pointer[Version] }
+
+// Load returns the current personality.
+func (h *Holder) Load() Version {
+	if h == nil {
+		return Default
+	}
+	if p := h.p.Load(); p != nil {
+		return *p
+	}
+	return Default
+}
+
+// Store sets the personality.
+func (h *Holder) Store(v Version) { h.p.Store(&v) }
