@@ -73,8 +73,8 @@ type Handler interface {
 // connection after authentication and before PSYNC, from the client's
 // goroutine, so it comes before that connection's FullSyncBegin or
 // Commands. config holds the parameters the primary returned (lower-case
-// names; missing when it refused); version is its INFO redis_version
-// ("" when unknown).
+// names; missing when it refused); version is its INFO redis_version, or
+// "valkey-" and its valkey_version on Valkey ("" when unknown).
 type ConfigHandler interface {
 	PrimaryConfig(config map[string]string, version string)
 }

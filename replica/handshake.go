@@ -119,12 +119,18 @@ func (l *link) primaryConfig(names []string) (map[string]string, string, error) 
 	if err != nil {
 		return nil, "", fmt.Errorf("replica: INFO: %w", err)
 	}
-	version := ""
+	version, valkey := "", ""
 	if b, ok := rep.([]byte); ok {
 		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "redis_version:"); ok {
+			line = strings.TrimSpace(line)
+			if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
 				version = v
+			} else if v, ok := strings.CutPrefix(line, "valkey_version:"); ok {
+				valkey = v
 			}
+		}
+		if valkey != "" {
+			version = "valkey-" + valkey
 		}
 	} else if e, isErr := rep.(replyError); isErr {
 		l.c.log.Warn("replica: cannot read the primary's version", "err", string(e))

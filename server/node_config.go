@@ -2,7 +2,8 @@ package server
 
 import (
 	"strconv"
-	"strings"
+
+	"github.com/vdr-project/vdr/internal/compat"
 
 	"github.com/vdr-project/vdr/projection"
 )
@@ -26,6 +27,12 @@ var primaryConfigNames = []string{
 // thresholds from the primary's configuration, before the connection's
 // full sync or stream is applied.
 func (h *linkHandler) PrimaryConfig(cfg map[string]string, version string) {
+	if v, err := compat.Parse(version); err == nil {
+		if old := h.n.srv.env.Version.Load(); old != v {
+			h.n.srv.env.Version.Store(v)
+			h.n.log.Info("answering as the primary's version", "version", v.String(), "was", old.String())
+		}
+	}
 	ec := encodingFromConfig(h.n.proj.EncodingConfig(), cfg, version)
 	if ec != h.n.proj.EncodingConfig() {
 		h.n.proj.SetEncodingConfig(ec)
@@ -58,23 +65,8 @@ func encodingFromConfig(ec projection.EncodingConfig, cfg map[string]string, ver
 	set(&ec.ZSetMaxListpackValue, "zset-max-listpack-value", "zset-max-ziplist-value")
 	set(&ec.ListMaxListpackSize, "list-max-listpack-size", "list-max-ziplist-size")
 	set(&ec.HLLSparseMaxBytes, "hll-sparse-max-bytes")
-	if version != "" {
-		ec.Redis72 = versionAtLeast(version, 7, 2)
+	if v, err := compat.Parse(version); err == nil {
+		ec.Redis72 = v.Encodings72()
 	}
 	return ec
-}
-
-// versionAtLeast reports whether a "major.minor.patch" version is at
-// least major.minor.
-func versionAtLeast(v string, major, minor int) bool {
-	parts := strings.SplitN(v, ".", 3)
-	ma, err := strconv.Atoi(parts[0])
-	if err != nil {
-		return false
-	}
-	mi := 0
-	if len(parts) > 1 {
-		mi, _ = strconv.Atoi(parts[1])
-	}
-	return ma > major || ma == major && mi >= minor
 }

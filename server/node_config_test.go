@@ -79,9 +79,12 @@ func TestEncodingFromConfig(t *testing.T) {
 	if ec.HashMaxListpackEntries != 7 || ec.ListMaxListpackSize != -3 || ec.ZSetMaxListpackValue != 0 || !ec.Redis72 {
 		t.Errorf("got %+v", ec)
 	}
-	for v, want := range map[string]bool{"7.0.15": false, "7.2.0": true, "8.0.1": true, "6.2.14": false, "x": false, "10.1": true} {
-		if got := versionAtLeast(v, 7, 2); got != want {
-			t.Errorf("versionAtLeast(%q, 7, 2) = %v", v, got)
+	for v, want := range map[string]bool{"7.0.15": false, "7.2.0": true, "8.0.1": true, "6.2.14": false, "valkey-7.2.7": true, "valkey-8.0.1": true} {
+		if got := encodingFromConfig(base, nil, v).Redis72; got != want {
+			t.Errorf("version %q: Redis72 = %v", v, got)
 		}
+	}
+	if encodingFromConfig(base, nil, "x").Redis72 {
+		t.Error("an unparsable version changed the encodings")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vdr-project/vdr/commands"
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -40,6 +41,10 @@ type Options struct {
 	// allowed; 0 means no TLS listener).
 	TLSConfig *tls.Config
 	TLSPort   int
+
+	// Compat is the personality vdr answers as until a primary tells its
+	// version (see internal/compat); the zero value is compat.Default.
+	Compat compat.Version
 
 	// RequirePass is the password of the "default" user (AUTH / HELLO
 	// AUTH); empty means no authentication.

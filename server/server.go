@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/vdr-project/vdr/commands"
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -97,6 +98,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: opts, conns: map[*conn]struct{}{}, done: make(chan struct{})}
+	version := new(compat.Holder)
+	if opts.Compat != (compat.Version{}) {
+		version.Store(opts.Compat)
+	}
 	s.env = &commands.Env{
 		Proj:      opts.Projection,
 		Host:      s,
@@ -104,6 +109,7 @@ func New(opts Options) (*Server, error) {
 		PubSub:    commands.NewPubSub(),
 		Blocking:  commands.NewBlocking(),
 		Tracking:  commands.NewTracking(commands.DefaultTrackingTableMaxKeys),
+		Version:   version,
 		RunID:     hex.EncodeToString(id[:]),
 		StartTime: time.Now(),
 		Config: commands.Config{
