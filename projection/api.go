@@ -34,6 +34,8 @@ type Projection struct {
 	st    statsState
 	ap    applier
 	watch watchReg
+	// onChange hears every change (OnChange, change.go).
+	onChange func(ch *Change)
 
 	customClock bool // Options.Now was given: access times follow it too
 }

@@ -30,10 +30,13 @@ type keyFunc func(argv [][]byte, keys [][]byte) ([][]byte, scope)
 
 // cmdDesc is one row of the apply table.
 type cmdDesc struct {
-	name  string
-	fn    func(c *ctx) error // nil: known but not applicable exactly (invalidate/resync)
-	keys  keyFunc
-	count atomic.Uint64
+	name string
+	fn   func(c *ctx) error // nil: known but not applicable exactly (invalidate/resync)
+	keys keyFunc
+	// written: the keys it writes, when not all of keys (see change.go);
+	// nil: keys.
+	written keyFunc
+	count   atomic.Uint64
 	// noTouch: applying it leaves access times alone (it sets them itself).
 	noTouch bool
 }
@@ -45,6 +48,7 @@ type ctx struct {
 	ds   *dataset
 	d    *db
 	dbi  int
+	name string // the row's name
 	argv [][]byte
 	ec   *EncodingConfig
 	now  int64 // the clock, read on first use (only relative expiries need it)
@@ -70,6 +74,11 @@ type applier struct {
 	plan  []uint64   // (db<<32 | stripe) pairs to lock
 	full  []bool     // per db: lock every stripe
 	all   bool
+	// What the commands applied under the current locks changed, for
+	// WATCH and OnChange (change.go).
+	chg     []change
+	chgKeys [][]byte
+	wkeys   [][]byte
 }
 
 func (a *applier) init(p *Projection) {
@@ -157,15 +166,14 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 	*cx = ctx{a: a, ds: ds, d: d, dbi: db, argv: argv, ec: p.enc.Load()}
 	err := a.exec(cx, desc)
 	*cx = ctx{}
-	if p.watch.n.Load() > 0 && len(a.keys) > 0 {
-		p.watch.touch(db, a.keys, scopeKeys)
-	}
+	a.touchWatched(0)
 	if s1 >= 0 {
 		d.stripes[s1].mu.Unlock()
 	}
 	if s0 >= 0 {
 		d.stripes[s0].mu.Unlock()
 	}
+	a.deliver()
 	return err
 }
 
@@ -212,7 +220,6 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 		}
 	}
 	a.lock(ds)
-	defer a.unlock(ds)
 	var firstErr error
 	ec := p.enc.Load()
 	cx := &a.cx
@@ -221,19 +228,15 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 			continue
 		}
 		*cx = ctx{a: a, ds: ds, d: ds.dbs[c.DB], dbi: c.DB, argv: c.Argv, ec: ec}
+		from := len(a.chg)
 		if err := a.exec(cx, descs[i]); err != nil && firstErr == nil {
 			firstErr = err
 		}
-		if p.watch.n.Load() > 0 {
-			if d := descs[i]; d == nil {
-				p.watch.touch(c.DB, nil, scopeDB)
-			} else {
-				keys, sc := d.keys(c.Argv, nil)
-				p.watch.touch(c.DB, keys, sc)
-			}
-		}
+		a.touchWatched(from)
 	}
 	*cx = ctx{}
+	a.unlock(ds)
+	a.deliver()
 	return firstErr
 }
 
@@ -286,11 +289,14 @@ func (a *applier) unlock(ds *dataset) {
 // exec runs one command under the locks already held.
 func (a *applier) exec(c *ctx, d *cmdDesc) error {
 	if d == nil {
-		return a.cannotApply(c, string(lower(c.argv[0])), nil, ErrUnsupported)
+		c.name = string(lower(c.argv[0]))
+		return a.cannotApply(c, c.name, nil, ErrUnsupported)
 	}
+	c.name = d.name
 	if d.fn == nil {
 		return a.cannotApply(c, d.name, d, ErrUnsupported)
 	}
+	from := len(a.chg)
 	if err := d.fn(c); err != nil {
 		if !errors.Is(err, ErrUnsupported) {
 			a.p.st.mu.Lock()
@@ -300,6 +306,9 @@ func (a *applier) exec(c *ctx, d *cmdDesc) error {
 		return a.cannotApply(c, d.name, d, err)
 	}
 	d.count.Add(1)
+	if len(a.chg) == from {
+		c.signalDefault(d)
+	}
 	if !d.noTouch {
 		// Every key the command named was looked up by the primary (and
 		// a replica), which refreshes its access time; a created key is
@@ -336,9 +345,11 @@ func (a *applier) cannotApply(c *ctx, name string, d *cmdDesc, cause error) erro
 	if d == nil {
 		c.d.clear()
 		st.flushedForUnknown.Add(1)
+		c.signalFlush(c.dbi)
 		return nil
 	}
 	keys, sc := d.keys(c.argv, nil)
+	c.signalScope(keys, sc)
 	switch sc {
 	case scopeKeys:
 		for _, k := range keys {
@@ -507,6 +518,11 @@ func commandTable() []*cmdDesc {
 	row := func(name string, fn func(*ctx) error, keys keyFunc) *cmdDesc {
 		return &cmdDesc{name: name, fn: fn, keys: keys}
 	}
+	// wrow is a row whose command reads some of its keys: written names
+	// the ones it writes (see change.go).
+	wrow := func(name string, fn func(*ctx) error, keys, written keyFunc) *cmdDesc {
+		return &cmdDesc{name: name, fn: fn, keys: keys, written: written}
+	}
 	nop := func(*ctx) error { return nil }
 	return []*cmdDesc{
 		// control
@@ -528,14 +544,14 @@ func commandTable() []*cmdDesc {
 		row("persist", persistCommand, keysFirst),
 		row("rename", renameCommand, keysFirstTwo),
 		row("renamenx", renamenxCommand, keysFirstTwo),
-		row("move", moveCommand, keysAll),
-		row("copy", copyCommand, keysCopy),
-		row("swapdb", swapdbCommand, keysAll),
+		wrow("move", moveCommand, keysAll, keysNone),     // signals itself
+		wrow("copy", copyCommand, keysCopy, keysNone),    // signals itself
+		wrow("swapdb", swapdbCommand, keysAll, keysNone), // signals itself
 		row("flushdb", flushdbCommand, keysDB),
 		row("flushall", flushallCommand, keysAll),
 		{name: "restore", fn: restoreCommand, keys: keysFirst, noTouch: true},
 		{name: "restore-asking", fn: restoreCommand, keys: keysFirst, noTouch: true},
-		row("sort", sortCommand, keysSort),
+		wrow("sort", sortCommand, keysSort, keysSortStore),
 		// strings
 		row("set", setCommand, keysFirst),
 		row("setnx", setnxCommand, keysFirst),
@@ -554,9 +570,9 @@ func commandTable() []*cmdDesc {
 		row("getdel", delCommand, keysFirst),
 		row("setbit", setbitCommand, keysFirst),
 		row("bitfield", bitfieldCommand, keysFirst),
-		row("bitop", bitopCommand, keysBitop),
+		wrow("bitop", bitopCommand, keysBitop, keysBitopDest),
 		row("pfadd", pfaddCommand, keysFirst),
-		row("pfmerge", pfmergeCommand, keysRest),
+		wrow("pfmerge", pfmergeCommand, keysRest, keysFirst),
 		row("pfcount", pfcountCommand, keysRest),
 		row("pfdebug", pfdebugCommand, keysSecond),
 		// lists
@@ -570,15 +586,15 @@ func commandTable() []*cmdDesc {
 		row("ltrim", ltrimCommand, keysFirst),
 		row("lpop", lpopCommand, keysFirst),
 		row("rpop", rpopCommand, keysFirst),
-		row("rpoplpush", rpoplpushCommand, keysFirstTwo),
-		row("lmove", lmoveCommand, keysFirstTwo),
+		wrow("rpoplpush", rpoplpushCommand, keysFirstTwo, keysWrittenLMove),
+		wrow("lmove", lmoveCommand, keysFirstTwo, keysWrittenLMove),
 		// sets
 		row("sadd", saddCommand, keysFirst),
 		row("srem", sremCommand, keysFirst),
 		row("smove", smoveCommand, keysFirstTwo),
-		row("sinterstore", sinterstoreCommand, keysRest),
-		row("sunionstore", sunionstoreCommand, keysRest),
-		row("sdiffstore", sdiffstoreCommand, keysRest),
+		wrow("sinterstore", sinterstoreCommand, keysRest, keysFirst),
+		wrow("sunionstore", sunionstoreCommand, keysRest, keysFirst),
+		wrow("sdiffstore", sdiffstoreCommand, keysRest, keysFirst),
 		// sorted sets
 		row("zadd", zaddCommand, keysFirst),
 		row("zincrby", zincrbyCommand, keysFirst),
@@ -588,13 +604,13 @@ func commandTable() []*cmdDesc {
 		row("zremrangebylex", zremrangebylexCommand, keysFirst),
 		row("zpopmin", zpopminCommand, keysFirst),
 		row("zpopmax", zpopmaxCommand, keysFirst),
-		row("zunionstore", zunionstoreCommand, keysNumkeys),
-		row("zinterstore", zinterstoreCommand, keysNumkeys),
-		row("zdiffstore", zdiffstoreCommand, keysNumkeys),
-		row("zrangestore", zrangestoreCommand, keysFirstTwo),
-		row("geosearchstore", georadiusStoreCommand, keysFirstTwo),
-		row("georadius", georadiusStoreCommand, keysGeoStore),
-		row("georadiusbymember", georadiusStoreCommand, keysGeoStore),
+		wrow("zunionstore", zunionstoreCommand, keysNumkeys, keysFirst),
+		wrow("zinterstore", zinterstoreCommand, keysNumkeys, keysFirst),
+		wrow("zdiffstore", zdiffstoreCommand, keysNumkeys, keysFirst),
+		wrow("zrangestore", zrangestoreCommand, keysFirstTwo, keysFirst),
+		wrow("geosearchstore", georadiusStoreCommand, keysFirstTwo, keysFirst),
+		wrow("georadius", georadiusStoreCommand, keysGeoStore, keysGeoStoreDest),
+		wrow("georadiusbymember", georadiusStoreCommand, keysGeoStore, keysGeoStoreDest),
 		// hashes
 		row("hset", hsetCommand, keysFirst),
 		row("hmset", hsetCommand, keysFirst),
@@ -619,8 +635,8 @@ func commandTable() []*cmdDesc {
 		row("brpop", nil, keysButLast),
 		row("bzpopmin", nil, keysButLast),
 		row("bzpopmax", nil, keysButLast),
-		row("blmove", nil, keysFirstTwo),
-		row("brpoplpush", nil, keysFirstTwo),
+		wrow("blmove", nil, keysFirstTwo, keysWrittenLMove),
+		wrow("brpoplpush", nil, keysFirstTwo, keysWrittenLMove),
 		row("lmpop", nil, keysNumkeysAt1),
 		row("blmpop", nil, keysNumkeysAt1),
 		row("zmpop", nil, keysNumkeysAt1),

@@ -253,6 +253,16 @@ func dbArg(c *ctx, b []byte) (*db, error) {
 	return c.ds.dbs[n], nil
 }
 
+// dstIndex is the number of database d.
+func dstIndex(c *ctx, d *db) int {
+	for i, x := range c.ds.dbs {
+		if x == d {
+			return i
+		}
+	}
+	return c.dbi
+}
+
 func moveCommand(c *ctx) error {
 	if err := c.arity(3, false); err != nil {
 		return err
@@ -274,6 +284,8 @@ func moveCommand(c *ctx) error {
 	c.d.remove(c.argv[1])
 	storeMoved(dst, c.argv[1], o)
 	dst.touchKeys(c.argv[1:2], c.a.p.lruNow()) // MOVE looked the key up
+	c.signal(c.dbi, c.argv[1])
+	c.signal(dstIndex(c, dst), c.argv[1])
 	return nil
 }
 
@@ -314,6 +326,7 @@ func copyCommand(c *ctx) error {
 	}
 	storeMoved(dst, dkey, deepCopy(o, c.ec))
 	dst.touchKeys([][]byte{dkey}, c.a.p.lruNow()) // a new object (COPY … DB reaches here too)
+	c.signal(dstIndex(c, dst), dkey)
 	return nil
 }
 
@@ -331,6 +344,7 @@ func swapdbCommand(c *ctx) error {
 	}
 	if a != b {
 		a.swapContents(b)
+		c.a.chg = append(c.a.chg, change{kind: SwappedDB, cmd: c.name, db: dstIndex(c, a), db2: dstIndex(c, b)})
 	}
 	return nil
 }
@@ -350,6 +364,7 @@ func flushdbCommand(c *ctx) error {
 		return err
 	}
 	c.d.clear()
+	c.signalFlush(c.dbi)
 	return nil
 }
 
@@ -360,5 +375,6 @@ func flushallCommand(c *ctx) error {
 	for _, d := range c.ds.dbs {
 		d.clear()
 	}
+	c.signalFlush(-1)
 	return nil
 }

@@ -50,6 +50,7 @@ func (p *Projection) BeginLoad(opts LoadOptions) *Loader {
 	if opts.DropOld {
 		p.cur.Store(newDataset(&p.opts))
 		p.watch.touchAll()
+		p.flushedAll()
 	}
 	ld := &Loader{p: p, ds: newDataset(&p.opts), ec: p.enc.Load()}
 	if runtime.GOMAXPROCS(0) > 1 {
@@ -242,6 +243,7 @@ func (ld *Loader) Commit() error {
 	ld.end()
 	ld.p.cur.Store(ld.ds)
 	ld.p.watch.touchAll()
+	ld.p.flushedAll()
 	ld.p.st.loads.Add(1)
 	ld.p.st.loadedKeys.Add(ld.keys)
 	ld.ds = nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,10 +90,6 @@ func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 	h.firstSyncDone.Store(true)
 	h.caughtUp.Store(time.Now().UnixNano())
 	h.n.log.Info("full sync done", "replid", replID, "offset", offset, "keys", keys)
-	h.n.srv.SignalAll()
-	if t := h.n.srv.tracking(); t != nil {
-		t.InvalidateAll() // emptyData's trackingInvalidateKeysOnFlush
-	}
 	// Off the applier's path: the stream waits on this goroutine.
 	go h.n.settleMemory()
 	return nil
@@ -144,11 +139,8 @@ func (h *linkHandler) Commands(cmds []replica.Command) error {
 			}
 		}
 	}
-	if h.n.srv.Blocking() {
-		h.wakeBlocked(cmds)
-	}
 	if t := h.n.srv.tracking(); t != nil {
-		h.invalidateTracked(t, cmds)
+		t.Broadcast() // the batch's keys to BCAST clients (changed has invalidated them)
 	}
 	last := cmds[len(cmds)-1]
 	h.appliedAt, h.appliedDB = last.Offset, last.DB
@@ -276,32 +268,4 @@ func (h *linkHandler) lagSeconds() float64 {
 		return 0
 	}
 	return time.Since(time.Unix(0, ns)).Seconds()
-}
-
-// wakeBlocked tells clients blocked in XREAD BLOCK that keys they wait on
-// were written: the first key of every applied command, the destination
-// of RENAME and COPY, and everyone for the commands that move or drop
-// whole databases. A woken client re-runs its read, so waking one too many
-// costs a lookup, never a wrong reply.
-func (h *linkHandler) wakeBlocked(cmds []replica.Command) {
-	for _, c := range cmds {
-		if len(c.Argv) < 2 {
-			continue
-		}
-		switch name := strings.ToLower(string(c.Argv[0])); name {
-		case "move", "swapdb", "flushall", "flushdb":
-			h.n.srv.SignalAll()
-			return
-		case "rename", "renamenx", "copy":
-			if len(c.Argv) > 2 {
-				h.n.srv.SignalKey(c.DB, c.Argv[2])
-			}
-			if name == "copy" && len(c.Argv) > 3 {
-				h.n.srv.SignalAll() // COPY … DB n
-				return
-			}
-		default:
-			h.n.srv.SignalKey(c.DB, c.Argv[1])
-		}
-	}
 }

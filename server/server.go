@@ -127,6 +127,7 @@ func New(opts Options) (*Server, error) {
 			ReplicaAnnounced: true,
 		},
 	}
+	opts.Projection.OnChange(s.changed)
 	if opts.ForwardWrites {
 		s.fwd = newForwarder(opts.PrimaryAddr, opts.PrimaryUser, opts.PrimaryPassword, opts.ForwardPoolSize)
 	}

@@ -2,13 +2,17 @@ package server
 
 import (
 	"github.com/vdr-project/vdr/commands"
-	"github.com/vdr-project/vdr/replica"
+	"github.com/vdr-project/vdr/projection"
 )
 
-// Client-side caching: the keys the stream writes are handed to the
-// commands' tracking table once applied (so an invalidated client that
-// reads again sees the new value), as a Redis replica's signalModifiedKey
-// does for the commands its primary sends.
+// What the front end does when the projection reports a change
+// (projection.OnChange, the one "these keys changed" hook, as Redis's
+// signalModifiedKey): clients blocked in XREAD BLOCK on a changed key are
+// woken (a woken client re-runs its read, so waking one too many costs a
+// lookup, never a wrong reply), and CLIENT TRACKING invalidates the keys
+// once the write is visible, so an invalidated client that reads again
+// sees the new value. The hook runs on the applier's goroutine; with no
+// blocked client and no tracking it costs two atomic loads.
 
 // tracking returns the tracking table when a write can matter to it; nil
 // costs two atomic loads when nobody tracks.
@@ -19,58 +23,35 @@ func (s *Server) tracking() *commands.Tracking {
 	return nil
 }
 
-// invalidateTracked passes the keys an applied batch wrote to the
-// tracking table, in command order: every key a write command's key specs
-// name for writing (RENAME and MOVE both keys' names, COPY the
-// destination), and a flush for FLUSHALL and FLUSHDB
-// (trackingInvalidateKeysOnFlush). SWAPDB invalidates nothing: Redis 7.0's
-// swapdbCommand only touches WATCHed keys (the flush in db.c is for
-// diskless loading's swapMainDbWithTempDb). Then BCAST clients get the
-// batch's keys, as Redis sends them once per event-loop iteration.
+// changed is the projection's OnChange hook.
 //
-// Redis invalidates only keys a command really changed; the stream
-// carries commands as the primary ran them, so a command naming a key it
-// left alone (DEL of a missing key next to an existing one) invalidates
-// it here too: a client drops a cache entry it could have kept, never
-// keeps a stale one.
-func (h *linkHandler) invalidateTracked(t *commands.Tracking, cmds []replica.Command) {
-	var keys [][]byte
-	for _, c := range cmds {
-		if len(c.Argv) == 0 {
-			continue
+// Tracking: every changed key is invalidated, a flush (FLUSHALL, FLUSHDB,
+// a full sync) invalidates everything (trackingInvalidateKeysOnFlush), and
+// SWAPDB nothing (Redis 7.0's swapdbCommand signals no key). Redis
+// invalidates only keys a command really changed; the applier reports the
+// keys the command's row writes, so a command naming a key it left alone
+// (DEL of a missing key next to an existing one) invalidates it here too:
+// a client drops a cache entry it could have kept, never keeps a stale
+// one. BCAST clients get each batch's keys when the link handler calls
+// Broadcast, as Redis sends them once per event-loop iteration.
+func (s *Server) changed(ch *projection.Change) {
+	if s.Blocking() {
+		if ch.Kind == projection.Modified {
+			for _, k := range ch.Keys {
+				s.SignalKey(ch.DB, k)
+			}
+		} else {
+			s.SignalAll()
 		}
-		if isFlush(c.Argv[0]) {
+	}
+	if t := s.tracking(); t != nil {
+		switch ch.Kind {
+		case projection.Modified:
+			for _, k := range ch.Keys {
+				t.Invalidate(k)
+			}
+		case projection.FlushedDB, projection.FlushedAll:
 			t.InvalidateAll()
-			continue
-		}
-		var ok bool
-		keys, ok = commands.WrittenKeys(c.Argv, keys[:0])
-		if !ok {
-			continue
-		}
-		for _, k := range keys {
-			t.Invalidate(k)
 		}
 	}
-	t.Broadcast()
-}
-
-func isFlush(name []byte) bool {
-	switch len(name) {
-	case 7, 8:
-	default:
-		return false
-	}
-	var buf [8]byte
-	for i, ch := range name {
-		if ch >= 'A' && ch <= 'Z' {
-			ch += 'a' - 'A'
-		}
-		buf[i] = ch
-	}
-	switch string(buf[:len(name)]) {
-	case "flushall", "flushdb":
-		return true
-	}
-	return false
 }
