@@ -44,6 +44,8 @@ func (o *obj) lru() *lruWord {
 		return &o.zset().lru
 	case KindHash:
 		return &o.hash().lru
+	case KindStream:
+		return &o.stream().lru
 	}
 	return nil
 }

@@ -29,6 +29,7 @@ type streamObj struct {
 	entriesAdded uint64   // entries_added: all entries ever added
 	groups       []*sgroup
 	lenSkew      int // stored length minus live entries, from an RDB that disagrees (Redis keeps the stored length)
+	lru          lruWord
 }
 
 // sgroup is a consumer group (src/stream.h streamCG).

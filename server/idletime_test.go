@@ -23,6 +23,7 @@ func TestObjectIdletime(t *testing.T) {
 		{"SET", "s:get", "1"}, {"SET", "s:type", "v"}, {"SET", "s:exists", "x"}, {"SET", "s:ttl", "abc"},
 		{"SET", "s:write", "1"}, {"RPUSH", "l", "a", "b"}, {"HSET", "h", "f", "v"},
 		{"SADD", "set", "m"}, {"ZADD", "z", "1", "m"}, {"SET", "s:src", "payload"},
+		{"XADD", "x", "1-1", "f", "v"}, {"XADD", "x:read", "1-1", "f", "v"},
 	} {
 		if r := primary.Do(t, c...); strings.HasPrefix(r, "-") {
 			t.Fatalf("%v: %q", c, r)
@@ -70,7 +71,7 @@ func TestObjectIdletime(t *testing.T) {
 		}
 		return got
 	}
-	keys := []string{"s:get", "s:type", "s:exists", "s:ttl", "s:write", "l", "h", "set", "z"}
+	keys := []string{"s:get", "s:type", "s:exists", "s:ttl", "s:write", "l", "h", "set", "z", "x", "x:read"}
 	after := compare("after the full sync", 1, keys...)
 	if after["s:get"] < 1 {
 		t.Errorf("idle times from the RDB were not kept: %v", after)
@@ -82,6 +83,7 @@ func TestObjectIdletime(t *testing.T) {
 	touched := time.Now()
 	both("GET", "s:get")
 	both("LRANGE", "l", "0", "-1")
+	both("XRANGE", "x:read", "-", "+")
 	both("TYPE", "s:type")
 	both("EXISTS", "s:exists")
 	both("TTL", "s:ttl")
@@ -107,10 +109,13 @@ func TestObjectIdletime(t *testing.T) {
 	// one for the coarse clock); an untouched one is at least as idle as
 	// that plus the 2.2 s the keys sat before the replicas attached.
 	since := int(time.Since(touched) / time.Second)
-	for _, k := range []string{"s:get", "l", "s:write"} {
+	for _, k := range []string{"s:get", "l", "s:write", "x:read"} {
 		if later[k] > since+1 {
 			t.Errorf("%s was not refreshed: idle %d, %d s after the reads (all: %v)", k, later[k], since, later)
 		}
+	}
+	if later["x"] < later["x:read"]+1 {
+		t.Errorf("a stream's access time did not move apart from a read one's: %v", later)
 	}
 	if later["s:type"] < later["s:get"]+1 {
 		t.Errorf("TYPE refreshed the access time: %v", later)
