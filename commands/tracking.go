@@ -699,4 +699,3 @@ func (cl *Client) trackingRedir() int64 {
 	}
 	return cl.trk.redirID.Load()
 }
-

@@ -159,4 +159,3 @@ func TestTrackingTableMaxKeys(t *testing.T) {
 		t.Errorf("eviction sent %q, want one invalidation", got)
 	}
 }
-

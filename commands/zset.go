@@ -492,6 +492,8 @@ func (s *zsrc) score(m []byte) (float64, bool) {
 		if s.x.SetContains(m) {
 			return 1, true
 		}
+	default:
+		// only sets and sorted sets get here (zsetInputs checked the type).
 	}
 	return 0, false
 }
@@ -502,6 +504,8 @@ func (s *zsrc) each(fn func(m []byte, score float64) bool) {
 		s.x.ZEach(fn)
 	case rdbparse.KindSet:
 		s.x.SetEach(func(m []byte) bool { return fn(m, 1) })
+	default:
+		// only sets and sorted sets get here (zsetInputs checked the type).
 	}
 }
 

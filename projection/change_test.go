@@ -62,7 +62,7 @@ func TestChanges(t *testing.T) {
 	f(0, "SWAPDB 0 2", "swapdb swap db0 db2")
 	f(0, "FLUSHALL", "flushall flush all")
 	f(2, "NOSUCHCOMMAND k", "nosuchcommand flush db2") // unknown: its db is flushed
-	f(2, "INCRBYFLOAT k 1.5", "incrbyfloat db2 k")      // known keys, not applied: removed
+	f(2, "INCRBYFLOAT k 1.5", "incrbyfloat db2 k")     // known keys, not applied: removed
 
 	// A MULTI unit reports each command, after the unit is visible.
 	got = nil

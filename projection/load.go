@@ -176,6 +176,8 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		for _, f := range e.Fields {
 			h.set(f.Field, f.Value, ld.ec)
 		}
+	default:
+		// strings come whole in their first batch.
 	}
 	if e.Last && memCount(&ld.cur) == 0 {
 		ld.remove(d, e.Key) // Redis skips empty collections on load (src/rdb.c "empty keys")
@@ -226,6 +228,8 @@ func memCount(o *obj) int {
 		return o.zset().card()
 	case KindHash:
 		return o.hash().count()
+	default:
+		// a string or a stream counts as one.
 	}
 	return 1
 }

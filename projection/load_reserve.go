@@ -58,5 +58,7 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			size += packSize(f.Field) + packSize(f.Value)
 		}
 		h.pack = make([]byte, 0, size)
+	default:
+		// strings come sized; streams are not packed.
 	}
 }

@@ -162,6 +162,8 @@ func (p *Projection) sane() error {
 					}
 				case KindStream:
 					err = o.stream().sane() // an empty stream is legal (XDEL, MKSTREAM)
+				default:
+					// a string has no structure to check.
 				}
 				if err != nil {
 					err = fmt.Errorf("db %d key %q: %w", dbi, k, err)

@@ -307,6 +307,8 @@ func (o *obj) prefetchData() {
 		b = o.zset().pack
 	case KindHash:
 		b = o.hash().pack
+	default:
+		// a string's bytes are prefetched with its slot; a stream has no packed data.
 	}
 	if len(b) == 0 {
 		return

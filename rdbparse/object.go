@@ -36,6 +36,8 @@ func (p *Parser) batchLen() int {
 		return len(p.zmembers)
 	case KindStream:
 		return len(p.sentries)
+	default:
+		// a string is read whole, never in batches.
 	}
 	return 0
 }
@@ -62,6 +64,8 @@ func (p *Parser) emit(last bool) error {
 	case KindStream:
 		p.stream.Entries = p.sentries
 		e.Stream = &p.stream
+	default:
+		// a string is read whole, never in batches.
 	}
 	if err := p.h.Entry(e); err != nil {
 		return p.handlerErr(err)

@@ -217,6 +217,8 @@ func (p *printer) Entry(e *rdbparse.Entry) error {
 			k.Value = []jmember{}
 		case rdbparse.KindStream:
 			k.Value = &jstream{Entries: []jentry{}, Groups: []jgroup{}}
+		default:
+			// a string is one batch: nothing to count.
 		}
 		p.cur, p.n = k, 0
 	}
