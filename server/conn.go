@@ -72,6 +72,7 @@ func (c *conn) serve() {
 		c.nc.Close()
 		c.s.removeConn(c)
 		c.s.env.Stats.NetInputBytes.Add(c.rd.nread)
+		c.rd.release()
 	}()
 	w := c.ctx.W
 	defer c.ctx.FlushStats()

@@ -548,11 +548,14 @@ const maxHintAhead = 64
 // database). It returns how many keys it hinted.
 func (l *loop) hintAhead(c *conn) int {
 	rd := c.rd
+	if rd.head.count > 0 || rd.w-rd.r < rd.need {
+		return 0 // the first request is still arriving
+	}
 	need := rd.need
 	pos := rd.r
 	keys := l.hintKeys[:0]
 	for i := 0; i < maxHintAhead && pos < rd.w; i++ {
-		args, n, err := rd.parse(rd.buf[pos:rd.w])
+		args, n, err := rd.parseAhead(rd.buf[pos:rd.w])
 		if err != nil || n == 0 || (i == 0 && pos+n >= rd.w) {
 			break
 		}
@@ -805,6 +808,7 @@ func (l *loop) closeConn(c *conn) {
 	c.ctx.FlushStats()
 	c.s.removeConn(c)
 	c.s.env.Stats.NetInputBytes.Add(c.rd.nread)
+	c.rd.release()
 }
 
 // startShutdown stops accepting and reading; each connection is closed

@@ -52,6 +52,9 @@ type reader struct {
 	r, w     int
 	need     int // bytes that must be buffered before parsing again
 	args     [][]byte
+	head     mbState // the request at r, parsed as far as it has arrived
+	ahead    mbState // scratch for parsing requests beyond r (hintAhead)
+	headers  int64   // argument headers parsed: tests check none is parsed twice
 	maxBulk  int64
 	maxMulti int64
 	authed   func() bool
@@ -107,18 +110,29 @@ func (rd *reader) buffered() ([][]byte, error) {
 }
 
 // room moves the unparsed bytes to the front of the buffer, grows it when
-// it is full or a known-size argument needs more, and returns the free
-// tail to read into (never empty). The caller adds what it read to rd.w
-// (and rd.nread). It invalidates the arguments returned before.
+// it is full, and returns the free tail to read into (never empty). The
+// caller adds what it read to rd.w (and rd.nread). It invalidates the
+// arguments returned before.
+//
+// The buffer grows with what arrives, never with what a request declares:
+// at most doubling, and only when full, so it never holds more than twice
+// the bytes a client has sent (plus one read chunk). A declared bulk
+// length of 500 MB followed by nothing costs 16 KB, not 500 MB of zeroed
+// memory; a real 500 MB argument costs about 20 doublings whose copies add
+// up to its size once more. (Redis reserves the declared length, but its
+// allocator leaves untouched pages out of RSS; Go zeroes them.)
 func (rd *reader) room() []byte {
 	if rd.r > 0 {
 		copy(rd.buf, rd.buf[rd.r:rd.w])
 		rd.w -= rd.r
 		rd.r = 0
 	}
-	if rd.w == len(rd.buf) || rd.need > len(rd.buf) {
+	if len(rd.buf) == 0 {
+		rd.buf = make([]byte, readChunk)
+	}
+	if rd.w == len(rd.buf) {
 		n := 2 * len(rd.buf)
-		if rd.need > n {
+		if rd.need > len(rd.buf) && rd.need < n {
 			n = rd.need
 		}
 		nb := make([]byte, n)
@@ -131,35 +145,77 @@ func (rd *reader) room() []byte {
 	return rd.buf[rd.w:]
 }
 
-// parse parses one request from b: the arguments, the bytes consumed (0:
-// incomplete, rd.need says how many are needed), or a protocol error.
+// release drops the buffers of a closed connection at once (the reader
+// itself may stay reachable for a while).
+func (rd *reader) release() {
+	rd.buf, rd.args, rd.r, rd.w, rd.need = nil, nil, 0, 0, 0
+	rd.head, rd.ahead = mbState{}, mbState{}
+}
+
+// mbState is how far a multibulk request has been parsed: a request with
+// millions of arguments arrives over many reads, and each read parses
+// only what is new (re-parsing from its start made it quadratic).
+// Offsets are relative to where the request starts, so they survive room
+// moving the buffer.
+type mbState struct {
+	count int64  // arguments announced; 0: the header is not parsed yet
+	pos   int    // where the next argument's header starts
+	spans []span // the arguments parsed so far
+}
+
+type span struct{ start, end int }
+
+func (st *mbState) reset() {
+	st.count, st.pos = 0, 0
+	st.spans = st.spans[:0]
+	if cap(st.spans) > 1024 {
+		st.spans = nil // drop what one huge request grew
+	}
+}
+
+// parse parses one request from b, which starts at the request at r: the
+// arguments, the bytes consumed (0: incomplete, rd.need says how many are
+// needed), or a protocol error. What it parsed of an incomplete multibulk
+// request is kept for the next call.
 func (rd *reader) parse(b []byte) ([][]byte, int, error) {
+	return rd.parseWith(b, &rd.head)
+}
+
+// parseAhead is parse for a request beyond r; it keeps nothing.
+func (rd *reader) parseAhead(b []byte) ([][]byte, int, error) {
+	defer rd.ahead.reset()
+	return rd.parseWith(b, &rd.ahead)
+}
+
+func (rd *reader) parseWith(b []byte, st *mbState) ([][]byte, int, error) {
 	if len(b) == 0 {
 		return nil, 0, nil
 	}
 	if b[0] != '*' {
 		return rd.parseInline(b)
 	}
-	cr := bytes.IndexByte(b, '\r')
-	if cr < 0 || cr+1 >= len(b) {
-		if len(b) > protoInlineMaxSize {
-			return nil, 0, &protoError{"too big mbulk count string"}
+	if st.count == 0 {
+		cr := bytes.IndexByte(b, '\r')
+		if cr < 0 || cr+1 >= len(b) {
+			if len(b) > protoInlineMaxSize {
+				return nil, 0, &protoError{"too big mbulk count string"}
+			}
+			return nil, 0, nil
 		}
-		return nil, 0, nil
+		count, ok := parseLL(b[1:cr])
+		if !ok || count > maxIntMultibulk || count > rd.maxMulti {
+			return nil, 0, &protoError{"invalid multibulk length"}
+		}
+		if count > unauthMultibulkMax && !rd.authed() {
+			return nil, 0, &protoError{"unauthenticated multibulk length"}
+		}
+		if count <= 0 {
+			return rd.args[:0], cr + 2, nil
+		}
+		st.count, st.pos = count, cr+2
 	}
-	count, ok := parseLL(b[1:cr])
-	if !ok || count > maxIntMultibulk || count > rd.maxMulti {
-		return nil, 0, &protoError{"invalid multibulk length"}
-	}
-	if count > unauthMultibulkMax && !rd.authed() {
-		return nil, 0, &protoError{"unauthenticated multibulk length"}
-	}
-	pos := cr + 2
-	if count <= 0 {
-		return rd.args[:0], pos, nil
-	}
-	args := rd.args[:0]
-	for i := int64(0); i < count; i++ {
+	pos := st.pos
+	for i := int64(len(st.spans)); i < st.count; i++ {
 		if pos >= len(b) {
 			return nil, 0, nil
 		}
@@ -190,10 +246,17 @@ func (rd *reader) parse(b []byte) ([][]byte, int, error) {
 			return nil, 0, nil
 		}
 		// Like Redis, the two bytes after the data are skipped unchecked.
-		args = append(args, b[start:end:end])
+		st.spans = append(st.spans, span{start, end})
+		rd.headers++
 		pos = end + 2
+		st.pos = pos
+	}
+	args := rd.args[:0]
+	for _, sp := range st.spans {
+		args = append(args, b[sp.start:sp.end:sp.end])
 	}
 	rd.args = args
+	st.reset()
 	return args, pos, nil
 }
 
