@@ -50,7 +50,15 @@ type Client struct {
 	started bool
 	cancel  context.CancelFunc
 	current net.Conn // the live connection, closed by dropLink
+	gen     uint64   // SetPrimary calls: a session dialled before one is dropped
 	done    chan struct{}
+
+	// primary is the address sessions dial (Options.Primary, then what
+	// SetPrimary gave); next is a one-time address for the next session
+	// under Sentinel. kick ends a backoff wait early.
+	primary atomic.Pointer[string]
+	next    atomic.Pointer[string]
+	kick    chan struct{}
 
 	// dialHook, when set (tests), replaces the TCP dial.
 	dialHook func(ctx context.Context, addr string) (net.Conn, error)
@@ -67,7 +75,50 @@ func New(opts Options) *Client {
 	}
 	c.primaryOff.Store(-1)
 	c.progressTotal.Store(-1)
+	c.primary.Store(&opts.Primary)
+	c.kick = make(chan struct{}, 1)
 	return c
+}
+
+// SetPrimary points the client at another primary, as REPLICAOF host port
+// does to a Redis replica: the current link is dropped and the next
+// session starts at once, asking addr to continue from the applied
+// position (a promoted replica accepts that through psync2, its replid2
+// being the old primary's id) and doing a full sync only when it cannot.
+// With Sentinel, addr serves the next session only (Sentinel sends
+// REPLICAOF to the primary it just promoted); later sessions ask the
+// sentinels again.
+func (c *Client) SetPrimary(addr string) {
+	if c.opts.Sentinel != nil {
+		c.next.Store(&addr)
+	} else {
+		c.primary.Store(&addr)
+	}
+	c.log.Info("replica: switching primary", "primary", addr)
+	c.runMu.Lock()
+	c.gen++
+	conn := c.current
+	c.runMu.Unlock()
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+	if conn != nil {
+		conn.Close()
+	}
+}
+
+// Primary returns the address of the primary the client dials: the
+// connected one, else the one it will dial next ("" under Sentinel before
+// discovery).
+func (c *Client) Primary() string {
+	if a := c.Addr(); a != "" {
+		return a
+	}
+	if p := c.next.Load(); p != nil {
+		return *p
+	}
+	return *c.primary.Load()
 }
 
 // Start validates the options and runs the client in a new goroutine.
@@ -166,6 +217,10 @@ func (c *Client) run(ctx context.Context) error {
 		case <-runCtx.Done():
 			t.Stop()
 			return nil
+		case <-c.kick: // SetPrimary: reconnect now
+			t.Stop()
+			delay = c.opts.BackoffInitial
+			continue
 		case <-t.C:
 		}
 		delay = min(2*delay, c.opts.BackoffMax)
@@ -176,8 +231,17 @@ func (c *Client) run(ctx context.Context) error {
 // whether it got as far as streaming (then the backoff restarts).
 func (c *Client) session(ctx context.Context) (streamed bool, err error) {
 	c.setState(StateConnecting, nil)
-	addr := c.opts.Primary
-	if c.opts.Sentinel != nil {
+	select {
+	case <-c.kick: // a SetPrimary before this session is served by it
+	default:
+	}
+	c.runMu.Lock()
+	gen := c.gen
+	c.runMu.Unlock()
+	addr := *c.primary.Load()
+	if p := c.next.Swap(nil); p != nil {
+		addr = *p
+	} else if c.opts.Sentinel != nil {
 		if addr, err = c.discoverPrimary(ctx); err != nil {
 			return false, err
 		}
@@ -187,6 +251,11 @@ func (c *Client) session(ctx context.Context) (streamed bool, err error) {
 		return false, err
 	}
 	c.runMu.Lock()
+	if c.gen != gen {
+		c.runMu.Unlock()
+		conn.Close()
+		return false, errPrimaryChanged
+	}
 	c.current = conn
 	c.runMu.Unlock()
 	remote := conn.RemoteAddr().String()

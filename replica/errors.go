@@ -5,6 +5,8 @@ import "errors"
 // Sentinel errors. Errors returned by the Client wrap one of these with
 // context; test them with errors.Is.
 var (
+	// errPrimaryChanged ends a session dialled before SetPrimary.
+	errPrimaryChanged = errors.New("replica: the primary changed (REPLICAOF)")
 	// ErrProtocol reports bytes from the primary that break the RESP or
 	// replication framing (a non-array in the command stream, a bad length,
 	// an over-long line, an unknown reply). The link is dropped and

@@ -224,10 +224,7 @@ func (li linkInfo) ReplState() ReplState {
 	if c == nil {
 		return st
 	}
-	addr := c.Addr()
-	if addr == "" && h.n.opts.Replica != nil {
-		addr = h.n.opts.Replica.Primary
-	}
+	addr := c.Primary()
 	if host, port, err := net.SplitHostPort(addr); err == nil {
 		st.MasterHost = host
 		st.MasterPort, _ = strconv.Atoi(port)

@@ -42,6 +42,14 @@ type Options struct {
 	TLSConfig *tls.Config
 	TLSPort   int
 
+	// SwitchPrimary, when set, makes REPLICAOF host port switch the
+	// primary (the node sets it); CurrentPrimary names the primary for
+	// CONFIG REWRITE. ConfigFile is the config file vdr was started with
+	// (INFO's config_file; CONFIG REWRITE writes the primary into it).
+	SwitchPrimary  func(host string, port int) (already bool, err error)
+	CurrentPrimary func() string
+	ConfigFile     string
+
 	// Compat is the personality vdr answers as until a primary tells its
 	// version (see internal/compat); the zero value is compat.Default.
 	Compat compat.Version

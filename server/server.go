@@ -125,6 +125,7 @@ func New(opts Options) (*Server, error) {
 			ProtoMaxBulkLen:  opts.MaxBulkBytes,
 			VdrVersion:       opts.Version,
 			ReplicaAnnounced: true,
+			ConfigFile:       opts.ConfigFile,
 		},
 	}
 	opts.Projection.OnChange(s.changed)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -64,6 +65,18 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, ho))
 }
 
+// absPath makes a config file's path absolute (as Redis keeps it), so that
+// CONFIG REWRITE finds it whatever the working directory; "" stays "".
+func absPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
 // nodeOptions turns the configuration into server.NodeOptions. It is the
 // only place flags meet the packages.
 func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
@@ -83,6 +96,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			MaxStaleness:  cfg.Duration("max-staleness"),
 			Version:       version,
 			Logger:        log,
+			ConfigFile:    absPath(cfg.Str("config")),
 		},
 		RDBFile:          cfg.Str("rdb"),
 		HTTPAddr:         cfg.HTTPAddr,

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/vdr-project/vdr/commands"
+)
+
+// REPLICAOF and CONFIG REWRITE: how vdr follows a failover that Sentinel
+// (or an operator) announces by pointing it at the new primary, as a Redis
+// replica does.
+
+var errNoReplication = errors.New("vdr serves a file here, not a primary's stream: REPLICAOF needs --primary")
+
+// SetPrimary implements commands.Replicator with Options.SwitchPrimary.
+func (s *Server) SetPrimary(host string, port int) (bool, error) {
+	if s.opts.SwitchPrimary == nil {
+		return false, errNoReplication
+	}
+	return s.opts.SwitchPrimary(host, port)
+}
+
+// ConfigRewrite implements commands.ConfigRewriter: the config file gets
+// the primary vdr replicates now (Options.CurrentPrimary).
+func (s *Server) ConfigRewrite() error {
+	if s.opts.ConfigFile == "" {
+		return errors.New("The server is running without a config file")
+	}
+	primary := ""
+	if s.opts.CurrentPrimary != nil {
+		primary = s.opts.CurrentPrimary()
+	}
+	return rewriteConfigPrimary(s.opts.ConfigFile, primary)
+}
+
+// switchPrimary is the node's Options.SwitchPrimary: the replica client
+// dials host:port at once.
+func (n *Node) switchPrimary(host string, port int) (bool, error) {
+	c := n.client
+	if c == nil {
+		return false, errors.New("vdr is still starting; try again")
+	}
+	if commands.SameAddr(c.Primary(), host, port) {
+		return true, nil
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	n.log.Info("REPLICAOF: switching to a new primary", "from", c.Primary(), "to", addr)
+	c.SetPrimary(addr)
+	return false, nil
+}
+
+// currentPrimary is the node's Options.CurrentPrimary.
+func (n *Node) currentPrimary() string {
+	if c := n.client; c != nil {
+		return c.Primary()
+	}
+	return ""
+}
+
+// rewriteConfigPrimary replaces the primary in a redis.conf-style config
+// file: a "replicaof host port" line gets the new host and port, a
+// "primary" line the new host:port (inside its redis:// or rediss:// URL,
+// keeping scheme and credentials). A file that names no primary (it came
+// from a flag, the environment or Sentinel, which win over the file or
+// rediscover it) is left as it is. The file is replaced atomically.
+func rewriteConfigPrimary(path, primary string) error {
+	host, port, err := net.SplitHostPort(primary)
+	if err != nil {
+		return fmt.Errorf("no primary to write: %q", primary)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	lines := strings.Split(string(b), "\n")
+	changed := false
+	for i, line := range lines {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		switch strings.ToLower(f[0]) {
+		case "replicaof", "slaveof":
+			lines[i] = f[0] + " " + host + " " + port
+			changed = true
+		case "primary":
+			v := strings.Trim(strings.Join(f[1:], " "), `"`)
+			if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
+				u.Host = primary
+				v = u.String()
+			} else {
+				v = primary
+			}
+			lines[i] = f[0] + " " + v
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(strings.Join(lines, "\n")); err != nil {
+		tmp.Close()
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	if st, err := os.Stat(path); err == nil {
+		os.Chmod(tmp.Name(), st.Mode())
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("Rewriting config file: %v", err)
+	}
+	return nil
+}
