@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,39 @@ type Stats struct {
 	NetOutputBytes      atomic.Int64
 	ErrorReplies        atomic.Int64
 	PubsubMessages      atomic.Int64
+	AuthFailures        atomic.Int64 // AUTH and HELLO … AUTH refused
+
+	errMu     sync.Mutex
+	errCounts map[string]int64 // errorstats: replies by error code
+}
+
+// maxErrorCodes is how many distinct error codes errorstats keeps; past
+// it new codes are not counted (Redis's ERROR_STATS_NUMBER, 128, after
+// which it stops tracking them: a client cannot grow the table).
+const maxErrorCodes = 128
+
+func (st *Stats) countErrors(codes []string) {
+	st.errMu.Lock()
+	defer st.errMu.Unlock()
+	if st.errCounts == nil {
+		st.errCounts = map[string]int64{}
+	}
+	for _, c := range codes {
+		if _, ok := st.errCounts[c]; ok || len(st.errCounts) < maxErrorCodes {
+			st.errCounts[c]++
+		}
+	}
+}
+
+// ErrorCounts returns the error replies by code (INFO errorstats).
+func (st *Stats) ErrorCounts() map[string]int64 {
+	st.errMu.Lock()
+	defer st.errMu.Unlock()
+	out := make(map[string]int64, len(st.errCounts))
+	for k, v := range st.errCounts {
+		out[k] = v
+	}
+	return out
 }
 
 // Env is everything the commands share across connections. The server
@@ -103,6 +137,8 @@ type Env struct {
 	Tracking *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
 	Config   Config
 	Stats    Stats
+	Logger   *slog.Logger // nil: slog.Default()
+	ACLLog   ACLLog
 	// Version is the personality vdr answers as (the primary's version,
 	// or --compat); nil answers as compat.Default.
 	Version   *compat.Holder
@@ -165,8 +201,8 @@ type Client struct {
 	// Counters owned by the connection goroutine, added to Env.Stats by
 	// FlushStats (once per batch of requests, to keep shared atomics off
 	// the per-command path).
-	nCmds, nHits, nMisses, nErrs int64
-	sampleTick                   uint32 // counts calls, for latency sampling
+	nCmds, nHits, nMisses int64
+	sampleTick            uint32 // counts calls, for latency sampling
 }
 
 // FlushStats adds the client's counters to the server-wide Stats.
@@ -184,9 +220,9 @@ func (c *Ctx) FlushStats() {
 		st.KeyspaceMisses.Add(cl.nMisses)
 		cl.nMisses = 0
 	}
-	if cl.nErrs != 0 {
-		st.ErrorReplies.Add(cl.nErrs)
-		cl.nErrs = 0
+	if errs := c.W.TakeErrors(); len(errs) > 0 {
+		st.ErrorReplies.Add(int64(len(errs)))
+		st.countErrors(errs)
 	}
 }
 

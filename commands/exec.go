@@ -104,7 +104,6 @@ func (c *Ctx) reject(msg string) {
 	c.Client.mu.Lock()
 	c.Client.dirtyExec = c.Client.dirtyExec || c.Client.inMulti
 	c.Client.mu.Unlock()
-	c.Client.nErrs++
 	c.W.Error(msg)
 }
 

@@ -13,6 +13,17 @@ import (
 type Writer struct {
 	b    []byte
 	Resp int // 2 or 3
+	// errs are the codes of the error replies written since the last
+	// TakeErrors ("ERR", "WRONGTYPE"…), for errorstats.
+	errs []string
+}
+
+// TakeErrors returns the codes of the error replies written since the
+// last call and forgets them; the slice is valid until the next Error.
+func (w *Writer) TakeErrors() []string {
+	e := w.errs
+	w.errs = w.errs[:0]
+	return e
 }
 
 // NewWriter returns a RESP2 writer.
@@ -71,6 +82,14 @@ func (w *Writer) Error(msg string) {
 			msg = msg[1:]
 		}
 	}
+	code := msg
+	for i := 0; i < len(code); i++ {
+		if code[i] == ' ' {
+			code = code[:i]
+			break
+		}
+	}
+	w.errs = append(w.errs, code)
 	start := len(w.b)
 	w.b = append(w.b, msg...)
 	for i := start; i < len(w.b); i++ {

@@ -46,12 +46,14 @@ func echoCommand(c *Ctx, args [][]byte) { c.W.Bulk(args[1]) }
 
 // checkPassword implements ACLAuthenticateUser for the single "default"
 // user: nopass when no requirepass is set.
-func (c *Ctx) checkPassword(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
+// A refusal is recorded with the command as the client named it (ACL
+// LOG's object).
+func (c *Ctx) checkPassword(user, pass, cmdName []byte) bool {
+	if string(user) == "default" && c.passwordMatches(pass) {
+		return true
 	}
-	rp := c.Env.Config.RequirePass
-	return rp == "" || string(pass) == rp
+	c.authFailed(user, cmdName)
+	return false
 }
 
 func authCommand(c *Ctx, args [][]byte) {
@@ -68,7 +70,7 @@ func authCommand(c *Ctx, args [][]byte) {
 	} else {
 		user = args[1]
 	}
-	if !c.checkPassword(user, pass) {
+	if !c.checkPassword(user, pass, args[0]) {
 		c.W.Error(errWrongPass)
 		return
 	}
@@ -117,7 +119,7 @@ func helloCommand(c *Ctx, args [][]byte) {
 		}
 	}
 	if user != nil {
-		if !c.checkPassword(user, pass) {
+		if !c.checkPassword(user, pass, args[0]) {
 			c.W.Error(errWrongPass)
 			return
 		}

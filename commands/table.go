@@ -62,6 +62,8 @@ var handlers = map[string]HandlerFunc{
 	"slaveof":             replicaofCommand,
 	"failover":            failoverCommand,
 	"config|rewrite":      configRewriteCommand,
+	"acl|log":             aclLogCommand,
+	"acl|whoami":          aclWhoamiCommand,
 	"time":                timeCommand,
 	"lastsave":            lastsaveCommand,
 	"wait":                waitCommand,

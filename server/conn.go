@@ -61,6 +61,22 @@ func (c *conn) authed() bool {
 	return c.s.opts.RequirePass == "" || c.ctx.Authenticated()
 }
 
+// unauthOutputMax bounds the replies an unauthenticated client may have
+// pending: Redis closes such a client, without writing, once its replies
+// outgrow the 16 KiB reply buffer by more than 1 KiB (a pipeline of
+// thousands of guessed passwords is cut off after a few hundred).
+const unauthOutputMax = 16<<10 + 1<<10
+
+// overUnauthLimit reports whether c is an unauthenticated client whose
+// pending replies passed unauthOutputMax; it logs the closing.
+func (c *conn) overUnauthLimit(pending int) bool {
+	if pending <= unauthOutputMax || c.authed() {
+		return false
+	}
+	c.s.opts.Logger.Warn("closing an unauthenticated client that pipelined too much", "client", c.cl.Addr, "pending_reply_bytes", pending)
+	return true
+}
+
 // serve runs the connection until it closes.
 func (c *conn) serve() {
 	defer c.s.wg.Done()
@@ -97,6 +113,9 @@ func (c *conn) serve() {
 		commands.Exec(c.ctx, args)
 		if c.cl.CloseAfterReply() || c.cl.Killed() {
 			c.flush()
+			return
+		}
+		if c.overUnauthLimit(w.Len()) {
 			return
 		}
 		if blocked, deadline := c.ctx.Blocked(); blocked && !c.waitBlocked(deadline) {

@@ -602,6 +602,11 @@ func (l *loop) process(c *conn) {
 			l.closeSoon(c)
 			return
 		}
+		if c.overUnauthLimit(len(c.ev.out) + w.Len()) {
+			c.ctx.FlushStats()
+			l.closeConn(c)
+			return
+		}
 		if blocked, deadline := c.ctx.Blocked(); blocked {
 			// Like Redis, run nothing more of this client until the
 			// blocking read is answered (its input stays buffered).

@@ -99,11 +99,13 @@ var (
 	mMisses         = prometheus.NewDesc("vdr_keyspace_misses_total", "Key lookups that did not find the key.", nil, nil)
 	mCalls          = prometheus.NewDesc("vdr_client_command_calls_total", "Client commands executed, by name (reads, and the rest).", []string{"command"}, nil)
 	mLatency        = prometheus.NewDesc("vdr_command_duration_seconds", "Execution time of client commands (sampled: one in 8 per connection).", nil, nil)
+	mAuthFailures   = prometheus.NewDesc("vdr_auth_failures_total", "AUTH and HELLO AUTH attempts refused (wrong password or unknown user).", nil, nil)
+	mErrors         = prometheus.NewDesc("vdr_error_replies_total", "Error replies sent to clients, by error code (INFO errorstats).", []string{"code"}, nil)
 )
 
 var allDescs = []*prometheus.Desc{mLinkUp, mState, mReady, mPrimaryOffset, mAppliedOffset, mLagBytes, mLagSeconds, mLastIO,
 	mFullSyncs, mPartialSyncs, mReconnects, mSyncDuration, mSyncBytes, mSyncProgress, mApplied, mUnknown, mInvalidated,
-	mFlushedUnknown, mKeys, mExpires, mHeap, mClients, mCommands, mHits, mMisses, mCalls, mLatency}
+	mFlushedUnknown, mKeys, mExpires, mHeap, mClients, mCommands, mHits, mMisses, mCalls, mLatency, mAuthFailures, mErrors}
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range allDescs {
@@ -178,6 +180,10 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(mCommands, float64(env.Stats.CommandsProcessed.Load()))
 	counter(mHits, float64(env.Stats.KeyspaceHits.Load()))
 	counter(mMisses, float64(env.Stats.KeyspaceMisses.Load()))
+	counter(mAuthFailures, float64(env.Stats.AuthFailures.Load()))
+	for code, n := range env.Stats.ErrorCounts() {
+		counter(mErrors, float64(n), code)
+	}
 	commands.EachCommandCalls(func(name string, calls int64) { counter(mCalls, float64(calls), name) })
 	counts, sum := commands.LatencyHistogram()
 	cum := map[float64]uint64{}

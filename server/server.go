@@ -110,6 +110,7 @@ func New(opts Options) (*Server, error) {
 		Blocking:  commands.NewBlocking(),
 		Tracking:  commands.NewTracking(commands.DefaultTrackingTableMaxKeys),
 		Version:   version,
+		Logger:    opts.Logger,
 		RunID:     hex.EncodeToString(id[:]),
 		StartTime: time.Now(),
 		Config: commands.Config{
