@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -78,11 +79,11 @@ func Lookup(args [][]byte) (cmd *Command, unknownSub bool) {
 func unknownCommandError(args [][]byte) string {
 	var sb strings.Builder
 	sb.WriteString("ERR unknown command '")
-	sb.Write(trunc(args[0], 128))
+	sb.Write(trunc(cstr(args[0]), 128))
 	sb.WriteString("', with args beginning with: ")
 	n := 0
 	for i := 1; i < len(args) && n < 128; i++ {
-		a := trunc(args[i], 128-n)
+		a := trunc(cstr(args[i]), 128-n)
 		sb.WriteByte('\'')
 		sb.Write(a)
 		sb.WriteString("' ")
@@ -91,11 +92,35 @@ func unknownCommandError(args [][]byte) string {
 	return sb.String()
 }
 
+// cstr is b as a C string: up to its first NUL byte (Redis formats
+// arguments into errors with %s).
+func cstr(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
+}
+
 func trunc(b []byte, n int) []byte {
 	if len(b) > n {
 		return b[:n]
 	}
 	return b
+}
+
+// rejectCmd is reject for a known command: a refused EXEC discards the
+// transaction and answers EXECABORT with the reason (rejectCommand →
+// execCommandAbort in src/server.c and src/multi.c), even without MULTI.
+func (c *Ctx) rejectCmd(cmd *Command, msg string) {
+	if cmd.Name != "exec" {
+		c.reject(msg)
+		return
+	}
+	c.unwatchAll()
+	c.Client.resetMulti()
+	// Redis's formatted rejections carry no code here (addReplyErrorFormat
+	// adds "ERR" later); its shared ones (NOAUTH, READONLY…) do.
+	c.W.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(msg, "ERR "))
 }
 
 // reject writes an error for a command refused before running and, inside
@@ -175,22 +200,22 @@ func execCmd(c *Ctx, args [][]byte) {
 	cmd, unknownSub := Lookup(args)
 	if cmd == nil {
 		if unknownSub {
-			c.reject("ERR unknown subcommand '" + string(trunc(args[1], 128)) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP.")
+			c.reject("ERR unknown subcommand '" + string(trunc(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(string(cstr(args[0]))) + " HELP.")
 			return
 		}
 		c.reject(unknownCommandError(args))
 		return
 	}
 	if !cmd.arityOK(len(args)) {
-		c.reject("ERR wrong number of arguments for '" + cmd.Name + "' command")
+		c.rejectCmd(cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return
 	}
 	if c.authRequired() && cmd.Flags&CmdNoAuth == 0 {
-		c.reject(errNoAuth)
+		c.rejectCmd(cmd, errNoAuth)
 		return
 	}
 	if cl.inMulti && cmd.Flags&CmdNoMulti != 0 {
-		c.reject("ERR Command not allowed inside a transaction")
+		c.rejectCmd(cmd, "ERR Command not allowed inside a transaction")
 		return
 	}
 	flags := cmd.Flags
@@ -198,20 +223,20 @@ func execCmd(c *Ctx, args [][]byte) {
 		flags = c.queuedFlags()
 	}
 	if flags&CmdWrite != 0 && !(c.Env.Host != nil && c.Env.Host.ForwardEnabled() && !cl.inMulti && cmd.Name != "exec") {
-		c.reject(errReadonly)
+		c.rejectCmd(cmd, errReadonly)
 		return
 	}
 	if cl.subscribed() && cl.resp == 2 && !pubsubContextAllowed(cmd) {
-		c.reject("ERR Can't execute '" + cmd.Name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		c.rejectCmd(cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
 	loading, deny := c.linkState()
 	if deny && flags&CmdStale == 0 {
-		c.reject(errMasterDown)
+		c.rejectCmd(cmd, errMasterDown)
 		return
 	}
 	if loading && flags&CmdLoading == 0 {
-		c.reject(errLoading)
+		c.rejectCmd(cmd, errLoading)
 		return
 	}
 	if cl.inMulti && !multiControl(cmd) {

@@ -261,7 +261,13 @@ func (rd *reader) parseWith(b []byte, st *mbState) ([][]byte, int, error) {
 }
 
 func (rd *reader) parseInline(b []byte) ([][]byte, int, error) {
+	// Redis finds the line's end with strchr, which stops at a NUL byte:
+	// a NUL before the newline leaves the request incomplete (until it
+	// grows past the inline limit).
 	nl := bytes.IndexByte(b, '\n')
+	if z := bytes.IndexByte(b, 0); z >= 0 && (nl < 0 || z < nl) {
+		nl = -1
+	}
 	if nl < 0 {
 		if len(b) > protoInlineMaxSize {
 			return nil, 0, &protoError{"too big inline request"}
