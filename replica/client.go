@@ -40,6 +40,7 @@ type Client struct {
 
 	progress      atomic.Pointer[rdbparse.Parser]
 	progressTotal atomic.Int64
+	progressStart atomic.Int64 // Unix ns the current (or last) load began
 
 	fullSyncs, partialSyncs, reconnects atomic.Int64
 	lastSyncDur, lastSyncBytes          atomic.Int64
@@ -459,15 +460,21 @@ type Progress struct {
 	Bytes  int64 // RDB bytes parsed (of the current sync, or of the last one when !Active)
 	Keys   int64 // keys parsed
 	Total  int64 // RDB size when announced ($<len>); -1 for diskless transfers
+	// Started is when the load began (zero before the first).
+	Started time.Time
 }
 
 // SyncProgress returns the progress of the full sync under way, or the
 // totals of the last one.
 func (c *Client) SyncProgress() Progress {
-	if p := c.progress.Load(); p != nil {
-		return Progress{Active: true, Bytes: p.Offset(), Keys: p.Keys(), Total: c.progressTotal.Load()}
+	var started time.Time
+	if ns := c.progressStart.Load(); ns != 0 {
+		started = time.Unix(0, ns)
 	}
-	return Progress{Bytes: c.lastSyncBytes.Load(), Keys: c.lastSyncKeys.Load(), Total: c.progressTotal.Load()}
+	if p := c.progress.Load(); p != nil {
+		return Progress{Active: true, Bytes: p.Offset(), Keys: p.Keys(), Total: c.progressTotal.Load(), Started: started}
+	}
+	return Progress{Bytes: c.lastSyncBytes.Load(), Keys: c.lastSyncKeys.Load(), Total: c.progressTotal.Load(), Started: started}
 }
 
 // Stats are the client's counters.

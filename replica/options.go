@@ -29,7 +29,7 @@ const (
 	firstAckRepeat = 10 * time.Millisecond
 	// DefaultBackoffInitial and DefaultBackoffMax bound the reconnect delay.
 	DefaultBackoffInitial = 100 * time.Millisecond
-	DefaultBackoffMax     = 5 * time.Second
+	DefaultBackoffMax     = time.Second // a Redis replica retries every second (replicationCron)
 	// DefaultMaxBatch is the most commands one Handler.Commands call
 	// carries outside a MULTI/EXEC unit.
 	DefaultMaxBatch = 1024

@@ -79,6 +79,7 @@ func (l *link) transfer(replID string, off int64) (db int, err error) {
 	c.setState(StateLoading, nil)
 	start := time.Now()
 	c.progressTotal.Store(total)
+	c.progressStart.Store(start.UnixNano())
 	if err := c.h.FullSyncBegin(replID, off); err != nil {
 		return 0, fmt.Errorf("replica: handler FullSyncBegin: %w", err)
 	}

@@ -113,6 +113,9 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if o.Projection.NumDBs == 0 {
 		o.Projection.NumDBs = o.Server.Databases
 	}
+	if o.Projection.Logger == nil {
+		o.Projection.Logger = o.Logger // --log-format json reaches its warnings too
+	}
 	proj, err := projection.New(o.Projection)
 	if err != nil {
 		return nil, err
@@ -180,6 +183,7 @@ func (n *Node) Start() error {
 		}
 		n.link.firstSyncDone.Store(true)
 	}
+	n.removeStaleSnapshotTemps()
 	if n.opts.Replica != nil && n.opts.SnapshotPath != "" {
 		if err := n.loadSnapshot(); err != nil {
 			return err
@@ -291,6 +295,20 @@ func (n *Node) Close() error {
 	return n.closeErr
 }
 
+// progressRate is a load's rate in bytes per second since the last
+// progress line (lastBytes at lastAt), or for the first line since the
+// load began (the first line used to say 0).
+func progressRate(p replica.Progress, lastBytes int64, lastAt, now time.Time) float64 {
+	from, fromBytes := lastAt, lastBytes
+	if from.IsZero() {
+		from, fromBytes = p.Started, 0
+	}
+	if from.IsZero() || !now.After(from) {
+		return 0
+	}
+	return float64(p.Bytes-fromBytes) / now.Sub(from).Seconds()
+}
+
 // progressLoop logs a line every ProgressInterval while a full sync loads.
 func (n *Node) progressLoop(ctx context.Context) {
 	t := time.NewTicker(n.opts.ProgressInterval)
@@ -309,10 +327,7 @@ func (n *Node) progressLoop(ctx context.Context) {
 			continue
 		}
 		now := time.Now()
-		rate := 0.0
-		if !lastAt.IsZero() {
-			rate = float64(p.Bytes-lastBytes) / now.Sub(lastAt).Seconds()
-		}
+		rate := progressRate(p, lastBytes, lastAt, now)
 		lastBytes, lastAt = p.Bytes, now
 		attrs := []any{"bytes", p.Bytes, "keys", p.Keys, "rate_mb_s", fmt.Sprintf("%.1f", rate/1e6)}
 		if p.Total > 0 {

@@ -101,7 +101,11 @@ func (h *linkHandler) FullSyncAbort(err error) {
 		h.loader = nil
 	}
 	h.syncing.Store(false)
-	h.n.log.Warn("full sync abandoned; serving the previous data", "error", err)
+	if h.firstSyncDone.Load() {
+		h.n.log.Warn("full sync abandoned; serving the previous data", "error", err)
+	} else {
+		h.n.log.Warn("full sync abandoned; no data yet (answering LOADING)", "error", err)
+	}
 }
 
 // Commands applies a batch. A MULTI/EXEC unit (Unit set) is applied with

@@ -74,6 +74,7 @@ var settings = []setting{
 	{"databases", "Projection", "16", "number of databases", kInt},
 	{"key-prefix", "Projection", "", "project only keys with one of these prefixes (comma-separated)", kList},
 	{"dbs", "Projection", "", "project only these database numbers (comma-separated)", kList},
+	{"unknown-command", "Projection", "invalidate", "a command from the primary vdr cannot apply exactly: invalidate (remove the keys it names; flush its database when they are unknown) or resync (a full resync)", kString},
 
 	{"snapshot-path", "Snapshot", "", "RDB snapshot written on shutdown and loaded on start, to resume with a partial sync", kString},
 	{"snapshot-interval", "Snapshot", "0s", "also write the snapshot this often (0: only on shutdown)", kDuration},
@@ -344,6 +345,11 @@ func (c *Config) validate(settings []setting) error {
 	}
 	if c.Duration("repl-ack-period") <= 0 {
 		return c.fail("repl-ack-period", "must be positive")
+	}
+	switch c.Str("unknown-command") {
+	case "invalidate", "resync":
+	default:
+		return c.fail("unknown-command", "want invalidate or resync, got %q", c.Str("unknown-command"))
 	}
 	switch c.Str("log-format") {
 	case "text", "json":

@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vdr-project/vdr/projection"
 )
 
 func env(m map[string]string) func(string) string {
@@ -79,6 +83,7 @@ func TestBadConfigExit2(t *testing.T) {
 		{[]string{"--primary", "h:1", "--port", "70000"}, nil, "port"},
 		{[]string{"--primary", "h:1"}, map[string]string{"VDR_DATABASES": "0"}, "databases"},
 		{[]string{"--primary", "h:1", "--log-format", "xml"}, nil, "log-format"},
+		{[]string{"--primary", "h:1", "--unknown-command", "flush"}, nil, "unknown-command"},
 		{[]string{"--primary", "h:1", "--replica-serve-stale-data", "maybe"}, nil, "replica-serve-stale-data"},
 		{[]string{"--primary", "ftp://h:1"}, nil, "primary"},
 		{[]string{"--primary", "h:1", "--replicaof", "h 2"}, nil, "replicaof"},
@@ -121,6 +126,28 @@ func TestHelpListsEverySetting(t *testing.T) {
 	for _, g := range groups {
 		if !strings.Contains(out.String(), "\n"+g+":\n") {
 			t.Errorf("--help lacks group %q", g)
+		}
+	}
+}
+
+// TestUnknownCommandPolicy: --unknown-command reaches the projection, and
+// the config file given with --config is named for CONFIG REWRITE.
+func TestUnknownCommandPolicy(t *testing.T) {
+	for arg, want := range map[string]projection.UnknownPolicy{"": projection.Invalidate, "invalidate": projection.Invalidate, "resync": projection.Resync} {
+		args := []string{"--primary", "h:1"}
+		if arg != "" {
+			args = append(args, "--unknown-command", arg)
+		}
+		cfg, err := parseConfig(args, env(nil), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := nodeOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Projection.OnUnknown != want {
+			t.Errorf("--unknown-command %q: policy %v, want %v", arg, o.Projection.OnUnknown, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/replica"
 	"github.com/vdr-project/vdr/server"
 )
@@ -65,6 +66,17 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, ho))
 }
 
+// unknownPolicy reads --unknown-command. Invalidate is the default: a
+// primary with a module sends its commands on every write, and resyncing
+// on each would be a storm of full syncs (each a fork on the primary);
+// removing the keys such a command names leaves misses, never wrong data.
+func unknownPolicy(s string) projection.UnknownPolicy {
+	if s == "resync" {
+		return projection.Resync
+	}
+	return projection.Invalidate
+}
+
 // absPath makes a config file's path absolute (as Redis keeps it), so that
 // CONFIG REWRITE finds it whatever the working directory; "" stays "".
 func absPath(p string) string {
@@ -104,6 +116,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		HugePages:        cfg.Bool("huge-pages"),
 		SnapshotPath:     cfg.Str("snapshot-path"),
 		SnapshotInterval: cfg.Duration("snapshot-interval"),
+		Projection:       projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command"))},
 		Logger:           log,
 	}
 	if o.Server.Port == -1 {
