@@ -5,7 +5,7 @@
 // What it does:
 //
 //   - Apply / ApplyBatch execute the write commands a Redis 7.x primary
-//     propagates (see /work/shared/docs/replication-stream.md §4) with the
+//     propagates (see docs/replication-stream.md §4 in the shared material beside the repository) with the
 //     exact semantics of a Redis replica: nothing expires on its own, reads
 //     hide keys whose absolute expire time has passed, and a MULTI…EXEC unit
 //     becomes visible to readers all at once.

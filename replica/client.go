@@ -96,8 +96,17 @@ func (c *Client) SetPrimary(addr string) {
 		c.primary.Store(&addr)
 	}
 	c.log.Info("replica: switching primary", "primary", addr)
+	c.reconnectNow(true)
+}
+
+// reconnectNow ends the current session and skips the backoff before the
+// next; newTarget also ends a session still dialling (its address is
+// stale).
+func (c *Client) reconnectNow(newTarget bool) {
 	c.runMu.Lock()
-	c.gen++
+	if newTarget {
+		c.gen++
+	}
 	conn := c.current
 	c.runMu.Unlock()
 	select {
@@ -108,6 +117,11 @@ func (c *Client) SetPrimary(addr string) {
 		conn.Close()
 	}
 }
+
+// Rediscover drops the link and reconnects at once, asking the sentinels
+// for the primary again when Sentinel is used (a write forwarded to the
+// primary came back -READONLY: it has been demoted).
+func (c *Client) Rediscover() { c.reconnectNow(false) }
 
 // Primary returns the address of the primary the client dials: the
 // connected one, else the one it will dial next ("" under Sentinel before
@@ -240,10 +254,11 @@ func (c *Client) session(ctx context.Context) (streamed bool, err error) {
 	gen := c.gen
 	c.runMu.Unlock()
 	addr := *c.primary.Load()
+	wantReplica := false
 	if p := c.next.Swap(nil); p != nil {
 		addr = *p
 	} else if c.opts.Sentinel != nil {
-		if addr, err = c.discoverPrimary(ctx); err != nil {
+		if addr, wantReplica, err = c.discoverPrimary(ctx); err != nil {
 			return false, err
 		}
 	}
@@ -284,6 +299,7 @@ func (c *Client) session(ctx context.Context) (streamed bool, err error) {
 	}()
 
 	l := newLink(c, conn)
+	l.wantReplica = wantReplica
 	c.setState(StateHandshake, nil)
 	replID, off, db := c.Position()
 	res, err := l.handshake(replID, off)

@@ -20,6 +20,8 @@ type link struct {
 
 	wmu  sync.Mutex // guards writes (the ACK ticker and the reader both send)
 	wbuf []byte
+	// wantReplica: Sentinel named a replica (SentinelOptions.Role).
+	wantReplica bool
 }
 
 // deadlineConn arms the read deadline before every Read, so any silence
@@ -285,8 +287,9 @@ func parsePsyncReply(rep any) (psyncResult, error) {
 	return psyncResult{}, fmt.Errorf("%w: unexpected reply to PSYNC: %v", ErrProtocol, rep)
 }
 
-// checkRole asks ROLE and requires "master": a server Sentinel named may
-// have been demoted since.
+// checkRole asks ROLE and requires "master" ("slave" when Sentinel named a
+// replica to replicate): a server Sentinel named may have changed role
+// since.
 func (l *link) checkRole() error {
 	rep, err := l.call("ROLE")
 	if err != nil {
@@ -301,8 +304,12 @@ func (l *link) checkRole() error {
 	if !ok || len(arr) == 0 {
 		return fmt.Errorf("%w: ROLE reply %v", ErrNotPrimary, rep)
 	}
-	if role, _ := arr[0].([]byte); string(role) != "master" {
-		return fmt.Errorf("%w: ROLE says %q", ErrNotPrimary, role)
+	want := "master"
+	if l.wantReplica {
+		want = "slave"
+	}
+	if role, _ := arr[0].([]byte); string(role) != want {
+		return fmt.Errorf("%w: ROLE says %q, want %q", ErrNotPrimary, role, want)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package replica
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/vdr-project/vdr/rdbparse"
@@ -119,6 +120,31 @@ type SentinelOptions struct {
 	Addrs              []string // host:port of each sentinel, tried in order
 	MasterName         string   // the monitored group's name
 	Username, Password string   // sentinel auth (sentinel's requirepass / ACL user)
+	// Role is what to replicate: "" or "primary" the group's primary,
+	// "replica" one of its replicas the sentinels report healthy (it
+	// spares the primary a replica link; vdr then is a sub-replica, with
+	// the primary's replid and offsets), falling back to the primary when
+	// none is.
+	Role string
+	// HostMap rewrites the addresses the sentinels announce into ones
+	// this process can reach (NAT, Kubernetes): "host" → "host2" keeps
+	// the port, "host:port" → "host2:port2" maps both.
+	HostMap map[string]string
+}
+
+// mapHost applies HostMap to an announced host and port.
+func (so *SentinelOptions) mapHost(host, port string) string {
+	addr := net.JoinHostPort(host, port)
+	if to, ok := so.HostMap[addr]; ok {
+		return to
+	}
+	if to, ok := so.HostMap[host]; ok {
+		if _, _, err := net.SplitHostPort(to); err == nil {
+			return to
+		}
+		return net.JoinHostPort(to, port)
+	}
+	return addr
 }
 
 // TLSOptions configures TLS to the primary. Certificates are verified

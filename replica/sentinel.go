@@ -51,8 +51,10 @@ func (sc *sentinelConn) call(timeout time.Duration, args ...string) (any, error)
 }
 
 // discoverPrimary asks each sentinel in turn for the primary's address
-// (SENTINEL get-master-addr-by-name), like Sentinel-aware clients do.
-func (c *Client) discoverPrimary(ctx context.Context) (string, error) {
+// (SENTINEL get-master-addr-by-name), like Sentinel-aware clients do; with
+// Role "replica", for the healthiest replica it lists (SENTINEL REPLICAS),
+// then replica is true. Addresses go through HostMap.
+func (c *Client) discoverPrimary(ctx context.Context) (addr string, replica bool, err error) {
 	so := c.opts.Sentinel
 	var errs []error
 	for _, sa := range so.Addrs {
@@ -60,6 +62,12 @@ func (c *Client) discoverPrimary(ctx context.Context) (string, error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sentinel %s: %w", sa, err))
 			continue
+		}
+		if so.Role == "replica" {
+			if addr, ok := c.pickReplica(sc, sa); ok {
+				sc.conn.Close()
+				return addr, true, nil
+			}
 		}
 		rep, err := sc.call(c.opts.DialTimeout, "SENTINEL", "get-master-addr-by-name", so.MasterName)
 		sc.conn.Close()
@@ -78,9 +86,44 @@ func (c *Client) discoverPrimary(ctx context.Context) (string, error) {
 			errs = append(errs, fmt.Errorf("sentinel %s: bad address reply %v", sa, rep))
 			continue
 		}
-		return net.JoinHostPort(string(host), string(port)), nil
+		return so.mapHost(string(host), string(port)), false, nil
 	}
-	return "", fmt.Errorf("%w %q: %w", ErrNoPrimary, so.MasterName, errors.Join(errs...))
+	return "", false, fmt.Errorf("%w %q: %w", ErrNoPrimary, so.MasterName, errors.Join(errs...))
+}
+
+// pickReplica returns the replica of the group a sentinel reports
+// healthy (flags exactly "slave": not down, not disconnected; its link to
+// the primary "ok") that is furthest along (slave-repl-offset). ok is
+// false when there is none, and the caller falls back to the primary.
+func (c *Client) pickReplica(sc *sentinelConn, sentinel string) (string, bool) {
+	rep, err := sc.call(c.opts.DialTimeout, "SENTINEL", "replicas", c.opts.Sentinel.MasterName)
+	if err != nil {
+		c.log.Warn("replica: SENTINEL REPLICAS failed", "sentinel", sentinel, "err", err)
+		return "", false
+	}
+	list, _ := rep.([]any)
+	best, bestOff := "", int64(-1)
+	for _, r := range list {
+		fields, _ := r.([]any)
+		m := map[string]string{}
+		for i := 0; i+1 < len(fields); i += 2 {
+			k, _ := fields[i].([]byte)
+			v, _ := fields[i+1].([]byte)
+			m[string(k)] = string(v)
+		}
+		if m["flags"] != "slave" || m["master-link-status"] != "ok" || m["ip"] == "" || m["port"] == "" {
+			continue
+		}
+		var off int64
+		fmt.Sscan(m["slave-repl-offset"], &off)
+		if off > bestOff {
+			best, bestOff = c.opts.Sentinel.mapHost(m["ip"], m["port"]), off
+		}
+	}
+	if best == "" {
+		c.log.Warn("replica: no healthy replica listed; replicating the primary", "sentinel", sentinel)
+	}
+	return best, best != ""
 }
 
 // watchSentinels subscribes to +switch-master on one sentinel at a time
@@ -139,7 +182,7 @@ func (c *Client) watchOne(ctx context.Context, addr string) error {
 		payload, _ := arr[2].([]byte)
 		f := strings.Fields(string(payload))
 		if len(f) == 5 && f[0] == c.opts.Sentinel.MasterName {
-			next := net.JoinHostPort(f[3], f[4])
+			next := c.opts.Sentinel.mapHost(f[3], f[4])
 			c.log.Info("replica: sentinel announced a new primary", "group", f[0], "old", net.JoinHostPort(f[1], f[2]), "new", next)
 			if c.Addr() != next { // already there when rediscovery won the race
 				c.dropLink()

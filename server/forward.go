@@ -24,12 +24,20 @@ const forwardTimeout = 10 * time.Second
 const maxForwardReply = 512 << 20
 
 type fconn struct {
-	nc net.Conn
-	br *bufio.Reader
+	nc   net.Conn
+	br   *bufio.Reader
+	addr string // the primary it was dialled to
 }
 
+// A forwarder sends writes to the primary the replica link follows now
+// (current, when set: REPLICAOF and Sentinel move it), dropping pooled
+// connections to a previous one. A -READONLY reply means the server it
+// reached is a replica now (demoted in a failover): demoted is told, so
+// the link re-discovers the primary at once.
 type forwarder struct {
 	addr, user, pass string
+	current          func() string
+	demoted          func()
 	pool             chan *fconn
 }
 
@@ -37,12 +45,23 @@ func newForwarder(addr, user, pass string, size int) *forwarder {
 	return &forwarder{addr: addr, user: user, pass: pass, pool: make(chan *fconn, size)}
 }
 
+// target is the primary to forward to now.
+func (f *forwarder) target() string {
+	if f.current != nil {
+		if a := f.current(); a != "" {
+			return a
+		}
+	}
+	return f.addr
+}
+
 func (f *forwarder) dial() (*fconn, error) {
-	nc, err := net.DialTimeout("tcp", f.addr, forwardTimeout)
+	addr := f.target()
+	nc, err := net.DialTimeout("tcp", addr, forwardTimeout)
 	if err != nil {
 		return nil, err
 	}
-	fc := &fconn{nc: nc, br: bufio.NewReader(nc)}
+	fc := &fconn{nc: nc, br: bufio.NewReader(nc), addr: addr}
 	if f.pass != "" {
 		args := [][]byte{[]byte("AUTH"), []byte(f.pass)}
 		if f.user != "" {
@@ -145,7 +164,13 @@ func (f *forwarder) do(args [][]byte) ([]byte, error) {
 	var fc *fconn
 	select {
 	case fc = <-f.pool:
+		if fc.addr != f.target() { // the primary moved
+			fc.nc.Close()
+			fc = nil
+		}
 	default:
+	}
+	if fc == nil {
 		var err error
 		if fc, err = f.dial(); err != nil {
 			return nil, err
@@ -155,6 +180,9 @@ func (f *forwarder) do(args [][]byte) ([]byte, error) {
 	if err != nil {
 		fc.nc.Close()
 		return nil, err
+	}
+	if bytes.HasPrefix(reply, []byte("-READONLY")) && f.demoted != nil {
+		f.demoted()
 	}
 	select {
 	case f.pool <- fc:

@@ -130,7 +130,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 	}
 	if o.Replica != nil {
 		so.Replication = linkInfo{n.link}
-		so.SwitchPrimary, so.CurrentPrimary = n.switchPrimary, n.currentPrimary
+		so.SwitchPrimary, so.CurrentPrimary, so.PrimaryDemoted = n.switchPrimary, n.currentPrimary, n.primaryDemoted
 		if so.PrimaryAddr == "" {
 			so.PrimaryAddr = o.Replica.Primary
 			so.PrimaryUser, so.PrimaryPassword = o.Replica.Username, o.Replica.Password

@@ -48,6 +48,9 @@ type Options struct {
 	// (INFO's config_file; CONFIG REWRITE writes the primary into it).
 	SwitchPrimary  func(host string, port int) (already bool, err error)
 	CurrentPrimary func() string
+	// PrimaryDemoted is told when a forwarded write met -READONLY: the
+	// server vdr took for the primary is a replica now.
+	PrimaryDemoted func()
 	ConfigFile     string
 
 	// Compat is the personality vdr answers as until a primary tells its

@@ -56,6 +56,15 @@ func (n *Node) switchPrimary(host string, port int) (bool, error) {
 	return false, nil
 }
 
+// primaryDemoted is the node's Options.PrimaryDemoted: the link drops and
+// (under Sentinel) asks the sentinels again, at once.
+func (n *Node) primaryDemoted() {
+	if c := n.client; c != nil {
+		n.log.Warn("the primary answered READONLY: it was demoted; finding the primary again")
+		c.Rediscover()
+	}
+}
+
 // currentPrimary is the node's Options.CurrentPrimary.
 func (n *Node) currentPrimary() string {
 	if c := n.client; c != nil {

@@ -62,6 +62,34 @@ func TestReplicaofSwitch(t *testing.T) {
 	}
 }
 
+// TestForwardFollowsReplicaof: with write forwarding on, writes go to the
+// primary REPLICAOF named, not to the one vdr started with.
+func TestForwardFollowsReplicaof(t *testing.T) {
+	a := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	b := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(a.Port))
+	node := startNodeServing(t, a.Addr(), replicaOptions{}, Options{ForwardWrites: true})
+	redistest.WaitFor(t, 15*time.Second, "vdr synced", func() bool { return node.Ready() })
+	c := dialRaw(t, node.Addr())
+	if r := c.dos("SET", "w", "1"); r != "+OK\r\n" {
+		t.Fatalf("forwarded SET: %q", r)
+	}
+	redistest.WaitFor(t, 10*time.Second, "B has the write", func() bool {
+		r, _ := redistest.Do(b.Addr(), "GET", "w")
+		return r == "$1\r\n1\r\n"
+	})
+	b.Do(t, "REPLICAOF", "NO", "ONE")
+	a.Do(t, "REPLICAOF", "127.0.0.1", strconv.Itoa(b.Port))
+	if r := c.dos("REPLICAOF", "127.0.0.1", strconv.Itoa(b.Port)); r != "+OK\r\n" {
+		t.Fatalf("REPLICAOF: %q", r)
+	}
+	if r := c.dos("SET", "w", "2"); r != "+OK\r\n" {
+		t.Fatalf("forwarded SET after the switch: %q (still going to the demoted A?)", r)
+	}
+	if r, _ := redistest.Do(b.Addr(), "GET", "w"); r != "$1\r\n2\r\n" {
+		t.Errorf("B after the forwarded write: %q", r)
+	}
+}
+
 // TestRewriteConfigPrimary checks CONFIG REWRITE's edit of the config
 // file: replicaof and primary lines get the new address (a URL keeps its
 // scheme and credentials), a file naming no primary is left alone.

@@ -132,6 +132,7 @@ func New(opts Options) (*Server, error) {
 	opts.Projection.OnChange(s.changed)
 	if opts.ForwardWrites {
 		s.fwd = newForwarder(opts.PrimaryAddr, opts.PrimaryUser, opts.PrimaryPassword, opts.ForwardPoolSize)
+		s.fwd.current, s.fwd.demoted = opts.CurrentPrimary, opts.PrimaryDemoted
 	}
 	return s, nil
 }

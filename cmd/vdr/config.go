@@ -50,6 +50,8 @@ var settings = []setting{
 	{"sentinel-master", "Primary", "", "name of the master group Sentinel monitors", kString},
 	{"sentinel-user", "Primary", "", "ACL user for the sentinels", kString},
 	{"sentinel-password", "Primary", "", "password for the sentinels", kString},
+	{"sentinel-role", "Primary", "primary", "what to replicate of the group Sentinel names: primary, or replica (a healthy replica, sparing the primary)", kString},
+	{"sentinel-host-map", "Primary", "", "rewrite addresses Sentinel announces: from=to,... (host or host:port on each side)", kList},
 	{"replica-announce-port", "Primary", "0", "port vdr announces to the primary (REPLCONF listening-port); 0 means the serving port", kInt},
 	{"repl-ack-period", "Primary", "1s", "how often vdr acknowledges its applied offset (REPLCONF ACK)", kDuration},
 	{"tls-replication", "Primary", "no", "connect to the primary with TLS (implied by rediss://)", kBool},
@@ -345,6 +347,16 @@ func (c *Config) validate(settings []setting) error {
 	}
 	if c.Duration("repl-ack-period") <= 0 {
 		return c.fail("repl-ack-period", "must be positive")
+	}
+	switch c.Str("sentinel-role") {
+	case "primary", "replica":
+	default:
+		return c.fail("sentinel-role", "want primary or replica, got %q", c.Str("sentinel-role"))
+	}
+	for _, m := range c.List("sentinel-host-map") {
+		if from, to, ok := strings.Cut(m, "="); !ok || from == "" || to == "" {
+			return c.fail("sentinel-host-map", "want from=to, got %q", m)
+		}
 	}
 	switch c.Str("unknown-command") {
 	case "invalidate", "resync":

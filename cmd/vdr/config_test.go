@@ -84,6 +84,8 @@ func TestBadConfigExit2(t *testing.T) {
 		{[]string{"--primary", "h:1"}, map[string]string{"VDR_DATABASES": "0"}, "databases"},
 		{[]string{"--primary", "h:1", "--log-format", "xml"}, nil, "log-format"},
 		{[]string{"--primary", "h:1", "--unknown-command", "flush"}, nil, "unknown-command"},
+		{[]string{"--sentinel", "s:1", "--sentinel-master", "m", "--sentinel-role", "any"}, nil, "sentinel-role"},
+		{[]string{"--sentinel", "s:1", "--sentinel-master", "m", "--sentinel-host-map", "a"}, nil, "sentinel-host-map"},
 		{[]string{"--primary", "h:1", "--replica-serve-stale-data", "maybe"}, nil, "replica-serve-stale-data"},
 		{[]string{"--primary", "ftp://h:1"}, nil, "primary"},
 		{[]string{"--primary", "h:1", "--replicaof", "h 2"}, nil, "replicaof"},
@@ -149,5 +151,23 @@ func TestUnknownCommandPolicy(t *testing.T) {
 		if o.Projection.OnUnknown != want {
 			t.Errorf("--unknown-command %q: policy %v, want %v", arg, o.Projection.OnUnknown, want)
 		}
+	}
+}
+
+// TestSentinelSettings: --sentinel-role and --sentinel-host-map reach the
+// replica options.
+func TestSentinelSettings(t *testing.T) {
+	cfg, err := parseConfig([]string{"--sentinel", "s:1", "--sentinel-master", "m", "--sentinel-role", "replica",
+		"--sentinel-host-map", "10.0.0.1=127.0.0.1,10.0.0.2:6379=lb:1"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := nodeOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	so := o.Replica.Sentinel
+	if so.Role != "replica" || so.HostMap["10.0.0.1"] != "127.0.0.1" || so.HostMap["10.0.0.2:6379"] != "lb:1" {
+		t.Errorf("sentinel options %+v", so)
 	}
 }

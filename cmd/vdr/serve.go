@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -139,6 +140,14 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		ro.Sentinel = &replica.SentinelOptions{
 			Addrs: cfg.Sentinels, MasterName: cfg.SentinelMaster,
 			Username: cfg.Str("sentinel-user"), Password: cfg.Str("sentinel-password"),
+			Role: cfg.Str("sentinel-role"),
+		}
+		for _, m := range cfg.List("sentinel-host-map") {
+			from, to, _ := strings.Cut(m, "=")
+			if ro.Sentinel.HostMap == nil {
+				ro.Sentinel.HostMap = map[string]string{}
+			}
+			ro.Sentinel.HostMap[from] = to
 		}
 	}
 	if cfg.PrimaryTLS || cfg.Str("tls-ca-cert-file") != "" || cfg.Str("tls-cert-file") != "" {
