@@ -1,0 +1,712 @@
+package script
+
+// cjson: lua-cjson 2.1.0 as bundled in Redis 7.0 (encode, decode, the
+// configuration functions, new, null, _NAME, _VERSION).
+//
+// Behaviour kept from the C library: '/' is escaped as "\/" and DEL as
+// "\u007f"; numbers are written with "%.14g" (encode_number_precision);
+// empty tables encode as {}; sparse arrays follow encode_sparse_array
+// (defaults: convert off, ratio 2, safe 10); nesting is limited by
+// encode_max_depth and decode_max_depth (1000); decoding accepts what
+// strtod accepts where JSON has a number (hex, inf, nan, leading '+' or
+// zeros: decode_invalid_numbers defaults to on); JSON null decodes to
+// cjson.null; the input is a C string, so a NUL byte ends it.
+//
+// One difference cannot be removed: objects are written in the order the
+// table iterates, and gopher-lua iterates the hash part in insertion order
+// where Lua 5.1 uses its hash layout, so objects with several keys may
+// list them in another order than Redis does.
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// cjsonNullValue marks the userdata standing for cjson.null (a NULL
+// lightuserdata in C, equal to every other one).
+type cjsonNullValue struct{}
+
+type cjsonConfig struct {
+	sparseConvert     int
+	sparseRatio       int
+	sparseSafe        int
+	encodeMaxDepth    int
+	decodeMaxDepth    int
+	encodeInvalidNums int // 0 off, 1 on, 2 null
+	decodeInvalidNums int
+	encodeKeepBuffer  int
+	encodePrecision   int
+}
+
+// rlCjsonNew returns the cjson module table for L.
+func rlCjsonNew(L *lua.LState) *lua.LTable {
+	null := L.NewUserData()
+	null.Value = cjsonNullValue{}
+	return cjsonModule(L, null)
+}
+
+func cjsonIsNull(v lua.LValue) bool {
+	ud, ok := v.(*lua.LUserData)
+	if !ok {
+		return false
+	}
+	_, ok = ud.Value.(cjsonNullValue)
+	return ok
+}
+
+func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
+	cfg := &cjsonConfig{
+		sparseRatio:       2,
+		sparseSafe:        10,
+		encodeMaxDepth:    1000,
+		decodeMaxDepth:    1000,
+		decodeInvalidNums: 1,
+		encodeKeepBuffer:  1,
+		encodePrecision:   14,
+	}
+	t := L.NewTable()
+	reg := func(name string, fn func(L *lua.LState) int) {
+		t.RawSetString(name, L.NewFunction(fn))
+	}
+	reg("encode", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			rlArgError(L, "encode", 1, "expected 1 argument")
+		}
+		e := cjsonEncoder{L: L, cfg: cfg}
+		e.value(L.Get(1), 0, 1)
+		L.Push(lua.LString(e.buf))
+		return 1
+	})
+	reg("decode", func(L *lua.LState) int {
+		if L.GetTop() != 1 {
+			rlArgError(L, "decode", 1, "expected 1 argument")
+		}
+		s := rlCheckString(L, "decode", 1)
+		if len(s) >= 2 && (s[0] == 0 || s[1] == 0) {
+			rlRaise(L, "JSON parser does not support UTF-16 or UTF-32")
+		}
+		d := cjsonDecoder{L: L, cfg: cfg, s: s, null: null, top: 1}
+		var tok cjsonToken
+		d.next(&tok)
+		v := d.value(&tok)
+		d.next(&tok)
+		if tok.typ != cjTEnd {
+			d.throw("the end", &tok)
+		}
+		L.Push(v)
+		return 1
+	})
+	reg("encode_sparse_array", func(L *lua.LState) int {
+		const name = "encode_sparse_array"
+		cjsonArgInit(L, name, 3)
+		cjsonEnumOption(L, name, 1, &cfg.sparseConvert, nil)
+		cjsonIntOption(L, name, 2, &cfg.sparseRatio, 0, math.MaxInt32)
+		cjsonIntOption(L, name, 3, &cfg.sparseSafe, 0, math.MaxInt32)
+		return 3
+	})
+	intOpt := func(name string, setting *int, lo, hi int) {
+		reg(name, func(L *lua.LState) int {
+			cjsonArgInit(L, name, 1)
+			cjsonIntOption(L, name, 1, setting, lo, hi)
+			return 1
+		})
+	}
+	intOpt("encode_max_depth", &cfg.encodeMaxDepth, 1, math.MaxInt32)
+	intOpt("decode_max_depth", &cfg.decodeMaxDepth, 1, math.MaxInt32)
+	intOpt("encode_number_precision", &cfg.encodePrecision, 1, 14)
+	enumOpt := func(name string, setting *int, options []string) {
+		reg(name, func(L *lua.LState) int {
+			cjsonArgInit(L, name, 1)
+			cjsonEnumOption(L, name, 1, setting, options)
+			return 1
+		})
+	}
+	enumOpt("encode_keep_buffer", &cfg.encodeKeepBuffer, nil)
+	enumOpt("encode_invalid_numbers", &cfg.encodeInvalidNums, []string{"off", "on", "null"})
+	enumOpt("decode_invalid_numbers", &cfg.decodeInvalidNums, nil)
+	reg("new", func(L *lua.LState) int {
+		L.Push(cjsonModule(L, null))
+		return 1
+	})
+	t.RawSetString("null", null)
+	t.RawSetString("_NAME", lua.LString("cjson"))
+	t.RawSetString("_VERSION", lua.LString("2.1.0"))
+	return t
+}
+
+// cjsonArgInit mirrors json_arg_init: at most n arguments, missing ones
+// read as nil.
+func cjsonArgInit(L *lua.LState, name string, n int) {
+	if L.GetTop() > n {
+		rlArgError(L, name, n+1, "found too many arguments")
+	}
+	for L.GetTop() < n {
+		L.Push(lua.LNil)
+	}
+}
+
+// cjsonIntOption mirrors json_integer_option. The value is a C int, so a
+// lua_Integer beyond 32 bits is truncated; the range error always names
+// argument 1, as the C code does.
+func cjsonIntOption(L *lua.LState, name string, idx int, setting *int, lo, hi int) {
+	if L.Get(idx) != lua.LNil {
+		v := int(int32(rlCheckInteger(L, name, idx)))
+		if v < lo || v > hi {
+			rlArgError(L, name, 1, "expected integer between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+		}
+		*setting = v
+	}
+	L.Push(lua.LNumber(*setting))
+}
+
+// cjsonEnumOption mirrors json_enum_option with bool_true 1; nil options
+// means {"off", "on"}.
+func cjsonEnumOption(L *lua.LState, name string, idx int, setting *int, options []string) {
+	if options == nil {
+		options = []string{"off", "on"}
+	}
+	v := L.Get(idx)
+	if v != lua.LNil {
+		if b, ok := v.(lua.LBool); ok {
+			*setting = 0
+			if b {
+				*setting = 1
+			}
+		} else {
+			s := rlCheckString(L, name, idx)
+			found := -1
+			for i, o := range options {
+				if o == s {
+					found = i
+					break
+				}
+			}
+			if found < 0 {
+				rlArgError(L, name, idx, "invalid option '"+s+"'")
+			}
+			*setting = found
+		}
+	}
+	if *setting == 0 || *setting == 1 {
+		L.Push(lua.LBool(*setting == 1))
+	} else {
+		L.Push(lua.LString(options[*setting]))
+	}
+}
+
+// ===== encoding =====
+
+type cjsonEncoder struct {
+	L   *lua.LState
+	cfg *cjsonConfig
+	buf []byte
+}
+
+func (e *cjsonEncoder) fail(v lua.LValue, reason string) {
+	rlRaise(e.L, "Cannot serialise "+rlValueTypeName(v)+": "+reason)
+}
+
+var cjsonEscapes = func() [256]string {
+	var t [256]string
+	for c := 0; c < 0x20; c++ {
+		t[c] = "\\u00" + string("0123456789abcdef"[c>>4]) + string("0123456789abcdef"[c&15])
+	}
+	t['\b'], t['\t'], t['\n'], t['\f'], t['\r'] = "\\b", "\\t", "\\n", "\\f", "\\r"
+	t['"'], t['\\'], t['/'], t[0x7f] = "\\\"", "\\\\", "\\/", "\\u007f"
+	return t
+}()
+
+func (e *cjsonEncoder) str(s string) {
+	e.buf = append(e.buf, '"')
+	for i := 0; i < len(s); i++ {
+		if esc := cjsonEscapes[s[i]]; esc != "" {
+			e.buf = append(e.buf, esc...)
+		} else {
+			e.buf = append(e.buf, s[i])
+		}
+	}
+	e.buf = append(e.buf, '"')
+}
+
+func (e *cjsonEncoder) number(v lua.LNumber) {
+	n := float64(v)
+	bad := math.IsInf(n, 0) || n != n
+	switch e.cfg.encodeInvalidNums {
+	case 0:
+		if bad {
+			e.fail(v, "must not be NaN or Inf")
+		}
+	case 1:
+		if n != n {
+			e.buf = append(e.buf, "nan"...)
+			return
+		}
+	default:
+		if bad {
+			e.buf = append(e.buf, "null"...)
+			return
+		}
+	}
+	e.buf = append(e.buf, rlFmtG(n, e.cfg.encodePrecision)...)
+}
+
+// value appends v, which sits at Lua stack slot top in the C encoder
+// (used to reproduce lua_checkstack failures under raised depth limits).
+func (e *cjsonEncoder) value(v lua.LValue, depth, top int) {
+	switch x := v.(type) {
+	case lua.LString:
+		e.str(string(x))
+	case lua.LNumber:
+		e.number(x)
+	case lua.LBool:
+		if x {
+			e.buf = append(e.buf, "true"...)
+		} else {
+			e.buf = append(e.buf, "false"...)
+		}
+	case *lua.LNilType:
+		e.buf = append(e.buf, "null"...)
+	case *lua.LTable:
+		depth++
+		if depth > e.cfg.encodeMaxDepth || top+3 > rlMaxCStack {
+			rlRaise(e.L, "Cannot serialise, excessive nesting ("+strconv.Itoa(depth)+")")
+		}
+		if n := e.arrayLength(x); n > 0 {
+			e.buf = append(e.buf, '[')
+			for i := 1; i <= n; i++ {
+				if i > 1 {
+					e.buf = append(e.buf, ',')
+				}
+				e.value(x.RawGetInt(i), depth, top+1)
+			}
+			e.buf = append(e.buf, ']')
+		} else {
+			e.object(x, depth, top)
+		}
+	default:
+		if cjsonIsNull(v) {
+			e.buf = append(e.buf, "null"...)
+			return
+		}
+		e.fail(v, "type not supported")
+	}
+}
+
+// arrayLength mirrors lua_array_length: the largest key when all keys are
+// integers >= 1 (and the array is not too sparse), else -1 (an object).
+// The largest key is a C int: keys beyond its range become INT_MIN.
+func (e *cjsonEncoder) arrayLength(t *lua.LTable) int {
+	var max, items int32
+	isArray := true
+	rlTableNext(t, func(k, _ lua.LValue) bool {
+		if kn, ok := k.(lua.LNumber); ok && kn != 0 {
+			f := float64(kn)
+			if math.Floor(f) == f && f >= 1 {
+				if f > float64(max) {
+					max = cjsonDoubleToInt(f)
+				}
+				items++
+				return true
+			}
+		}
+		isArray = false
+		return false
+	})
+	if !isArray {
+		return -1
+	}
+	ratio := int32(e.cfg.sparseRatio)
+	if ratio > 0 && max > items*ratio && max > int32(e.cfg.sparseSafe) {
+		if e.cfg.sparseConvert == 0 {
+			e.fail(t, "excessively sparse array")
+		}
+		return -1
+	}
+	return int(max)
+}
+
+// cjsonDoubleToInt mirrors a C (int) conversion on x86-64.
+func cjsonDoubleToInt(f float64) int32 {
+	if f != f || f >= 2147483648.0 || f <= -2147483649.0 {
+		return math.MinInt32
+	}
+	return int32(f)
+}
+
+func (e *cjsonEncoder) object(t *lua.LTable, depth, top int) {
+	e.buf = append(e.buf, '{')
+	first := true
+	rlTableNext(t, func(k, v lua.LValue) bool {
+		if !first {
+			e.buf = append(e.buf, ',')
+		}
+		first = false
+		switch kk := k.(type) {
+		case lua.LNumber:
+			e.buf = append(e.buf, '"')
+			e.number(kk)
+			e.buf = append(e.buf, '"', ':')
+		case lua.LString:
+			e.str(string(kk))
+			e.buf = append(e.buf, ':')
+		default:
+			e.fail(k, "table key must be a number or string")
+		}
+		e.value(v, depth, top+2)
+		return true
+	})
+	e.buf = append(e.buf, '}')
+}
+
+// ===== decoding =====
+
+const (
+	cjTObjBegin = iota
+	cjTObjEnd
+	cjTArrBegin
+	cjTArrEnd
+	cjTString
+	cjTNumber
+	cjTBoolean
+	cjTNull
+	cjTColon
+	cjTComma
+	cjTEnd
+	cjTWhitespace
+	cjTError
+	cjTUnknown
+)
+
+var cjsonTokenNames = [...]string{
+	"T_OBJ_BEGIN", "T_OBJ_END", "T_ARR_BEGIN", "T_ARR_END", "T_STRING",
+	"T_NUMBER", "T_BOOLEAN", "T_NULL", "T_COLON", "T_COMMA", "T_END",
+	"T_WHITESPACE", "T_ERROR", "T_UNKNOWN",
+}
+
+var cjsonCharTokens = func() [256]int {
+	var t [256]int
+	for i := range t {
+		t[i] = cjTError
+	}
+	t['{'], t['}'], t['['], t[']'] = cjTObjBegin, cjTObjEnd, cjTArrBegin, cjTArrEnd
+	t[','], t[':'], t[0] = cjTComma, cjTColon, cjTEnd
+	t[' '], t['\t'], t['\n'], t['\r'] = cjTWhitespace, cjTWhitespace, cjTWhitespace, cjTWhitespace
+	for _, c := range "fiInNt\"+-0123456789" {
+		t[c] = cjTUnknown
+	}
+	return t
+}()
+
+var cjsonEscapeChars = func() [256]byte {
+	var t [256]byte
+	t['"'], t['\\'], t['/'] = '"', '\\', '/'
+	t['b'], t['t'], t['n'], t['f'], t['r'] = '\b', '\t', '\n', '\f', '\r'
+	t['u'] = 'u'
+	return t
+}()
+
+type cjsonToken struct {
+	typ   int
+	index int
+	str   string
+	num   float64
+	b     bool
+	err   string
+}
+
+type cjsonDecoder struct {
+	L     *lua.LState
+	cfg   *cjsonConfig
+	s     string
+	p     int
+	null  *lua.LUserData
+	depth int
+	top   int // Lua stack slots the C decoder would hold
+	tmp   []byte
+}
+
+// at returns the byte at i, 0 past the end (the input is a C string).
+func (d *cjsonDecoder) at(i int) byte {
+	if i < len(d.s) {
+		return d.s[i]
+	}
+	return 0
+}
+
+func (d *cjsonDecoder) hasPrefix(p string) bool {
+	return strings.HasPrefix(d.s[min(d.p, len(d.s)):], p)
+}
+
+func (d *cjsonDecoder) setError(tok *cjsonToken, msg string) {
+	tok.typ = cjTError
+	tok.index = d.p
+	tok.err = msg
+}
+
+func (d *cjsonDecoder) next(tok *cjsonToken) {
+	var ch byte
+	for {
+		ch = d.at(d.p)
+		tok.typ = cjsonCharTokens[ch]
+		if tok.typ != cjTWhitespace {
+			break
+		}
+		d.p++
+	}
+	tok.index = d.p
+	switch tok.typ {
+	case cjTError:
+		d.setError(tok, "invalid token")
+		return
+	case cjTEnd:
+		return
+	case cjTUnknown:
+	default:
+		d.p++
+		return
+	}
+	switch {
+	case ch == '"':
+		d.stringToken(tok)
+	case ch == '-' || (ch >= '0' && ch <= '9'):
+		if d.cfg.decodeInvalidNums == 0 && d.invalidNumber() {
+			d.setError(tok, "invalid number")
+			return
+		}
+		d.numberToken(tok)
+	case d.hasPrefix("true"):
+		tok.typ, tok.b = cjTBoolean, true
+		d.p += 4
+	case d.hasPrefix("false"):
+		tok.typ, tok.b = cjTBoolean, false
+		d.p += 5
+	case d.hasPrefix("null"):
+		tok.typ = cjTNull
+		d.p += 4
+	case d.cfg.decodeInvalidNums != 0 && d.invalidNumber():
+		d.numberToken(tok)
+	default:
+		d.setError(tok, "invalid token")
+	}
+}
+
+// invalidNumber mirrors json_is_invalid_number: what strtod accepts but
+// strict JSON does not.
+func (d *cjsonDecoder) invalidNumber() bool {
+	p := d.p
+	if d.at(p) == '+' {
+		return true
+	}
+	if d.at(p) == '-' {
+		p++
+	}
+	if c := d.at(p); c == '0' {
+		c2 := d.at(p + 1)
+		return c2|0x20 == 'x' || (c2 >= '0' && c2 <= '9')
+	} else if c <= '9' {
+		return false
+	}
+	rest := strings.ToLower(d.s[p:min(p+3, len(d.s))])
+	return rest == "inf" || rest == "nan"
+}
+
+func (d *cjsonDecoder) numberToken(tok *cjsonToken) {
+	tok.typ = cjTNumber
+	s := d.s[d.p:]
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
+	v, n := rlStrtod(s, false)
+	if n == 0 {
+		d.setError(tok, "invalid number")
+		return
+	}
+	tok.num = v
+	d.p += n
+}
+
+func (d *cjsonDecoder) hex4(i int) int {
+	v := 0
+	for k := 0; k < 4; k++ {
+		h := rlHexVal(d.at(i + k))
+		if h < 0 {
+			return -1
+		}
+		v = v<<4 | h
+	}
+	return v
+}
+
+// unicodeEscape decodes \uXXXX (or a surrogate pair) at d.p into d.tmp.
+func (d *cjsonDecoder) unicodeEscape() bool {
+	cp := d.hex4(d.p + 2)
+	if cp < 0 {
+		return false
+	}
+	n := 6
+	if cp&0xF800 == 0xD800 {
+		if cp&0x400 != 0 {
+			return false
+		}
+		if d.at(d.p+6) != '\\' || d.at(d.p+7) != 'u' {
+			return false
+		}
+		lo := d.hex4(d.p + 8)
+		if lo < 0 || lo&0xFC00 != 0xDC00 {
+			return false
+		}
+		cp = ((cp&0x3FF)<<10 | lo&0x3FF) + 0x10000
+		n = 12
+	}
+	switch {
+	case cp <= 0x7F:
+		d.tmp = append(d.tmp, byte(cp))
+	case cp <= 0x7FF:
+		d.tmp = append(d.tmp, byte(cp>>6|0xC0), byte(cp&0x3F|0x80))
+	case cp <= 0xFFFF:
+		d.tmp = append(d.tmp, byte(cp>>12|0xE0), byte(cp>>6&0x3F|0x80), byte(cp&0x3F|0x80))
+	default:
+		d.tmp = append(d.tmp, byte(cp>>18|0xF0), byte(cp>>12&0x3F|0x80), byte(cp>>6&0x3F|0x80), byte(cp&0x3F|0x80))
+	}
+	d.p += n
+	return true
+}
+
+func (d *cjsonDecoder) stringToken(tok *cjsonToken) {
+	d.p++ // opening quote
+	d.tmp = d.tmp[:0]
+	for {
+		ch := d.at(d.p)
+		if ch == '"' {
+			break
+		}
+		if ch == 0 {
+			d.setError(tok, "unexpected end of string")
+			return
+		}
+		if ch == '\\' {
+			ch = cjsonEscapeChars[d.at(d.p+1)]
+			if ch == 'u' {
+				if d.unicodeEscape() {
+					continue
+				}
+				d.setError(tok, "invalid unicode escape code")
+				return
+			}
+			if ch == 0 {
+				d.setError(tok, "invalid escape code")
+				return
+			}
+			d.p++
+		}
+		d.tmp = append(d.tmp, ch)
+		d.p++
+	}
+	d.p++ // closing quote
+	tok.typ = cjTString
+	tok.str = string(d.tmp)
+}
+
+func (d *cjsonDecoder) throw(expected string, tok *cjsonToken) {
+	found := ""
+	if tok.typ == cjTError {
+		found = tok.err
+	} else {
+		found = cjsonTokenNames[tok.typ]
+	}
+	rlRaise(d.L, "Expected "+expected+" but found "+found+" at character "+strconv.Itoa(tok.index+1))
+}
+
+func (d *cjsonDecoder) descend(slots int) {
+	d.depth++
+	if d.depth <= d.cfg.decodeMaxDepth && d.top+slots <= rlMaxCStack {
+		return
+	}
+	rlRaise(d.L, "Found too many nested data structures ("+strconv.Itoa(d.depth)+") at character "+strconv.Itoa(d.p))
+}
+
+func (d *cjsonDecoder) value(tok *cjsonToken) lua.LValue {
+	switch tok.typ {
+	case cjTString:
+		return lua.LString(tok.str)
+	case cjTNumber:
+		return lua.LNumber(tok.num)
+	case cjTBoolean:
+		return lua.LBool(tok.b)
+	case cjTNull:
+		return d.null
+	case cjTObjBegin:
+		return d.object()
+	case cjTArrBegin:
+		return d.array()
+	}
+	d.throw("value", tok)
+	return lua.LNil
+}
+
+func (d *cjsonDecoder) object() lua.LValue {
+	d.descend(3)
+	t := d.L.NewTable()
+	d.top++
+	var tok cjsonToken
+	d.next(&tok)
+	if tok.typ == cjTObjEnd {
+		d.depth--
+		d.top--
+		return t
+	}
+	for {
+		if tok.typ != cjTString {
+			d.throw("object key string", &tok)
+		}
+		key := tok.str
+		d.next(&tok)
+		if tok.typ != cjTColon {
+			d.throw("colon", &tok)
+		}
+		d.next(&tok)
+		d.top++
+		v := d.value(&tok)
+		d.top--
+		t.RawSetString(key, v)
+		d.next(&tok)
+		if tok.typ == cjTObjEnd {
+			d.depth--
+			d.top--
+			return t
+		}
+		if tok.typ != cjTComma {
+			d.throw("comma or object end", &tok)
+		}
+		d.next(&tok)
+	}
+}
+
+func (d *cjsonDecoder) array() lua.LValue {
+	d.descend(2)
+	t := d.L.NewTable()
+	d.top++
+	var tok cjsonToken
+	d.next(&tok)
+	if tok.typ == cjTArrEnd {
+		d.depth--
+		d.top--
+		return t
+	}
+	for i := 1; ; i++ {
+		t.RawSetInt(i, d.value(&tok))
+		d.next(&tok)
+		if tok.typ == cjTArrEnd {
+			d.depth--
+			d.top--
+			return t
+		}
+		if tok.typ != cjTComma {
+			d.throw("comma or array end", &tok)
+		}
+		d.next(&tok)
+	}
+}
