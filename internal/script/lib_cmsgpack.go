@@ -394,10 +394,10 @@ func (d *mpDecoder) hash(n uint64) lua.LValue {
 		}
 		if k == lua.LNil {
 			// lua_settable with a nil key raises this in Lua 5.1.
-			rlRaise(d.L, "table index is nil")
+			rlRaiseBare(d.L, "table index is nil")
 		}
 		if kn, ok := k.(lua.LNumber); ok && kn != kn {
-			rlRaise(d.L, "table index is NaN")
+			rlRaiseBare(d.L, "table index is NaN")
 		}
 		t.RawSet(k, v)
 	}

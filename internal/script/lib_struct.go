@@ -126,6 +126,9 @@ func stDoubleToUint64(n float64) uint64 {
 func stPack(L *lua.LState) int {
 	const fname = "pack"
 	f := stFormat(L, fname)
+	// The C code pushes a nil to separate the arguments from its string
+	// buffer, so the first missing argument reads as nil, not "no value".
+	L.Push(lua.LNil)
 	h := stHeader{endian: stLittle, align: 1}
 	arg := 2
 	var total uint64

@@ -39,9 +39,27 @@ func openRedisLibs(L *lua.LState) {
 // how deep cjson may nest when its depth limits are raised.
 const rlMaxCStack = 8000
 
-// rlRaise raises msg as a Lua error without position information, as
-// luaL_error does when called from a C function.
+// rlRaise raises msg as luaL_error does: prefixed with "chunk:line: " when
+// the library function was called from a Lua function (luaL_where(L, 1)),
+// bare when it was called from a Go function such as pcall. The chunk is
+// the function's source name with a leading '@' or '=' removed, as Lua
+// 5.1's short_src does; Redis 7.0 names scripts "@user_script".
 func rlRaise(L *lua.LState, msg string) {
+	if dbg, ok := L.GetStack(1); ok {
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.CurrentLine > 0 {
+			src := dbg.Source
+			if strings.HasPrefix(src, "@") || strings.HasPrefix(src, "=") {
+				src = src[1:]
+			}
+			msg = src + ":" + strconv.Itoa(dbg.CurrentLine) + ": " + msg
+		}
+	}
+	L.Error(lua.LString(msg), 0)
+}
+
+// rlRaiseBare raises msg without position information, as lua_error and
+// luaG_runerror from inside a C function do.
+func rlRaiseBare(L *lua.LState, msg string) {
 	L.Error(lua.LString(msg), 0)
 }
 
