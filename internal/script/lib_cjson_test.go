@@ -1,9 +1,17 @@
 package script
 
 import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/vdr-project/vdr/internal/redistest"
 )
 
 // cjsonCases: objects with more than one key are only compared after a
@@ -265,4 +273,176 @@ func FuzzCjsonDecode(f *testing.F) {
 			t.Fatalf("decode(%q) ok, encode gave %q which does not decode: %v", in, string(s), err)
 		}
 	})
+}
+
+// genJSONNumber returns number text of the many shapes strtod accepts.
+func genJSONNumber(r *rand.Rand) string {
+	switch r.IntN(12) {
+	case 0:
+		return strconv.Itoa(r.IntN(2000) - 1000)
+	case 1:
+		return strconv.FormatFloat(math.Float64frombits(r.Uint64()), 'g', 17, 64)
+	case 2:
+		return strconv.FormatFloat((r.Float64()-0.5)*math.Pow(10, float64(r.IntN(40)-20)), 'g', -1, 64)
+	case 3:
+		return strconv.FormatInt(r.Int64N(1<<62)-1<<61, 10)
+	case 4:
+		return []string{"1e400", "-1e400", "1e-400", "0x1F", "0X1p4", "-0x.8", "+5", "007", "1.", "-0", "Infinity", "-inf", "NaN", "nan(1)", "0x", "1e", "1e+", "-", "+", "inf", "infinity", "INFINITY"}[r.IntN(22)]
+	case 5:
+		digits := make([]byte, 1+r.IntN(30))
+		for i := range digits {
+			digits[i] = byte('0' + r.IntN(10))
+		}
+		return string(digits) + "." + string(digits[:r.IntN(len(digits))])
+	case 6:
+		return strconv.Itoa(r.IntN(10)) + "e" + strconv.Itoa(r.IntN(700)-350)
+	case 7:
+		return strconv.FormatFloat(float64(r.Int32()), 'f', -1, 64)
+	case 8:
+		return "0." + strconv.Itoa(r.IntN(1000000))
+	case 9:
+		return strconv.FormatFloat(float64(r.Uint64()>>r.IntN(64)), 'g', 17, 64)
+	case 10:
+		return strconv.FormatFloat(r.NormFloat64()*1e15, 'g', 17, 64)
+	}
+	return strconv.FormatFloat(math.Ldexp(1, r.IntN(2100)-1075), 'g', 17, 64)
+}
+
+func genJSONString(r *rand.Rand) string {
+	parts := []string{"a", "Z", " ", "\\\"", "\\\\", "\\/", "/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u00e9", "\\u0000",
+		"\\uD83D\\uDE00", "\\ud800", "\\udc00", "\\u12", "\\x", "\xc3\xa9", "\xff", "\x01", "\x7f", "\\u007F", "\\uFFFF", "\\u0800", "\\u07ff"}
+	var b strings.Builder
+	b.WriteByte('"')
+	for n := r.IntN(6); n > 0; n-- {
+		if r.IntN(4) == 0 {
+			fmt.Fprintf(&b, "\\u%04x", r.IntN(0x10000))
+		} else {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func genJSON(r *rand.Rand, depth int) string {
+	k := r.IntN(10)
+	if depth > 4 {
+		k = r.IntN(5)
+	}
+	switch k {
+	case 0, 1:
+		return genJSONNumber(r)
+	case 2, 3:
+		return genJSONString(r)
+	case 4:
+		return []string{"true", "false", "null", "tru", "nul", "[]", "{}"}[r.IntN(7)]
+	case 5, 6, 7:
+		items := make([]string, r.IntN(5))
+		for i := range items {
+			items[i] = genJSON(r, depth+1)
+		}
+		return "[" + strings.Join(items, ",") + "]"
+	}
+	items := make([]string, r.IntN(5))
+	for i := range items {
+		items[i] = genJSONString(r) + ":" + genJSON(r, depth+1)
+	}
+	return "{" + strings.Join(items, ", ") + "}"
+}
+
+// genValue returns a random Go value for encoding/json, which gives
+// well-formed JSON to decode.
+func genValue(r *rand.Rand, depth int) any {
+	k := r.IntN(8)
+	if depth > 5 {
+		k = r.IntN(4)
+	}
+	switch k {
+	case 0:
+		return math.Float64frombits(r.Uint64()>>1) * float64(1-2*r.IntN(2))
+	case 1:
+		return float64(r.Int64N(1<<54) - 1<<53)
+	case 2:
+		b := make([]byte, r.IntN(12))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		return string(b) + []string{"", "é", "😀", "</script>", "\u0000"}[r.IntN(5)]
+	case 3:
+		return []any{true, false, nil}[r.IntN(3)]
+	case 4, 5:
+		a := make([]any, r.IntN(6))
+		for i := range a {
+			a[i] = genValue(r, depth+1)
+		}
+		return a
+	}
+	m := map[string]any{}
+	for n := r.IntN(6); n > 0; n-- {
+		m[strconv.Itoa(r.IntN(20))+[]string{"", "k", "/", "é"}[r.IntN(4)]] = genValue(r, depth+1)
+	}
+	return m
+}
+
+// mutateJSON damages well-formed text so that the error paths run.
+func mutateJSON(r *rand.Rand, s string) string {
+	frags := []string{"{", "}", "[", "]", ",", ":", "\"", "\\", " ", "\x00", "x", "1", "-", "\t", "\n", "n", "t", "f", "I", "N", "+", "."}
+	for n := 1 + r.IntN(3); n > 0; n-- {
+		i := 0
+		if len(s) > 0 {
+			i = r.IntN(len(s) + 1)
+		}
+		switch r.IntN(3) {
+		case 0:
+			s = s[:i] + frags[r.IntN(len(frags))] + s[i:]
+		case 1:
+			if i < len(s) {
+				s = s[:i] + s[i+1:]
+			}
+		default:
+			s = s[:i]
+		}
+	}
+	return s
+}
+
+// TestCjsonRandomDifferential decodes generated JSON (well-formed and
+// damaged) and re-encodes what decoded, on Redis and on gopher-lua.
+// Encoded text is compared by length and by decoding it again, since key
+// order inside objects may differ.
+func TestCjsonRandomDifferential(t *testing.T) {
+	srv := redistest.Start(t)
+	r := rand.New(rand.NewPCG(7, 70))
+	var inputs []string
+	for i := 0; i < 3000; i++ {
+		s := genJSON(r, 0)
+		if i%3 == 0 {
+			s = mutateJSON(r, s)
+		}
+		inputs = append(inputs, s)
+	}
+	for i := 0; i < 2000; i++ {
+		v := genValue(r, 0)
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		inputs = append(inputs, string(b))
+	}
+	var numbers []string
+	for i := 0; i < 3000; i++ {
+		numbers = append(numbers, genJSONNumber(r))
+	}
+	const reencode = `(function() local e = cjson.encode(cjson.decode(x)) return #e, cjson.decode(e) end)()`
+	runBatch(t, srv.Addr(), "", `cjson.decode(x)`, inputs)
+	runBatch(t, srv.Addr(), "", reencode, inputs)
+	runBatch(t, srv.Addr(), "", `cjson.encode(cjson.decode(x))`, numbers)
+	runBatch(t, srv.Addr(), "", `cjson.encode({cjson.decode(x)})`, numbers)
+	runBatch(t, srv.Addr(), "local c = cjson.new() c.encode_number_precision(5) c.encode_invalid_numbers(true)",
+		`c.encode(c.decode(x))`, numbers)
+	runBatch(t, srv.Addr(), "local c = cjson.new() c.decode_invalid_numbers(false)", `c.decode(x)`, numbers)
+	runBatch(t, srv.Addr(), "local c = cjson.new() c.decode_invalid_numbers(false)", `c.decode(x)`, inputs)
 }

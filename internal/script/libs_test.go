@@ -65,7 +65,7 @@ local function ser(v)
       local ta, tb = type(a), type(b)
       if ta ~= tb then return ta < tb end
       if ta == "number" or ta == "string" then return a < b end
-      return false
+      return ser(a) < ser(b)
     end)
     local out = {}
     for _, k in ipairs(keys) do out[#out + 1] = "[" .. ser(k) .. "]=" .. ser(v[k]) end
@@ -161,6 +161,68 @@ var tableCases = []libCase{
 	{"", `bit`},
 	{"", `struct`},
 	{"", `type(cjson.null), cjson.null == cjson.new().null`},
+}
+
+// batchScript applies expr (a Lua expression list over the local x) to
+// every ARGV element and returns one serialised result per line.
+func batchScript(setup, expr string) string {
+	return rlPrelude + setup + `
+local out = {}
+for i = 1, #ARGV do
+  local x = ARGV[i]
+  out[i] = R(pcall(function() return P(` + expr + `) end))
+end
+return table.concat(out, "\n")
+`
+}
+
+// runBatch compares expr over inputs between Redis and gopher-lua, input
+// by input.
+func runBatch(t *testing.T, addr, setup, expr string, inputs []string) {
+	t.Helper()
+	script := batchScript(setup, expr)
+	reply, err := redistest.Do(addr, append([]string{"EVAL", script, "0"}, inputs...)...)
+	if err != nil {
+		t.Fatalf("EVAL: %v", err)
+	}
+	if !strings.HasPrefix(reply, "$") {
+		t.Fatalf("EVAL replied %.500q", reply)
+	}
+	nl := strings.Index(reply, "\r\n")
+	n, _ := strconv.Atoi(reply[1:nl])
+	want := strings.Split(reply[nl+2:nl+2+n], "\n")
+
+	L := newLibsState()
+	defer L.Close()
+	argv := L.NewTable()
+	for _, in := range inputs {
+		argv.Append(lua.LString(in))
+	}
+	L.SetGlobal("ARGV", argv)
+	fn, err := L.Load(strings.NewReader(script), "@user_script")
+	if err == nil {
+		L.Push(fn)
+		err = L.PCall(0, 1, nil)
+	}
+	if err != nil {
+		t.Fatalf("gopher-lua: %v", err)
+	}
+	got := strings.Split(lua.LVAsString(L.Get(-1)), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("%d results from Redis, %d from gopher-lua", len(want), len(got))
+	}
+	bad := 0
+	for i := range want {
+		if got[i] != want[i] {
+			bad++
+			if bad <= 10 {
+				t.Errorf("input %q\nexpr:  %s\nredis: %.1000s\ngo:    %.1000s", inputs[i], expr, want[i], got[i])
+			}
+		}
+	}
+	if bad > 10 {
+		t.Errorf("%d of %d inputs differ", bad, len(inputs))
+	}
 }
 
 func TestRedisLibsDifferential(t *testing.T) {
