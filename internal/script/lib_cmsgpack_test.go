@@ -1,5 +1,13 @@
 package script
 
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
 // msgpackCases: maps with more than one key are compared after unpacking
 // (mrt), because their packed key order follows table iteration order.
 var msgpackCases = []libCase{
@@ -20,6 +28,8 @@ var msgpackCases = []libCase{
 	{"", `cmsgpack.pack(1e300), cmsgpack.pack(1e-300), cmsgpack.pack(3.4028234663852886e38)`},
 	{"", `cmsgpack.pack(INF), cmsgpack.pack(-INF)`},
 	{"local z = 0", `cmsgpack.pack(-z), #cmsgpack.pack(z/z)`},
+	{"local z = 0", `cmsgpack.pack(z/z, -(z/z))`},
+	{"", `cmsgpack.pack(cjson.decode("nan"), cjson.decode("-nan"), cjson.decode("nan(123)"), cjson.decode("nan(0x7)"), cjson.decode("nan(017)"), cjson.decode("nan(z)"), cjson.decode("nan()"))`},
 	// strings of every length class
 	{"", `cmsgpack.pack(""), cmsgpack.pack("a"), cmsgpack.pack("\0\255")`},
 	{"", `head(cmsgpack.pack(string.rep("x", 31))), head(cmsgpack.pack(string.rep("x", 32)))`},
@@ -134,4 +144,93 @@ var msgpackCases = []libCase{
 	{"", `select('#', cmsgpack.unpack_limit(string.rep("\1", 8000), 7998))`},
 	{"", `cmsgpack.unpack_limit(string.rep("\1", 8000), 7999)`},
 	{"", `cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION`},
+}
+
+// genMsgpack returns bytes that are mostly MessagePack, with every type
+// byte and truncated or oversized payloads.
+func genMsgpack(r *rand.Rand, depth int) []byte {
+	var b []byte
+	switch k := r.IntN(14); {
+	case k == 0:
+		b = append(b, byte(r.IntN(256)))
+	case k < 4:
+		c := byte(0xc0 + r.IntN(0x20))
+		b = append(b, c)
+		n := []int{0, 1, 2, 4, 8, 3, 5, 9}[r.IntN(8)]
+		for i := 0; i < n; i++ {
+			b = append(b, byte(r.IntN(256)))
+		}
+	case k < 6:
+		n := r.IntN(5)
+		b = append(b, byte(0x90+n))
+		if r.IntN(2) == 0 {
+			b[0] = byte(0x80 + n)
+			n *= 2
+		}
+		if depth < 4 {
+			for i := 0; i < n; i++ {
+				b = append(b, genMsgpack(r, depth+1)...)
+			}
+		}
+	case k < 8:
+		n := r.IntN(6)
+		b = append(b, byte(0xa0+n))
+		for i := 0; i < n-r.IntN(2); i++ {
+			b = append(b, byte('a'+r.IntN(26)))
+		}
+	case k < 10:
+		b = append(b, byte(r.IntN(128)), byte(0xe0+r.IntN(32)))
+	case k == 10:
+		b = append(b, 0xca)
+		b = binary.BigEndian.AppendUint32(b, r.Uint32())
+	case k == 11:
+		b = append(b, 0xcb)
+		b = binary.BigEndian.AppendUint64(b, r.Uint64())
+	case k == 12:
+		b = append(b, []byte{0xcf, 0xd3, 0xce, 0xd2, 0xcd, 0xd1, 0xcc, 0xd0}[r.IntN(8)])
+		b = binary.BigEndian.AppendUint64(b, r.Uint64())
+	default:
+		n := r.IntN(3)
+		b = append(b, []byte{0xdc, 0xde, 0xdd, 0xdf}[r.IntN(4)], 0, byte(n))
+		if b[0] >= 0xdd {
+			b = append(b, 0, 0)
+		}
+		if b[0] == 0xde || b[0] == 0xdf {
+			n *= 2
+		}
+		for i := 0; i < n && depth < 4; i++ {
+			b = append(b, genMsgpack(r, depth+1)...)
+		}
+	}
+	return b
+}
+
+// TestCmsgpackRandomDifferential unpacks generated MessagePack and packs
+// generated values (from JSON), on Redis and on gopher-lua. Packed tables
+// are compared by length and by unpacking, since map key order may differ.
+func TestCmsgpackRandomDifferential(t *testing.T) {
+	srv := redistest.Start(t)
+	r := rand.New(rand.NewPCG(8, 80))
+	var raw []string
+	for i := 0; i < 3000; i++ {
+		var b []byte
+		for n := 1 + r.IntN(3); n > 0; n-- {
+			b = append(b, genMsgpack(r, 0)...)
+		}
+		raw = append(raw, string(b))
+	}
+	runBatch(t, srv.Addr(), "", `cmsgpack.unpack(x)`, raw)
+	runBatch(t, srv.Addr(), "", `cmsgpack.unpack_one(x, #x % 3)`, raw)
+	runBatch(t, srv.Addr(), "", `cmsgpack.unpack_limit(x, #x % 4, #x % 2)`, raw)
+	runBatch(t, srv.Addr(), "", `(function() local p = cmsgpack.pack(cmsgpack.unpack(x)) return #p, cmsgpack.unpack(p) end)()`, raw)
+
+	var values []string
+	for i := 0; i < 2000; i++ {
+		values = append(values, genJSON(r, 0))
+	}
+	for i := 0; i < 2000; i++ {
+		values = append(values, genJSONNumber(r))
+	}
+	runBatch(t, srv.Addr(), "", `(function() local p = cmsgpack.pack(cjson.decode(x)) return #p, cmsgpack.unpack(p) end)()`, values)
+	runBatch(t, srv.Addr(), "", `cmsgpack.pack(cjson.decode(x), cjson.decode(x) ~= 0 and -cjson.decode(x) or 1)`, values[2000:])
 }

@@ -1,5 +1,15 @@
 package script
 
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
 var structCases = []libCase{
 	// pack: integers
 	{"", `struct.pack("b", -1), struct.pack("B", 255), struct.pack("B", 256), struct.pack("b", 128)`},
@@ -99,4 +109,68 @@ var structCases = []libCase{
 	{"", `struct.size("i40")`},
 	{"", `struct.size()`},
 	{"", `struct.size(123)`},
+}
+
+// genStructCase returns a format, the JSON array of values to pack with
+// it, and random data to unpack with it.
+func genStructCase(r *rand.Rand) (string, string, string) {
+	opts := []string{"b", "B", "h", "H", "i", "I", "l", "L", "T", "f", "d", "x", "c1", "c3", "c0", "s",
+		"i3", "I3", "i5", "I7", "i8", "i12", "I16", "i1", "!", "!1", "!2", "!4", "!8", "<", ">", " ", "c"}
+	if r.IntN(10) == 0 {
+		opts = append(opts, "z", "!3", "i40", "@", "c12")
+	}
+	var f strings.Builder
+	var vals []string
+	for n := r.IntN(7); n > 0; n-- {
+		o := opts[r.IntN(len(opts))]
+		f.WriteString(o)
+		switch o[0] {
+		case 'c', 's':
+			b, _ := json.Marshal([]string{"", "a", "abc", "hello", "x\x00y", "0123456789abcdef"}[r.IntN(6)])
+			vals = append(vals, string(b))
+		case 'b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'T', 'f', 'd':
+			v := genBitNumber(r)
+			if math.IsNaN(v) {
+				v = 1
+			}
+			vals = append(vals, rlFmtG(v, 17))
+		}
+	}
+	if r.IntN(8) == 0 && len(vals) > 0 {
+		vals = vals[:len(vals)-1]
+	}
+	data := make([]byte, r.IntN(40))
+	for i := range data {
+		data[i] = byte(r.IntN(256))
+		if r.IntN(6) == 0 {
+			data[i] = 0
+		}
+	}
+	return f.String(), "[" + strings.Join(vals, ",") + "]", string(data)
+}
+
+// TestStructRandomDifferential packs generated values with generated
+// formats, unpacks what was packed and unpacks random data, and sizes the
+// formats, on Redis and on gopher-lua.
+func TestStructRandomDifferential(t *testing.T) {
+	srv := redistest.Start(t)
+	r := rand.New(rand.NewPCG(10, 100))
+	var packIn, dataIn []string
+	for i := 0; i < 3000; i++ {
+		f, vals, data := genStructCase(r)
+		packIn = append(packIn, f+"|"+vals)
+		dataIn = append(dataIn, f+"|"+data)
+	}
+	const setup = `local function split(x)
+  local i = string.find(x, "|", 1, true)
+  return string.sub(x, 1, i - 1), string.sub(x, i + 1)
+end`
+	runBatch(t, srv.Addr(), setup, `(function()
+		local f, v = split(x)
+		local p = struct.pack(f, unpack(cjson.decode(v)))
+		return p, struct.unpack(f, p)
+	end)()`, packIn)
+	runBatch(t, srv.Addr(), setup, `struct.unpack(split(x))`, dataIn)
+	runBatch(t, srv.Addr(), setup, `(function() local f, d = split(x) return struct.unpack(f, d, 1 + #d % 5) end)()`, dataIn)
+	runBatch(t, srv.Addr(), setup, `struct.size((split(x)))`, dataIn)
 }

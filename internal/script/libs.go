@@ -18,6 +18,7 @@ package script
 
 import (
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 
@@ -220,21 +221,26 @@ func rlStrtod(s string, skipSpace bool) (float64, int) {
 	case strings.HasPrefix(lower, "inf"):
 		return sign(math.Inf(1)), i + 3
 	case strings.HasPrefix(lower, "nan"):
+		// glibc's quiet NaN, with the payload of "nan(n-char-sequence)"
+		// when strtoull(sequence, 0) reads all of it.
+		bits := uint64(0x7ff8000000000000)
 		j := i + 3
 		if j < len(s) && s[j] == '(' {
 			k := j + 1
-			for k < len(s) && (s[k] == '_' || rlHexVal(s[k]) >= 0 || (s[k]|0x20) >= 'a' && (s[k]|0x20) <= 'z') {
+			for k < len(s) && (s[k] == '_' || (s[k] >= '0' && s[k] <= '9') || (s[k]|0x20) >= 'a' && (s[k]|0x20) <= 'z') {
 				k++
 			}
 			if k < len(s) && s[k] == ')' {
+				if payload, ok := rlStrtoull0(s[j+1 : k]); ok {
+					bits |= payload & (1<<51 - 1)
+				}
 				j = k + 1
 			}
 		}
-		nan := math.NaN()
 		if neg {
-			nan = math.Copysign(nan, -1)
+			bits |= 1 << 63
 		}
-		return nan, j
+		return math.Float64frombits(bits), j
 	}
 	if len(rest) >= 3 && rest[0] == '0' && (rest[1]|0x20) == 'x' &&
 		(rlHexVal(rest[2]) >= 0 || (rest[2] == '.' && len(rest) >= 4 && rlHexVal(rest[3]) >= 0)) {
@@ -273,6 +279,37 @@ func rlStrtod(s string, skipSpace bool) (float64, int) {
 		return 0, 0
 	}
 	return sign(v), j
+}
+
+// rlStrtoull0 reports the value of s read by strtoull(s, &end, 0) and
+// whether that read all of s (s holds only letters, digits and '_').
+func rlStrtoull0(s string) (uint64, bool) {
+	base := uint64(10)
+	digits := s
+	switch {
+	case len(s) > 2 && s[0] == '0' && (s[1]|0x20) == 'x' && rlHexVal(s[2]) >= 0:
+		base, digits = 16, s[2:]
+	case len(s) > 0 && s[0] == '0':
+		base = 8
+	}
+	var v uint64
+	overflow := false
+	for i := 0; i < len(digits); i++ {
+		d := uint64(rlHexVal(digits[i]))
+		if rlHexVal(digits[i]) < 0 || d >= base {
+			return 0, false
+		}
+		hi, lo := bits.Mul64(v, base)
+		lo, carry := bits.Add64(lo, d, 0)
+		if hi != 0 || carry != 0 {
+			overflow = true
+		}
+		v = lo
+	}
+	if overflow {
+		v = math.MaxUint64
+	}
+	return v, true
 }
 
 func rlIsRangeErr(err error) bool {
