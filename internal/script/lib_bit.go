@@ -14,21 +14,21 @@ import (
 
 func rlBitOpen(L *lua.LState) *lua.LTable {
 	t := L.NewTable()
-	reg := func(name string, fn func(L *lua.LState, name string) int) {
-		t.RawSetString(name, L.NewFunction(func(L *lua.LState) int { return fn(L, name) }))
+	reg := func(name string, fn lua.LGFunction) {
+		t.RawSetString(name, L.NewFunction(fn))
 	}
-	reg("tobit", func(L *lua.LState, name string) int {
-		return bitRet(L, bitArg(L, name, 1))
+	reg("tobit", func(L *lua.LState) int {
+		return bitRet(L, bitArg(L, 1))
 	})
-	reg("bnot", func(L *lua.LState, name string) int {
-		return bitRet(L, ^bitArg(L, name, 1))
+	reg("bnot", func(L *lua.LState) int {
+		return bitRet(L, ^bitArg(L, 1))
 	})
-	fold := func(op func(a, b uint32) uint32) func(L *lua.LState, name string) int {
-		return func(L *lua.LState, name string) int {
-			b := bitArg(L, name, 1)
+	fold := func(op func(a, b uint32) uint32) func(L *lua.LState) int {
+		return func(L *lua.LState) int {
+			b := bitArg(L, 1)
 			// LuaBitOp folds from the last argument down to the second.
 			for i := L.GetTop(); i > 1; i-- {
-				b = op(b, bitArg(L, name, i))
+				b = op(b, bitArg(L, i))
 			}
 			return bitRet(L, b)
 		}
@@ -36,10 +36,10 @@ func rlBitOpen(L *lua.LState) *lua.LTable {
 	reg("band", fold(func(a, b uint32) uint32 { return a & b }))
 	reg("bor", fold(func(a, b uint32) uint32 { return a | b }))
 	reg("bxor", fold(func(a, b uint32) uint32 { return a ^ b }))
-	shift := func(op func(b, n uint32) uint32) func(L *lua.LState, name string) int {
-		return func(L *lua.LState, name string) int {
-			b := bitArg(L, name, 1)
-			n := bitArg(L, name, 2) & 31
+	shift := func(op func(b, n uint32) uint32) func(L *lua.LState) int {
+		return func(L *lua.LState) int {
+			b := bitArg(L, 1)
+			n := bitArg(L, 2) & 31
 			return bitRet(L, op(b, n))
 		}
 	}
@@ -50,15 +50,15 @@ func rlBitOpen(L *lua.LState) *lua.LTable {
 	// the count to 5 bits, so for n == 0 both halves are b.
 	reg("rol", shift(func(b, n uint32) uint32 { return b<<n | b>>((32-n)&31) }))
 	reg("ror", shift(func(b, n uint32) uint32 { return b<<((32-n)&31) | b>>n }))
-	reg("bswap", func(L *lua.LState, name string) int {
-		b := bitArg(L, name, 1)
+	reg("bswap", func(L *lua.LState) int {
+		b := bitArg(L, 1)
 		return bitRet(L, b>>24|(b>>8)&0xff00|(b&0xff00)<<8|b<<24)
 	})
-	reg("tohex", func(L *lua.LState, name string) int {
-		b := bitArg(L, name, 1)
+	reg("tohex", func(L *lua.LState) int {
+		b := bitArg(L, 1)
 		n := int32(8)
 		if L.GetTop() >= 2 {
-			n = int32(bitArg(L, name, 2))
+			n = int32(bitArg(L, 2))
 		}
 		digits := "0123456789abcdef"
 		if n < 0 {
@@ -87,11 +87,11 @@ func rlBitOpen(L *lua.LState) *lua.LTable {
 // bitArg mirrors LuaBitOp's barg for Lua 5.1: lua_tonumber (0 for values
 // that are not numbers), reduced to 32 bits; a 0 result from a value that
 // is not a number is a type error.
-func bitArg(L *lua.LState, name string, idx int) uint32 {
+func bitArg(L *lua.LState, idx int) uint32 {
 	n, ok := rlToNumber(L.Get(idx))
 	b := uint32(math.Float64bits(n + 6755399441055744.0))
 	if b == 0 && !ok {
-		rlTypeError(L, name, idx, "number")
+		rlTypeError(L, idx, "number")
 	}
 	return b
 }

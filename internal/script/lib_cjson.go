@@ -73,7 +73,7 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	}
 	reg("encode", func(L *lua.LState) int {
 		if L.GetTop() != 1 {
-			rlArgError(L, "encode", 1, "expected 1 argument")
+			rlArgError(L, 1, "expected 1 argument")
 		}
 		e := cjsonEncoder{L: L, cfg: cfg}
 		e.value(L.Get(1), 0, 1)
@@ -82,9 +82,9 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	})
 	reg("decode", func(L *lua.LState) int {
 		if L.GetTop() != 1 {
-			rlArgError(L, "decode", 1, "expected 1 argument")
+			rlArgError(L, 1, "expected 1 argument")
 		}
-		s := rlCheckString(L, "decode", 1)
+		s := rlCheckString(L, 1)
 		if len(s) >= 2 && (s[0] == 0 || s[1] == 0) {
 			rlRaise(L, "JSON parser does not support UTF-16 or UTF-32")
 		}
@@ -101,16 +101,16 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	})
 	reg("encode_sparse_array", func(L *lua.LState) int {
 		const name = "encode_sparse_array"
-		cjsonArgInit(L, name, 3)
-		cjsonEnumOption(L, name, 1, &cfg.sparseConvert, nil)
-		cjsonIntOption(L, name, 2, &cfg.sparseRatio, 0, math.MaxInt32)
-		cjsonIntOption(L, name, 3, &cfg.sparseSafe, 0, math.MaxInt32)
+		cjsonArgInit(L, 3)
+		cjsonEnumOption(L, 1, &cfg.sparseConvert, nil)
+		cjsonIntOption(L, 2, &cfg.sparseRatio, 0, math.MaxInt32)
+		cjsonIntOption(L, 3, &cfg.sparseSafe, 0, math.MaxInt32)
 		return 3
 	})
 	intOpt := func(name string, setting *int, lo, hi int) {
 		reg(name, func(L *lua.LState) int {
-			cjsonArgInit(L, name, 1)
-			cjsonIntOption(L, name, 1, setting, lo, hi)
+			cjsonArgInit(L, 1)
+			cjsonIntOption(L, 1, setting, lo, hi)
 			return 1
 		})
 	}
@@ -119,8 +119,8 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	intOpt("encode_number_precision", &cfg.encodePrecision, 1, 14)
 	enumOpt := func(name string, setting *int, options []string) {
 		reg(name, func(L *lua.LState) int {
-			cjsonArgInit(L, name, 1)
-			cjsonEnumOption(L, name, 1, setting, options)
+			cjsonArgInit(L, 1)
+			cjsonEnumOption(L, 1, setting, options)
 			return 1
 		})
 	}
@@ -139,9 +139,9 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 
 // cjsonArgInit mirrors json_arg_init: at most n arguments, missing ones
 // read as nil.
-func cjsonArgInit(L *lua.LState, name string, n int) {
+func cjsonArgInit(L *lua.LState, n int) {
 	if L.GetTop() > n {
-		rlArgError(L, name, n+1, "found too many arguments")
+		rlArgError(L, n+1, "found too many arguments")
 	}
 	for L.GetTop() < n {
 		L.Push(lua.LNil)
@@ -151,11 +151,11 @@ func cjsonArgInit(L *lua.LState, name string, n int) {
 // cjsonIntOption mirrors json_integer_option. The value is a C int, so a
 // lua_Integer beyond 32 bits is truncated; the range error always names
 // argument 1, as the C code does.
-func cjsonIntOption(L *lua.LState, name string, idx int, setting *int, lo, hi int) {
+func cjsonIntOption(L *lua.LState, idx int, setting *int, lo, hi int) {
 	if L.Get(idx) != lua.LNil {
-		v := int(int32(rlCheckInteger(L, name, idx)))
+		v := int(int32(rlCheckInteger(L, idx)))
 		if v < lo || v > hi {
-			rlArgError(L, name, 1, "expected integer between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
+			rlArgError(L, 1, "expected integer between "+strconv.Itoa(lo)+" and "+strconv.Itoa(hi))
 		}
 		*setting = v
 	}
@@ -164,7 +164,7 @@ func cjsonIntOption(L *lua.LState, name string, idx int, setting *int, lo, hi in
 
 // cjsonEnumOption mirrors json_enum_option with bool_true 1; nil options
 // means {"off", "on"}.
-func cjsonEnumOption(L *lua.LState, name string, idx int, setting *int, options []string) {
+func cjsonEnumOption(L *lua.LState, idx int, setting *int, options []string) {
 	if options == nil {
 		options = []string{"off", "on"}
 	}
@@ -176,7 +176,7 @@ func cjsonEnumOption(L *lua.LState, name string, idx int, setting *int, options 
 				*setting = 1
 			}
 		} else {
-			s := rlCheckString(L, name, idx)
+			s := rlCheckString(L, idx)
 			found := -1
 			for i, o := range options {
 				if o == s {
@@ -185,7 +185,7 @@ func cjsonEnumOption(L *lua.LState, name string, idx int, setting *int, options 
 				}
 			}
 			if found < 0 {
-				rlArgError(L, name, idx, "invalid option '"+s+"'")
+				rlArgError(L, idx, "invalid option '"+s+"'")
 			}
 			*setting = found
 		}

@@ -25,18 +25,18 @@ func rlMsgpackOpen(L *lua.LState) *lua.LTable {
 	t := L.NewTable()
 	t.RawSetString("pack", L.NewFunction(mpPack))
 	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int {
-		return mpUnpackFull(L, "unpack", 0, 0)
+		return mpUnpackFull(L, 0, 0)
 	}))
 	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
-		off := rlOptInteger(L, "unpack_one", 2, 0)
+		off := rlOptInteger(L, 2, 0)
 		L.SetTop(1)
-		return mpUnpackFull(L, "unpack_one", 1, off)
+		return mpUnpackFull(L, 1, off)
 	}))
 	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
-		limit := rlCheckInteger(L, "unpack_limit", 2)
-		off := rlOptInteger(L, "unpack_limit", 3, 0)
+		limit := rlCheckInteger(L, 2)
+		off := rlOptInteger(L, 3, 0)
 		L.SetTop(1)
-		return mpUnpackFull(L, "unpack_limit", limit, off)
+		return mpUnpackFull(L, limit, off)
 	}))
 	t.RawSetString("_NAME", lua.LString("cmsgpack"))
 	t.RawSetString("_VERSION", lua.LString("lua-cmsgpack 0.4.0"))
@@ -48,11 +48,11 @@ func rlMsgpackOpen(L *lua.LState) *lua.LTable {
 func mpPack(L *lua.LState) int {
 	n := L.GetTop()
 	if n == 0 {
-		rlArgError(L, "pack", 0, "MessagePack pack needs input.")
+		rlArgError(L, 0, "MessagePack pack needs input.")
 	}
 	if 2*n > rlMaxCStack {
 		// lua_checkstack(L, nargs) with nargs slots already in use.
-		rlArgError(L, "pack", 0, "Too many arguments for MessagePack pack.")
+		rlArgError(L, 0, "Too many arguments for MessagePack pack.")
 	}
 	var buf []byte
 	for i := 1; i <= n; i++ {
@@ -405,8 +405,8 @@ func (d *mpDecoder) hash(n uint64) lua.LValue {
 	return t
 }
 
-func mpUnpackFull(L *lua.LState, fname string, limit, offset int64) int {
-	s := rlCheckString(L, fname, 1)
+func mpUnpackFull(L *lua.LState, limit, offset int64) int {
+	s := rlCheckString(L, 1)
 	decodeAll := limit == 0 && offset == 0
 	if offset < 0 || limit < 0 {
 		// The C code prints the input length where it means the limit.

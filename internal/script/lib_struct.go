@@ -84,7 +84,7 @@ func stToAlign(n uint64, h *stHeader, opt byte, size uint64) uint64 {
 	return (size - (n & (size - 1))) & (size - 1)
 }
 
-func stControl(L *lua.LState, fname string, opt byte, f string, i *int, h *stHeader) {
+func stControl(L *lua.LState, opt byte, f string, i *int, h *stHeader) {
 	switch opt {
 	case ' ':
 	case '>':
@@ -98,14 +98,14 @@ func stControl(L *lua.LState, fname string, opt byte, f string, i *int, h *stHea
 		}
 		h.align = a
 	default:
-		rlArgError(L, fname, 1, "invalid format option '"+string([]byte{opt})+"'")
+		rlArgError(L, 1, "invalid format option '"+string([]byte{opt})+"'")
 	}
 }
 
 // stFormat mirrors luaL_checkstring for the format argument; the format is
 // a C string, so it ends at its first NUL byte.
-func stFormat(L *lua.LState, fname string) string {
-	f := rlCheckString(L, fname, 1)
+func stFormat(L *lua.LState) string {
+	f := rlCheckString(L, 1)
 	for i := 0; i < len(f); i++ {
 		if f[i] == 0 {
 			return f[:i]
@@ -124,8 +124,7 @@ func stDoubleToUint64(n float64) uint64 {
 }
 
 func stPack(L *lua.LState) int {
-	const fname = "pack"
-	f := stFormat(L, fname)
+	f := stFormat(L)
 	// The C code pushes a nil to separate the arguments from its string
 	// buffer, so the first missing argument reads as nil, not "no value".
 	L.Push(lua.LNil)
@@ -144,7 +143,7 @@ func stPack(L *lua.LState) int {
 		}
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
-			n := rlCheckNumber(L, fname, arg)
+			n := rlCheckNumber(L, arg)
 			arg++
 			var v uint64
 			if n < 0 {
@@ -168,15 +167,15 @@ func stPack(L *lua.LState) int {
 		case 'x':
 			out = append(out, 0)
 		case 'f':
-			bits := math.Float32bits(float32(rlCheckNumber(L, fname, arg)))
+			bits := math.Float32bits(float32(rlCheckNumber(L, arg)))
 			arg++
 			out = stAppendUint(out, uint64(bits), 4, h.endian)
 		case 'd':
-			bits := math.Float64bits(rlCheckNumber(L, fname, arg))
+			bits := math.Float64bits(rlCheckNumber(L, arg))
 			arg++
 			out = stAppendUint(out, bits, 8, h.endian)
 		case 'c', 's':
-			s := rlCheckString(L, fname, arg)
+			s := rlCheckString(L, arg)
 			arg++
 			if size == 0 {
 				size = uint64(len(s))
@@ -184,7 +183,7 @@ func stPack(L *lua.LState) int {
 			if uint64(len(s)) < size {
 				// The C code checks after advancing arg, so it names the
 				// argument after the string.
-				rlArgError(L, fname, arg, "string too short")
+				rlArgError(L, arg, "string too short")
 			}
 			out = append(out, s[:size]...)
 			if opt == 's' {
@@ -192,7 +191,7 @@ func stPack(L *lua.LState) int {
 				size++
 			}
 		default:
-			stControl(L, fname, opt, f, &i, &h)
+			stControl(L, opt, f, &i, &h)
 		}
 		total += size
 	}
@@ -237,13 +236,12 @@ func stGetInteger(data string, endian int, signed bool, size int) float64 {
 }
 
 func stUnpack(L *lua.LState) int {
-	const fname = "unpack"
-	f := stFormat(L, fname)
-	data := rlCheckString(L, fname, 2)
+	f := stFormat(L)
+	data := rlCheckString(L, 2)
 	ld := uint64(len(data))
-	pos := uint64(rlOptInteger(L, fname, 3, 1))
+	pos := uint64(rlOptInteger(L, 3, 1))
 	if pos == 0 {
-		rlArgError(L, fname, 3, "offset must be 1 or greater")
+		rlArgError(L, 3, "offset must be 1 or greater")
 	}
 	pos--
 	h := stHeader{endian: stLittle, align: 1}
@@ -255,7 +253,7 @@ func stUnpack(L *lua.LState) int {
 		size := stOptSize(L, opt, f, &i)
 		pos += stToAlign(pos, &h, opt, size)
 		if !(size <= ld && pos <= ld-size) {
-			rlArgError(L, fname, 2, "data string too short")
+			rlArgError(L, 2, "data string too short")
 		}
 		if nargs+len(res)+2 > rlMaxCStack {
 			rlRaise(L, "stack overflow (too many results)")
@@ -297,7 +295,7 @@ func stUnpack(L *lua.LState) int {
 				size = stDoubleToUint64(prev)
 				res = res[:len(res)-1]
 				if !(size <= ld && pos <= ld-size) {
-					rlArgError(L, fname, 2, "data string too short")
+					rlArgError(L, 2, "data string too short")
 				}
 			}
 			res = append(res, lua.LString(data[pos:pos+size]))
@@ -315,7 +313,7 @@ func stUnpack(L *lua.LState) int {
 			res = append(res, lua.LString(data[pos:pos+uint64(e)]))
 			size = uint64(e) + 1
 		default:
-			stControl(L, fname, opt, f, &i, &h)
+			stControl(L, opt, f, &i, &h)
 		}
 		pos += size
 	}
@@ -327,8 +325,7 @@ func stUnpack(L *lua.LState) int {
 }
 
 func stSize(L *lua.LState) int {
-	const fname = "size"
-	f := stFormat(L, fname)
+	f := stFormat(L)
 	h := stHeader{endian: stLittle, align: 1}
 	var pos uint64
 	for i := 0; i < len(f); {
@@ -337,12 +334,12 @@ func stSize(L *lua.LState) int {
 		size := stOptSize(L, opt, f, &i)
 		pos += stToAlign(pos, &h, opt, size)
 		if opt == 's' {
-			rlArgError(L, fname, 1, "option 's' has no fixed size")
+			rlArgError(L, 1, "option 's' has no fixed size")
 		} else if opt == 'c' && size == 0 {
-			rlArgError(L, fname, 1, "option 'c0' has no fixed size")
+			rlArgError(L, 1, "option 'c0' has no fixed size")
 		}
 		if !stIsAlnum(opt) {
-			stControl(L, fname, opt, f, &i, &h)
+			stControl(L, opt, f, &i, &h)
 		}
 		pos += size
 	}

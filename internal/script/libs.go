@@ -7,11 +7,9 @@ package script
 // Redis 7.0.15 on a 64-bit little-endian Linux build (x86-64 conversions of
 // out-of-range doubles included), error messages included.
 //
-// Error messages of the C libraries come from luaL_argerror, which names the
-// called function as the Lua debug information sees it ("bad argument #1 to
-// 'encode' (...)"). Here the name is always the library field name, which is
-// what Redis prints for the usual call form cjson.encode(x); Redis prints
-// '?' instead when the function is called indirectly (pcall(cjson.encode, x)).
+// Error messages are those of the C code, including the "chunk:line: "
+// prefix luaL_error adds and the function name luaL_argerror finds (see
+// rlRaise and rlFuncName).
 //
 // Everything in these files is prefixed (rl, cjson, mp, bitop, st) so that it
 // cannot collide with the rest of the package.
@@ -65,8 +63,34 @@ func rlRaiseBare(L *lua.LState, msg string) {
 }
 
 // rlArgError mirrors luaL_argerror.
-func rlArgError(L *lua.LState, fname string, narg int, extra string) {
-	rlRaise(L, "bad argument #"+strconv.Itoa(narg)+" to '"+fname+"' ("+extra+")")
+func rlArgError(L *lua.LState, narg int, extra string) {
+	rlRaise(L, "bad argument #"+strconv.Itoa(narg)+" to '"+rlFuncName(L)+"' ("+extra+")")
+}
+
+// rlFuncName names the running library function the way Lua 5.1's
+// luaL_argerror does: by how the calling Lua code referred to it (the
+// field, local or global name: "encode" for cjson.encode(x), "enc" after
+// local enc = cjson.encode), '?' when that is not a constant name or the
+// caller is not a Lua function (pcall(cjson.encode, x)). The call site
+// name comes from gopher-lua's debug information, which records the same
+// names as Lua 5.1 does except for method calls (Lua 5.1 then discounts
+// self from the argument number; gopher-lua does not say it was a method
+// call).
+func rlFuncName(L *lua.LState) string {
+	dbg, ok := L.GetStack(0)
+	if !ok {
+		return "?"
+	}
+	if _, err := L.GetInfo("n", dbg, lua.LNil); err != nil {
+		return "?"
+	}
+	switch name := dbg.Name; {
+	case name == "", name == "?", name == "(anonymous)", name == "main chunk", name == "corountine",
+		strings.HasPrefix(name, "<"):
+		return "?"
+	default:
+		return name
+	}
 }
 
 // rlTypeName mirrors luaL_typename: the Lua 5.1 type name of argument n,
@@ -101,8 +125,8 @@ func rlValueTypeName(v lua.LValue) string {
 }
 
 // rlTypeError mirrors luaL_typerror.
-func rlTypeError(L *lua.LState, fname string, narg int, expected string) {
-	rlArgError(L, fname, narg, expected+" expected, got "+rlTypeName(L, narg))
+func rlTypeError(L *lua.LState, narg int, expected string) {
+	rlArgError(L, narg, expected+" expected, got "+rlTypeName(L, narg))
 }
 
 // rlToNumber mirrors lua_tonumber: numbers, and strings that Lua 5.1
@@ -392,19 +416,19 @@ func rlToString(v lua.LValue) (string, bool) {
 }
 
 // rlCheckString mirrors luaL_checklstring.
-func rlCheckString(L *lua.LState, fname string, n int) string {
+func rlCheckString(L *lua.LState, n int) string {
 	s, ok := rlToString(L.Get(n))
 	if !ok || n > L.GetTop() {
-		rlTypeError(L, fname, n, "string")
+		rlTypeError(L, n, "string")
 	}
 	return s
 }
 
 // rlCheckNumber mirrors luaL_checknumber.
-func rlCheckNumber(L *lua.LState, fname string, n int) float64 {
+func rlCheckNumber(L *lua.LState, n int) float64 {
 	v, ok := rlToNumber(L.Get(n))
 	if !ok || n > L.GetTop() {
-		rlTypeError(L, fname, n, "number")
+		rlTypeError(L, n, "number")
 	}
 	return v
 }
@@ -419,16 +443,16 @@ func rlNumberToInteger(n float64) int64 {
 }
 
 // rlCheckInteger mirrors luaL_checkinteger.
-func rlCheckInteger(L *lua.LState, fname string, n int) int64 {
-	return rlNumberToInteger(rlCheckNumber(L, fname, n))
+func rlCheckInteger(L *lua.LState, n int) int64 {
+	return rlNumberToInteger(rlCheckNumber(L, n))
 }
 
 // rlOptInteger mirrors luaL_optinteger.
-func rlOptInteger(L *lua.LState, fname string, n int, def int64) int64 {
+func rlOptInteger(L *lua.LState, n int, def int64) int64 {
 	if L.Get(n) == lua.LNil {
 		return def
 	}
-	return rlCheckInteger(L, fname, n)
+	return rlCheckInteger(L, n)
 }
 
 // rlTableNext iterates t in gopher-lua's lua_next order (array part, then
