@@ -45,6 +45,15 @@ type cjsonConfig struct {
 func rlCjsonNew(L *lua.LState) *lua.LTable {
 	null := L.NewUserData()
 	null.Value = cjsonNullValue{}
+	// tostring(cjson.null) is "userdata: (nil)" in Redis (glibc prints a
+	// NULL %p so). A metatable gives the same text; the price is that
+	// getmetatable(cjson.null) is a table here and nil in Redis.
+	mt := L.NewTable()
+	mt.RawSetString("__tostring", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString("userdata: (nil)"))
+		return 1
+	}))
+	null.Metatable = mt
 	return cjsonModule(L, null)
 }
 

@@ -160,6 +160,7 @@ var tableCases = []libCase{
 	{"", `bit`},
 	{"", `struct`},
 	{"", `type(cjson.null), cjson.null == cjson.new().null`},
+	{"", `tostring(cjson.null), tostring(cjson.decode("null")), cjson.decode("[null]")[1] == cjson.null`},
 	// How errors name the function and where they point, by call form.
 	{"", `(function() return cjson.encode() end)()`},
 	{"", `pcall(cjson.encode)`},
