@@ -39,6 +39,8 @@ var cjsonCases = []libCase{
 	{"", `cjson.encode(1e14)`},
 	{"", `cjson.encode(123456789012345)`},
 	{"", `cjson.encode(2^53)`},
+	{"", `cjson.encode(2^53 + 1), cjson.encode(-2^63), cjson.encode(12345678901234), cjson.encode(123456789012345678)`},
+	{"", `cjson.encode(0.1 + 0.2), cjson.encode(100), cjson.encode(1e15), cjson.encode(1e16), cjson.encode(-1e-5)`},
 	{"", `cjson.encode(1e-7)`},
 	{"", `cjson.encode(0.0001)`},
 	{"", `cjson.encode(-1.5e300)`},
@@ -150,6 +152,8 @@ var cjsonCases = []libCase{
 	{"", `cjson.new().decode_invalid_numbers()`},
 	{"", `cjson.new().decode_invalid_numbers(false)`},
 	{"", `cjson._NAME, cjson._VERSION, cjson.new()._VERSION`},
+	{"local c = cjson.new() c.encode_max_depth(2)", `c.encode({{}}), cjson.encode(deep(5)) ~= nil, pcall(c.encode, {{{}}})`},
+	{"local c = cjson.new() local d = c.new() c.encode_number_precision(2)", `c.encode(1/3), d.encode(1/3), cjson.encode(1/3)`},
 	// decoding
 	{"", `cjson.decode('{"a":[1,2,{"b":null}],"c":"d"}')`},
 	{"", `cjson.decode('  [ 1 , 2 ]  ')`},

@@ -29,13 +29,13 @@ func rlMsgpackOpen(L *lua.LState) *lua.LTable {
 	}))
 	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
 		off := rlOptInteger(L, 2, 0)
-		L.SetTop(1)
+		mpDropExtraArgs(L)
 		return mpUnpackFull(L, 1, off)
 	}))
 	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
 		limit := rlCheckInteger(L, 2)
 		off := rlOptInteger(L, 3, 0)
-		L.SetTop(1)
+		mpDropExtraArgs(L)
 		return mpUnpackFull(L, limit, off)
 	}))
 	t.RawSetString("_NAME", lua.LString("cmsgpack"))
@@ -43,6 +43,14 @@ func rlMsgpackOpen(L *lua.LState) *lua.LTable {
 	t.RawSetString("_COPYRIGHT", lua.LString("Copyright (C) 2012, Salvatore Sanfilippo"))
 	t.RawSetString("_DESCRIPTION", lua.LString("MessagePack C implementation for Lua"))
 	return t
+}
+
+// mpDropExtraArgs mirrors lua_pop(L, lua_gettop(L)-1): keep the first
+// argument; with no argument at all the stack stays empty.
+func mpDropExtraArgs(L *lua.LState) {
+	if L.GetTop() > 1 {
+		L.SetTop(1)
+	}
 }
 
 func mpPack(L *lua.LState) int {
