@@ -18,19 +18,19 @@ func rlBitOpen(L *lua.LState) *lua.LTable {
 		t.RawSetString(name, L.NewFunction(fn))
 	}
 	reg("tobit", func(L *lua.LState) int {
-		return bitRet(L, bitArg(L, 1))
+		return rlBitRet(L, rlBitArg(L, 1))
 	})
 	reg("bnot", func(L *lua.LState) int {
-		return bitRet(L, ^bitArg(L, 1))
+		return rlBitRet(L, ^rlBitArg(L, 1))
 	})
 	fold := func(op func(a, b uint32) uint32) func(L *lua.LState) int {
 		return func(L *lua.LState) int {
-			b := bitArg(L, 1)
+			b := rlBitArg(L, 1)
 			// LuaBitOp folds from the last argument down to the second.
 			for i := L.GetTop(); i > 1; i-- {
-				b = op(b, bitArg(L, i))
+				b = op(b, rlBitArg(L, i))
 			}
-			return bitRet(L, b)
+			return rlBitRet(L, b)
 		}
 	}
 	reg("band", fold(func(a, b uint32) uint32 { return a & b }))
@@ -38,9 +38,9 @@ func rlBitOpen(L *lua.LState) *lua.LTable {
 	reg("bxor", fold(func(a, b uint32) uint32 { return a ^ b }))
 	shift := func(op func(b, n uint32) uint32) func(L *lua.LState) int {
 		return func(L *lua.LState) int {
-			b := bitArg(L, 1)
-			n := bitArg(L, 2) & 31
-			return bitRet(L, op(b, n))
+			b := rlBitArg(L, 1)
+			n := rlBitArg(L, 2) & 31
+			return rlBitRet(L, op(b, n))
 		}
 	}
 	reg("lshift", shift(func(b, n uint32) uint32 { return b << n }))
@@ -51,14 +51,14 @@ func rlBitOpen(L *lua.LState) *lua.LTable {
 	reg("rol", shift(func(b, n uint32) uint32 { return b<<n | b>>((32-n)&31) }))
 	reg("ror", shift(func(b, n uint32) uint32 { return b<<((32-n)&31) | b>>n }))
 	reg("bswap", func(L *lua.LState) int {
-		b := bitArg(L, 1)
-		return bitRet(L, b>>24|(b>>8)&0xff00|(b&0xff00)<<8|b<<24)
+		b := rlBitArg(L, 1)
+		return rlBitRet(L, b>>24|(b>>8)&0xff00|(b&0xff00)<<8|b<<24)
 	})
 	reg("tohex", func(L *lua.LState) int {
-		b := bitArg(L, 1)
+		b := rlBitArg(L, 1)
 		n := int32(8)
 		if L.GetTop() >= 2 {
-			n = int32(bitArg(L, 2))
+			n = int32(rlBitArg(L, 2))
 		}
 		digits := "0123456789abcdef"
 		if n < 0 {
@@ -84,10 +84,10 @@ func rlBitOpen(L *lua.LState) *lua.LTable {
 	return t
 }
 
-// bitArg mirrors LuaBitOp's barg for Lua 5.1: lua_tonumber (0 for values
+// rlBitArg mirrors LuaBitOp's barg for Lua 5.1: lua_tonumber (0 for values
 // that are not numbers), reduced to 32 bits; a 0 result from a value that
 // is not a number is a type error.
-func bitArg(L *lua.LState, idx int) uint32 {
+func rlBitArg(L *lua.LState, idx int) uint32 {
 	n, ok := rlToNumber(L.Get(idx))
 	b := uint32(math.Float64bits(n + 6755399441055744.0))
 	if b == 0 && !ok {
@@ -96,7 +96,7 @@ func bitArg(L *lua.LState, idx int) uint32 {
 	return b
 }
 
-func bitRet(L *lua.LState, b uint32) int {
+func rlBitRet(L *lua.LState, b uint32) int {
 	L.Push(lua.LNumber(int32(b)))
 	return 1
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
-var bitCases = []libCase{
+var rlBitCases = []rlLibCase{
 	{"", `bit.tobit(0), bit.tobit(1), bit.tobit(-1), bit.tobit(2^31), bit.tobit(2^31 - 1)`},
 	{"", `bit.tobit(2^32), bit.tobit(2^32 + 5), bit.tobit(-2^32 - 1), bit.tobit(0xffffffff)`},
 	{"", `bit.tobit(1.5), bit.tobit(2.5), bit.tobit(-2.5), bit.tobit(0.4999), bit.tobit(-0.5)`},
@@ -49,7 +49,7 @@ var bitCases = []libCase{
 	{"", `bit.tohex("0xff")`},
 }
 
-func genBitNumber(r *rand.Rand) float64 {
+func rlGenBitNumber(r *rand.Rand) float64 {
 	switch r.IntN(8) {
 	case 0:
 		return []float64{0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 1 << 31, 1<<31 - 1, -(1 << 31), 1 << 32, 1<<32 - 1,
@@ -77,14 +77,14 @@ func TestBitRandomDifferential(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 90))
 	var inputs []string
 	for i := 0; i < 3000; i++ {
-		a, b := genBitNumber(r), genBitNumber(r)
+		a, b := rlGenBitNumber(r), rlGenBitNumber(r)
 		if math.IsNaN(a) || math.IsNaN(b) {
 			continue
 		}
 		inputs = append(inputs, "["+rlFmtG(a, 17)+","+rlFmtG(b, 17)+","+strconv.Itoa(r.IntN(21)-10)+"]")
 	}
 	const setup = "local c = cjson.new() c.decode_invalid_numbers(true)"
-	runBatch(t, srv.Addr(), setup, `(function() local a = c.decode(x) return
+	rlRunBatch(t, srv.Addr(), setup, `(function() local a = c.decode(x) return
 		bit.tobit(a[1]), bit.bnot(a[1]), bit.band(a[1], a[2]), bit.bor(a[1], a[2]), bit.bxor(a[1], a[2], a[3]),
 		bit.lshift(a[1], a[2]), bit.rshift(a[1], a[2]), bit.arshift(a[1], a[2]), bit.rol(a[1], a[2]),
 		bit.ror(a[1], a[2]), bit.bswap(a[1]), bit.tohex(a[1]), bit.tohex(a[1], a[3]), bit.lshift(a[1], a[3]),

@@ -25,11 +25,11 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// cjsonNullValue marks the userdata standing for cjson.null (a NULL
+// rlCjsonNullValue marks the userdata standing for cjson.null (a NULL
 // lightuserdata in C, equal to every other one).
-type cjsonNullValue struct{}
+type rlCjsonNullValue struct{}
 
-type cjsonConfig struct {
+type rlCjsonConfig struct {
 	sparseConvert     int
 	sparseRatio       int
 	sparseSafe        int
@@ -44,7 +44,7 @@ type cjsonConfig struct {
 // rlCjsonNew returns the cjson module table for L.
 func rlCjsonNew(L *lua.LState) *lua.LTable {
 	null := L.NewUserData()
-	null.Value = cjsonNullValue{}
+	null.Value = rlCjsonNullValue{}
 	// tostring(cjson.null) is "userdata: (nil)" in Redis (glibc prints a
 	// NULL %p so). A metatable gives the same text; the price is that
 	// getmetatable(cjson.null) is a table here and nil in Redis.
@@ -54,20 +54,20 @@ func rlCjsonNew(L *lua.LState) *lua.LTable {
 		return 1
 	}))
 	null.Metatable = mt
-	return cjsonModule(L, null)
+	return rlCjsonModule(L, null)
 }
 
-func cjsonIsNull(v lua.LValue) bool {
+func rlCjsonIsNull(v lua.LValue) bool {
 	ud, ok := v.(*lua.LUserData)
 	if !ok {
 		return false
 	}
-	_, ok = ud.Value.(cjsonNullValue)
+	_, ok = ud.Value.(rlCjsonNullValue)
 	return ok
 }
 
-func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
-	cfg := &cjsonConfig{
+func rlCjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
+	cfg := &rlCjsonConfig{
 		sparseRatio:       2,
 		sparseSafe:        10,
 		encodeMaxDepth:    1000,
@@ -84,7 +84,7 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 		if L.GetTop() != 1 {
 			rlArgError(L, 1, "expected 1 argument")
 		}
-		e := cjsonEncoder{L: L, cfg: cfg}
+		e := rlCjsonEncoder{L: L, cfg: cfg}
 		e.value(L.Get(1), 0, 1)
 		L.Push(lua.LString(e.buf))
 		return 1
@@ -97,12 +97,12 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 		if len(s) >= 2 && (s[0] == 0 || s[1] == 0) {
 			rlRaise(L, "JSON parser does not support UTF-16 or UTF-32")
 		}
-		d := cjsonDecoder{L: L, cfg: cfg, s: s, null: null, top: 1}
-		var tok cjsonToken
+		d := rlCjsonDecoder{L: L, cfg: cfg, s: s, null: null, top: 1}
+		var tok rlCjsonToken
 		d.next(&tok)
 		v := d.value(&tok)
 		d.next(&tok)
-		if tok.typ != cjTEnd {
+		if tok.typ != rlCjTEnd {
 			d.throw("the end", &tok)
 		}
 		L.Push(v)
@@ -110,16 +110,16 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	})
 	reg("encode_sparse_array", func(L *lua.LState) int {
 		const name = "encode_sparse_array"
-		cjsonArgInit(L, 3)
-		cjsonEnumOption(L, 1, &cfg.sparseConvert, nil)
-		cjsonIntOption(L, 2, &cfg.sparseRatio, 0, math.MaxInt32)
-		cjsonIntOption(L, 3, &cfg.sparseSafe, 0, math.MaxInt32)
+		rlCjsonArgInit(L, 3)
+		rlCjsonEnumOption(L, 1, &cfg.sparseConvert, nil)
+		rlCjsonIntOption(L, 2, &cfg.sparseRatio, 0, math.MaxInt32)
+		rlCjsonIntOption(L, 3, &cfg.sparseSafe, 0, math.MaxInt32)
 		return 3
 	})
 	intOpt := func(name string, setting *int, lo, hi int) {
 		reg(name, func(L *lua.LState) int {
-			cjsonArgInit(L, 1)
-			cjsonIntOption(L, 1, setting, lo, hi)
+			rlCjsonArgInit(L, 1)
+			rlCjsonIntOption(L, 1, setting, lo, hi)
 			return 1
 		})
 	}
@@ -128,8 +128,8 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	intOpt("encode_number_precision", &cfg.encodePrecision, 1, 14)
 	enumOpt := func(name string, setting *int, options []string) {
 		reg(name, func(L *lua.LState) int {
-			cjsonArgInit(L, 1)
-			cjsonEnumOption(L, 1, setting, options)
+			rlCjsonArgInit(L, 1)
+			rlCjsonEnumOption(L, 1, setting, options)
 			return 1
 		})
 	}
@@ -137,7 +137,7 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	enumOpt("encode_invalid_numbers", &cfg.encodeInvalidNums, []string{"off", "on", "null"})
 	enumOpt("decode_invalid_numbers", &cfg.decodeInvalidNums, nil)
 	reg("new", func(L *lua.LState) int {
-		L.Push(cjsonModule(L, null))
+		L.Push(rlCjsonModule(L, null))
 		return 1
 	})
 	t.RawSetString("null", null)
@@ -146,9 +146,9 @@ func cjsonModule(L *lua.LState, null *lua.LUserData) *lua.LTable {
 	return t
 }
 
-// cjsonArgInit mirrors json_arg_init: at most n arguments, missing ones
+// rlCjsonArgInit mirrors json_arg_init: at most n arguments, missing ones
 // read as nil.
-func cjsonArgInit(L *lua.LState, n int) {
+func rlCjsonArgInit(L *lua.LState, n int) {
 	if L.GetTop() > n {
 		rlArgError(L, n+1, "found too many arguments")
 	}
@@ -157,10 +157,10 @@ func cjsonArgInit(L *lua.LState, n int) {
 	}
 }
 
-// cjsonIntOption mirrors json_integer_option. The value is a C int, so a
+// rlCjsonIntOption mirrors json_integer_option. The value is a C int, so a
 // lua_Integer beyond 32 bits is truncated; the range error always names
 // argument 1, as the C code does.
-func cjsonIntOption(L *lua.LState, idx int, setting *int, lo, hi int) {
+func rlCjsonIntOption(L *lua.LState, idx int, setting *int, lo, hi int) {
 	if L.Get(idx) != lua.LNil {
 		v := int(int32(rlCheckInteger(L, idx)))
 		if v < lo || v > hi {
@@ -171,9 +171,9 @@ func cjsonIntOption(L *lua.LState, idx int, setting *int, lo, hi int) {
 	L.Push(lua.LNumber(*setting))
 }
 
-// cjsonEnumOption mirrors json_enum_option with bool_true 1; nil options
+// rlCjsonEnumOption mirrors json_enum_option with bool_true 1; nil options
 // means {"off", "on"}.
-func cjsonEnumOption(L *lua.LState, idx int, setting *int, options []string) {
+func rlCjsonEnumOption(L *lua.LState, idx int, setting *int, options []string) {
 	if options == nil {
 		options = []string{"off", "on"}
 	}
@@ -208,17 +208,17 @@ func cjsonEnumOption(L *lua.LState, idx int, setting *int, options []string) {
 
 // ===== encoding =====
 
-type cjsonEncoder struct {
+type rlCjsonEncoder struct {
 	L   *lua.LState
-	cfg *cjsonConfig
+	cfg *rlCjsonConfig
 	buf []byte
 }
 
-func (e *cjsonEncoder) fail(v lua.LValue, reason string) {
+func (e *rlCjsonEncoder) fail(v lua.LValue, reason string) {
 	rlRaise(e.L, "Cannot serialise "+rlValueTypeName(v)+": "+reason)
 }
 
-var cjsonEscapes = func() [256]string {
+var rlCjsonEscapes = func() [256]string {
 	var t [256]string
 	for c := 0; c < 0x20; c++ {
 		t[c] = "\\u00" + string("0123456789abcdef"[c>>4]) + string("0123456789abcdef"[c&15])
@@ -228,10 +228,10 @@ var cjsonEscapes = func() [256]string {
 	return t
 }()
 
-func (e *cjsonEncoder) str(s string) {
+func (e *rlCjsonEncoder) str(s string) {
 	e.buf = append(e.buf, '"')
 	for i := 0; i < len(s); i++ {
-		if esc := cjsonEscapes[s[i]]; esc != "" {
+		if esc := rlCjsonEscapes[s[i]]; esc != "" {
 			e.buf = append(e.buf, esc...)
 		} else {
 			e.buf = append(e.buf, s[i])
@@ -240,7 +240,7 @@ func (e *cjsonEncoder) str(s string) {
 	e.buf = append(e.buf, '"')
 }
 
-func (e *cjsonEncoder) number(v lua.LNumber) {
+func (e *rlCjsonEncoder) number(v lua.LNumber) {
 	n := float64(v)
 	bad := math.IsInf(n, 0) || n != n
 	switch e.cfg.encodeInvalidNums {
@@ -264,7 +264,7 @@ func (e *cjsonEncoder) number(v lua.LNumber) {
 
 // value appends v, which sits at Lua stack slot top in the C encoder
 // (used to reproduce lua_checkstack failures under raised depth limits).
-func (e *cjsonEncoder) value(v lua.LValue, depth, top int) {
+func (e *rlCjsonEncoder) value(v lua.LValue, depth, top int) {
 	switch x := v.(type) {
 	case lua.LString:
 		e.str(string(x))
@@ -296,7 +296,7 @@ func (e *cjsonEncoder) value(v lua.LValue, depth, top int) {
 			e.object(x, depth, top)
 		}
 	default:
-		if cjsonIsNull(v) {
+		if rlCjsonIsNull(v) {
 			e.buf = append(e.buf, "null"...)
 			return
 		}
@@ -307,7 +307,7 @@ func (e *cjsonEncoder) value(v lua.LValue, depth, top int) {
 // arrayLength mirrors lua_array_length: the largest key when all keys are
 // integers >= 1 (and the array is not too sparse), else -1 (an object).
 // The largest key is a C int: keys beyond its range become INT_MIN.
-func (e *cjsonEncoder) arrayLength(t *lua.LTable) int {
+func (e *rlCjsonEncoder) arrayLength(t *lua.LTable) int {
 	var max, items int32
 	isArray := true
 	rlTableNext(t, func(k, _ lua.LValue) bool {
@@ -315,7 +315,7 @@ func (e *cjsonEncoder) arrayLength(t *lua.LTable) int {
 			f := float64(kn)
 			if math.Floor(f) == f && f >= 1 {
 				if f > float64(max) {
-					max = cjsonDoubleToInt(f)
+					max = rlCjsonDoubleToInt(f)
 				}
 				items++
 				return true
@@ -337,15 +337,15 @@ func (e *cjsonEncoder) arrayLength(t *lua.LTable) int {
 	return int(max)
 }
 
-// cjsonDoubleToInt mirrors a C (int) conversion on x86-64.
-func cjsonDoubleToInt(f float64) int32 {
+// rlCjsonDoubleToInt mirrors a C (int) conversion on x86-64.
+func rlCjsonDoubleToInt(f float64) int32 {
 	if f != f || f >= 2147483648.0 || f <= -2147483649.0 {
 		return math.MinInt32
 	}
 	return int32(f)
 }
 
-func (e *cjsonEncoder) object(t *lua.LTable, depth, top int) {
+func (e *rlCjsonEncoder) object(t *lua.LTable, depth, top int) {
 	e.buf = append(e.buf, '{')
 	first := true
 	rlTableNext(t, func(k, v lua.LValue) bool {
@@ -373,43 +373,43 @@ func (e *cjsonEncoder) object(t *lua.LTable, depth, top int) {
 // ===== decoding =====
 
 const (
-	cjTObjBegin = iota
-	cjTObjEnd
-	cjTArrBegin
-	cjTArrEnd
-	cjTString
-	cjTNumber
-	cjTBoolean
-	cjTNull
-	cjTColon
-	cjTComma
-	cjTEnd
-	cjTWhitespace
-	cjTError
-	cjTUnknown
+	rlCjTObjBegin = iota
+	rlCjTObjEnd
+	rlCjTArrBegin
+	rlCjTArrEnd
+	rlCjTString
+	rlCjTNumber
+	rlCjTBoolean
+	rlCjTNull
+	rlCjTColon
+	rlCjTComma
+	rlCjTEnd
+	rlCjTWhitespace
+	rlCjTError
+	rlCjTUnknown
 )
 
-var cjsonTokenNames = [...]string{
+var rlCjsonTokenNames = [...]string{
 	"T_OBJ_BEGIN", "T_OBJ_END", "T_ARR_BEGIN", "T_ARR_END", "T_STRING",
 	"T_NUMBER", "T_BOOLEAN", "T_NULL", "T_COLON", "T_COMMA", "T_END",
 	"T_WHITESPACE", "T_ERROR", "T_UNKNOWN",
 }
 
-var cjsonCharTokens = func() [256]int {
+var rlCjsonCharTokens = func() [256]int {
 	var t [256]int
 	for i := range t {
-		t[i] = cjTError
+		t[i] = rlCjTError
 	}
-	t['{'], t['}'], t['['], t[']'] = cjTObjBegin, cjTObjEnd, cjTArrBegin, cjTArrEnd
-	t[','], t[':'], t[0] = cjTComma, cjTColon, cjTEnd
-	t[' '], t['\t'], t['\n'], t['\r'] = cjTWhitespace, cjTWhitespace, cjTWhitespace, cjTWhitespace
+	t['{'], t['}'], t['['], t[']'] = rlCjTObjBegin, rlCjTObjEnd, rlCjTArrBegin, rlCjTArrEnd
+	t[','], t[':'], t[0] = rlCjTComma, rlCjTColon, rlCjTEnd
+	t[' '], t['\t'], t['\n'], t['\r'] = rlCjTWhitespace, rlCjTWhitespace, rlCjTWhitespace, rlCjTWhitespace
 	for _, c := range "fiInNt\"+-0123456789" {
-		t[c] = cjTUnknown
+		t[c] = rlCjTUnknown
 	}
 	return t
 }()
 
-var cjsonEscapeChars = func() [256]byte {
+var rlCjsonEscapeChars = func() [256]byte {
 	var t [256]byte
 	t['"'], t['\\'], t['/'] = '"', '\\', '/'
 	t['b'], t['t'], t['n'], t['f'], t['r'] = '\b', '\t', '\n', '\f', '\r'
@@ -417,7 +417,7 @@ var cjsonEscapeChars = func() [256]byte {
 	return t
 }()
 
-type cjsonToken struct {
+type rlCjsonToken struct {
 	typ   int
 	index int
 	str   string
@@ -426,9 +426,9 @@ type cjsonToken struct {
 	err   string
 }
 
-type cjsonDecoder struct {
+type rlCjsonDecoder struct {
 	L     *lua.LState
-	cfg   *cjsonConfig
+	cfg   *rlCjsonConfig
 	s     string
 	p     int
 	null  *lua.LUserData
@@ -438,41 +438,41 @@ type cjsonDecoder struct {
 }
 
 // at returns the byte at i, 0 past the end (the input is a C string).
-func (d *cjsonDecoder) at(i int) byte {
+func (d *rlCjsonDecoder) at(i int) byte {
 	if i < len(d.s) {
 		return d.s[i]
 	}
 	return 0
 }
 
-func (d *cjsonDecoder) hasPrefix(p string) bool {
+func (d *rlCjsonDecoder) hasPrefix(p string) bool {
 	return strings.HasPrefix(d.s[min(d.p, len(d.s)):], p)
 }
 
-func (d *cjsonDecoder) setError(tok *cjsonToken, msg string) {
-	tok.typ = cjTError
+func (d *rlCjsonDecoder) setError(tok *rlCjsonToken, msg string) {
+	tok.typ = rlCjTError
 	tok.index = d.p
 	tok.err = msg
 }
 
-func (d *cjsonDecoder) next(tok *cjsonToken) {
+func (d *rlCjsonDecoder) next(tok *rlCjsonToken) {
 	var ch byte
 	for {
 		ch = d.at(d.p)
-		tok.typ = cjsonCharTokens[ch]
-		if tok.typ != cjTWhitespace {
+		tok.typ = rlCjsonCharTokens[ch]
+		if tok.typ != rlCjTWhitespace {
 			break
 		}
 		d.p++
 	}
 	tok.index = d.p
 	switch tok.typ {
-	case cjTError:
+	case rlCjTError:
 		d.setError(tok, "invalid token")
 		return
-	case cjTEnd:
+	case rlCjTEnd:
 		return
-	case cjTUnknown:
+	case rlCjTUnknown:
 	default:
 		d.p++
 		return
@@ -487,13 +487,13 @@ func (d *cjsonDecoder) next(tok *cjsonToken) {
 		}
 		d.numberToken(tok)
 	case d.hasPrefix("true"):
-		tok.typ, tok.b = cjTBoolean, true
+		tok.typ, tok.b = rlCjTBoolean, true
 		d.p += 4
 	case d.hasPrefix("false"):
-		tok.typ, tok.b = cjTBoolean, false
+		tok.typ, tok.b = rlCjTBoolean, false
 		d.p += 5
 	case d.hasPrefix("null"):
-		tok.typ = cjTNull
+		tok.typ = rlCjTNull
 		d.p += 4
 	case d.cfg.decodeInvalidNums != 0 && d.invalidNumber():
 		d.numberToken(tok)
@@ -504,7 +504,7 @@ func (d *cjsonDecoder) next(tok *cjsonToken) {
 
 // invalidNumber mirrors json_is_invalid_number: what strtod accepts but
 // strict JSON does not.
-func (d *cjsonDecoder) invalidNumber() bool {
+func (d *rlCjsonDecoder) invalidNumber() bool {
 	p := d.p
 	if d.at(p) == '+' {
 		return true
@@ -522,8 +522,8 @@ func (d *cjsonDecoder) invalidNumber() bool {
 	return rest == "inf" || rest == "nan"
 }
 
-func (d *cjsonDecoder) numberToken(tok *cjsonToken) {
-	tok.typ = cjTNumber
+func (d *rlCjsonDecoder) numberToken(tok *rlCjsonToken) {
+	tok.typ = rlCjTNumber
 	s := d.s[d.p:]
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
@@ -537,7 +537,7 @@ func (d *cjsonDecoder) numberToken(tok *cjsonToken) {
 	d.p += n
 }
 
-func (d *cjsonDecoder) hex4(i int) int {
+func (d *rlCjsonDecoder) hex4(i int) int {
 	v := 0
 	for k := 0; k < 4; k++ {
 		h := rlHexVal(d.at(i + k))
@@ -550,7 +550,7 @@ func (d *cjsonDecoder) hex4(i int) int {
 }
 
 // unicodeEscape decodes \uXXXX (or a surrogate pair) at d.p into d.tmp.
-func (d *cjsonDecoder) unicodeEscape() bool {
+func (d *rlCjsonDecoder) unicodeEscape() bool {
 	cp := d.hex4(d.p + 2)
 	if cp < 0 {
 		return false
@@ -584,7 +584,7 @@ func (d *cjsonDecoder) unicodeEscape() bool {
 	return true
 }
 
-func (d *cjsonDecoder) stringToken(tok *cjsonToken) {
+func (d *rlCjsonDecoder) stringToken(tok *rlCjsonToken) {
 	d.p++ // opening quote
 	d.tmp = d.tmp[:0]
 	for {
@@ -597,7 +597,7 @@ func (d *cjsonDecoder) stringToken(tok *cjsonToken) {
 			return
 		}
 		if ch == '\\' {
-			ch = cjsonEscapeChars[d.at(d.p+1)]
+			ch = rlCjsonEscapeChars[d.at(d.p+1)]
 			if ch == 'u' {
 				if d.unicodeEscape() {
 					continue
@@ -615,21 +615,21 @@ func (d *cjsonDecoder) stringToken(tok *cjsonToken) {
 		d.p++
 	}
 	d.p++ // closing quote
-	tok.typ = cjTString
+	tok.typ = rlCjTString
 	tok.str = string(d.tmp)
 }
 
-func (d *cjsonDecoder) throw(expected string, tok *cjsonToken) {
+func (d *rlCjsonDecoder) throw(expected string, tok *rlCjsonToken) {
 	found := ""
-	if tok.typ == cjTError {
+	if tok.typ == rlCjTError {
 		found = tok.err
 	} else {
-		found = cjsonTokenNames[tok.typ]
+		found = rlCjsonTokenNames[tok.typ]
 	}
 	rlRaise(d.L, "Expected "+expected+" but found "+found+" at character "+strconv.Itoa(tok.index+1))
 }
 
-func (d *cjsonDecoder) descend(slots int) {
+func (d *rlCjsonDecoder) descend(slots int) {
 	d.depth++
 	if d.depth <= d.cfg.decodeMaxDepth && d.top+slots <= rlMaxCStack {
 		return
@@ -637,43 +637,43 @@ func (d *cjsonDecoder) descend(slots int) {
 	rlRaise(d.L, "Found too many nested data structures ("+strconv.Itoa(d.depth)+") at character "+strconv.Itoa(d.p))
 }
 
-func (d *cjsonDecoder) value(tok *cjsonToken) lua.LValue {
+func (d *rlCjsonDecoder) value(tok *rlCjsonToken) lua.LValue {
 	switch tok.typ {
-	case cjTString:
+	case rlCjTString:
 		return lua.LString(tok.str)
-	case cjTNumber:
+	case rlCjTNumber:
 		return lua.LNumber(tok.num)
-	case cjTBoolean:
+	case rlCjTBoolean:
 		return lua.LBool(tok.b)
-	case cjTNull:
+	case rlCjTNull:
 		return d.null
-	case cjTObjBegin:
+	case rlCjTObjBegin:
 		return d.object()
-	case cjTArrBegin:
+	case rlCjTArrBegin:
 		return d.array()
 	}
 	d.throw("value", tok)
 	return lua.LNil
 }
 
-func (d *cjsonDecoder) object() lua.LValue {
+func (d *rlCjsonDecoder) object() lua.LValue {
 	d.descend(3)
 	t := d.L.NewTable()
 	d.top++
-	var tok cjsonToken
+	var tok rlCjsonToken
 	d.next(&tok)
-	if tok.typ == cjTObjEnd {
+	if tok.typ == rlCjTObjEnd {
 		d.depth--
 		d.top--
 		return t
 	}
 	for {
-		if tok.typ != cjTString {
+		if tok.typ != rlCjTString {
 			d.throw("object key string", &tok)
 		}
 		key := tok.str
 		d.next(&tok)
-		if tok.typ != cjTColon {
+		if tok.typ != rlCjTColon {
 			d.throw("colon", &tok)
 		}
 		d.next(&tok)
@@ -682,25 +682,25 @@ func (d *cjsonDecoder) object() lua.LValue {
 		d.top--
 		t.RawSetString(key, v)
 		d.next(&tok)
-		if tok.typ == cjTObjEnd {
+		if tok.typ == rlCjTObjEnd {
 			d.depth--
 			d.top--
 			return t
 		}
-		if tok.typ != cjTComma {
+		if tok.typ != rlCjTComma {
 			d.throw("comma or object end", &tok)
 		}
 		d.next(&tok)
 	}
 }
 
-func (d *cjsonDecoder) array() lua.LValue {
+func (d *rlCjsonDecoder) array() lua.LValue {
 	d.descend(2)
 	t := d.L.NewTable()
 	d.top++
-	var tok cjsonToken
+	var tok rlCjsonToken
 	d.next(&tok)
-	if tok.typ == cjTArrEnd {
+	if tok.typ == rlCjTArrEnd {
 		d.depth--
 		d.top--
 		return t
@@ -708,12 +708,12 @@ func (d *cjsonDecoder) array() lua.LValue {
 	for i := 1; ; i++ {
 		t.RawSetInt(i, d.value(&tok))
 		d.next(&tok)
-		if tok.typ == cjTArrEnd {
+		if tok.typ == rlCjTArrEnd {
 			d.depth--
 			d.top--
 			return t
 		}
-		if tok.typ != cjTComma {
+		if tok.typ != rlCjTComma {
 			d.throw("comma or array end", &tok)
 		}
 		d.next(&tok)

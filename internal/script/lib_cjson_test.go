@@ -14,12 +14,12 @@ import (
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
-// cjsonCases: objects with more than one key are only compared after a
+// rlCjsonCases: objects with more than one key are only compared after a
 // decode (rt), because the key order of the encoded text follows the
 // table's iteration order, which differs between Lua 5.1 and gopher-lua.
 // Configuration changes use cjson.new(): Redis keeps its Lua state (and
 // cjson's configuration) from one EVAL to the next.
-var cjsonCases = []libCase{
+var rlCjsonCases = []rlLibCase{
 	// strings and escaping
 	{"", `cjson.encode("hello")`},
 	{"", `cjson.encode("")`},
@@ -245,7 +245,7 @@ func FuzzCjsonDecode(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	L := newLibsState()
+	L := rlNewLibsState()
 	defer L.Close()
 	decode := L.GetGlobal("cjson").(*lua.LTable).RawGetString("decode")
 	encode := L.GetGlobal("cjson").(*lua.LTable).RawGetString("encode")
@@ -279,8 +279,8 @@ func FuzzCjsonDecode(f *testing.F) {
 	})
 }
 
-// genJSONNumber returns number text of the many shapes strtod accepts.
-func genJSONNumber(r *rand.Rand) string {
+// rlGenJSONNumber returns number text of the many shapes strtod accepts.
+func rlGenJSONNumber(r *rand.Rand) string {
 	switch r.IntN(12) {
 	case 0:
 		return strconv.Itoa(r.IntN(2000) - 1000)
@@ -312,7 +312,7 @@ func genJSONNumber(r *rand.Rand) string {
 	return strconv.FormatFloat(math.Ldexp(1, r.IntN(2100)-1075), 'g', 17, 64)
 }
 
-func genJSONString(r *rand.Rand) string {
+func rlGenJSONString(r *rand.Rand) string {
 	parts := []string{"a", "Z", " ", "\\\"", "\\\\", "\\/", "/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u00e9", "\\u0000",
 		"\\uD83D\\uDE00", "\\ud800", "\\udc00", "\\u12", "\\x", "\xc3\xa9", "\xff", "\x01", "\x7f", "\\u007F", "\\uFFFF", "\\u0800", "\\u07ff"}
 	var b strings.Builder
@@ -328,35 +328,35 @@ func genJSONString(r *rand.Rand) string {
 	return b.String()
 }
 
-func genJSON(r *rand.Rand, depth int) string {
+func rlGenJSON(r *rand.Rand, depth int) string {
 	k := r.IntN(10)
 	if depth > 4 {
 		k = r.IntN(5)
 	}
 	switch k {
 	case 0, 1:
-		return genJSONNumber(r)
+		return rlGenJSONNumber(r)
 	case 2, 3:
-		return genJSONString(r)
+		return rlGenJSONString(r)
 	case 4:
 		return []string{"true", "false", "null", "tru", "nul", "[]", "{}"}[r.IntN(7)]
 	case 5, 6, 7:
 		items := make([]string, r.IntN(5))
 		for i := range items {
-			items[i] = genJSON(r, depth+1)
+			items[i] = rlGenJSON(r, depth+1)
 		}
 		return "[" + strings.Join(items, ",") + "]"
 	}
 	items := make([]string, r.IntN(5))
 	for i := range items {
-		items[i] = genJSONString(r) + ":" + genJSON(r, depth+1)
+		items[i] = rlGenJSONString(r) + ":" + rlGenJSON(r, depth+1)
 	}
 	return "{" + strings.Join(items, ", ") + "}"
 }
 
-// genValue returns a random Go value for encoding/json, which gives
+// rlGenValue returns a random Go value for encoding/json, which gives
 // well-formed JSON to decode.
-func genValue(r *rand.Rand, depth int) any {
+func rlGenValue(r *rand.Rand, depth int) any {
 	k := r.IntN(8)
 	if depth > 5 {
 		k = r.IntN(4)
@@ -377,19 +377,19 @@ func genValue(r *rand.Rand, depth int) any {
 	case 4, 5:
 		a := make([]any, r.IntN(6))
 		for i := range a {
-			a[i] = genValue(r, depth+1)
+			a[i] = rlGenValue(r, depth+1)
 		}
 		return a
 	}
 	m := map[string]any{}
 	for n := r.IntN(6); n > 0; n-- {
-		m[strconv.Itoa(r.IntN(20))+[]string{"", "k", "/", "é"}[r.IntN(4)]] = genValue(r, depth+1)
+		m[strconv.Itoa(r.IntN(20))+[]string{"", "k", "/", "é"}[r.IntN(4)]] = rlGenValue(r, depth+1)
 	}
 	return m
 }
 
-// mutateJSON damages well-formed text so that the error paths run.
-func mutateJSON(r *rand.Rand, s string) string {
+// rlMutateJSON damages well-formed text so that the error paths run.
+func rlMutateJSON(r *rand.Rand, s string) string {
 	frags := []string{"{", "}", "[", "]", ",", ":", "\"", "\\", " ", "\x00", "x", "1", "-", "\t", "\n", "n", "t", "f", "I", "N", "+", "."}
 	for n := 1 + r.IntN(3); n > 0; n-- {
 		i := 0
@@ -419,14 +419,14 @@ func TestCjsonRandomDifferential(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 70))
 	var inputs []string
 	for i := 0; i < 3000; i++ {
-		s := genJSON(r, 0)
+		s := rlGenJSON(r, 0)
 		if i%3 == 0 {
-			s = mutateJSON(r, s)
+			s = rlMutateJSON(r, s)
 		}
 		inputs = append(inputs, s)
 	}
 	for i := 0; i < 2000; i++ {
-		v := genValue(r, 0)
+		v := rlGenValue(r, 0)
 		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
 			continue
 		}
@@ -438,15 +438,15 @@ func TestCjsonRandomDifferential(t *testing.T) {
 	}
 	var numbers []string
 	for i := 0; i < 3000; i++ {
-		numbers = append(numbers, genJSONNumber(r))
+		numbers = append(numbers, rlGenJSONNumber(r))
 	}
 	const reencode = `(function() local e = cjson.encode(cjson.decode(x)) return #e, cjson.decode(e) end)()`
-	runBatch(t, srv.Addr(), "", `cjson.decode(x)`, inputs)
-	runBatch(t, srv.Addr(), "", reencode, inputs)
-	runBatch(t, srv.Addr(), "", `cjson.encode(cjson.decode(x))`, numbers)
-	runBatch(t, srv.Addr(), "", `cjson.encode({cjson.decode(x)})`, numbers)
-	runBatch(t, srv.Addr(), "local c = cjson.new() c.encode_number_precision(5) c.encode_invalid_numbers(true)",
+	rlRunBatch(t, srv.Addr(), "", `cjson.decode(x)`, inputs)
+	rlRunBatch(t, srv.Addr(), "", reencode, inputs)
+	rlRunBatch(t, srv.Addr(), "", `cjson.encode(cjson.decode(x))`, numbers)
+	rlRunBatch(t, srv.Addr(), "", `cjson.encode({cjson.decode(x)})`, numbers)
+	rlRunBatch(t, srv.Addr(), "local c = cjson.new() c.encode_number_precision(5) c.encode_invalid_numbers(true)",
 		`c.encode(c.decode(x))`, numbers)
-	runBatch(t, srv.Addr(), "local c = cjson.new() c.decode_invalid_numbers(false)", `c.decode(x)`, numbers)
-	runBatch(t, srv.Addr(), "local c = cjson.new() c.decode_invalid_numbers(false)", `c.decode(x)`, inputs)
+	rlRunBatch(t, srv.Addr(), "local c = cjson.new() c.decode_invalid_numbers(false)", `c.decode(x)`, numbers)
+	rlRunBatch(t, srv.Addr(), "local c = cjson.new() c.decode_invalid_numbers(false)", `c.decode(x)`, inputs)
 }

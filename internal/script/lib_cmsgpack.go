@@ -19,24 +19,24 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-const mpMaxNesting = 16
+const rlMpMaxNesting = 16
 
 func rlMsgpackOpen(L *lua.LState) *lua.LTable {
 	t := L.NewTable()
-	t.RawSetString("pack", L.NewFunction(mpPack))
+	t.RawSetString("pack", L.NewFunction(rlMpPack))
 	t.RawSetString("unpack", L.NewFunction(func(L *lua.LState) int {
-		return mpUnpackFull(L, 0, 0)
+		return rlMpUnpackFull(L, 0, 0)
 	}))
 	t.RawSetString("unpack_one", L.NewFunction(func(L *lua.LState) int {
 		off := rlOptInteger(L, 2, 0)
-		mpDropExtraArgs(L)
-		return mpUnpackFull(L, 1, off)
+		rlMpDropExtraArgs(L)
+		return rlMpUnpackFull(L, 1, off)
 	}))
 	t.RawSetString("unpack_limit", L.NewFunction(func(L *lua.LState) int {
 		limit := rlCheckInteger(L, 2)
 		off := rlOptInteger(L, 3, 0)
-		mpDropExtraArgs(L)
-		return mpUnpackFull(L, limit, off)
+		rlMpDropExtraArgs(L)
+		return rlMpUnpackFull(L, limit, off)
 	}))
 	t.RawSetString("_NAME", lua.LString("cmsgpack"))
 	t.RawSetString("_VERSION", lua.LString("lua-cmsgpack 0.4.0"))
@@ -45,15 +45,15 @@ func rlMsgpackOpen(L *lua.LState) *lua.LTable {
 	return t
 }
 
-// mpDropExtraArgs mirrors lua_pop(L, lua_gettop(L)-1): keep the first
+// rlMpDropExtraArgs mirrors lua_pop(L, lua_gettop(L)-1): keep the first
 // argument; with no argument at all the stack stays empty.
-func mpDropExtraArgs(L *lua.LState) {
+func rlMpDropExtraArgs(L *lua.LState) {
 	if L.GetTop() > 1 {
 		L.SetTop(1)
 	}
 }
 
-func mpPack(L *lua.LState) int {
+func rlMpPack(L *lua.LState) int {
 	n := L.GetTop()
 	if n == 0 {
 		rlArgError(L, 0, "MessagePack pack needs input.")
@@ -64,16 +64,16 @@ func mpPack(L *lua.LState) int {
 	}
 	var buf []byte
 	for i := 1; i <= n; i++ {
-		buf = mpEncode(buf, L.Get(i), 0)
+		buf = rlMpEncode(buf, L.Get(i), 0)
 	}
 	L.Push(lua.LString(buf))
 	return 1
 }
 
-func mpEncode(buf []byte, v lua.LValue, level int) []byte {
+func rlMpEncode(buf []byte, v lua.LValue, level int) []byte {
 	switch x := v.(type) {
 	case lua.LString:
-		return mpEncodeBytes(buf, string(x))
+		return rlMpEncodeBytes(buf, string(x))
 	case lua.LBool:
 		if x {
 			return append(buf, 0xc3)
@@ -82,19 +82,19 @@ func mpEncode(buf []byte, v lua.LValue, level int) []byte {
 	case lua.LNumber:
 		n := float64(x)
 		if !math.IsInf(n, 0) && n >= -9223372036854775808.0 && n < 9223372036854775808.0 && float64(int64(n)) == n {
-			return mpEncodeInt(buf, int64(n))
+			return rlMpEncodeInt(buf, int64(n))
 		}
-		return mpEncodeDouble(buf, n)
+		return rlMpEncodeDouble(buf, n)
 	case *lua.LTable:
-		if level == mpMaxNesting {
+		if level == rlMpMaxNesting {
 			return append(buf, 0xc0)
 		}
-		return mpEncodeTable(buf, x, level)
+		return rlMpEncodeTable(buf, x, level)
 	}
 	return append(buf, 0xc0)
 }
 
-func mpEncodeBytes(buf []byte, s string) []byte {
+func rlMpEncodeBytes(buf []byte, s string) []byte {
 	n := len(s)
 	switch {
 	case n < 32:
@@ -109,7 +109,7 @@ func mpEncodeBytes(buf []byte, s string) []byte {
 	return append(buf, s...)
 }
 
-func mpEncodeDouble(buf []byte, d float64) []byte {
+func rlMpEncodeDouble(buf []byte, d float64) []byte {
 	f := float32(d)
 	if float64(f) == d {
 		buf = append(buf, 0xca)
@@ -119,7 +119,7 @@ func mpEncodeDouble(buf []byte, d float64) []byte {
 	return binary.BigEndian.AppendUint64(buf, math.Float64bits(d))
 }
 
-func mpEncodeInt(buf []byte, n int64) []byte {
+func rlMpEncodeInt(buf []byte, n int64) []byte {
 	if n >= 0 {
 		switch {
 		case n <= 127:
@@ -146,7 +146,7 @@ func mpEncodeInt(buf []byte, n int64) []byte {
 	return binary.BigEndian.AppendUint64(append(buf, 0xd3), uint64(n))
 }
 
-func mpHeader(buf []byte, n int, fix, b16, b32 byte) []byte {
+func rlMpHeader(buf []byte, n int, fix, b16, b32 byte) []byte {
 	switch {
 	case n <= 15:
 		return append(buf, fix|byte(n))
@@ -156,7 +156,7 @@ func mpHeader(buf []byte, n int, fix, b16, b32 byte) []byte {
 	return binary.BigEndian.AppendUint32(append(buf, b32), uint32(n))
 }
 
-func mpEncodeTable(buf []byte, t *lua.LTable, level int) []byte {
+func rlMpEncodeTable(buf []byte, t *lua.LTable, level int) []byte {
 	// An array is a table whose keys are all numbers equal to a C int
 	// greater than 0, and whose largest key is the number of keys.
 	count, max := 0, 0
@@ -174,53 +174,53 @@ func mpEncodeTable(buf []byte, t *lua.LTable, level int) []byte {
 		return true
 	})
 	if isArray && max == count {
-		buf = mpHeader(buf, count, 0x90, 0xdc, 0xdd)
+		buf = rlMpHeader(buf, count, 0x90, 0xdc, 0xdd)
 		for j := 1; j <= count; j++ {
-			buf = mpEncode(buf, t.RawGetInt(j), level+1)
+			buf = rlMpEncode(buf, t.RawGetInt(j), level+1)
 		}
 		return buf
 	}
 	n := 0
 	rlTableNext(t, func(_, _ lua.LValue) bool { n++; return true })
-	buf = mpHeader(buf, n, 0x80, 0xde, 0xdf)
+	buf = rlMpHeader(buf, n, 0x80, 0xde, 0xdf)
 	rlTableNext(t, func(k, v lua.LValue) bool {
-		buf = mpEncode(buf, k, level+1)
-		buf = mpEncode(buf, v, level+1)
+		buf = rlMpEncode(buf, k, level+1)
+		buf = rlMpEncode(buf, v, level+1)
 		return true
 	})
 	return buf
 }
 
-// mpDecoder walks the input, tracking how many Lua stack slots the C
+// rlMpDecoder walks the input, tracking how many Lua stack slots the C
 // decoder would hold (top) to reproduce its luaL_checkstack failures.
-type mpDecoder struct {
+type rlMpDecoder struct {
 	L   *lua.LState
 	s   string
 	p   int
-	err int // 0, mpErrEOF, mpErrBadFmt
+	err int // 0, rlMpErrEOF, rlMpErrBadFmt
 	top int
 }
 
 const (
-	mpErrEOF    = 1
-	mpErrBadFmt = 2
+	rlMpErrEOF    = 1
+	rlMpErrBadFmt = 2
 )
 
-func (d *mpDecoder) need(n uint64) bool {
+func (d *rlMpDecoder) need(n uint64) bool {
 	if uint64(len(d.s)-d.p) < n {
-		d.err = mpErrEOF
+		d.err = rlMpErrEOF
 		return false
 	}
 	return true
 }
 
-func (d *mpDecoder) checkStack(msg string) {
+func (d *rlMpDecoder) checkStack(msg string) {
 	if d.top+1 > rlMaxCStack {
 		rlRaise(d.L, "stack overflow ("+msg+")")
 	}
 }
 
-func (d *mpDecoder) be(off, n int) uint64 {
+func (d *rlMpDecoder) be(off, n int) uint64 {
 	var v uint64
 	for i := 0; i < n; i++ {
 		v = v<<8 | uint64(d.s[d.p+off+i])
@@ -229,7 +229,7 @@ func (d *mpDecoder) be(off, n int) uint64 {
 }
 
 // decode returns one value; on error d.err is set and the value is unused.
-func (d *mpDecoder) decode() lua.LValue {
+func (d *rlMpDecoder) decode() lua.LValue {
 	if !d.need(1) {
 		return lua.LNil
 	}
@@ -362,14 +362,14 @@ func (d *mpDecoder) decode() lua.LValue {
 			d.p++
 			return d.hash(uint64(c & 0xf))
 		default:
-			d.err = mpErrBadFmt
+			d.err = rlMpErrBadFmt
 			return lua.LNil
 		}
 	}
 	return v
 }
 
-func (d *mpDecoder) array(n uint64) lua.LValue {
+func (d *rlMpDecoder) array(n uint64) lua.LValue {
 	t := d.L.NewTable()
 	d.top++ // the table
 	d.checkStack("in function mp_decode_to_lua_array")
@@ -386,7 +386,7 @@ func (d *mpDecoder) array(n uint64) lua.LValue {
 	return t
 }
 
-func (d *mpDecoder) hash(n uint64) lua.LValue {
+func (d *rlMpDecoder) hash(n uint64) lua.LValue {
 	t := d.L.NewTable()
 	d.top++ // the table
 	for ; n > 0; n-- {
@@ -413,7 +413,7 @@ func (d *mpDecoder) hash(n uint64) lua.LValue {
 	return t
 }
 
-func mpUnpackFull(L *lua.LState, limit, offset int64) int {
+func rlMpUnpackFull(L *lua.LState, limit, offset int64) int {
 	s := rlCheckString(L, 1)
 	decodeAll := limit == 0 && offset == 0
 	if offset < 0 || limit < 0 {
@@ -428,14 +428,14 @@ func mpUnpackFull(L *lua.LState, limit, offset int64) int {
 	if decodeAll {
 		limit = math.MaxInt32
 	}
-	d := &mpDecoder{L: L, s: s, p: int(offset), top: L.GetTop()}
+	d := &rlMpDecoder{L: L, s: s, p: int(offset), top: L.GetTop()}
 	var out []lua.LValue
 	for cnt := int64(0); d.p < len(s) && cnt < limit; cnt++ {
 		v := d.decode()
 		switch d.err {
-		case mpErrEOF:
+		case rlMpErrEOF:
 			rlRaise(L, "Missing bytes in input.")
-		case mpErrBadFmt:
+		case rlMpErrBadFmt:
 			rlRaise(L, "Bad data format in input.")
 		}
 		out = append(out, v)

@@ -8,9 +8,9 @@ import (
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
-// msgpackCases: maps with more than one key are compared after unpacking
+// rlMsgpackCases: maps with more than one key are compared after unpacking
 // (mrt), because their packed key order follows table iteration order.
-var msgpackCases = []libCase{
+var rlMsgpackCases = []rlLibCase{
 	// integers of every width
 	{"", `cmsgpack.pack(0), cmsgpack.pack(1), cmsgpack.pack(127)`},
 	{"", `cmsgpack.pack(128), cmsgpack.pack(255)`},
@@ -150,9 +150,9 @@ var msgpackCases = []libCase{
 	{"", `cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION`},
 }
 
-// genMsgpack returns bytes that are mostly MessagePack, with every type
+// rlGenMsgpack returns bytes that are mostly MessagePack, with every type
 // byte and truncated or oversized payloads.
-func genMsgpack(r *rand.Rand, depth int) []byte {
+func rlGenMsgpack(r *rand.Rand, depth int) []byte {
 	var b []byte
 	switch k := r.IntN(14); {
 	case k == 0:
@@ -173,7 +173,7 @@ func genMsgpack(r *rand.Rand, depth int) []byte {
 		}
 		if depth < 4 {
 			for i := 0; i < n; i++ {
-				b = append(b, genMsgpack(r, depth+1)...)
+				b = append(b, rlGenMsgpack(r, depth+1)...)
 			}
 		}
 	case k < 8:
@@ -203,7 +203,7 @@ func genMsgpack(r *rand.Rand, depth int) []byte {
 			n *= 2
 		}
 		for i := 0; i < n && depth < 4; i++ {
-			b = append(b, genMsgpack(r, depth+1)...)
+			b = append(b, rlGenMsgpack(r, depth+1)...)
 		}
 	}
 	return b
@@ -219,22 +219,22 @@ func TestCmsgpackRandomDifferential(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		var b []byte
 		for n := 1 + r.IntN(3); n > 0; n-- {
-			b = append(b, genMsgpack(r, 0)...)
+			b = append(b, rlGenMsgpack(r, 0)...)
 		}
 		raw = append(raw, string(b))
 	}
-	runBatch(t, srv.Addr(), "", `cmsgpack.unpack(x)`, raw)
-	runBatch(t, srv.Addr(), "", `cmsgpack.unpack_one(x, #x % 3)`, raw)
-	runBatch(t, srv.Addr(), "", `cmsgpack.unpack_limit(x, #x % 4, #x % 2)`, raw)
-	runBatch(t, srv.Addr(), "", `(function() local p = cmsgpack.pack(cmsgpack.unpack(x)) return #p, cmsgpack.unpack(p) end)()`, raw)
+	rlRunBatch(t, srv.Addr(), "", `cmsgpack.unpack(x)`, raw)
+	rlRunBatch(t, srv.Addr(), "", `cmsgpack.unpack_one(x, #x % 3)`, raw)
+	rlRunBatch(t, srv.Addr(), "", `cmsgpack.unpack_limit(x, #x % 4, #x % 2)`, raw)
+	rlRunBatch(t, srv.Addr(), "", `(function() local p = cmsgpack.pack(cmsgpack.unpack(x)) return #p, cmsgpack.unpack(p) end)()`, raw)
 
 	var values []string
 	for i := 0; i < 2000; i++ {
-		values = append(values, genJSON(r, 0))
+		values = append(values, rlGenJSON(r, 0))
 	}
 	for i := 0; i < 2000; i++ {
-		values = append(values, genJSONNumber(r))
+		values = append(values, rlGenJSONNumber(r))
 	}
-	runBatch(t, srv.Addr(), "", `(function() local p = cmsgpack.pack(cjson.decode(x)) return #p, cmsgpack.unpack(p) end)()`, values)
-	runBatch(t, srv.Addr(), "", `cmsgpack.pack(cjson.decode(x), cjson.decode(x) ~= 0 and -cjson.decode(x) or 1)`, values[2000:])
+	rlRunBatch(t, srv.Addr(), "", `(function() local p = cmsgpack.pack(cjson.decode(x)) return #p, cmsgpack.unpack(p) end)()`, values)
+	rlRunBatch(t, srv.Addr(), "", `cmsgpack.pack(cjson.decode(x), cjson.decode(x) ~= 0 and -cjson.decode(x) or 1)`, values[2000:])
 }

@@ -14,34 +14,34 @@ import (
 )
 
 const (
-	stMaxIntSize = 32
-	stMaxAlign   = 8
-	stBig        = 0
-	stLittle     = 1
+	rlStMaxIntSize = 32
+	rlStMaxAlign   = 8
+	rlStBig        = 0
+	rlStLittle     = 1
 )
 
-type stHeader struct {
+type rlStHeader struct {
 	endian int
 	align  int
 }
 
 func rlStructOpen(L *lua.LState) *lua.LTable {
 	t := L.NewTable()
-	t.RawSetString("pack", L.NewFunction(stPack))
-	t.RawSetString("unpack", L.NewFunction(stUnpack))
-	t.RawSetString("size", L.NewFunction(stSize))
+	t.RawSetString("pack", L.NewFunction(rlStPack))
+	t.RawSetString("unpack", L.NewFunction(rlStUnpack))
+	t.RawSetString("size", L.NewFunction(rlStSize))
 	return t
 }
 
-func stIsDigit(c byte) bool { return c >= '0' && c <= '9' }
+func rlStIsDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// stGetNum reads an optional decimal count at fmt[*i].
-func stGetNum(L *lua.LState, f string, i *int, df int) int {
-	if *i >= len(f) || !stIsDigit(f[*i]) {
+// rlStGetNum reads an optional decimal count at fmt[*i].
+func rlStGetNum(L *lua.LState, f string, i *int, df int) int {
+	if *i >= len(f) || !rlStIsDigit(f[*i]) {
 		return df
 	}
 	a := 0
-	for *i < len(f) && stIsDigit(f[*i]) {
+	for *i < len(f) && rlStIsDigit(f[*i]) {
 		d := int(f[*i] - '0')
 		if a > math.MaxInt32/10 || a*10 > math.MaxInt32-d {
 			rlRaise(L, "integral size overflow")
@@ -52,7 +52,7 @@ func stGetNum(L *lua.LState, f string, i *int, df int) int {
 	return a
 }
 
-func stOptSize(L *lua.LState, opt byte, f string, i *int) uint64 {
+func rlStOptSize(L *lua.LState, opt byte, f string, i *int) uint64 {
 	switch opt {
 	case 'B', 'b', 'x':
 		return 1
@@ -63,18 +63,18 @@ func stOptSize(L *lua.LState, opt byte, f string, i *int) uint64 {
 	case 'f':
 		return 4
 	case 'c':
-		return uint64(stGetNum(L, f, i, 1))
+		return uint64(rlStGetNum(L, f, i, 1))
 	case 'i', 'I':
-		sz := stGetNum(L, f, i, 4)
-		if sz > stMaxIntSize {
-			rlRaise(L, "integral size "+strconv.Itoa(sz)+" is larger than limit of "+strconv.Itoa(stMaxIntSize))
+		sz := rlStGetNum(L, f, i, 4)
+		if sz > rlStMaxIntSize {
+			rlRaise(L, "integral size "+strconv.Itoa(sz)+" is larger than limit of "+strconv.Itoa(rlStMaxIntSize))
 		}
 		return uint64(sz)
 	}
 	return 0
 }
 
-func stToAlign(n uint64, h *stHeader, opt byte, size uint64) uint64 {
+func rlStToAlign(n uint64, h *rlStHeader, opt byte, size uint64) uint64 {
 	if size == 0 || opt == 'c' {
 		return 0
 	}
@@ -84,15 +84,15 @@ func stToAlign(n uint64, h *stHeader, opt byte, size uint64) uint64 {
 	return (size - (n & (size - 1))) & (size - 1)
 }
 
-func stControl(L *lua.LState, opt byte, f string, i *int, h *stHeader) {
+func rlStControl(L *lua.LState, opt byte, f string, i *int, h *rlStHeader) {
 	switch opt {
 	case ' ':
 	case '>':
-		h.endian = stBig
+		h.endian = rlStBig
 	case '<':
-		h.endian = stLittle
+		h.endian = rlStLittle
 	case '!':
-		a := stGetNum(L, f, i, stMaxAlign)
+		a := rlStGetNum(L, f, i, rlStMaxAlign)
 		if a <= 0 || a&(a-1) != 0 {
 			rlRaise(L, "alignment "+strconv.Itoa(a)+" is not a power of 2")
 		}
@@ -102,9 +102,9 @@ func stControl(L *lua.LState, opt byte, f string, i *int, h *stHeader) {
 	}
 }
 
-// stFormat mirrors luaL_checkstring for the format argument; the format is
+// rlStFormat mirrors luaL_checkstring for the format argument; the format is
 // a C string, so it ends at its first NUL byte.
-func stFormat(L *lua.LState) string {
+func rlStFormat(L *lua.LState) string {
 	f := rlCheckString(L, 1)
 	for i := 0; i < len(f); i++ {
 		if f[i] == 0 {
@@ -114,29 +114,29 @@ func stFormat(L *lua.LState) string {
 	return f
 }
 
-// stDoubleToUint64 mirrors a C (unsigned long) conversion of a double as
+// rlStDoubleToUint64 mirrors a C (unsigned long) conversion of a double as
 // gcc compiles it on x86-64.
-func stDoubleToUint64(n float64) uint64 {
+func rlStDoubleToUint64(n float64) uint64 {
 	if !(n >= 9223372036854775808.0) {
 		return uint64(rlNumberToInteger(n))
 	}
 	return uint64(rlNumberToInteger(n-9223372036854775808.0)) ^ (1 << 63)
 }
 
-func stPack(L *lua.LState) int {
-	f := stFormat(L)
+func rlStPack(L *lua.LState) int {
+	f := rlStFormat(L)
 	// The C code pushes a nil to separate the arguments from its string
 	// buffer, so the first missing argument reads as nil, not "no value".
 	L.Push(lua.LNil)
-	h := stHeader{endian: stLittle, align: 1}
+	h := rlStHeader{endian: rlStLittle, align: 1}
 	arg := 2
 	var total uint64
 	var out []byte
 	for i := 0; i < len(f); {
 		opt := f[i]
 		i++
-		size := stOptSize(L, opt, f, &i)
-		toalign := stToAlign(total, &h, opt, size)
+		size := rlStOptSize(L, opt, f, &i)
+		toalign := rlStToAlign(total, &h, opt, size)
 		total += toalign
 		for ; toalign > 0; toalign-- {
 			out = append(out, 0)
@@ -149,10 +149,10 @@ func stPack(L *lua.LState) int {
 			if n < 0 {
 				v = uint64(rlNumberToInteger(n))
 			} else {
-				v = stDoubleToUint64(n)
+				v = rlStDoubleToUint64(n)
 			}
 			buf := make([]byte, size)
-			if h.endian == stLittle {
+			if h.endian == rlStLittle {
 				for k := uint64(0); k < size; k++ {
 					buf[k] = byte(v)
 					v >>= 8
@@ -169,11 +169,11 @@ func stPack(L *lua.LState) int {
 		case 'f':
 			bits := math.Float32bits(float32(rlCheckNumber(L, arg)))
 			arg++
-			out = stAppendUint(out, uint64(bits), 4, h.endian)
+			out = rlStAppendUint(out, uint64(bits), 4, h.endian)
 		case 'd':
 			bits := math.Float64bits(rlCheckNumber(L, arg))
 			arg++
-			out = stAppendUint(out, bits, 8, h.endian)
+			out = rlStAppendUint(out, bits, 8, h.endian)
 		case 'c', 's':
 			s := rlCheckString(L, arg)
 			arg++
@@ -191,7 +191,7 @@ func stPack(L *lua.LState) int {
 				size++
 			}
 		default:
-			stControl(L, opt, f, &i, &h)
+			rlStControl(L, opt, f, &i, &h)
 		}
 		total += size
 	}
@@ -199,12 +199,12 @@ func stPack(L *lua.LState) int {
 	return 1
 }
 
-func stAppendUint(out []byte, v uint64, size int, endian int) []byte {
+func rlStAppendUint(out []byte, v uint64, size int, endian int) []byte {
 	buf := make([]byte, size)
 	for k := 0; k < size; k++ {
 		buf[k] = byte(v >> (8 * k))
 	}
-	if endian == stBig {
+	if endian == rlStBig {
 		for a, b := 0, size-1; a < b; a, b = a+1, b-1 {
 			buf[a], buf[b] = buf[b], buf[a]
 		}
@@ -212,9 +212,9 @@ func stAppendUint(out []byte, v uint64, size int, endian int) []byte {
 	return append(out, buf...)
 }
 
-func stGetInteger(data string, endian int, signed bool, size int) float64 {
+func rlStGetInteger(data string, endian int, signed bool, size int) float64 {
 	var l uint64
-	if endian == stBig {
+	if endian == rlStBig {
 		for k := 0; k < size; k++ {
 			l = l<<8 | uint64(data[k])
 		}
@@ -235,8 +235,8 @@ func stGetInteger(data string, endian int, signed bool, size int) float64 {
 	return float64(int64(l))
 }
 
-func stUnpack(L *lua.LState) int {
-	f := stFormat(L)
+func rlStUnpack(L *lua.LState) int {
+	f := rlStFormat(L)
 	data := rlCheckString(L, 2)
 	ld := uint64(len(data))
 	pos := uint64(rlOptInteger(L, 3, 1))
@@ -244,14 +244,14 @@ func stUnpack(L *lua.LState) int {
 		rlArgError(L, 3, "offset must be 1 or greater")
 	}
 	pos--
-	h := stHeader{endian: stLittle, align: 1}
+	h := rlStHeader{endian: rlStLittle, align: 1}
 	nargs := L.GetTop()
 	var res []lua.LValue
 	for i := 0; i < len(f); {
 		opt := f[i]
 		i++
-		size := stOptSize(L, opt, f, &i)
-		pos += stToAlign(pos, &h, opt, size)
+		size := rlStOptSize(L, opt, f, &i)
+		pos += rlStToAlign(pos, &h, opt, size)
 		if !(size <= ld && pos <= ld-size) {
 			rlArgError(L, 2, "data string too short")
 		}
@@ -261,11 +261,11 @@ func stUnpack(L *lua.LState) int {
 		switch opt {
 		case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
 			signed := opt >= 'a' && opt <= 'z'
-			res = append(res, lua.LNumber(stGetInteger(data[pos:], h.endian, signed, int(size))))
+			res = append(res, lua.LNumber(rlStGetInteger(data[pos:], h.endian, signed, int(size))))
 		case 'x':
 		case 'f':
 			b := []byte(data[pos : pos+4])
-			if h.endian == stBig {
+			if h.endian == rlStBig {
 				b[0], b[1], b[2], b[3] = b[3], b[2], b[1], b[0]
 			}
 			bits := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
@@ -274,7 +274,7 @@ func stUnpack(L *lua.LState) int {
 			var bits uint64
 			for k := 0; k < 8; k++ {
 				var c byte
-				if h.endian == stBig {
+				if h.endian == rlStBig {
 					c = data[pos+7-uint64(k)]
 				} else {
 					c = data[pos+uint64(k)]
@@ -292,7 +292,7 @@ func stUnpack(L *lua.LState) int {
 				if !ok {
 					rlRaise(L, "format 'c0' needs a previous size")
 				}
-				size = stDoubleToUint64(prev)
+				size = rlStDoubleToUint64(prev)
 				res = res[:len(res)-1]
 				if !(size <= ld && pos <= ld-size) {
 					rlArgError(L, 2, "data string too short")
@@ -313,7 +313,7 @@ func stUnpack(L *lua.LState) int {
 			res = append(res, lua.LString(data[pos:pos+uint64(e)]))
 			size = uint64(e) + 1
 		default:
-			stControl(L, opt, f, &i, &h)
+			rlStControl(L, opt, f, &i, &h)
 		}
 		pos += size
 	}
@@ -324,22 +324,22 @@ func stUnpack(L *lua.LState) int {
 	return len(res) + 1
 }
 
-func stSize(L *lua.LState) int {
-	f := stFormat(L)
-	h := stHeader{endian: stLittle, align: 1}
+func rlStSize(L *lua.LState) int {
+	f := rlStFormat(L)
+	h := rlStHeader{endian: rlStLittle, align: 1}
 	var pos uint64
 	for i := 0; i < len(f); {
 		opt := f[i]
 		i++
-		size := stOptSize(L, opt, f, &i)
-		pos += stToAlign(pos, &h, opt, size)
+		size := rlStOptSize(L, opt, f, &i)
+		pos += rlStToAlign(pos, &h, opt, size)
 		if opt == 's' {
 			rlArgError(L, 1, "option 's' has no fixed size")
 		} else if opt == 'c' && size == 0 {
 			rlArgError(L, 1, "option 'c0' has no fixed size")
 		}
-		if !stIsAlnum(opt) {
-			stControl(L, opt, f, &i, &h)
+		if !rlStIsAlnum(opt) {
+			rlStControl(L, opt, f, &i, &h)
 		}
 		pos += size
 	}
@@ -347,6 +347,6 @@ func stSize(L *lua.LState) int {
 	return 1
 }
 
-func stIsAlnum(c byte) bool {
-	return stIsDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'z'
+func rlStIsAlnum(c byte) bool {
+	return rlStIsDigit(c) || (c|0x20) >= 'a' && (c|0x20) <= 'z'
 }

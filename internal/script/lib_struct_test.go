@@ -10,7 +10,7 @@ import (
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
-var structCases = []libCase{
+var rlStructCases = []rlLibCase{
 	// pack: integers
 	{"", `struct.pack("b", -1), struct.pack("B", 255), struct.pack("B", 256), struct.pack("b", 128)`},
 	{"", `struct.pack("h", -2), struct.pack(">h", 258), struct.pack("<H", 258), struct.pack("H", 65537)`},
@@ -111,9 +111,9 @@ var structCases = []libCase{
 	{"", `struct.size(123)`},
 }
 
-// genStructCase returns a format, the JSON array of values to pack with
+// rlGenStructCase returns a format, the JSON array of values to pack with
 // it, and random data to unpack with it.
-func genStructCase(r *rand.Rand) (string, string, string) {
+func rlGenStructCase(r *rand.Rand) (string, string, string) {
 	opts := []string{"b", "B", "h", "H", "i", "I", "l", "L", "T", "f", "d", "x", "c1", "c3", "c0", "s",
 		"i3", "I3", "i5", "I7", "i8", "i12", "I16", "i1", "!", "!1", "!2", "!4", "!8", "<", ">", " ", "c"}
 	if r.IntN(10) == 0 {
@@ -129,7 +129,7 @@ func genStructCase(r *rand.Rand) (string, string, string) {
 			b, _ := json.Marshal([]string{"", "a", "abc", "hello", "x\x00y", "0123456789abcdef"}[r.IntN(6)])
 			vals = append(vals, string(b))
 		case 'b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'T', 'f', 'd':
-			v := genBitNumber(r)
+			v := rlGenBitNumber(r)
 			if math.IsNaN(v) {
 				v = 1
 			}
@@ -157,7 +157,7 @@ func TestStructRandomDifferential(t *testing.T) {
 	r := rand.New(rand.NewPCG(10, 100))
 	var packIn, dataIn []string
 	for i := 0; i < 3000; i++ {
-		f, vals, data := genStructCase(r)
+		f, vals, data := rlGenStructCase(r)
 		packIn = append(packIn, f+"|"+vals)
 		dataIn = append(dataIn, f+"|"+data)
 	}
@@ -165,12 +165,12 @@ func TestStructRandomDifferential(t *testing.T) {
   local i = string.find(x, "|", 1, true)
   return string.sub(x, 1, i - 1), string.sub(x, i + 1)
 end`
-	runBatch(t, srv.Addr(), setup, `(function()
+	rlRunBatch(t, srv.Addr(), setup, `(function()
 		local f, v = split(x)
 		local p = struct.pack(f, unpack(cjson.decode(v)))
 		return p, struct.unpack(f, p)
 	end)()`, packIn)
-	runBatch(t, srv.Addr(), setup, `struct.unpack(split(x))`, dataIn)
-	runBatch(t, srv.Addr(), setup, `(function() local f, d = split(x) return struct.unpack(f, d, 1 + #d % 5) end)()`, dataIn)
-	runBatch(t, srv.Addr(), setup, `struct.size((split(x)))`, dataIn)
+	rlRunBatch(t, srv.Addr(), setup, `struct.unpack(split(x))`, dataIn)
+	rlRunBatch(t, srv.Addr(), setup, `(function() local f, d = split(x) return struct.unpack(f, d, 1 + #d % 5) end)()`, dataIn)
+	rlRunBatch(t, srv.Addr(), setup, `struct.size((split(x)))`, dataIn)
 }

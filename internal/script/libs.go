@@ -11,8 +11,8 @@ package script
 // prefix luaL_error adds and the function name luaL_argerror finds (see
 // rlRaise and rlFuncName).
 //
-// Everything in these files is prefixed (rl, cjson, mp, bitop, st) so that it
-// cannot collide with the rest of the package.
+// Every package-level name in these files (tests included) starts with
+// "rl" so that none can collide with the rest of the package.
 
 import (
 	"math"

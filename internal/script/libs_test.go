@@ -11,7 +11,7 @@ import (
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
-// A libCase is one differential check: setup (Lua statements, may be
+// A rlLibCase is one differential check: setup (Lua statements, may be
 // empty) runs first, then expr (a Lua expression list) is evaluated under
 // pcall; the script returns the results serialised by rlPrelude's ser(),
 // or "ERR:" and the error message. The same script runs on a real
@@ -21,7 +21,7 @@ import (
 // Error messages are compared whole, "user_script:N: " prefix included:
 // the gopher-lua side loads the script under Redis's chunk name, and the
 // prelude has the same number of lines on both sides.
-type libCase struct {
+type rlLibCase struct {
 	setup string
 	expr  string
 }
@@ -95,21 +95,21 @@ local function rt(v) return cjson.decode(cjson.encode(v)) end
 local function mrt(...) return cmsgpack.unpack(cmsgpack.pack(...)) end
 `
 
-func (c libCase) script() string {
+func (c rlLibCase) script() string {
 	return rlPrelude + c.setup + "\nreturn R(pcall(function() return P(" + c.expr + ") end))\n"
 }
 
-// newLibsState is the gopher-lua side: a plain state with the libraries.
+// rlNewLibsState is the gopher-lua side: a plain state with the libraries.
 // The registry may grow, so that the cases returning about 8000 values
 // (the Lua 5.1 C stack limit the libraries reproduce) fit.
-func newLibsState() *lua.LState {
+func rlNewLibsState() *lua.LState {
 	L := lua.NewState(lua.Options{RegistrySize: 1024 * 20, RegistryMaxSize: 1024 * 256})
 	openRedisLibs(L)
 	return L
 }
 
-func runGopher(script string) string {
-	L := newLibsState()
+func rlRunGopher(script string) string {
+	L := rlNewLibsState()
 	defer L.Close()
 	// Redis 7.0 compiles scripts as the chunk "@user_script".
 	fn, err := L.Load(strings.NewReader(script), "@user_script")
@@ -123,7 +123,7 @@ func runGopher(script string) string {
 	return lua.LVAsString(L.Get(-1))
 }
 
-func runRedis(t *testing.T, addr, script string) string {
+func rlRunRedis(t *testing.T, addr, script string) string {
 	t.Helper()
 	reply, err := redistest.Do(addr, "EVAL", script, "0")
 	if err != nil {
@@ -143,18 +143,18 @@ func runRedis(t *testing.T, addr, script string) string {
 	return "REPLY:" + reply
 }
 
-func allLibCases() map[string][]libCase {
-	return map[string][]libCase{
-		"cjson":    cjsonCases,
-		"cmsgpack": msgpackCases,
-		"bit":      bitCases,
-		"struct":   structCases,
-		"tables":   tableCases,
+func rlAllLibCases() map[string][]rlLibCase {
+	return map[string][]rlLibCase{
+		"cjson":    rlCjsonCases,
+		"cmsgpack": rlMsgpackCases,
+		"bit":      rlBitCases,
+		"struct":   rlStructCases,
+		"tables":   rlTableCases,
 	}
 }
 
-// tableCases check what the four globals hold.
-var tableCases = []libCase{
+// rlTableCases check what the four globals hold.
+var rlTableCases = []rlLibCase{
 	{"", `cjson`},
 	{"", `cmsgpack`},
 	{"", `bit`},
@@ -181,9 +181,9 @@ var tableCases = []libCase{
 	{"local function f() local r = bit.tobit({}) return r end", `f()`},
 }
 
-// batchScript applies expr (a Lua expression list over the local x) to
+// rlBatchScript applies expr (a Lua expression list over the local x) to
 // every ARGV element and returns one serialised result per line.
-func batchScript(setup, expr string) string {
+func rlBatchScript(setup, expr string) string {
 	return rlPrelude + setup + `
 local out = {}
 for i = 1, #ARGV do
@@ -194,11 +194,11 @@ return table.concat(out, "\n")
 `
 }
 
-// runBatch compares expr over inputs between Redis and gopher-lua, input
+// rlRunBatch compares expr over inputs between Redis and gopher-lua, input
 // by input.
-func runBatch(t *testing.T, addr, setup, expr string, inputs []string) {
+func rlRunBatch(t *testing.T, addr, setup, expr string, inputs []string) {
 	t.Helper()
-	script := batchScript(setup, expr)
+	script := rlBatchScript(setup, expr)
 	reply, err := redistest.Do(addr, append([]string{"EVAL", script, "0"}, inputs...)...)
 	if err != nil {
 		t.Fatalf("EVAL: %v", err)
@@ -210,7 +210,7 @@ func runBatch(t *testing.T, addr, setup, expr string, inputs []string) {
 	n, _ := strconv.Atoi(reply[1:nl])
 	want := strings.Split(reply[nl+2:nl+2+n], "\n")
 
-	L := newLibsState()
+	L := rlNewLibsState()
 	defer L.Close()
 	argv := L.NewTable()
 	for _, in := range inputs {
@@ -245,13 +245,13 @@ func runBatch(t *testing.T, addr, setup, expr string, inputs []string) {
 
 func TestRedisLibsDifferential(t *testing.T) {
 	srv := redistest.Start(t)
-	for lib, cases := range allLibCases() {
+	for lib, cases := range rlAllLibCases() {
 		t.Run(lib, func(t *testing.T) {
 			for i, c := range cases {
 				t.Run(fmt.Sprintf("%03d", i), func(t *testing.T) {
 					script := c.script()
-					want := runRedis(t, srv.Addr(), script)
-					got := runGopher(script)
+					want := rlRunRedis(t, srv.Addr(), script)
+					got := rlRunGopher(script)
 					if got != want {
 						t.Errorf("case %s %d\nsetup: %s\nexpr:  %s\nredis: %.2000s\ngo:    %.2000s", lib, i, c.setup, c.expr, want, got)
 					}
@@ -264,7 +264,7 @@ func TestRedisLibsDifferential(t *testing.T) {
 // TestOpenRedisLibsGlobals needs no Redis: the globals exist and hold
 // tables of functions.
 func TestOpenRedisLibsGlobals(t *testing.T) {
-	L := newLibsState()
+	L := rlNewLibsState()
 	defer L.Close()
 	for lib, fns := range map[string][]string{
 		"cjson":    {"encode", "decode", "encode_sparse_array", "encode_max_depth", "decode_max_depth", "encode_number_precision", "encode_keep_buffer", "encode_invalid_numbers", "decode_invalid_numbers", "new"},
