@@ -15,7 +15,10 @@ package script
 // One difference cannot be removed: objects are written in the order the
 // table iterates, and gopher-lua iterates the hash part in insertion order
 // where Lua 5.1 uses its hash layout, so objects with several keys may
-// list them in another order than Redis does.
+// list them in another order than Redis does. The order also decides the
+// rare outcomes that depend on it: which of two unencodable values is
+// reported, and whether a table mixing keys 1..n with a key of 2^31 or
+// more is an array (the C code keeps the largest key in an int).
 
 import (
 	"math"

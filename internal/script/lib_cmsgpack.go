@@ -10,6 +10,9 @@ package script
 // tables nested 16 deep pack as nil. Unpacking: uint 64 values are cast to
 // int64 (lua_pushunsigned is lua_pushinteger on 64-bit builds); bin, ext
 // and the reserved byte are "Bad data format in input.".
+//
+// As with cjson, maps are packed in gopher-lua's table iteration order,
+// which may differ from Lua 5.1's for tables with several hash keys.
 
 import (
 	"encoding/binary"
@@ -235,52 +238,46 @@ func (d *rlMpDecoder) decode() lua.LValue {
 	}
 	d.checkStack("too many return values at once; use unpack_one or unpack_limit instead.")
 	c := d.s[d.p]
-	fixed := func(n int) bool {
-		if !d.need(uint64(n)) {
-			return false
-		}
-		return true
-	}
 	var v lua.LValue
 	switch c {
 	case 0xcc:
-		if !fixed(2) {
+		if !d.need(uint64(2)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(d.be(1, 1))
 		d.p += 2
 	case 0xd0:
-		if !fixed(2) {
+		if !d.need(uint64(2)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(int8(d.s[d.p+1]))
 		d.p += 2
 	case 0xcd:
-		if !fixed(3) {
+		if !d.need(uint64(3)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(d.be(1, 2))
 		d.p += 3
 	case 0xd1:
-		if !fixed(3) {
+		if !d.need(uint64(3)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(int16(d.be(1, 2)))
 		d.p += 3
 	case 0xce:
-		if !fixed(5) {
+		if !d.need(uint64(5)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(d.be(1, 4))
 		d.p += 5
 	case 0xd2:
-		if !fixed(5) {
+		if !d.need(uint64(5)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(int32(d.be(1, 4)))
 		d.p += 5
 	case 0xcf, 0xd3:
-		if !fixed(9) {
+		if !d.need(uint64(9)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(int64(d.be(1, 8)))
@@ -295,20 +292,20 @@ func (d *rlMpDecoder) decode() lua.LValue {
 		v = lua.LFalse
 		d.p++
 	case 0xca:
-		if !fixed(5) {
+		if !d.need(uint64(5)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(math.Float32frombits(uint32(d.be(1, 4))))
 		d.p += 5
 	case 0xcb:
-		if !fixed(9) {
+		if !d.need(uint64(9)) {
 			return lua.LNil
 		}
 		v = lua.LNumber(math.Float64frombits(d.be(1, 8)))
 		d.p += 9
 	case 0xd9, 0xda, 0xdb:
 		hl := 1 << (c - 0xd9) // 1, 2 or 4 length bytes
-		if !fixed(1 + hl) {
+		if !d.need(uint64(1 + hl)) {
 			return lua.LNil
 		}
 		l := d.be(1, hl)
@@ -331,7 +328,7 @@ func (d *rlMpDecoder) decode() lua.LValue {
 		if c == 0xdd || c == 0xdf {
 			hl = 4
 		}
-		if !fixed(1 + hl) {
+		if !d.need(uint64(1 + hl)) {
 			return lua.LNil
 		}
 		l := d.be(1, hl)
