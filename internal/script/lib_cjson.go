@@ -292,7 +292,7 @@ func (e *rlCjsonEncoder) value(v lua.LValue, depth, top int) {
 				if i > 1 {
 					e.buf = append(e.buf, ',')
 				}
-				e.value(x.RawGetInt(i), depth, top+1)
+				e.value(x.RawGet(lua.LNumber(i)), depth, top+1)
 			}
 			e.buf = append(e.buf, ']')
 		} else {

@@ -179,7 +179,9 @@ func rlMpEncodeTable(buf []byte, t *lua.LTable, level int) []byte {
 	if isArray && max == count {
 		buf = rlMpHeader(buf, count, 0x90, 0xdc, 0xdd)
 		for j := 1; j <= count; j++ {
-			buf = rlMpEncode(buf, t.RawGetInt(j), level+1)
+			// RawGet, not RawGetInt: the latter misses keys stored in the
+			// hash part (at or beyond lua.MaxArrayIndex).
+			buf = rlMpEncode(buf, t.RawGet(lua.LNumber(j)), level+1)
 		}
 		return buf
 	}

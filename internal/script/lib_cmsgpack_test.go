@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -237,4 +239,43 @@ func TestCmsgpackRandomDifferential(t *testing.T) {
 	}
 	rlRunBatch(t, srv.Addr(), "", `(function() local p = cmsgpack.pack(cjson.decode(x)) return #p, cmsgpack.unpack(p) end)()`, values)
 	rlRunBatch(t, srv.Addr(), "", `cmsgpack.pack(cjson.decode(x), cjson.decode(x) ~= 0 and -cjson.decode(x) or 1)`, values[2000:])
+}
+
+// FuzzCmsgpackUnpack unpacks arbitrary bytes and packs what unpacked; it
+// must never panic, and what pack produced must unpack again.
+func FuzzCmsgpackUnpack(f *testing.F) {
+	for _, s := range []string{"\x93\x01\xa1a\xc3", "\x81\xa1k\x92\xc0\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00",
+		"\xdd\xff\xff\xff\xff", "\xdb\x00\x00\x00\x05abc", "\xcf\xff\xff\xff\xff\xff\xff\xff\xff", "\xc1", "\x81\xc0\x01"} {
+		f.Add(s, int64(0))
+	}
+	L := rlNewLibsState()
+	defer L.Close()
+	mp := L.GetGlobal("cmsgpack").(*lua.LTable)
+	unpack, unpackOne, pack := mp.RawGetString("unpack"), mp.RawGetString("unpack_one"), mp.RawGetString("pack")
+	f.Fuzz(func(t *testing.T, in string, off int64) {
+		top := L.GetTop()
+		defer L.SetTop(top)
+		L.CallByParam(lua.P{Fn: unpackOne, NRet: 2, Protect: true}, lua.LString(in), lua.LNumber(off%64))
+		L.SetTop(top)
+		if err := L.CallByParam(lua.P{Fn: unpack, NRet: lua.MultRet, Protect: true}, lua.LString(in)); err != nil {
+			return
+		}
+		n := L.GetTop() - top
+		if n == 0 {
+			return
+		}
+		args := make([]lua.LValue, n)
+		for i := range args {
+			args[i] = L.Get(top + 1 + i)
+		}
+		L.SetTop(top)
+		if err := L.CallByParam(lua.P{Fn: pack, NRet: 1, Protect: true}, args...); err != nil {
+			t.Fatalf("pack of unpacked %q: %v", in, err)
+		}
+		packed := L.Get(-1)
+		L.SetTop(top)
+		if err := L.CallByParam(lua.P{Fn: unpack, NRet: lua.MultRet, Protect: true}, packed); err != nil {
+			t.Fatalf("unpack(%q) ok, pack gave %q which does not unpack: %v", in, packed, err)
+		}
+	})
 }

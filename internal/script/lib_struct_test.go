@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	lua "github.com/yuin/gopher-lua"
+
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -173,4 +175,28 @@ end`
 	rlRunBatch(t, srv.Addr(), setup, `struct.unpack(split(x))`, dataIn)
 	rlRunBatch(t, srv.Addr(), setup, `(function() local f, d = split(x) return struct.unpack(f, d, 1 + #d % 5) end)()`, dataIn)
 	rlRunBatch(t, srv.Addr(), setup, `struct.size((split(x)))`, dataIn)
+}
+
+// FuzzStructUnpack runs struct.size, struct.unpack and struct.pack on
+// arbitrary formats and data; none may panic.
+func FuzzStructUnpack(f *testing.F) {
+	for _, s := range []string{"b", ">!4 b h i l f d c3 s x", "c0", "bc0", "i16", "!8 b d", "s", "i33", "!3"} {
+		f.Add(s, "\x03abc\x00\xff\xff\xff\xff\xff\xff\xff\xff", int64(1))
+	}
+	L := rlNewLibsState()
+	defer L.Close()
+	st := L.GetGlobal("struct").(*lua.LTable)
+	size, unpack, pack := st.RawGetString("size"), st.RawGetString("unpack"), st.RawGetString("pack")
+	f.Fuzz(func(t *testing.T, format, data string, pos int64) {
+		if len(format) > 200 {
+			return
+		}
+		top := L.GetTop()
+		defer L.SetTop(top)
+		L.CallByParam(lua.P{Fn: size, NRet: 1, Protect: true}, lua.LString(format))
+		L.SetTop(top)
+		L.CallByParam(lua.P{Fn: unpack, NRet: lua.MultRet, Protect: true}, lua.LString(format), lua.LString(data), lua.LNumber(pos))
+		L.SetTop(top)
+		L.CallByParam(lua.P{Fn: pack, NRet: 1, Protect: true}, lua.LString(format), lua.LNumber(pos), lua.LString(data), lua.LNumber(-pos), lua.LString(data))
+	})
 }
