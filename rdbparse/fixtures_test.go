@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vdr-project/vdr/internal/fixtures"
@@ -50,6 +51,12 @@ func fixtureCheck(t *testing.T, cf corpusFile) {
 		if k == nil {
 			t.Errorf("%s: not delivered", where)
 			continue
+		}
+		// An LFU policy stores each key's frequency (RDB_OPCODE_FREQ), an
+		// LRU one its idle time (RDB_OPCODE_IDLE).
+		lfu, lru := strings.Contains(exp.Policy, "lfu"), strings.Contains(exp.Policy, "lru")
+		if (k.Freq >= 0) != lfu || (k.Idle >= 0) != lru {
+			t.Errorf("%s: freq %d idle %d, policy %s", where, k.Freq, k.Idle, exp.Policy)
 		}
 		if err := compareFixtureKey(ek, k); err != nil {
 			t.Errorf("%s (%s/%s, RDB type %d): %v", where, ek.Type, ek.Encoding, k.RDBType, err)
