@@ -4,7 +4,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 
-.PHONY: all build test vet bench fuzz demo bench-compare deps clean
+.PHONY: all build test vet bench fuzz demo bench-compare deps fixtures clean
 
 all: build
 
@@ -45,6 +45,11 @@ demo: deps build
 bench-compare: build
 	bash scripts/install-deps.sh bench
 	$(GO) run ./bench/cmd/compare -vdr bin/vdr $(BENCH_ARGS)
+
+# Regenerates testdata/ (RDB files and a replication capture) from the real
+# servers found here; by hand only, never part of make test.
+fixtures:
+	bash scripts/gen-fixtures.sh
 
 clean:
 	rm -rf bin

@@ -3,19 +3,16 @@ package projection
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/fixtures"
 	"github.com/vdr-project/vdr/internal/redistest"
 )
-
-const captureDir = "../../shared/testdata/replstream"
 
 // readCommands parses a stream of RESP arrays of bulk strings.
 func readCommands(r io.Reader) ([][][]byte, error) {
@@ -114,44 +111,42 @@ func servePrimary(t *testing.T, capture []byte, rdbEnd int, release <-chan struc
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// TestCaptureStream applies the real 7.0.15 capture to an empty projection
-// and compares it with a real redis-server that replicated the very same
-// bytes from a fake primary. It checks several prefixes of the stream (up
-// to just before each FLUSHALL/FLUSHDB, and the whole), so that the state
-// wiped by those flushes is compared too.
+// TestCaptureStream applies a real 7.0.15 capture (the committed one, and
+// the shared one when present) to an empty projection and compares it
+// with a real redis-server that replicated the very same bytes from a
+// fake primary. It checks several prefixes of the stream (up to just
+// before each FLUSHALL/FLUSHDB, and the whole), so that the state wiped
+// by those flushes is compared too.
 func TestCaptureStream(t *testing.T) {
-	capture, err := os.ReadFile(captureDir + "/capture_full.bin")
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skip("no capture in " + captureDir)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	const streamStart = 332 // capture_meta.json stream_start_in_capture_full; the RDB before it holds no keys
-	cmds, ends, err := readCommandsAt(bytes.NewReader(capture[streamStart:]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cuts []int // number of commands in each checked prefix
-	inMulti := false
-	for i, argv := range cmds {
-		switch {
-		case eq(argv[0], "multi"):
-			inMulti = true
-		case eq(argv[0], "exec"):
-			inMulti = false
-		case (eq(argv[0], "flushall") || eq(argv[0], "flushdb")) && !inMulti && i > 0:
-			cuts = append(cuts, i)
-		}
-	}
-	cuts = append(cuts, len(cmds))
-	total := 0
-	for _, n := range cuts {
-		total += checkCapturePrefix(t, capture, streamStart, cmds[:n], ends[n-1])
-	}
-	t.Logf("%d checkpoints, %d keys compared in all", len(cuts), total)
-	if total < 50 {
-		t.Errorf("only %d keys compared", total)
+	for _, c := range fixtures.Captures(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			capture, streamStart := c.Full, c.Stream // the RDB before the stream holds no keys
+			cmds, ends, err := readCommandsAt(bytes.NewReader(capture[streamStart:]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var cuts []int // number of commands in each checked prefix
+			inMulti := false
+			for i, argv := range cmds {
+				switch {
+				case eq(argv[0], "multi"):
+					inMulti = true
+				case eq(argv[0], "exec"):
+					inMulti = false
+				case (eq(argv[0], "flushall") || eq(argv[0], "flushdb")) && !inMulti && i > 0:
+					cuts = append(cuts, i)
+				}
+			}
+			cuts = append(cuts, len(cmds))
+			total := 0
+			for _, n := range cuts {
+				total += checkCapturePrefix(t, capture, streamStart, cmds[:n], ends[n-1])
+			}
+			t.Logf("%d checkpoints, %d keys compared in all", len(cuts), total)
+			if total < 50 {
+				t.Errorf("only %d keys compared", total)
+			}
+		})
 	}
 }
 

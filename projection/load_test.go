@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vdr-project/vdr/internal/fixtures"
 	"github.com/vdr-project/vdr/rdbparse"
 )
 
@@ -98,34 +99,68 @@ func (h loadHandler) Entry(e *rdbparse.Entry) error { return h.ld.Entry(e) }
 // Function passes the RDB's function libraries on, as the node does.
 func (h loadHandler) Function(code []byte) error { return h.ld.Function(code) }
 
-// TestLoadRealRDB loads the real dump files of the shared corpus and
-// checks the key counts against what the parser reported.
+// TestLoadRealRDB loads real dump files: the committed fixtures, whose
+// every key must be there with the type, length, expiry and encoding its
+// server showed, and the redis/redis files of the shared corpus when
+// present, checked for sanity.
 func TestLoadRealRDB(t *testing.T) {
-	dir := "../../shared/testdata/rdb/redis__redis"
-	files, err := filepath.Glob(dir + "/*.rdb")
-	if err != nil || len(files) == 0 {
-		t.Skip("no RDB corpus in " + dir)
-	}
-	loaded := 0
-	for _, f := range files {
+	load := func(t *testing.T, f string) (*Projection, error) {
 		fh, err := os.Open(f)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer fh.Close()
 		p := newTestProjection(t, nil)
 		ld := p.BeginLoad(LoadOptions{})
-		err = rdbparse.Parse(fh, loadHandler{ld: ld}, nil)
-		fh.Close()
-		if err != nil {
+		if err := rdbparse.Parse(fh, loadHandler{ld: ld}, nil); err != nil {
 			ld.Abort()
-			t.Logf("%s: parse: %v (skipped)", filepath.Base(f), err)
-			continue
+			return nil, err
 		}
 		if err := ld.Commit(); err != nil {
 			t.Fatal(err)
 		}
 		if err := p.sane(); err != nil {
 			t.Errorf("%s: %v", filepath.Base(f), err)
+		}
+		return p, nil
+	}
+	for _, r := range fixtures.RDBs(t) {
+		t.Run(r.Name, func(t *testing.T) {
+			p, err := load(t, r.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := p.Stats().LoadedKeys; int(n) != len(r.Expected.Keys) {
+				t.Errorf("%d keys loaded, the server had %d", n, len(r.Expected.Keys))
+			}
+			// The projection names encodings as Redis 7.0 does (no
+			// listpack lists or sets, which 7.2 added): compare them with
+			// 7.0's only.
+			sameEncodings := strings.HasPrefix(r.Expected.RedisVersion, "7.0.")
+			for _, k := range r.Expected.Keys {
+				get(p, k.DB, string(fixtures.Bytes(k.Key)), func(x Value) {
+					if x.Type() != k.Type || int64(x.Len()) != k.Len || x.ExpireMs() != k.ExpireMs || sameEncodings && x.Encoding() != k.Encoding {
+						t.Errorf("db %d %q: %s len %d expire %d %s; the server had %s len %d expire %d %s", k.DB, k.Key,
+							x.Type(), x.Len(), x.ExpireMs(), x.Encoding(), k.Type, k.Len, k.ExpireMs, k.Encoding)
+					}
+				})
+			}
+		})
+	}
+	dir := fixtures.SharedDir(t, "rdb")
+	if dir == "" {
+		return
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "redis__redis", "*.rdb"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no RDB file in the shared corpus's redis__redis: %v", err)
+	}
+	loaded := 0
+	for _, f := range files {
+		p, err := load(t, f)
+		if err != nil {
+			t.Logf("%s: parse: %v (skipped)", filepath.Base(f), err)
+			continue
 		}
 		loaded++
 		t.Logf("%s: %d keys", filepath.Base(f), p.Stats().LoadedKeys)

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/fixtures"
 	"github.com/vdr-project/vdr/internal/redistest"
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -237,35 +239,88 @@ func TestRestoreErrors(t *testing.T) {
 	})
 }
 
-// TestRestoreListpackEx restores a RDB 12 payload of type
-// RDB_TYPE_HASH_LISTPACK_EX cut from the Redis 7.4.5 file of the corpus
-// (the object bytes of its only key) and checks fields, TTLs and order.
+// TestRestoreListpackEx restores RDB 12 payloads of type
+// RDB_TYPE_HASH_LISTPACK_EX cut from real files (the object bytes of one
+// key): every listpack-ex hash of the committed Redis 7.4 fixtures, and
+// the Redis 7.4.5 file of the shared corpus when present. Fields, TTLs,
+// order and encoding must be what the server showed.
 func TestRestoreListpackEx(t *testing.T) {
-	raw, err := os.ReadFile("../../shared/testdata/rdb/HDT3213__rdb/cases__hash_as_listpack_with_hfe.rdb")
-	if err != nil {
-		t.Skip("no RDB corpus")
+	type lpexCase struct {
+		name, path, key string
+		order           []string         // HGETALL order
+		ttls            map[string]int64 // fields with a TTL
 	}
-	key := []byte("listpack-hfe")
-	at := bytes.Index(raw, append([]byte{rdbparse.TypeHashListpackEx, byte(len(key))}, key...))
+	var cases []lpexCase
+	for _, r := range fixtures.RDBs(t) {
+		for _, k := range r.Expected.Keys {
+			if k.Encoding != "listpackex" {
+				continue
+			}
+			c := lpexCase{name: r.Name + "/" + k.Key, path: r.Path, key: k.Key, ttls: k.FieldTTLMs}
+			for _, pr := range k.Pairs() {
+				c.order = append(c.order, string(pr[0]))
+			}
+			cases = append(cases, c)
+		}
+	}
+	if len(cases) == 0 {
+		t.Fatal("no listpack-ex hash in the committed fixtures")
+	}
+	if dir := fixtures.SharedDir(t, "rdb"); dir != "" {
+		cases = append(cases, lpexCase{name: "shared/hash_as_listpack_with_hfe", key: "listpack-hfe",
+			path:  filepath.Join(dir, "HDT3213__rdb", "cases__hash_as_listpack_with_hfe.rdb"),
+			order: []string{"F1", "F3", "F2"}, ttls: map[string]int64{"F1": 2755482478325, "F3": 2755484483878}})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := os.ReadFile(tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			payload := cutObject(t, raw, rdbparse.TypeHashListpackEx, tc.key)
+			now := int64(1)
+			p := newTestProjection(t, &now)
+			if err := applyArgs(p, 0, "RESTORE", "h", "0", string(payload)); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(hfields(p, "h"), " "); got != strings.Join(tc.order, " ") {
+				t.Errorf("order %q, want %q", got, strings.Join(tc.order, " "))
+			}
+			got := hexpire(p, "h", tc.order...)
+			for i, f := range tc.order {
+				want, ok := tc.ttls[f]
+				if !ok {
+					want = -1
+				}
+				if got[i] != want {
+					t.Errorf("%s TTL %d, want %d", f, got[i], want)
+				}
+			}
+			if e := encodingOf(p, "h"); e != "listpackex" {
+				t.Errorf("encoding %s", e)
+			}
+		})
+	}
+}
+
+// cutObject returns a DUMP payload (RDB version 12) of key's object, of
+// RDB type typ, cut out of the RDB file raw: the object runs from after
+// the key to the first end at which the payload decodes whole.
+func cutObject(t *testing.T, raw []byte, typ byte, key string) []byte {
+	t.Helper()
+	at := bytes.Index(raw, append([]byte{typ, byte(len(key))}, key...))
 	if at < 0 {
-		t.Fatal("key not found in the file")
+		t.Fatalf("key %q of type %d not found in the file", key, typ)
 	}
-	obj := raw[at+2+len(key) : len(raw)-9] // up to RDB_OPCODE_EOF and the CRC
-	payload := append([]byte{rdbparse.TypeHashListpackEx}, obj...)
-	payload = binary.LittleEndian.AppendUint16(payload, 12)
-	payload = binary.LittleEndian.AppendUint64(payload, rdbparse.CRC64(payload))
-	now := int64(1)
-	p := newTestProjection(t, &now)
-	if err := applyArgs(p, 0, "RESTORE", "h", "0", string(payload)); err != nil {
-		t.Fatal(err)
+	start := at + 2 + len(key)
+	for end := start + 1; end <= len(raw)-9; end++ {
+		payload := append([]byte{typ}, raw[start:end]...)
+		payload = binary.LittleEndian.AppendUint16(payload, 12)
+		payload = binary.LittleEndian.AppendUint64(payload, rdbparse.CRC64(payload))
+		if _, err := rdbparse.DecodeDump(payload, rdbparse.NopHandler{}, nil); err == nil {
+			return payload
+		}
 	}
-	if got := strings.Join(hfields(p, "h"), " "); got != "F1 F3 F2" {
-		t.Errorf("order %q", got)
-	}
-	if got := hexpire(p, "h", "F1", "F2", "F3"); got[0] != 2755482478325 || got[1] != -1 || got[2] != 2755484483878 {
-		t.Errorf("TTLs %v", got)
-	}
-	if e := encodingOf(p, "h"); e != "listpackex" {
-		t.Errorf("encoding %s", e)
-	}
+	t.Fatalf("no end of key %q's object decodes", key)
+	return nil
 }

@@ -3,19 +3,21 @@ package projection
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/vdr-project/vdr/internal/fixtures"
 	"github.com/vdr-project/vdr/internal/redistest"
-	"github.com/vdr-project/vdr/rdbparse"
 )
 
-// streamFiles are the corpus files holding streams (see
-// ../../shared/testdata/rdb/INDEX.tsv).
+// streamFiles are the shared corpus files holding streams (see INDEX.tsv
+// in fixtures.SharedDir(t, "rdb")).
 var streamFiles = []string{
 	"sripathikrishnan__redis-rdb-tools/tests__dumps__redis_50_with_streams.rdb",
 	"HDT3213__rdb/cases__issue27.rdb",
@@ -28,37 +30,116 @@ var streamFiles = []string{
 	"redis__librdb/test__dumps__stream_v13_idmp.rdb",
 }
 
-const rdbCorpus = "../../shared/testdata/rdb"
-
 func loadRDBFile(t *testing.T, path string) *Projection {
 	t.Helper()
-	fh, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	p := newTestProjection(t, nil)
-	ld := p.BeginLoad(LoadOptions{})
-	if err := rdbparse.Parse(fh, loadHandler{ld: ld}, nil); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	if err := ld.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.sane(); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return p
+	return loadRDBFileAt(t, path, nil)
 }
 
-// TestStreamLoadRDBFiles loads every stream file of the corpus. Files Redis
-// 7.0.15 can load are loaded by a real server too, and every stream is
-// compared field by field (entries, metadata, groups, PELs, consumers);
-// the newer ones (RDB 11–13) are checked against SUMMARY.json.
+// streamLoadFixtures loads the committed fixtures and compares every
+// stream with what its server showed: entries and their fields, length,
+// last, max deleted and entries-added, groups with their last delivered
+// ID, entries read, PEL (ID, consumer, delivery count) and consumers.
+func streamLoadFixtures(t *testing.T) {
+	compared := 0
+	for _, r := range fixtures.RDBs(t) {
+		p := loadRDBFile(t, r.Path)
+		for _, k := range r.Expected.Keys {
+			if k.Type != "stream" {
+				continue
+			}
+			compared++
+			want := k.Stream()
+			get(p, k.DB, string(fixtures.Bytes(k.Key)), func(x Value) {
+				where := r.Name + " " + k.Key
+				info, ok := x.StreamInfo()
+				if !ok {
+					t.Errorf("%s: not a stream (%s)", where, x.Type())
+					return
+				}
+				if int64(info.Length) != k.Len || FormatStreamID(info.LastID) != want.LastID ||
+					FormatStreamID(info.MaxDeletedID) != want.MaxDeletedID || int64(info.EntriesAdded) != want.EntriesAdded {
+					t.Errorf("%s: %+v, server: length %d last %s max deleted %s added %d", where, info,
+						k.Len, want.LastID, want.MaxDeletedID, want.EntriesAdded)
+				}
+				var entries []string
+				x.StreamRange(StreamID{}, maxStreamID, false, 0, func(id StreamID, fields [][]byte) bool {
+					e := FormatStreamID(id)
+					for _, f := range fields {
+						e += " " + string(f)
+					}
+					entries = append(entries, e)
+					return true
+				})
+				var wantEntries []string
+				for _, e := range want.Entries {
+					line := e[0]
+					for _, f := range e[1:] {
+						line += " " + string(fixtures.Bytes(f))
+					}
+					wantEntries = append(wantEntries, line)
+				}
+				if !slices.Equal(entries, wantEntries) {
+					t.Errorf("%s: entries\n got  %q\n want %q", where, entries, wantEntries)
+				}
+				var groups, wantGroups []string
+				x.StreamGroups(func(g StreamGroupInfo) bool {
+					line := fmt.Sprintf("%s last=%s read=%d", g.Name, FormatStreamID(g.LastID), g.EntriesRead)
+					x.StreamPending(g.Name, nil, StreamID{}, maxStreamID, func(pe StreamPendingEntry) bool {
+						line += fmt.Sprintf(" pel=%s/%s/%d", FormatStreamID(pe.ID), pe.Consumer, pe.DeliveryCount)
+						return true
+					})
+					var cons []string
+					x.StreamConsumers(g.Name, func(c StreamConsumerInfo) bool {
+						cons = append(cons, fmt.Sprintf(" consumer=%s/%d", c.Name, c.Pending))
+						return true
+					})
+					sort.Strings(cons)
+					groups = append(groups, line+strings.Join(cons, ""))
+					return true
+				})
+				for _, g := range want.Groups {
+					read := int64(-1)
+					if g.EntriesRead != nil {
+						read = *g.EntriesRead
+					}
+					line := fmt.Sprintf("%s last=%s read=%d", g.Name, g.LastDeliveredID, read)
+					for _, pe := range g.PEL {
+						line += fmt.Sprintf(" pel=%s/%s/%s", pe[0], fixtures.Bytes(pe[1]), pe[2])
+					}
+					for _, c := range g.Consumers {
+						line += fmt.Sprintf(" consumer=%s/%d", fixtures.Bytes(c.Name), c.Pending)
+					}
+					wantGroups = append(wantGroups, line)
+				}
+				sort.Strings(groups)
+				sort.Strings(wantGroups)
+				if !slices.Equal(groups, wantGroups) {
+					t.Errorf("%s: groups\n got  %q\n want %q", where, groups, wantGroups)
+				}
+			})
+		}
+	}
+	if compared == 0 {
+		t.Fatal("no stream in the committed fixtures")
+	}
+	t.Logf("%d streams compared", compared)
+}
+
+// TestStreamLoadRDBFiles loads the streams of the committed fixtures
+// (streamLoadFixtures), then every stream file of the shared corpus when
+// present: files Redis 7.0.15 can load are loaded by a real server too,
+// and every stream is compared field by field (entries, metadata, groups,
+// PELs, consumers); the newer ones (RDB 11–13) are checked against
+// SUMMARY.json.
 func TestStreamLoadRDBFiles(t *testing.T) {
+	t.Run("fixtures", streamLoadFixtures)
+	rdbCorpus := fixtures.SharedDir(t, "rdb")
+	if rdbCorpus == "" {
+		return
+	}
 	raw, err := os.ReadFile(filepath.Join(rdbCorpus, "SUMMARY.json"))
 	if err != nil {
-		t.Skip("no RDB corpus: ", err)
+		t.Fatal(err)
 	}
 	var summary map[string]struct {
 		Redis7Check string `json:"redis7_check"`

@@ -13,10 +13,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-)
 
-// corpusDir is the shared corpus of real RDB files (see its README.md).
-const corpusDir = "../../shared/testdata/rdb"
+	"github.com/vdr-project/vdr/internal/fixtures"
+)
 
 // corpusErrors lists the deliberately broken files and the error each
 // must give. Every other file must parse.
@@ -43,9 +42,9 @@ type summaryFile struct {
 	Keys          []map[string]any  `json:"keys_first_40"`
 }
 
-func loadSummary(t *testing.T) map[string]summaryFile {
+func loadSummary(t *testing.T, dir string) map[string]summaryFile {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(corpusDir, "SUMMARY.json"))
+	b, err := os.ReadFile(filepath.Join(dir, "SUMMARY.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,20 +55,35 @@ func loadSummary(t *testing.T) map[string]summaryFile {
 	return m
 }
 
-// corpusFiles lists every .rdb file under the corpus, relative to it.
-func corpusFiles(t testing.TB) []string {
+// corpusFile is one RDB file the corpus tests read.
+type corpusFile struct {
+	// name is, for the shared corpus, the path relative to it (the key of
+	// SUMMARY.json and corpusErrors); for the committed fixtures,
+	// "testdata/rdb/<server>.rdb" at the repository root.
+	name string
+	path string
+	exp  *fixtures.Expected // committed fixtures only
+}
+
+// corpusFiles lists the committed RDB fixtures, then every .rdb file of
+// the shared corpus when it is present (fixtures.SharedDir).
+func corpusFiles(t testing.TB) []corpusFile {
 	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skipf("corpus %s missing: %v", corpusDir, err)
+	var files []corpusFile
+	for _, r := range fixtures.RDBs(t) {
+		files = append(files, corpusFile{name: "testdata/rdb/" + filepath.Base(r.Path), path: r.Path, exp: r.Expected})
 	}
-	var files []string
-	err := filepath.WalkDir(corpusDir, func(path string, d os.DirEntry, err error) error {
+	dir := fixtures.SharedDir(t, "rdb")
+	if dir == "" {
+		return files
+	}
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if !d.IsDir() && strings.HasSuffix(path, ".rdb") {
-			rel, _ := filepath.Rel(corpusDir, path)
-			files = append(files, filepath.ToSlash(rel))
+			rel, _ := filepath.Rel(dir, path)
+			files = append(files, corpusFile{name: filepath.ToSlash(rel), path: path})
 		}
 		return nil
 	})
@@ -104,20 +118,35 @@ func sameScalar(want any, got []byte) bool {
 	return false
 }
 
+// TestCorpus parses every corpus file: the committed fixtures are checked
+// against what their server said (fixtureCheck), the shared corpus
+// against its SUMMARY.json.
 func TestCorpus(t *testing.T) {
 	files := corpusFiles(t)
-	summary := loadSummary(t)
-	if len(files) < 100 {
-		t.Fatalf("only %d corpus files found", len(files))
+	var shared []corpusFile
+	for _, f := range files {
+		if f.exp != nil {
+			t.Run(f.name, func(t *testing.T) { fixtureCheck(t, f) })
+		} else {
+			shared = append(shared, f)
+		}
 	}
-	for _, name := range files {
+	if len(shared) == 0 {
+		return // no shared corpus here (fixtures.SharedDir logged it)
+	}
+	summary := loadSummary(t, fixtures.SharedDir(t, "rdb"))
+	if len(shared) < 100 {
+		t.Fatalf("only %d shared corpus files found", len(shared))
+	}
+	for _, cf := range shared {
+		name := cf.name
 		t.Run(name, func(t *testing.T) {
 			sum, ok := summary[name]
 			if !ok {
 				t.Fatalf("%s has no SUMMARY.json entry: every file must be checked", name)
 			}
 			want, isBroken := corpusErrors[name]
-			rec, p, rest, err := parseFile(t, filepath.Join(corpusDir, name), nil)
+			rec, p, rest, err := parseFile(t, cf.path, nil)
 			if isBroken {
 				if !errors.Is(err, want.err) {
 					t.Fatalf("want %v (%s), got %v", want.err, want.why, err)
@@ -125,7 +154,7 @@ func TestCorpus(t *testing.T) {
 				t.Logf("rejected as expected: %v", err)
 				if errors.Is(err, ErrChecksum) {
 					// With checksum checking off, the content is all there.
-					rec, p, rest, err = parseFile(t, filepath.Join(corpusDir, name), &Options{SkipChecksum: true})
+					rec, p, rest, err = parseFile(t, cf.path, &Options{SkipChecksum: true})
 					if err != nil {
 						t.Fatalf("SkipChecksum: %v", err)
 					}

@@ -15,17 +15,8 @@ import (
 	"time"
 )
 
-// capture positions (see capture_meta.json): the handshake replies take
-// 17 bytes, then +FULLRESYNC (56), $EOF:<mark> (47), the RDB (172), the
-// mark (40); the stream starts at 332.
-const (
-	capPsync   = 17
-	capEOFLine = 73
-	capRDB     = 120
-	capMark    = 292
-	capStream  = 332
-	capReplID  = "3f570cd52f6ec879b0dd1c0a306ea4d6ced40a2a"
-)
+// testReplID is a replication ID for tests that need one.
+const testReplID = "3f570cd52f6ec879b0dd1c0a306ea4d6ced40a2a"
 
 func captureClient(t *testing.T, payload []byte, next func() int) (*Client, *recorder, *fakePrimary) {
 	t.Helper()
@@ -57,115 +48,120 @@ func tcpFake(t testing.TB, f *fakePrimary) string {
 // small and random pieces: the client syncs, decodes every command with
 // the offsets of capture.log, and ACKs the final offset.
 func TestFakePrimaryCapture(t *testing.T) {
-	full, lines := loadCapture(t)
-	last := lines[len(lines)-1].last
-	want := 0
-	for _, l := range lines {
-		switch strings.ToLower(l.argv[0]) {
-		case "select", "ping", "replconf", "multi", "exec":
-		default:
-			want++
-		}
-	}
-	rng := rand.New(rand.NewPCG(seed(t), 1))
-	t.Run("tcp-random-1-300", func(t *testing.T) {
-		// Over a real socket: small writes (Go sets TCP_NODELAY) with
-		// short pauses, so reads end at arbitrary places.
-		wrng := rand.New(rand.NewPCG(rng.Uint64(), 0)) // the writer goroutine's own
-		next := randChunks(wrng, 300)
-		f := &fakePrimary{psync: func(w net.Conn, argv []string) {
-			p := full[capPsync:]
-			for len(p) > 0 {
-				n := min(next(), len(p))
-				if _, err := w.Write(p[:n]); err != nil {
-					return
-				}
-				p = p[n:]
-				if wrng.IntN(50) == 0 {
-					time.Sleep(time.Millisecond)
-				}
+	eachCapture(t, func(t *testing.T, cp *capture) {
+		full, lines := cp.Full, cp.lines
+		last := lines[len(lines)-1].last
+		want := 0
+		for _, l := range lines {
+			switch strings.ToLower(l.argv[0]) {
+			case "select", "ping", "replconf", "multi", "exec":
+			default:
+				want++
 			}
-		}}
-		rec := newRecorder()
-		c := startClient(t, Options{Primary: tcpFake(t, f), Handler: rec}, nil)
-		waitFor(t, 20*time.Second, "the final offset applied and acked", func() bool {
-			return c.Offset() == last && f.lastAck() == last
-		})
-		rec.mu.Lock()
-		defer rec.mu.Unlock()
-		if len(rec.cmds) != want || rec.ends != 1 {
-			t.Fatalf("%d commands, %d full syncs; want %d, 1", len(rec.cmds), rec.ends, want)
 		}
-	})
-	for _, tc := range []struct {
-		name string
-		next func() int
-	}{
-		{"random-1-64", randChunks(rng, 64)},
-		{"random-1-4096", randChunks(rng, 4096)},
-		{"whole", func() int { return len(full) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c, rec, f := captureClient(t, full[capPsync:], tc.next)
+		rng := rand.New(rand.NewPCG(seed(t), 1))
+		t.Run("tcp-random-1-300", func(t *testing.T) {
+			// Over a real socket: small writes (Go sets TCP_NODELAY) with
+			// short pauses, so reads end at arbitrary places.
+			wrng := rand.New(rand.NewPCG(rng.Uint64(), 0)) // the writer goroutine's own
+			next := randChunks(wrng, 300)
+			f := &fakePrimary{psync: func(w net.Conn, argv []string) {
+				p := full[cp.Psync:]
+				for len(p) > 0 {
+					n := min(next(), len(p))
+					if _, err := w.Write(p[:n]); err != nil {
+						return
+					}
+					p = p[n:]
+					if wrng.IntN(50) == 0 {
+						time.Sleep(time.Millisecond)
+					}
+				}
+			}}
+			rec := newRecorder()
+			c := startClient(t, Options{Primary: tcpFake(t, f), Handler: rec}, nil)
 			waitFor(t, 20*time.Second, "the final offset applied and acked", func() bool {
 				return c.Offset() == last && f.lastAck() == last
 			})
-			begins, ends, aborts, _ := rec.counts()
 			rec.mu.Lock()
-			got := len(rec.cmds)
-			rec.mu.Unlock()
-			if begins != 1 || ends != 1 || aborts != 0 || got != want {
-				t.Fatalf("begins %d ends %d aborts %d commands %d (want 1 1 0 %d)", begins, ends, aborts, got, want)
-			}
-			if c.ReplID() != capReplID || c.State() != StateStreaming || c.Stats().FullSyncs != 1 || c.PrimaryOffset() != last {
-				t.Fatalf("replid %q state %v stats %+v primary offset %d", c.ReplID(), c.State(), c.Stats(), c.PrimaryOffset())
-			}
-			if p := c.SyncProgress(); p.Active || p.Bytes != capMark-capRDB {
-				t.Fatalf("progress %+v, want %d RDB bytes", p, capMark-capRDB)
+			defer rec.mu.Unlock()
+			if len(rec.cmds) != want || rec.ends != 1 {
+				t.Fatalf("%d commands, %d full syncs; want %d, 1", len(rec.cmds), rec.ends, want)
 			}
 		})
-	}
+		for _, tc := range []struct {
+			name string
+			next func() int
+		}{
+			{"random-1-64", randChunks(rng, 64)},
+			{"random-1-4096", randChunks(rng, 4096)},
+			{"whole", func() int { return len(full) }},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				c, rec, f := captureClient(t, full[cp.Psync:], tc.next)
+				waitFor(t, 20*time.Second, "the final offset applied and acked", func() bool {
+					return c.Offset() == last && f.lastAck() == last
+				})
+				begins, ends, aborts, _ := rec.counts()
+				rec.mu.Lock()
+				got := len(rec.cmds)
+				rec.mu.Unlock()
+				if begins != 1 || ends != 1 || aborts != 0 || got != want {
+					t.Fatalf("begins %d ends %d aborts %d commands %d (want 1 1 0 %d)", begins, ends, aborts, got, want)
+				}
+				if c.ReplID() != cp.Meta.ReplID || c.State() != StateStreaming || c.Stats().FullSyncs != 1 || c.PrimaryOffset() != last {
+					t.Fatalf("replid %q state %v stats %+v primary offset %d", c.ReplID(), c.State(), c.Stats(), c.PrimaryOffset())
+				}
+				if p := c.SyncProgress(); p.Active || p.Bytes != int64(cp.Mark-cp.RDB) {
+					t.Fatalf("progress %+v, want %d RDB bytes", p, cp.Mark-cp.RDB)
+				}
+			})
+		}
+	})
 }
 
 // TestFakePrimarySplitTransfer splits the handshake, RDB framing, RDB, end
 // mark and first commands in two at every position: the end mark is found
 // across any read boundary.
 func TestFakePrimarySplitTransfer(t *testing.T) {
-	full, lines := loadCapture(t)
-	payload := full[capPsync : capStream+120]
-	// Commands whose last byte is within the payload.
-	wantOff := int64(0)
-	for _, l := range lines {
-		if l.last <= int64(len(payload)-(capStream-capPsync)) {
-			wantOff = l.last
-		}
-	}
-	step := 1
-	if testing.Short() {
-		step = 7
-	}
-	for at := 1; at < len(payload); at += step {
-		n := 0
-		c, _, _ := captureClient(t, payload, func() int {
-			n++
-			if n == 1 {
-				return at
+	eachCapture(t, func(t *testing.T, cp *capture) {
+		full, lines := cp.Full, cp.lines
+		payload := full[cp.Psync : cp.Stream+120]
+		// Commands whose last byte is within the payload.
+		wantOff := int64(0)
+		for _, l := range lines {
+			if l.last <= int64(len(payload)-(cp.Stream-cp.Psync)) {
+				wantOff = l.last
 			}
-			return len(payload)
-		})
-		waitFor(t, 10*time.Second, fmt.Sprintf("split at %d applied to %d", at, wantOff), func() bool { return c.Offset() == wantOff })
-		c.Stop()
-	}
+		}
+		step := 1
+		if testing.Short() {
+			step = 7
+		}
+		for at := 1; at < len(payload); at += step {
+			n := 0
+			c, _, _ := captureClient(t, payload, func() int {
+				n++
+				if n == 1 {
+					return at
+				}
+				return len(payload)
+			})
+			waitFor(t, 10*time.Second, fmt.Sprintf("split at %d applied to %d", at, wantOff), func() bool { return c.Offset() == wantOff })
+			c.Stop()
+		}
+	})
 }
 
 // TestFakePrimaryGarbage: a primary sending garbage, bad lengths, a
 // corrupt RDB or a wrong end mark never crashes the client; it reports a
 // clear error, drops the link and reconnects.
 func TestFakePrimaryGarbage(t *testing.T) {
-	full, _ := loadCapture(t)
-	fullresync := string(full[capPsync:capEOFLine])
-	goodSync := string(full[capPsync:capStream])
-	rdb := string(full[capRDB:capMark])
+	cp := repoCapture(t)
+	full := cp.Full
+	fullresync := string(full[cp.Psync:cp.EOFLine])
+	goodSync := string(full[cp.Psync:cp.Stream])
+	rdb := string(full[cp.RDB:cp.Mark])
 	rng := rand.New(rand.NewPCG(seed(t), 2))
 	corrupt := []byte(rdb)
 	for i := 0; i < 3; i++ {
@@ -189,11 +185,11 @@ func TestFakePrimaryGarbage(t *testing.T) {
 		{"bad-bulk-header", fullresync + "$abc\r\n", ErrProtocol, false},
 		{"short-eof-mark", fullresync + "$EOF:abc\r\n", ErrProtocol, false},
 		{"not-a-bulk", fullresync + "*1\r\n", ErrProtocol, false},
-		{"disk-rdb-too-short", fullresync + "$500\r\n" + rdb, nil, true},
-		{"disk-rdb-trailing", fullresync + "$200\r\n" + rdb + strings.Repeat("x", 28), ErrProtocol, true},
-		{"corrupt-rdb", fullresync + "$172\r\n" + string(corrupt), nil, true},
+		{"disk-rdb-too-short", fullresync + fmt.Sprintf("$%d\r\n", len(rdb)+100) + rdb, nil, true},
+		{"disk-rdb-trailing", fullresync + fmt.Sprintf("$%d\r\n", len(rdb)+28) + rdb + strings.Repeat("x", 28), ErrProtocol, true},
+		{"corrupt-rdb", fullresync + fmt.Sprintf("$%d\r\n", len(corrupt)) + string(corrupt), nil, true},
 		{"not-an-rdb", fullresync + "$20\r\nHELLO WORLD 12345678", nil, true},
-		{"wrong-end-mark", string(full[capPsync:capMark]) + strings.Repeat("z", 40), ErrEndMark, true},
+		{"wrong-end-mark", string(full[cp.Psync:cp.Mark]) + strings.Repeat("z", 40), ErrEndMark, true},
 		{"inline-in-stream", goodSync + "hello\r\n", ErrProtocol, false},
 		{"huge-multibulk", goodSync + "*99999999999\r\n", ErrTooLarge, false},
 		{"huge-bulk", goodSync + "*1\r\n$999999999999\r\n", ErrTooLarge, false},
@@ -238,8 +234,9 @@ func TestFakePrimaryGarbage(t *testing.T) {
 
 // TestFakePrimaryAuth: PING's -NOAUTH, AUTH, and a wrong password.
 func TestFakePrimaryAuth(t *testing.T) {
-	full, _ := loadCapture(t)
-	payload := full[capPsync:capStream]
+	cp := repoCapture(t)
+	full := cp.Full
+	payload := full[cp.Psync:cp.Stream]
 	for _, tc := range []struct {
 		name, password string
 		want           error
@@ -282,7 +279,7 @@ func TestResumeAndContinue(t *testing.T) {
 			w.Write([]byte("-ERR unexpected " + strings.Join(argv, " ") + "\r\n"))
 			return
 		}
-		w.Write([]byte("+CONTINUE " + capReplID + "\r\n" + resp("SET", "k", "v")))
+		w.Write([]byte("+CONTINUE " + testReplID + "\r\n" + resp("SET", "k", "v")))
 	}
 	c := startClient(t, Options{Primary: "fake:1", Handler: rec, ResumeReplID: old, ResumeOffset: 1000, ResumeDB: 7}, pipeDial(f))
 	want := int64(1000 + len(resp("SET", "k", "v")))
@@ -290,7 +287,7 @@ func TestResumeAndContinue(t *testing.T) {
 	id, off, db := c.Position()
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if id != capReplID || off != want || db != 7 || len(rec.cmds) != 1 || rec.cmds[0].DB != 7 || rec.begins != 0 || c.Stats().PartialSyncs != 1 {
+	if id != testReplID || off != want || db != 7 || len(rec.cmds) != 1 || rec.cmds[0].DB != 7 || rec.begins != 0 || c.Stats().PartialSyncs != 1 {
 		t.Fatalf("position %s %d %d, cmds %+v, begins %d, stats %+v", id, off, db, rec.cmds, rec.begins, c.Stats())
 	}
 }
@@ -382,10 +379,11 @@ func (h *blockingHandler) Entry(e *rdbparse.Entry) error {
 // TestStopMidLoad: Stop while the RDB is arriving aborts the sync
 // (FullSyncAbort), returns, and leaves no goroutine behind.
 func TestStopMidLoad(t *testing.T) {
-	full, _ := loadCapture(t)
+	cp := repoCapture(t)
+	full := cp.Full
 	before := runtime.NumGoroutine()
 	f := &fakePrimary{psync: func(w net.Conn, argv []string) {
-		w.Write(full[capPsync : capRDB+50]) // half an RDB, then silence
+		w.Write(full[cp.Psync : cp.RDB+50]) // half an RDB, then silence
 	}}
 	rec := newRecorder()
 	c := startClient(t, Options{Primary: "fake:1", Handler: rec}, pipeDial(f))
@@ -451,8 +449,9 @@ func TestCheckRole(t *testing.T) {
 
 // TestLinkStates: a sync goes through the states in order.
 func TestLinkStates(t *testing.T) {
-	full, _ := loadCapture(t)
-	c, rec, _ := captureClient(t, full[capPsync:capStream], func() int { return 1 << 20 })
+	cp := repoCapture(t)
+	full := cp.Full
+	c, rec, _ := captureClient(t, full[cp.Psync:cp.Stream], func() int { return 1 << 20 })
 	waitFor(t, 5*time.Second, "streaming", func() bool { return c.State() == StateStreaming })
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

@@ -33,7 +33,7 @@ func FuzzStream(f *testing.F) {
 
 // FuzzReply feeds arbitrary bytes to the handshake/Sentinel reply reader.
 func FuzzReply(f *testing.F) {
-	f.Add([]byte("+FULLRESYNC " + capReplID + " 0\r\n"))
+	f.Add([]byte("+FULLRESYNC " + testReplID + " 0\r\n"))
 	f.Add([]byte("*3\r\n$6\r\nmaster\r\n:1\r\n*0\r\n"))
 	f.Add([]byte("-ERR x\r\n$-1\r\n*-1\r\n"))
 	f.Add([]byte("*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n*1\r\n:1\r\n"))

@@ -2,14 +2,12 @@ package replica
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -18,10 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/fixtures"
 	"github.com/vdr-project/vdr/rdbparse"
 )
-
-const replstreamDir = "../../shared/testdata/replstream"
 
 // seed returns the random seed of a test: SEED= or the clock, printed.
 func seed(t testing.TB) uint64 {
@@ -51,35 +48,35 @@ type logLine struct {
 	argv        []string
 }
 
-func loadCapture(t testing.TB) (full []byte, lines []logLine) {
+// capture is a replication link capture: every byte a primary sent a
+// replica (see internal/fixtures), with where each part starts.
+type capture struct {
+	*fixtures.Capture
+	lines []logLine
+}
+
+func newCapture(c *fixtures.Capture) *capture {
+	cp := &capture{Capture: c}
+	for _, l := range c.Lines {
+		cp.lines = append(cp.lines, logLine{l.First, l.Last, l.Argv})
+	}
+	return cp
+}
+
+// eachCapture runs fn on the committed capture and, when present, on the
+// shared one.
+func eachCapture(t *testing.T, fn func(t *testing.T, cp *capture)) {
 	t.Helper()
-	if _, err := os.Stat(replstreamDir); err != nil {
-		t.Skipf("no %s: %v", replstreamDir, err)
+	for _, c := range fixtures.Captures(t) {
+		t.Run(c.Name, func(t *testing.T) { fn(t, newCapture(c)) })
 	}
-	full, err := os.ReadFile(filepath.Join(replstreamDir, "capture_full.bin"))
-	requireNoError(t, err)
-	text, err := os.ReadFile(filepath.Join(replstreamDir, "capture.log"))
-	requireNoError(t, err)
-	for _, l := range strings.Split(strings.TrimSpace(string(text)), "\n") {
-		f := strings.SplitN(l, " ", 4)
-		if len(f) != 4 {
-			t.Fatalf("bad capture.log line %q", l)
-		}
-		var ll logLine
-		ll.first, _ = strconv.ParseInt(f[0], 10, 64)
-		ll.last, _ = strconv.ParseInt(f[1], 10, 64)
-		requireNoError(t, json.Unmarshal([]byte(f[3]), &ll.argv))
-		// Binary arguments are written one rune per byte (Latin-1).
-		for i, a := range ll.argv {
-			b := make([]byte, 0, len(a))
-			for _, r := range a {
-				b = append(b, byte(r))
-			}
-			ll.argv[i] = string(b)
-		}
-		lines = append(lines, ll)
-	}
-	return full, lines
+}
+
+// repoCapture returns the committed capture, for tests that need one
+// valid full sync rather than a corpus.
+func repoCapture(t testing.TB) *capture {
+	t.Helper()
+	return newCapture(fixtures.LoadCapture(t, "repo", fixtures.Dir(t, "replstream")))
 }
 
 // ---------------------------------------------------------------------

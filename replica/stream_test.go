@@ -77,92 +77,93 @@ func checkCapture(t testing.TB, lines []logLine, raws []rawCmd, err error) {
 // split in two at many positions and in random chunks: every command and
 // its offsets equal capture.log.
 func TestStreamCapture(t *testing.T) {
-	full, lines := loadCapture(t)
-	const streamStart = 332 // capture_meta.json stream_start_in_capture_full
-	body := full[streamStart:]
+	eachCapture(t, func(t *testing.T, cp *capture) {
+		lines := cp.lines
+		body := cp.Full[cp.Stream:]
 
-	raws, rec, s, err := decodeStream(t, bytes.NewReader(body), 0)
-	checkCapture(t, lines, raws, err)
-	if s.appliedOff != lines[len(lines)-1].last {
-		t.Fatalf("applied offset %d, want %d", s.appliedOff, lines[len(lines)-1].last)
-	}
-	// What the handler got: everything but SELECT, ping, REPLCONF, MULTI
-	// and EXEC, with the DB of the last SELECT, each MULTI/EXEC unit alone.
-	var want []logLine
-	db := 0
-	for _, l := range lines {
-		switch strings.ToLower(l.argv[0]) {
-		case "select":
-			fmt.Sscan(l.argv[1], &db)
-		case "ping", "replconf", "multi", "exec":
-		default:
-			want = append(want, l)
-		}
-	}
-	if len(rec.cmds) != len(want) {
-		t.Fatalf("handler got %d commands, want %d", len(rec.cmds), len(want))
-	}
-	for i, w := range want {
-		c := rec.cmds[i]
-		if c.Offset != w.last || string(bytes.Join(c.Argv, []byte("\x00"))) != strings.Join(w.argv, "\x00") {
-			t.Fatalf("handler command %d: got %q at %d, want %q at %d", i, c.Argv, c.Offset, w.argv, w.last)
-		}
-	}
-	// Units: each MULTI…EXEC of the log is exactly one call.
-	units := 0
-	for i := 0; i < len(lines); i++ {
-		if !strings.EqualFold(lines[i].argv[0], "multi") {
-			continue
-		}
-		j := i + 1
-		for !strings.EqualFold(lines[j].argv[0], "exec") {
-			j++
-		}
-		var inUnit []logLine
-		for _, l := range lines[i+1 : j] {
-			if !strings.EqualFold(l.argv[0], "select") {
-				inUnit = append(inUnit, l)
-			}
-		}
-		first := inUnit[0].last
-		for _, call := range rec.calls {
-			if call[0].Offset == first {
-				if len(call) != len(inUnit) || call[len(call)-1].Offset != inUnit[len(inUnit)-1].last {
-					t.Fatalf("unit at %d: delivered as a call of %d commands, want %d", first, len(call), len(inUnit))
-				}
-				units++
-			}
-		}
-		i = j
-	}
-	if units == 0 {
-		t.Fatal("no MULTI/EXEC unit checked")
-	}
-
-	t.Run("one-byte-reads", func(t *testing.T) {
-		raws, _, _, err := decodeStream(t, iotest.OneByteReader(bytes.NewReader(body)), 512)
+		raws, rec, s, err := decodeStream(t, bytes.NewReader(body), 0)
 		checkCapture(t, lines, raws, err)
-	})
-	t.Run("split", func(t *testing.T) {
-		// Every position under VDR_LONG=1 (~10 min with -race); by default
-		// every position of the first commands and ~100 spread over the rest.
-		var at []int
-		for i := 0; i <= len(body); i++ {
-			if os.Getenv("VDR_LONG") != "" || i < 100 || i%(len(body)/100) == 0 {
-				at = append(at, i)
+		if s.appliedOff != lines[len(lines)-1].last {
+			t.Fatalf("applied offset %d, want %d", s.appliedOff, lines[len(lines)-1].last)
+		}
+		// What the handler got: everything but SELECT, ping, REPLCONF, MULTI
+		// and EXEC, with the DB of the last SELECT, each MULTI/EXEC unit alone.
+		var want []logLine
+		db := 0
+		for _, l := range lines {
+			switch strings.ToLower(l.argv[0]) {
+			case "select":
+				fmt.Sscan(l.argv[1], &db)
+			case "ping", "replconf", "multi", "exec":
+			default:
+				want = append(want, l)
 			}
 		}
-		for _, i := range at {
-			raws, _, _, err := decodeStream(t, splitReader(body, i), 512)
-			checkCapture(t, lines, raws, err)
+		if len(rec.cmds) != len(want) {
+			t.Fatalf("handler got %d commands, want %d", len(rec.cmds), len(want))
 		}
-	})
-	t.Run("random-chunks", func(t *testing.T) {
-		rng := rand.New(rand.NewPCG(seed(t), 0))
-		for i := 0; i < 25; i++ {
-			raws, _, _, err := decodeStream(t, &chunkReader{p: body, next: randChunks(rng, 1+rng.IntN(300))}, 512+rng.IntN(4096))
-			checkCapture(t, lines, raws, err)
+		for i, w := range want {
+			c := rec.cmds[i]
+			if c.Offset != w.last || string(bytes.Join(c.Argv, []byte("\x00"))) != strings.Join(w.argv, "\x00") {
+				t.Fatalf("handler command %d: got %q at %d, want %q at %d", i, c.Argv, c.Offset, w.argv, w.last)
+			}
 		}
+		// Units: each MULTI…EXEC of the log is exactly one call.
+		units := 0
+		for i := 0; i < len(lines); i++ {
+			if !strings.EqualFold(lines[i].argv[0], "multi") {
+				continue
+			}
+			j := i + 1
+			for !strings.EqualFold(lines[j].argv[0], "exec") {
+				j++
+			}
+			var inUnit []logLine
+			for _, l := range lines[i+1 : j] {
+				if !strings.EqualFold(l.argv[0], "select") {
+					inUnit = append(inUnit, l)
+				}
+			}
+			first := inUnit[0].last
+			for _, call := range rec.calls {
+				if call[0].Offset == first {
+					if len(call) != len(inUnit) || call[len(call)-1].Offset != inUnit[len(inUnit)-1].last {
+						t.Fatalf("unit at %d: delivered as a call of %d commands, want %d", first, len(call), len(inUnit))
+					}
+					units++
+				}
+			}
+			i = j
+		}
+		if units == 0 {
+			t.Fatal("no MULTI/EXEC unit checked")
+		}
+
+		t.Run("one-byte-reads", func(t *testing.T) {
+			raws, _, _, err := decodeStream(t, iotest.OneByteReader(bytes.NewReader(body)), 512)
+			checkCapture(t, lines, raws, err)
+		})
+		t.Run("split", func(t *testing.T) {
+			// Every position under VDR_LONG=1 (~10 min with -race); by default
+			// every position of the first commands and ~100 spread over the rest.
+			var at []int
+			for i := 0; i <= len(body); i++ {
+				if os.Getenv("VDR_LONG") != "" || i < 100 || i%(len(body)/100) == 0 {
+					at = append(at, i)
+				}
+			}
+			for _, i := range at {
+				raws, _, _, err := decodeStream(t, splitReader(body, i), 512)
+				checkCapture(t, lines, raws, err)
+			}
+		})
+		t.Run("random-chunks", func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed(t), 0))
+			for i := 0; i < 25; i++ {
+				raws, _, _, err := decodeStream(t, &chunkReader{p: body, next: randChunks(rng, 1+rng.IntN(300))}, 512+rng.IntN(4096))
+				checkCapture(t, lines, raws, err)
+			}
+		})
 	})
 }
 

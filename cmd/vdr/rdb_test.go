@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vdr-project/vdr/internal/fixtures"
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -112,13 +113,30 @@ func TestRunRDB(t *testing.T) {
 	}
 }
 
-// TestRunRDBCorpus prints every corpus file that parses and checks the
-// summary's key count against the lines printed.
+// TestRunRDBCorpus prints every committed fixture (the key count and RDB
+// version must be what its server had) and every shared corpus file that
+// parses, and checks the summary's key count against the lines printed.
 func TestRunRDBCorpus(t *testing.T) {
-	dir := "../../../shared/testdata/rdb"
+	for _, r := range fixtures.RDBs(t) {
+		lines, stderr, code := rdbLines(t, r.Path)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", r.Name, code, stderr)
+		}
+		sum := lines[len(lines)-1]["summary"].(map[string]any)
+		if int(sum["keys"].(float64)) != len(lines)-1 || len(lines)-1 != len(r.Expected.Keys) {
+			t.Errorf("%s: summary says %v keys, %d lines, the server had %d", r.Name, sum["keys"], len(lines)-1, len(r.Expected.Keys))
+		}
+		if int(sum["version"].(float64)) != r.Expected.RDBVersion || sum["magic"] != r.Expected.Magic {
+			t.Errorf("%s: summary %v %v, the server wrote %s %d", r.Name, sum["magic"], sum["version"], r.Expected.Magic, r.Expected.RDBVersion)
+		}
+	}
+	dir := fixtures.SharedDir(t, "rdb")
+	if dir == "" {
+		return
+	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.rdb"))
 	if len(files) == 0 {
-		t.Skipf("corpus %s missing", dir)
+		t.Fatalf("no RDB file in %s", dir)
 	}
 	for _, f := range files {
 		lines, stderr, code := rdbLines(t, f)
