@@ -153,6 +153,7 @@ func Exec(c *Ctx, args [][]byte) {
 	// prepareClientToWrite refuses to queue it); SKIP covers the next
 	// command only (CLIENT_REPLY_SKIP_NEXT → CLIENT_REPLY_SKIP).
 	start := c.W.Len()
+	c.W.Doubles72 = c.Version().Doubles72()
 	execCmd(c, args)
 	c.endCommandTracking(args)
 	if !cl.replyOff && !cl.replySkip && !cl.replySkipNext {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vdr-project/vdr/internal/fpconv"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -731,9 +732,17 @@ func d2string(b []byte, d float64) []byte {
 func zscanCommand(c *Ctx, args [][]byte) {
 	elementScan(c, args, rdbparse.KindZSet, func(x projection.Value, cursor uint64, o *scanOpts) ([][]byte, uint64) {
 		var items [][]byte
+		// A listpack holds each score as the primary's d2string wrote it
+		// (zzlInsertAt), and 7.2 changed d2string to Grisu2's digits; a
+		// skiplist's scores are printed by ld2string "%.17Lg" in every
+		// version (scanCallback in src/db.c).
+		format := d2string
+		if c.Version().Doubles72() && x.Encoding() == "listpack" {
+			format = fpconv.AppendD2String
+		}
 		next := x.ZScan(cursor, int(o.count), func(m []byte, s float64) {
 			if o.match(m) {
-				items = append(items, m, d2string(nil, s))
+				items = append(items, m, format(nil, s))
 			}
 		})
 		return items, next
