@@ -708,8 +708,13 @@ func zintercardCommand(c *Ctx, args [][]byte) { zsetAlgebra(c, args, opInter, tr
 // ---- ZSCAN ----
 
 // d2string formats a score as listpack-encoded zsets store it (d2string
-// in src/util.c): integers without decimals, else "%.17g".
-func d2string(b []byte, d float64) []byte {
+// in src/util.c, called by zzlInsertAt): integers within ±2^62 (double2ll)
+// as integers; otherwise "%.17g" in 7.0, Grisu2's digits in 7.2+
+// (fpconv.AppendD2String).
+func d2string(b []byte, d float64, doubles72 bool) []byte {
+	if doubles72 {
+		return fpconv.AppendD2String(b, d)
+	}
 	switch {
 	case math.IsNaN(d):
 		return append(b, "nan"...)
@@ -723,8 +728,11 @@ func d2string(b []byte, d float64) []byte {
 		}
 		return append(b, '0')
 	}
-	if d > -4503599627370495 && d < 4503599627370496 && d == math.Trunc(d) {
-		return strconv.AppendInt(b, int64(d), 10)
+	const half = float64(math.MaxInt64 / 2) // double2ll's bound, 2^62
+	if d >= -half && d <= half {
+		if ll := int64(d); float64(ll) == d {
+			return strconv.AppendInt(b, ll, 10)
+		}
 	}
 	return strconv.AppendFloat(b, d, 'g', 17, 64)
 }
@@ -735,14 +743,15 @@ func zscanCommand(c *Ctx, args [][]byte) {
 		// A listpack holds each score as the primary's d2string wrote it
 		// (zzlInsertAt), and 7.2 changed d2string to Grisu2's digits; a
 		// skiplist's scores are printed by ld2string "%.17Lg" in every
-		// version (scanCallback in src/db.c).
-		format := d2string
-		if c.Version().Doubles72() && x.Encoding() == "listpack" {
-			format = fpconv.AppendD2String
-		}
+		// version (scanCallback in src/db.c), which AppendDouble matches.
+		listpack, doubles72 := x.Encoding() == "listpack", c.Version().Doubles72()
 		next := x.ZScan(cursor, int(o.count), func(m []byte, s float64) {
 			if o.match(m) {
-				items = append(items, m, format(nil, s))
+				if listpack {
+					items = append(items, m, d2string(nil, s, doubles72))
+				} else {
+					items = append(items, m, AppendDouble(nil, s))
+				}
 			}
 		})
 		return items, next
