@@ -526,7 +526,10 @@ func clientReplyCommand(c *Ctx, args [][]byte) {
 func writeHelp(c *Ctx, name string) {
 	lines := helpTexts[name]
 	c.W.Array(len(lines))
-	for _, l := range lines {
+	for i, l := range lines {
+		if i == len(lines)-1 && l == "    Prints this help." && c.Version().HelpSaysPrint() {
+			l = "    Print this help."
+		}
 		c.W.Status(l)
 	}
 }
@@ -586,6 +589,10 @@ func timeCommand(c *Ctx, args [][]byte) {
 func lastsaveCommand(c *Ctx, args [][]byte) { c.W.Int(c.Env.StartTime.Unix()) }
 
 func waitCommand(c *Ctx, args [][]byte) {
+	if c.Version().WaitTextWithoutRedis4() {
+		c.W.Error("ERR WAIT cannot be used with replica instances. Please also note that if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
 	c.W.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 }
 

@@ -63,18 +63,46 @@ func zmscoreCommand(c *Ctx, args [][]byte) {
 }
 
 func zrankGeneric(c *Ctx, args [][]byte, reverse bool) {
+	// ZRANK key member [WITHSCORE] (7.2's zrankGenericCommand): more than
+	// four arguments is an arity error, a fourth other than WITHSCORE a
+	// syntax error; with it, a missing member or key is a null array.
+	withScore := false
+	if len(args) > 3 {
+		if len(args) > 4 || !c.Version().ZRankWithScore() {
+			c.W.Error("ERR wrong number of arguments for '" + strings.ToLower(string(args[0])) + "' command")
+			return
+		}
+		if !equalFold(args[3], "withscore") {
+			c.W.Error(errSyntax)
+			return
+		}
+		withScore = true
+	}
+	null := func() {
+		if withScore {
+			c.W.NullArray()
+		} else {
+			c.W.Null()
+		}
+	}
 	c.read1(args[1], func(v *projection.View) {
 		x := c.lookup(v, args[1])
 		if !x.Exists() {
-			c.W.Null()
+			null()
 			return
 		}
 		if !c.checkType(x, rdbparse.KindZSet) {
 			return
 		}
-		r, _, ok := x.ZRank(args[2], reverse)
+		r, s, ok := x.ZRank(args[2], reverse)
 		if !ok {
-			c.W.Null()
+			null()
+			return
+		}
+		if withScore {
+			c.W.Array(2)
+			c.W.Int(int64(r))
+			c.W.Double(s)
 			return
 		}
 		c.W.Int(int64(r))
@@ -747,7 +775,9 @@ func zscanCommand(c *Ctx, args [][]byte) {
 		listpack, doubles72 := x.Encoding() == "listpack", c.Version().Doubles72()
 		next := x.ZScan(cursor, int(o.count), func(m []byte, s float64) {
 			if o.match(m) {
-				if listpack {
+				if o.noValues {
+					items = append(items, m)
+				} else if listpack {
 					items = append(items, m, d2string(nil, s, doubles72))
 				} else {
 					items = append(items, m, AppendDouble(nil, s))

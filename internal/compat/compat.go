@@ -154,6 +154,66 @@ func (v Version) Encodings72() bool { return v.AtLeastRedis(7, 2) }
 // Valkey 8.0 does not).
 func (v Version) HashFieldTTL() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
 
+// ZRankWithScore reports whether ZRANK and ZREVRANK take WITHSCORE
+// (Redis 7.2+, Valkey): see zrankGenericCommand in 7.2's src/t_zset.c.
+func (v Version) ZRankWithScore() bool { return v.AtLeastRedis(7, 2) }
+
+// StreamActiveTime reports whether stream consumers have an active-time:
+// XINFO CONSUMERS answers "inactive" and XINFO STREAM FULL "active-time"
+// (Redis 7.2+, Valkey): xinfoReplyWithStreamInfo and xinfoCommand in
+// 7.2's src/t_stream.c.
+func (v Version) StreamActiveTime() bool { return v.AtLeastRedis(7, 2) }
+
+// HelpSaysPrint reports whether the HELP line of every container command
+// reads "Print this help." rather than 7.0's "Prints this help."
+// (addReplyHelp in 7.2's src/networking.c).
+func (v Version) HelpSaysPrint() bool { return v.AtLeastRedis(7, 2) }
+
+// LposRankRange reports whether LPOS RANK is limited to ±LONG_MAX, so
+// that LONG_MIN is an out-of-range error (7.2's lposCommand uses
+// getRangeLongFromObjectOrReply; 7.0 took any long).
+func (v Version) LposRankRange() bool { return v.AtLeastRedis(7, 2) }
+
+// XReadUnbalancedNamed reports whether XREAD's "Unbalanced" error names
+// the command in quotes, "Unbalanced 'xread' list of streams" (7.2's
+// xreadCommand formats c->cmd->fullname; 7.0 wrote XREAD).
+func (v Version) XReadUnbalancedNamed() bool { return v.AtLeastRedis(7, 2) }
+
+// BitArgsBeforeLookup reports whether BITCOUNT and BITPOS check their
+// arguments before looking the key up, so a bad argument is an error even
+// on a missing or wrongly typed key (Redis 7.4, Valkey 8.0: bitcountCommand
+// and bitposCommand in src/bitops.c).
+func (v Version) BitArgsBeforeLookup() bool {
+	return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0)
+}
+
+// BitcountStartOnly reports whether BITCOUNT takes a start without an end
+// (Valkey 8.0's bitcountCommand: argc 3 counts from start to the end).
+func (v Version) BitcountStartOnly() bool { return v.ValkeyAtLeast(8, 0) }
+
+// XReadLastEntry reports whether XREAD takes "+" as an ID, reading the
+// stream's last entry (Redis 7.4, Valkey 8.0: xreadCommand in
+// src/t_stream.c).
+func (v Version) XReadLastEntry() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// HScanNoValues reports whether HSCAN takes NOVALUES (Redis 7.4, Valkey
+// 8.0: scanGenericCommand in src/db.c).
+func (v Version) HScanNoValues() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// ZScanNoScores reports whether ZSCAN takes NOSCORES (Valkey 8.0's
+// scanGenericCommand; Redis 7.4 has only HSCAN's NOVALUES).
+func (v Version) ZScanNoScores() bool { return v.ValkeyAtLeast(8, 0) }
+
+// ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
+// that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
+// scanGenericCommand; Redis returns no keys).
+func (v Version) ScanRejectsUnknownType() bool { return v.ValkeyAtLeast(8, 0) }
+
+// WaitTextWithoutRedis4 reports whether WAIT's error on a replica drops
+// "since Redis 4.0" from its text (Valkey 8.0's waitCommand in
+// src/replication.c).
+func (v Version) WaitTextWithoutRedis4() bool { return v.ValkeyAtLeast(8, 0) }
+
 // Holder holds the current personality of one node; the zero value holds
 // Default. It is safe for concurrent use.
 type Holder struct{ p atomic.Pointer[Version] }
