@@ -579,6 +579,11 @@ func unordered(args []string, b []byte) string {
 		target = &nd.kids[1]
 	}
 	pairs := cmd == "HGETALL" || cmd == "HSCAN" || cmd == "ZSCAN" || cmd == "CONFIG" || nd.raw[0] == '%'
+	for _, a := range args[1:] {
+		if strings.EqualFold(a, "NOVALUES") || strings.EqualFold(a, "NOSCORES") {
+			pairs = false // HSCAN … NOVALUES (7.4), ZSCAN … NOSCORES (Valkey 8)
+		}
+	}
 	var items []string
 	if pairs {
 		for i := 0; i+1 < len(target.kids); i += 2 {

@@ -64,12 +64,18 @@ func diffVersion(t *testing.T, vb versionBuild) {
 	vkeys := versionDataset(t, r, f, primary.Addr())
 	f.sync(t)
 
-	// The second node's full sync loads what the primary's RDB holds.
+	// The second node's full sync loads what the primary's RDB holds; it
+	// is compared with a real replica that also joined by full sync, as
+	// a streamed replica's stream consumers and entries-read differ from
+	// the primary's (XREADGROUP is propagated as XCLAIM).
 	full := startNode(t, primary.Addr(), replicaOptions{})
+	replicaFull := redistest.StartBinary(t, bin, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
 	want, _ := strconv.ParseInt(redistest.InfoField(primary.Addr(), "replication", "master_repl_offset"), 10, 64)
-	redistest.WaitFor(t, 20*time.Second, "full-sync node caught up", func() bool {
+	redistest.WaitFor(t, 20*time.Second, "full-sync replicas caught up", func() bool {
 		got, _ := strconv.ParseInt(redistest.InfoField(full.Addr(), "replication", "slave_repl_offset"), 10, 64)
-		return redistest.InfoField(full.Addr(), "replication", "master_link_status") == "up" && got >= want
+		got2, _ := strconv.ParseInt(redistest.InfoField(replicaFull.Addr(), "replication", "slave_repl_offset"), 10, 64)
+		return redistest.InfoField(full.Addr(), "replication", "master_link_status") == "up" && got >= want &&
+			redistest.InfoField(replicaFull.Addr(), "replication", "master_link_status") == "up" && got2 >= want
 	})
 
 	n := 4000
@@ -78,11 +84,11 @@ func diffVersion(t *testing.T, vb versionBuild) {
 	}
 	g := &versionGen{r: r, plain: &gen{r: r, keys: keys}, stream: &streamGen{r: r, sd: sdata}, vkeys: vkeys}
 	for _, target := range []struct {
-		name string
-		addr string
-		n    int
-	}{{"streamed", streamed.Addr(), n}, {"full-sync", full.Addr(), n / 4}} {
-		bad := compareVersionReads(t, g, replica.Addr(), target.addr, target.n)
+		name      string
+		real, vdr string
+		n         int
+	}{{"streamed", replica.Addr(), streamed.Addr(), n}, {"full-sync", replicaFull.Addr(), full.Addr(), n / 4}} {
+		bad := compareVersionReads(t, g, target.real, target.vdr, target.n)
 		if len(bad) > 0 {
 			t.Errorf("%s vdr (%s): %d mismatches in %d reads: %s", vb.name, target.name, total(bad), 2*target.n, summary(bad))
 		} else {
