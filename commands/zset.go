@@ -219,6 +219,77 @@ func emptyScoreRange(lo, hi projection.ScoreBound) bool {
 	return lo.Score > hi.Score || (lo.Score == hi.Score && (lo.Exclusive || hi.Exclusive))
 }
 
+// zrangeNegativeOffset is a BYSCORE/BYLEX range with a negative LIMIT
+// offset on a skiplist as Redis 7.4 and Valkey 8.0 answer it: their
+// zslNthInRange/zslNthInLexRange take the negative offset as counted from
+// the last member ≤ max (forward), or a reverse range's offset -k as the
+// (k-1)th member from the first ≥ min; then members are emitted from there
+// while in range, up to limit (< 0: all). countLE is the number of members
+// ≤ max, countLT of those below min; inMin/inMax test one member.
+func zrangeNegativeOffset(x projection.Value, offset, limit int64, reverse bool, countLE, countLT int,
+	inMin, inMax func(m []byte, s float64) bool, emit func(m []byte, s float64) bool) {
+	at := func(r int) (m []byte, s float64) {
+		x.ZRangeByRank(r, r, false, func(mm []byte, ss float64) bool { m, s = mm, ss; return false })
+		return m, s
+	}
+	length := x.Len()
+	if !reverse {
+		k := -offset
+		if int64(countLE) < k {
+			return
+		}
+		first, last := countLE-int(k), countLE-1
+		if m, s := at(first); !inMin(m, s) {
+			return
+		}
+		if limit >= 0 && int64(last-first+1) > limit {
+			last = first + int(limit) - 1
+		}
+		if last >= first {
+			x.ZRangeByRank(first, last, false, emit)
+		}
+		return
+	}
+	n := -offset - 1
+	if int64(countLT)+n >= int64(length) {
+		return
+	}
+	top, bottom := countLT+int(n), countLT
+	if m, s := at(top); !inMax(m, s) {
+		return
+	}
+	if limit >= 0 && int64(top-bottom+1) > limit {
+		bottom = top - int(limit) + 1
+	}
+	if top >= bottom {
+		x.ZRangeByRank(length-1-top, length-1-bottom, true, emit)
+	}
+}
+
+// lexGte and lexLte test a member against one end of a lex range
+// (zslLexValueGteMin, zslLexValueLteMax).
+func lexGte(m []byte, b projection.LexBound) bool {
+	switch b.Inf {
+	case -1:
+		return true
+	case 1:
+		return false
+	}
+	c := bytes.Compare(m, b.Value)
+	return c > 0 || c == 0 && !b.Exclusive
+}
+
+func lexLte(m []byte, b projection.LexBound) bool {
+	switch b.Inf {
+	case -1:
+		return false
+	case 1:
+		return true
+	}
+	c := bytes.Compare(m, b.Value)
+	return c < 0 || c == 0 && !b.Exclusive
+}
+
 func zcountCommand(c *Ctx, args [][]byte) {
 	lo, hi, ok := parseScoreRange(args[2], args[3])
 	if !ok {
@@ -388,11 +459,32 @@ func zrangeGeneric(c *Ctx, args [][]byte, rtype zrangeType, dir zrangeDir) {
 		case zrangeRank:
 			x.ZRangeByRank(clampIndex(start), clampIndex(end), reverse, emit)
 		case zrangeScore:
+			if offset < 0 && !emptyScoreRange(slo, shi) && c.Version().ZRangeSkiplistNegativeOffset() && x.Encoding() == "skiplist" {
+				ninf := projection.ScoreBound{Score: math.Inf(-1)}
+				below := x.ZCount(ninf, projection.ScoreBound{Score: slo.Score, Exclusive: !slo.Exclusive})
+				zrangeNegativeOffset(x, offset, limit, reverse, x.ZCount(ninf, shi), below,
+					func(_ []byte, s float64) bool { return s > slo.Score || s == slo.Score && !slo.Exclusive },
+					func(_ []byte, s float64) bool { return s < shi.Score || s == shi.Score && !shi.Exclusive }, emit)
+				break
+			}
 			if offset < 0 || (offset > 0 && offset >= int64(x.Len())) || emptyScoreRange(slo, shi) {
 				break
 			}
 			x.ZRangeByScore(slo, shi, reverse, clampIndex(offset), clampIndex(limit), emit)
 		case zrangeLex:
+			if offset < 0 && !emptyLexRange(llo, lhi) && c.Version().ZRangeSkiplistNegativeOffset() && x.Encoding() == "skiplist" {
+				below := 0
+				switch {
+				case llo.Inf == 1:
+					below = x.Len()
+				case llo.Inf == 0:
+					below = x.ZLexCount(projection.LexBound{Inf: -1}, projection.LexBound{Value: llo.Value, Exclusive: !llo.Exclusive})
+				}
+				zrangeNegativeOffset(x, offset, limit, reverse, x.ZLexCount(projection.LexBound{Inf: -1}, lhi), below,
+					func(m []byte, _ float64) bool { return lexGte(m, llo) },
+					func(m []byte, _ float64) bool { return lexLte(m, lhi) }, emit)
+				break
+			}
 			if offset < 0 || (offset > 0 && offset >= int64(x.Len())) || emptyLexRange(llo, lhi) {
 				break
 			}

@@ -210,7 +210,7 @@ func (g *versionGen) next() ([]string, int, bool) {
 		}
 		return g.pick("zdbl:0", "zdbl:1")
 	}
-	switch r.IntN(16) {
+	switch r.IntN(17) {
 	case 0:
 		return []string{"ZSCORE", zkey(), "d" + strconv.Itoa(r.IntN(220))}, cmpExact, false
 	case 1:
@@ -296,6 +296,16 @@ func (g *versionGen) next() ([]string, int, bool) {
 		return a, cmpExact, false
 	case 14:
 		return []string{"SCAN", "0", "TYPE", g.pick("string", "STRING", "nosuch", "zset"), "COUNT", "10000"}, cmpScan, false
+	case 15:
+		// Negative LIMIT offsets: 7.4 and Valkey 8 answer members on a
+		// skiplist (zslNthInRange), nothing on a listpack.
+		var a []string
+		if r.IntN(2) == 0 {
+			a = []string{g.pick("ZRANGEBYSCORE", "ZREVRANGEBYSCORE"), g.pick("zset:3", "zdbl:1", "zset:1", "zdbl:0"), g.plain.score(), g.plain.score()}
+		} else {
+			a = []string{g.pick("ZRANGEBYLEX", "ZREVRANGEBYLEX"), g.pick("zlex:1", "zlex:0"), g.plain.lex(), g.plain.lex()}
+		}
+		return append(a, "LIMIT", g.pick("-1", "-2", "-5", "-50", "-199", "-300"), g.pick("-1", "0", "1", "3", "100")), cmpExact, false
 	}
 	return []string{"ZRANGE", zkey(), g.pick("0", "(1", "-inf"), g.pick("+inf", "5", "-1"),
 		g.pick("BYSCORE", "BYLEX", "REV"), "LIMIT", g.pick("0", "-1", "x"), g.pick("-1", "3", "x")}, cmpExact, false

@@ -204,6 +204,16 @@ func (v Version) HScanNoValues() bool { return v.AtLeastRedis(7, 4) || v.ValkeyA
 // scanGenericCommand; Redis 7.4 has only HSCAN's NOVALUES).
 func (v Version) ZScanNoScores() bool { return v.ValkeyAtLeast(8, 0) }
 
+// ZRangeSkiplistNegativeOffset reports whether a BYSCORE/BYLEX range
+// with a negative LIMIT offset on a skiplist-encoded zset answers members
+// (counted back from the end of the range) instead of nothing: Redis 7.4
+// and Valkey 8.0 find the start with zslNthInRange, which takes negative
+// ranks (genericZrangebyscoreCommand in src/t_zset.c); listpacks still
+// answer nothing.
+func (v Version) ZRangeSkiplistNegativeOffset() bool {
+	return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0)
+}
+
 // ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
 // that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
 // scanGenericCommand; Redis returns no keys).
