@@ -320,6 +320,9 @@ func clientListCommand(c *Ctx, args [][]byte) {
 		switch {
 		case opt == "type" && i+1 < len(args):
 			typ = strings.ToLower(string(args[i+1]))
+			if typ == "primary" && c.Version().ClientTypePrimary() {
+				typ = "master"
+			}
 			switch typ {
 			case "normal", "pubsub", "master", "replica", "slave":
 			default:
@@ -389,9 +392,10 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 		c.W.Error("ERR No such client")
 		return
 	}
-	var id int64
+	var id, maxAge int64
 	var addr, laddr, typ, user string
 	skipMe := true
+	ver := c.Version()
 	for i := 2; i < len(args); i += 2 {
 		if i+1 >= len(args) {
 			c.W.Error(errSyntax)
@@ -406,8 +410,26 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 				return
 			}
 			id = v
+		case "maxage":
+			if !ver.ClientKillMaxAge() {
+				c.W.Error(errSyntax)
+				return
+			}
+			v, ok := parseInt(args[i+1])
+			if !ok {
+				c.W.Error("ERR maxage is not an integer or out of range")
+				return
+			}
+			if v <= 0 {
+				c.W.Error("ERR maxage should be greater than 0")
+				return
+			}
+			maxAge = v
 		case "type":
 			typ = strings.ToLower(val)
+			if typ == "primary" && ver.ClientTypePrimary() {
+				typ = "master"
+			}
 			switch typ {
 			case "normal", "pubsub", "master", "replica", "slave":
 			default:
@@ -442,6 +464,11 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 	killed := 0
 	for _, cl := range c.Env.Host.Clients() {
 		if (id != 0 && cl.ID != id) || (addr != "" && cl.Addr != addr) || (laddr != "" && cl.LAddr != laddr) {
+			continue
+		}
+		// MAXAGE: only clients at least that many seconds old (7.4's
+		// clientKillCommand compares whole seconds).
+		if maxAge != 0 && time.Now().Unix()-cl.CreatedAt.Unix() < maxAge {
 			continue
 		}
 		switch typ {

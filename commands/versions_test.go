@@ -93,4 +93,11 @@ func TestVersionReads(t *testing.T) {
 	run(v80, 2, "*-1\r\n", nil, "XREAD STREAMS nokey +")
 	run(r70, 2, "-ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.\r\n", nil, "XREAD COUNT 1 STREAMS st")
 	run(r72, 2, "-ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.\r\n", nil, "XREAD COUNT 1 STREAMS st")
+
+	// CLIENT KILL MAXAGE (7.4, Valkey 8), TYPE primary (Valkey 8).
+	env.Host = nil
+	run(r70, 2, "-ERR syntax error\r\n", nil, "CLIENT KILL MAXAGE 10")
+	run(r74, 2, "-ERR maxage should be greater than 0\r\n", nil, "CLIENT KILL MAXAGE 0")
+	run(r74, 2, "-ERR maxage is not an integer or out of range\r\n", nil, "CLIENT KILL MAXAGE x")
+	run(r74, 2, "-ERR Unknown client type 'primary'\r\n", nil, "CLIENT KILL TYPE primary")
 }

@@ -214,6 +214,14 @@ func (v Version) ZRangeSkiplistNegativeOffset() bool {
 	return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0)
 }
 
+// ClientKillMaxAge reports whether CLIENT KILL takes MAXAGE (Redis 7.4,
+// Valkey 8.0: clientKillCommand in src/networking.c).
+func (v Version) ClientKillMaxAge() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// ClientTypePrimary reports whether "primary" names the master client
+// type in CLIENT KILL/LIST TYPE (Valkey 8.0's getClientTypeByName).
+func (v Version) ClientTypePrimary() bool { return v.ValkeyAtLeast(8, 0) }
+
 // ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
 // that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
 // scanGenericCommand; Redis returns no keys).
