@@ -214,7 +214,9 @@ func (g *versionGen) next() ([]string, int, bool) {
 		}
 		return g.pick("zdbl:0", "zdbl:1")
 	}
-	switch r.IntN(17) {
+	switch r.IntN(18) {
+	case 16:
+		return []string{g.pick("CLIENT", "COMMAND", "CONFIG", "OBJECT", "MEMORY", "PUBSUB", "XINFO"), "HELP"}, cmpExact, false
 	case 0:
 		return []string{"ZSCORE", zkey(), "d" + strconv.Itoa(r.IntN(220))}, cmpExact, false
 	case 1:

@@ -222,6 +222,18 @@ func (v Version) ClientKillMaxAge() bool { return v.AtLeastRedis(7, 4) || v.Valk
 // type in CLIENT KILL/LIST TYPE (Valkey 8.0's getClientTypeByName).
 func (v Version) ClientTypePrimary() bool { return v.ValkeyAtLeast(8, 0) }
 
+// ClientSetInfo reports whether CLIENT SETINFO exists (Redis 7.2+,
+// Valkey): CLIENT HELP lists it.
+func (v Version) ClientSetInfo() bool { return v.AtLeastRedis(7, 2) }
+
+// ClientNoTouch reports whether CLIENT NO-TOUCH exists (Redis 7.2+,
+// Valkey): CLIENT HELP lists it.
+func (v Version) ClientNoTouch() bool { return v.AtLeastRedis(7, 2) }
+
+// ClientCapa reports whether CLIENT CAPA exists (Valkey 8.0): CLIENT HELP
+// lists it.
+func (v Version) ClientCapa() bool { return v.ValkeyAtLeast(8, 0) }
+
 // ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
 // that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
 // scanGenericCommand; Redis returns no keys).

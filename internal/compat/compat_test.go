@@ -94,4 +94,9 @@ func TestReadPredicates(t *testing.T) {
 	f("ZRangeSkiplistNegativeOffset", Version.ZRangeSkiplistNegativeOffset, false, false, true, false, true)
 	f("ScanRejectsUnknownType", Version.ScanRejectsUnknownType, false, false, false, false, true)
 	f("WaitTextWithoutRedis4", Version.WaitTextWithoutRedis4, false, false, false, false, true)
+	f("ClientKillMaxAge", Version.ClientKillMaxAge, false, false, true, false, true)
+	f("ClientTypePrimary", Version.ClientTypePrimary, false, false, false, false, true)
+	f("ClientSetInfo", Version.ClientSetInfo, false, true, true, true, true)
+	f("ClientNoTouch", Version.ClientNoTouch, false, true, true, true, true)
+	f("ClientCapa", Version.ClientCapa, false, false, false, false, true)
 }
