@@ -152,6 +152,37 @@ func versionDataset(tb testing.TB, r *rand.Rand, f feeder, primaryAddr string) [
 		f.write(tb, 0, args...)
 		keys = append(keys, k)
 	}
+	// Encodings that differ between versions, reached by growing and by
+	// shrinking (7.2 turns a shrunk quicklist back into a listpack).
+	many := func(cmd, k string, n int, val func(j int) []string) {
+		args := []string{cmd, k}
+		for j := 0; j < n; j++ {
+			args = append(args, val(j)...)
+		}
+		f.write(tb, 0, args...)
+		keys = append(keys, k)
+	}
+	many("RPUSH", "enc:list:shrunk", 300, func(j int) []string { return []string{"item" + strconv.Itoa(j)} })
+	f.write(tb, 0, "LTRIM", "enc:list:shrunk", "0", "2")
+	many("RPUSH", "enc:list:big", 3, func(j int) []string { return []string{strings.Repeat("v", 70)} })
+	many("RPUSH", "enc:list:popped", 200, func(j int) []string { return []string{strconv.Itoa(j)} })
+	for j := 0; j < 190; j++ {
+		f.write(tb, 0, "RPOP", "enc:list:popped")
+	}
+	many("SADD", "enc:set:mixed", 5, func(j int) []string { return []string{strconv.Itoa(j)} })
+	f.write(tb, 0, "SADD", "enc:set:mixed", "word")
+	many("SADD", "enc:set:grown", 5, func(j int) []string { return []string{strconv.Itoa(j)} })
+	for j := 0; j < 200; j++ {
+		f.write(tb, 0, "SADD", "enc:set:grown", "w"+strconv.Itoa(j))
+	}
+	many("SADD", "enc:set:longword", 2, func(j int) []string { return []string{strings.Repeat("s", 65+j)} })
+	many("SADD", "enc:set:ints", 600, func(j int) []string { return []string{strconv.Itoa(j)} })
+	many("ZADD", "enc:zset:long", 2, func(j int) []string { return []string{"1", strings.Repeat("z", 65+j)} })
+	many("HSET", "enc:hash:long", 1, func(j int) []string { return []string{"f", strings.Repeat("h", 65)} })
+	many("SET", "enc:str:int", 1, func(j int) []string { return []string{"12345"} })
+	many("SET", "enc:str:embstr", 1, func(j int) []string { return []string{strings.Repeat("e", 44)} })
+	many("SET", "enc:str:raw", 1, func(j int) []string { return []string{strings.Repeat("r", 45)} })
+	f.write(tb, 0, "APPEND", "enc:str:int", "6")
 	// A hash grown by HINCRBYFLOAT keeps the primary's formatting of the
 	// result.
 	f.write(tb, 0, "HSET", "hflt", "a", "1.1")
@@ -339,6 +370,21 @@ func tableOwned(name, want, got string) bool {
 	return false
 }
 
+// tableQueued reports whether a command queued in MULTI would make EXEC's
+// reply depend on the per-version command tables (see tableOwned).
+func tableQueued(args []string) bool {
+	if os.Getenv("VDR_DIFF_STRICT") != "" {
+		return false
+	}
+	switch strings.ToUpper(args[0]) {
+	case "COMMAND":
+		return true
+	case "ZRANK", "ZREVRANK":
+		return len(args) > 3
+	}
+	return false
+}
+
 // compareVersionReads sends n reads (then n in RESP3) to the real replica
 // and vdr and returns the mismatch count per command, logging the first
 // few of each; tables counts those tableOwned.
@@ -367,7 +413,7 @@ func compareVersionReads(t *testing.T, g *versionGen, redisAddr, vdrAddr string,
 			case "EXEC", "DISCARD":
 				inMulti = false
 			}
-			if inMulti && (mode != cmpExact || masked) {
+			if inMulti && (mode != cmpExact || masked || tableQueued(args)) {
 				args, mode, masked = []string{"GET", "str:0"}, cmpExact, false
 			}
 			if args[len(args)-1] == "" && len(args) > 1 && strings.EqualFold(args[0], "PING") {
