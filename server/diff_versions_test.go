@@ -61,6 +61,7 @@ func diffVersion(t *testing.T, vb versionBuild) {
 	f := &nodeFeed{primary: dialRaw(t, primary.Addr()), addr: primary.Addr(), vdrAddr: streamed.Addr()}
 	keys := dataset(t, r, f)
 	sdata := streamDataset(t, r, f)
+	members := sgDataset(t, r, f)
 	vkeys := versionDataset(t, r, f, primary.Addr())
 	f.sync(t)
 
@@ -82,7 +83,8 @@ func diffVersion(t *testing.T, vb versionBuild) {
 	if os.Getenv("VDR_LONG") != "" {
 		n = 50000
 	}
-	g := &versionGen{r: r, plain: &gen{r: r, keys: keys}, stream: &streamGen{r: r, sd: sdata}, vkeys: vkeys}
+	g := &versionGen{r: r, plain: &gen{r: r, keys: keys}, stream: &streamGen{r: r, sd: sdata},
+		sg: &sgGen{r: r, members: members}, vkeys: vkeys}
 	for _, target := range []struct {
 		name      string
 		real, vdr string
@@ -211,6 +213,7 @@ type versionGen struct {
 	r      *rand.Rand
 	plain  *gen
 	stream *streamGen
+	sg     *sgGen
 	vkeys  []string
 }
 
@@ -238,6 +241,12 @@ func (g *versionGen) next() ([]string, int, bool) {
 		return a, mode, false
 	case 4, 5:
 		return g.stream.next(), cmpExact, true
+	case 6:
+		a, multiset := g.sg.next()
+		if multiset {
+			return a, cmpUnordered, false
+		}
+		return a, cmpExact, false
 	}
 	zkey := func() string {
 		if r.IntN(3) == 0 {
@@ -249,6 +258,9 @@ func (g *versionGen) next() ([]string, int, bool) {
 	case 16:
 		return []string{g.pick("CLIENT", "COMMAND", "CONFIG", "OBJECT", "MEMORY", "PUBSUB", "XINFO"), "HELP"}, cmpExact, false
 	case 0:
+		if r.IntN(4) == 0 {
+			return []string{g.pick("ZSCORE", "ZRANK", "ZSCAN"), "geo:bad", g.pick("p1", "p2", "p3", "p7", "0")}, cmpExact, false
+		}
 		return []string{"ZSCORE", zkey(), "d" + strconv.Itoa(r.IntN(220))}, cmpExact, false
 	case 1:
 		a := []string{"ZMSCORE", zkey()}
