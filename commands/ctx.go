@@ -145,6 +145,9 @@ type Client struct {
 	resp          int
 	noEvict       bool
 	noTouch       bool
+	// capaRedirect: CLIENT CAPA REDIRECT (Valkey 8.0) — reads and writes
+	// answer -REDIRECT to the primary unless readonlyMode (READONLY).
+	capaRedirect, readonlyMode bool
 	authenticated bool
 	killed        atomic.Bool
 	trk           clientTracking // CLIENT TRACKING state (tracking.go)

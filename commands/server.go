@@ -16,8 +16,27 @@ import (
 const RedisVersion = "7.0.15"
 
 func okCommand(c *Ctx, args [][]byte) {
-	// READONLY / READWRITE outside cluster mode (src/cluster.c).
+	// READONLY / READWRITE outside cluster mode (src/cluster.c). Valkey
+	// 8.0 takes them in standalone mode too: READONLY lets a CLIENT CAPA
+	// REDIRECT client read from a replica.
+	if c.Version().CapaRedirect() {
+		c.Client.readonlyMode = equalFold(args[0], "readonly")
+		c.W.OK()
+		return
+	}
 	c.W.Error("ERR This instance has cluster support disabled")
+}
+
+// clientCapaCommand: CLIENT CAPA option… (Valkey 8.0's clientCommand):
+// REDIRECT is the one capability; others are ignored. Bound once the
+// Valkey 8.0 table has the client|capa row.
+func clientCapaCommand(c *Ctx, args [][]byte) {
+	for _, a := range args[2:] {
+		if equalFold(a, "redirect") {
+			c.Client.capaRedirect = true
+		}
+	}
+	c.W.OK()
 }
 
 func pingCommand(c *Ctx, args [][]byte) {
@@ -191,6 +210,7 @@ func resetCommand(c *Ctx, args [][]byte) {
 	}
 	cl.mu.Lock()
 	cl.db, cl.resp, cl.name, cl.noEvict, cl.noTouch = 0, 2, "", false, false
+	cl.readonlyMode = false // RESET clears READONLY, not CAPA (clearClientConnectionState)
 	cl.authenticated = false
 	cl.mu.Unlock()
 	c.W.Resp = 2

@@ -101,3 +101,62 @@ func TestVersionReads(t *testing.T) {
 	run(r74, 2, "-ERR maxage is not an integer or out of range\r\n", nil, "CLIENT KILL MAXAGE x")
 	run(r74, 2, "-ERR Unknown client type 'primary'\r\n", nil, "CLIENT KILL TYPE primary")
 }
+
+// fakeRepl is a replication link that is up, to a primary at 127.0.0.1:6379.
+type fakeRepl struct{}
+
+func (fakeRepl) ReplState() ReplState {
+	return ReplState{MasterHost: "127.0.0.1", MasterPort: 6379, LinkUp: true, FirstSyncDone: true}
+}
+
+// TestCapaRedirect checks CLIENT CAPA REDIRECT as a Valkey 8.0.1 replica
+// answers it: reads and writes are redirected to the primary until
+// READONLY; RESET and READWRITE end READONLY; commands that neither read
+// nor write are served; a redirected command inside MULTI aborts EXEC.
+func TestCapaRedirect(t *testing.T) {
+	p, err := projection.New(projection.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var holder compat.Holder
+	holder.Store(compat.Valkey80)
+	env := &Env{Proj: p, PubSub: NewPubSub(), Repl: fakeRepl{}, Config: Config{Databases: 16, ServeStaleData: true},
+		StartTime: time.Now(), RunID: strings.Repeat("a", 40), Version: &holder}
+	c := NewCtx(env, NewClient(env.NewClientID(), "127.0.0.1:1", "127.0.0.1:2"))
+	f := func(want string, cmd string) {
+		t.Helper()
+		c.W.Reset()
+		if cmd == "CLIENT CAPA REDIRECT" { // the Valkey 8.0 table binds it
+			clientCapaCommand(c, argv(cmd))
+		} else {
+			Exec(c, argv(cmd))
+		}
+		if got := string(c.W.Bytes()); got != want {
+			t.Errorf("%q: got %q want %q", cmd, got, want)
+		}
+	}
+	redirect := "-REDIRECT 127.0.0.1:6379\r\n"
+	f("$-1\r\n", "GET k")
+	f("+OK\r\n", "CLIENT CAPA REDIRECT")
+	f(redirect, "GET k")
+	f(redirect, "SET k v")
+	f("+PONG\r\n", "PING")
+	f("+OK\r\n", "MULTI")
+	f(redirect, "GET k")
+	f("-EXECABORT Transaction discarded because of previous errors.\r\n", "EXEC")
+	f("+OK\r\n", "MULTI")
+	f("+QUEUED\r\n", "PING")
+	f("*1\r\n+PONG\r\n", "EXEC")
+	f("+OK\r\n", "READONLY")
+	f("$-1\r\n", "GET k")
+	f(redirect, "SET k v")
+	f("+RESET\r\n", "RESET")
+	f(redirect, "GET k")
+	f("+OK\r\n", "READONLY")
+	f("+OK\r\n", "READWRITE")
+	f(redirect, "OBJECT ENCODING k")
+
+	holder.Store(compat.Redis74)
+	f("-ERR This instance has cluster support disabled\r\n", "READONLY")
+	f("$-1\r\n", "GET k")
+}

@@ -234,6 +234,13 @@ func (v Version) ClientNoTouch() bool { return v.AtLeastRedis(7, 2) }
 // lists it.
 func (v Version) ClientCapa() bool { return v.ValkeyAtLeast(8, 0) }
 
+// CapaRedirect reports whether CLIENT CAPA REDIRECT exists and READONLY
+// and READWRITE work outside cluster mode: a replica answers a REDIRECT
+// client's reads and writes with -REDIRECT host:port unless it sent
+// READONLY (Valkey 8.0's processCommand in src/server.c, clientCommand
+// in src/networking.c, readonlyCommand in src/cluster.c).
+func (v Version) CapaRedirect() bool { return v.ValkeyAtLeast(8, 0) }
+
 // ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
 // that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
 // scanGenericCommand; Redis returns no keys).

@@ -99,4 +99,5 @@ func TestReadPredicates(t *testing.T) {
 	f("ClientSetInfo", Version.ClientSetInfo, false, true, true, true, true)
 	f("ClientNoTouch", Version.ClientNoTouch, false, true, true, true, true)
 	f("ClientCapa", Version.ClientCapa, false, false, false, false, true)
+	f("CapaRedirect", Version.CapaRedirect, false, false, false, false, true)
 }
