@@ -176,7 +176,8 @@ func (w *Writer) Bool(v bool) {
 }
 
 // AppendDouble formats d as Redis 7.0's addReplyDouble does: "%.17g", and
-// "inf"/"-inf"/"nan" for the special values.
+// "inf"/"-inf"/"nan" for the special values. 7.2+ and Valkey use
+// fpconv.AppendD2String instead (AppendDoubleAs chooses).
 func AppendDouble(b []byte, d float64) []byte {
 	switch {
 	case math.IsInf(d, 1):
