@@ -141,6 +141,7 @@ type Client struct {
 	libVer       string
 	lastCmd      atomic.Pointer[Command] // read by CLIENT LIST on other goroutines
 	lastInteract atomic.Int64            // Unix ns of the last read from the socket
+	totCmds      atomic.Int64            // commands run: CLIENT INFO tot-cmds (Valkey 8)
 	db           int
 	resp         int
 	noEvict      bool

@@ -285,6 +285,8 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	default:
 		c.W.Error("ERR vdr: " + cmd.Name + " is not supported yet")
 	}
+	// Counted once the command ran (Valkey 8's call(): commands_processed).
+	c.Client.totCmds.Add(1)
 }
 
 // forward relays a write to the primary when forwarding is on.

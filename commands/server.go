@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -264,8 +265,10 @@ func clientSetinfoCommand(c *Ctx, args [][]byte) {
 	c.W.OK()
 }
 
-// infoString renders one client line as catClientInfoString (7.0).
-func (cl *Client) infoString(b []byte) []byte {
+// infoString renders one client line as catClientInfoString does under
+// the personality v (7.0's fields; 7.2 adds lib-name/lib-ver and the T
+// flag, 7.4 and Valkey 8 watch=, Valkey 8 the tot-* counters).
+func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	now := time.Now()
@@ -277,8 +280,14 @@ func (cl *Client) infoString(b []byte) []byte {
 		flags += "x"
 	}
 	flags = cl.trackingListFlags(flags)
+	if cl.readonlyMode {
+		flags += "r"
+	}
 	if cl.noEvict {
 		flags += "e"
+	}
+	if cl.noTouch {
+		flags += "T"
 	}
 	if flags == "" {
 		flags = "N"
@@ -313,6 +322,10 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(len(cl.subShard)), 10)
 	b = append(b, " multi="...)
 	b = strconv.AppendInt(b, int64(multi), 10)
+	if v.ClientInfoWatch() {
+		b = append(b, " watch="...)
+		b = strconv.AppendInt(b, int64(len(cl.watched)), 10)
+	}
 	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	if lc := cl.lastCmd.Load(); lc == nil {
 		b = append(b, "NULL"...)
@@ -323,11 +336,22 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = strconv.AppendInt(b, cl.trackingRedir(), 10)
 	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(cl.resp), 10)
+	if v.ClientSetInfo() {
+		b = append(b, " lib-name="...)
+		b = append(b, cl.libName...)
+		b = append(b, " lib-ver="...)
+		b = append(b, cl.libVer...)
+	}
+	if v.ClientInfoNetTotals() {
+		// Bytes are not counted per connection; commands are.
+		b = append(b, " tot-net-in=0 tot-net-out=0 tot-cmds="...)
+		b = strconv.AppendInt(b, cl.totCmds.Load(), 10)
+	}
 	return b
 }
 
 func clientInfoCommand(c *Ctx, args [][]byte) {
-	b := c.Client.infoString(nil)
+	b := c.Client.infoString(nil, c.Version())
 	b = append(b, '\n')
 	c.W.Verbatim(string(b), "txt")
 }
@@ -385,7 +409,7 @@ func clientListCommand(c *Ctx, args [][]byte) {
 				continue
 			}
 		}
-		b = cl.infoString(b)
+		b = cl.infoString(b, c.Version())
 		b = append(b, '\n')
 	}
 	c.W.Verbatim(string(b), "txt")

@@ -241,6 +241,14 @@ func (v Version) ClientCapa() bool { return v.ValkeyAtLeast(8, 0) }
 // in src/networking.c, readonlyCommand in src/cluster.c).
 func (v Version) CapaRedirect() bool { return v.ValkeyAtLeast(8, 0) }
 
+// ClientInfoWatch reports whether CLIENT INFO/LIST lines have "watch="
+// after "multi=" (Redis 7.4, Valkey 8.0: catClientInfoString).
+func (v Version) ClientInfoWatch() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// ClientInfoNetTotals reports whether CLIENT INFO/LIST lines end with
+// tot-net-in, tot-net-out and tot-cmds (Valkey 8.0: catClientInfoString).
+func (v Version) ClientInfoNetTotals() bool { return v.ValkeyAtLeast(8, 0) }
+
 // ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
 // that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
 // scanGenericCommand; Redis returns no keys).

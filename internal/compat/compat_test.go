@@ -100,4 +100,6 @@ func TestReadPredicates(t *testing.T) {
 	f("ClientNoTouch", Version.ClientNoTouch, false, true, true, true, true)
 	f("ClientCapa", Version.ClientCapa, false, false, false, false, true)
 	f("CapaRedirect", Version.CapaRedirect, false, false, false, false, true)
+	f("ClientInfoWatch", Version.ClientInfoWatch, false, false, true, false, true)
+	f("ClientInfoNetTotals", Version.ClientInfoNetTotals, false, false, false, false, true)
 }
