@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -702,6 +703,33 @@ func timeCommand(c *Ctx, args [][]byte) {
 }
 
 func lastsaveCommand(c *Ctx, args [][]byte) { c.W.Int(c.Env.StartTime.Unix()) }
+
+// waitaofCommand: WAITAOF numlocal numreplicas timeout (Redis 7.2,
+// Valkey), as a replica answers it: the arguments are checked, then the
+// replica error (waitaofCommand in src/replication.c). Bound once the 7.2
+// table has the waitaof row.
+func waitaofCommand(c *Ctx, args [][]byte) {
+	if _, ok := rangeArg(c, args[1], 0, 1, ""); !ok {
+		return
+	}
+	if _, ok := rangeArg(c, args[2], 0, math.MaxInt64, "value is out of range, must be positive"); !ok {
+		return
+	}
+	t, ok := parseInt(args[3])
+	if !ok {
+		c.W.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if t < 0 {
+		c.W.Error("ERR timeout is negative")
+		return
+	}
+	if t > 0 && t > math.MaxInt64-time.Now().UnixMilli() {
+		c.W.Error("ERR timeout is out of range")
+		return
+	}
+	c.W.Error("ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.")
+}
 
 func waitCommand(c *Ctx, args [][]byte) {
 	if c.Version().WaitTextWithoutRedis4() {

@@ -94,6 +94,20 @@ func TestVersionReads(t *testing.T) {
 	run(r70, 2, "-ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.\r\n", nil, "XREAD COUNT 1 STREAMS st")
 	run(r72, 2, "-ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.\r\n", nil, "XREAD COUNT 1 STREAMS st")
 
+	// WAITAOF (7.2) on a replica, as redis-server 7.2.6 answers.
+	for _, tc := range [][2]string{
+		{"-ERR value is not an integer or out of range\r\n", "WAITAOF x 0 0"},
+		{"-ERR value is out of range, value must between 0 and 1\r\n", "WAITAOF 2 0 0"},
+		{"-ERR value is out of range, must be positive\r\n", "WAITAOF 0 -1 0"},
+		{"-ERR value is out of range, must be positive\r\n", "WAITAOF 0 x 0"},
+		{"-ERR timeout is negative\r\n", "WAITAOF 0 0 -1"},
+		{"-ERR timeout is not an integer or out of range\r\n", "WAITAOF 0 0 x"},
+		{"-ERR timeout is out of range\r\n", "WAITAOF 0 0 9223372036854775807"},
+		{"-ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.\r\n", "WAITAOF 1 1 0"},
+	} {
+		run(r72, 2, tc[0], waitaofCommand, tc[1])
+	}
+
 	// CLIENT KILL MAXAGE (7.4, Valkey 8), TYPE primary (Valkey 8).
 	env.Host = nil
 	run(r70, 2, "-ERR syntax error\r\n", nil, "CLIENT KILL MAXAGE 10")
