@@ -78,25 +78,23 @@ func zrankGeneric(c *Ctx, args [][]byte, reverse bool) {
 		}
 		withScore = true
 	}
-	null := func() {
-		if withScore {
-			c.W.NullArray()
-		} else {
-			c.W.Null()
-		}
-	}
 	c.read1(args[1], func(v *projection.View) {
 		x := c.lookup(v, args[1])
-		if !x.Exists() {
-			null()
+		var r int
+		var s float64
+		ok := x.Exists()
+		if ok && !c.checkType(x, rdbparse.KindZSet) {
 			return
 		}
-		if !c.checkType(x, rdbparse.KindZSet) {
-			return
+		if ok {
+			r, s, ok = x.ZRank(args[2], reverse)
 		}
-		r, s, ok := x.ZRank(args[2], reverse)
 		if !ok {
-			null()
+			if withScore {
+				c.W.NullArray()
+			} else {
+				c.W.Null()
+			}
 			return
 		}
 		if withScore {
