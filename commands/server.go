@@ -651,7 +651,20 @@ func clientHelpCommand(c *Ctx, args [][]byte) {
 		c.W.Status(l)
 	}
 }
-func commandHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "command") }
+func commandHelpCommand(c *Ctx, args [][]byte) {
+	if !c.Version().HelpWithoutRedisName() {
+		writeHelp(c, "command")
+		return
+	}
+	lines := helpTexts["command"]
+	c.W.Array(len(lines))
+	for _, l := range lines {
+		if l == "    Prints this help." {
+			l = "    Print this help."
+		}
+		c.W.Status(strings.ReplaceAll(l, "Redis ", ""))
+	}
+}
 func configHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "config") }
 func pubsubHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "pubsub") }
 func objectHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "object") }

@@ -249,6 +249,11 @@ func (v Version) ClientInfoWatch() bool { return v.AtLeastRedis(7, 4) || v.Valke
 // tot-net-in, tot-net-out and tot-cmds (Valkey 8.0: catClientInfoString).
 func (v Version) ClientInfoNetTotals() bool { return v.ValkeyAtLeast(8, 0) }
 
+// HelpWithoutRedisName reports whether COMMAND HELP speaks of "commands"
+// and "this server" rather than "Redis commands" and "this Redis server"
+// (Valkey 8.0's commandHelpCommand in src/server.c).
+func (v Version) HelpWithoutRedisName() bool { return v.ValkeyAtLeast(8, 0) }
+
 // ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
 // that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
 // scanGenericCommand; Redis returns no keys).

@@ -102,4 +102,5 @@ func TestReadPredicates(t *testing.T) {
 	f("CapaRedirect", Version.CapaRedirect, false, false, false, false, true)
 	f("ClientInfoWatch", Version.ClientInfoWatch, false, false, true, false, true)
 	f("ClientInfoNetTotals", Version.ClientInfoNetTotals, false, false, false, false, true)
+	f("HelpWithoutRedisName", Version.HelpWithoutRedisName, false, false, false, false, true)
 }
