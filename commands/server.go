@@ -665,10 +665,10 @@ func commandHelpCommand(c *Ctx, args [][]byte) {
 		c.W.Status(strings.ReplaceAll(l, "Redis ", ""))
 	}
 }
-func configHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "config") }
-func pubsubHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "pubsub") }
-func objectHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "object") }
-func memoryHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "memory") }
+func configHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "config") }
+func pubsubHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "pubsub") }
+func objectHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "object") }
+func memoryHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "memory") }
 
 // ---- ROLE TIME LASTSAVE WAIT ----
 
