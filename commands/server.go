@@ -665,6 +665,7 @@ func commandHelpCommand(c *Ctx, args [][]byte) {
 		c.W.Status(strings.ReplaceAll(l, "Redis ", ""))
 	}
 }
+
 func configHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "config") }
 func pubsubHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "pubsub") }
 func objectHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "object") }
