@@ -68,7 +68,7 @@ func (l *ACLLog) add(c *Ctx, reason, object, user string) {
 	if c.Client.inMulti {
 		context = "multi"
 	}
-	info := string(c.Client.infoString(nil))
+	info := string(c.Client.infoString(nil, c.Version()))
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -135,10 +135,22 @@ func TestWriterRESP2RESP3(t *testing.T) {
 func TestD2String(t *testing.T) {
 	f := func(d float64, want string) {
 		t.Helper()
-		if got := string(d2string(nil, d)); got != want {
+		if got := string(d2string(nil, d, false)); got != want {
 			t.Errorf("d2string(%v) = %q want %q", d, got, want)
 		}
 	}
+	f72 := func(d float64, want string) {
+		t.Helper()
+		if got := string(d2string(nil, d, true)); got != want {
+			t.Errorf("7.2 d2string(%v) = %q want %q", d, got, want)
+		}
+	}
+	// Redis 7.0.15 and 7.2.6 ZSCAN of a listpack zset.
+	f(4597295093514039296, "4597295093514039296")
+	f(1e-7, "9.9999999999999995e-08")
+	f72(1e-7, "1e-7")
+	f72(1.1, "1.1")
+	f72(4597295093514039296, "4597295093514039296")
 	f(0, "0")
 	f(math.Copysign(0, -1), "-0")
 	f(3, "3")

@@ -171,19 +171,23 @@ type Client struct {
 	// park a connection, so blocking reads answer an error.
 	Wake func()
 
-	mu            sync.Mutex
-	name          string
-	libName       string
-	libVer        string
-	lastCmd       atomic.Pointer[Command] // read by CLIENT LIST on other goroutines
-	lastInteract  atomic.Int64            // Unix ns of the last read from the socket
-	db            int
-	resp          int
-	noEvict       bool
-	noTouch       bool
-	authenticated bool
-	killed        atomic.Bool
-	trk           clientTracking // CLIENT TRACKING state (tracking.go)
+	mu           sync.Mutex
+	name         string
+	libName      string
+	libVer       string
+	lastCmd      atomic.Pointer[Command] // read by CLIENT LIST on other goroutines
+	lastInteract atomic.Int64            // Unix ns of the last read from the socket
+	totCmds      atomic.Int64            // commands run: CLIENT INFO tot-cmds (Valkey 8)
+	db           int
+	resp         int
+	noEvict      bool
+	noTouch      bool
+	// capaRedirect: CLIENT CAPA REDIRECT (Valkey 8.0) — reads and writes
+	// answer -REDIRECT to the primary unless readonlyMode (READONLY).
+	capaRedirect, readonlyMode bool
+	authenticated              bool
+	killed                     atomic.Bool
+	trk                        clientTracking // CLIENT TRACKING state (tracking.go)
 
 	// Owned by the connection goroutine.
 	inMulti    bool

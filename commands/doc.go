@@ -1,5 +1,9 @@
 // Package commands implements the Redis commands vdr serves, replying
-// byte for byte as a Redis 7.0 replica does, in RESP2 or RESP3.
+// byte for byte as a replica of the primary's version does (Redis 7.0,
+// 7.2, 7.4, Valkey 7.2, 8.0: the personality, Ctx.Version), in RESP2 or
+// RESP3. Where versions differ, handlers ask a named compat predicate
+// (doubles, ZRANK WITHSCORE, XREAD +, HSCAN NOVALUES, argument order of
+// BITCOUNT/BITPOS, error texts …) and never compare version numbers.
 //
 // What it does: one declarative command table (table_gen.go rows generated
 // from redis-server 7.0.15's COMMAND INFO/DOCS, bound to handlers in

@@ -132,6 +132,34 @@ func (c *Ctx) reject(msg string) {
 	c.W.Error(msg)
 }
 
+// redirect answers -REDIRECT host:port for a client that sent CLIENT CAPA
+// REDIRECT, as Valkey 8.0's processCommand does on a replica: every read
+// or write (EXEC judged by what it queued), unless the client sent
+// READONLY. EXEC discards the transaction; a command inside MULTI marks
+// it failed. It reports whether it answered.
+func (c *Ctx) redirect(cmd *Command, flags CmdFlag) bool {
+	cl := c.Client
+	if !c.Version().CapaRedirect() || c.Env.Repl == nil {
+		return false
+	}
+	if flags&CmdWrite == 0 && (flags&CmdReadonly == 0 || cl.readonlyMode) {
+		return false
+	}
+	rs := c.Env.Repl.ReplState()
+	if rs.MasterHost == "" {
+		return false
+	}
+	msg := "REDIRECT " + rs.MasterHost + ":" + itoa(int64(rs.MasterPort))
+	if cmd.Name == "exec" && cl.inMulti {
+		c.unwatchAll()
+		cl.resetMulti()
+		c.W.Error(msg)
+		return true
+	}
+	c.reject(msg)
+	return true
+}
+
 // authRequired reports whether the client must AUTH first.
 func (c *Ctx) authRequired() bool {
 	return c.Env.Config.RequirePass != "" && !c.Client.authenticated
@@ -177,6 +205,7 @@ func Exec(c *Ctx, args [][]byte) {
 	// prepareClientToWrite refuses to queue it); SKIP covers the next
 	// command only (CLIENT_REPLY_SKIP_NEXT → CLIENT_REPLY_SKIP).
 	start := c.W.Len()
+	c.W.Doubles72 = c.Version().Doubles72()
 	execCmd(c, args)
 	c.endCommandTracking(args)
 	if !cl.replyOff && !cl.replySkip && !cl.replySkipNext {
@@ -221,6 +250,9 @@ func execCmd(c *Ctx, args [][]byte) {
 	flags := cmd.Flags
 	if cmd.Name == "exec" && cl.inMulti {
 		flags = c.queuedFlags()
+	}
+	if cl.capaRedirect && c.redirect(cmd, flags) {
+		return
 	}
 	if flags&CmdWrite != 0 && !(c.Env.Host != nil && c.Env.Host.ForwardEnabled() && !cl.inMulti && cmd.Name != "exec") {
 		c.rejectCmd(cmd, errReadonly)
@@ -276,6 +308,8 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	default:
 		c.W.Error("ERR vdr: " + cmd.Name + " is not supported yet")
 	}
+	// Counted once the command ran (Valkey 8's call(): commands_processed).
+	c.Client.totCmds.Add(1)
 }
 
 // forward relays a write to the primary when forwarding is on.

@@ -318,6 +318,9 @@ type scanOpts struct {
 	count int64
 	pat   []byte
 	typ   []byte
+	// noValues: HSCAN … NOVALUES (7.4, Valkey 8) or ZSCAN … NOSCORES
+	// (Valkey 8) — reply with the fields or members only.
+	noValues bool
 }
 
 // parseScanCursor mirrors parseScanCursorOrReply: an unsigned decimal.
@@ -330,9 +333,11 @@ func parseScanCursor(c *Ctx, b []byte) (uint64, bool) {
 	return v, true
 }
 
-// parseScanOpts mirrors step 1 of scanGenericCommand.
-func parseScanOpts(c *Ctx, args [][]byte, i int, isKeyspace bool) (scanOpts, bool) {
+// parseScanOpts mirrors step 1 of scanGenericCommand; kind is the type of
+// the value scanned (rdbparse.KindHash for HSCAN …), ignored for SCAN.
+func parseScanOpts(c *Ctx, args [][]byte, i int, isKeyspace bool, kind rdbparse.Kind) (scanOpts, bool) {
 	o := scanOpts{count: 10}
+	ver := c.Version()
 	for i < len(args) {
 		j := len(args) - i
 		switch {
@@ -356,13 +361,42 @@ func parseScanOpts(c *Ctx, args [][]byte, i int, isKeyspace bool) (scanOpts, boo
 			i += 2
 		case equalFold(args[i], "type") && isKeyspace && j >= 2:
 			o.typ = args[i+1]
+			if ver.ScanRejectsUnknownType() && !knownTypeName(o.typ) {
+				c.W.Error("ERR unknown type name '" + string(o.typ) + "'")
+				return o, false
+			}
 			i += 2
+		case equalFold(args[i], "novalues") && ver.HScanNoValues():
+			if isKeyspace || kind != rdbparse.KindHash {
+				c.W.Error("ERR NOVALUES option can only be used in HSCAN")
+				return o, false
+			}
+			o.noValues = true
+			i++
+		case equalFold(args[i], "noscores") && ver.ZScanNoScores():
+			if isKeyspace || kind != rdbparse.KindZSet {
+				c.W.Error("ERR NOSCORES option can only be used in ZSCAN")
+				return o, false
+			}
+			o.noValues = true
+			i++
 		default:
 			c.W.Error(errSyntax)
 			return o, false
 		}
 	}
 	return o, true
+}
+
+// knownTypeName reports whether name is a type SCAN … TYPE knows
+// (obj_type_name, case-insensitively; Valkey 8's getObjectTypeByName).
+func knownTypeName(name []byte) bool {
+	for _, t := range [...]string{"string", "list", "set", "zset", "hash", "stream"} {
+		if equalFold(name, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *scanOpts) match(b []byte) bool {
@@ -384,7 +418,7 @@ func scanCommand(c *Ctx, args [][]byte) {
 	if !ok {
 		return
 	}
-	o, ok := parseScanOpts(c, args, 2, true)
+	o, ok := parseScanOpts(c, args, 2, true, 0)
 	if !ok {
 		return
 	}
@@ -559,7 +593,7 @@ func elementScan(c *Ctx, args [][]byte, kind rdbparse.Kind, scan func(x projecti
 		if !c.checkType(x, kind) {
 			return
 		}
-		o, ok := parseScanOpts(c, args, 3, false)
+		o, ok := parseScanOpts(c, args, 3, false, kind)
 		if !ok {
 			return
 		}

@@ -120,7 +120,12 @@ func lposCommand(c *Ctx, args [][]byte) {
 			j++
 			// Redis 7.0 takes any long here; LONG_MIN survives the
 			// negation below as a negative rank that every match meets.
-			if rank, ok = c.intArg(args[j]); !ok {
+			// 7.2 limits it to ±LONG_MAX.
+			if c.Version().LposRankRange() {
+				if rank, ok = rangeArg(c, args[j], -math.MaxInt64, math.MaxInt64, ""); !ok {
+					return
+				}
+			} else if rank, ok = c.intArg(args[j]); !ok {
 				return
 			}
 			if rank == 0 {

@@ -3,6 +3,8 @@ package commands
 import (
 	"math"
 	"strconv"
+
+	"github.com/vdr-project/vdr/internal/fpconv"
 )
 
 // Writer builds the RESP reply of a connection into one growing buffer,
@@ -13,6 +15,10 @@ import (
 type Writer struct {
 	b    []byte
 	Resp int // 2 or 3
+	// Doubles72: doubles are written as Redis 7.2+ and Valkey do (d2string:
+	// Grisu2's shortest digits), not 7.0's "%.17g". Exec sets it from the
+	// personality before each command.
+	Doubles72 bool
 	// errs are the codes of the error replies written since the last
 	// TakeErrors ("ERR", "WRONGTYPE"…), for errorstats.
 	errs []string
@@ -189,7 +195,8 @@ func (w *Writer) Bool(v bool) {
 }
 
 // AppendDouble formats d as Redis 7.0's addReplyDouble does: "%.17g", and
-// "inf"/"-inf"/"nan" for the special values.
+// "inf"/"-inf"/"nan" for the special values. 7.2+ and Valkey use
+// fpconv.AppendD2String instead (AppendDoubleAs chooses).
 func AppendDouble(b []byte, d float64) []byte {
 	switch {
 	case math.IsInf(d, 1):
@@ -207,10 +214,21 @@ func AppendDouble(b []byte, d float64) []byte {
 	return strconv.AppendFloat(b, d, 'g', 17, 64)
 }
 
-// Double writes a double: a bulk string in RESP2, ",d" in RESP3.
+// AppendDoubleAs formats d as addReplyDouble does under the personality:
+// d2string (7.2+, Valkey) when doubles72, else AppendDouble (7.0).
+func AppendDoubleAs(b []byte, d float64, doubles72 bool) []byte {
+	if doubles72 {
+		return fpconv.AppendD2String(b, d)
+	}
+	return AppendDouble(b, d)
+}
+
+// Double writes a double: a bulk string in RESP2, ",d" in RESP3 — the same
+// digits in both, in 7.0 ("%.17g") as in 7.2+ and Valkey 8 (d2string);
+// see addReplyDouble in src/networking.c of each.
 func (w *Writer) Double(d float64) {
 	var tmp [40]byte
-	s := AppendDouble(tmp[:0], d)
+	s := AppendDoubleAs(tmp[:0], d, w.Doubles72)
 	if w.Resp >= 3 {
 		w.b = append(w.b, ',')
 		w.b = append(w.b, s...)

@@ -2,10 +2,12 @@ package commands
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -16,8 +18,27 @@ import (
 const RedisVersion = "7.0.15"
 
 func okCommand(c *Ctx, args [][]byte) {
-	// READONLY / READWRITE outside cluster mode (src/cluster.c).
+	// READONLY / READWRITE outside cluster mode (src/cluster.c). Valkey
+	// 8.0 takes them in standalone mode too: READONLY lets a CLIENT CAPA
+	// REDIRECT client read from a replica.
+	if c.Version().CapaRedirect() {
+		c.Client.readonlyMode = equalFold(args[0], "readonly")
+		c.W.OK()
+		return
+	}
 	c.W.Error("ERR This instance has cluster support disabled")
+}
+
+// clientCapaCommand: CLIENT CAPA option… (Valkey 8.0's clientCommand):
+// REDIRECT is the one capability; others are ignored. Bound once the
+// Valkey 8.0 table has the client|capa row.
+func clientCapaCommand(c *Ctx, args [][]byte) {
+	for _, a := range args[2:] {
+		if equalFold(a, "redirect") {
+			c.Client.capaRedirect = true
+		}
+	}
+	c.W.OK()
 }
 
 func pingCommand(c *Ctx, args [][]byte) {
@@ -193,6 +214,7 @@ func resetCommand(c *Ctx, args [][]byte) {
 	}
 	cl.mu.Lock()
 	cl.db, cl.resp, cl.name, cl.noEvict, cl.noTouch = 0, 2, "", false, false
+	cl.readonlyMode = false // RESET clears READONLY, not CAPA (clearClientConnectionState)
 	cl.authenticated = false
 	cl.mu.Unlock()
 	c.W.Resp = 2
@@ -246,8 +268,10 @@ func clientSetinfoCommand(c *Ctx, args [][]byte) {
 	c.W.OK()
 }
 
-// infoString renders one client line as catClientInfoString (7.0).
-func (cl *Client) infoString(b []byte) []byte {
+// infoString renders one client line as catClientInfoString does under
+// the personality v (7.0's fields; 7.2 adds lib-name/lib-ver and the T
+// flag, 7.4 and Valkey 8 watch=, Valkey 8 the tot-* counters).
+func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	now := time.Now()
@@ -259,8 +283,14 @@ func (cl *Client) infoString(b []byte) []byte {
 		flags += "x"
 	}
 	flags = cl.trackingListFlags(flags)
+	if cl.readonlyMode {
+		flags += "r"
+	}
 	if cl.noEvict {
 		flags += "e"
+	}
+	if cl.noTouch {
+		flags += "T"
 	}
 	if flags == "" {
 		flags = "N"
@@ -295,6 +325,10 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(len(cl.subShard)), 10)
 	b = append(b, " multi="...)
 	b = strconv.AppendInt(b, int64(multi), 10)
+	if v.ClientInfoWatch() {
+		b = append(b, " watch="...)
+		b = strconv.AppendInt(b, int64(len(cl.watched)), 10)
+	}
 	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	if lc := cl.lastCmd.Load(); lc == nil {
 		b = append(b, "NULL"...)
@@ -305,11 +339,22 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = strconv.AppendInt(b, cl.trackingRedir(), 10)
 	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(cl.resp), 10)
+	if v.ClientSetInfo() {
+		b = append(b, " lib-name="...)
+		b = append(b, cl.libName...)
+		b = append(b, " lib-ver="...)
+		b = append(b, cl.libVer...)
+	}
+	if v.ClientInfoNetTotals() {
+		// Bytes are not counted per connection; commands are.
+		b = append(b, " tot-net-in=0 tot-net-out=0 tot-cmds="...)
+		b = strconv.AppendInt(b, cl.totCmds.Load(), 10)
+	}
 	return b
 }
 
 func clientInfoCommand(c *Ctx, args [][]byte) {
-	b := c.Client.infoString(nil)
+	b := c.Client.infoString(nil, c.Version())
 	b = append(b, '\n')
 	c.W.Verbatim(string(b), "txt")
 }
@@ -322,6 +367,9 @@ func clientListCommand(c *Ctx, args [][]byte) {
 		switch {
 		case opt == "type" && i+1 < len(args):
 			typ = strings.ToLower(string(args[i+1]))
+			if typ == "primary" && c.Version().ClientTypePrimary() {
+				typ = "master"
+			}
 			switch typ {
 			case "normal", "pubsub", "master", "replica", "slave":
 			default:
@@ -364,7 +412,7 @@ func clientListCommand(c *Ctx, args [][]byte) {
 				continue
 			}
 		}
-		b = cl.infoString(b)
+		b = cl.infoString(b, c.Version())
 		b = append(b, '\n')
 	}
 	c.W.Verbatim(string(b), "txt")
@@ -391,9 +439,10 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 		c.W.Error("ERR No such client")
 		return
 	}
-	var id int64
+	var id, maxAge int64
 	var addr, laddr, typ, user string
 	skipMe := true
+	ver := c.Version()
 	for i := 2; i < len(args); i += 2 {
 		if i+1 >= len(args) {
 			c.W.Error(errSyntax)
@@ -408,8 +457,26 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 				return
 			}
 			id = v
+		case "maxage":
+			if !ver.ClientKillMaxAge() {
+				c.W.Error(errSyntax)
+				return
+			}
+			v, ok := parseInt(args[i+1])
+			if !ok {
+				c.W.Error("ERR maxage is not an integer or out of range")
+				return
+			}
+			if v <= 0 {
+				c.W.Error("ERR maxage should be greater than 0")
+				return
+			}
+			maxAge = v
 		case "type":
 			typ = strings.ToLower(val)
+			if typ == "primary" && ver.ClientTypePrimary() {
+				typ = "master"
+			}
 			switch typ {
 			case "normal", "pubsub", "master", "replica", "slave":
 			default:
@@ -444,6 +511,11 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 	killed := 0
 	for _, cl := range c.Env.Host.Clients() {
 		if (id != 0 && cl.ID != id) || (addr != "" && cl.Addr != addr) || (laddr != "" && cl.LAddr != laddr) {
+			continue
+		}
+		// MAXAGE: only clients at least that many seconds old (7.4's
+		// clientKillCommand compares whole seconds).
+		if maxAge != 0 && time.Now().Unix()-cl.CreatedAt.Unix() < maxAge {
 			continue
 		}
 		switch typ {
@@ -528,17 +600,78 @@ func clientReplyCommand(c *Ctx, args [][]byte) {
 func writeHelp(c *Ctx, name string) {
 	lines := helpTexts[name]
 	c.W.Array(len(lines))
-	for _, l := range lines {
+	for i, l := range lines {
+		if i == len(lines)-1 && l == "    Prints this help." && c.Version().HelpSaysPrint() {
+			l = "    Print this help."
+		}
 		c.W.Status(l)
 	}
 }
 
-func clientHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "client") }
-func commandHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "command") }
-func configHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "config") }
-func pubsubHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "pubsub") }
-func objectHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "object") }
-func memoryHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "memory") }
+// clientHelpCommand: CLIENT HELP, with the lines each version adds to
+// 7.0's (clientCommand's help in src/networking.c of 7.2, 7.4 and Valkey
+// 8.0).
+func clientHelpCommand(c *Ctx, args [][]byte) {
+	v := c.Version()
+	base := helpTexts["client"]
+	lines := make([]string, 0, len(base)+16)
+	for _, l := range base {
+		if v.ClientTypePrimary() {
+			l = strings.Replace(l, "(NORMAL|MASTER|REPLICA|PUBSUB)", "(NORMAL|PRIMARY|REPLICA|PUBSUB)", 1)
+		}
+		if l == "    Prints this help." && v.HelpSaysPrint() {
+			l = "    Print this help."
+		}
+		lines = append(lines, l)
+		switch {
+		case l == "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes." && v.ClientCapa():
+			lines = append(lines,
+				"CAPA <option> [options...]",
+				"    The client claims its some capability options. Options are:",
+				"    * REDIRECT",
+				"      The client can handle redirection during primary and replica failover in standalone mode.")
+		case l == "      Skip killing current connection (default: yes)." && v.ClientKillMaxAge():
+			lines = append(lines,
+				"    * ID <client-id>",
+				"      Kill connections by client id.",
+				"    * MAXAGE <maxage>",
+				"      Kill connections older than the specified age.")
+		case l == "    Assign the name <name> to the current connection." && v.ClientSetInfo():
+			lines = append(lines,
+				"SETINFO <option> <value>",
+				"    Set client meta attr. Options are:",
+				"    * LIB-NAME: the client lib name.",
+				"    * LIB-VER: the client lib version.")
+		case l == "    Protect current client connection from eviction." && v.ClientNoTouch():
+			lines = append(lines,
+				"NO-TOUCH (ON|OFF)",
+				"    Will not touch LRU/LFU stats when this mode is on.")
+		}
+	}
+	c.W.Array(len(lines))
+	for _, l := range lines {
+		c.W.Status(l)
+	}
+}
+func commandHelpCommand(c *Ctx, args [][]byte) {
+	if !c.Version().HelpWithoutRedisName() {
+		writeHelp(c, "command")
+		return
+	}
+	lines := helpTexts["command"]
+	c.W.Array(len(lines))
+	for _, l := range lines {
+		if l == "    Prints this help." {
+			l = "    Print this help."
+		}
+		c.W.Status(strings.ReplaceAll(l, "Redis ", ""))
+	}
+}
+
+func configHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "config") }
+func pubsubHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "pubsub") }
+func objectHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "object") }
+func memoryHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "memory") }
 
 // ---- ROLE TIME LASTSAVE WAIT ----
 
@@ -587,7 +720,38 @@ func timeCommand(c *Ctx, args [][]byte) {
 
 func lastsaveCommand(c *Ctx, args [][]byte) { c.W.Int(c.Env.StartTime.Unix()) }
 
+// waitaofCommand: WAITAOF numlocal numreplicas timeout (Redis 7.2,
+// Valkey), as a replica answers it: the arguments are checked, then the
+// replica error (waitaofCommand in src/replication.c). Bound once the 7.2
+// table has the waitaof row.
+func waitaofCommand(c *Ctx, args [][]byte) {
+	if _, ok := rangeArg(c, args[1], 0, 1, ""); !ok {
+		return
+	}
+	if _, ok := rangeArg(c, args[2], 0, math.MaxInt64, "value is out of range, must be positive"); !ok {
+		return
+	}
+	t, ok := parseInt(args[3])
+	if !ok {
+		c.W.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if t < 0 {
+		c.W.Error("ERR timeout is negative")
+		return
+	}
+	if t > 0 && t > math.MaxInt64-time.Now().UnixMilli() {
+		c.W.Error("ERR timeout is out of range")
+		return
+	}
+	c.W.Error("ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.")
+}
+
 func waitCommand(c *Ctx, args [][]byte) {
+	if c.Version().WaitTextWithoutRedis4() {
+		c.W.Error("ERR WAIT cannot be used with replica instances. Please also note that if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
 	c.W.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 }
 

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -217,7 +218,11 @@ func xreadCommand(c *Ctx, args [][]byte) {
 		case equalFold(o, "streams") && more > 0:
 			streamsAt = i + 1
 			if (len(args)-streamsAt)%2 != 0 {
-				c.W.Error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
+				if c.Version().XReadUnbalancedNamed() {
+					c.W.Error("ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.")
+				} else {
+					c.W.Error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
+				}
 				return
 			}
 			i = len(args)
@@ -254,6 +259,22 @@ func xreadCommand(c *Ctx, args [][]byte) {
 			case string(a) == ">":
 				c.W.Error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")
 				return
+			case string(a) == "+" && c.Version().XReadLastEntry():
+				// The last entry: read after last_id - 1 (7.4's
+				// xreadCommand); 0-0 on a missing key.
+				if info, ok := x.StreamInfo(); ok {
+					id := info.LastID
+					switch {
+					case id.Seq > 0:
+						id.Seq--
+					case id.Ms > 0:
+						id.Ms, id.Seq = id.Ms-1, math.MaxUint64
+					default:
+						c.W.Error("ERR the stream last element ID is 0-0")
+						return
+					}
+					ids[i] = id
+				}
 			default:
 				id, ok := projection.ParseStreamID(a, 0, true)
 				if !ok {
@@ -325,6 +346,7 @@ func xinfoStreamCommand(c *Ctx, args [][]byte) {
 			return
 		}
 		full, count := false, int64(10)
+		activeTime := c.Version().StreamActiveTime()
 		opts := args[3:]
 		if len(opts) > 0 {
 			if len(opts) != 1 && len(opts) != 3 || !equalFold(opts[0], "full") {
@@ -423,11 +445,19 @@ func xinfoStreamCommand(c *Ctx, args [][]byte) {
 			c.W.BulkString("consumers")
 			c.W.Array(g.Consumers)
 			x.StreamConsumers(g.Name, func(cs projection.StreamConsumerInfo) bool {
-				c.W.Map(4)
+				if activeTime {
+					c.W.Map(5)
+				} else {
+					c.W.Map(4)
+				}
 				c.W.BulkString("name")
 				c.W.Bulk(cs.Name)
 				c.W.BulkString("seen-time")
 				c.W.Int(cs.SeenTime)
+				if activeTime {
+					c.W.BulkString("active-time")
+					c.W.Int(cs.ActiveTime)
+				}
 				c.W.BulkString("pel-count")
 				c.W.Int(int64(cs.Pending))
 				c.W.BulkString("pending")
@@ -527,15 +557,30 @@ func xinfoConsumersCommand(c *Ctx, args [][]byte) {
 			return
 		}
 		now := v.Now()
+		activeTime := c.Version().StreamActiveTime()
 		c.W.Array(g.Consumers)
 		x.StreamConsumers(args[3], func(cs projection.StreamConsumerInfo) bool {
-			c.W.Map(3)
+			if !activeTime {
+				c.W.Map(3)
+			} else {
+				c.W.Map(4)
+			}
 			c.W.BulkString("name")
 			c.W.Bulk(cs.Name)
 			c.W.BulkString("pending")
 			c.W.Int(int64(cs.Pending))
 			c.W.BulkString("idle")
 			c.W.Int(max(now-cs.SeenTime, 0))
+			if activeTime {
+				// -1 for a consumer that never claimed an entry (7.2's
+				// xinfoCommand CONSUMERS).
+				inactive := cs.ActiveTime
+				if inactive != -1 {
+					inactive = now - cs.ActiveTime
+				}
+				c.W.BulkString("inactive")
+				c.W.Int(inactive)
+			}
 			return true
 		})
 	})
@@ -672,6 +717,9 @@ func xinfoHelpCommand(c *Ctx, args [][]byte) {
 		"    Show information about the stream.",
 		"HELP",
 		"    Prints this help.",
+	}
+	if c.Version().HelpSaysPrint() {
+		lines[len(lines)-1] = "    Print this help."
 	}
 	c.W.Array(len(lines))
 	for _, l := range lines {

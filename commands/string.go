@@ -174,7 +174,11 @@ func byteBitArg(c *Ctx, b []byte) (isBit, ok bool) {
 }
 
 func bitcountCommand(c *Ctx, args [][]byte) {
-	// Redis 7.0 looks the key up before parsing the range.
+	if ver := c.Version(); ver.BitArgsBeforeLookup() {
+		bitcountArgsFirst(c, args, ver.BitcountStartOnly())
+		return
+	}
+	// Redis 7.0 and 7.2 look the key up before parsing the range.
 	c.read1(args[1], func(v *projection.View) {
 		x := c.lookup(v, args[1])
 		if !x.Exists() {
@@ -185,15 +189,14 @@ func bitcountCommand(c *Ctx, args [][]byte) {
 			return
 		}
 		p := x.Bytes()
-		var start, end int64
-		var firstMask, lastMask byte
 		switch len(args) {
 		case 4, 5:
-			var ok bool
-			if start, ok = c.intArg(args[2]); !ok {
+			start, ok := c.intArg(args[2])
+			if !ok {
 				return
 			}
-			if end, ok = c.intArg(args[3]); !ok {
+			end, ok := c.intArg(args[3])
+			if !ok {
 				return
 			}
 			if start < 0 && end < 0 && start > end {
@@ -206,40 +209,138 @@ func bitcountCommand(c *Ctx, args [][]byte) {
 					return
 				}
 			}
-			tot := int64(len(p))
-			if isBit {
-				tot <<= 3
-			}
-			start, end = clampRange(start, end, tot)
-			if isBit && start <= end {
-				firstMask = ^byte((1 << (8 - uint(start&7))) - 1)
-				lastMask = byte((1 << (7 - uint(end&7))) - 1)
-				start >>= 3
-				end >>= 3
-			}
+			c.W.Int(countBits(p, start, end, isBit))
 		case 2:
-			start, end = 0, int64(len(p))-1
+			c.W.Int(countBits(p, 0, int64(len(p))-1, false))
 		default:
 			c.W.Error(errSyntax)
+		}
+	})
+}
+
+// bitcountArgsFirst is BITCOUNT as Redis 7.4 and Valkey 8.0 run it: the
+// arguments are checked before the key is looked up. startOnly (Valkey
+// 8.0) takes "BITCOUNT key start" and parses BIT|BYTE before end.
+func bitcountArgsFirst(c *Ctx, args [][]byte, startOnly bool) {
+	var start, end int64
+	isBit, ranged, hasEnd := false, false, false
+	var ok bool
+	switch n := len(args); {
+	case n == 4 || n == 5 || n == 3 && startOnly:
+		ranged = true
+		if start, ok = c.intArg(args[2]); !ok {
 			return
 		}
-		if start > end {
+		if !startOnly {
+			if end, ok = c.intArg(args[3]); !ok {
+				return
+			}
+			hasEnd = true
+		}
+		if n == 5 {
+			if isBit, ok = byteBitArg(c, args[4]); !ok {
+				return
+			}
+		}
+		if startOnly && n >= 4 {
+			if end, ok = c.intArg(args[3]); !ok {
+				return
+			}
+			hasEnd = true
+		}
+	case n == 2:
+	default:
+		c.W.Error(errSyntax)
+		return
+	}
+	c.read1(args[1], func(v *projection.View) {
+		x := c.lookup(v, args[1])
+		if x.Exists() && !c.checkType(x, rdbparse.KindString) {
+			return
+		}
+		p := x.Bytes()
+		if !ranged {
+			start, end = 0, int64(len(p))-1
+		} else if !hasEnd {
+			end = int64(len(p)) - 1
+		}
+		if ranged && start < 0 && end < 0 && start > end || !x.Exists() {
 			c.W.Int(0)
 			return
 		}
-		n := popcount(p[start : end+1])
-		if firstMask != 0 || lastMask != 0 {
-			fl := []byte{0, 0}
-			if firstMask != 0 {
-				fl[0] = p[start] & firstMask
-			}
-			if lastMask != 0 {
-				fl[1] = p[end] & lastMask
-			}
-			n -= popcount(fl)
+		if !ranged {
+			c.W.Int(countBits(p, start, end, false))
+			return
 		}
-		c.W.Int(n)
+		c.W.Int(countBits(p, start, end, isBit))
 	})
+}
+
+// countBits counts the set bits of p in [start, end], in bytes or bits
+// (negative indexes from the end, clamped as bitcountCommand does).
+func countBits(p []byte, start, end int64, isBit bool) int64 {
+	var firstMask, lastMask byte
+	tot := int64(len(p))
+	if isBit {
+		tot <<= 3
+	}
+	start, end = clampRange(start, end, tot)
+	if isBit && start <= end {
+		firstMask = ^byte((1 << (8 - uint(start&7))) - 1)
+		lastMask = byte((1 << (7 - uint(end&7))) - 1)
+		start >>= 3
+		end >>= 3
+	}
+	if start > end {
+		return 0
+	}
+	n := popcount(p[start : end+1])
+	if firstMask != 0 || lastMask != 0 {
+		fl := []byte{0, 0}
+		if firstMask != 0 {
+			fl[0] = p[start] & firstMask
+		}
+		if lastMask != 0 {
+			fl[1] = p[end] & lastMask
+		}
+		n -= popcount(fl)
+	}
+	return n
+}
+
+// bitposArgs is BITPOS's optional range as given: start [end [BIT|BYTE]].
+type bitposArgs struct {
+	start, end              int64
+	ranged, isBit, endGiven bool
+}
+
+// parse reads the range in bitposCommand's order (start, the unit, end),
+// replying with the first error.
+func (a *bitposArgs) parse(c *Ctx, args [][]byte) bool {
+	var ok bool
+	switch len(args) {
+	case 4, 5, 6:
+		a.ranged = true
+		if a.start, ok = c.intArg(args[3]); !ok {
+			return false
+		}
+		if len(args) == 6 {
+			if a.isBit, ok = byteBitArg(c, args[5]); !ok {
+				return false
+			}
+		}
+		if len(args) >= 5 {
+			if a.end, ok = c.intArg(args[4]); !ok {
+				return false
+			}
+			a.endGiven = true
+		}
+	case 3:
+	default:
+		c.W.Error(errSyntax)
+		return false
+	}
+	return true
 }
 
 func bitposCommand(c *Ctx, args [][]byte) {
@@ -251,8 +352,21 @@ func bitposCommand(c *Ctx, args [][]byte) {
 		c.W.Error("ERR The bit argument must be 1 or 0.")
 		return
 	}
+	// Redis 7.4 and Valkey 8.0 check the range before looking the key up;
+	// 7.0 and 7.2 after.
+	argsFirst := c.Version().BitArgsBeforeLookup()
+	var a bitposArgs
+	if argsFirst && !a.parse(c, args) {
+		return
+	}
 	c.read1(args[1], func(v *projection.View) {
 		x := c.lookup(v, args[1])
+		if x.Exists() && !c.checkType(x, rdbparse.KindString) {
+			return
+		}
+		if x.Exists() && !argsFirst && !a.parse(c, args) {
+			return
+		}
 		if !x.Exists() {
 			if bit == 1 {
 				c.W.Int(-1)
@@ -261,43 +375,23 @@ func bitposCommand(c *Ctx, args [][]byte) {
 			}
 			return
 		}
-		if !c.checkType(x, rdbparse.KindString) {
-			return
-		}
 		p := x.Bytes()
-		var start, end int64
-		isBit, endGiven := false, false
-		switch len(args) {
-		case 4, 5, 6:
+		start, end, isBit, endGiven := a.start, a.end, a.isBit, a.endGiven
+		if a.ranged {
 			tot := int64(len(p))
-			var ok bool
-			if start, ok = c.intArg(args[3]); !ok {
-				return
-			}
-			if len(args) == 6 {
-				if isBit, ok = byteBitArg(c, args[5]); !ok {
-					return
+			if !endGiven {
+				if isBit {
+					end = tot<<3 + 7
+				} else {
+					end = tot - 1
 				}
-			}
-			if len(args) >= 5 {
-				if end, ok = c.intArg(args[4]); !ok {
-					return
-				}
-				endGiven = true
-			} else if isBit {
-				end = tot<<3 + 7
-			} else {
-				end = tot - 1
 			}
 			if isBit {
 				tot <<= 3
 			}
 			start, end = clampRange(start, end, tot)
-		case 3:
+		} else {
 			start, end = 0, int64(len(p))-1
-		default:
-			c.W.Error(errSyntax)
-			return
 		}
 		if start > end {
 			c.W.Int(-1)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vdr-project/vdr/internal/fpconv"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -62,18 +63,44 @@ func zmscoreCommand(c *Ctx, args [][]byte) {
 }
 
 func zrankGeneric(c *Ctx, args [][]byte, reverse bool) {
+	// ZRANK key member [WITHSCORE] (7.2's zrankGenericCommand): more than
+	// four arguments is an arity error, a fourth other than WITHSCORE a
+	// syntax error; with it, a missing member or key is a null array.
+	withScore := false
+	if len(args) > 3 {
+		if len(args) > 4 || !c.Version().ZRankWithScore() {
+			c.W.Error("ERR wrong number of arguments for '" + strings.ToLower(string(args[0])) + "' command")
+			return
+		}
+		if !equalFold(args[3], "withscore") {
+			c.W.Error(errSyntax)
+			return
+		}
+		withScore = true
+	}
 	c.read1(args[1], func(v *projection.View) {
 		x := c.lookup(v, args[1])
-		if !x.Exists() {
-			c.W.Null()
+		var r int
+		var s float64
+		ok := x.Exists()
+		if ok && !c.checkType(x, rdbparse.KindZSet) {
 			return
 		}
-		if !c.checkType(x, rdbparse.KindZSet) {
-			return
+		if ok {
+			r, s, ok = x.ZRank(args[2], reverse)
 		}
-		r, _, ok := x.ZRank(args[2], reverse)
 		if !ok {
-			c.W.Null()
+			if withScore {
+				c.W.NullArray()
+			} else {
+				c.W.Null()
+			}
+			return
+		}
+		if withScore {
+			c.W.Array(2)
+			c.W.Int(int64(r))
+			c.W.Double(s)
 			return
 		}
 		c.W.Int(int64(r))
@@ -188,6 +215,77 @@ func parseLexRange(min, max []byte) (lo, hi projection.LexBound, ok bool) {
 // that cannot hold anything.
 func emptyScoreRange(lo, hi projection.ScoreBound) bool {
 	return lo.Score > hi.Score || (lo.Score == hi.Score && (lo.Exclusive || hi.Exclusive))
+}
+
+// zrangeNegativeOffset is a BYSCORE/BYLEX range with a negative LIMIT
+// offset on a skiplist as Redis 7.4 and Valkey 8.0 answer it: their
+// zslNthInRange/zslNthInLexRange take the negative offset as counted from
+// the last member ≤ max (forward), or a reverse range's offset -k as the
+// (k-1)th member from the first ≥ min; then members are emitted from there
+// while in range, up to limit (< 0: all). countLE is the number of members
+// ≤ max, countLT of those below min; inMin/inMax test one member.
+func zrangeNegativeOffset(x projection.Value, offset, limit int64, reverse bool, countLE, countLT int,
+	inMin, inMax func(m []byte, s float64) bool, emit func(m []byte, s float64) bool) {
+	at := func(r int) (m []byte, s float64) {
+		x.ZRangeByRank(r, r, false, func(mm []byte, ss float64) bool { m, s = mm, ss; return false })
+		return m, s
+	}
+	length := x.Len()
+	if !reverse {
+		k := -offset
+		if int64(countLE) < k {
+			return
+		}
+		first, last := countLE-int(k), countLE-1
+		if m, s := at(first); !inMin(m, s) {
+			return
+		}
+		if limit >= 0 && int64(last-first+1) > limit {
+			last = first + int(limit) - 1
+		}
+		if last >= first {
+			x.ZRangeByRank(first, last, false, emit)
+		}
+		return
+	}
+	n := -offset - 1
+	if int64(countLT)+n >= int64(length) {
+		return
+	}
+	top, bottom := countLT+int(n), countLT
+	if m, s := at(top); !inMax(m, s) {
+		return
+	}
+	if limit >= 0 && int64(top-bottom+1) > limit {
+		bottom = top - int(limit) + 1
+	}
+	if top >= bottom {
+		x.ZRangeByRank(length-1-top, length-1-bottom, true, emit)
+	}
+}
+
+// lexGte and lexLte test a member against one end of a lex range
+// (zslLexValueGteMin, zslLexValueLteMax).
+func lexGte(m []byte, b projection.LexBound) bool {
+	switch b.Inf {
+	case -1:
+		return true
+	case 1:
+		return false
+	}
+	c := bytes.Compare(m, b.Value)
+	return c > 0 || c == 0 && !b.Exclusive
+}
+
+func lexLte(m []byte, b projection.LexBound) bool {
+	switch b.Inf {
+	case -1:
+		return false
+	case 1:
+		return true
+	}
+	c := bytes.Compare(m, b.Value)
+	return c < 0 || c == 0 && !b.Exclusive
 }
 
 func zcountCommand(c *Ctx, args [][]byte) {
@@ -359,11 +457,32 @@ func zrangeGeneric(c *Ctx, args [][]byte, rtype zrangeType, dir zrangeDir) {
 		case zrangeRank:
 			x.ZRangeByRank(clampIndex(start), clampIndex(end), reverse, emit)
 		case zrangeScore:
+			if offset < 0 && !emptyScoreRange(slo, shi) && c.Version().ZRangeSkiplistNegativeOffset() && x.Encoding() == "skiplist" {
+				ninf := projection.ScoreBound{Score: math.Inf(-1)}
+				below := x.ZCount(ninf, projection.ScoreBound{Score: slo.Score, Exclusive: !slo.Exclusive})
+				zrangeNegativeOffset(x, offset, limit, reverse, x.ZCount(ninf, shi), below,
+					func(_ []byte, s float64) bool { return s > slo.Score || s == slo.Score && !slo.Exclusive },
+					func(_ []byte, s float64) bool { return s < shi.Score || s == shi.Score && !shi.Exclusive }, emit)
+				break
+			}
 			if offset < 0 || (offset > 0 && offset >= int64(x.Len())) || emptyScoreRange(slo, shi) {
 				break
 			}
 			x.ZRangeByScore(slo, shi, reverse, clampIndex(offset), clampIndex(limit), emit)
 		case zrangeLex:
+			if offset < 0 && !emptyLexRange(llo, lhi) && c.Version().ZRangeSkiplistNegativeOffset() && x.Encoding() == "skiplist" {
+				below := 0
+				switch {
+				case llo.Inf == 1:
+					below = x.Len()
+				case llo.Inf == 0:
+					below = x.ZLexCount(projection.LexBound{Inf: -1}, projection.LexBound{Value: llo.Value, Exclusive: !llo.Exclusive})
+				}
+				zrangeNegativeOffset(x, offset, limit, reverse, x.ZLexCount(projection.LexBound{Inf: -1}, lhi), below,
+					func(m []byte, _ float64) bool { return lexGte(m, llo) },
+					func(m []byte, _ float64) bool { return lexLte(m, lhi) }, emit)
+				break
+			}
 			if offset < 0 || (offset > 0 && offset >= int64(x.Len())) || emptyLexRange(llo, lhi) {
 				break
 			}
@@ -711,8 +830,13 @@ func zintercardCommand(c *Ctx, args [][]byte) { zsetAlgebra(c, args, opInter, tr
 // ---- ZSCAN ----
 
 // d2string formats a score as listpack-encoded zsets store it (d2string
-// in src/util.c): integers without decimals, else "%.17g".
-func d2string(b []byte, d float64) []byte {
+// in src/util.c, called by zzlInsertAt): integers within ±2^62 (double2ll)
+// as integers; otherwise "%.17g" in 7.0, Grisu2's digits in 7.2+
+// (fpconv.AppendD2String).
+func d2string(b []byte, d float64, doubles72 bool) []byte {
+	if doubles72 {
+		return fpconv.AppendD2String(b, d)
+	}
 	switch {
 	case math.IsNaN(d):
 		return append(b, "nan"...)
@@ -726,8 +850,11 @@ func d2string(b []byte, d float64) []byte {
 		}
 		return append(b, '0')
 	}
-	if d > -4503599627370495 && d < 4503599627370496 && d == math.Trunc(d) {
-		return strconv.AppendInt(b, int64(d), 10)
+	const half = float64(math.MaxInt64 / 2) // double2ll's bound, 2^62
+	if d >= -half && d <= half {
+		if ll := int64(d); float64(ll) == d {
+			return strconv.AppendInt(b, ll, 10)
+		}
 	}
 	return strconv.AppendFloat(b, d, 'g', 17, 64)
 }
@@ -735,9 +862,20 @@ func d2string(b []byte, d float64) []byte {
 func zscanCommand(c *Ctx, args [][]byte) {
 	elementScan(c, args, rdbparse.KindZSet, func(x projection.Value, cursor uint64, o *scanOpts) ([][]byte, uint64) {
 		var items [][]byte
+		// A listpack holds each score as the primary's d2string wrote it
+		// (zzlInsertAt), and 7.2 changed d2string to Grisu2's digits; a
+		// skiplist's scores are printed by ld2string "%.17Lg" in every
+		// version (scanCallback in src/db.c), which AppendDouble matches.
+		listpack, doubles72 := x.Encoding() == "listpack", c.Version().Doubles72()
 		next := x.ZScan(cursor, int(o.count), func(m []byte, s float64) {
 			if o.match(m) {
-				items = append(items, m, d2string(nil, s))
+				if o.noValues {
+					items = append(items, m)
+				} else if listpack {
+					items = append(items, m, d2string(nil, s, doubles72))
+				} else {
+					items = append(items, m, AppendDouble(nil, s))
+				}
 			}
 		})
 		return items, next

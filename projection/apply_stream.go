@@ -527,6 +527,9 @@ func xclaimCommand(c *ctx) error {
 			cons.pel.Set(x)
 			x.owner = cons
 		}
+		// Every claimed entry makes the consumer active (7.2's
+		// xclaimCommand: consumer->active_time = commandTimeSnapshot()).
+		cons.activeTime = now
 	}
 	return nil
 }

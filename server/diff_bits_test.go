@@ -145,9 +145,10 @@ func TestDifferentialBits(t *testing.T) {
 		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up"
 	})
 	proj := newProjection(t)
+	ver := asPrimary(t, proj, primary.Addr()) // before any write: encodings are chosen as writes apply
 	f := &applyFeed{primary: dialRaw(t, primary.Addr()), proj: proj}
 	keys := bitsDataset(t, r, f)
-	vdr := startVDR(t, Options{Projection: proj})
+	vdr := startVDR(t, Options{Projection: proj, Compat: ver})
 	compareBitsReads(t, r, keys, replica.Addr(), vdr.Addr())
 }
 

@@ -302,9 +302,10 @@ func TestDifferentialSortGeoReads(t *testing.T) {
 		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up"
 	})
 	proj := newProjection(t)
+	ver := asPrimary(t, proj, primary.Addr()) // before any write: encodings are chosen as writes apply
 	f := &applyFeed{primary: dialRaw(t, primary.Addr()), proj: proj}
 	members := sgDataset(t, r, f)
-	vdr := startVDR(t, Options{Projection: proj})
+	vdr := startVDR(t, Options{Projection: proj, Compat: ver})
 	n := 3000
 	if os.Getenv("VDR_LONG") != "" {
 		n = 50000

@@ -238,7 +238,7 @@ func maskStream(args []string, b []byte) string {
 			k := &n.kids[i]
 			if i+1 < len(n.kids) && strings.HasPrefix(k.raw, "$") {
 				switch k.raw[strings.Index(k.raw, "\r\n")+2:] {
-				case "radix-tree-keys\r\n", "radix-tree-nodes\r\n", "seen-time\r\n", "idle\r\n":
+				case "radix-tree-keys\r\n", "radix-tree-nodes\r\n", "seen-time\r\n", "idle\r\n", "active-time\r\n", "inactive\r\n":
 					n.kids[i+1] = node{raw: "<masked>"}
 				}
 			}

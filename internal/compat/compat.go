@@ -154,6 +154,116 @@ func (v Version) Encodings72() bool { return v.AtLeastRedis(7, 2) }
 // Valkey 8.0 does not).
 func (v Version) HashFieldTTL() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
 
+// ZRankWithScore reports whether ZRANK and ZREVRANK take WITHSCORE
+// (Redis 7.2+, Valkey): see zrankGenericCommand in 7.2's src/t_zset.c.
+func (v Version) ZRankWithScore() bool { return v.AtLeastRedis(7, 2) }
+
+// StreamActiveTime reports whether stream consumers have an active-time:
+// XINFO CONSUMERS answers "inactive" and XINFO STREAM FULL "active-time"
+// (Redis 7.2+, Valkey): xinfoReplyWithStreamInfo and xinfoCommand in
+// 7.2's src/t_stream.c.
+func (v Version) StreamActiveTime() bool { return v.AtLeastRedis(7, 2) }
+
+// HelpSaysPrint reports whether the HELP line of every container command
+// reads "Print this help." rather than 7.0's "Prints this help."
+// (addReplyHelp in 7.2's src/networking.c).
+func (v Version) HelpSaysPrint() bool { return v.AtLeastRedis(7, 2) }
+
+// LposRankRange reports whether LPOS RANK is limited to ±LONG_MAX, so
+// that LONG_MIN is an out-of-range error (7.2's lposCommand uses
+// getRangeLongFromObjectOrReply; 7.0 took any long).
+func (v Version) LposRankRange() bool { return v.AtLeastRedis(7, 2) }
+
+// XReadUnbalancedNamed reports whether XREAD's "Unbalanced" error names
+// the command in quotes, "Unbalanced 'xread' list of streams" (7.2's
+// xreadCommand formats c->cmd->fullname; 7.0 wrote XREAD).
+func (v Version) XReadUnbalancedNamed() bool { return v.AtLeastRedis(7, 2) }
+
+// BitArgsBeforeLookup reports whether BITCOUNT and BITPOS check their
+// arguments before looking the key up, so a bad argument is an error even
+// on a missing or wrongly typed key (Redis 7.4, Valkey 8.0: bitcountCommand
+// and bitposCommand in src/bitops.c).
+func (v Version) BitArgsBeforeLookup() bool {
+	return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0)
+}
+
+// BitcountStartOnly reports whether BITCOUNT takes a start without an end
+// (Valkey 8.0's bitcountCommand: argc 3 counts from start to the end).
+func (v Version) BitcountStartOnly() bool { return v.ValkeyAtLeast(8, 0) }
+
+// XReadLastEntry reports whether XREAD takes "+" as an ID, reading the
+// stream's last entry (Redis 7.4, Valkey 8.0: xreadCommand in
+// src/t_stream.c).
+func (v Version) XReadLastEntry() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// HScanNoValues reports whether HSCAN takes NOVALUES (Redis 7.4, Valkey
+// 8.0: scanGenericCommand in src/db.c).
+func (v Version) HScanNoValues() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// ZScanNoScores reports whether ZSCAN takes NOSCORES (Valkey 8.0's
+// scanGenericCommand; Redis 7.4 has only HSCAN's NOVALUES).
+func (v Version) ZScanNoScores() bool { return v.ValkeyAtLeast(8, 0) }
+
+// ZRangeSkiplistNegativeOffset reports whether a BYSCORE/BYLEX range
+// with a negative LIMIT offset on a skiplist-encoded zset answers members
+// (counted back from the end of the range) instead of nothing: Redis 7.4
+// and Valkey 8.0 find the start with zslNthInRange, which takes negative
+// ranks (genericZrangebyscoreCommand in src/t_zset.c); listpacks still
+// answer nothing.
+func (v Version) ZRangeSkiplistNegativeOffset() bool {
+	return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0)
+}
+
+// ClientKillMaxAge reports whether CLIENT KILL takes MAXAGE (Redis 7.4,
+// Valkey 8.0: clientKillCommand in src/networking.c).
+func (v Version) ClientKillMaxAge() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// ClientTypePrimary reports whether "primary" names the master client
+// type in CLIENT KILL/LIST TYPE (Valkey 8.0's getClientTypeByName).
+func (v Version) ClientTypePrimary() bool { return v.ValkeyAtLeast(8, 0) }
+
+// ClientSetInfo reports whether CLIENT SETINFO exists (Redis 7.2+,
+// Valkey): CLIENT HELP lists it.
+func (v Version) ClientSetInfo() bool { return v.AtLeastRedis(7, 2) }
+
+// ClientNoTouch reports whether CLIENT NO-TOUCH exists (Redis 7.2+,
+// Valkey): CLIENT HELP lists it.
+func (v Version) ClientNoTouch() bool { return v.AtLeastRedis(7, 2) }
+
+// ClientCapa reports whether CLIENT CAPA exists (Valkey 8.0): CLIENT HELP
+// lists it.
+func (v Version) ClientCapa() bool { return v.ValkeyAtLeast(8, 0) }
+
+// CapaRedirect reports whether CLIENT CAPA REDIRECT exists and READONLY
+// and READWRITE work outside cluster mode: a replica answers a REDIRECT
+// client's reads and writes with -REDIRECT host:port unless it sent
+// READONLY (Valkey 8.0's processCommand in src/server.c, clientCommand
+// in src/networking.c, readonlyCommand in src/cluster.c).
+func (v Version) CapaRedirect() bool { return v.ValkeyAtLeast(8, 0) }
+
+// ClientInfoWatch reports whether CLIENT INFO/LIST lines have "watch="
+// after "multi=" (Redis 7.4, Valkey 8.0: catClientInfoString).
+func (v Version) ClientInfoWatch() bool { return v.AtLeastRedis(7, 4) || v.ValkeyAtLeast(8, 0) }
+
+// ClientInfoNetTotals reports whether CLIENT INFO/LIST lines end with
+// tot-net-in, tot-net-out and tot-cmds (Valkey 8.0: catClientInfoString).
+func (v Version) ClientInfoNetTotals() bool { return v.ValkeyAtLeast(8, 0) }
+
+// HelpWithoutRedisName reports whether COMMAND HELP speaks of "commands"
+// and "this server" rather than "Redis commands" and "this Redis server"
+// (Valkey 8.0's commandHelpCommand in src/server.c).
+func (v Version) HelpWithoutRedisName() bool { return v.ValkeyAtLeast(8, 0) }
+
+// ScanRejectsUnknownType reports whether SCAN … TYPE with a type name
+// that does not exist is an error, "unknown type name '…'" (Valkey 8.0's
+// scanGenericCommand; Redis returns no keys).
+func (v Version) ScanRejectsUnknownType() bool { return v.ValkeyAtLeast(8, 0) }
+
+// WaitTextWithoutRedis4 reports whether WAIT's error on a replica drops
+// "since Redis 4.0" from its text (Valkey 8.0's waitCommand in
+// src/replication.c).
+func (v Version) WaitTextWithoutRedis4() bool { return v.ValkeyAtLeast(8, 0) }
+
 // Holder holds the current personality of one node; the zero value holds
 // Default. It is safe for concurrent use.
 type Holder struct{ p atomic.Pointer[Version] }

@@ -67,3 +67,40 @@ func TestHolder(t *testing.T) {
 		t.Fatal("nil Holder is not Default")
 	}
 }
+
+// TestReadPredicates pins which personality has each read behaviour, as
+// the real servers answer (server's TestDifferentialVersions).
+func TestReadPredicates(t *testing.T) {
+	all := []Version{Redis70, Redis72, Redis74, Valkey72, Valkey80}
+	f := func(name string, pred func(Version) bool, want ...bool) {
+		t.Helper()
+		for i, v := range all {
+			if pred(v) != want[i] {
+				t.Errorf("%s(%v) = %v", name, v, pred(v))
+			}
+		}
+	}
+	//                                                              7.0    7.2    7.4    vk7.2  vk8.0
+	f("ZRankWithScore", Version.ZRankWithScore, false, true, true, true, true)
+	f("StreamActiveTime", Version.StreamActiveTime, false, true, true, true, true)
+	f("HelpSaysPrint", Version.HelpSaysPrint, false, true, true, true, true)
+	f("LposRankRange", Version.LposRankRange, false, true, true, true, true)
+	f("XReadUnbalancedNamed", Version.XReadUnbalancedNamed, false, true, true, true, true)
+	f("BitArgsBeforeLookup", Version.BitArgsBeforeLookup, false, false, true, false, true)
+	f("BitcountStartOnly", Version.BitcountStartOnly, false, false, false, false, true)
+	f("XReadLastEntry", Version.XReadLastEntry, false, false, true, false, true)
+	f("HScanNoValues", Version.HScanNoValues, false, false, true, false, true)
+	f("ZScanNoScores", Version.ZScanNoScores, false, false, false, false, true)
+	f("ZRangeSkiplistNegativeOffset", Version.ZRangeSkiplistNegativeOffset, false, false, true, false, true)
+	f("ScanRejectsUnknownType", Version.ScanRejectsUnknownType, false, false, false, false, true)
+	f("WaitTextWithoutRedis4", Version.WaitTextWithoutRedis4, false, false, false, false, true)
+	f("ClientKillMaxAge", Version.ClientKillMaxAge, false, false, true, false, true)
+	f("ClientTypePrimary", Version.ClientTypePrimary, false, false, false, false, true)
+	f("ClientSetInfo", Version.ClientSetInfo, false, true, true, true, true)
+	f("ClientNoTouch", Version.ClientNoTouch, false, true, true, true, true)
+	f("ClientCapa", Version.ClientCapa, false, false, false, false, true)
+	f("CapaRedirect", Version.CapaRedirect, false, false, false, false, true)
+	f("ClientInfoWatch", Version.ClientInfoWatch, false, false, true, false, true)
+	f("ClientInfoNetTotals", Version.ClientInfoNetTotals, false, false, false, false, true)
+	f("HelpWithoutRedisName", Version.HelpWithoutRedisName, false, false, false, false, true)
+}
