@@ -4,7 +4,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 
-.PHONY: all build test vet bench fuzz demo bench-compare deps clean
+.PHONY: all build test test-matrix vet bench fuzz demo bench-compare deps clean
 
 all: build
 
@@ -24,6 +24,13 @@ test: deps vet
 	# projection/prefetch_deep.go) and the allocation checks (the race
 	# detector allocates).
 	$(GO) test -count=1 -run 'TestPrefetch|TestTable|TestSwapDB|NoAllocs' ./projection ./server
+
+# The replication and read differential suites against every Redis/Valkey
+# build in ../shared/redis-builds (VDR_REDIS_SERVER points the tests at
+# each); skips when that folder is absent, except under CI. Prints a table
+# version × suite → pass/FAIL; logs in bin/test-matrix.
+test-matrix:
+	GO=$(GO) bash scripts/test-matrix.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
