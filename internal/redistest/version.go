@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,32 +41,49 @@ var (
 	tlsCache     = map[string]bool{}
 )
 
-var versionRE = regexp.MustCompile(`^(Redis|Valkey|KeyDB) server v=(\d+)\.(\d+)\.(\d+)`)
-
 // Version returns the version of the redis-server the tests run, so that
 // a test can name what it ran against (it logs it) or ask what that
 // server has. It skips or fails like Binary when there is no server.
+//
+// It asks a running server's INFO: --version does not always tell Redis
+// from Valkey (Valkey 7.2.7 prints "Server v=7.2.7").
 func Version(tb testing.TB) ServerVersion {
 	tb.Helper()
 	bin := Binary(tb, "redis-server")
 	versionMu.Lock()
-	defer versionMu.Unlock()
-	if v, ok := versionCache[bin]; ok {
+	v, ok := versionCache[bin]
+	versionMu.Unlock()
+	if ok {
 		return v
 	}
-	out, err := exec.Command(bin, "--version").Output()
+	s := start(tb, bin, false, nil)
+	defer s.Stop()
+	reply, err := Do(s.Addr(), "INFO", "server")
 	if err != nil {
-		tb.Fatalf("redistest: %s --version: %v", bin, err)
+		tb.Fatalf("redistest: INFO server of %s: %v", bin, err)
 	}
-	m := versionRE.FindStringSubmatch(strings.TrimSpace(string(out)))
-	if m == nil {
-		tb.Fatalf("redistest: %s --version: unrecognised %q", bin, out)
+	field := func(name string) string {
+		for _, l := range strings.Split(reply, "\r\n") {
+			if v, ok := strings.CutPrefix(l, name+":"); ok {
+				return v
+			}
+		}
+		return ""
 	}
-	v := ServerVersion{Valkey: m[1] == "Valkey"}
-	v.Major, _ = strconv.Atoi(m[2])
-	v.Minor, _ = strconv.Atoi(m[3])
-	v.Patch, _ = strconv.Atoi(m[4])
+	num := field("redis_version")
+	if vk := field("valkey_version"); vk != "" {
+		v.Valkey, num = true, vk
+	}
+	parts := strings.SplitN(num, ".", 3)
+	if len(parts) != 3 {
+		tb.Fatalf("redistest: %s: unrecognised version %q in INFO", bin, num)
+	}
+	v.Major, _ = strconv.Atoi(parts[0])
+	v.Minor, _ = strconv.Atoi(parts[1])
+	v.Patch, _ = strconv.Atoi(parts[2])
+	versionMu.Lock()
 	versionCache[bin] = v
+	versionMu.Unlock()
 	tb.Logf("redistest: redis-server is %s (%s)", v, bin)
 	return v
 }
