@@ -87,7 +87,7 @@ for dir in "$builds"/*/; do
 	fi
 	server=$(cd "$dir" && pwd)/redis-server
 	versions+=("$b")
-	echo "== $b: $("$server" --version | cut -d' ' -f1-3)"
+	echo "== $b: $("$server" --version | sed 's/ sha=.*//')"
 	for s in "${suites[@]}"; do
 		IFS='|' read -r n pkgs run <<<"$s"
 		want_suite "$n" || continue
