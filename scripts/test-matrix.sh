@@ -11,7 +11,9 @@
 #
 #   MATRIX_BUILDS  the folder of builds (default ../shared/redis-builds,
 #                  relative to the repository root)
-#   MATRIX_ONLY    space-separated build folder names to run (default all)
+#   MATRIX_ONLY    space-separated row names to run (build folders, or
+#                  default-<version> for the redis-server on PATH)
+#   MATRIX_DEFAULT 0 to leave out the row of the redis-server on PATH
 #   MATRIX_SUITES  space-separated suite names to run (default all)
 #   MATRIX_LOGS    where each suite's `go test -v` output goes
 #                  (default bin/test-matrix)
@@ -78,14 +80,37 @@ declare -A result
 versions=()
 failed=0
 start_all=$(date +%s)
+# The rows: Debian's redis-server from PATH first (the baseline `make test`
+# runs against, as "default-<version>"; MATRIX_DEFAULT=0 leaves it out),
+# then every build folder.
+rows=()
+nbuilds=0
+if [ "${MATRIX_DEFAULT:-1}" != 0 ] && command -v redis-server >/dev/null; then
+	v=$(redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p')
+	rows+=("default-$v|$(command -v redis-server)")
+fi
 for dir in "$builds"/*/; do
 	dir=${dir%/}
 	b=$(basename "$dir")
 	[ -x "$dir/redis-server" ] || continue
+	rows+=("$b|$(cd "$dir" && pwd)/redis-server")
+	nbuilds=$((nbuilds + 1))
+done
+if [ "$nbuilds" -eq 0 ]; then
+	if [ -n "${CI:-}" ]; then
+		echo "test-matrix: no build with a redis-server in $builds, and CI must not skip" >&2
+		exit 1
+	fi
+	echo "test-matrix: skipped: no build with a redis-server in $builds"
+	exit 0
+fi
+
+for row in "${rows[@]}"; do
+	b=${row%%|*}
+	server=${row#*|}
 	if [ -n "${MATRIX_ONLY:-}" ]; then
 		case " $MATRIX_ONLY " in *" $b "*) ;; *) continue ;; esac
 	fi
-	server=$(cd "$dir" && pwd)/redis-server
 	versions+=("$b")
 	echo "== $b: $("$server" --version | sed 's/ sha=.*//')"
 	for s in "${suites[@]}"; do
@@ -93,8 +118,10 @@ for dir in "$builds"/*/; do
 		want_suite "$n" || continue
 		log="$logs/$b.$n.log"
 		t0=$(date +%s)
+		cli=$(dirname "$server")/redis-cli
+		[ -x "$cli" ] || cli=$(command -v redis-cli || true)
 		# shellcheck disable=SC2086 # pkgs is a list
-		VDR_REDIS_SERVER=$server VDR_REDIS_CLI=$(dirname "$server")/redis-cli \
+		VDR_REDIS_SERVER=$server VDR_REDIS_CLI=$cli \
 			$GO test -count=1 -timeout 5m -v -run "$run" $pkgs >"$log" 2>&1
 		rc=$?
 		secs=$(($(date +%s) - t0))
@@ -117,12 +144,8 @@ for dir in "$builds"/*/; do
 done
 
 if [ ${#versions[@]} -eq 0 ]; then
-	if [ -n "${CI:-}" ]; then
-		echo "test-matrix: no build with a redis-server in $builds, and CI must not skip" >&2
-		exit 1
-	fi
-	echo "test-matrix: skipped: no build with a redis-server in $builds"
-	exit 0
+	echo "test-matrix: MATRIX_ONLY=$MATRIX_ONLY matches no row" >&2
+	exit 1
 fi
 
 echo
