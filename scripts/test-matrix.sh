@@ -49,7 +49,8 @@ fi
 #   capture     the recorded 7.0.15 replication stream replayed into a real
 #               replica of this build and into a projection
 #   stream      stream RDB loading/DUMP/RESTORE, and streams through a snapshot
-#   hash-ttl    hash field TTLs (projection and commands)
+#   hash-ttl    hash field TTLs: the projection and commands models, and
+#               a real-server differential (skips before Redis 7.4)
 #   xread-track XREAD BLOCK and client-side caching (CLIENT TRACKING)
 #   replica     the replication client against real primaries (full sync,
 #               auth, key filter, faults through a proxy, Sentinel, TLS)
@@ -58,7 +59,7 @@ suites=(
 	"srv-diff|./server|^TestDifferential"
 	"capture|./projection|^TestCaptureStream$"
 	"stream|./projection ./server|^(TestStream|TestSnapshotKeepsStreams$)"
-	"hash-ttl|./projection ./commands|^(TestHashTTL|TestHashFieldTTL)"
+	"hash-ttl|./projection ./commands ./server|^(TestHashTTL|TestHashFieldTTL)"
 	"xread-track|./server|^(TestXReadBlock|TestClientTracking)"
 	"replica|./replica|^(TestReal|TestFault|TestSentinel)"
 )
