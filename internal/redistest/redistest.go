@@ -1,10 +1,15 @@
-// Package redistest starts real redis-server and redis-sentinel processes
+// Package redistest starts real redis-server and Sentinel processes
 // for tests: each on a free 127.0.0.1 port, with its own temporary
 // directory, stopped in t.Cleanup.
 //
 // It never mocks Redis. When redis-server cannot be found the test is
 // skipped, unless the CI environment variable is set, in which case the
 // test fails: CI installs Redis, so CI never skips.
+//
+// The server under test is the redis-server on PATH, or the one named by
+// VDR_REDIS_SERVER (another Redis or Valkey build; make test-matrix runs
+// the suites against each build in ../shared/redis-builds). Version tells
+// which server that is, and RequireTLS skips a test on a build without TLS.
 //
 // It does not manage replication topologies beyond passing config lines:
 // a replica is started with Start(t, "--replicaof", "127.0.0.1", port).
