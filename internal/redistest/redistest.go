@@ -182,7 +182,24 @@ func StartSentinel(tb testing.TB, conf ...string) *Server {
 	return start(tb, bin, true, conf)
 }
 
+// TryStart is Start that returns the error instead of failing the test
+// when the server does not come up: for a test that asks the server
+// whether it accepts something (a newer RDB file, a directive).
+func TryStart(tb testing.TB, args ...string) (*Server, error) {
+	tb.Helper()
+	return tryStart(tb, Binary(tb, "redis-server"), false, args)
+}
+
 func start(tb testing.TB, bin string, sentinel bool, args []string) *Server {
+	tb.Helper()
+	s, err := tryStart(tb, bin, sentinel, args)
+	if err != nil {
+		tb.Fatalf("redistest: starting %s: %v", filepath.Base(bin), err)
+	}
+	return s
+}
+
+func tryStart(tb testing.TB, bin string, sentinel bool, args []string) (*Server, error) {
 	tb.Helper()
 	var lastErr error
 	for attempt := 0; attempt < portAttempts; attempt++ {
@@ -192,15 +209,14 @@ func start(tb testing.TB, bin string, sentinel bool, args []string) *Server {
 		}
 		s, err := launch(tb, bin, sentinel, port, args)
 		if err == nil {
-			return s
+			return s, nil
 		}
 		lastErr = err
 		if !errors.Is(err, errPortClash) {
 			break
 		}
 	}
-	tb.Fatalf("redistest: starting %s: %v", filepath.Base(bin), lastErr)
-	return nil
+	return nil, lastErr
 }
 
 var errPortClash = errors.New("port already in use")

@@ -70,3 +70,9 @@ func TestRequireTLS(t *testing.T) {
 	RequireTLS(t)
 	t.Logf("%s has TLS", Version(t))
 }
+
+func TestTryStartReportsFailure(t *testing.T) {
+	if _, err := TryStart(t, "--no-such-directive", "x"); err == nil || !strings.Contains(err.Error(), "exited at start") {
+		t.Fatalf("TryStart with a bad directive: %v", err)
+	}
+}
