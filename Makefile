@@ -25,10 +25,12 @@ test: deps vet
 	# detector allocates).
 	$(GO) test -count=1 -run 'TestPrefetch|TestTable|TestSwapDB|NoAllocs' ./projection ./server
 
-# The replication and read differential suites against every Redis/Valkey
-# build in ../shared/redis-builds (VDR_REDIS_SERVER points the tests at
-# each); skips when that folder is absent, except under CI. Prints a table
-# version × suite → pass/FAIL; logs in bin/test-matrix.
+# The replication and read differential suites against the redis-server on
+# PATH and every Redis/Valkey build in ../shared/redis-builds
+# (VDR_REDIS_SERVER points the tests at each); skips when that folder is
+# absent, except under CI. Prints a table version × suite → pass/FAIL and
+# fails if any suite failed; logs in bin/test-matrix. Without -race (make
+# test has it): 6–8 minutes on 2 shared cores.
 test-matrix:
 	GO=$(GO) bash scripts/test-matrix.sh
 
