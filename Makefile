@@ -4,7 +4,7 @@ PKGS      := ./...
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1x
 
-.PHONY: all build test vet bench fuzz demo bench-compare deps fixtures clean
+.PHONY: all build test test-matrix vet bench fuzz demo bench-compare deps fixtures clean
 
 all: build
 
@@ -24,6 +24,15 @@ test: deps vet
 	# projection/prefetch_deep.go) and the allocation checks (the race
 	# detector allocates).
 	$(GO) test -count=1 -run 'TestPrefetch|TestTable|TestSwapDB|NoAllocs' ./projection ./server
+
+# The replication and read differential suites against the redis-server on
+# PATH and every Redis/Valkey build in ../shared/redis-builds
+# (VDR_REDIS_SERVER points the tests at each); skips when that folder is
+# absent, except under CI. Prints a table version × suite → pass/FAIL and
+# fails if any suite failed; logs in bin/test-matrix. Without -race (make
+# test has it): 6–8 minutes on 2 shared cores.
+test-matrix:
+	GO=$(GO) bash scripts/test-matrix.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -301,7 +301,7 @@ func machine() string {
 
 func versions(vdrBin string) string {
 	out := []string{}
-	if b, err := exec.Command("redis-server", "--version").Output(); err == nil {
+	if b, err := exec.Command(redisServer(), "--version").Output(); err == nil {
 		out = append(out, strings.TrimSpace(string(b)))
 	}
 	if b, err := exec.Command(vdrBin, "version").Output(); err == nil {

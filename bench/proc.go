@@ -70,6 +70,15 @@ func startProc(name, dir, bin string, args []string, port int, logPath string) (
 	return p, nil
 }
 
+// redisServer is the redis-server the harness runs: VDR_REDIS_SERVER (as
+// the tests take it), or the one on PATH.
+func redisServer() string {
+	if b := os.Getenv("VDR_REDIS_SERVER"); b != "" {
+		return b
+	}
+	return "redis-server"
+}
+
 // startRedis runs redis-server on a free port with extra config args and
 // waits until it answers PING (a replica answers PING while syncing).
 func startRedis(name, dir string, extra ...string) (*proc, error) {
@@ -86,7 +95,7 @@ func startRedis(name, dir string, extra ...string) (*proc, error) {
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", d, "--logfile", logPath, "--daemonize", "no",
 	}, extra...)
-	p, err := startProc(name, d, "redis-server", args, port, logPath)
+	p, err := startProc(name, d, redisServer(), args, port, logPath)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,14 +80,24 @@ func readCommandsAt(r io.Reader) ([][][]byte, []int, error) {
 	}
 }
 
-// servePrimary plays a captured primary: to each replica that connects it
-// writes the captured bytes (handshake replies, RDB, command stream) and
-// then keeps the connection open, discarding what the replica sends.
+// servePrimary plays a captured primary: it answers the replica's
+// handshake itself (PONG to PING, OK to AUTH and every REPLCONF), and to
+// PSYNC/SYNC writes the captured bytes from the FULLRESYNC reply on (RDB,
+// command stream), then keeps the connection open, discarding what the
+// replica sends.
+//
+// The handshake is answered rather than replayed because replicas of
+// other versions send other handshakes (Valkey 8 adds REPLCONF version):
+// the captured replies of 7.0.15's handshake would be read out of step.
 //
 // The stream after the RDB is held back until release is closed: a
 // replica reading a diskless "$EOF:<mark>" payload recognises the mark
 // only at the end of a read (src/replication.c readSyncBulkPayload).
 func servePrimary(t *testing.T, capture []byte, rdbEnd int, release <-chan struct{}) int {
+	fullSync := bytes.Index(capture, []byte("+FULLRESYNC "))
+	if fullSync < 0 || fullSync > rdbEnd {
+		t.Fatal("no +FULLRESYNC reply before the RDB in the capture")
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -100,15 +111,69 @@ func servePrimary(t *testing.T, capture []byte, rdbEnd int, release <-chan struc
 			}
 			go func() {
 				defer c.Close()
-				go io.Copy(io.Discard, c)
-				c.Write(capture[:rdbEnd])
-				<-release
-				c.Write(capture[rdbEnd:])
-				time.Sleep(time.Hour)
+				br := bufio.NewReader(c)
+				for {
+					argv, err := readHandshakeCommand(br)
+					if err != nil {
+						return
+					}
+					switch strings.ToUpper(string(argv[0])) {
+					case "PING":
+						c.Write([]byte("+PONG\r\n"))
+					case "AUTH", "REPLCONF":
+						c.Write([]byte("+OK\r\n"))
+					case "PSYNC", "SYNC":
+						go io.Copy(io.Discard, br)
+						c.Write(capture[fullSync:rdbEnd])
+						<-release
+						c.Write(capture[rdbEnd:])
+						time.Sleep(time.Hour)
+						return
+					default:
+						c.Write([]byte("-ERR the capture's primary does not answer " + string(argv[0]) + "\r\n"))
+					}
+				}
 			}()
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// readHandshakeCommand reads one command a replica sends: a RESP array
+// of bulk strings, or an inline command.
+func readHandshakeCommand(br *bufio.Reader) ([][]byte, error) {
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return nil, err
+	}
+	line = bytes.TrimRight(line, "\r\n")
+	if len(line) == 0 || line[0] != '*' {
+		if f := bytes.Fields(line); len(f) > 0 {
+			return f, nil
+		}
+		return nil, fmt.Errorf("empty command line")
+	}
+	n, err := strconv.Atoi(string(line[1:]))
+	if err != nil || n < 1 {
+		return nil, fmt.Errorf("command header %q", line)
+	}
+	argv := make([][]byte, n)
+	for i := range argv {
+		h, err := br.ReadBytes('\n')
+		if err != nil {
+			return nil, err
+		}
+		sz, err := strconv.Atoi(string(bytes.TrimRight(h[1:], "\r\n")))
+		if err != nil || sz < 0 {
+			return nil, fmt.Errorf("bulk header %q", h)
+		}
+		b := make([]byte, sz+2)
+		if _, err := io.ReadFull(br, b); err != nil {
+			return nil, err
+		}
+		argv[i] = b[:sz]
+	}
+	return argv, nil
 }
 
 // TestCaptureStream applies a real 7.0.15 capture (the committed one, and

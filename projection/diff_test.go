@@ -463,6 +463,8 @@ func runDifferentialMix(t *testing.T, seed int64, ops int, extra func(w *workloa
 		return redistest.InfoField(rep.Addr(), "replication", "master_link_status") == "up"
 	})
 	link := repltest.Attach(t, srv.Addr())
+	// Before the workload resumes: a FLUSHALL could still drop the link.
+	link.WaitOnline(t, 10*time.Second)
 	p, err := New(Options{NumDBs: 16, OnUnknown: Resync}) // any divergence stops the test at its command
 	if err != nil {
 		t.Fatal(err)

@@ -127,9 +127,10 @@ func streamLoadFixtures(t *testing.T) {
 
 // TestStreamLoadRDBFiles loads the streams of the committed fixtures
 // (streamLoadFixtures), then every stream file of the shared corpus when
-// present: files Redis 7.0.15 can load are loaded by a real server too,
-// and every stream is compared field by field (entries, metadata, groups,
-// PELs, consumers); the newer ones (RDB 11–13) are checked against
+// present. Files the real server under test can load (7.0.15: up to RDB
+// 10; newer servers more) are loaded by it too, and every stream is
+// compared field by field (entries, metadata, groups, PELs, consumers);
+// all are checked against
 // SUMMARY.json.
 func TestStreamLoadRDBFiles(t *testing.T) {
 	t.Run("fixtures", streamLoadFixtures)
@@ -222,10 +223,12 @@ func TestStreamLoadRDBFiles(t *testing.T) {
 			if streams == 0 {
 				t.Fatalf("no stream key in the summary of %s", f)
 			}
-			if sum.Redis7Check != "ok" || strings.Contains(f, "misc_with_stream") {
-				return // 7.0.15 cannot load it (newer RDB; misc_with_stream needs the module its MODULE_AUX names)
+			if strings.Contains(f, "misc_with_stream") {
+				return // no server loads it: it needs the module its MODULE_AUX names
 			}
-			// The same file, loaded by redis-server 7.0.15.
+			// The same file, loaded by the real server if it can: 7.0.15
+			// loads up to RDB 10, 7.2 and Valkey 11, 7.4 12. A server
+			// that refuses it (a newer RDB) is asked, not assumed.
 			dir := t.TempDir()
 			b, err := os.ReadFile(path)
 			if err != nil {
@@ -234,7 +237,18 @@ func TestStreamLoadRDBFiles(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "dump.rdb"), b, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			srv := redistest.Start(t, "--dir", dir, "--dbfilename", "dump.rdb")
+			srv, err := redistest.TryStart(t, "--dir", dir, "--dbfilename", "dump.rdb")
+			if err != nil {
+				if sum.Redis7Check == "ok" {
+					t.Fatalf("the server does not load what 7.0.15 loads: %v", err)
+				}
+				msg := err.Error()
+				if i := strings.LastIndex(msg, " | "); i >= 0 {
+					msg = msg[i+3:] // the log's last line says why
+				}
+				t.Logf("redis-server %s does not load it (%s); checked against SUMMARY.json only", redistest.Version(t), msg)
+				return
+			}
 			rc := dialRedis(t, srv.Addr())
 			compared := 0
 			for dbi := 0; dbi < 16; dbi++ {

@@ -59,6 +59,7 @@ func testCA(t testing.TB, dir, name string) (caFile, certFile, keyFile string) {
 // TestRealTLS: sync over TLS with the certificate verified against the
 // test CA; a foreign CA is refused unless verification is skipped.
 func TestRealTLS(t *testing.T) {
+	redistest.RequireTLS(t)
 	dir := t.TempDir()
 	ca, cert, key := testCA(t, dir, "good")
 	otherCA, _, _ := testCA(t, dir, "other")

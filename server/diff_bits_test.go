@@ -211,7 +211,7 @@ func compareBitsReads(t *testing.T, r *rand.Rand, keys []string, redisAddr, vdrA
 					}
 				}
 				if want, got := rc.dos(args...), vc.dos(args...); want != got {
-					t.Errorf("%q:\n redis: %.300q\n   vdr: %.300q", args, want, got)
+					t.Errorf("%q:\n redis: %.300q\n   vdr: %.300q%s", args, want, got, firstDiff(want, got))
 				}
 			}
 		}
@@ -230,7 +230,7 @@ func compareBitsReads(t *testing.T, r *rand.Rand, keys []string, redisAddr, vdrA
 				n = 300
 			}
 			fails := 0
-			for i := 0; i < n && fails < 20; i++ {
+			for i := 0; i < n && fails < maxDiffFails(); i++ {
 				args := bitsReads(r, keys, pf)
 				if !pf && args[0] == "GET" && i%2 == 0 {
 					args = []string{"MULTI"} // a transaction of reads, compared whole at EXEC
@@ -248,7 +248,7 @@ func compareBitsReads(t *testing.T, r *rand.Rand, keys []string, redisAddr, vdrA
 				compared++
 				if want != got {
 					fails++
-					t.Errorf("RESP%s %q:\n redis: %.300q\n   vdr: %.300q", proto, args, want, got)
+					t.Errorf("RESP%s %q:\n redis: %.300q\n   vdr: %.300q%s", proto, args, want, got, firstDiff(want, got))
 				}
 			}
 		}

@@ -319,7 +319,7 @@ func TestDifferentialSortGeoReads(t *testing.T) {
 		}
 		g := &sgGen{r: r, members: members}
 		fails := 0
-		for i := 0; i < n && fails < 20; i++ {
+		for i := 0; i < n && fails < maxDiffFails(); i++ {
 			args, multiset := g.next()
 			wb, gb := rc.do(bs(args...)...), vc.do(bs(args...)...)
 			want, got := string(wb), string(gb)
@@ -328,7 +328,7 @@ func TestDifferentialSortGeoReads(t *testing.T) {
 			}
 			if want != got {
 				fails++
-				t.Errorf("RESP%s #%d %q:\n redis: %.600q\n   vdr: %.600q", proto, i, args, want, got)
+				t.Errorf("RESP%s #%d %q:\n redis: %.600q\n   vdr: %.600q%s", proto, i, args, want, got, firstDiff(want, got))
 			}
 		}
 	}

@@ -773,7 +773,7 @@ func compareReads(t *testing.T, r *rand.Rand, keys []string, redisAddr, vdrAddr 
 		g := &gen{r: r, keys: keys}
 		fails := 0
 		inMulti := false
-		for i := 0; i < n && fails < 20; i++ {
+		for i := 0; i < n && fails < maxDiffFails(); i++ {
 			args, mode := g.next()
 			switch strings.ToUpper(args[0]) {
 			case "MULTI":
@@ -811,7 +811,7 @@ func compareReads(t *testing.T, r *rand.Rand, keys []string, redisAddr, vdrAddr 
 			}
 			if want != got {
 				fails++
-				t.Errorf("RESP%s #%d %q:\n redis: %.400q\n   vdr: %.400q", proto, i, args, want, got)
+				t.Errorf("RESP%s #%d %q:\n redis: %.400q\n   vdr: %.400q%s", proto, i, args, want, got, firstDiff(want, got))
 			}
 		}
 	}

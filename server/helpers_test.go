@@ -204,3 +204,25 @@ func startNodeServing(tb testing.TB, primary string, ro replicaOptions, so Optio
 	tb.Cleanup(func() { node.Close() })
 	return node
 }
+
+// maxDiffFails is how many mismatches a differential loop reports before
+// it stops: 20, or VDR_MAXFAILS (make test-matrix raises it, so that a
+// version vdr does not answer as yet shows every kind of mismatch).
+func maxDiffFails() int {
+	if v, err := strconv.Atoi(os.Getenv("VDR_MAXFAILS")); err == nil && v > 0 {
+		return v
+	}
+	return 20
+}
+
+// firstDiff shows where want (the real server's reply) and got (vdr's)
+// first differ, with some context: the replies are printed truncated,
+// and a difference past the cut would not show.
+func firstDiff(want, got string) string {
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	from := max(i-40, 0)
+	return fmt.Sprintf("\n   first difference at byte %d: redis …%.120q  vdr …%.120q", i, want[from:], got[from:])
+}

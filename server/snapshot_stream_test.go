@@ -72,10 +72,10 @@ func TestSnapshotKeepsStreams(t *testing.T) {
 		} {
 			want := maskStream(args, rc.do(bs(args...)...))
 			if got := maskStream(args, oc.do(bs(args...)...)); got != want {
-				t.Errorf("%q: redis loaded the snapshot as\n %.500q\nvdr had\n %.500q", args, want, got)
+				t.Errorf("%q: redis loaded the snapshot as\n %.500q\nvdr had\n %.500q%s", args, want, got, firstDiff(want, got))
 			}
 			if got := maskStream(args, ac.do(bs(args...)...)); got != want {
-				t.Errorf("%q: redis loaded the snapshot as\n %.500q\nvdr reloaded it as\n %.500q", args, want, got)
+				t.Errorf("%q: redis loaded the snapshot as\n %.500q\nvdr reloaded it as\n %.500q%s", args, want, got, firstDiff(want, got))
 			}
 		}
 	}

@@ -1,10 +1,15 @@
-// Package redistest starts real redis-server and redis-sentinel processes
+// Package redistest starts real redis-server and Sentinel processes
 // for tests: each on a free 127.0.0.1 port, with its own temporary
 // directory, stopped in t.Cleanup.
 //
 // It never mocks Redis. When redis-server cannot be found the test is
 // skipped, unless the CI environment variable is set, in which case the
 // test fails: CI installs Redis, so CI never skips.
+//
+// The server under test is the redis-server on PATH, or the one named by
+// VDR_REDIS_SERVER (another Redis or Valkey build; make test-matrix runs
+// the suites against each build in ../shared/redis-builds). Version tells
+// which server that is, and RequireTLS skips a test on a build without TLS.
 //
 // It does not manage replication topologies beyond passing config lines:
 // a replica is started with Start(t, "--replicaof", "127.0.0.1", port).
@@ -49,11 +54,33 @@ type Server struct {
 // Addr returns "127.0.0.1:port".
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
 
+// ServerEnv and CliEnv name the environment variables that choose the
+// Redis (or Valkey) build the tests run against, for example
+// VDR_REDIS_SERVER=../shared/redis-builds/redis-7.4.1/redis-server. A
+// relative path is taken from the module root (the folder holding
+// go.mod), so the same value works from every package. Unset, the
+// binaries on PATH are used.
+//
+// When ServerEnv is set, Sentinel runs as that server with --sentinel
+// (the builds ship no redis-sentinel), and redis-cli defaults to the one
+// beside it.
+const (
+	ServerEnv = "VDR_REDIS_SERVER"
+	CliEnv    = "VDR_REDIS_CLI"
+)
+
 // Binary returns the path of the named Redis binary (redis-server,
 // redis-sentinel, redis-cli, redis-benchmark), or skips the test (fails it
-// under CI) when it is not installed.
+// under CI) when it is not installed. redis-server and redis-cli honour
+// ServerEnv and CliEnv; a path named there that does not exist fails the
+// test (a typo must not turn into a run against another version).
+// redis-sentinel under ServerEnv is the server binary itself: start
+// sentinels with StartSentinel, which adds --sentinel.
 func Binary(tb testing.TB, name string) string {
 	tb.Helper()
+	if p, ok := fromEnv(tb, name); ok {
+		return p
+	}
 	p, err := exec.LookPath(name)
 	if err == nil {
 		return p
@@ -71,6 +98,72 @@ func Binary(tb testing.TB, name string) string {
 	return ""
 }
 
+// fromEnv resolves name through ServerEnv/CliEnv; ok is false when the
+// environment does not choose it.
+func fromEnv(tb testing.TB, name string) (string, bool) {
+	tb.Helper()
+	server := os.Getenv(ServerEnv)
+	var p string
+	switch name {
+	case "redis-server", "redis-sentinel":
+		p = server
+	case "redis-cli":
+		p = os.Getenv(CliEnv)
+		if p == "" && server != "" {
+			sib := filepath.Join(filepath.Dir(resolve(server)), "redis-cli")
+			if _, err := os.Stat(sib); err == nil {
+				return sib, true
+			}
+		}
+	}
+	if p == "" {
+		return "", false
+	}
+	p = resolve(p)
+	if st, err := os.Stat(p); err != nil || st.IsDir() {
+		tb.Fatalf("redistest: %s from the environment: %s is not a file (%v)", name, p, err)
+	}
+	return p, true
+}
+
+// resolve makes a relative path absolute from the module root; a bare
+// name is looked up on PATH.
+func resolve(p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	if !strings.ContainsRune(p, filepath.Separator) {
+		if lp, err := exec.LookPath(p); err == nil {
+			return lp
+		}
+		return p
+	}
+	if root := moduleRoot(); root != "" {
+		return filepath.Join(root, p)
+	}
+	abs, _ := filepath.Abs(p)
+	return abs
+}
+
+// moduleRoot is the nearest folder at or above the working directory that
+// holds go.mod, or "".
+func moduleRoot() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
 // Start runs redis-server on a free port with the given extra arguments
 // (redis.conf directives as "--name", "value" pairs) and waits until it
 // answers PING. The server is killed in t.Cleanup.
@@ -79,16 +172,34 @@ func Start(tb testing.TB, args ...string) *Server {
 	return start(tb, Binary(tb, "redis-server"), false, args)
 }
 
-// StartSentinel runs redis-sentinel on a free port. conf holds sentinel.conf
-// lines (for example "sentinel monitor mymaster 127.0.0.1 6379 2"); the file
-// is written into the server's directory because Sentinel rewrites it.
+// StartSentinel runs a Sentinel on a free port: redis-sentinel from PATH,
+// or the ServerEnv server with --sentinel. conf holds sentinel.conf lines
+// (for example "sentinel monitor mymaster 127.0.0.1 6379 2"); the file is
+// written into the server's directory because Sentinel rewrites it.
 func StartSentinel(tb testing.TB, conf ...string) *Server {
 	tb.Helper()
 	bin := Binary(tb, "redis-sentinel")
 	return start(tb, bin, true, conf)
 }
 
+// TryStart is Start that returns the error instead of failing the test
+// when the server does not come up: for a test that asks the server
+// whether it accepts something (a newer RDB file, a directive).
+func TryStart(tb testing.TB, args ...string) (*Server, error) {
+	tb.Helper()
+	return tryStart(tb, Binary(tb, "redis-server"), false, args)
+}
+
 func start(tb testing.TB, bin string, sentinel bool, args []string) *Server {
+	tb.Helper()
+	s, err := tryStart(tb, bin, sentinel, args)
+	if err != nil {
+		tb.Fatalf("redistest: starting %s: %v", filepath.Base(bin), err)
+	}
+	return s
+}
+
+func tryStart(tb testing.TB, bin string, sentinel bool, args []string) (*Server, error) {
 	tb.Helper()
 	var lastErr error
 	for attempt := 0; attempt < portAttempts; attempt++ {
@@ -98,15 +209,14 @@ func start(tb testing.TB, bin string, sentinel bool, args []string) *Server {
 		}
 		s, err := launch(tb, bin, sentinel, port, args)
 		if err == nil {
-			return s
+			return s, nil
 		}
 		lastErr = err
 		if !errors.Is(err, errPortClash) {
 			break
 		}
 	}
-	tb.Fatalf("redistest: starting %s: %v", filepath.Base(bin), lastErr)
-	return nil
+	return nil, lastErr
 }
 
 var errPortClash = errors.New("port already in use")
@@ -126,6 +236,9 @@ func launch(tb testing.TB, bin string, sentinel bool, port int, args []string) (
 			return nil, err
 		}
 		argv = []string{conf}
+		if filepath.Base(bin) != "redis-sentinel" {
+			argv = append(argv, "--sentinel")
+		}
 	} else {
 		argv = []string{
 			"--port", strconv.Itoa(port), "--bind", "127.0.0.1",

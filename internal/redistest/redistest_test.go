@@ -51,3 +51,28 @@ func TestReplicaAndSentinel(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestVersion(t *testing.T) {
+	v := Version(t)
+	if v.Major < 6 {
+		t.Fatalf("version %s", v)
+	}
+	got := InfoField(Start(t).Addr(), "server", "redis_version")
+	if vk := InfoField(Start(t).Addr(), "server", "valkey_version"); v.Valkey {
+		got = vk
+	}
+	if want := strings.TrimPrefix(v.String(), "valkey-"); got != want {
+		t.Fatalf("Version %s, INFO says %q", v, got)
+	}
+}
+
+func TestRequireTLS(t *testing.T) {
+	RequireTLS(t)
+	t.Logf("%s has TLS", Version(t))
+}
+
+func TestTryStartReportsFailure(t *testing.T) {
+	if _, err := TryStart(t, "--no-such-directive", "x"); err == nil || !strings.Contains(err.Error(), "exited at start") {
+		t.Fatalf("TryStart with a bad directive: %v", err)
+	}
+}

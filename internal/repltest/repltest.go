@@ -31,6 +31,7 @@ const maxBulk = 1 << 30
 // Link is one replication connection.
 type Link struct {
 	conn   net.Conn
+	addr   string // the primary's
 	br     *bufio.Reader
 	wmu    sync.Mutex
 	ReplID string
@@ -68,7 +69,7 @@ func attach(addr string, o Options) (*Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Link{conn: conn, br: bufio.NewReaderSize(conn, 64<<10), done: make(chan struct{})}
+	l := &Link{conn: conn, addr: addr, br: bufio.NewReaderSize(conn, 64<<10), done: make(chan struct{})}
 	capa := []string{"REPLCONF", "capa", "eof", "capa", "psync2"}
 	if o.DiskRDB {
 		capa = []string{"REPLCONF", "capa", "psync2"}
@@ -156,6 +157,60 @@ func (l *Link) line() (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(s, "\r\n"), nil
+}
+
+// WaitOnline waits until the primary lists this link as an online
+// replica in INFO replication (the link announces listening-port 1).
+//
+// Having read the whole RDB is not enough: a diskless primary keeps the
+// replica waiting for its BGSAVE child to be reaped (up to a cron tick
+// after the transfer), and a FLUSHALL in that window kills the child
+// and drops the replica (Redis 7.4 logs "Background transfer terminated
+// by signal 10"). A test that writes to the primary right after Attach
+// calls this first.
+func (l *Link) WaitOnline(tb testing.TB, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if l.online() {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("repltest: %s did not list the link online within %v", l.addr, timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (l *Link) online() bool {
+	c, err := net.DialTimeout("tcp", l.addr, 2*time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("*2\r\n$4\r\nINFO\r\n$11\r\nreplication\r\n")); err != nil {
+		return false
+	}
+	br := bufio.NewReader(c)
+	head, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(head, "$") {
+		return false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(head[1:]))
+	if err != nil || n < 0 || n > maxBulk {
+		return false
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(body), "\r\n") {
+		if strings.HasPrefix(line, "slave") && strings.Contains(line, ",port=1,state=online,") {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Link) send(args ...string) error {
