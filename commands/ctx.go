@@ -38,6 +38,14 @@ type ReplicationInfo interface {
 	ReplState() ReplState
 }
 
+// MasterLink is what a ReplicationInfo implements to show the link to
+// the primary as a client (CLIENT LIST, flags=M) and to drop it (CLIENT
+// KILL TYPE master), as Redis does with its master client.
+type MasterLink interface {
+	MasterClient() *Client // nil while the link does not stream
+	KillMaster() bool      // drops the link (it reconnects); false when there is none
+}
+
 // LinkStater is an optional fast path a ReplicationInfo may implement:
 // every command's LOADING/MASTERDOWN gate needs only these values, and
 // ReplState may be too costly to build per command. downSinceUnixNano is
@@ -166,6 +174,9 @@ type Client struct {
 	// set by the server. It must not block; it returns false when the
 	// client was dropped for exceeding its output buffer limit.
 	Push func(b []byte) bool
+	// Master marks the link to the primary shown as a client (CLIENT
+	// LIST flags=M); see MasterLink.
+	Master bool
 	// Wake, when set, asks the connection to retry its blocked read
 	// (Ctx.RetryBlocked) on its own goroutine; nil: the front end cannot
 	// park a connection, so blocking reads answer an error.

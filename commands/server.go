@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -292,6 +293,9 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	if cl.noTouch {
 		flags += "T"
 	}
+	if cl.Master {
+		flags = "M"
+	}
 	if flags == "" {
 		flags = "N"
 	}
@@ -335,7 +339,11 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	} else {
 		b = append(b, lc.Name...)
 	}
-	b = append(b, " user=default redir="...)
+	if cl.Master {
+		b = append(b, " user=(superuser) redir="...)
+	} else {
+		b = append(b, " user=default redir="...)
+	}
 	b = strconv.AppendInt(b, cl.trackingRedir(), 10)
 	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(cl.resp), 10)
@@ -393,8 +401,15 @@ func clientListCommand(c *Ctx, args [][]byte) {
 		}
 	}
 	var b []byte
-	for _, cl := range c.Env.Host.Clients() {
+	for _, cl := range c.clientsAndMaster() {
 		if ids != nil && !ids[cl.ID] {
+			continue
+		}
+		if cl.Master {
+			if typ == "" || typ == "master" {
+				b = cl.infoString(b, c.Version())
+				b = append(b, '\n')
+			}
 			continue
 		}
 		switch typ {
@@ -429,7 +444,7 @@ func (cl *Client) subscribedLocked() bool {
 func clientKillCommand(c *Ctx, args [][]byte) {
 	if len(args) == 3 {
 		// Old form: CLIENT KILL addr.
-		for _, cl := range c.Env.Host.Clients() {
+		for _, cl := range c.clientsAndMaster() {
 			if cl.Addr == string(args[2]) {
 				c.kill(cl)
 				c.W.OK()
@@ -509,8 +524,14 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 		}
 	}
 	killed := 0
-	for _, cl := range c.Env.Host.Clients() {
+	for _, cl := range c.clientsAndMaster() {
 		if (id != 0 && cl.ID != id) || (addr != "" && cl.Addr != addr) || (laddr != "" && cl.LAddr != laddr) {
+			continue
+		}
+		if cl.Master {
+			if (typ == "" || typ == "master") && maxAge == 0 && c.kill(cl) {
+				killed++
+			}
 			continue
 		}
 		// MAXAGE: only clients at least that many seconds old (7.4's
@@ -539,13 +560,39 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 	c.W.Int(int64(killed))
 }
 
-func (c *Ctx) kill(cl *Client) {
+// kill closes cl's connection; for the master client, the link (which
+// reconnects). It reports whether something was killed.
+func (c *Ctx) kill(cl *Client) bool {
+	if cl.Master {
+		ml, ok := c.Env.Repl.(MasterLink)
+		return ok && ml.KillMaster()
+	}
 	if cl == c.Client {
 		cl.closeAfter = true
-		return
+		return true
 	}
 	cl.SetKilled()
 	c.Env.Host.KillClient(cl)
+	return true
+}
+
+// clientsAndMaster is Host.Clients with the master client, when the link
+// streams, in its place by ID.
+func (c *Ctx) clientsAndMaster() []*Client {
+	cls := c.Env.Host.Clients()
+	ml, ok := c.Env.Repl.(MasterLink)
+	if !ok {
+		return cls
+	}
+	m := ml.MasterClient()
+	if m == nil {
+		return cls
+	}
+	i := 0
+	for i < len(cls) && cls[i].ID < m.ID {
+		i++
+	}
+	return slices.Insert(cls, i, m)
 }
 
 func onOff(c *Ctx, b []byte) (bool, bool) {

@@ -123,6 +123,17 @@ func (c *Client) reconnectNow(newTarget bool) {
 // primary came back -READONLY: it has been demoted).
 func (c *Client) Rediscover() { c.reconnectNow(false) }
 
+// LocalAddr returns this side's address of the connection to the primary,
+// or "" when not connected.
+func (c *Client) LocalAddr() string {
+	c.runMu.Lock()
+	defer c.runMu.Unlock()
+	if c.current == nil {
+		return ""
+	}
+	return c.current.LocalAddr().String()
+}
+
 // Primary returns the address of the primary the client dials: the
 // connected one, else the one it will dial next ("" under Sentinel before
 // discovery).

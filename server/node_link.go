@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vdr-project/vdr/commands"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/rdbparse"
 	"github.com/vdr-project/vdr/replica"
@@ -31,6 +32,7 @@ type linkHandler struct {
 	cmds      []projection.Command
 
 	firstSyncDone atomic.Bool
+	master        atomic.Pointer[commands.Client] // the link as a client, while it streams (master_client.go)
 	syncing       atomic.Bool
 	linkUp        atomic.Bool
 	downSince     atomic.Int64 // Unix ns the link went down; 0 while up or before the first connect
@@ -183,6 +185,11 @@ func (h *linkHandler) LinkState(s replica.State, err error) {
 	h.linkUp.Store(up)
 	if prev == s {
 		return
+	}
+	if up {
+		h.masterUp()
+	} else if prev == replica.StateStreaming {
+		h.masterDown()
 	}
 	attrs := []any{"from", prev.String(), "to", s.String()}
 	if c := h.n.client; c != nil {
