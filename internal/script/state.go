@@ -41,8 +41,8 @@ type State struct {
 	loadG   *lua.LTable            // globals while a library loads
 	libs    *libSet                // libraries loaded in fcalls
 	fcalls  map[string]*lua.LFunction
-	gen     int64 // the Engine.gen fns belong to
-	guarded map[*lua.LTable]bool   // tables scripts may not modify
+	gen     int64                // the Engine.gen fns belong to
+	guarded map[*lua.LTable]bool // tables scripts may not modify
 	fns     map[*Script]*lua.LFunction
 	run     *Run // the run in progress, nil between runs
 	version string
