@@ -163,6 +163,7 @@ type Run struct {
 	Log        *slog.Logger
 	ClientResp int    // the caller's protocol
 	Name       string // the SHA1 (EVAL) or function name (FCALL) errors name
+	Argv       [][]byte // the command that started the run (FUNCTION STATS)
 	eval       bool
 	resp       int // redis.setresp
 	eng        *Engine
@@ -290,6 +291,26 @@ func (e *Engine) Kill(eval bool) (killed, otherKind bool) {
 		killed = true
 	}
 	return killed, otherKind
+}
+
+// RunningFunction describes one running function (FUNCTION STATS).
+func (e *Engine) RunningFunction() (name string, argv [][]byte, elapsed time.Duration, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for r := range e.running {
+		if !r.eval {
+			return r.Name, r.Argv, time.Since(r.start), true
+		}
+	}
+	return "", nil, 0, false
+}
+
+// LibrariesToken is the token of the libraries SetLibraries loaded last.
+func (e *Engine) LibrariesToken() any {
+	if s := e.libs.Load(); s != nil {
+		return s.token
+	}
+	return nil
 }
 
 // Running is the number of scripts running now.
