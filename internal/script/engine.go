@@ -161,8 +161,8 @@ type Host interface {
 type Run struct {
 	Host       Host
 	Log        *slog.Logger
-	ClientResp int    // the caller's protocol
-	Name       string // the SHA1 (EVAL) or function name (FCALL) errors name
+	ClientResp int      // the caller's protocol
+	Name       string   // the SHA1 (EVAL) or function name (FCALL) errors name
 	Argv       [][]byte // the command that started the run (FUNCTION STATS)
 	eval       bool
 	resp       int // redis.setresp
