@@ -1,11 +1,13 @@
 package commands
 
 import (
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/vdr-project/vdr/internal/compat"
+	"github.com/vdr-project/vdr/internal/script"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -109,8 +111,11 @@ type Env struct {
 	RunID     string // 40 hex characters
 	StartTime time.Time
 	TCPPort   int
+	// Logger receives redis.log lines from scripts; nil: slog.Default().
+	Logger *slog.Logger
 
 	nextClientID atomic.Int64
+	scripts      atomic.Pointer[script.Engine] // see Scripts
 }
 
 // NewClientID returns the next client ID (monotonic, from 1 — as Redis's

@@ -1,9 +1,6 @@
 package commands
 
 import (
-	"strings"
-	"sync"
-
 	"github.com/vdr-project/vdr/internal/script"
 )
 
@@ -52,19 +49,18 @@ func init() {
 	}
 }
 
-// scriptEngines holds the per-Env script engines (one script cache and
-// one set of Lua state pools per server).
-var scriptEngines sync.Map // *Env → *script.Engine
-
-// Scripts returns the server's script engine, created on first use.
+// Scripts returns the server's script engine (one script cache and one
+// set of Lua state pools per server), created on first use.
 func (e *Env) Scripts() *script.Engine {
-	if x, ok := scriptEngines.Load(e); ok {
-		return x.(*script.Engine)
+	if eng := e.scripts.Load(); eng != nil {
+		return eng
 	}
 	eng := script.NewEngine()
 	eng.Version = func() string { return e.Version.Load().RedisVersion() }
-	x, _ := scriptEngines.LoadOrStore(e, eng)
-	return x.(*script.Engine)
+	if !e.scripts.CompareAndSwap(nil, eng) {
+		return e.scripts.Load()
+	}
+	return eng
 }
 
 // isScriptCommand names the commands whose flags depend on the script
@@ -169,7 +165,7 @@ func evalCommand(c *Ctx, args [][]byte) {
 	} else {
 		var err error
 		if sc, err = eng.Load(args[1]); err != nil {
-			c.W.Error(err.Error())
+			c.W.Error("ERR " + err.Error())
 			return
 		}
 	}
@@ -206,7 +202,7 @@ func (c *Ctx) scriptPrepare(sf script.Flags, ro bool) bool {
 // runScript runs one script invocation inside one consistent view.
 func (c *Ctx) runScript(args [][]byte, readOnly bool, run func(r *script.Run, dst []byte) []byte) {
 	h := &scriptHost{c: c, readOnly: readOnly, w: &Writer{}}
-	r := &script.Run{Host: h, ClientResp: c.W.Resp, Argv: args}
+	r := &script.Run{Host: h, ClientResp: c.W.Resp, Argv: args, Log: c.Env.Logger}
 	db := c.Client.DB()
 	self := c.cmd
 	var out []byte
@@ -298,7 +294,7 @@ func scriptLoadCommand(c *Ctx, args [][]byte) {
 	}
 	sc, err := c.Env.Scripts().Load(args[2])
 	if err != nil {
-		c.W.Error(err.Error())
+		c.W.Error("ERR " + err.Error())
 		return
 	}
 	c.W.BulkString(sc.SHA)
@@ -308,8 +304,8 @@ func scriptExistsCommand(c *Ctx, args [][]byte) {
 	eng := c.Env.Scripts()
 	c.W.Array(len(args) - 2)
 	for _, a := range args[2:] {
-		// dictFind on the exact bytes: the cache keys are lower case.
-		if len(a) == 40 && strings.ToLower(string(a)) == string(a) && eng.Lookup(string(a)) != nil {
+		// The cache's dict compares SHAs case-insensitively.
+		if eng.Lookup(string(a)) != nil {
 			c.W.Int(1)
 		} else {
 			c.W.Int(0)

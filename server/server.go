@@ -106,6 +106,7 @@ func New(opts Options) (*Server, error) {
 		Tracking:  commands.NewTracking(commands.DefaultTrackingTableMaxKeys),
 		RunID:     hex.EncodeToString(id[:]),
 		StartTime: time.Now(),
+		Logger:    opts.Logger,
 		Config: commands.Config{
 			RequirePass:      opts.RequirePass,
 			Databases:        opts.Databases,

@@ -122,7 +122,11 @@ func compileChunk(src, name string) (*lua.FunctionProto, error) {
 			if pe.Token != "" {
 				near = " near '" + pe.Token + "'"
 			}
-			return nil, fmt.Errorf("%s:%d: %s%s", name, pe.Pos.Line, strings.TrimSpace(pe.Message), near)
+			line := pe.Pos.Line
+			if line < 1 {
+				line = strings.Count(src, "\n") + 1
+			}
+			return nil, fmt.Errorf("%s:%d: %s%s", name, line, strings.TrimSpace(pe.Message), near)
 		}
 		return nil, err
 	}

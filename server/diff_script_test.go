@@ -1,0 +1,198 @@
+package server
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
+// The scripting differential test: one primary feeds a Redis 7.0 replica
+// and vdr; the same scripts run on both, in RESP2 and RESP3, and the raw
+// reply bytes are compared. The corpus follows tests/unit/scripting.tcl
+// and tests/unit/functions.tcl where they make sense on a replica.
+
+const scriptLib = "#!lua name=mylib\n" +
+	"redis.register_function{function_name='myget', callback=function(keys, args) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='gets a key'}\n" +
+	"redis.register_function('myset', function(keys, args) return redis.call('set', keys[1], args[1]) end)\n" +
+	"redis.register_function{function_name='myincr', callback=function(keys, args)\n" +
+	"  return redis.call('incr', keys[1])\n" +
+	"end, flags={'no-writes', 'allow-stale'}}\n" +
+	"redis.register_function{function_name='myargs', callback=function(keys, args) return {#keys, #args, keys[1], args[1]} end, flags={'no-writes'}}\n" +
+	"local function helper(x) return x * 2 end\n" +
+	"for i = 1, 2 do redis.register_function{function_name='dyn' .. i, callback=function() return helper(i) end, flags={'no-writes'}} end\n"
+
+// scriptCase is one command; unordered compares the reply's lines sorted
+// (a Lua table's iteration order is the VM's own).
+type scriptCase struct {
+	args      []string
+	unordered bool
+}
+
+func ev(body string, keysAndArgs ...string) scriptCase {
+	n := 0
+	var rest []string
+	for _, a := range keysAndArgs {
+		if strings.HasPrefix(a, "k:") {
+			n++
+			rest = append(rest, a[2:])
+		}
+	}
+	for _, a := range keysAndArgs {
+		if !strings.HasPrefix(a, "k:") {
+			rest = append(rest, a)
+		}
+	}
+	return scriptCase{args: append([]string{"EVAL", body, strconv.Itoa(n)}, rest...)}
+}
+
+func cmd(args ...string) scriptCase { return scriptCase{args: args} }
+
+func scriptCorpus() []scriptCase {
+	sha := func(s string) string { return redistest.Sha1Hex(s) }
+	loaded := "return redis.call('get', KEYS[1])"
+	cs := []scriptCase{
+		// Conversions Lua → Redis (scripting.tcl "EVAL - Lua … -> Redis protocol type conversion").
+		ev("return 100.5"), ev("return -3.99"), ev("return 'hello world'"), ev("return true"), ev("return false"),
+		ev("return nil"), ev("return {1,2,3,'ciao',{1,2}}"), ev("return {1,2,nil,4}"), ev("return {}"),
+		ev("return {err='My Error'}"), ev("return {err='My Error\\nwith newline'}"), ev("return {ok='fine'}"),
+		ev("return redis.error_reply('My Error')"), ev("return redis.error_reply('-CODE my error')"),
+		ev("return redis.error_reply('')"), ev("return redis.error_reply()"), ev("return redis.status_reply('FINE')"),
+		ev("return redis.status_reply(1)"), ev("return {double=3.14}"), ev("return {double=1e100}"), ev("return {double=0.1}"),
+		ev("return {big_number='123456789012345678901234567890'}"),
+		ev("return {verbatim_string={format='txt', string='hello'}}"),
+		ev("return {map={a=1}}"), ev("return {set={a=true}}"),
+		{args: []string{"EVAL", "return {map={a=1,b=2,c={1,2}}}", "0"}, unordered: true},
+		ev("redis.setresp(3); return true"), ev("redis.setresp(3); return false"), ev("redis.setresp(3); return nil"),
+		ev("return #KEYS + #ARGV", "k:a", "k:b", "c"), ev("return {KEYS[1], ARGV[1], ARGV[2]}", "k:key", "arg1", "arg2"),
+		// Redis → Lua (redis.call replies), RESP2 and RESP3.
+		ev("return redis.call('get', KEYS[1])", "k:foo"), ev("return redis.call('get', 'nosuchkey')"),
+		ev("return tostring(redis.call('get', 'nosuchkey'))"), ev("return redis.call('hgetall', KEYS[1])", "k:h"),
+		ev("redis.setresp(3); return redis.call('hgetall', KEYS[1])", "k:h"),
+		ev("return redis.call('ping')"), ev("return redis.call('type', 'foo')"), ev("return redis.call('exists', 'foo', 'nope')"),
+		ev("return redis.call('lrange', 'l', 0, -1)"), ev("return redis.call('zrange', 'z', 0, -1, 'withscores')"),
+		ev("redis.setresp(3); return redis.call('zrange', 'z', 0, -1, 'withscores')"),
+		ev("redis.setresp(3); return redis.call('zscore', 'z', 'a')"),
+		ev("redis.setresp(3); return redis.call('hget', 'h', 'nope')"),
+		ev("redis.setresp(3); local r = redis.call('hgetall', 'h'); return type(r['map'])"),
+		ev("redis.setresp(3); local r = redis.call('zscore', 'z', 'b'); return r['double'] * 2"),
+		ev("return redis.call('get', 1.5)"), ev("return redis.call('smembers', 'nope')"),
+		ev("redis.call('select', 1); return redis.call('get', 'foo')"), ev("return redis.call('get', 'foo')"),
+		ev("return redis.call('incrbyfloat', 'foo', 1)"),
+		// Errors.
+		ev("return redis.call('incr', KEYS[1])", "k:foo"), ev("return redis.pcall('incr', KEYS[1])", "k:foo"),
+		ev("return redis.call('lpush', 'foo', 'x')"), ev("return redis.call('nosuchcommand')"),
+		ev("return redis.call('get')"), ev("return redis.call('multi')"), ev("return redis.call('eval', 'return 1', 0)"),
+		ev("return redis.call()"), ev("return redis.call({})"), ev("return redis.pcall({})"), ev("return redis.call('get', nil)"),
+		ev("return redis.call('hget', 'foo', 'x')"), ev("return redis.pcall('hget', 'foo', 'x')"),
+		ev("local a = 1\nlocal b = 2\nreturn redis.call('incr', 'foo')"),
+		ev("error('my error')"), ev("error({err='TABLE error'})"), ev("error(redis.error_reply('ERR from error_reply'))"),
+		ev("local ok, e = pcall(function() redis.call('incr', 'foo') end) return e"),
+		ev("local ok, e = pcall(function() error('x') end) return {tostring(ok), e}"),
+		ev("return redis.pcall('incr', 'foo')['err']"),
+		ev("local t = redis.pcall('nosuch'); return {t['err'], tostring(t['ignore_error_stats_update'])}"),
+		// gopher-lua's own runtime and syntax error texts differ from
+		// Lua 5.1's ("attempt to index local 'x'…", "unexpected symbol
+		// near '<eof>'"): those are checked in TestScriptErrorsVDR.
+		ev("return nosuchfunction()"), ev("return"), ev(""),
+		// Globals protection.
+		ev("a = 10"), ev("return a"), ev("loadfile('x')"), ev("dofile('x')"), ev("print('x')"),
+		ev("setmetatable(_G, {})"), ev("local g = getmetatable(_G)\ng.__index = {}"), ev("redis = function() return 1 end"),
+		ev("_G = {}"), ev("redis.call = function() return 1 end"), ev("rawset(redis, 'call', 1)"),
+		ev("string.rep = nil"), ev("math.random = nil"),
+		ev("return type(math.floor) .. type(string.upper) .. type(table.concat) .. type(unpack) .. type(loadstring) .. type(coroutine.create)"),
+		// redis.* helpers.
+		ev("return redis.sha1hex('Pizza & Mandolino')"), ev("return redis.sha1hex('')"), ev("return redis.sha1hex()"),
+		ev("return redis.REDIS_VERSION"), ev("return redis.REDIS_VERSION_NUM"),
+		ev("redis.log(redis.LOG_WARNING, 'from a script'); return 1"), ev("redis.log(redis.LOG_WARNING)"), ev("redis.log('x', 'y')"),
+		ev("redis.log(10, 'y')"), ev("return redis.set_repl(redis.REPL_ALL)"), ev("return redis.set_repl(99)"),
+		ev("return redis.set_repl()"), ev("return redis.replicate_commands()"), ev("return redis.breakpoint()"),
+		ev("return redis.debug('x')"), ev("redis.setresp(4)"), ev("redis.setresp()"),
+		ev("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING, redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL}"),
+		ev("return math.random(1000)"), ev("math.randomseed(42); return {math.random(100), math.random(5, 10)}"),
+		ev("return string.format('%d %s', 5, 'x') .. table.concat({'a', 'b'}, ',') .. string.upper('q')"),
+		ev("local t = {} for i = 1, 100 do t[i] = i end return t"),
+		ev("return unpack({1, 2, 3})"), ev("return select('#', 1, 2, 3)"),
+		// Shebang flags, _RO.
+		ev("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "k:foo"),
+		ev("#!lua flags=no-writes\nreturn redis.call('set', 'x', 'y')"), ev("#!lua\nreturn 1"),
+		ev("#!lua flags=no-writes,allow-stale\nreturn 1"), ev("#!lua flags=allow-oom\nreturn 1"),
+		ev("#!lua name=foo\nreturn 1"), ev("#!lua flags=bad\nreturn 1"), ev("#!nolua\nreturn 1"), ev("#!lua"),
+		ev("#!lua flags=no-writes\nreturn redis.call('incr', 'foo')"),
+		cmd("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "foo"),
+		cmd("EVAL_RO", "return redis.call('set', KEYS[1], 'x')", "1", "foo"),
+		cmd("EVAL_RO", "return redis.pcall('set', KEYS[1], 'x')", "1", "foo"),
+		cmd("EVAL_RO", "#!lua\nreturn 1", "0"), cmd("EVAL_RO", "#!lua flags=no-writes\nreturn 2", "0"),
+		// numkeys, EVALSHA, SCRIPT.
+		cmd("EVAL", "return 1", "2", "a"), cmd("EVAL", "return 1", "-1"), cmd("EVAL", "return 1", "x"),
+		cmd("EVAL", "return 1"), cmd("EVALSHA", "abc", "0"), cmd("EVALSHA", strings.Repeat("a", 40), "0"),
+		cmd("SCRIPT", "LOAD", loaded), cmd("SCRIPT", "LOAD", "#!lua flags=bad\nreturn 1"),
+		cmd("EVALSHA", sha(loaded), "1", "foo"), cmd("EVALSHA", strings.ToUpper(sha(loaded)), "1", "foo"),
+		cmd("EVALSHA_RO", sha(loaded), "1", "foo"), cmd("EVALSHA", sha(loaded), "x"),
+		cmd("SCRIPT", "EXISTS", sha(loaded), strings.Repeat("b", 40), strings.ToUpper(sha(loaded))),
+		cmd("SCRIPT", "EXISTS"), cmd("SCRIPT", "LOAD"), cmd("SCRIPT", "FLUSH", "bogus"), cmd("SCRIPT", "KILL"),
+		cmd("SCRIPT", "HELP"), cmd("SCRIPT", "BOGUS"), cmd("SCRIPT", "DEBUG", "bogus"),
+		// MULTI/EXEC.
+		cmd("MULTI"), ev("return redis.call('get', 'foo')"), ev("return 1"), cmd("EXEC"),
+		cmd("MULTI"), ev("#!lua\nreturn 1"), cmd("EXEC"),
+		// Functions.
+		cmd("FCALL", "myget", "1", "foo"), cmd("FCALL_RO", "myget", "1", "foo"), cmd("FCALL", "myset", "1", "foo", "x"),
+		cmd("FCALL_RO", "myset", "1", "foo", "x"), cmd("FCALL_RO", "myincr", "1", "foo"), cmd("FCALL", "myincr", "1", "foo"),
+		cmd("FCALL", "myargs", "2", "a", "b", "c"), cmd("FCALL", "myargs", "0"), cmd("FCALL", "dyn1", "0"), cmd("FCALL", "dyn2", "0"),
+		cmd("FCALL", "nosuch", "0"), cmd("FCALL", "myget", "x"), cmd("FCALL", "myget", "3", "a"), cmd("FCALL", "myget", "-1"),
+		cmd("FCALL", "myget"), {args: []string{"FUNCTION", "LIST", "LIBRARYNAME", "mylib"}, unordered: true},
+		{args: []string{"FUNCTION", "LIST", "WITHCODE"}, unordered: true},
+		cmd("FUNCTION", "STATS"), cmd("FUNCTION", "KILL"), cmd("FUNCTION", "HELP"),
+		cmd("FUNCTION", "LOAD", "#!lua name=other\nredis.register_function('f', function() return 1 end)"),
+		cmd("FUNCTION", "DELETE", "mylib"), cmd("FUNCTION", "FLUSH"),
+		cmd("FUNCTION", "RESTORE", "x"),
+		cmd("SCRIPT", "FLUSH"), cmd("EVALSHA", sha(loaded), "1", "foo"), cmd("SCRIPT", "EXISTS", sha(loaded)),
+		cmd("CONFIG", "GET", "lua-time-limit"),
+	}
+	return cs
+}
+
+func TestScriptDifferential(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
+	node := startNode(t, primary.Addr(), replicaOptions{})
+	redistest.WaitFor(t, 15*time.Second, "links up", func() bool {
+		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up" &&
+			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
+	})
+	f := &nodeFeed{primary: dialRaw(t, primary.Addr()), addr: primary.Addr(), vdrAddr: node.Addr()}
+	for _, w := range [][]string{
+		{"SET", "foo", "bar"}, {"HSET", "h", "f", "v"}, {"RPUSH", "l", "1", "2", "3"},
+		{"ZADD", "z", "1", "a", "2.5", "b"}, {"SADD", "s", "x"},
+		{"FUNCTION", "LOAD", scriptLib},
+	} {
+		f.write(t, 0, w...)
+	}
+	f.write(t, 1, "SET", "foo", "in-db1")
+	f.sync(t)
+	for _, proto := range []string{"2", "3"} {
+		rc, vc := dialRaw(t, replica.Addr()), dialRaw(t, node.Addr())
+		if proto == "3" {
+			rc.dos("HELLO", "3")
+			vc.dos("HELLO", "3")
+		}
+		for i, c := range scriptCorpus() {
+			want, got := string(rc.do(bs(c.args...)...)), string(vc.do(bs(c.args...)...))
+			if c.unordered {
+				want, got = sortedLines(want), sortedLines(got)
+			}
+			if want != got {
+				t.Errorf("RESP%s #%d %q:\n redis: %q\n   vdr: %q", proto, i, c.args, want, got)
+			}
+		}
+	}
+}
+
+func sortedLines(s string) string {
+	l := strings.Split(s, "\r\n")
+	sort.Strings(l)
+	return strings.Join(l, "\n")
+}
