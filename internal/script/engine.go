@@ -174,12 +174,16 @@ type Run struct {
 	ctx        context.Context
 	cancel     context.CancelCauseFunc
 	start      time.Time
+	// Set by the memory watchdog under Engine.mu.
+	watched   bool
+	allocBase uint64
 }
 
 // Errors a stopped script fails with (the causes of its context).
 var (
 	errKilledEval = errors.New("Script killed by user with SCRIPT KILL...")
-	errKilledFunc = errors.New("Script killed by user with FUNCTION KILL...")
+	// Functions share the hook of EVAL (luaMaskCountHook), text included.
+	errKilledFunc = errors.New("Script killed by user with SCRIPT KILL...")
 	errTimeLimit  = errors.New("vdr: script stopped after lua-time-limit")
 )
 
@@ -197,15 +201,19 @@ type Engine struct {
 	TimeLimit time.Duration
 	// Version returns the Redis version scripts see (REDIS_VERSION).
 	Version func() string
+	// MaxAllocBytes bounds what a script may allocate (see limits.go);
+	// zero means 1 GiB.
+	MaxAllocBytes int64
 
-	mu      sync.Mutex
-	scripts map[string]*Script
-	gen     atomic.Int64 // bumped by Flush; states drop older functions
-	running map[*Run]struct{}
-	evals   sync.Pool
-	funcs   sync.Pool
-	rand    rand48
-	libs    atomic.Pointer[libSet]
+	mu       sync.Mutex
+	scripts  map[string]*Script
+	gen      atomic.Int64 // bumped by Flush; states drop older functions
+	running  map[*Run]struct{}
+	watching bool // the memory watchdog runs
+	evals    sync.Pool
+	funcs    sync.Pool
+	rand     rand48
+	libs     atomic.Pointer[libSet]
 }
 
 // NewEngine returns an engine with an empty script cache.
@@ -367,6 +375,10 @@ func (e *Engine) begin(r *Run, eval bool) {
 	r.ctx, r.cancel = context.WithCancelCause(context.Background())
 	e.mu.Lock()
 	e.running[r] = struct{}{}
+	if !e.watching {
+		e.watching = true
+		go e.watch()
+	}
 	e.mu.Unlock()
 }
 
@@ -447,8 +459,11 @@ func (st *State) appendRunError(dst []byte, r *Run, obj lua.LValue) []byte {
 	}
 	if cause := context.Cause(r.ctx); cause != nil && r.ctx.Err() != nil {
 		msg, hasMsg = "ERR "+cause.Error(), true
-		if cause == errTimeLimit {
+		switch cause {
+		case errTimeLimit:
 			msg = fmt.Sprintf("ERR vdr: script stopped after running longer than lua-time-limit (%d ms)", r.eng.timeLimit().Milliseconds())
+		case errMemory:
+			msg = fmt.Sprintf("ERR vdr: script stopped after allocating more than %d bytes", r.eng.maxAlloc())
 		}
 	}
 	if !hasMsg {
