@@ -1,6 +1,9 @@
 package commands
 
 import (
+	"sync/atomic"
+
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/internal/script"
 )
 
@@ -56,7 +59,20 @@ func (e *Env) Scripts() *script.Engine {
 		return eng
 	}
 	eng := script.NewEngine()
-	eng.Version = func() string { return e.Version.Load().RedisVersion() }
+	type named struct {
+		v    compat.Version
+		name string
+	}
+	var last atomic.Pointer[named]
+	eng.Version = func() string {
+		v := e.Version.Load()
+		if n := last.Load(); n != nil && n.v == v {
+			return n.name
+		}
+		n := &named{v, v.RedisVersion()}
+		last.Store(n)
+		return n.name
+	}
 	if !e.scripts.CompareAndSwap(nil, eng) {
 		return e.scripts.Load()
 	}
