@@ -59,7 +59,7 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		if n < 0 {
 			return lua.LFalse, rest, nil
 		}
-		if len(rest) < n+2 {
+		if len(rest) < n+2 || rest[n] != '\r' || rest[n+1] != '\n' {
 			return lua.LNil, nil, errBadReply
 		}
 		s := rest[:n]
