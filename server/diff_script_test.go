@@ -116,6 +116,17 @@ func scriptCorpus() []scriptCase {
 		ev("return string.format('%d %s', 5, 'x') .. table.concat({'a', 'b'}, ',') .. string.upper('q')"),
 		ev("local t = {} for i = 1, 100 do t[i] = i end return t"),
 		ev("return unpack({1, 2, 3})"), ev("return select('#', 1, 2, 3)"),
+		ev("return {tostring(0.1), tostring(1/3), tostring(1e100), tostring(-0.5), tostring(100), tostring(2^53)}"),
+		ev("local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t"),
+		// cjson, cmsgpack, bit and struct come with openRedisLibs.
+		ev("local t = {} for k in pairs(_G) do if k ~= 'cjson' and k ~= 'cmsgpack' and k ~= 'bit' and k ~= 'struct' then t[#t+1] = k end end table.sort(t) return t"),
+		ev("return table.foreach({10, 20}, function(k, v) if v == 20 then return k end end)"),
+		ev("return table.foreachi({10, 20}, function(i, v) if v == 10 then return i * 7 end end)"),
+		ev("return table.setn({}, 3)"),
+		ev("local t = {} for k in pairs(math) do t[#t+1] = k end table.sort(t) return t"),
+		ev("local t = {} for k in pairs(table) do t[#t+1] = k end table.sort(t) return t"),
+		ev("local t = {} for k in pairs(string) do t[#t+1] = k end table.sort(t) return t"),
+		ev("return _VERSION"), ev("return rawget(redis, 'call') ~= nil"), ev("return type(getfenv(0))"),
 		// Shebang flags, _RO.
 		ev("#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "k:foo"),
 		ev("#!lua flags=no-writes\nreturn redis.call('set', 'x', 'y')"), ev("#!lua\nreturn 1"),

@@ -305,7 +305,10 @@ func (e Encoder) appendDouble(b []byte, d float64) []byte {
 }
 
 // formatG17 is C's "%.17g".
-func formatG17(d float64) string {
+func formatG17(d float64) string { return formatG(d, 17) }
+
+// formatG is C's "%.<prec>g".
+func formatG(d float64, prec int) string {
 	switch {
 	case math.IsInf(d, 1):
 		return "inf"
@@ -317,7 +320,7 @@ func formatG17(d float64) string {
 		}
 		return "nan"
 	}
-	return strconv.FormatFloat(d, 'g', 17, 64)
+	return strconv.FormatFloat(d, 'g', prec, 64)
 }
 
 // luaToInt64 is C's (long long) cast of a double on amd64/arm64: NaN and

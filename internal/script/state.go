@@ -30,7 +30,7 @@ const (
 const errReadonly = "Attempt to modify a readonly table"
 
 // State is one sandboxed Lua state. A State runs one script at a time;
-// Pool hands them out.
+// Engine pools them.
 type State struct {
 	L       *lua.LState
 	g       *lua.LTable            // the real globals
@@ -41,8 +41,9 @@ type State struct {
 	loadG   *lua.LTable            // globals while a library loads
 	libs    *libSet                // libraries loaded in fcalls
 	fcalls  map[string]*lua.LFunction
-	gen     int64                // the Engine.gen fns belong to
-	guarded map[*lua.LTable]bool // tables scripts may not modify
+	gen     int64                       // the Engine.gen fns belong to
+	guarded map[*lua.LTable]bool        // tables scripts may not modify
+	real    map[*lua.LTable]*lua.LTable // proxy → the table it guards
 	fns     map[*Script]*lua.LFunction
 	run     *Run // the run in progress, nil between runs
 	version string
@@ -61,7 +62,8 @@ func newState(e *Engine, evalMode bool) *State {
 		SkipOpenLibs:    true,
 	})
 	s := &State{L: L, g: L.G.Global, libTabs: map[string]*lua.LTable{},
-		guarded: map[*lua.LTable]bool{}, fns: map[*Script]*lua.LFunction{},
+		guarded: map[*lua.LTable]bool{}, real: map[*lua.LTable]*lua.LTable{},
+		fns:    map[*Script]*lua.LFunction{},
 		fcalls: map[string]*lua.LFunction{}}
 	for _, lib := range []struct {
 		name string
@@ -77,7 +79,9 @@ func newState(e *Engine, evalMode bool) *State {
 	g := s.g
 	// Redis keeps only its allow-listed globals (luaNewIndexAllowList):
 	// dofile, loadfile and print are dropped, and gopher-lua's extras.
-	for _, name := range []string{"dofile", "loadfile", "print", "module", "require", "_printregs", "channel", "package"} {
+	// Redis 7.0.15 has no getfenv, setfenv or newproxy either.
+	for _, name := range []string{"dofile", "loadfile", "print", "module", "require", "_printregs", "channel", "package",
+		"getfenv", "setfenv", "newproxy", "_GOPHER_LUA_VERSION"} {
 		g.RawSetString(name, lua.LNil)
 	}
 	g.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int { L.Push(lua.LNumber(0)); return 1 }))
@@ -86,8 +90,31 @@ func newState(e *Engine, evalMode bool) *State {
 	g.RawSetString("rawset", L.NewFunction(s.rawset))
 	g.RawSetString("setmetatable", L.NewFunction(s.setmetatable))
 	g.RawSetString("unpack", L.NewFunction(unpack))
+	g.RawSetString("tostring", L.NewFunction(tostring))
+	next := L.NewFunction(s.next)
+	g.RawSetString("next", next)
+	g.RawSetString("pairs", L.NewFunction(func(L *lua.LState) int {
+		L.Push(next)
+		L.Push(L.CheckTable(1))
+		L.Push(lua.LNil)
+		return 3
+	}))
+	g.RawSetString("rawget", L.NewFunction(func(L *lua.LState) int {
+		L.Push(s.unwrap(L.CheckTable(1)).RawGet(L.CheckAny(2)))
+		return 1
+	}))
 	if str, ok := g.RawGetString("string").(*lua.LTable); ok {
 		str.RawSetString("rep", L.NewFunction(strRep))
+		str.RawSetString("__index", lua.LNil) // gopher-lua's; strings get smt below
+	}
+	if tab, ok := g.RawGetString("table").(*lua.LTable); ok {
+		tab.RawSetString("foreach", L.NewFunction(tableForeach))
+		tab.RawSetString("foreachi", L.NewFunction(tableForeachi))
+		tab.RawSetString("setn", L.NewFunction(func(L *lua.LState) int {
+			L.CheckTable(1)
+			L.RaiseError("'setn' is obsolete")
+			return 0
+		}))
 	}
 	if m, ok := g.RawGetString("math").(*lua.LTable); ok {
 		m.RawSetString("random", L.NewFunction(s.mathRandom))
@@ -125,6 +152,7 @@ func newState(e *Engine, evalMode bool) *State {
 	L.G.Global = s.proxy
 	L.Env = s.proxy
 	s.errh = L.NewFunction(errorHandler)
+	g.RawSetString("__redis__err__handler", s.errh)
 	return s
 }
 
@@ -147,6 +175,8 @@ func (s *State) guard(t *lua.LTable) (proxy, meta *lua.LTable) {
 	for _, x := range []*lua.LTable{p, mt, view, vmt, t} {
 		s.guarded[x] = true
 	}
+	s.real[p] = t
+	s.real[view] = mt
 	return p, mt
 }
 
@@ -182,6 +212,75 @@ func readonlyIndex(L *lua.LState) int {
 func nonexistentGlobal(L *lua.LState) int {
 	L.RaiseError("Script attempted to access nonexistent global variable '%s'", L.ToString(2))
 	return 0
+}
+
+// tableForeach and tableForeachi are Lua 5.1's deprecated table.foreach
+// and table.foreachi (ltablib.c), which Redis's Lua still has.
+func tableForeach(L *lua.LState) int {
+	t := L.CheckTable(1)
+	f := L.CheckFunction(2)
+	var ret lua.LValue = lua.LNil
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		L.Push(f)
+		L.Push(k)
+		L.Push(v)
+		L.Call(2, 1)
+		if ret = L.Get(-1); ret != lua.LNil {
+			return 1
+		}
+		L.Pop(1)
+	}
+	return 0
+}
+
+func tableForeachi(L *lua.LState) int {
+	t := L.CheckTable(1)
+	f := L.CheckFunction(2)
+	n := t.Len()
+	for i := 1; i <= n; i++ {
+		L.Push(f)
+		L.Push(lua.LNumber(i))
+		L.Push(t.RawGetInt(i))
+		L.Call(2, 1)
+		if L.Get(-1) != lua.LNil {
+			return 1
+		}
+		L.Pop(1)
+	}
+	return 0
+}
+
+// unwrap returns the table a read-only proxy stands for, so next, pairs
+// and rawget see the library's (or the globals') fields.
+func (s *State) unwrap(t *lua.LTable) *lua.LTable {
+	if r := s.real[t]; r != nil {
+		return r
+	}
+	return t
+}
+
+func (s *State) next(L *lua.LState) int {
+	t := s.unwrap(L.CheckTable(1))
+	k, v := t.Next(L.Get(2))
+	if k == lua.LNil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(k)
+	L.Push(v)
+	return 2
+}
+
+// tostring formats numbers as Lua 5.1 does (LUAI_NUMFFORMAT "%.14g");
+// gopher-lua's own uses Go's shortest form.
+func tostring(L *lua.LState) int {
+	v := L.CheckAny(1)
+	if n, ok := v.(lua.LNumber); ok {
+		L.Push(lua.LString(formatG(float64(n), 14)))
+		return 1
+	}
+	L.Push(L.ToStringMeta(v))
+	return 1
 }
 
 // rawset refuses the protected tables as Redis's read-only tables do.
