@@ -245,6 +245,7 @@ type Ctx struct {
 	// touchOff: the current command's reads leave access times alone.
 	touchOff bool
 	retrying bool // RetryBlocked is re-running a blocked read
+	inScript bool // the command was called by a script (redis.call)
 }
 
 // NewCtx returns a Ctx for one connection.

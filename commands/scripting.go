@@ -289,7 +289,7 @@ func (h *scriptHost) Call(argv [][]byte, resp int) ([]byte, string) {
 	}
 	h.w.Reset()
 	h.w.Resp = resp
-	h.sub = Ctx{W: h.w, Client: c.Client, Env: c.Env, tx: c.tx}
+	h.sub = Ctx{W: h.w, Client: c.Client, Env: c.Env, tx: c.tx, inScript: true}
 	c.Client.nCmds++
 	h.sub.call(cmd, argv)
 	return h.w.b, ""

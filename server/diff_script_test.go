@@ -116,6 +116,23 @@ func scriptCorpus() []scriptCase {
 		ev("return string.format('%d %s', 5, 'x') .. table.concat({'a', 'b'}, ',') .. string.upper('q')"),
 		ev("local t = {} for i = 1, 100 do t[i] = i end return t"),
 		ev("return unpack({1, 2, 3})"), ev("return select('#', 1, 2, 3)"),
+		ev("return _G"), ev("local a = {}; setmetatable(a, {__index=function() foo() end}) return a"),
+		ev("local a = {}; setmetatable(a, {__index=function() redis.call('set', 'x', '1') end}) return a"),
+		ev("local foo = redis.pcall('lrange', KEYS[1], 0, -1) return {type(foo), foo[1], foo[2], foo[3], # foo}", "k:l"),
+		ev("local foo = redis.pcall('get', 'nope') return {type(foo), tostring(foo)}"),
+		ev("local a = {}; local b = {a}; a[1] = b; return a"), ev("local a = {}; a['map'] = a; return a"),
+		ev("local a = {}; a['set'] = {[a] = true}; return a"), ev("local a = {}; a['map'] = {x = a}; return a"),
+		ev("local a = {} for i = 1, 7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))"),
+		ev("local a = {} for i = 1, 7999 do a[i] = 'x' end return redis.call('mget', unpack(a))"),
+		ev("return 'hello' --trailing comment"), ev("redis.call('set', 'invalid')"), ev("redis.call('incr')"),
+		ev("return redis.pcall('xread', 'STREAMS', 's', '$')"), ev("return redis.pcall('xread', 'BLOCK', 0, 'STREAMS', 's', '$')"),
+		ev("return redis.call('XREAD', 'block', 0, 'STREAMS', 's', '$')"),
+		ev("return redis.pcall('xreadgroup', 'group', 'g', 'c', 'BLOCK', 0, 'STREAMS', 's', '>')"),
+		ev("return redis.call('blpop', 'l', 0)"), ev("return redis.call('cluster', 'reset', 'hard')"),
+		ev("return redis.pcall('randomkey') ~= nil"),
+		ev("local value = 9007199254740991; return redis.call('get', value)"),
+		ev("return redis.call('echo', 12039611435714932082)"), ev("return redis.call('echo', 0.1)"), ev("return redis.call('echo', 1e300)"),
+		ev("return redis.call('echo', 1/0)"), ev("return redis.call('echo', -1/0)"),
 		ev("return {tostring(0.1), tostring(1/3), tostring(1e100), tostring(-0.5), tostring(100), tostring(2^53)}"),
 		ev("local t = {} for k in pairs(redis) do t[#t+1] = k end table.sort(t) return t"),
 		// cjson, cmsgpack, bit and struct come with openRedisLibs.
@@ -196,7 +213,13 @@ func TestScriptDifferential(t *testing.T) {
 				want, got = sortedLines(want), sortedLines(got)
 			}
 			if want != got {
-				t.Errorf("RESP%s #%d %q:\n redis: %q\n   vdr: %q", proto, i, c.args, want, got)
+				at := 0
+				for at < len(want) && at < len(got) && want[at] == got[at] {
+					at++
+				}
+				from := max(0, at-80)
+				t.Errorf("RESP%s #%d %.300q: differ at byte %d of %d/%d:\n redis: %.400q\n   vdr: %.400q",
+					proto, i, c.args, at, len(want), len(got), want[from:], got[from:])
 			}
 		}
 	}

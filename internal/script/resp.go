@@ -16,9 +16,15 @@ import (
 // handler, never the script's doing).
 var errBadReply = errors.New("script: malformed command reply")
 
-// maxReplyDepth bounds the nesting of a returned table (luaReplyToRedisReply
-// fails with "reached lua stack limit" when Lua's C stack runs out).
-const maxReplyDepth = 1000
+// luaMaxCStack is Lua 5.1's LUAI_MAXCSTACK. luaReplyToRedisReply checks
+// for 4 free stack slots at each value it converts and answers "reached
+// lua stack limit" in its place when there are none; Encoder counts the
+// slots Redis's conversion would be using (replyTop) so a deeply nested
+// or self-referencing table fails at the same depth, byte for byte.
+const (
+	luaMaxCStack = 8000
+	replyTop     = 2 // the error handler and the script's result
+)
 
 // ReplyToLua parses one RESP2/RESP3 reply into a Lua value and returns the
 // unread rest: integers become numbers, bulk strings strings, a null bulk
@@ -174,11 +180,12 @@ type Encoder struct {
 }
 
 // Append appends v's reply to b.
-func (e Encoder) Append(b []byte, v lua.LValue) []byte { return e.append(b, v, 0) }
+func (e Encoder) Append(b []byte, v lua.LValue) []byte { return e.append(b, v, replyTop) }
 
-func (e Encoder) append(b []byte, v lua.LValue, depth int) []byte {
-	if depth > maxReplyDepth {
-		return appendError(b, "ERR reached lua stack limit")
+// append converts v, which sits at stack height top.
+func (e Encoder) append(b []byte, v lua.LValue, top int) []byte {
+	if top+4 > luaMaxCStack {
+		return appendError(b, "-ERR reached lua stack limit")
 	}
 	switch x := v.(type) {
 	case lua.LString:
@@ -203,7 +210,7 @@ func (e Encoder) append(b []byte, v lua.LValue, depth int) []byte {
 	case lua.LNumber:
 		return appendHeader(b, ':', luaToInt64(float64(x)))
 	case *lua.LTable:
-		return e.appendTable(b, x, depth)
+		return e.appendTable(b, x, top)
 	}
 	return e.null(b)
 }
@@ -215,7 +222,7 @@ func (e Encoder) null(b []byte) []byte {
 	return append(b, "$-1\r\n"...)
 }
 
-func (e Encoder) appendTable(b []byte, t *lua.LTable, depth int) []byte {
+func (e Encoder) appendTable(b []byte, t *lua.LTable, top int) []byte {
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
 		return appendError(b, "-"+string(s))
 	}
@@ -256,9 +263,10 @@ func (e Encoder) appendTable(b []byte, t *lua.LTable, depth int) []byte {
 	if m, ok := t.RawGetString("map").(*lua.LTable); ok {
 		var body []byte
 		n := 0
+		// Stack: the map table, lua_next's key and value, the key's copy.
 		m.ForEach(func(k, v lua.LValue) {
-			body = e.append(body, k, depth+1)
-			body = e.append(body, v, depth+1)
+			body = e.append(body, k, top+4)
+			body = e.append(body, v, top+3)
 			n++
 		})
 		if e.ClientResp >= 3 {
@@ -272,7 +280,7 @@ func (e Encoder) appendTable(b []byte, t *lua.LTable, depth int) []byte {
 		var body []byte
 		n := 0
 		m.ForEach(func(k, _ lua.LValue) {
-			body = e.append(body, k, depth+1)
+			body = e.append(body, k, top+3)
 			n++
 		})
 		if e.ClientResp >= 3 {
@@ -288,7 +296,7 @@ func (e Encoder) appendTable(b []byte, t *lua.LTable, depth int) []byte {
 	}
 	b = appendHeader(b, '*', int64(n))
 	for i := 1; i <= n; i++ {
-		b = e.append(b, t.RawGetInt(i), depth+1)
+		b = e.append(b, t.RawGetInt(i), top+1)
 	}
 	return b
 }
