@@ -469,6 +469,11 @@ func (st *State) appendRunError(dst []byte, r *Run, obj lua.LValue) []byte {
 	if !hasMsg {
 		msg = "ERR Error running script " + r.Name + ", execution failure"
 	}
+	if msg == "ERR lua callstack overflow" {
+		// gopher-lua's call stack ran out (Lua's LUAI_MAXCALLS "stack
+		// overflow"); the error handler could not run, so no line.
+		msg = "ERR stack overflow"
+	}
 	final := "-" + msg
 	if line != "" && source != "" {
 		final += " script: " + r.Name + ", on " + source + ":" + line + "."

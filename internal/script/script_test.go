@@ -78,5 +78,5 @@ func TestEvalBasics(t *testing.T) {
 	f("return redis.sha1hex('')", 2, "$40\r\nda39a3ee5e6b4b0d3255bfef95601890afd80709\r\n")
 	f("return string.rep('x', 2^40)", 2, "-ERR user_script:1: not enough memory script: "+Sha1Hex([]byte("return string.rep('x', 2^40)"))+", on @user_script:1.\r\n")
 	f("return unpack({}, 1, 1e8)", 2, "-ERR user_script:1: too many results to unpack script: "+Sha1Hex([]byte("return unpack({}, 1, 1e8)"))+", on @user_script:1.\r\n")
-	f("local function r(n) return r(n+1)+1 end return r(1)", 2, "-ERR user_script:1: stack overflow\r\n")
+	f("local function r(n) return r(n+1)+1 end return r(1)", 2, "-ERR stack overflow\r\n")
 }

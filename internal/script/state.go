@@ -11,15 +11,16 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Limits of one state, chosen so a script cannot take vdr down: Lua 5.1's
-// LUAI_MAXCALLS is 20000 nested C calls and LUAI_MAXCSTACK 8000 stack
-// slots; gopher-lua's frames are Go structs, so a smaller call depth keeps
-// a runaway recursion cheap while leaving ordinary recursive scripts room.
+// Limits of one state, as Lua 5.1's where gopher-lua allows: LUAI_MAXCALLS
+// is 20000 nested calls ("stack overflow" beyond) and LUAI_MAXCSTACK 8000
+// stack slots for a Go function's arguments and results. The call stack
+// grows on demand (MinimizeStackMemory), so a pooled state stays small
+// until a script recurses deeply.
 const (
-	callStackSize   = 4000      // nested Lua calls ("stack overflow" beyond)
-	registrySize    = 1024 * 4  // initial data stack slots
-	registryMaxSize = 1024 * 80 // data stack slots a state may grow to
-	maxUnpack       = 8000      // LUAI_MAXCSTACK: unpack's "too many results"
+	callStackSize   = 20000      // nested Lua calls
+	registrySize    = 1024 * 4   // initial data stack slots
+	registryMaxSize = 1024 * 256 // data stack slots a state may grow to
+	maxUnpack       = 8000       // LUAI_MAXCSTACK: unpack's "too many results"
 	// maxStringBytes bounds string.rep and friends: Redis's Lua would
 	// try to allocate and fail with "not enough memory".
 	maxStringBytes = 512 << 20
@@ -32,22 +33,23 @@ const errReadonly = "Attempt to modify a readonly table"
 // State is one sandboxed Lua state. A State runs one script at a time;
 // Engine pools them.
 type State struct {
-	L       *lua.LState
-	g       *lua.LTable            // the real globals
-	proxy   *lua.LTable            // what scripts see as _G
-	redis   *lua.LTable            // the real redis table
-	libTabs map[string]*lua.LTable // real library tables by global name
-	proxyMT *lua.LTable            // the metatable of proxy (its __index is g)
-	loadG   *lua.LTable            // globals while a library loads
-	libs    *libSet                // libraries loaded in fcalls
-	fcalls  map[string]*lua.LFunction
-	gen     int64                       // the Engine.gen fns belong to
-	guarded map[*lua.LTable]bool        // tables scripts may not modify
-	real    map[*lua.LTable]*lua.LTable // proxy → the table it guards
-	fns     map[*Script]*lua.LFunction
-	run     *Run // the run in progress, nil between runs
-	version string
-	errh    *lua.LFunction
+	L        *lua.LState
+	g        *lua.LTable            // the real globals
+	proxy    *lua.LTable            // what scripts see as _G
+	redis    *lua.LTable            // the real redis table
+	libTabs  map[string]*lua.LTable // real library tables by global name
+	proxyMT  *lua.LTable            // the metatable of proxy (its __index is g)
+	loadG    *lua.LTable            // globals while a library loads
+	libs     *libSet                // libraries loaded in fcalls
+	fcalls   map[string]*lua.LFunction
+	gen      int64                       // the Engine.gen fns belong to
+	guarded  map[*lua.LTable]bool        // tables scripts may not modify
+	real     map[*lua.LTable]*lua.LTable // proxy → the table it guards
+	fns      map[*Script]*lua.LFunction
+	run      *Run // the run in progress, nil between runs
+	version  string
+	errh     *lua.LFunction
+	identity *lua.LFunction // returns its argument (pcall's error function)
 	// functions: set while a library's code is being loaded
 	// (register_function collects into it).
 	loading *libLoad
@@ -56,10 +58,12 @@ type State struct {
 // newState builds a state as scriptingInit / luaRegisterRedisAPI do.
 func newState(e *Engine, evalMode bool) *State {
 	L := lua.NewState(lua.Options{
-		CallStackSize:   callStackSize,
-		RegistrySize:    registrySize,
-		RegistryMaxSize: registryMaxSize,
-		SkipOpenLibs:    true,
+		CallStackSize:       callStackSize,
+		RegistrySize:        registrySize,
+		RegistryMaxSize:     registryMaxSize,
+		RegistryGrowStep:    registrySize,
+		MinimizeStackMemory: true,
+		SkipOpenLibs:        true,
 	})
 	s := &State{L: L, g: L.G.Global, libTabs: map[string]*lua.LTable{},
 		guarded: map[*lua.LTable]bool{}, real: map[*lua.LTable]*lua.LTable{},
@@ -152,6 +156,7 @@ func newState(e *Engine, evalMode bool) *State {
 	L.G.Global = s.proxy
 	L.Env = s.proxy
 	s.errh = L.NewFunction(errorHandler)
+	s.identity = L.NewFunction(func(L *lua.LState) int { L.SetTop(1); return 1 })
 	g.RawSetString("__redis__err__handler", s.errh)
 	return s
 }
@@ -325,7 +330,9 @@ func unpack(L *lua.LState) int {
 		return 0
 	}
 	n := int64(end) - int64(start) + 1
-	if n >= maxUnpack {
+	// lua_checkstack(L, n): the arguments and the results share the
+	// function's LUAI_MAXCSTACK slots.
+	if n+int64(L.GetTop()) > maxUnpack {
 		L.RaiseError("too many results to unpack")
 	}
 	for i := start; i <= end; i++ {
@@ -358,7 +365,10 @@ func strRep(L *lua.LState) int {
 func (s *State) pcall(L *lua.LState) int {
 	L.CheckAny(1)
 	top := L.GetTop()
-	err := L.PCall(top-1, lua.MultRet, nil)
+	// An error function, even this identity, spares gopher-lua building a
+	// stack trace for every caught error (quadratic in a deep recursion of
+	// pcalls).
+	err := L.PCall(top-1, lua.MultRet, s.identity)
 	s.rethrowIfStopped(err)
 	if err != nil {
 		obj := errObject(err)
