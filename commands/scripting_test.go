@@ -49,7 +49,7 @@ func TestScriptLimits(t *testing.T) {
 	t1 := time.Now()
 	// Each caught error unwinds a deep stack: slow, but bounded by the
 	// time limit.
-	f("local function r(n) return 1 + pcall(r, n + 1) end return r(1)", "-ERR ")
+	f("local function r(n) return 1 + pcall(r, n + 1) end return r(1)", "-ERR user_script:1: ")
 	if d := time.Since(t1); d > 2*time.Second {
 		t.Errorf("pcall recursion took %v", d)
 	}

@@ -128,6 +128,8 @@ func scriptCorpus() []scriptCase {
 		ev("local a = {} for i = 1, 8000 do a[i] = 1 end return select('#', unpack(a))"),
 		ev("local a = {} for i = 1, 7999 do a[i] = 1 end return select('#', unpack(a))"),
 		ev("local function r(n) if n == 0 then return 0 end return 1 + r(n - 1) end return r(15000)"),
+		ev("local function r(n) local ok, e = pcall(r, n + 1) if not ok then return {n, e} end return e end return r(1)"),
+		ev("local function r(n) local ok, e = xpcall(function() return r(n + 1) end, function(e) return e end) if not ok then return {n, e} end return e end return r(1)"),
 		ev("return 'hello' --trailing comment"), ev("redis.call('set', 'invalid')"), ev("redis.call('incr')"),
 		ev("return redis.pcall('xread', 'STREAMS', 's', '$')"), ev("return redis.pcall('xread', 'BLOCK', 0, 'STREAMS', 's', '$')"),
 		ev("return redis.call('XREAD', 'block', 0, 'STREAMS', 's', '$')"),

@@ -394,11 +394,11 @@ func (e *Engine) end(r *Run) {
 func (e *Engine) Eval(dst []byte, sc *Script, r *Run, keys, args [][]byte) []byte {
 	st := e.getState(true)
 	defer e.putState(st, true)
-	e.begin(r, true)
-	defer e.end(r)
 	if r.Name == "" {
 		r.Name = sc.SHA
 	}
+	e.begin(r, true)
+	defer e.end(r)
 	fn := st.fns[sc]
 	if fn == nil {
 		fn = st.L.NewFunctionFromProto(sc.proto)

@@ -306,9 +306,9 @@ func (e *Engine) Call(dst []byte, f *Function, r *Run, keys, args [][]byte) []by
 	set := e.libs.Load()
 	st := e.getState(false)
 	defer e.putState(st, false)
+	r.Name = f.Name
 	e.begin(r, false)
 	defer e.end(r)
-	r.Name = f.Name
 	st.ensureLibs(set)
 	fn := st.fcalls[f.Name]
 	if fn == nil {

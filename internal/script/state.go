@@ -50,6 +50,7 @@ type State struct {
 	version  string
 	errh     *lua.LFunction
 	identity *lua.LFunction // returns its argument (pcall's error function)
+	pcalls   int            // pcall/xpcall nesting (Lua's nCcalls)
 	// functions: set while a library's code is being loaded
 	// (register_function collects into it).
 	loading *libLoad
@@ -364,6 +365,10 @@ func strRep(L *lua.LState) int {
 // (SCRIPT KILL, time limit) cannot be caught.
 func (s *State) pcall(L *lua.LState) int {
 	L.CheckAny(1)
+	if s.cStackFull(L) {
+		return 2
+	}
+	defer func() { s.pcalls-- }()
 	top := L.GetTop()
 	// An error function, even this identity, spares gopher-lua building a
 	// stack trace for every caught error (quadratic in a deep recursion of
@@ -388,6 +393,10 @@ func (s *State) pcall(L *lua.LState) int {
 func (s *State) xpcall(L *lua.LState) int {
 	fn := L.CheckFunction(1)
 	errfunc := L.CheckFunction(2)
+	if s.cStackFull(L) {
+		return 2
+	}
+	defer func() { s.pcalls-- }()
 	top := L.GetTop()
 	L.Push(fn)
 	err := L.PCall(0, lua.MultRet, errfunc)
@@ -399,6 +408,24 @@ func (s *State) xpcall(L *lua.LState) int {
 	}
 	L.Insert(lua.LTrue, top+1)
 	return L.GetTop() - top
+}
+
+// maxCCalls is LUAI_MAXCCALLS: Lua 5.1 fails the 200th nested C call
+// (the script's own call counting as the first) with "C stack overflow".
+// Nested pcalls are what reach it; bounding them also bounds the cost of
+// unwinding a deep stack once per caught error.
+const maxCCalls = 200
+
+// cStackFull counts one more pcall level, or answers false, "C stack
+// overflow" as the pcall that would exceed maxCCalls does.
+func (s *State) cStackFull(L *lua.LState) bool {
+	if s.pcalls+2 >= maxCCalls {
+		L.Push(lua.LFalse)
+		L.Push(lua.LString("C stack overflow"))
+		return true
+	}
+	s.pcalls++
+	return false
 }
 
 func errObject(err error) lua.LValue {
