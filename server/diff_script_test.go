@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"sort"
 	"strconv"
 	"strings"
@@ -207,6 +208,19 @@ func TestScriptDifferential(t *testing.T) {
 	}
 	f.write(t, 1, "SET", "foo", "in-db1")
 	f.sync(t)
+
+	// FUNCTION DUMP: a payload Redis's FUNCTION RESTORE accepts, giving
+	// the same libraries.
+	dump := dialRaw(t, node.Addr()).do(bs("FUNCTION", "DUMP")...)
+	payload := dump[bytes.IndexByte(dump, '\n')+1 : len(dump)-2]
+	fresh := redistest.Start(t)
+	fc := dialRaw(t, fresh.Addr())
+	if r := fc.do([]byte("FUNCTION"), []byte("RESTORE"), payload); string(r) != "+OK\r\n" {
+		t.Fatalf("FUNCTION RESTORE of vdr's dump: %q", r)
+	}
+	if want, got := fc.dos("FUNCTION", "LIST", "WITHCODE"), dialRaw(t, replica.Addr()).dos("FUNCTION", "LIST", "WITHCODE"); sortedLines(want) != sortedLines(got) {
+		t.Errorf("restored libraries: %q, want %q", got, want)
+	}
 	for _, proto := range []string{"2", "3"} {
 		rc, vc := dialRaw(t, replica.Addr()), dialRaw(t, node.Addr())
 		if proto == "3" {
