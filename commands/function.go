@@ -54,7 +54,7 @@ func functionListCommand(c *Ctx, args [][]byte) {
 			continue
 		}
 		if l.Err != nil {
-			c.W.Error("ERR vdr: FUNCTION LIST cannot tell the functions of library '" + l.Name + "' without running its code")
+			c.W.Error("ERR vdr: FUNCTION LIST: library '" + l.Name + "' could not be loaded: " + l.Err.Error())
 			return
 		}
 		out = append(out, l)

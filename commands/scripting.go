@@ -232,28 +232,6 @@ func (c *Ctx) runScript(args [][]byte, readOnly bool, run func(r *script.Run, ds
 	c.Client.mu.Unlock()
 	c.cmd = self
 	c.Client.lastCmd.Store(self)
-	if len(out) > 0 {
-		// Count an error reply of the script as the caller's.
-		if i := lastReplyStart(out); i >= 0 && out[i] == '-' {
-			c.Client.nErrs++
-		}
-	}
-}
-
-// lastReplyStart is a cheap guess at where the script's reply began: only
-// used to count a top-level error reply.
-func lastReplyStart(b []byte) int {
-	if len(b) == 0 {
-		return -1
-	}
-	// An error reply is one line: find the start of the last line.
-	end := len(b) - 2
-	for i := end - 1; i >= 0; i-- {
-		if b[i] == '\n' {
-			return i + 1
-		}
-	}
-	return 0
 }
 
 // scriptHost runs redis.call's commands for one script (scriptCall in
