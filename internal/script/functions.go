@@ -1,9 +1,11 @@
 package script
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -31,6 +33,9 @@ type Library struct {
 	Err       error      // the code could not be loaded here (Redis's error text)
 	proto     *lua.FunctionProto
 }
+
+// loadTimeout bounds running a library's code (LOAD_TIMEOUT_MS).
+const loadTimeout = 500 * time.Millisecond
 
 // LibCode is a library as the primary sent it.
 type LibCode struct {
@@ -141,10 +146,20 @@ func (st *State) runLibrary(l *Library) (*libLoad, error) {
 		st.loading = nil
 		st.proxyMT.RawSetString("__index", st.g)
 	}()
+	// The primary accepted the code within FUNCTION LOAD's 500 ms
+	// (luaEngineLoadHook); a library still running after that is refused.
+	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
+	defer cancel()
+	L.SetContext(ctx)
+	defer L.RemoveContext()
 	fn := L.NewFunctionFromProto(l.proto)
 	fn.Env = st.proxy
 	L.Push(fn)
 	if err := L.PCall(0, 0, nil); err != nil {
+		if ctx.Err() != nil {
+			L.SetTop(0)
+			return nil, fmt.Errorf("FUNCTION LOAD timeout")
+		}
 		obj := errObject(err)
 		msg := ""
 		if t, ok := obj.(*lua.LTable); ok {

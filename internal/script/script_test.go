@@ -80,3 +80,47 @@ func TestEvalBasics(t *testing.T) {
 	f("return unpack({}, 1, 1e8)", 2, "-ERR user_script:1: too many results to unpack script: "+Sha1Hex([]byte("return unpack({}, 1, 1e8)"))+", on @user_script:1.\r\n")
 	f("local function r(n) return r(n+1)+1 end return r(1)", 2, "-ERR stack overflow\r\n")
 }
+
+// TestLibraries: a library's code runs to register its functions (flags
+// and descriptions as given), a library that loops at load time is
+// refused after the load timeout, and FCALL passes KEYS and ARGV as the
+// callback's arguments.
+func TestLibraries(t *testing.T) {
+	e := NewEngine()
+	e.SetLibraries(1, []LibCode{
+		{Name: "good", Code: "#!lua name=good\nlocal names = {'a', 'b'}\nfor i = 1, #names do\n  local name = names[i]\n" +
+			"  redis.register_function{function_name=name, callback=function(keys, args) return {name, keys[1], args[1]} end, flags={'no-writes', 'ALLOW-STALE'}, description='d ' .. name}\nend\n"},
+		{Name: "loop", Code: "#!lua name=loop\nwhile true do end\n"},
+		{Name: "bad", Code: "#!lua name=bad\nredis.register_function('x', 1)\n"},
+		{Name: "call", Code: "#!lua name=call\nredis.call('get', 'x')\n"},
+		{Name: "ipairs", Code: "#!lua name=ipairs\nfor _, v in ipairs({}) do end\n"},
+	})
+	libs := e.Libraries()
+	if len(libs) != 5 {
+		t.Fatalf("%d libraries", len(libs))
+	}
+	byName := map[string]*Library{}
+	for _, l := range libs {
+		byName[l.Name] = l
+	}
+	g := byName["good"]
+	if g.Err != nil || len(g.Functions) != 2 || g.Functions[1].Name != "b" || g.Functions[1].Description != "d b" ||
+		g.Functions[1].Flags != FlagNoWrites|FlagAllowStale {
+		t.Errorf("good: %+v", g)
+	}
+	for name, want := range map[string]string{
+		"loop":   "FUNCTION LOAD timeout",
+		"bad":    "Error registering functions: ERR second argument to redis.register_function must be a function",
+		"ipairs": "Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'ipairs'",
+		"call":   "Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'",
+	} {
+		if l := byName[name]; l.Err == nil || l.Err.Error() != want {
+			t.Errorf("%s: err %v, want %q", name, l.Err, want)
+		}
+	}
+	f := e.LookupFunction("b")
+	out := e.Call(nil, f, &Run{Host: fakeHost{}}, [][]byte{[]byte("k")}, [][]byte{[]byte("v")})
+	if string(out) != "*3\r\n$1\r\nb\r\n$1\r\nk\r\n$1\r\nv\r\n" {
+		t.Errorf("FCALL b: %q", out)
+	}
+}
