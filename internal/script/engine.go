@@ -36,7 +36,7 @@ var flagNames = []struct {
 }{{FlagNoWrites, "no-writes"}, {FlagAllowOOM, "allow-oom"}, {FlagAllowStale, "allow-stale"},
 	{FlagNoCluster, "no-cluster"}, {FlagCrossSlot, "allow-cross-slot-keys"}}
 
-// FlagNames returns the names of f's flags, in Redis's order.
+// Names returns the names of f's flags, in Redis's order.
 func (f Flags) Names() []string {
 	var out []string
 	for _, n := range flagNames {
@@ -330,11 +330,6 @@ func (e *Engine) Running() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.running)
-}
-
-type pooled struct {
-	st  *State
-	gen int64
 }
 
 func (e *Engine) getState(eval bool) *State {

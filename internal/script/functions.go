@@ -128,9 +128,6 @@ func (l *Library) load(st *State) {
 		l.Err = err
 		return
 	}
-	for _, f := range ld.fns {
-		_ = f
-	}
 	l.Functions = ld.lib.Functions
 	sort.Slice(l.Functions, func(i, j int) bool { return l.Functions[i].Name < l.Functions[j].Name })
 }

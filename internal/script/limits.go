@@ -23,11 +23,9 @@ const (
 	watchEvery           = 5 * time.Millisecond
 )
 
-var allocSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-
+// heapAllocs is the process's cumulative heap allocation, in bytes.
 func heapAllocs() uint64 {
-	s := make([]metrics.Sample, 1)
-	s[0].Name = allocSample[0].Name
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
 		return 0
