@@ -2,6 +2,7 @@ package commands
 
 import (
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -205,4 +206,62 @@ func TestScriptFunctionKill(t *testing.T) {
 	if !strings.HasPrefix(got, "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.") {
 		t.Errorf("killed function: %q", got)
 	}
+}
+
+// TestScriptParallel runs scripts and functions on several connections at
+// once while writes are applied (run it with -race): each script sees one
+// state — the two keys a script reads always hold the same value.
+func TestScriptParallel(t *testing.T) {
+	env := newTestEnv(t)
+	set := func(v string) {
+		env.Proj.Apply(0, [][]byte{[]byte("MSET"), []byte("a"), []byte(v), []byte("b"), []byte(v)})
+	}
+	set("0")
+	if err := env.Proj.Apply(0, [][]byte{[]byte("FUNCTION"), []byte("LOAD"),
+		[]byte("#!lua name=pair\nredis.register_function{function_name='pair', callback=function(k) return {redis.call('get', k[1]), redis.call('get', k[2])} end, flags={'no-writes'}}")}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+				set(strconv.Itoa(i))
+			}
+		}
+	}()
+	var errs sync.Map
+	var readers sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		readers.Add(1)
+		go func(g int) {
+			defer readers.Done()
+			do := scriptCtx(t, env)
+			for i := 0; i < 200; i++ {
+				var r string
+				if i%2 == 0 {
+					r = do("EVAL_RO", "local a = redis.call('get', KEYS[1]) for i = 1, 50 do end return {a, redis.call('get', KEYS[2])}", "2", "a", "b")
+				} else {
+					r = do("FCALL_RO", "pair", "2", "a", "b")
+				}
+				parts := strings.Split(r, "\r\n")
+				if len(parts) < 5 || parts[2] != parts[4] {
+					errs.Store(g, r)
+					return
+				}
+			}
+		}(g)
+	}
+	readers.Wait()
+	close(stop)
+	wg.Wait()
+	errs.Range(func(k, v any) bool {
+		t.Errorf("goroutine %v saw two states: %q", k, v)
+		return true
+	})
 }
