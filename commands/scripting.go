@@ -21,13 +21,17 @@ import (
 // "Write commands are not allowed from read-only scripts." from _RO and
 // no-writes scripts.
 //
-// Scripts do not block the server: other connections keep being served
-// while a script runs (there is no BUSY state), and several scripts run in
-// parallel. A script holds a read view of the whole projection, which
-// makes the replication applier wait, so vdr stops a script once it has
-// run lua-time-limit (5 s) — where Redis would start answering BUSY to
-// everyone else — and SCRIPT KILL / FUNCTION KILL stop the running scripts
-// at any time.
+// Scripts do not make the server BUSY: a script runs on the goroutine of
+// its connection — its epoll event loop, or its own goroutine with
+// EventLoopsDisabled — so connections of the other event loops keep being
+// served meanwhile and scripts on different loops run in parallel;
+// connections sharing the script's event loop wait for it, as every
+// command of a loop runs in turn. There is no BUSY reply: answering BUSY
+// from every loop would stall all clients, where Redis has no choice
+// (one thread). A script holds a read view of the whole projection,
+// which makes the replication applier wait, so instead of letting it run
+// past lua-time-limit (5 s) as Redis does, vdr stops it then with an
+// error; SCRIPT KILL / FUNCTION KILL stop the running scripts at any time.
 
 func init() {
 	for name, h := range map[string]HandlerFunc{

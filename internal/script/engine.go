@@ -192,12 +192,12 @@ var (
 type Engine struct {
 	// TimeLimit is lua-time-limit (busy-reply-threshold). Redis lets a
 	// script run past it and answers BUSY to every other client until
-	// SCRIPT KILL. vdr serves other clients all along (each connection
-	// runs on its own goroutine or event loop), but a script holds a
-	// read view of the whole projection, which keeps the replication
-	// applier waiting; so vdr stops a script once it has run TimeLimit
-	// (with the error of errTimeLimit) instead of letting it stall
-	// replication indefinitely. Zero means 5 s.
+	// SCRIPT KILL. vdr never answers BUSY (a script only occupies the
+	// goroutine of its connection, see package commands), but a script
+	// holds a read view of the whole projection, which keeps the
+	// replication applier waiting; so vdr stops a script once it has run
+	// TimeLimit (errTimeLimit) instead of letting it stall replication
+	// indefinitely. Zero means 5 s.
 	TimeLimit time.Duration
 	// Version returns the Redis version scripts see (REDIS_VERSION).
 	Version func() string
