@@ -14,6 +14,15 @@
 // src/script_lua.c does, and wraps errors as Redis does
 // ("… script: <sha>, on @user_script:<line>.").
 //
+// Limits (limits.go, state.go): Lua 5.1's call depth (20000 calls, 200
+// nested pcalls: "stack overflow", "C stack overflow"), unpack's 8000
+// results, string.rep bounded ("not enough memory"), the reply
+// conversion's "reached lua stack limit" at Redis's depth, a time limit
+// (Engine.TimeLimit, lua-time-limit) and kills (Engine.Kill) through the
+// state's context, and an allocation bound sampled by a watchdog
+// (Engine.MaxAllocBytes). A stopped script cannot catch its stop with
+// pcall.
+//
 // What it does not do: run commands. redis.call hands its argv to a Host
 // (package commands), which checks it against the command table, runs it
 // and returns the RESP reply bytes, which this package parses back into
