@@ -112,6 +112,8 @@ type Command struct {
 	stats  *cmdStats // set for every row at init
 	// noTouch: its lookups leave access times alone (see lookupNoTouch).
 	noTouch bool
+	// script: EVAL*, FCALL*: flags depend on the script (scripting.go).
+	script bool
 }
 
 // FullName is "name" or "parent|sub" (Redis's fullname).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vdr-project/vdr/internal/compat"
+	"github.com/vdr-project/vdr/internal/script"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -145,7 +146,7 @@ type Env struct {
 	Tracking *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
 	Config   Config
 	Stats    Stats
-	Logger   *slog.Logger // nil: slog.Default()
+	Logger   *slog.Logger // warnings (failed AUTH) and scripts' redis.log lines; nil: slog.Default()
 	ACLLog   ACLLog
 	// Version is the personality vdr answers as (the primary's version,
 	// or --compat); nil answers as compat.Default.
@@ -155,6 +156,7 @@ type Env struct {
 	TCPPort   int
 
 	nextClientID atomic.Int64
+	scripts      atomic.Pointer[script.Engine] // see Scripts
 }
 
 // NewClientID returns the next client ID (monotonic, from 1 — as Redis's
@@ -291,6 +293,7 @@ type Ctx struct {
 	// touchOff: the current command's reads leave access times alone.
 	touchOff bool
 	retrying bool // RetryBlocked is re-running a blocked read
+	inScript bool // the command was called by a script (redis.call)
 }
 
 // NewCtx returns a Ctx for one connection.

@@ -14,12 +14,20 @@
 // sorted sets and hashes over projection Views; connection and server
 // commands (HELLO, AUTH, CLIENT, COMMAND, CONFIG GET, INFO, ROLE, …);
 // MULTI/EXEC run inside one projection.ViewAll so a transaction reads one
-// consistent state; pub/sub registry and message formatting.
+// consistent state; pub/sub registry and message formatting; Lua
+// scripting (scripting.go: EVAL*, SCRIPT, FCALL*, FUNCTION STATS/KILL/
+// DUMP/LIST on internal/script), each script inside one ViewAll, its
+// redis.call commands dispatched through this table into a scratch
+// Writer, writes refused as on a read-only replica.
 //
 // What it does not do: sockets, request parsing, connection limits and
 // timeouts (package server), applying writes (package projection). Not yet
 // supported, each answering an explicit error or noted in NEEDS.md:
-// scripting (EVAL*, FCALL*), FUNCTION DUMP. (XREAD
+// SCRIPT DEBUG YES|SYNC (the Lua debugger). Scripts differ from Redis's in
+// that they never make the server BUSY (other connections are served
+// while one runs, and scripts run in parallel) and are stopped after
+// lua-time-limit (they hold a view that keeps the replication applier
+// waiting); FUNCTION DUMP stores code strings uncompressed. (XREAD
 // BLOCK needs a front end that can park a connection, Client.Wake; both
 // of package server's can.)
 //

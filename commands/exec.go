@@ -251,10 +251,14 @@ func execCmd(c *Ctx, args [][]byte) {
 	if cmd.Name == "exec" && cl.inMulti {
 		flags = c.queuedFlags()
 	}
+	scripted := cmd.script
+	if scripted {
+		flags = c.scriptCommandFlags(cmd, args)
+	}
 	if cl.capaRedirect && c.redirect(cmd, flags) {
 		return
 	}
-	if flags&CmdWrite != 0 && !(c.Env.Host != nil && c.Env.Host.ForwardEnabled() && !cl.inMulti && cmd.Name != "exec") {
+	if flags&CmdWrite != 0 && (scripted || !(c.Env.Host != nil && c.Env.Host.ForwardEnabled() && !cl.inMulti && cmd.Name != "exec")) {
 		c.rejectCmd(cmd, errReadonly)
 		return
 	}
@@ -297,7 +301,9 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 		t0 := time.Now()
 		defer func() { observeLatency(time.Since(t0)) }()
 	}
-	if cmd.Flags&CmdReadonly != 0 && c.Client.trk.flags.Load()&trackOn != 0 {
+	// EVAL_RO and FCALL_RO track the keys their script reads, not
+	// their declared keys (call in src/server.c).
+	if cmd.Flags&CmdReadonly != 0 && !cmd.script && c.Client.trk.flags.Load()&trackOn != 0 {
 		c.trackRead(cmd, args)
 	}
 	switch {
@@ -332,8 +338,12 @@ func (c *Ctx) queuedFlags() CmdFlag {
 	f := CmdLoading | CmdStale
 	for _, q := range c.Client.multiQueue {
 		if cmd, _ := Lookup(q); cmd != nil {
-			f |= cmd.Flags & CmdWrite
-			f &^= ^cmd.Flags & (CmdLoading | CmdStale)
+			cf := cmd.Flags
+			if cmd.script {
+				cf = c.scriptCommandFlags(cmd, q)
+			}
+			f |= cf & CmdWrite
+			f &^= ^cf & (CmdLoading | CmdStale)
 		}
 	}
 	return f

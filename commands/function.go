@@ -1,15 +1,25 @@
 package commands
 
-import "github.com/vdr-project/vdr/projection"
+import (
+	"encoding/binary"
+
+	"github.com/vdr-project/vdr/internal/script"
+	"github.com/vdr-project/vdr/rdbparse"
+)
 
 // FUNCTION LIST (src/functions.c functionListCommand), from the libraries
-// the projection mirrors from the link and the RDB. Redis lists libraries
-// and functions in dict order, which differs from one process to the next
+// the projection mirrors from the link and the RDB, each run once in the
+// Lua sandbox (internal/script) so the functions, flags and descriptions
+// are what register_function really received. Redis lists libraries and
+// functions in dict order, which differs from one process to the next
 // (the command is flagged nondeterministic_output_order); vdr lists them
-// sorted by name. A library whose functions internal/funclib cannot tell
-// without running Lua makes the reply an explicit error rather than a
-// guess. FUNCTION DUMP stays unsupported: Redis LZF-compresses each code
-// string (rdbSaveRawString), which vdr does not reproduce byte for byte.
+// sorted by name. A library vdr could not run makes the reply an explicit
+// error rather than a guess.
+//
+// FUNCTION DUMP writes the payload rdbSaveFunctions would (one
+// RDB_OPCODE_FUNCTION2 string per library, RDB version 10, CRC64) but
+// stores each code string uncompressed where Redis LZF-compresses those
+// over 20 bytes: FUNCTION RESTORE accepts both, the bytes differ.
 
 func init() {
 	dataHandlers["function|list"] = functionListCommand
@@ -34,18 +44,17 @@ func functionListCommand(c *Ctx, args [][]byte) {
 			return
 		}
 	}
-	libs, err := c.Env.Proj.Libraries()
-	if err != nil {
+	if !c.syncLibraries() {
 		c.W.Error("ERR vdr: FUNCTION LIST: a function library sent by the primary could not be read")
 		return
 	}
-	var out []projection.Library
-	for _, l := range libs {
+	var out []*script.Library
+	for _, l := range c.Env.Scripts().Libraries() {
 		if pattern != nil && !StringMatch(pattern, []byte(l.Name), true) {
 			continue
 		}
-		if l.FunctionsErr != nil {
-			c.W.Error("ERR vdr: FUNCTION LIST cannot tell the functions of library '" + l.Name + "' without running its code")
+		if l.Err != nil {
+			c.W.Error("ERR vdr: FUNCTION LIST: library '" + l.Name + "' could not be loaded: " + l.Err.Error())
 			return
 		}
 		out = append(out, l)
@@ -60,7 +69,7 @@ func functionListCommand(c *Ctx, args [][]byte) {
 		c.W.BulkString("library_name")
 		c.W.BulkString(l.Name)
 		c.W.BulkString("engine")
-		c.W.BulkString(l.Engine)
+		c.W.BulkString("LUA")
 		c.W.BulkString("functions")
 		c.W.Array(len(l.Functions))
 		for _, f := range l.Functions {
@@ -74,8 +83,9 @@ func functionListCommand(c *Ctx, args [][]byte) {
 				c.W.Null()
 			}
 			c.W.BulkString("flags")
-			c.W.Set(len(f.Flags))
-			for _, fl := range f.Flags {
+			names := f.Flags.Names()
+			c.W.Set(len(names))
+			for _, fl := range names {
 				c.W.Status(fl)
 			}
 		}
@@ -84,4 +94,35 @@ func functionListCommand(c *Ctx, args [][]byte) {
 			c.W.BulkString(l.Code)
 		}
 	}
+}
+
+// functionDumpCommand is FUNCTION DUMP (functionDumpCommand,
+// rdbSaveFunctions): see the note at the top of this file.
+func functionDumpCommand(c *Ctx, args [][]byte) {
+	if !c.syncLibraries() {
+		c.W.Error("ERR vdr: FUNCTION DUMP: a function library sent by the primary could not be read")
+		return
+	}
+	var b []byte
+	for _, l := range c.Env.Scripts().Libraries() {
+		b = append(b, 245) // RDB_OPCODE_FUNCTION2
+		b = appendRDBLen(b, uint64(len(l.Code)))
+		b = append(b, l.Code...)
+	}
+	b = binary.LittleEndian.AppendUint16(b, 10) // RDB_VERSION of Redis 7.0
+	b = binary.LittleEndian.AppendUint64(b, rdbparse.CRC64(b))
+	c.W.Bulk(b)
+}
+
+// appendRDBLen is rdbSaveLen.
+func appendRDBLen(b []byte, n uint64) []byte {
+	switch {
+	case n < 1<<6:
+		return append(b, byte(n))
+	case n < 1<<14:
+		return append(b, byte(n>>8)|0x40, byte(n))
+	case n <= 0xffffffff:
+		return binary.BigEndian.AppendUint32(append(b, 0x80), uint32(n))
+	}
+	return binary.BigEndian.AppendUint64(append(b, 0x81), n)
 }

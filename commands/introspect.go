@@ -644,6 +644,14 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("used_memory_rss_human", humanBytes(ms.Sys))
 		add("used_memory_peak", ms.HeapSys)
 		add("used_memory_peak_human", humanBytes(ms.HeapSys))
+		c.syncLibraries()
+		nFuncs, libs := 0, env.Scripts().Libraries()
+		for _, l := range libs {
+			nFuncs += len(l.Functions)
+		}
+		add("number_of_cached_scripts", env.Scripts().Len())
+		add("number_of_functions", nFuncs)
+		add("number_of_libraries", len(libs))
 		add("maxmemory", 0)
 		add("maxmemory_human", "0B")
 		add("maxmemory_policy", "noeviction")

@@ -196,6 +196,10 @@ func xreadCommand(c *Ctx, args [][]byte) {
 		o := args[i]
 		switch {
 		case equalFold(o, "block") && more > 0:
+			if c.inScript {
+				c.W.Error("ERR " + string(args[0]) + " command is not allowed with BLOCK option from scripts")
+				return
+			}
 			i++
 			t, ok := parseInt(args[i])
 			if !ok {

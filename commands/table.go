@@ -167,6 +167,7 @@ var lookupNoTouch = map[string]bool{
 
 func bind(cmd *Command, bound map[string]bool) {
 	cmd.noTouch = lookupNoTouch[cmd.Name]
+	cmd.script = isScriptCommand(cmd.Name)
 	if h := handlers[cmd.Name]; h != nil {
 		if cmd.Flags&CmdWrite != 0 {
 			panic("commands: write command with a handler: " + cmd.Name)

@@ -273,3 +273,10 @@ func (ld *Loader) Function(code []byte) error {
 	ld.ds.fn.Store(n)
 	return nil
 }
+
+// LibrariesToken returns a value that changes (by ==) whenever the set of
+// function libraries changes, so a cache built from Libraries can tell it
+// is current without calling Libraries.
+func (p *Projection) LibrariesToken() any {
+	return p.cur.Load().fn.Load()
+}

@@ -3,8 +3,10 @@
 // functionExtractLibMetaData in src/functions.c) and, for Lua, the
 // functions it registers with redis.register_function (src/function_lua.c).
 //
-// Redis learns a library's functions by running its code; vdr has no Lua,
-// so Functions recognises only the plain, static forms
+// Redis learns a library's functions by running its code. The projection
+// uses this package to mirror libraries without running Lua (the commands
+// run the code in internal/script for FUNCTION LIST and FCALL), so
+// Functions recognises only the plain, static forms
 //
 //	redis.register_function('name', callback)
 //	redis.register_function{function_name='name', callback=f,

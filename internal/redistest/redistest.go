@@ -18,6 +18,8 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -490,4 +492,11 @@ func InfoField(addr, section, field string) string {
 		}
 	}
 	return ""
+}
+
+// Sha1Hex is the lower-case hex SHA1 of s (a script's SHA as EVALSHA
+// names it).
+func Sha1Hex(s string) string {
+	sum := sha1.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
