@@ -143,6 +143,8 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 		return err
 	}
 	// Fast path: one command on at most two keys of one db.
+	p.hold.Lock()
+	ds = p.cur.Load()
 	d := ds.dbs[db]
 	s0, s1 := -1, -1
 	if len(a.keys) > 0 {
@@ -173,6 +175,7 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 	if s0 >= 0 {
 		d.stripes[s0].mu.Unlock()
 	}
+	p.hold.Unlock()
 	a.deliver()
 	return err
 }
@@ -183,6 +186,7 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 // (db, stripe) order, applies the commands in order, and unlocks.
 func (p *Projection) ApplyBatch(cmds []Command) error {
 	a := &p.ap
+	p.hold.Lock()
 	ds := p.cur.Load()
 	descs := a.descs[:0]
 	for range cmds {
@@ -194,6 +198,7 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 	clear(a.full)
 	for i, c := range cmds {
 		if c.DB < 0 || c.DB >= len(ds.dbs) {
+			p.hold.Unlock()
 			return fmt.Errorf("projection: db %d: %w", c.DB, ErrDBIndex)
 		}
 		if len(c.Argv) == 0 {
@@ -236,6 +241,7 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 	}
 	*cx = ctx{}
 	a.unlock(ds)
+	p.hold.Unlock()
 	a.deliver()
 	return firstErr
 }

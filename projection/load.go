@@ -48,8 +48,10 @@ type Loader struct {
 // BeginLoad starts building a fresh keyspace.
 func (p *Projection) BeginLoad(opts LoadOptions) *Loader {
 	if opts.DropOld {
+		p.hold.Lock()
 		p.cur.Store(newDataset(&p.opts))
 		p.watch.touchAll()
+		p.hold.Unlock()
 		p.flushedAll()
 	}
 	ld := &Loader{p: p, ds: newDataset(&p.opts), ec: p.enc.Load()}
@@ -245,8 +247,10 @@ func (ld *Loader) Commit() error {
 		return ErrLoadClosed
 	}
 	ld.end()
+	ld.p.hold.Lock()
 	ld.p.cur.Store(ld.ds)
 	ld.p.watch.touchAll()
+	ld.p.hold.Unlock()
 	ld.p.flushedAll()
 	ld.p.st.loads.Add(1)
 	ld.p.st.loadedKeys.Add(ld.keys)
