@@ -125,6 +125,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if err := dataset.LoadSpec(primary.addr(), cfg.N, cfg.Seed, spec); err != nil {
 		return nil, fmt.Errorf("bench: loading dataset: %w", err)
 	}
+	if err := errorReply(primary.addr(), []string{"FUNCTION", "LOAD", "REPLACE", benchLibrary}); err != nil {
+		return nil, fmt.Errorf("bench: loading the function library: %w", err)
+	}
 	logf("loaded in %v", time.Since(t0).Round(time.Millisecond))
 
 	dumpPath, err := saveDump(primary)

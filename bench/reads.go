@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/sha1"
 	"encoding/csv"
 	"fmt"
 	"github.com/vdr-project/vdr/internal/resp"
@@ -16,10 +17,22 @@ import (
 // replaced by redis-benchmark with a 12-digit number below the keyspace of
 // the case's type, which matches dataset's key names.
 type readCase struct {
-	name string
-	kind dataset.Kind
-	args []string
+	name  string
+	kind  dataset.Kind
+	args  []string
+	setup []string // run once on each target first (SCRIPT LOAD)
 }
+
+// The read scripts: three GETs in one round trip, as EVALSHA_RO of a
+// script cached on each server, and as FCALL_RO of a library the primary
+// propagates (loaded before the dataset is dumped, so both replicas have
+// it from the start).
+const (
+	script3Get   = "return {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3])}"
+	benchLibrary = "#!lua name=vdrbench\n" +
+		"redis.register_function{function_name='get3', flags={'no-writes'}, callback=function(keys, args) " +
+		"return {redis.call('GET', keys[1]), redis.call('GET', keys[2]), redis.call('GET', keys[3])} end}"
+)
 
 func readCases() []readCase {
 	k := func(kind dataset.Kind) string { return dataset.Prefix(kind) + "__rand_int__" }
@@ -27,13 +40,17 @@ func readCases() []readCase {
 	for i := 0; i < 10; i++ {
 		mget = append(mget, k(dataset.String))
 	}
+	sha := fmt.Sprintf("%x", sha1.Sum([]byte(script3Get)))
+	s := k(dataset.String)
 	return []readCase{
-		{"GET", dataset.String, []string{"GET", k(dataset.String)}},
-		{"MGET 10", dataset.String, mget},
-		{"HGETALL", dataset.Hash, []string{"HGETALL", k(dataset.Hash)}},
-		{"LRANGE 0 9", dataset.List, []string{"LRANGE", k(dataset.List), "0", "9"}},
-		{"ZRANGE 0 -1 WITHSCORES", dataset.ZSet, []string{"ZRANGE", k(dataset.ZSet), "0", "-1", "WITHSCORES"}},
-		{"SMEMBERS", dataset.Set, []string{"SMEMBERS", k(dataset.Set)}},
+		{"GET", dataset.String, []string{"GET", k(dataset.String)}, nil},
+		{"MGET 10", dataset.String, mget, nil},
+		{"HGETALL", dataset.Hash, []string{"HGETALL", k(dataset.Hash)}, nil},
+		{"LRANGE 0 9", dataset.List, []string{"LRANGE", k(dataset.List), "0", "9"}, nil},
+		{"ZRANGE 0 -1 WITHSCORES", dataset.ZSet, []string{"ZRANGE", k(dataset.ZSet), "0", "-1", "WITHSCORES"}, nil},
+		{"SMEMBERS", dataset.Set, []string{"SMEMBERS", k(dataset.Set)}, nil},
+		{"EVALSHA_RO 3 GETs", dataset.String, []string{"EVALSHA_RO", sha, "3", s, s, s}, []string{"SCRIPT", "LOAD", script3Get}},
+		{"FCALL_RO 3 GETs", dataset.String, []string{"FCALL_RO", "get3", "3", s, s, s}, nil},
 	}
 }
 
@@ -112,6 +129,11 @@ func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[s
 		for _, pipeline := range []int{1, 16} {
 			for _, target := range []string{"redis", "vdr"} {
 				p := targets[target]
+				if rc.setup != nil {
+					if err := errorReply(p.addr(), rc.setup); err != nil {
+						return fmt.Errorf("%s answers %v with an error: %v", target, rc.setup[:2], err)
+					}
+				}
 				if err := errorReply(p.addr(), rc.args); err != nil {
 					return fmt.Errorf("%s answers %s with an error: %v", target, rc.name, err)
 				}

@@ -416,8 +416,6 @@ func (st *State) call(dst []byte, r *Run, fn *lua.LFunction, nargs int) []byte {
 	st.run = r
 	L.SetContext(r.ctx)
 	defer L.RemoveContext()
-	stop := time.AfterFunc(r.eng.timeLimit(), func() { r.cancel(errTimeLimit) })
-	defer stop.Stop()
 	L.Insert(fn, L.GetTop()-nargs+1)
 	err := L.PCall(nargs, 1, st.errh)
 	if err != nil {

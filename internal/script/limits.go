@@ -62,6 +62,11 @@ func (e *Engine) watch() {
 			if now-r.allocBase > e.maxAlloc() {
 				r.cancel(errMemory)
 			}
+			// The time limit is checked here too, within watchEvery of
+			// it: a timer per call cost more than a short script.
+			if time.Since(r.start) > e.timeLimit() {
+				r.cancel(errTimeLimit)
+			}
 		}
 		e.mu.Unlock()
 	}
