@@ -17,7 +17,11 @@
 // and its ServeMux lower-cases names with an allocation. vdr keeps the
 // redcon model (one goroutine per connection, pipelined replies flushed
 // when no complete request is buffered) but reads requests with its own
-// limited reader (proto.go) and writes RESP2/RESP3 with commands.Writer.
+// limited reader (proto.go: Redis's limits, a buffer that grows with the
+// bytes that arrived, never with a length a client declared, and a long
+// multibulk request parsed once, not again on every read) and writes
+// RESP2/RESP3 with commands.Writer. The event loops (loop_linux.go) are
+// vdr's own too: redcon has none.
 //
 // Lock order (never take an earlier one while holding a later one):
 //
