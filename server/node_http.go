@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -24,7 +25,7 @@ import (
 func (n *Node) startHTTP() error {
 	ln, err := net.Listen("tcp", n.opts.HTTPAddr)
 	if err != nil {
-		return err
+		return fmt.Errorf("metrics/health listener (--http %s): %w", n.opts.HTTPAddr, err)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &nodeCollector{n: n})

@@ -193,8 +193,12 @@ func (h *linkHandler) LinkState(s replica.State, err error) {
 	}
 	attrs := []any{"from", prev.String(), "to", s.String()}
 	if c := h.n.client; c != nil {
-		replID, off, _ := c.Position()
-		attrs = append(attrs, "replid", replID, "offset", off, "primary", c.Addr())
+		if p := c.Primary(); p != "" {
+			attrs = append(attrs, "primary", p)
+		}
+		if replID, off, _ := c.Position(); replID != "" {
+			attrs = append(attrs, "replid", replID, "offset", off)
+		}
 	}
 	if err != nil {
 		attrs = append(attrs, "error", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,28 @@ func TestStaleSnapshotTempsRemoved(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(dir, "*"))
 	if len(left) != 1 || filepath.Base(left[0]) != "other.tmp-1" {
 		t.Errorf("left %v, want only other.tmp-1", left)
+	}
+}
+
+// TestHTTPPortTakenNamed: a taken --http port is reported as the
+// metrics/health listener, not a bare bind error.
+func TestHTTPPortTakenNamed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	n, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, HTTPAddr: ln.Addr().String(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = n.Start()
+	if err == nil {
+		n.Close()
+		t.Fatal("started with its HTTP port taken")
+	}
+	if !strings.Contains(err.Error(), "metrics/health listener") {
+		t.Errorf("error %q does not name the metrics/health listener", err)
 	}
 }

@@ -141,6 +141,7 @@ func parseConfigWith(args []string, getenv func(string) string, stderr io.Writer
 	}
 	// Booleans may be given bare (--pprof): accept that by rewriting.
 	args = expandBareBools(args, settings)
+	args = joinReplicaof(args)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printHelp(stderr, extra)
@@ -419,10 +420,14 @@ func (c *Config) resolvePrimary() error {
 	}
 	if r != "" {
 		f := strings.Fields(r)
-		if len(f) != 2 {
-			return c.fail("replicaof", `want "host port", got %q`, r)
+		switch {
+		case len(f) == 2:
+			p = net.JoinHostPort(f[0], f[1])
+		case len(f) == 1 && strings.Contains(f[0], ":"):
+			p = f[0] // host:port
+		default:
+			return c.fail("replicaof", `want "host port" (or host:port), got %q`, r)
 		}
-		p = net.JoinHostPort(f[0], f[1])
 	}
 	if p == "" {
 		if len(c.Sentinels) == 0 && c.Str("rdb") == "" {
@@ -505,4 +510,24 @@ syntax). Flags win over the environment, which wins over the file.
 			fmt.Fprintf(w, "  --%-26s %s%s\n", s.name, s.usage, def)
 		}
 	}
+}
+
+// joinReplicaof lets --replicaof take its two words as redis-server's
+// command line does (--replicaof 127.0.0.1 6379): a port after the host
+// joins it, as if quoted.
+func joinReplicaof(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		if (name == "replicaof" || name == "slaveof") && a != name && i+2 < len(args) {
+			if _, err := strconv.Atoi(args[i+2]); err == nil && !strings.HasPrefix(args[i+1], "-") {
+				out = append(out, "--replicaof", args[i+1]+" "+args[i+2])
+				i += 2
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }

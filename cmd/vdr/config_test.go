@@ -171,3 +171,23 @@ func TestSentinelSettings(t *testing.T) {
 		t.Errorf("sentinel options %+v", so)
 	}
 }
+
+// TestReplicaofForms: --replicaof takes redis-server's two words, the
+// quoted "host port" of redis.conf, or host:port.
+func TestReplicaofForms(t *testing.T) {
+	for _, args := range [][]string{
+		{"--replicaof", "127.0.0.1", "6379"},
+		{"--replicaof", "127.0.0.1 6379"},
+		{"--replicaof", "127.0.0.1:6379"},
+		{"-replicaof", "127.0.0.1", "6379", "--port", "7000"},
+	} {
+		cfg, err := parseConfig(args, env(nil), io.Discard)
+		if err != nil {
+			t.Errorf("%q: %v", args, err)
+			continue
+		}
+		if cfg.PrimaryAddr != "127.0.0.1:6379" {
+			t.Errorf("%q: primary %q", args, cfg.PrimaryAddr)
+		}
+	}
+}
