@@ -27,6 +27,8 @@ type Client struct {
 	filter *filter
 	tls    *tls.Config // built on first dial, guarded by tlsMu
 	tlsMu  sync.Mutex
+	// sentinelTLS is tls for the sentinels (SentinelOptions.TLS).
+	sentinelTLS *tls.Config
 
 	state atomic.Int32
 

@@ -126,6 +126,8 @@ type SentinelOptions struct {
 	// the primary's replid and offsets), falling back to the primary when
 	// none is.
 	Role string
+	// TLS, when set, connects to the sentinels over TLS (their tls-port).
+	TLS *TLSOptions
 	// HostMap rewrites the addresses the sentinels announce into ones
 	// this process can reach (NAT, Kubernetes): "host" → "host2" keeps
 	// the port, "host:port" → "host2:port2" maps both.

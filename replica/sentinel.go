@@ -2,6 +2,7 @@ package replica
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,21 @@ func (c *Client) dialSentinel(ctx context.Context, addr string) (*sentinelConn, 
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
+	}
+	if c.opts.Sentinel.TLS != nil {
+		cfg, err := c.sentinelTLSConfig(addr)
+		if err != nil {
+			conn.Close()
+			return nil, err
+		}
+		tc := tls.Client(conn, cfg)
+		hctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
+		defer cancel()
+		if err := tc.HandshakeContext(hctx); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("replica: TLS handshake with sentinel %s: %w", addr, err)
+		}
+		conn = tc
 	}
 	sc := &sentinelConn{conn: conn, rd: newReader(conn, &c.opts)}
 	if so := c.opts.Sentinel; so.Password != "" {

@@ -97,3 +97,40 @@ func forward(t *testing.T, addr string) string {
 	}()
 	return ln.Addr().String()
 }
+
+// TestSentinelTLS: discovery through a sentinel's TLS port, verified
+// against the test CA; a foreign CA is refused.
+func TestSentinelTLS(t *testing.T) {
+	redistest.RequireTLS(t)
+	dir := t.TempDir()
+	ca, cert, key := testCA(t, dir, "sent")
+	otherCA, _, _ := testCA(t, dir, "other")
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	tlsPort, err := redistest.FreePort()
+	requireNoError(t, err)
+	// redistest's plain port stays for its readiness PING; the client
+	// uses the TLS one.
+	redistest.StartSentinel(t, fmt.Sprintf("sentinel monitor grp 127.0.0.1 %d 1", primary.Port),
+		fmt.Sprintf("tls-port %d", tlsPort), "tls-cert-file "+cert, "tls-key-file "+key,
+		"tls-ca-cert-file "+ca, "tls-auth-clients no")
+	tlsAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort))
+	rec := newRecorder()
+	c := realClient(t, Options{Sentinel: &SentinelOptions{Addrs: []string{tlsAddr}, MasterName: "grp", TLS: &TLSOptions{CAFile: ca}}, Handler: rec})
+	rc := redis.NewClient(&redis.Options{Addr: primary.Addr(), Protocol: 2})
+	defer rc.Close()
+	incrs(t, rc, 5)
+	converge(t, c, rec, primary.Addr(), "")
+
+	bad := newRecorder()
+	realClient(t, Options{Sentinel: &SentinelOptions{Addrs: []string{tlsAddr}, MasterName: "grp", TLS: &TLSOptions{CAFile: otherCA}}, Handler: bad})
+	waitFor(t, 10*time.Second, "a TLS error", func() bool {
+		bad.mu.Lock()
+		defer bad.mu.Unlock()
+		return len(bad.errs) > 0
+	})
+	bad.mu.Lock()
+	defer bad.mu.Unlock()
+	if !strings.Contains(bad.errs[0].Error(), "TLS handshake with sentinel") {
+		t.Fatalf("error %v, want a TLS handshake failure", bad.errs[0])
+	}
+}

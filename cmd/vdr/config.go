@@ -50,6 +50,7 @@ var settings = []setting{
 	{"sentinel-master", "Primary", "", "name of the master group Sentinel monitors", kString},
 	{"sentinel-user", "Primary", "", "ACL user for the sentinels", kString},
 	{"sentinel-password", "Primary", "", "password for the sentinels", kString},
+	{"tls-sentinel", "Primary", "no", "connect to the sentinels with TLS (with the tls-ca-cert-file, tls-cert-file and tls-key-file of the primary)", kBool},
 	{"sentinel-role", "Primary", "primary", "what to replicate of the group Sentinel names: primary, or replica (a healthy replica, sparing the primary)", kString},
 	{"sentinel-host-map", "Primary", "", "rewrite addresses Sentinel announces: from=to,... (host or host:port on each side)", kList},
 	{"replica-announce-port", "Primary", "0", "port vdr announces to the primary (REPLCONF listening-port); 0 means the serving port", kInt},

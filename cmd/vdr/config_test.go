@@ -158,7 +158,7 @@ func TestUnknownCommandPolicy(t *testing.T) {
 // replica options.
 func TestSentinelSettings(t *testing.T) {
 	cfg, err := parseConfig([]string{"--sentinel", "s:1", "--sentinel-master", "m", "--sentinel-role", "replica",
-		"--sentinel-host-map", "10.0.0.1=127.0.0.1,10.0.0.2:6379=lb:1"}, env(nil), io.Discard)
+		"--sentinel-host-map", "10.0.0.1=127.0.0.1,10.0.0.2:6379=lb:1", "--tls-sentinel", "--tls-ca-cert-file", "ca.pem"}, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestSentinelSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	so := o.Replica.Sentinel
-	if so.Role != "replica" || so.HostMap["10.0.0.1"] != "127.0.0.1" || so.HostMap["10.0.0.2:6379"] != "lb:1" {
+	if so.Role != "replica" || so.HostMap["10.0.0.1"] != "127.0.0.1" || so.HostMap["10.0.0.2:6379"] != "lb:1" || so.TLS == nil || so.TLS.CAFile != "ca.pem" {
 		t.Errorf("sentinel options %+v", so)
 	}
 }

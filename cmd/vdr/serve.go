@@ -142,6 +142,12 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			Username: cfg.Str("sentinel-user"), Password: cfg.Str("sentinel-password"),
 			Role: cfg.Str("sentinel-role"),
 		}
+		if cfg.Bool("tls-sentinel") {
+			ro.Sentinel.TLS = &replica.TLSOptions{
+				CAFile: cfg.Str("tls-ca-cert-file"), CertFile: cfg.Str("tls-cert-file"), KeyFile: cfg.Str("tls-key-file"),
+				InsecureSkipVerify: cfg.Bool("tls-insecure-skip-verify"),
+			}
+		}
 		for _, m := range cfg.List("sentinel-host-map") {
 			from, to, _ := strings.Cut(m, "=")
 			if ro.Sentinel.HostMap == nil {
