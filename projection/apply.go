@@ -79,6 +79,11 @@ type applier struct {
 	chg     []change
 	chgKeys [][]byte
 	wkeys   [][]byte
+	// Keyspace events (notify.go): the classes recorded for the commands
+	// under the current locks, and what they recorded.
+	nf        NotifyFlags
+	evs       []Event
+	newHooked bool // some db's ev points here
 }
 
 func (a *applier) init(p *Projection) {
@@ -143,6 +148,7 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 		return err
 	}
 	// Fast path: one command on at most two keys of one db.
+	a.loadNotify(ds)
 	d := ds.dbs[db]
 	s0, s1 := -1, -1
 	if len(a.keys) > 0 {
@@ -219,6 +225,7 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 			a.all = true
 		}
 	}
+	a.loadNotify(ds)
 	a.lock(ds)
 	var firstErr error
 	ec := p.enc.Load()
@@ -355,6 +362,9 @@ func (a *applier) cannotApply(c *ctx, name string, d *cmdDesc, cause error) erro
 		for _, k := range keys {
 			if c.d.remove(k) {
 				st.invalidatedKeys.Add(1)
+				// What Redis emitted is unknown; the key is gone
+				// (notify.go).
+				c.notify(NotifyGeneric, "del", k)
 			}
 		}
 	case scopeDB:

@@ -137,6 +137,7 @@ func (a *applier) deliver() {
 	}
 	clear(a.chgKeys) // drop references to argv
 	a.chg, a.chgKeys = a.chg[:0], a.chgKeys[:0]
+	a.deliverEvents()
 }
 
 // flushedAll tells OnChange that every key changed (a full sync's swap).
