@@ -141,7 +141,7 @@ func bulkPayload(r []byte) (string, bool) {
 
 func TestNotifyDifferential(t *testing.T) {
 	sd := seed(t)
-	ops := 3000
+	ops := 10000
 	if s := os.Getenv("VDR_NOTIFY_OPS"); s != "" {
 		ops, _ = strconv.Atoi(s)
 	}
@@ -177,7 +177,37 @@ func runNotifyDifferential(t *testing.T, sd int64, ops int) {
 	w.Extra = workload.Mix(workload.Bits, workload.SortGeo, workload.Streams())
 	r := w.Rand()
 	p := &primaryConn{c: dialRaw(t, primary.Addr())}
+	// CONFIG SET on both, between two writes both replicas have applied:
+	// a quarter of the run uses another set of classes.
+	classes := []string{"Kgl", "E$shzxt", "KEg", "AK", "Enx", "Klszh", "KEA"}
+	setClasses := func(v string) {
+		// The pause stops the primary's active expiry too, so no DEL
+		// reaches one replica before its CONFIG SET and the other after.
+		if r := p.do("CLIENT", "PAUSE", "20000", "WRITE"); string(r) != "+OK\r\n" {
+			t.Fatalf("CLIENT PAUSE: %q", r)
+		}
+		want := redistest.InfoField(primary.Addr(), "replication", "master_repl_offset")
+		redistest.WaitFor(t, 20*time.Second, "replicas caught up", func() bool {
+			return redistest.InfoField(replica.Addr(), "replication", "slave_repl_offset") == want &&
+				redistest.InfoField(node.Addr(), "replication", "slave_repl_offset") == want
+		})
+		for _, addr := range []string{replica.Addr(), node.Addr()} {
+			if r, err := redistest.Do(addr, "CONFIG", "SET", "notify-keyspace-events", v); err != nil || r != "+OK\r\n" {
+				t.Fatalf("CONFIG SET notify-keyspace-events %s on %s: %q %v", v, addr, r, err)
+			}
+		}
+		if r := p.do("CLIENT", "UNPAUSE"); string(r) != "+OK\r\n" {
+			t.Fatalf("CLIENT UNPAUSE: %q", r)
+		}
+		t.Logf("notify-keyspace-events %s", v)
+	}
 	for i := 0; i < ops; i++ {
+		switch i {
+		case ops / 2:
+			setClasses(classes[r.IntN(len(classes))])
+		case ops * 3 / 4:
+			setClasses(notifyClasses)
+		}
 		switch {
 		case r.IntN(25) == 0:
 			p.send("MULTI")
