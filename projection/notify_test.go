@@ -129,6 +129,10 @@ func TestNotifyEvents(t *testing.T) {
 	p.SetNotifyKeyspaceEvents(NotifyKeyspace | NotifyAll)
 	mustApply(t, p, 0, "SET f 1.5")
 	f(0, "INCRBYFLOAT f 1", "0:del:f")
+	f(0, "INCRBYFLOAT f 1") // nothing removed, nothing published
+	// An unknown command flushes its database: no event, as FLUSHDB.
+	mustApply(t, p, 0, "SET g 1")
+	f(0, "NOSUCHCOMMAND g")
 }
 
 // TestNotifyOffAllocs: with notifications off, applying records nothing
