@@ -541,8 +541,8 @@ func commandTable() []*cmdDesc {
 		row("exec", nop, keysNone),
 		row("ping", nop, keysNone),
 		row("replconf", nop, keysNone),
-		row("publish", nop, keysNone),
-		row("spublish", nop, keysNone),
+		row("publish", publishCommand, keysNone),   // a message event (notify.go)
+		row("spublish", publishCommand, keysNone),  // a message event (notify.go)
 		row("function", functionCommand, keysNone), // libraries: functions.go
 		// keyspace
 		row("del", delCommand, keysRest),

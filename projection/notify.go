@@ -125,13 +125,15 @@ func (f NotifyFlags) String() string {
 	return b.String()
 }
 
-// Event is one keyspace event of an applied command. Key is valid only
+// Event is one keyspace event of an applied command, or a message a
+// PUBLISH or SPUBLISH of the stream carries. Key and Msg are valid only
 // during the OnEvents call.
 type Event struct {
 	DB    int
-	Class NotifyFlags // one class: NotifyGeneric, NotifyString, …, NotifyNew
-	Event string      // "set", "del", "rename_from", …
-	Key   []byte
+	Class NotifyFlags // one class: NotifyGeneric, NotifyString, …, NotifyNew; 0: a message
+	Event string      // "set", "del", "rename_from", …; a message: "publish" or "spublish"
+	Key   []byte      // the key; a message: its channel
+	Msg   []byte      // a message: its payload
 }
 
 // SetNotifyKeyspaceEvents sets the classes of events recorded (the value
@@ -147,6 +149,11 @@ func (p *Projection) NotifyKeyspaceEvents() NotifyFlags { return NotifyFlags(p.n
 // visible to readers (with OnChange's changes, after them). Set it before
 // applying starts; nil turns events off. fn must not call Apply and must
 // not keep evs.
+//
+// The PUBLISH and SPUBLISH commands applied are reported too (Class 0),
+// whatever the classes set, in their place among the events: a script's
+// effects arrive as a MULTI unit, and its messages must reach subscribers
+// after the writes before them are visible, and among their events.
 func (p *Projection) OnEvents(fn func(evs []Event)) { p.onEvents = fn }
 
 // loadNotify reads the event classes for the commands about to be
@@ -202,6 +209,14 @@ func (a *applier) newKeyString(db int, key string) {
 	if a.nf&NotifyNew != 0 {
 		a.newKey(db, unsafe.Slice(unsafe.StringData(key), len(key)))
 	}
+}
+
+// publishCommand records PUBLISH/SPUBLISH channel message (see OnEvents).
+func publishCommand(c *ctx) error {
+	if len(c.argv) == 3 && c.a.p.onEvents != nil {
+		c.a.evs = append(c.a.evs, Event{DB: c.dbi, Event: c.name, Key: c.argv[1], Msg: c.argv[2]})
+	}
+	return nil
 }
 
 // deliverEvents hands the recorded events to OnEvents and forgets them.

@@ -116,6 +116,26 @@ func TestNotifyEvents(t *testing.T) {
 		t.Errorf("batch: %q, want %q", got, w)
 	}
 
+	// A PUBLISH is a message event in its place, whatever the classes.
+	got = nil
+	p.OnEvents(func(evs []Event) {
+		for _, ev := range evs {
+			if ev.Class == 0 {
+				got = append(got, fmt.Sprintf("%d:%s:%s:%s", ev.DB, ev.Event, ev.Key, ev.Msg))
+			} else {
+				got = append(got, fmt.Sprintf("%d:%s:%s", ev.DB, ev.Event, ev.Key))
+			}
+		}
+	})
+	if err := p.ApplyBatch([]Command{{DB: 0, Argv: args("SET a 2")}, {DB: 0, Argv: args("PUBLISH ch m")}, {DB: 0, Argv: args("DEL a")}}); err != nil {
+		t.Fatal(err)
+	}
+	if w := "0:set:a 0:publish:ch:m 0:del:a"; strings.Join(got, " ") != w {
+		t.Errorf("batch with PUBLISH: %q, want %q", got, w)
+	}
+	p.SetNotifyKeyspaceEvents(0)
+	f(0, "SPUBLISH ch m", "0:spublish:ch:m")
+
 	// Classes filter; without K and E nothing is recorded.
 	p.SetNotifyKeyspaceEvents(NotifyKeyevent | NotifyGeneric)
 	f(0, "SET k v EX 100", "0:expire:k")

@@ -16,17 +16,25 @@ import (
 // write is visible, so a subscriber that reads on an event sees the new
 // value.
 
-// keyspaceEvents is the projection's OnEvents hook.
+// keyspaceEvents is the projection's OnEvents hook. It also delivers the
+// PUBLISH and SPUBLISH of the stream's MULTI units, in their place among
+// the events (the link handler delivers the others itself).
 func (s *Server) keyspaceEvents(evs []projection.Event) {
 	ps := s.env.PubSub
-	if !ps.HasSubscribers() {
-		return
-	}
 	f := s.opts.Projection.NotifyKeyspaceEvents()
+	subs := ps.HasSubscribers()
 	var buf [128]byte
 	for i := range evs {
 		ev := &evs[i]
-		if f&ev.Class == 0 {
+		if ev.Class == 0 {
+			if ev.Event == "spublish" {
+				s.SPublish(ev.Key, ev.Msg)
+			} else {
+				s.Publish(ev.Key, ev.Msg)
+			}
+			continue
+		}
+		if f&ev.Class == 0 || !subs {
 			continue // the setting changed since the event was recorded
 		}
 		if f&projection.NotifyKeyspace != 0 {

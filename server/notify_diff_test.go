@@ -494,9 +494,11 @@ GEORADIUS g1 0 0 1 km STORE g3
 GEORADIUSBYMEMBER g1 a 300 km STOREDIST g4
 MULTI
 SET t1 a
+PUBLISH __keyx__:app in-unit
 LPUSH t2 a
 DEL t1
 EXEC
+PUBLISH __keyx__:app alone
 SELECT 1
 SET db1 a
 MOVE db1 0
