@@ -514,6 +514,7 @@ func (c *Ctx) configValues() map[string]string {
 		set["list-max-listpack-size"] = strconv.Itoa(ec.ListMaxListpackSize)
 		set["list-max-ziplist-size"] = set["list-max-listpack-size"]
 	}
+	set["notify-keyspace-events"] = notifyKeyspaceEventsValue(c.Env)
 	for k, v := range cfg.ExtraConfigOptions {
 		set[k] = v
 	}

@@ -55,6 +55,7 @@ var handlers = map[string]HandlerFunc{
 	"command|getkeys":     commandGetkeysCommand,
 	"command|help":        commandHelpCommand,
 	"config|get":          configGetCommand,
+	"config|set":          configSetCommand,
 	"config|help":         configHelpCommand,
 	"info":                infoCommand,
 	"role":                roleCommand,

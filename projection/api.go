@@ -40,6 +40,9 @@ type Projection struct {
 	hold sync.RWMutex
 	// onChange hears every change (OnChange, change.go).
 	onChange func(ch *Change)
+	// notify and onEvents: keyspace notifications (notify.go).
+	notify   atomic.Uint32
+	onEvents func(evs []Event)
 
 	customClock bool // Options.Now was given: access times follow it too
 }

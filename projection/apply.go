@@ -79,6 +79,11 @@ type applier struct {
 	chg     []change
 	chgKeys [][]byte
 	wkeys   [][]byte
+	// Keyspace events (notify.go): the classes recorded for the commands
+	// under the current locks, and what they recorded.
+	nf        NotifyFlags
+	evs       []Event
+	newHooked bool // some db's ev points here
 }
 
 func (a *applier) init(p *Projection) {
@@ -145,6 +150,7 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 	// Fast path: one command on at most two keys of one db.
 	p.hold.Lock()
 	ds = p.cur.Load()
+	a.loadNotify(ds)
 	d := ds.dbs[db]
 	s0, s1 := -1, -1
 	if len(a.keys) > 0 {
@@ -224,6 +230,7 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 			a.all = true
 		}
 	}
+	a.loadNotify(ds)
 	a.lock(ds)
 	var firstErr error
 	ec := p.enc.Load()
@@ -361,6 +368,9 @@ func (a *applier) cannotApply(c *ctx, name string, d *cmdDesc, cause error) erro
 		for _, k := range keys {
 			if c.d.remove(k) {
 				st.invalidatedKeys.Add(1)
+				// What Redis emitted is unknown; the key is gone
+				// (notify.go).
+				c.notify(NotifyGeneric, "del", k)
 			}
 		}
 	case scopeDB:
@@ -537,8 +547,8 @@ func commandTable() []*cmdDesc {
 		row("exec", nop, keysNone),
 		row("ping", nop, keysNone),
 		row("replconf", nop, keysNone),
-		row("publish", nop, keysNone),
-		row("spublish", nop, keysNone),
+		row("publish", publishCommand, keysNone),   // a message event (notify.go)
+		row("spublish", publishCommand, keysNone),  // a message event (notify.go)
 		row("function", functionCommand, keysNone), // libraries: functions.go
 		// keyspace
 		row("del", delCommand, keysRest),

@@ -41,23 +41,25 @@ func bitOffset(b []byte, bits int64) (uint64, error) {
 }
 
 // bitString returns key's string as a raw value at least maxbit/8+1 bytes
-// long, creating it (zero-filled) when missing (lookupStringForBitCommand).
-func (c *ctx) bitString(key []byte, maxbit uint64) (*rawStr, error) {
+// long, creating it (zero-filled) when missing (lookupStringForBitCommand);
+// dirty says it was created or grown.
+func (c *ctx) bitString(key []byte, maxbit uint64) (r *rawStr, dirty bool, err error) {
 	o, exists, err := c.typed(key, KindString)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	n := int(maxbit>>3) + 1
 	if !exists {
 		r := &rawStr{b: make([]byte, n)}
 		c.d.store(key, obj{kind: KindString, enc: encRaw, flags: flagBoxed, ptr: ptrOf(r)})
-		return r, nil
+		return r, true, nil
 	}
-	r := boxed(c.d, key, o)
+	r = boxed(c.d, key, o)
 	if len(r.b) < n {
 		r.b = append(r.b, make([]byte, n-len(r.b))...)
+		dirty = true
 	}
-	return r, nil
+	return r, dirty, nil
 }
 
 // setbitCommand: SETBIT key offset 0|1.
@@ -73,15 +75,19 @@ func setbitCommand(c *ctx) error {
 	if !ok || on&^1 != 0 {
 		return fmt.Errorf("bit is not an integer or out of range: %w", ErrOutOfRange)
 	}
-	r, err := c.bitString(c.argv[1], off)
+	r, dirty, err := c.bitString(c.argv[1], off)
 	if err != nil {
 		return err
 	}
 	bit := byte(1) << (7 - off&7)
+	old := r.b[off>>3]
 	if on == 1 {
 		r.b[off>>3] |= bit
 	} else {
 		r.b[off>>3] &^= bit
+	}
+	if dirty || old != r.b[off>>3] {
+		c.notify(NotifyString, "setbit", c.argv[1])
 	}
 	return nil
 }
@@ -126,7 +132,9 @@ func bitopCommand(c *ctx) error {
 	}
 	dest := c.argv[2]
 	if maxlen == 0 {
-		c.d.remove(dest)
+		if c.d.remove(dest) {
+			c.notify(NotifyGeneric, "del", dest)
+		}
 		return nil
 	}
 	res := make([]byte, maxlen)
@@ -157,6 +165,7 @@ func bitopCommand(c *ctx) error {
 		res[i] = v
 	}
 	c.d.store(dest, obj{kind: KindString, enc: encRaw, flags: flagBoxed, ptr: ptrOf(&rawStr{b: res})})
+	c.notify(NotifyString, "set", dest)
 	return nil
 }
 
@@ -272,18 +281,25 @@ func bitfieldCommand(c *ctx) error {
 	if highest > maxBitOffset {
 		return fmt.Errorf("bit offset is not an integer or out of range: %w", ErrOutOfRange)
 	}
-	r, err := c.bitString(argv[1], highest)
+	r, dirty, err := c.bitString(argv[1], highest)
 	if err != nil {
 		return err
 	}
+	changes := false
 	for _, op := range ops {
-		applyBitfieldOp(r.b, op)
+		if applyBitfieldOp(r.b, op) || dirty {
+			changes = true
+		}
+	}
+	if changes {
+		c.notify(NotifyString, "setbit", argv[1])
 	}
 	return nil
 }
 
-// applyBitfieldOp runs one SET or INCRBY on p, which is long enough.
-func applyBitfieldOp(p []byte, op bitfieldOp) {
+// applyBitfieldOp runs one SET or INCRBY on p, which is long enough; it
+// reports whether the field changed (a FAIL overflow changes nothing).
+func applyBitfieldOp(p []byte, op bitfieldOp) bool {
 	if op.signed {
 		old := signedBitfield(p, op.offset, op.bits)
 		var nv int64
@@ -304,8 +320,9 @@ func applyBitfieldOp(p []byte, op bitfieldOp) {
 		}
 		if !(overflow && op.owtype == bfOverflowFail) {
 			setBitfield(p, op.offset, op.bits, uint64(nv))
+			return nv != old
 		}
-		return
+		return false
 	}
 	old := unsignedBitfield(p, op.offset, op.bits)
 	var nv uint64
@@ -323,7 +340,9 @@ func applyBitfieldOp(p []byte, op bitfieldOp) {
 	}
 	if !(overflow && op.owtype == bfOverflowFail) {
 		setBitfield(p, op.offset, op.bits, nv)
+		return nv != old
 	}
+	return false
 }
 
 // unsignedBitfield reads bits bits at offset, most significant first.

@@ -36,6 +36,7 @@ func hsetCommand(c *ctx) error {
 	for i := 2; i < len(c.argv); i += 2 {
 		h.set(c.argv[i], c.argv[i+1], c.ec)
 	}
+	c.notify(NotifyHash, "hset", c.argv[1])
 	return nil
 }
 
@@ -49,6 +50,7 @@ func hsetnxCommand(c *ctx) error {
 	}
 	if _, exists := h.get(c.argv[2]); !exists {
 		h.set(c.argv[2], c.argv[3], c.ec)
+		c.notify(NotifyHash, "hset", c.argv[1])
 	}
 	return nil
 }
@@ -61,9 +63,16 @@ func hdelCommand(c *ctx) error {
 	if err != nil || h == nil {
 		return err
 	}
+	deleted := false
 	for _, f := range c.argv[2:] {
-		h.del(f)
+		if h.del(f) {
+			deleted = true
+		}
 	}
+	if !deleted {
+		return nil
+	}
+	c.notify(NotifyHash, "hdel", c.argv[1])
 	c.dropIfEmpty(c.d, c.argv[1], h.count())
 	return nil
 }
@@ -97,5 +106,6 @@ func hincrbyCommand(c *ctx) error {
 		h, _ = c.hashFor(c.argv[1], true)
 	}
 	h.setKeepTTL(c.argv[2], strconv.AppendInt(nil, cur+by, 10), c.ec) // HASH_SET_KEEP_TTL
+	c.notify(NotifyHash, "hincrby", c.argv[1])
 	return nil
 }

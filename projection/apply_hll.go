@@ -46,10 +46,14 @@ func pfaddCommand(c *ctx) error {
 			return err
 		}
 		c.storeHLL(key, b)
+		c.notify(NotifyString, "pfadd", key)
 		return nil
 	}
-	b, _, err := hll.PFAdd(r.b, c.argv[2:], c.ec.HLLSparseMaxBytes)
+	b, updated, err := hll.PFAdd(r.b, c.argv[2:], c.ec.HLLSparseMaxBytes)
 	r.b = b // partial work stays, as in Redis; the error invalidates the key
+	if err == nil && updated {
+		c.notify(NotifyString, "pfadd", key)
+	}
 	return err
 }
 
@@ -84,10 +88,14 @@ func pfmergeCommand(c *ctx) error {
 			return err
 		}
 		c.storeHLL(key, b)
+		c.notify(NotifyString, "pfadd", key)
 		return nil
 	}
 	b, err := hll.PFMerge(r.b, srcs, c.ec.HLLSparseMaxBytes)
 	r.b = b
+	if err == nil {
+		c.notify(NotifyString, "pfadd", key) // pfmergeCommand says "pfadd"
+	}
 	return err
 }
 

@@ -109,7 +109,9 @@ func delCommand(c *ctx) error {
 		return err
 	}
 	for _, k := range c.argv[1:] {
-		c.d.remove(k)
+		if c.d.remove(k) {
+			c.notify(NotifyGeneric, "del", k)
+		}
 	}
 	return nil
 }
@@ -154,6 +156,7 @@ func expireGeneric(c *ctx, when int64) error {
 		when = 1 // 0 means "no TTL" in obj; 1 ms is just as expired
 	}
 	c.d.setExpire(key, when)
+	c.notify(NotifyGeneric, "expire", key)
 	return nil
 }
 
@@ -216,6 +219,7 @@ func persistCommand(c *ctx) error {
 	}
 	if o, ok := c.d.lookup(c.argv[1]); ok && o.exp != 0 {
 		c.d.setExpire(c.argv[1], 0)
+		c.notify(NotifyGeneric, "persist", c.argv[1])
 	}
 	return nil
 }
@@ -237,8 +241,13 @@ func renameGeneric(c *ctx, nx bool) error {
 			return nil
 		}
 	}
+	// Redis deletes an old destination and adds the key anew (dbAdd: a
+	// "new" event even when dst existed), see renameGenericCommand.
+	c.d.remove(dst)
 	c.d.remove(src)
 	storeMoved(c.d, dst, o)
+	c.notify(NotifyGeneric, "rename_from", src)
+	c.notify(NotifyGeneric, "rename_to", dst)
 	return nil
 }
 
@@ -286,6 +295,8 @@ func moveCommand(c *ctx) error {
 	dst.touchKeys(c.argv[1:2], c.a.p.lruNow()) // MOVE looked the key up
 	c.signal(c.dbi, c.argv[1])
 	c.signal(dstIndex(c, dst), c.argv[1])
+	c.notify(NotifyGeneric, "move_from", c.argv[1])
+	c.notifyDB(dstIndex(c, dst), NotifyGeneric, "move_to", c.argv[1])
 	return nil
 }
 
@@ -327,6 +338,7 @@ func copyCommand(c *ctx) error {
 	storeMoved(dst, dkey, deepCopy(o, c.ec))
 	dst.touchKeys([][]byte{dkey}, c.a.p.lruNow()) // a new object (COPY … DB reaches here too)
 	c.signal(dstIndex(c, dst), dkey)
+	c.notifyDB(dstIndex(c, dst), NotifyGeneric, "copy_to", dkey)
 	return nil
 }
 

@@ -22,9 +22,11 @@ func (c *ctx) listFor(key []byte, create bool) (*listObj, error) {
 
 // dropIfEmpty deletes key when its collection became empty, as Redis does
 // after every removal.
+// It records the "del" event that follows.
 func (c *ctx) dropIfEmpty(d *db, key []byte, n int) {
 	if n == 0 {
 		d.remove(key)
+		c.notify(NotifyGeneric, "del", key)
 	}
 }
 
@@ -44,6 +46,11 @@ func pushGeneric(c *ctx, head, onlyExisting bool) error {
 		}
 	}
 	l.updateLP(c.ec)
+	if head {
+		c.notify(NotifyList, "lpush", c.argv[1])
+	} else {
+		c.notify(NotifyList, "rpush", c.argv[1])
+	}
 	return nil
 }
 
@@ -80,6 +87,7 @@ func linsertCommand(c *ctx) error {
 			es[at] = c.argv[4]
 			l.rebuild(es)
 			l.updateLP(c.ec)
+			c.notify(NotifyList, "linsert", c.argv[1])
 			return nil
 		}
 	}
@@ -111,6 +119,7 @@ func lsetCommand(c *ctx) error {
 	es[idx] = c.argv[3]
 	l.rebuild(es)
 	l.updateLP(c.ec)
+	c.notify(NotifyList, "lset", c.argv[1])
 	return nil
 }
 
@@ -159,6 +168,7 @@ func lremCommand(c *ctx) error {
 	}
 	l.rebuild(out)
 	l.updateLP(c.ec)
+	c.notify(NotifyList, "lrem", c.argv[1])
 	c.dropIfEmpty(c.d, c.argv[1], l.n)
 	return nil
 }
@@ -205,6 +215,7 @@ func ltrimCommand(c *ctx) error {
 		l.popTail()
 	}
 	l.updateLP(c.ec)
+	c.notify(NotifyList, "ltrim", c.argv[1])
 	c.dropIfEmpty(c.d, c.argv[1], l.n)
 	return nil
 }
@@ -231,6 +242,9 @@ func popGeneric(c *ctx, head bool) error {
 	if err != nil || l == nil {
 		return err
 	}
+	if len(c.argv) == 3 && count == 0 {
+		return nil // popGenericCommand's fast exit: no event
+	}
 	for i := int64(0); i < count && l.n > 0; i++ {
 		if head {
 			l.popHead()
@@ -239,6 +253,11 @@ func popGeneric(c *ctx, head bool) error {
 		}
 	}
 	l.updateLP(c.ec)
+	if head {
+		c.notify(NotifyList, "lpop", c.argv[1])
+	} else {
+		c.notify(NotifyList, "rpop", c.argv[1])
+	}
 	c.dropIfEmpty(c.d, c.argv[1], l.n)
 	return nil
 }
@@ -269,6 +288,16 @@ func lmoveGeneric(c *ctx, fromHead, toHead bool) error {
 	}
 	sl.updateLP(c.ec)
 	dl.updateLP(c.ec)
+	if toHead {
+		c.notify(NotifyList, "lpush", dst)
+	} else {
+		c.notify(NotifyList, "rpush", dst)
+	}
+	if fromHead {
+		c.notify(NotifyList, "lpop", src)
+	} else {
+		c.notify(NotifyList, "rpop", src)
+	}
 	c.dropIfEmpty(c.d, src, sl.n)
 	return nil
 }

@@ -95,5 +95,9 @@ func restoreCommand(c *ctx) error {
 		now := c.a.p.lruNow()
 		o.touch(now - uint32(min(max(idle, 0), int64(now)-1)))
 	}
+	// A replica keeps an already expired TTL (checkAlreadyExpired is
+	// false): the key is added ("new", as REPLACE deletes first) and
+	// restored.
+	c.notify(NotifyGeneric, "restore", key)
 	return nil
 }

@@ -22,8 +22,14 @@ func saddCommand(c *ctx) error {
 		s = newSet(c.argv[2], len(c.argv)-2, c.ec)
 		c.d.store(c.argv[1], obj{kind: KindSet, ptr: ptrOf(s)})
 	}
+	added := false
 	for _, m := range c.argv[2:] {
-		s.add(m, c.ec)
+		if s.add(m, c.ec) {
+			added = true
+		}
+	}
+	if added {
+		c.notify(NotifySet, "sadd", c.argv[1])
 	}
 	return nil
 }
@@ -36,9 +42,16 @@ func sremCommand(c *ctx) error {
 	if err != nil || s == nil {
 		return err
 	}
+	deleted := false
 	for _, m := range c.argv[2:] {
-		s.remove(m)
+		if s.remove(m) {
+			deleted = true
+		}
 	}
+	if !deleted {
+		return nil
+	}
+	c.notify(NotifySet, "srem", c.argv[1])
 	c.dropIfEmpty(c.d, c.argv[1], s.card())
 	return nil
 }
@@ -60,12 +73,15 @@ func smoveCommand(c *ctx) error {
 		return nil
 	}
 	ss.remove(m)
+	c.notify(NotifySet, "srem", src)
 	c.dropIfEmpty(c.d, src, ss.card())
 	if ds == nil {
 		ds = newSet(m, 1, c.ec)
 		c.d.store(dst, obj{kind: KindSet, ptr: ptrOf(ds)})
 	}
-	ds.add(m, c.ec)
+	if ds.add(m, c.ec) {
+		c.notify(NotifySet, "sadd", dst)
+	}
 	return nil
 }
 
@@ -137,8 +153,10 @@ func setStore(c *ctx, op int) error {
 			})
 		}
 	}
-	c.d.remove(dst)
 	if len(result) == 0 {
+		if c.d.remove(dst) {
+			c.notify(NotifyGeneric, "del", dst)
+		}
 		return nil
 	}
 	// The result starts as an intset and converts as members are added,
@@ -150,9 +168,12 @@ func setStore(c *ctx, op int) error {
 	for _, m := range result {
 		ns.add(m, c.ec)
 	}
-	c.d.store(dst, obj{kind: KindSet, ptr: ptrOf(ns)})
+	c.d.store(dst, obj{kind: KindSet, ptr: ptrOf(ns)}) // setKey: overwrites, or adds ("new")
+	c.notify(NotifySet, setStoreEvents[op], dst)
 	return nil
 }
+
+var setStoreEvents = [...]string{opUnion: "sunionstore", opInter: "sinterstore", opDiff: "sdiffstore"}
 
 func sinterstoreCommand(c *ctx) error { return setStore(c, opInter) }
 func sunionstoreCommand(c *ctx) error { return setStore(c, opUnion) }

@@ -36,9 +36,11 @@ func sortCommand(c *ctx) error {
 		l.pushTail(e) // a GET that found nothing stores ""
 	}
 	l.updateLP(c.ec)
-	c.d.remove(res.Store)
 	if l.n > 0 {
-		c.d.store(res.Store, obj{kind: KindList, ptr: ptrOf(l)})
+		c.d.store(res.Store, obj{kind: KindList, ptr: ptrOf(l)}) // setKey
+		c.notify(NotifyList, "sortstore", res.Store)
+	} else if c.d.remove(res.Store) {
+		c.notify(NotifyGeneric, "del", res.Store)
 	}
 	return nil
 }
@@ -73,9 +75,15 @@ func georadiusStoreCommand(c *ctx) error {
 			nz.set(p.Member, s, c.ec)
 		}
 	}
-	c.d.remove(res.Store)
 	if nz != nil {
-		c.d.store(res.Store, obj{kind: KindZSet, ptr: ptrOf(nz)})
+		c.d.store(res.Store, obj{kind: KindZSet, ptr: ptrOf(nz)}) // setKey
+		if c.name == "geosearchstore" {
+			c.notify(NotifyZSet, "geosearchstore", res.Store)
+		} else {
+			c.notify(NotifyZSet, "georadiusstore", res.Store)
+		}
+	} else if c.d.remove(res.Store) {
+		c.notify(NotifyGeneric, "del", res.Store)
 	}
 	return nil
 }

@@ -171,7 +171,11 @@ func xaddCommand(c *ctx) error {
 	if s.length() == 1 {
 		s.firstID = a.id
 	}
-	_, err = s.trim(&a)
+	c.notify(NotifyStream, "xadd", c.argv[1])
+	n, err := s.trim(&a)
+	if n > 0 {
+		c.notify(NotifyStream, "xtrim", c.argv[1])
+	}
 	return err
 }
 
@@ -191,7 +195,10 @@ func xtrimCommand(c *ctx) error {
 	if err != nil || s == nil {
 		return err
 	}
-	_, err = s.trim(&a)
+	n, err := s.trim(&a)
+	if n > 0 {
+		c.notify(NotifyStream, "xtrim", c.argv[1])
+	}
 	return err
 }
 
@@ -240,6 +247,7 @@ func xdelCommand(c *ctx) error {
 		} else if first {
 			s.firstID = s.firstEntryID()
 		}
+		c.notify(NotifyStream, "xdel", c.argv[1])
 	}
 	return nil
 }
@@ -301,6 +309,7 @@ func xsetidCommand(c *ctx) error {
 	if !idZero(maxDel) {
 		s.maxDeleted = maxDel
 	}
+	c.notify(NotifyStream, "xsetid", c.argv[1])
 	return nil
 }
 
@@ -365,6 +374,7 @@ func xgroupCommand(c *ctx) error {
 		if s.addGroup(name, id, entriesRead) == nil {
 			return fmt.Errorf("BUSYGROUP %q: %w", name, ErrSyntax)
 		}
+		c.notify(NotifyStream, "xgroup-create", key)
 	case setid && (n == 5 || n == 7):
 		var id StreamID
 		if string(c.argv[4]) == "$" {
@@ -376,12 +386,20 @@ func xgroupCommand(c *ctx) error {
 			}
 		}
 		g.lastID, g.entriesRead = id, entriesRead
+		c.notify(NotifyStream, "xgroup-setid", key)
 	case eq(sub, "destroy") && n == 4:
-		s.delGroup(name)
+		if s.delGroup(name) {
+			c.notify(NotifyStream, "xgroup-destroy", key)
+		}
 	case eq(sub, "createconsumer") && n == 5:
-		g.addConsumer(c.argv[4], c.nowMs())
+		if g.addConsumer(c.argv[4], c.nowMs()) != nil {
+			c.notify(NotifyStream, "xgroup-createconsumer", key)
+		}
 	case eq(sub, "delconsumer") && n == 5:
-		g.delConsumer(c.argv[4])
+		if _, ok := g.consumerIdx(c.argv[4]); ok {
+			g.delConsumer(c.argv[4])
+			c.notify(NotifyStream, "xgroup-delconsumer", key)
+		}
 	default:
 		return fmt.Errorf("XGROUP %q: %w", sub, ErrSyntax)
 	}
@@ -512,6 +530,7 @@ func xclaimCommand(c *ctx) error {
 				cons.seenTime = now
 			} else {
 				cons = g.addConsumer(c.argv[3], now)
+				c.notify(NotifyStream, "xgroup-createconsumer", c.argv[1])
 			}
 		}
 		if x.owner != cons && x.owner != nil {

@@ -67,6 +67,10 @@ func setCommand(c *ctx) error {
 		}
 	}
 	c.d.setString(key, c.argv[2], exp)
+	c.notify(NotifyString, "set", key)
+	if hasExp {
+		c.notify(NotifyGeneric, "expire", key)
+	}
 	return nil
 }
 
@@ -76,6 +80,7 @@ func setnxCommand(c *ctx) error {
 	}
 	if _, exists := c.d.lookup(c.argv[1]); !exists {
 		c.d.setString(c.argv[1], c.argv[2], 0)
+		c.notify(NotifyString, "set", c.argv[1])
 	}
 	return nil
 }
@@ -92,6 +97,8 @@ func setexGeneric(c *ctx, unit int64) error {
 		return fmt.Errorf("invalid expire time: %w", ErrSyntax)
 	}
 	c.d.setString(c.argv[1], c.argv[3], c.nowMs()+v*unit)
+	c.notify(NotifyString, "set", c.argv[1])
+	c.notify(NotifyGeneric, "expire", c.argv[1])
 	return nil
 }
 
@@ -106,6 +113,7 @@ func getsetCommand(c *ctx) error {
 		return err
 	}
 	c.d.setString(c.argv[1], c.argv[2], 0)
+	c.notify(NotifyString, "set", c.argv[1])
 	return nil
 }
 
@@ -115,6 +123,7 @@ func msetCommand(c *ctx) error {
 	}
 	for i := 1; i < len(c.argv); i += 2 {
 		c.d.setString(c.argv[i], c.argv[i+1], 0)
+		c.notify(NotifyString, "set", c.argv[i])
 	}
 	return nil
 }
@@ -157,6 +166,7 @@ func appendCommand(c *ctx) error {
 	}
 	if !exists {
 		c.d.setString(key, c.argv[2], 0)
+		c.notify(NotifyString, "append", key)
 		return nil
 	}
 	if len(o.bytes())+len(c.argv[2]) > maxStringBytes {
@@ -164,6 +174,7 @@ func appendCommand(c *ctx) error {
 	}
 	r := boxed(c.d, key, o)
 	r.b = append(r.b, c.argv[2]...)
+	c.notify(NotifyString, "append", key)
 	return nil
 }
 
@@ -198,6 +209,7 @@ func setrangeCommand(c *ctx) error {
 		r.b = append(r.b, make([]byte, end-len(r.b))...)
 	}
 	copy(r.b[off:], val)
+	c.notify(NotifyString, "setrange", key)
 	return nil
 }
 
@@ -221,6 +233,7 @@ func incrGeneric(c *ctx, by int64) error {
 	var buf [24]byte
 	nv := strconv.AppendInt(buf[:0], cur+by, 10)
 	c.d.setString(key, nv, o.exp) // INCR keeps the TTL; result is int-encoded
+	c.notify(NotifyString, "incrby", key)
 	return nil
 }
 

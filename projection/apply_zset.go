@@ -88,6 +88,7 @@ pairs:
 		}
 		c.d.store(key, obj{kind: KindZSet, ptr: ptrOf(z)})
 	}
+	changed := false
 	for j, s := range scores {
 		m := rest[2*j+1]
 		cur, exists := z.score(m)
@@ -107,6 +108,7 @@ pairs:
 			}
 			if ns != cur {
 				z.set(m, ns, c.ec)
+				changed = true
 			}
 			continue
 		}
@@ -114,8 +116,18 @@ pairs:
 			continue
 		}
 		z.set(m, s, c.ec)
+		changed = true
 	}
-	c.dropIfEmpty(c.d, key, z.card())
+	if z.card() == 0 {
+		c.d.remove(key) // never with a valid ZADD; Redis sends no event
+	}
+	if changed {
+		if flags&zaddINCR != 0 {
+			c.notify(NotifyZSet, "zincr", key)
+		} else {
+			c.notify(NotifyZSet, "zadd", key)
+		}
+	}
 	return nil
 }
 
@@ -141,14 +153,21 @@ func zremCommand(c *ctx) error {
 	if err != nil || z == nil {
 		return err
 	}
+	deleted := false
 	for _, m := range c.argv[2:] {
-		z.remove(m)
+		if z.remove(m) {
+			deleted = true
+		}
 	}
+	if !deleted {
+		return nil
+	}
+	c.notify(NotifyZSet, "zrem", c.argv[1])
 	c.dropIfEmpty(c.d, c.argv[1], z.card())
 	return nil
 }
 
-func zremrangeGeneric(c *ctx, rng func(z *zsetObj) (int, int, error)) error {
+func zremrangeGeneric(c *ctx, event string, rng func(z *zsetObj) (int, int, error)) error {
 	if err := c.arity(4, false); err != nil {
 		return err
 	}
@@ -166,13 +185,16 @@ func zremrangeGeneric(c *ctx, rng func(z *zsetObj) (int, int, error)) error {
 	if err != nil || z == nil {
 		return err
 	}
-	z.removeIdx(lo, hi)
+	if z.removeIdx(lo, hi) == 0 {
+		return nil
+	}
+	c.notify(NotifyZSet, event, c.argv[1])
 	c.dropIfEmpty(c.d, c.argv[1], z.card())
 	return nil
 }
 
 func zremrangebyscoreCommand(c *ctx) error {
-	return zremrangeGeneric(c, func(z *zsetObj) (int, int, error) {
+	return zremrangeGeneric(c, "zremrangebyscore", func(z *zsetObj) (int, int, error) {
 		min, err1 := ParseScoreBound(c.argv[2])
 		max, err2 := ParseScoreBound(c.argv[3])
 		if err1 != nil || err2 != nil {
@@ -184,7 +206,7 @@ func zremrangebyscoreCommand(c *ctx) error {
 }
 
 func zremrangebylexCommand(c *ctx) error {
-	return zremrangeGeneric(c, func(z *zsetObj) (int, int, error) {
+	return zremrangeGeneric(c, "zremrangebylex", func(z *zsetObj) (int, int, error) {
 		min, err1 := ParseLexBound(c.argv[2])
 		max, err2 := ParseLexBound(c.argv[3])
 		if err1 != nil || err2 != nil {
@@ -196,7 +218,7 @@ func zremrangebylexCommand(c *ctx) error {
 }
 
 func zremrangebyrankCommand(c *ctx) error {
-	return zremrangeGeneric(c, func(z *zsetObj) (int, int, error) {
+	return zremrangeGeneric(c, "zremrangebyrank", func(z *zsetObj) (int, int, error) {
 		start, err := parseInt(c.argv[2])
 		if err != nil {
 			return 0, 0, err
@@ -251,10 +273,15 @@ func zpopGeneric(c *ctx, max bool) error {
 	if count > n {
 		count = n
 	}
+	if count == 0 {
+		return nil // genericZpopCommand: nothing popped, no event
+	}
 	if max {
 		z.removeIdx(int(n-count), int(n))
+		c.notify(NotifyZSet, "zpopmax", c.argv[1])
 	} else {
 		z.removeIdx(0, int(count))
+		c.notify(NotifyZSet, "zpopmin", c.argv[1])
 	}
 	c.dropIfEmpty(c.d, c.argv[1], z.card())
 	return nil
@@ -450,8 +477,10 @@ func zsetStore(c *ctx, op int) error {
 		})
 	}
 	dst := c.argv[1]
-	c.d.remove(dst)
 	if len(out) == 0 {
+		if c.d.remove(dst) {
+			c.notify(NotifyGeneric, "del", dst)
+		}
 		return nil
 	}
 	maxLen := 0
@@ -463,9 +492,12 @@ func zsetStore(c *ctx, op int) error {
 	for _, r := range out {
 		z.set(r.m, r.s, c.ec)
 	}
-	c.d.store(dst, obj{kind: KindZSet, ptr: ptrOf(z)})
+	c.d.store(dst, obj{kind: KindZSet, ptr: ptrOf(z)}) // setKey: overwrites, or adds ("new")
+	c.notify(NotifyZSet, zsetStoreEvents[op], dst)
 	return nil
 }
+
+var zsetStoreEvents = [...]string{opUnion: "zunionstore", opInter: "zinterstore", opDiff: "zdiffstore"}
 
 func zunionstoreCommand(c *ctx) error { return zsetStore(c, opUnion) }
 func zinterstoreCommand(c *ctx) error { return zsetStore(c, opInter) }
@@ -563,8 +595,10 @@ func zrangestoreCommand(c *ctx) error {
 			zz.walkRank(s, e, rev, collect)
 		}
 	}
-	c.d.remove(dst)
 	if len(out) == 0 {
+		if c.d.remove(dst) {
+			c.notify(NotifyGeneric, "del", dst)
+		}
 		return nil
 	}
 	maxLen := 0
@@ -576,6 +610,7 @@ func zrangestoreCommand(c *ctx) error {
 		nz.set(r.m, r.s, c.ec)
 	}
 	c.d.store(dst, obj{kind: KindZSet, ptr: ptrOf(nz)})
+	c.notify(NotifyZSet, "zrangestore", dst)
 	return nil
 }
 

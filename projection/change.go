@@ -6,7 +6,9 @@ package projection
 // report — WATCH (inside the projection, under the write locks, so EXEC
 // never sees a new value with an old version), and through OnChange the
 // front end's CLIENT TRACKING invalidations and XREAD BLOCK wake-ups (and
-// whatever comes next: keyspace notifications, downstream replicas).
+// whatever comes next: downstream replicas). Keyspace notifications are
+// recorded beside the changes, handler by handler, since their names and
+// conditions are each command's own (notify.go, OnEvents).
 //
 // What a command changed comes from its apply row: the row's written
 // keys (a row's keys minus those it only reads: SUNIONSTORE's sources,
@@ -137,6 +139,7 @@ func (a *applier) deliver() {
 	}
 	clear(a.chgKeys) // drop references to argv
 	a.chg, a.chgKeys = a.chg[:0], a.chgKeys[:0]
+	a.deliverEvents()
 }
 
 // flushedAll tells OnChange that every key changed (a full sync's swap).

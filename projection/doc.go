@@ -19,6 +19,12 @@
 //   - Link turns the raw command stream into Apply/ApplyBatch calls
 //     (tracking SELECT, buffering MULTI…EXEC).
 //
+//   - OnChange reports the keys each applied command changed (change.go);
+//     OnEvents reports the keyspace events Redis's notifyKeyspaceEvent
+//     would raise for it, in Redis's order, for the classes set with
+//     SetNotifyKeyspaceEvents (notify.go). Publishing them is the
+//     caller's job.
+//
 // What it does not do: it knows nothing of RESP, sockets, reply formatting
 // or argument parsing of read commands. Commands a 7.x primary never
 // sends (it rewrites them) and unknown commands are counted as

@@ -88,6 +88,10 @@ type db struct {
 	keys    atomic.Int64              // keys present, including logically expired ones (as DBSIZE counts)
 	expires atomic.Int64              // keys with an expire time
 	smask   uint64
+	// ev hears the keys store creates ("new" events, notify.go); set by
+	// the applier only while it applies with the 'n' class on.
+	ev   *applier
+	evDB int
 }
 
 // dataset is one complete keyspace; a full sync builds a new one.
@@ -157,7 +161,11 @@ func (d *db) store(key []byte, o obj) {
 		s.o = o // the existing key string is kept
 	} else {
 		d.keys.Add(1)
-		t.insert(string(key), h, o)
+		k := string(key)
+		t.insert(k, h, o)
+		if d.ev != nil {
+			d.ev.newKeyString(d.evDB, k)
+		}
 	}
 	if o.exp != 0 {
 		d.expires.Add(1)
@@ -178,6 +186,9 @@ func (d *db) storeKeyed(key string, o obj) {
 	} else {
 		d.keys.Add(1)
 		t.insert(key, h, o)
+		if d.ev != nil {
+			d.ev.newKeyString(d.evDB, key)
+		}
 	}
 	if o.exp != 0 {
 		d.expires.Add(1)

@@ -113,7 +113,10 @@ func (h *linkHandler) FullSyncAbort(err error) {
 // Commands applies a batch. A MULTI/EXEC unit (Unit set) is applied with
 // ApplyBatch so that readers see all of it or none; other batches are
 // applied command by command, so readers never wait for a whole batch.
-// PUBLISH and SPUBLISH are delivered to local subscribers.
+// PUBLISH and SPUBLISH are delivered to local subscribers: inside a unit
+// through the projection (its OnEvents), once the writes before them are
+// visible and in their place among the keyspace events (a script's
+// SET … PUBLISH must not reach a subscriber before the SET).
 func (h *linkHandler) Commands(cmds []replica.Command) error {
 	now := time.Now().UnixNano()
 	h.lastIO.Store(now)
@@ -125,9 +128,6 @@ func (h *linkHandler) Commands(cmds []replica.Command) error {
 	if cmds[0].Unit {
 		h.cmds = h.cmds[:0]
 		for _, c := range cmds {
-			if h.publish(c.Argv) {
-				continue
-			}
 			h.cmds = append(h.cmds, projection.Command{DB: c.DB, Argv: c.Argv})
 		}
 		if len(h.cmds) > 0 {

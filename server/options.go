@@ -118,6 +118,10 @@ type Options struct {
 	// MaxStaleness makes data commands answer -MASTERDOWN once the link
 	// has been down this long (0: never).
 	MaxStaleness time.Duration
+	// NotifyKeyspaceEvents is notify-keyspace-events: the classes of
+	// keyspace events published for the writes applied (Redis's letters,
+	// "KEA" for example; empty: none, or what the Projection was given).
+	NotifyKeyspaceEvents string
 
 	// ForwardWrites proxies write commands to PrimaryAddr instead of
 	// answering -READONLY.
@@ -223,6 +227,9 @@ func (o *Options) Validate() error {
 		return bad("event loops %d < -1", o.EventLoops)
 	case o.IdleTimeout < 0 || o.MaxStaleness < 0:
 		return bad("negative duration")
+	}
+	if _, ok := projection.ParseNotifyFlags(o.NotifyKeyspaceEvents); !ok {
+		return bad("notify-keyspace-events %q: invalid event class character, use 'Ag$lshzxeKEtmdn'", o.NotifyKeyspaceEvents)
 	}
 	return nil
 }

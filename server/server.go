@@ -134,6 +134,11 @@ func New(opts Options) (*Server, error) {
 		},
 	}
 	opts.Projection.OnChange(s.changed)
+	opts.Projection.OnEvents(s.keyspaceEvents)
+	if opts.NotifyKeyspaceEvents != "" {
+		f, _ := projection.ParseNotifyFlags(opts.NotifyKeyspaceEvents) // checked by Validate
+		opts.Projection.SetNotifyKeyspaceEvents(f)
+	}
 	if opts.ForwardWrites {
 		s.fwd = newForwarder(opts.PrimaryAddr, opts.PrimaryUser, opts.PrimaryPassword, opts.ForwardPoolSize)
 		s.fwd.current, s.fwd.demoted = opts.CurrentPrimary, opts.PrimaryDemoted

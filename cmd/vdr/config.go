@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vdr-project/vdr/projection"
 )
 
 // setting is one configuration knob. The same name is the command-line flag
@@ -73,6 +75,7 @@ var settings = []setting{
 	{"timeout", "Serving", "0s", "close client connections idle this long (0: never)", kDuration},
 	{"replica-serve-stale-data", "Serving", "yes", "serve data while the link to the primary is down (no: answer MASTERDOWN)", kBool},
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
+	{"notify-keyspace-events", "Serving", "", `keyspace events published for the writes applied, as Redis's setting ("KEA": all; empty: none)`, kString},
 
 	{"databases", "Projection", "16", "number of databases", kInt},
 	{"key-prefix", "Projection", "", "project only keys with one of these prefixes (comma-separated)", kList},
@@ -364,6 +367,9 @@ func (c *Config) validate(settings []setting) error {
 	case "invalidate", "resync":
 	default:
 		return c.fail("unknown-command", "want invalidate or resync, got %q", c.Str("unknown-command"))
+	}
+	if _, ok := projection.ParseNotifyFlags(c.Str("notify-keyspace-events")); !ok {
+		return c.fail("notify-keyspace-events", "invalid event class character in %q, use 'Ag$lshzxeKEtmdn'", c.Str("notify-keyspace-events"))
 	}
 	switch c.Str("log-format") {
 	case "text", "json":

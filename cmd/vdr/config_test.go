@@ -84,6 +84,7 @@ func TestBadConfigExit2(t *testing.T) {
 		{[]string{"--primary", "h:1"}, map[string]string{"VDR_DATABASES": "0"}, "databases"},
 		{[]string{"--primary", "h:1", "--log-format", "xml"}, nil, "log-format"},
 		{[]string{"--primary", "h:1", "--unknown-command", "flush"}, nil, "unknown-command"},
+		{[]string{"--primary", "h:1", "--notify-keyspace-events", "KEAq"}, nil, "notify-keyspace-events"},
 		{[]string{"--sentinel", "s:1", "--sentinel-master", "m", "--sentinel-role", "any"}, nil, "sentinel-role"},
 		{[]string{"--sentinel", "s:1", "--sentinel-master", "m", "--sentinel-host-map", "a"}, nil, "sentinel-host-map"},
 		{[]string{"--primary", "h:1", "--replica-serve-stale-data", "maybe"}, nil, "replica-serve-stale-data"},
