@@ -40,10 +40,9 @@ func BenchmarkEvalshaRO3Get(b *testing.B) {
 
 // BenchmarkEvalshaROParallel runs the same script on one and on two
 // goroutines (connections); ns/op is wall time per script, so on two idle
-// cores goroutines=2 approaches half of goroutines=1: scripts share no
-// lock but the projection's read locks (each script's ViewAll takes every
-// shard's RLock, which is most of its cost). On a loaded machine the two
-// come out closer.
+// cores goroutines=2 approaches half of goroutines=1: scripts share one
+// read lock (ViewAll's hold of the applier) and nothing else. On a loaded
+// machine the two come out closer.
 func BenchmarkEvalshaROParallel(b *testing.B) {
 	for _, n := range []int{1, 2} {
 		b.Run("goroutines="+strconv.Itoa(n), func(b *testing.B) {
@@ -65,5 +64,29 @@ func BenchmarkEvalshaROParallel(b *testing.B) {
 			}
 			wg.Wait()
 		})
+	}
+}
+
+// BenchmarkFcallRO3Get: FCALL_RO of a library function of three GETs, one
+// connection (the library is compiled once per pooled state).
+func BenchmarkFcallRO3Get(b *testing.B) {
+	env, _ := benchScriptEnv(b)
+	lib := "#!lua name=benchlib\nredis.register_function{function_name='get3', flags={'no-writes'}, callback=function(keys, args) " +
+		"return {redis.call('get', keys[1]), redis.call('get', keys[2]), redis.call('get', keys[3])} end}"
+	if err := env.Proj.Apply(0, [][]byte{[]byte("FUNCTION"), []byte("LOAD"), []byte(lib)}); err != nil {
+		b.Fatal(err)
+	}
+	argv := [][]byte{[]byte("FCALL_RO"), []byte("get3"), []byte("3"), []byte("k0"), []byte("k1"), []byte("k2")}
+	c := NewCtx(env, NewClient(env.NewClientID(), "127.0.0.1:1", "127.0.0.1:2"))
+	Exec(c, argv)
+	if c.W.Bytes()[0] != '*' {
+		b.Fatalf("FCALL_RO: %q", c.W.Bytes())
+	}
+	b.SetBytes(int64(c.W.Len()))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.W.Reset()
+		Exec(c, argv)
 	}
 }
