@@ -136,13 +136,14 @@ func writeCommandInfo(w *Writer, cmd *Command) {
 }
 
 func commandCommand(c *Ctx, args [][]byte) {
-	c.W.Array(len(allCommands))
-	for _, cmd := range allCommands {
+	all := c.commands().all
+	c.W.Array(len(all))
+	for _, cmd := range all {
 		writeCommandInfo(c.W, cmd)
 	}
 }
 
-func commandCountCommand(c *Ctx, args [][]byte) { c.W.Int(int64(len(allCommands))) }
+func commandCountCommand(c *Ctx, args [][]byte) { c.W.Int(int64(len(c.commands().all))) }
 
 func commandInfoCommand(c *Ctx, args [][]byte) {
 	if len(args) == 2 {
@@ -151,7 +152,7 @@ func commandInfoCommand(c *Ctx, args [][]byte) {
 	}
 	c.W.Array(len(args) - 2)
 	for _, name := range args[2:] {
-		writeCommandInfo(c.W, Find(strings.ToLower(string(name))))
+		writeCommandInfo(c.W, c.commands().find(strings.ToLower(string(name))))
 	}
 }
 
@@ -232,10 +233,10 @@ func writeCommandDoc(w *Writer, cmd *Command) {
 func commandDocsCommand(c *Ctx, args [][]byte) {
 	var cmds []*Command
 	if len(args) == 2 {
-		cmds = allCommands
+		cmds = c.commands().all
 	} else {
 		for _, name := range args[2:] {
-			if cmd := Find(strings.ToLower(string(name))); cmd != nil {
+			if cmd := c.commands().find(strings.ToLower(string(name))); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -274,7 +275,7 @@ func commandListCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	var names []string
-	for _, cmd := range allCommands {
+	for _, cmd := range c.commands().all {
 		if filter == nil || filter(cmd) {
 			names = append(names, cmd.Name)
 		}
@@ -359,7 +360,7 @@ func commandKeys(cmd *Command, argv [][]byte) (pos []int, ok bool) {
 
 func commandGetkeysCommand(c *Ctx, args [][]byte) {
 	argv := args[2:]
-	cmd, _ := Lookup(argv)
+	cmd, _ := c.lookupCommand(argv)
 	switch {
 	case cmd == nil:
 		c.W.Error("ERR Invalid command specified")

@@ -685,7 +685,7 @@ func execCommand(c *Ctx, args [][]byte) {
 		}
 		c.W.Array(len(queue))
 		for _, q := range queue {
-			cmd, _ := Lookup(q)
+			cmd, _ := c.lookupCommand(q)
 			if cmd == nil {
 				c.W.Error(unknownCommandError(q))
 				continue

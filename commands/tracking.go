@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // Client-side caching (CLIENT TRACKING), as a Redis 7.0 replica serves it
@@ -360,7 +362,7 @@ func (c *Ctx) endCommandTracking(args [][]byte) {
 	if len(args) > 0 && equalFold(args[0], "client") {
 		// Any CLIENT subcommand keeps it (its proc is clientCommand);
 		// an unknown one has no command at all and does not.
-		if cmd, _ := Lookup(args); cmd != nil {
+		if cmd, _ := c.lookupCommand(args); cmd != nil {
 			return
 		}
 	}
@@ -701,15 +703,15 @@ func (cl *Client) trackingRedir() int64 {
 }
 
 // WrittenKeys appends to dst the keys a write command from the stream
-// modifies: every key its key specs name that is not read-only (COPY's
+// modifies, by personality v's table: every key its key specs name that is not read-only (COPY's
 // source, SUNIONSTORE's sources… are only read). ok is false for a
 // command that is not a write with keys. The server passes them to
 // Tracking.Invalidate.
-func WrittenKeys(argv [][]byte, dst0 [][]byte) (_ [][]byte, ok bool) {
+func WrittenKeys(v compat.Version, argv [][]byte, dst0 [][]byte) (_ [][]byte, ok bool) {
 	if len(argv) == 0 {
 		return dst0, false
 	}
-	cmd, _ := Lookup(argv)
+	cmd, _ := Lookup(v, argv)
 	if cmd == nil || cmd.Flags&CmdWrite == 0 {
 		return dst0, false
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // trackingClient is a connection without a server: its pushes are
@@ -169,7 +171,7 @@ func TestWrittenKeys(t *testing.T) {
 		for _, a := range strings.Fields(cmd) {
 			argv = append(argv, []byte(a))
 		}
-		keys, ok := WrittenKeys(argv, nil)
+		keys, ok := WrittenKeys(compat.Default, argv, nil)
 		var got []string
 		for _, k := range keys {
 			got = append(got, string(k))

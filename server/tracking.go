@@ -35,6 +35,7 @@ func (s *Server) tracking() *commands.Tracking {
 // keeps a stale one.
 func (h *linkHandler) invalidateTracked(t *commands.Tracking, cmds []replica.Command) {
 	var keys [][]byte
+	v := h.n.srv.env.Version.Load()
 	for _, c := range cmds {
 		if len(c.Argv) == 0 {
 			continue
@@ -44,7 +45,7 @@ func (h *linkHandler) invalidateTracked(t *commands.Tracking, cmds []replica.Com
 			continue
 		}
 		var ok bool
-		keys, ok = commands.WrittenKeys(c.Argv, keys[:0])
+		keys, ok = commands.WrittenKeys(v, c.Argv, keys[:0])
 		if !ok {
 			continue
 		}
