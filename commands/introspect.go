@@ -463,8 +463,9 @@ func writeDocArgs(w *Writer, dec *json.Decoder, key string) error {
 // server actually runs with.
 func (c *Ctx) configValues() map[string]string {
 	cfg := &c.Env.Config
-	m := make(map[string]string, len(configDefaults)+8)
-	for k, v := range configDefaults {
+	defaults := configDefaultsOf[versionIndex(c.Version())]
+	m := make(map[string]string, len(defaults)+8)
+	for k, v := range defaults {
 		m[k] = v
 	}
 	wd, _ := os.Getwd()
@@ -581,6 +582,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 	}
 	_ = everything
 	var b strings.Builder
+	layout := &infoLayoutOf[versionIndex(c.Version())]
 	section := func(name string, body func(add func(string, any))) {
 		if !want[strings.ToLower(name)] {
 			return
@@ -589,13 +591,19 @@ func infoCommand(c *Ctx, args [][]byte) {
 			b.WriteString("\r\n")
 		}
 		b.WriteString("# " + name + "\r\n")
-		body(func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) })
+		writeInfoSection(&b, layout, strings.ToLower(name), body)
 	}
 	env := c.Env
 	now := time.Now()
 	uptime := int64(now.Sub(env.StartTime) / time.Second)
+	v := c.Version()
 	section("Server", func(add func(string, any)) {
-		add("redis_version", RedisVersion)
+		add("redis_version", v.RedisVersion())
+		if v.Valkey {
+			add("server_name", "valkey")
+			add("valkey_version", strings.TrimPrefix(v.String(), "valkey-"))
+			add("server_mode", "standalone")
+		}
 		add("redis_git_sha1", "00000000")
 		add("redis_git_dirty", 0)
 		add("redis_build_id", "0")
@@ -620,6 +628,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("executable", exe)
 		add("config_file", env.Config.ConfigFile)
 		add("io_threads_active", 0)
+		add("listener0", infoListener(env.Config.Bind, env.Config.Port))
 		add("vdr_version", env.Config.VdrVersion)
 	})
 	var clients []*Client
@@ -785,6 +794,64 @@ func infoCommand(c *Ctx, args [][]byte) {
 		}
 	})
 	c.W.Verbatim(b.String(), "txt")
+}
+
+// writeInfoSection writes the fields body adds in the order of the
+// personality's INFO (layout): the fields that version has, computed ones
+// with their value and the others with a fresh replica's (infoDefaults);
+// a computed field no version has (vdr_version, master_sync_left_bytes
+// while syncing) stays after the field computed before it, and a field of
+// other versions only is left out.
+func writeInfoSection(b *strings.Builder, layout *infoLayout, section string, body func(add func(string, any))) {
+	type kv struct {
+		k string
+		v any
+	}
+	var computed map[string]any
+	after := map[string][]kv{} // anchor field -> the extras after it
+	anchor := ""
+	body(func(k string, v any) {
+		switch {
+		case layout.has[k]:
+			if computed == nil {
+				computed = map[string]any{}
+			}
+			computed[k] = v
+			anchor = k
+		case !infoAnyVersion[k] || infoConditional[k]:
+			after[anchor] = append(after[anchor], kv{k, v})
+		}
+	})
+	write := func(list []kv) {
+		for _, e := range list {
+			fmt.Fprintf(b, "%s:%v\r\n", e.k, e.v)
+		}
+	}
+	write(after[""])
+	for _, k := range layout.sections[section] {
+		if v, ok := computed[k]; ok {
+			fmt.Fprintf(b, "%s:%v\r\n", k, v)
+		} else {
+			fmt.Fprintf(b, "%s:%s\r\n", k, infoDefaults[k])
+		}
+		write(after[k])
+	}
+}
+
+// infoConditional are fields Redis 7.0 shows only sometimes (the link
+// down) that a later version always shows: kept when computed.
+var infoConditional = map[string]bool{"master_link_down_since_seconds": true}
+
+// infoListener is INFO's listener0 (Redis 7.2+): the TCP listener's bind
+// addresses and port.
+func infoListener(bind string, port int) string {
+	var sb strings.Builder
+	sb.WriteString("name=tcp")
+	for _, a := range strings.Fields(bind) {
+		sb.WriteString(",bind=" + a)
+	}
+	sb.WriteString(",port=" + strconv.Itoa(port))
+	return sb.String()
 }
 
 func humanBytes(n uint64) string {

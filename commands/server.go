@@ -12,9 +12,6 @@ import (
 // Connection and server commands (PING … WAIT, MULTI/EXEC). See
 // src/server.c, src/networking.c and src/multi.c of Redis 7.0.
 
-// RedisVersion is the Redis version vdr reports it is compatible with.
-const RedisVersion = "7.0.15"
-
 func okCommand(c *Ctx, args [][]byte) {
 	// READONLY / READWRITE outside cluster mode (src/cluster.c).
 	c.W.Error("ERR This instance has cluster support disabled")
@@ -124,7 +121,11 @@ func helloCommand(c *Ctx, args [][]byte) {
 		c.Client.authenticated = true
 	}
 	if c.authRequired() {
-		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		if c.Version().HelloNoAuthProto() {
+			c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		} else {
+			c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		}
 		return
 	}
 	if setName {
@@ -144,10 +145,11 @@ func helloCommand(c *Ctx, args [][]byte) {
 	}
 	w := c.W
 	w.Map(7)
+	v := c.Version()
 	w.BulkString("server")
-	w.BulkString("redis")
+	w.BulkString(v.ServerName())
 	w.BulkString("version")
-	w.BulkString(RedisVersion)
+	w.BulkString(v.Number())
 	w.BulkString("proto")
 	w.Int(int64(c.Client.resp))
 	w.BulkString("id")
@@ -524,7 +526,7 @@ func clientReplyCommand(c *Ctx, args [][]byte) {
 }
 
 func writeHelp(c *Ctx, name string) {
-	lines := helpTexts[name]
+	lines := helpTextsOf[versionIndex(c.Version())][name]
 	c.W.Array(len(lines))
 	for _, l := range lines {
 		c.W.Status(l)
@@ -751,3 +753,29 @@ func equalFold(b []byte, lower string) bool {
 }
 
 var _ = bytes.Equal
+
+// lolwutCommand answers LOLWUT as lolwutUnstableCommand does (src/lolwut.c):
+// the version line. The drawings of VERSION 5 and 6 are not served.
+func lolwutCommand(c *Ctx, args [][]byte) {
+	if len(args) >= 3 && equalFold(args[1], "version") {
+		n, ok := c.intArg(args[2])
+		if !ok {
+			return
+		}
+		if n == 5 || n == 6 {
+			c.W.Error("ERR vdr: LOLWUT VERSION 5 and 6 are not supported yet")
+			return
+		}
+	}
+	c.W.Verbatim("Redis ver. "+c.Version().Number()+"\n", "txt")
+}
+
+// okReplyCommand answers +OK: CLIENT CAPA (Valkey 8.0), whose only
+// capability, redirect, matters to a replica under CLIENT REDIRECT only.
+func okReplyCommand(c *Ctx, args [][]byte) { c.W.Status("OK") }
+
+// waitaofCommand answers WAITAOF (Redis 7.2+) as a replica does
+// (waitaofCommand in src/replication.c).
+func waitaofCommand(c *Ctx, args [][]byte) {
+	c.W.Error("ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.")
+}

@@ -53,6 +53,8 @@ var handlers = map[string]HandlerFunc{
 	"client|getredir":     clientGetredirCommand,
 	"client|trackinginfo": clientTrackinginfoCommand,
 	"client|caching":      clientCachingCommand,
+	"client|capa":         okReplyCommand,
+	"waitaof":             waitaofCommand,
 	"command":             commandCommand,
 	"command|count":       commandCountCommand,
 	"command|info":        commandInfoCommand,
@@ -65,6 +67,7 @@ var handlers = map[string]HandlerFunc{
 	"info":                infoCommand,
 	"role":                roleCommand,
 	"time":                timeCommand,
+	"lolwut":              lolwutCommand,
 	"lastsave":            lastsaveCommand,
 	"wait":                waitCommand,
 	"readonly":            okCommand,
@@ -231,7 +234,13 @@ var lookupNoTouch = map[string]bool{
 
 func bind(cmd *Command, bound map[string]bool) {
 	cmd.noTouch = lookupNoTouch[cmd.Name]
-	if h := handlers[cmd.Name]; h != nil {
+	h := handlers[cmd.Name]
+	if h == nil && strings.HasPrefix(cmd.Name, "cluster|") {
+		// Every CLUSTER subcommand answers that cluster mode is off
+		// (clusterCommand in src/cluster.c), whatever the version adds.
+		h = okCommand
+	}
+	if h != nil {
 		if cmd.Flags&CmdWrite != 0 {
 			panic("commands: write command with a handler: " + cmd.Name)
 		}

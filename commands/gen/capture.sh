@@ -31,10 +31,13 @@ capture() { # name server-binary
 		"$cli" -p $r1 ping >/dev/null 2>&1 && "$cli" -p $p1 ping >/dev/null 2>&1 && break
 		sleep 0.1
 	done
-	for i in $(seq 50); do
+	# The first sync waits repl-diskless-sync-delay (5 s); INFO must see
+	# the link up (7.4 shows master_link_down_since_seconds while down).
+	for i in $(seq 300); do
 		"$cli" -p $r1 info replication | grep -q 'master_link_status:up' && break
 		sleep 0.1
 	done
+	"$cli" -p $r1 info replication | grep -q 'master_link_status:up' || { echo "capture.sh: $name: replica link not up" >&2; exit 1; }
 	"$cli" -p $r1 --json COMMAND INFO >"$dir/cmdinfo.json"
 	"$cli" -p $r1 --json COMMAND DOCS >"$dir/cmddocs.json"
 	"$cli" -p $r1 --json CONFIG GET '*' >"$dir/config.json"

@@ -12,4 +12,5 @@ cap=$(mktemp -d)
 trap 'rm -rf "$cap"' EXIT
 sh gen/capture.sh "$cap"
 python3 gen/gentable.py "$cap" >table_gen.go
-gofmt -l table_gen.go
+python3 gen/genversions.py "$cap" >versions_gen.go
+gofmt -w table_gen.go versions_gen.go

@@ -171,3 +171,23 @@ func (h *Holder) Load() Version {
 
 // Store sets the personality.
 func (h *Holder) Store(v Version) { h.p.Store(&v) }
+
+// ---- identity and error texts (tables and identity, issue 13) ----
+
+// Number is the server's own version number as HELLO and LOLWUT show it:
+// "7.0.15", "8.0.1" (Valkey's own, not the Redis level).
+func (v Version) Number() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+
+// ServerName is HELLO's "server" and INFO's server_name: "valkey" from
+// Valkey 8.0 (src/server.h SERVER_NAME); Valkey 7.2 still says "redis".
+func (v Version) ServerName() string {
+	if v.ValkeyAtLeast(8, 0) {
+		return "valkey"
+	}
+	return "redis"
+}
+
+// HelloNoAuthProto reports whether HELLO's NOAUTH error names the
+// protocol argument ("HELLO <proto> AUTH <user> <pass>", Redis 7.2+ and
+// Valkey) rather than 7.0's "HELLO AUTH <user> <pass>".
+func (v Version) HelloNoAuthProto() bool { return v.AtLeastRedis(7, 2) }
