@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // setting is one configuration knob. The same name is the command-line flag
@@ -70,6 +72,7 @@ var settings = []setting{
 	{"timeout", "Serving", "0s", "close client connections idle this long (0: never)", kDuration},
 	{"replica-serve-stale-data", "Serving", "yes", "serve data while the link to the primary is down (no: answer MASTERDOWN)", kBool},
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
+	{"compat", "Serving", "", "server version to answer as until the primary tells its own, and with --rdb: " + compatNames() + " (default: " + compat.Default.Name() + ")", kString},
 
 	{"databases", "Projection", "16", "number of databases", kInt},
 	{"key-prefix", "Projection", "", "project only keys with one of these prefixes (comma-separated)", kList},
@@ -100,6 +103,7 @@ type Config struct {
 
 	Port      int
 	Databases int
+	Compat    compat.Version // zero: not set
 	KeyPrefix []string
 	DBs       []int
 	HTTPAddr  string
@@ -112,6 +116,30 @@ type configError struct {
 
 func (e *configError) Error() string {
 	return fmt.Sprintf("vdr: invalid setting %q: %s", e.name, e.msg)
+}
+
+// compatNames lists the --compat values: "7.0, 7.2, …, valkey-8.0".
+func compatNames() string {
+	var names []string
+	for _, v := range compat.Supported {
+		names = append(names, v.Name())
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseCompat reads a --compat value: one of the supported personalities'
+// names (7.0 … valkey-8.0) or a full version of one ("7.2.6").
+func parseCompat(s string) (compat.Version, error) {
+	v, err := compat.Parse(s)
+	if err != nil {
+		return v, err
+	}
+	for _, sup := range compat.Supported {
+		if sup.Name() == v.Name() {
+			return v, nil
+		}
+	}
+	return v, fmt.Errorf("not a supported version")
 }
 
 func envName(name string) string {
@@ -344,6 +372,13 @@ func (c *Config) validate(settings []setting) error {
 	}
 	if c.Duration("repl-ack-period") <= 0 {
 		return c.fail("repl-ack-period", "must be positive")
+	}
+	if s := c.Str("compat"); s != "" {
+		v, err := parseCompat(s)
+		if err != nil {
+			return c.fail("compat", "want %s, got %q", compatNames(), s)
+		}
+		c.Compat = v
 	}
 	switch c.Str("log-format") {
 	case "text", "json":

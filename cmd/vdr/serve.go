@@ -81,6 +81,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			Databases:     cfg.Databases,
 			DenyStaleData: !cfg.Bool("replica-serve-stale-data"),
 			MaxStaleness:  cfg.Duration("max-staleness"),
+			Compat:        cfg.Compat,
 			Version:       version,
 			Logger:        log,
 		},
