@@ -191,3 +191,17 @@ func (v Version) ServerName() string {
 // protocol argument ("HELLO <proto> AUTH <user> <pass>", Redis 7.2+ and
 // Valkey) rather than 7.0's "HELLO AUTH <user> <pass>".
 func (v Version) HelloNoAuthProto() bool { return v.AtLeastRedis(7, 2) }
+
+// RDBVersion is the RDB version the server writes (RDB_VERSION in
+// src/rdb.h): 12 for Redis 7.4 (type-24 hashes with field TTLs), 11 for
+// Redis 7.2 and Valkey 7.2 and 8.0, 10 for Redis 7.0. A server loads files
+// up to its own version.
+func (v Version) RDBVersion() int {
+	switch {
+	case v.HashFieldTTL():
+		return 12
+	case v.AtLeastRedis(7, 2):
+		return 11
+	}
+	return 10
+}
