@@ -110,7 +110,7 @@ func TestAuth(t *testing.T) {
 	}{
 		{[]string{"GET", "k"}, "-NOAUTH Authentication required.\r\n"},
 		{[]string{"PING"}, "-NOAUTH Authentication required.\r\n"},
-		{[]string{"HELLO", "3"}, "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"},
+		{[]string{"HELLO", "3"} /* Redis 7.0.15's wording (7.2 added "<proto>") */, "-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n"},
 		{[]string{"AUTH", "nope"}, "-WRONGPASS invalid username-password pair or user is disabled.\r\n"},
 		{[]string{"AUTH", "bob", "s3cret"}, "-WRONGPASS invalid username-password pair or user is disabled.\r\n"},
 		{[]string{"AUTH", "s3cret"}, "+OK\r\n"},
