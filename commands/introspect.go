@@ -291,8 +291,14 @@ func commandListCommand(c *Ctx, args [][]byte) {
 // commandKeys returns the key positions of argv for cmd from its key
 // specs (getKeysUsingKeySpecs); ok is false for invalid arguments.
 func commandKeys(cmd *Command, argv [][]byte) (pos []int, ok bool) {
+	return commandKeyRefs(cmd, argv, nil)
+}
+
+// commandKeyRefs is commandKeys that also appends to specs, when not
+// nil, the index of the key spec that found each key.
+func commandKeyRefs(cmd *Command, argv [][]byte, specs *[]int) (pos []int, ok bool) {
 	argc := len(argv)
-	for _, ks := range cmd.KeySpecs {
+	for si, ks := range cmd.KeySpecs {
 		var first int
 		switch ks.BS {
 		case bsIndex:
@@ -353,12 +359,51 @@ func commandKeys(cmd *Command, argv [][]byte) (pos []int, ok bool) {
 				return nil, false
 			}
 			pos = append(pos, i)
+			if specs != nil {
+				*specs = append(*specs, si)
+			}
 		}
 	}
 	return pos, true
 }
 
-func commandGetkeysCommand(c *Ctx, args [][]byte) {
+func commandGetkeysCommand(c *Ctx, args [][]byte)         { commandGetkeys(c, args, false) }
+func commandGetkeysandflagsCommand(c *Ctx, args [][]byte) { commandGetkeys(c, args, true) }
+
+// variableKeyFlags returns the key flags of the commands whose key spec
+// says variable_flags, from their arguments as their getkeys_proc does
+// (setGetKeys and bitfieldGetKeys in src/db.c), or nil.
+func variableKeyFlags(cmd *Command, argv [][]byte) []string {
+	switch cmd.Name {
+	case "set":
+		for _, a := range argv[3:] {
+			if equalFold(a, "get") {
+				return []string{"RW", "access", "update"}
+			}
+		}
+		return []string{"OW", "update"}
+	case "bitfield":
+		for i := 2; i < len(argv); i++ {
+			rem := len(argv) - i - 1
+			switch {
+			case equalFold(argv[i], "get") && rem >= 2:
+				i += 2
+			case (equalFold(argv[i], "set") || equalFold(argv[i], "incrby")) && rem >= 3:
+				return []string{"RW", "access", "update"}
+			case equalFold(argv[i], "overflow") && rem >= 1:
+				i++
+			default:
+				return []string{"RW", "access", "update"} // a syntax error: assume a write
+			}
+		}
+		return []string{"RO", "access"}
+	}
+	return nil
+}
+
+// commandGetkeys is getKeysSubcommandImpl (src/server.c): the keys, and
+// with withFlags each with the flags of the key spec that found it.
+func commandGetkeys(c *Ctx, args [][]byte, withFlags bool) {
 	argv := args[2:]
 	cmd, _ := c.lookupCommand(argv)
 	switch {
@@ -372,7 +417,8 @@ func commandGetkeysCommand(c *Ctx, args [][]byte) {
 		c.W.Error("ERR Invalid number of arguments specified for command")
 		return
 	}
-	pos, ok := commandKeys(cmd, argv)
+	var specs []int
+	pos, ok := commandKeyRefs(cmd, argv, &specs)
 	if !ok || len(pos) == 0 {
 		if cmd.Flags&CmdNoMandatoryKeys != 0 {
 			c.W.Array(0)
@@ -382,8 +428,21 @@ func commandGetkeysCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	c.W.Array(len(pos))
-	for _, p := range pos {
+	for j, p := range pos {
+		if !withFlags {
+			c.W.Bulk(argv[p])
+			continue
+		}
+		c.W.Array(2)
 		c.W.Bulk(argv[p])
+		flags := cmd.KeySpecs[specs[j]].Flags
+		if vf := variableKeyFlags(cmd, argv); vf != nil {
+			flags = vf
+		}
+		c.W.Set(len(flags))
+		for _, f := range flags {
+			c.W.Status(f)
+		}
 	}
 }
 

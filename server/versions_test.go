@@ -61,6 +61,10 @@ func testPersonality(t *testing.T, v compat.Version) {
 		{"CLIENT", "HELP"}, {"COMMAND", "HELP"}, {"CONFIG", "HELP"}, {"OBJECT", "HELP"}, {"MEMORY", "HELP"}, {"PUBSUB", "HELP"},
 		{"CONFIG", "GET", "lazyfree-lazy-user-del"}, {"CONFIG", "GET", "io-threads-do-reads"}, {"CONFIG", "GET", "repl-backlog-size"},
 		{"CONFIG", "GET", "hide-user-data-from-log"},
+		{"COMMAND", "GETKEYS", "SET", "a", "b"}, {"COMMAND", "GETKEYS", "HTTL", "h", "FIELDS", "1", "f"},
+		{"COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b"}, {"COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b"},
+		{"COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "GET"}, {"COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "a", "GET", "u8", "0"},
+		{"COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "a", "SET", "u8", "0", "1"}, {"COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "LEFT", "RIGHT"},
 	} {
 		same("", c...)
 	}
@@ -135,6 +139,11 @@ func testPersonality(t *testing.T, v compat.Version) {
 			}
 		}
 		return out
+	}
+	for _, f := range []string{"redis_version", "server_name", "valkey_version", "redis_mode", "server_mode"} {
+		if want, got := redistest.InfoField(rs.Addr(), "server", f), redistest.InfoField(node.Addr(), "server", f); want != got {
+			t.Errorf("%s INFO %s: %q, vdr %q", v, f, want, got)
+		}
 	}
 	want, got := fields(rc, false), fields(vc, true)
 	for sec, w := range want {
