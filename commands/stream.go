@@ -661,20 +661,4 @@ func xpendingCommand(c *Ctx, args [][]byte) {
 
 // xinfoHelpCommand: XINFO HELP (src/t_stream.c xinfoCommand's help, with
 // the HELP lines addReplyHelp appends).
-func xinfoHelpCommand(c *Ctx, args [][]byte) {
-	lines := [...]string{
-		"XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-		"CONSUMERS <key> <groupname>",
-		"    Show consumers of <groupname>.",
-		"GROUPS <key>",
-		"    Show the stream consumer groups.",
-		"STREAM <key> [FULL [COUNT <count>]",
-		"    Show information about the stream.",
-		"HELP",
-		"    Prints this help.",
-	}
-	c.W.Array(len(lines))
-	for _, l := range lines {
-		c.W.Status(l)
-	}
-}
+func xinfoHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "xinfo") }

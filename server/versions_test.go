@@ -58,7 +58,7 @@ func testPersonality(t *testing.T, v compat.Version) {
 		{"HTTL", "h", "FIELDS", "1", "f"}, {"HPTTL", "h", "FIELDS", "1", "f"}, {"HPERSIST", "h", "FIELDS", "1", "f"},
 		{"HEXPIRE", "h", "10", "FIELDS", "1", "f"}, {"HSETEX", "h", "FIELDS", "1", "f", "v"},
 		{"WAITAOF", "0", "0", "0"}, {"CLUSTER", "MYSHARDID"}, {"COMMAND", "GETKEYS", "GET"},
-		{"CLIENT", "HELP"}, {"COMMAND", "HELP"}, {"CONFIG", "HELP"}, {"OBJECT", "HELP"}, {"MEMORY", "HELP"}, {"PUBSUB", "HELP"},
+		{"CLIENT", "HELP"}, {"COMMAND", "HELP"}, {"CONFIG", "HELP"}, {"OBJECT", "HELP"}, {"MEMORY", "HELP"}, {"PUBSUB", "HELP"}, {"XINFO", "HELP"},
 		{"CONFIG", "GET", "lazyfree-lazy-user-del"}, {"CONFIG", "GET", "io-threads-do-reads"}, {"CONFIG", "GET", "repl-backlog-size"},
 		{"CONFIG", "GET", "hide-user-data-from-log"},
 		{"COMMAND", "GETKEYS", "SET", "a", "b"}, {"COMMAND", "GETKEYS", "HTTL", "h", "FIELDS", "1", "f"},

@@ -18,7 +18,7 @@ import json, os, re, sys
 
 VERSIONS = [('7.0', 'inRedis70'), ('7.2', 'inRedis72'), ('7.4', 'inRedis74'),
             ('valkey-7.2', 'inValkey72'), ('valkey-8.0', 'inValkey80')]
-HELP = ['client', 'command', 'config', 'memory', 'object', 'pubsub']
+HELP = ['client', 'command', 'config', 'memory', 'object', 'pubsub', 'xinfo']
 
 # CONFIG GET values that depend on how the capture ran, not on the version:
 # dropped (configValues sets them at run time) or set to vdr's own.
