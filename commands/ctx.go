@@ -147,6 +147,8 @@ type Client struct {
 	noTouch       bool
 	authenticated bool
 	killed        atomic.Bool
+	nWatched      atomic.Int32   // len(watched), for CLIENT LIST on other goroutines
+	totCmds       atomic.Int64   // commands run, as of the last FlushStats (tot-cmds)
 	trk           clientTracking // CLIENT TRACKING state (tracking.go)
 
 	// Owned by the connection goroutine.
@@ -174,6 +176,7 @@ func (c *Ctx) FlushStats() {
 	cl, st := c.Client, &c.Env.Stats
 	if cl.nCmds != 0 {
 		st.CommandsProcessed.Add(cl.nCmds)
+		cl.totCmds.Add(cl.nCmds)
 		cl.nCmds = 0
 	}
 	if cl.nHits != 0 {

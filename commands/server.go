@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -246,8 +247,9 @@ func clientSetinfoCommand(c *Ctx, args [][]byte) {
 	c.W.OK()
 }
 
-// infoString renders one client line as catClientInfoString (7.0).
-func (cl *Client) infoString(b []byte) []byte {
+// infoString renders one client line as catClientInfoString does in
+// personality v (the fields 7.2, 7.4 and Valkey 8 added).
+func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	now := time.Now()
@@ -295,6 +297,10 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(len(cl.subShard)), 10)
 	b = append(b, " multi="...)
 	b = strconv.AppendInt(b, int64(multi), 10)
+	if v.ClientWatchField() {
+		b = append(b, " watch="...)
+		b = strconv.AppendInt(b, int64(cl.nWatched.Load()), 10)
+	}
 	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	if lc := cl.lastCmd.Load(); lc == nil {
 		b = append(b, "NULL"...)
@@ -305,11 +311,22 @@ func (cl *Client) infoString(b []byte) []byte {
 	b = strconv.AppendInt(b, cl.trackingRedir(), 10)
 	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, int64(cl.resp), 10)
+	if v.ClientLibInfo() {
+		b = append(b, " lib-name="...)
+		b = append(b, cl.libName...)
+		b = append(b, " lib-ver="...)
+		b = append(b, cl.libVer...)
+	}
+	if v.ClientNetCounters() {
+		// vdr counts bytes per server, not per client: 0.
+		b = append(b, " tot-net-in=0 tot-net-out=0 tot-cmds="...)
+		b = strconv.AppendInt(b, cl.totCmds.Load(), 10)
+	}
 	return b
 }
 
 func clientInfoCommand(c *Ctx, args [][]byte) {
-	b := c.Client.infoString(nil)
+	b := c.Client.infoString(nil, c.Version())
 	b = append(b, '\n')
 	c.W.Verbatim(string(b), "txt")
 }
@@ -364,7 +381,7 @@ func clientListCommand(c *Ctx, args [][]byte) {
 				continue
 			}
 		}
-		b = cl.infoString(b)
+		b = cl.infoString(b, c.Version())
 		b = append(b, '\n')
 	}
 	c.W.Verbatim(string(b), "txt")
@@ -609,6 +626,7 @@ func multiCommand(c *Ctx, args [][]byte) {
 func (cl *Client) resetMulti() {
 	cl.mu.Lock()
 	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watched = false, false, nil, nil
+	cl.nWatched.Store(0)
 	cl.mu.Unlock()
 }
 
@@ -618,6 +636,7 @@ func (c *Ctx) unwatchAll() {
 		c.Env.Proj.Unwatch(w.db, []byte(w.key))
 	}
 	c.Client.watched = nil
+	c.Client.nWatched.Store(0)
 }
 
 // Close releases what the connection holds in shared state (its WATCHed
@@ -652,6 +671,7 @@ func watchCommand(c *Ctx, args [][]byte) {
 			ver := c.Env.Proj.Watch(db, k)
 			c.Client.watched = append(c.Client.watched, watchedKey{db: db, key: string(k), version: ver, existed: v.Get(k).Exists()})
 		}
+		c.Client.nWatched.Store(int32(len(c.Client.watched)))
 	})
 	c.W.OK()
 }

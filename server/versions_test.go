@@ -140,6 +140,19 @@ func testPersonality(t *testing.T, v compat.Version) {
 		}
 		return out
 	}
+	// CLIENT INFO: the same field names.
+	clientFields := func(c *rawConn) string {
+		var names []string
+		for _, f := range strings.Fields(c.dos("CLIENT", "INFO")) {
+			if i := strings.IndexByte(f, '='); i > 0 {
+				names = append(names, f[:i])
+			}
+		}
+		return strings.Join(names, " ")
+	}
+	if want, got := clientFields(rc), clientFields(vc); want != got {
+		t.Errorf("%s CLIENT INFO fields:\n %s %s\n    vdr %s", v, v, want, got)
+	}
 	for _, f := range []string{"redis_version", "server_name", "valkey_version", "redis_mode", "server_mode"} {
 		if want, got := redistest.InfoField(rs.Addr(), "server", f), redistest.InfoField(node.Addr(), "server", f); want != got {
 			t.Errorf("%s INFO %s: %q, vdr %q", v, f, want, got)

@@ -205,3 +205,17 @@ func (v Version) RDBVersion() int {
 	}
 	return 10
 }
+
+// ClientLibInfo reports whether CLIENT LIST/INFO show lib-name and lib-ver
+// (CLIENT SETINFO, Redis 7.2+ and Valkey).
+func (v Version) ClientLibInfo() bool { return v.AtLeastRedis(7, 2) }
+
+// ClientWatchField reports whether CLIENT LIST/INFO show watch=<keys>
+// after multi= (Redis 7.4, Valkey 8.0).
+func (v Version) ClientWatchField() bool {
+	return v.ValkeyAtLeast(8, 0) || !v.Valkey && v.AtLeastRedis(7, 4)
+}
+
+// ClientNetCounters reports whether CLIENT LIST/INFO end with tot-net-in,
+// tot-net-out and tot-cmds (Valkey 8.0).
+func (v Version) ClientNetCounters() bool { return v.ValkeyAtLeast(8, 0) }
