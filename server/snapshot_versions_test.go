@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"os"
@@ -115,4 +116,58 @@ func countTTLWrites(writes [][]string) int {
 		}
 	}
 	return n
+}
+
+// TestRDBFilePersonality checks the personality of `vdr serve --rdb`:
+// --compat (Options.Compat) when set, else the version of the server that
+// wrote the file (its redis-ver / valkey-ver AUX field), with that
+// version's encodings.
+func TestRDBFilePersonality(t *testing.T) {
+	proj := newProjection(t)
+	if err := proj.Apply(0, bs("SADD", "set", "x", "y")); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := func(name string, aux map[string]string) string {
+		var buf bytes.Buffer
+		if _, err := writeProjection(&buf, proj, 10, aux); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	r72 := write("r72.rdb", map[string]string{"redis-ver": "7.2.6"})
+	v80 := write("v80.rdb", map[string]string{"redis-ver": "7.2.4", "valkey-ver": "8.0.1"})
+	r70 := write("r70.rdb", map[string]string{"redis-ver": "7.0.15"})
+	for _, c := range []struct {
+		file     string
+		compat   compat.Version
+		want     compat.Version
+		encoding string
+	}{
+		{r72, compat.Version{}, compat.Redis72, "listpack"},
+		{v80, compat.Version{}, compat.Valkey80, "listpack"},
+		{r70, compat.Version{}, compat.Redis70, "hashtable"},
+		{r70, compat.Redis74, compat.Redis74, "listpack"},
+		{r72, compat.Redis70, compat.Redis70, "hashtable"},
+	} {
+		node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort, Compat: c.compat}, RDBFile: c.file,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := node.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if got := node.srv.env.Version.Load(); got != c.want {
+			t.Errorf("%s --compat %v: answers as %s, want %s", filepath.Base(c.file), c.compat, got, c.want)
+		}
+		if got, _ := redistest.Do(node.Addr(), "OBJECT", "ENCODING", "set"); got != "$"+strconv.Itoa(len(c.encoding))+"\r\n"+c.encoding+"\r\n" {
+			t.Errorf("%s --compat %v: OBJECT ENCODING set = %q, want %s", filepath.Base(c.file), c.compat, got, c.encoding)
+		}
+		node.Close()
+	}
 }
