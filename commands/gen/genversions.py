@@ -36,7 +36,7 @@ VOLATILE = re.compile(r'^(os|process_id|run_id|tcp_port|server_time_usec|uptime_
                       r'mem_fragmentation_.*|mem_clients_normal|mem_replication_backlog|total_net_.*|total_commands_processed|'
                       r'total_connections_received|connected_clients|client_recent_max_.*|eventloop_.*|instantaneous_.*|'
                       r'total_reads_processed|total_writes_processed|sync_full|slave_priority|replica_priority|'
-                      r'master_link_status|repl_backlog_active|repl_backlog_size|io_threaded_.*)$')
+                      r'master_link_status|repl_backlog_active|repl_backlog_size|io_threaded_.*|reply_buffer_.*|total_.*|mem_.*|.*_perc|.*_ratio)$')
 
 def neutral(v):
     """neutral is a zero of the same shape as v: 0, 0.00, 0B, 0.00%, or ""."""
