@@ -145,6 +145,8 @@ type Client struct {
 	resp          int
 	noEvict       bool
 	noTouch       bool
+	readonlyMode  bool // READONLY (Valkey 8.0 outside cluster mode)
+	capaRedirect  bool // CLIENT CAPA redirect (Valkey 8.0); owned by the connection goroutine
 	authenticated bool
 	killed        atomic.Bool
 	nWatched      atomic.Int32   // len(watched), for CLIENT LIST on other goroutines

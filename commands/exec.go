@@ -207,6 +207,12 @@ func execCmd(c *Ctx, args [][]byte) {
 	if cmd.Name == "exec" && cl.inMulti {
 		flags = c.queuedFlags()
 	}
+	if cl.capaRedirect {
+		if msg := c.redirectError(flags); msg != "" {
+			c.reject(msg)
+			return
+		}
+	}
 	if flags&CmdWrite != 0 && !(c.Env.Host != nil && c.Env.Host.ForwardEnabled() && !cl.inMulti && cmd.Name != "exec") {
 		c.reject(errReadonly)
 		return

@@ -194,6 +194,7 @@ func resetCommand(c *Ctx, args [][]byte) {
 	}
 	cl.mu.Lock()
 	cl.db, cl.resp, cl.name, cl.noEvict, cl.noTouch = 0, 2, "", false, false
+	cl.readonlyMode = false // CLIENT CAPA stays (Valkey 8.0 clearClientConnectionState)
 	cl.authenticated = false
 	cl.mu.Unlock()
 	c.W.Resp = 2
@@ -261,8 +262,14 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 		flags += "x"
 	}
 	flags = cl.trackingListFlags(flags)
+	if cl.readonlyMode {
+		flags += "r"
+	}
 	if cl.noEvict {
 		flags += "e"
+	}
+	if cl.noTouch {
+		flags += "T" // CLIENT_NO_TOUCH (Redis 7.2)
 	}
 	if flags == "" {
 		flags = "N"
@@ -605,6 +612,10 @@ func timeCommand(c *Ctx, args [][]byte) {
 func lastsaveCommand(c *Ctx, args [][]byte) { c.W.Int(c.Env.StartTime.Unix()) }
 
 func waitCommand(c *Ctx, args [][]byte) {
+	if c.Version().WaitReplicaErrorNoVersion() {
+		c.W.Error("ERR WAIT cannot be used with replica instances. Please also note that if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
 	c.W.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
 }
 
@@ -790,9 +801,52 @@ func lolwutCommand(c *Ctx, args [][]byte) {
 	c.W.Verbatim("Redis ver. "+c.Version().Number()+"\n", "txt")
 }
 
-// okReplyCommand answers +OK: CLIENT CAPA (Valkey 8.0), whose only
-// capability, redirect, matters to a replica under CLIENT REDIRECT only.
-func okReplyCommand(c *Ctx, args [][]byte) { c.W.Status("OK") }
+// clientCapaCommand is CLIENT CAPA (Valkey 8.0): "redirect" asks to be
+// redirected to the primary (see redirectError); other capabilities are
+// ignored.
+func clientCapaCommand(c *Ctx, args [][]byte) {
+	for _, a := range args[2:] {
+		if equalFold(a, "redirect") {
+			c.Client.capaRedirect = true
+		}
+	}
+	c.W.OK()
+}
+
+// readonlyCommand and readwriteCommand: outside cluster mode, Valkey 8.0
+// sets the client's READONLY mode (reads are not redirected); older
+// servers answer that cluster support is disabled.
+func readonlyCommand(c *Ctx, args [][]byte)  { setReadonly(c, true) }
+func readwriteCommand(c *Ctx, args [][]byte) { setReadonly(c, false) }
+
+func setReadonly(c *Ctx, on bool) {
+	if !c.Version().StandaloneRedirect() {
+		okCommand(c, nil)
+		return
+	}
+	c.Client.mu.Lock()
+	c.Client.readonlyMode = on
+	c.Client.mu.Unlock()
+	c.W.OK()
+}
+
+// redirectError is Valkey 8.0's -REDIRECT for a client that announced
+// CLIENT CAPA redirect, or "" when cmd (with flags) is not redirected:
+// writes always, reads unless the client is in READONLY mode, nothing
+// when there is no primary (processCommand in src/server.c).
+func (c *Ctx) redirectError(flags CmdFlag) string {
+	if !c.Version().StandaloneRedirect() {
+		return ""
+	}
+	if flags&CmdWrite == 0 && (flags&CmdReadonly == 0 || c.Client.readonlyMode) {
+		return ""
+	}
+	st := c.replState()
+	if st.MasterHost == "" || st.MasterHost == "?" {
+		return ""
+	}
+	return "REDIRECT " + st.MasterHost + ":" + strconv.Itoa(st.MasterPort)
+}
 
 // waitaofCommand answers WAITAOF (Redis 7.2+) as a replica does
 // (waitaofCommand in src/replication.c).

@@ -174,7 +174,26 @@ func byteBitArg(c *Ctx, b []byte) (isBit, ok bool) {
 }
 
 func bitcountCommand(c *Ctx, args [][]byte) {
-	// Redis 7.0 looks the key up before parsing the range.
+	// Redis 7.0 looks the key up before parsing the range; 7.4 and Valkey
+	// 8.0 parse it first (and 7.4 checks the argument count first too).
+	ver := c.Version()
+	if ver.BitcountArgsFirst() && (len(args) == 4 || len(args) == 5) {
+		if _, ok := c.intArg(args[2]); !ok {
+			return
+		}
+		if _, ok := c.intArg(args[3]); !ok {
+			return
+		}
+		if len(args) == 5 {
+			if _, ok := byteBitArg(c, args[4]); !ok {
+				return
+			}
+		}
+	}
+	if ver.BitcountArgcFirst() && len(args) != 2 && len(args) != 4 && len(args) != 5 {
+		c.W.Error(errSyntax)
+		return
+	}
 	c.read1(args[1], func(v *projection.View) {
 		x := c.lookup(v, args[1])
 		if !x.Exists() {

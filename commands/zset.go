@@ -61,22 +61,53 @@ func zmscoreCommand(c *Ctx, args [][]byte) {
 	})
 }
 
+// zrankGeneric is zrankGenericCommand (src/t_zset.c), with Redis 7.2's
+// WITHSCORE (the 7.0 table's arity refuses it before this runs).
 func zrankGeneric(c *Ctx, args [][]byte, reverse bool) {
+	withScore := false
+	if len(args) > 4 {
+		name := "zrank"
+		if reverse {
+			name = "zrevrank"
+		}
+		c.W.Error("ERR wrong number of arguments for '" + name + "' command")
+		return
+	}
+	if len(args) == 4 {
+		if !equalFold(args[3], "withscore") {
+			c.W.Error(errSyntax)
+			return
+		}
+		withScore = true
+	}
+	null := func() {
+		if withScore {
+			c.W.NullArray()
+		} else {
+			c.W.Null()
+		}
+	}
 	c.read1(args[1], func(v *projection.View) {
 		x := c.lookup(v, args[1])
 		if !x.Exists() {
-			c.W.Null()
+			null()
 			return
 		}
 		if !c.checkType(x, rdbparse.KindZSet) {
 			return
 		}
-		r, _, ok := x.ZRank(args[2], reverse)
+		r, score, ok := x.ZRank(args[2], reverse)
 		if !ok {
-			c.W.Null()
+			null()
 			return
 		}
+		if withScore {
+			c.W.Array(2)
+		}
 		c.W.Int(int64(r))
+		if withScore {
+			c.W.Double(score)
+		}
 	})
 }
 

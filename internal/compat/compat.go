@@ -219,3 +219,24 @@ func (v Version) ClientWatchField() bool {
 // ClientNetCounters reports whether CLIENT LIST/INFO end with tot-net-in,
 // tot-net-out and tot-cmds (Valkey 8.0).
 func (v Version) ClientNetCounters() bool { return v.ValkeyAtLeast(8, 0) }
+
+// StandaloneRedirect reports whether a replica redirects a client that
+// announced CLIENT CAPA redirect (-REDIRECT primary:port for writes, and
+// for reads unless it sent READONLY), and READONLY/READWRITE work outside
+// cluster mode (Valkey 8.0, src/server.c processCommand).
+func (v Version) StandaloneRedirect() bool { return v.ValkeyAtLeast(8, 0) }
+
+// WaitReplicaErrorNoVersion reports whether WAIT's replica error drops
+// "since Redis 4.0" (Valkey 8.0).
+func (v Version) WaitReplicaErrorNoVersion() bool { return v.ValkeyAtLeast(8, 0) }
+
+// BitcountArgsFirst reports whether BITCOUNT parses its start, end and
+// BYTE|BIT before looking the key up, so a missing key with bad arguments
+// is an error rather than 0 (Redis 7.4, Valkey 8.0).
+func (v Version) BitcountArgsFirst() bool {
+	return v.ValkeyAtLeast(8, 0) || !v.Valkey && v.AtLeastRedis(7, 4)
+}
+
+// BitcountArgcFirst reports whether BITCOUNT with a wrong number of range
+// arguments is a syntax error even for a missing key (Redis 7.4).
+func (v Version) BitcountArgcFirst() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
