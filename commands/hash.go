@@ -185,7 +185,11 @@ func hscanCommand(c *Ctx, args [][]byte) {
 		var items [][]byte
 		next := x.HashScan(cursor, int(o.count), func(f, val []byte) {
 			if o.match(f) {
-				items = append(items, f, val)
+				if o.noValues {
+					items = append(items, f)
+				} else {
+					items = append(items, f, val)
+				}
 			}
 		})
 		return items, next

@@ -315,9 +315,10 @@ func memoryUsageCommand(c *Ctx, args [][]byte) {
 
 // scanOpts are the parsed options of SCAN/SSCAN/HSCAN/ZSCAN.
 type scanOpts struct {
-	count int64
-	pat   []byte
-	typ   []byte
+	count    int64
+	pat      []byte
+	typ      []byte
+	noValues bool // HSCAN NOVALUES (7.4, Valkey 8.0), ZSCAN NOSCORES (Valkey 8.0)
 }
 
 // parseScanCursor mirrors parseScanCursorOrReply: an unsigned decimal.
@@ -331,7 +332,9 @@ func parseScanCursor(c *Ctx, b []byte) (uint64, bool) {
 }
 
 // parseScanOpts mirrors step 1 of scanGenericCommand.
-func parseScanOpts(c *Ctx, args [][]byte, i int, isKeyspace bool) (scanOpts, bool) {
+// noValuesWord is the element scan's bare option that leaves values out
+// ("novalues", "noscores"), or "" when the personality has none.
+func parseScanOpts(c *Ctx, args [][]byte, i int, isKeyspace bool, noValuesWord string) (scanOpts, bool) {
 	o := scanOpts{count: 10}
 	for i < len(args) {
 		j := len(args) - i
@@ -357,6 +360,12 @@ func parseScanOpts(c *Ctx, args [][]byte, i int, isKeyspace bool) (scanOpts, boo
 		case equalFold(args[i], "type") && isKeyspace && j >= 2:
 			o.typ = args[i+1]
 			i += 2
+		case noValuesWord != "" && equalFold(args[i], noValuesWord):
+			o.noValues = true
+			i++
+		case noValuesWord != "novalues" && equalFold(args[i], "novalues") && c.Version().NoValuesElsewhereError():
+			c.W.Error("ERR NOVALUES option can only be used in HSCAN")
+			return o, false
 		default:
 			c.W.Error(errSyntax)
 			return o, false
@@ -384,7 +393,7 @@ func scanCommand(c *Ctx, args [][]byte) {
 	if !ok {
 		return
 	}
-	o, ok := parseScanOpts(c, args, 2, true)
+	o, ok := parseScanOpts(c, args, 2, true, "")
 	if !ok {
 		return
 	}
@@ -559,7 +568,14 @@ func elementScan(c *Ctx, args [][]byte, kind rdbparse.Kind, scan func(x projecti
 		if !c.checkType(x, kind) {
 			return
 		}
-		o, ok := parseScanOpts(c, args, 3, false)
+		word := ""
+		switch ver := c.Version(); {
+		case kind == rdbparse.KindHash && ver.HScanNoValues():
+			word = "novalues"
+		case kind == rdbparse.KindZSet && ver.ZScanNoScores():
+			word = "noscores"
+		}
+		o, ok := parseScanOpts(c, args, 3, false, word)
 		if !ok {
 			return
 		}

@@ -764,7 +764,11 @@ func zscanCommand(c *Ctx, args [][]byte) {
 		var items [][]byte
 		next := x.ZScan(cursor, int(o.count), func(m []byte, s float64) {
 			if o.match(m) {
-				items = append(items, m, d2string(nil, s))
+				if o.noValues {
+					items = append(items, m)
+				} else {
+					items = append(items, m, d2string(nil, s))
+				}
 			}
 		})
 		return items, next

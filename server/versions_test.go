@@ -36,6 +36,14 @@ func testPersonality(t *testing.T, v compat.Version) {
 	if got := node.srv.env.Version.Load(); got != v {
 		t.Fatalf("vdr answers as %s, the primary is %s", got, v)
 	}
+	for _, w := range [][]string{{"RPUSH", "l", "a", "b", "a"}, {"HSET", "h", "a", "1", "b", "2"}, {"ZADD", "z", "1", "a", "2.5", "b"}} {
+		primary.Do(t, w...)
+	}
+	off := redistest.InfoField(primary.Addr(), "replication", "master_repl_offset")
+	redistest.WaitFor(t, 15*time.Second, "both replicas caught up", func() bool {
+		return redistest.InfoField(rs.Addr(), "replication", "slave_repl_offset") == off &&
+			redistest.InfoField(node.Addr(), "replication", "slave_repl_offset") == off
+	})
 	rc, vc := dialRaw(t, rs.Addr()), dialRaw(t, node.Addr())
 	same := func(what string, args ...string) {
 		t.Helper()
@@ -64,6 +72,9 @@ func testPersonality(t *testing.T, v compat.Version) {
 		{"ZRANK", "z", "m", "WITHSCORE"}, {"ZREVRANK", "z", "m", "WITHSCORE"}, {"WAIT", "0", "x"},
 		{"BITCOUNT", "s", "0"}, {"BITCOUNT", "s", "0", "1", "BAD"},
 		{"READONLY"}, {"GET", "k"}, {"SET", "k", "v"}, {"READWRITE"}, {"GET", "k"}, {"MULTI"}, {"GET", "k"}, {"EXEC"},
+		{"LPOS", "l", "a", "RANK", "-9223372036854775808"},
+		{"HSCAN", "h", "0", "NOVALUES"}, {"HSCAN", "h", "0", "MATCH", "a*", "NOVALUES"}, {"ZSCAN", "z", "0", "NOSCORES"},
+		{"HSCAN", "nosuch", "0", "NOVALUES"}, {"ZSCAN", "z", "0", "NOVALUES"}, {"SCAN", "0", "NOVALUES"}, {"SSCAN", "s", "0", "NOVALUES"},
 		{"BITCOUNT", "s", "x", "1"}, {"BITCOUNT", "s", "0", "1", "BIT"}, {"ZRANK", "z", "m", "BAD"}, {"ZRANK", "z", "m", "WITHSCORE", "x"},
 		{"COMMAND", "GETKEYS", "SET", "a", "b"}, {"COMMAND", "GETKEYS", "HTTL", "h", "FIELDS", "1", "f"},
 		{"COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b"}, {"COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b"},

@@ -240,3 +240,21 @@ func (v Version) BitcountArgsFirst() bool {
 // BitcountArgcFirst reports whether BITCOUNT with a wrong number of range
 // arguments is a syntax error even for a missing key (Redis 7.4).
 func (v Version) BitcountArgcFirst() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
+
+// LposRankRange reports whether LPOS refuses RANK LLONG_MIN with a range
+// error (Redis 7.2+ and Valkey; 7.0 takes any long).
+func (v Version) LposRankRange() bool { return v.AtLeastRedis(7, 2) }
+
+// HScanNoValues reports whether HSCAN takes NOVALUES (Redis 7.4, Valkey
+// 8.0).
+func (v Version) HScanNoValues() bool {
+	return v.ValkeyAtLeast(8, 0) || !v.Valkey && v.AtLeastRedis(7, 4)
+}
+
+// ZScanNoScores reports whether ZSCAN takes NOSCORES (Valkey 8.0).
+func (v Version) ZScanNoScores() bool { return v.ValkeyAtLeast(8, 0) }
+
+// NoValuesElsewhereError reports whether NOVALUES given to SCAN, SSCAN
+// or ZSCAN answers "NOVALUES option can only be used in HSCAN" rather
+// than a syntax error (Redis 7.4).
+func (v Version) NoValuesElsewhereError() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
