@@ -36,7 +36,7 @@ func testPersonality(t *testing.T, v compat.Version) {
 	if got := node.srv.env.Version.Load(); got != v {
 		t.Fatalf("vdr answers as %s, the primary is %s", got, v)
 	}
-	for _, w := range [][]string{{"RPUSH", "l", "a", "b", "a"}, {"HSET", "h", "a", "1", "b", "2"}, {"ZADD", "z", "1", "a", "2.5", "b"}} {
+	for _, w := range [][]string{{"SET", "str", "hello"}, {"RPUSH", "l", "a", "b", "a"}, {"HSET", "h", "a", "1", "b", "2"}, {"ZADD", "z", "1", "a", "2.5", "b"}} {
 		primary.Do(t, w...)
 	}
 	off := redistest.InfoField(primary.Addr(), "replication", "master_repl_offset")
@@ -72,7 +72,7 @@ func testPersonality(t *testing.T, v compat.Version) {
 		{"ZRANK", "z", "m", "WITHSCORE"}, {"ZREVRANK", "z", "m", "WITHSCORE"}, {"WAIT", "0", "x"},
 		{"BITCOUNT", "s", "0"}, {"BITCOUNT", "s", "0", "1", "BAD"},
 		{"READONLY"}, {"GET", "k"}, {"SET", "k", "v"}, {"READWRITE"}, {"GET", "k"}, {"MULTI"}, {"GET", "k"}, {"EXEC"},
-		{"LPOS", "l", "a", "RANK", "-9223372036854775808"},
+		{"LPOS", "l", "a", "RANK", "-9223372036854775808"}, {"DUMP", "str"},
 		{"HSCAN", "h", "0", "NOVALUES"}, {"HSCAN", "h", "0", "MATCH", "a*", "NOVALUES"}, {"ZSCAN", "z", "0", "NOSCORES"},
 		{"HSCAN", "nosuch", "0", "NOVALUES"}, {"ZSCAN", "z", "0", "NOVALUES"}, {"SCAN", "0", "NOVALUES"}, {"SSCAN", "s", "0", "NOVALUES"},
 		{"BITCOUNT", "s", "x", "1"}, {"BITCOUNT", "s", "0", "1", "BIT"}, {"ZRANK", "z", "m", "BAD"}, {"ZRANK", "z", "m", "WITHSCORE", "x"},
