@@ -50,14 +50,9 @@ func LatencyHistogram() (counts []uint64, sum time.Duration) {
 // EachCommandCalls calls fn for every command (and subcommand) that was
 // called at least once, with its name and call count.
 func EachCommandCalls(fn func(name string, calls int64)) {
-	for _, cmd := range allCommands {
-		if n := cmd.stats.calls.Load(); n > 0 {
-			fn(cmd.Name, n)
-		}
-		for _, sub := range cmd.Subcommands {
-			if n := sub.stats.calls.Load(); n > 0 {
-				fn(sub.Name, n)
-			}
+	for _, name := range statsNames {
+		if n := statsByName[name].calls.Load(); n > 0 {
+			fn(name, n)
 		}
 	}
 }

@@ -107,6 +107,7 @@ type Command struct {
 	// single READONLY path, or forwarded) and for containers.
 	Handler HandlerFunc
 
+	in     versionSet // the personalities whose table has this row
 	parent *Command
 	subs   map[string]*Command
 	stats  *cmdStats // set for every row at init

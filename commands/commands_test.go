@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -194,16 +195,21 @@ func TestTableInvariants(t *testing.T) {
 func TestDispatchDoesNotAllocate(t *testing.T) {
 	args := [][]byte{[]byte("GeT"), []byte("key")}
 	sub := [][]byte{[]byte("CLIENT"), []byte("id")}
-	n := testing.AllocsPerRun(1000, func() {
-		if c, _ := Lookup(args); c == nil {
-			t.Fatal("GET not found")
+	env := &Env{Version: new(compat.Holder)}
+	c := &Ctx{Env: env}
+	for _, v := range compat.Supported {
+		env.Version.Store(v)
+		n := testing.AllocsPerRun(1000, func() {
+			if c, _ := c.lookupCommand(args); c == nil {
+				t.Fatal("GET not found")
+			}
+			if c, _ := c.lookupCommand(sub); c == nil || c.Name != "client|id" {
+				t.Fatal("CLIENT ID not found")
+			}
+		})
+		if n != 0 {
+			t.Errorf("%s: lookup allocates %v times per call", v, n)
 		}
-		if c, _ := Lookup(sub); c == nil || c.Name != "client|id" {
-			t.Fatal("CLIENT ID not found")
-		}
-	})
-	if n != 0 {
-		t.Errorf("Lookup allocates %v times per call", n)
 	}
 }
 
@@ -266,7 +272,15 @@ func TestRandomCommandsNeverPanic(t *testing.T) {
 		"WITHSCORES", "LIMIT", "COUNT", "MATCH", "*", "TYPE", "BYSCORE", "BYLEX", "REV", "RANK", "IDX", "LEN", "GET", "u8", "#2", "",
 		"9223372036854775807", "-9223372036854775808", "x\xff"}
 	r := newRand(sd)
-	for _, top := range Commands() {
+	env.Version = new(compat.Holder)
+	for _, v := range compat.Supported {
+		env.Version.Store(v)
+		randomCommands(t, env, v, r, pool)
+	}
+}
+
+func randomCommands(t *testing.T, env *Env, v compat.Version, r *xrand, pool []string) {
+	for _, top := range CommandsOf(v) {
 		cmds := append([]*Command{top}, top.Subcommands...)
 		for _, cmd := range cmds {
 			switch cmd.Name {
@@ -287,7 +301,7 @@ func TestRandomCommandsNeverPanic(t *testing.T) {
 				func() {
 					defer func() {
 						if p := recover(); p != nil {
-							t.Fatalf("%q panicked: %v", argv, p)
+							t.Fatalf("%s: %q panicked: %v", v, argv, p)
 						}
 					}()
 					Exec(c, argv)

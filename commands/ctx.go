@@ -191,6 +191,7 @@ type Client struct {
 	lastCmd      atomic.Pointer[Command] // read by CLIENT LIST on other goroutines
 	lastInteract atomic.Int64            // Unix ns of the last read from the socket
 	totCmds      atomic.Int64            // commands run: CLIENT INFO tot-cmds (Valkey 8)
+	nWatched     atomic.Int32            // len(watched), for CLIENT LIST on other goroutines
 	db           int
 	resp         int
 	noEvict      bool
@@ -227,6 +228,7 @@ func (c *Ctx) FlushStats() {
 	cl, st := c.Client, &c.Env.Stats
 	if cl.nCmds != 0 {
 		st.CommandsProcessed.Add(cl.nCmds)
+		cl.totCmds.Add(cl.nCmds)
 		cl.nCmds = 0
 	}
 	if cl.nHits != 0 {

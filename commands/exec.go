@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // Shared error replies, word for word from Redis 7.0 (src/server.c
@@ -48,17 +50,24 @@ func lowerInto(buf *[maxCommandName]byte, name []byte) (int, bool) {
 	return len(name), true
 }
 
-// Lookup returns the command (or subcommand) args names, as Redis's
-// lookupCommand does: a container with at least two arguments resolves to
-// its subcommand. unknownSub is true when args[0] is a container but
-// args[1] names none of its subcommands.
-func Lookup(args [][]byte) (cmd *Command, unknownSub bool) {
+// Lookup returns the command (or subcommand) args names in personality
+// v's table, as Redis's lookupCommand does: a container with at least two
+// arguments resolves to its subcommand. unknownSub is true when args[0] is
+// a container but args[1] names none of its subcommands.
+func Lookup(v compat.Version, args [][]byte) (cmd *Command, unknownSub bool) {
+	return tableOf(v).lookup(args)
+}
+
+// lookupCommand is Lookup in the table of c's personality.
+func (c *Ctx) lookupCommand(args [][]byte) (*Command, bool) { return c.commands().lookup(args) }
+
+func (t *cmdTable) lookup(args [][]byte) (cmd *Command, unknownSub bool) {
 	var buf [maxCommandName]byte
 	n, ok := lowerInto(&buf, args[0])
 	if !ok {
 		return nil, false
 	}
-	cmd = table[string(buf[:n])]
+	cmd = t.byName[string(buf[:n])]
 	if cmd == nil || cmd.subs == nil || len(args) < 2 {
 		return cmd, false
 	}
@@ -226,7 +235,7 @@ func execCmd(c *Ctx, args [][]byte) {
 	}
 	cl := c.Client
 	cl.nCmds++
-	cmd, unknownSub := Lookup(args)
+	cmd, unknownSub := c.lookupCommand(args)
 	if cmd == nil {
 		if unknownSub {
 			c.reject("ERR unknown subcommand '" + string(trunc(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(string(cstr(args[0]))) + " HELP.")
@@ -337,7 +346,7 @@ func (c *Ctx) forward(args [][]byte) {
 func (c *Ctx) queuedFlags() CmdFlag {
 	f := CmdLoading | CmdStale
 	for _, q := range c.Client.multiQueue {
-		if cmd, _ := Lookup(q); cmd != nil {
+		if cmd, _ := c.lookupCommand(q); cmd != nil {
 			cf := cmd.Flags
 			if cmd.script {
 				cf = c.scriptCommandFlags(cmd, q)
@@ -468,7 +477,7 @@ func PrefetchKeys(c *Ctx, args [][]byte, dst [][]byte) (_ [][]byte, ok bool) {
 	if len(args) < 2 || c.Env.Proj == nil {
 		return dst, false
 	}
-	cmd, _ := Lookup(args)
+	cmd, _ := c.lookupCommand(args)
 	if cmd == nil || cmd.Flags&CmdReadonly == 0 || cmd.First <= 0 || cmd.Step <= 0 || !cmd.arityOK(len(args)) {
 		return dst, false
 	}

@@ -8,30 +8,16 @@ import (
 )
 
 // Hash field TTL reads of Redis 7.4: HTTL HPTTL HEXPIRETIME HPEXPIRETIME
-// (src/t_hash.c httlGenericCommand). Our generated table is Redis
-// 7.0.15's, which lacks them, so their rows are written here from 7.4's
-// src/commands/*.json.
+// (src/t_hash.c httlGenericCommand). Their rows are 7.4's, in the
+// generated table; personalities without them answer unknown command.
 //
-// registerHashTTLCommands adds their rows and handlers; table.go's init
-// calls it first, so they are indexed like the generated rows.
+// registerHashTTLCommands adds their handlers; table.go's init calls it
+// first, so they are bound like the others.
 func registerHashTTLCommands() {
-	for _, r := range []struct {
-		name, summary string
-		fn            HandlerFunc
-	}{
-		{"httl", "Returns the TTL in seconds of a hash field.", httlCommand},
-		{"hpttl", "Returns the TTL in milliseconds of a hash field.", hpttlCommand},
-		{"hexpiretime", "Returns the expiration time of a hash field as a Unix timestamp, in seconds.", hexpiretimeCommand},
-		{"hpexpiretime", "Returns the expiration time of a hash field as a Unix timestamp, in msec.", hpexpiretimeCommand},
-	} {
-		extraCommands = append(extraCommands, &Command{Name: r.name, Arity: -5, Flags: CmdReadonly | CmdFast,
-			First: 1, Last: 1, Step: 1, ACL: []string{"@read", "@hash", "@fast"},
-			KeySpecs: []KeySpec{{Flags: []string{"RO", "access"}, BS: bsIndex, BSIndex: 1, FK: fkRange, LastKey: 0, KeyStep: 1, Limit: 0}},
-			Doc: CommandDoc{Summary: r.summary, Since: "7.4.0", Group: "hash",
-				Complexity: "O(N) where N is the number of specified fields",
-				ArgsJSON:   `[{"name":"key","type":"key","key_spec_index":0},{"name":"fields","type":"block","token":"FIELDS","arguments":[{"name":"numfields","type":"integer"},{"name":"field","type":"string","flags":["multiple"]}]}]`}})
-		dataHandlers[r.name] = r.fn
-	}
+	dataHandlers["httl"] = httlCommand
+	dataHandlers["hpttl"] = hpttlCommand
+	dataHandlers["hexpiretime"] = hexpiretimeCommand
+	dataHandlers["hpexpiretime"] = hpexpiretimeCommand
 }
 
 // HFE_GET_NO_FIELD and HFE_GET_NO_TTL (src/server.h).

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -18,6 +19,8 @@ func TestHashFieldTTLReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := &Env{Proj: p, PubSub: NewPubSub(), Config: Config{Databases: 16, ServeStaleData: true}, StartTime: time.Now(), RunID: strings.Repeat("a", 40)}
+	env.Version = new(compat.Holder)
+	env.Version.Store(compat.Redis74) // the personality that has these reads
 	for _, cmd := range []string{
 		"HSET h a 1 b 22 c 333", "HPEXPIREAT h 1001500 FIELDS 1 a", "HPEXPIREAT h 1000200 FIELDS 1 b",
 		"HSET plain x 1", "SET s v",
@@ -86,6 +89,9 @@ func TestHashFieldTTLReads(t *testing.T) {
 	if got := string(c.W.Bytes()); !strings.HasPrefix(got, "*1\r\n*10\r\n$12\r\nhpexpiretime\r\n:-5\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@hash\r\n+@fast\r\n") {
 		t.Errorf("COMMAND INFO hpexpiretime: %q", got)
 	}
+	// Under 7.2 they are unknown commands, as a 7.2 replica answers.
+	env.Version.Store(compat.Redis72)
+	f("-ERR unknown command 'HTTL', with args beginning with: 'h' 'FIELDS' '1' 'a' \r\n", "HTTL h FIELDS 1 a")
 }
 
 func argv(s string) [][]byte {

@@ -136,13 +136,14 @@ func writeCommandInfo(w *Writer, cmd *Command) {
 }
 
 func commandCommand(c *Ctx, args [][]byte) {
-	c.W.Array(len(allCommands))
-	for _, cmd := range allCommands {
+	all := c.commands().all
+	c.W.Array(len(all))
+	for _, cmd := range all {
 		writeCommandInfo(c.W, cmd)
 	}
 }
 
-func commandCountCommand(c *Ctx, args [][]byte) { c.W.Int(int64(len(allCommands))) }
+func commandCountCommand(c *Ctx, args [][]byte) { c.W.Int(int64(len(c.commands().all))) }
 
 func commandInfoCommand(c *Ctx, args [][]byte) {
 	if len(args) == 2 {
@@ -151,7 +152,7 @@ func commandInfoCommand(c *Ctx, args [][]byte) {
 	}
 	c.W.Array(len(args) - 2)
 	for _, name := range args[2:] {
-		writeCommandInfo(c.W, Find(strings.ToLower(string(name))))
+		writeCommandInfo(c.W, c.commands().find(strings.ToLower(string(name))))
 	}
 }
 
@@ -232,10 +233,10 @@ func writeCommandDoc(w *Writer, cmd *Command) {
 func commandDocsCommand(c *Ctx, args [][]byte) {
 	var cmds []*Command
 	if len(args) == 2 {
-		cmds = allCommands
+		cmds = c.commands().all
 	} else {
 		for _, name := range args[2:] {
-			if cmd := Find(strings.ToLower(string(name))); cmd != nil {
+			if cmd := c.commands().find(strings.ToLower(string(name))); cmd != nil {
 				cmds = append(cmds, cmd)
 			}
 		}
@@ -274,7 +275,7 @@ func commandListCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	var names []string
-	for _, cmd := range allCommands {
+	for _, cmd := range c.commands().all {
 		if filter == nil || filter(cmd) {
 			names = append(names, cmd.Name)
 		}
@@ -290,8 +291,14 @@ func commandListCommand(c *Ctx, args [][]byte) {
 // commandKeys returns the key positions of argv for cmd from its key
 // specs (getKeysUsingKeySpecs); ok is false for invalid arguments.
 func commandKeys(cmd *Command, argv [][]byte) (pos []int, ok bool) {
+	return commandKeyRefs(cmd, argv, nil)
+}
+
+// commandKeyRefs is commandKeys that also appends to specs, when not
+// nil, the index of the key spec that found each key.
+func commandKeyRefs(cmd *Command, argv [][]byte, specs *[]int) (pos []int, ok bool) {
 	argc := len(argv)
-	for _, ks := range cmd.KeySpecs {
+	for si, ks := range cmd.KeySpecs {
 		var first int
 		switch ks.BS {
 		case bsIndex:
@@ -352,14 +359,53 @@ func commandKeys(cmd *Command, argv [][]byte) (pos []int, ok bool) {
 				return nil, false
 			}
 			pos = append(pos, i)
+			if specs != nil {
+				*specs = append(*specs, si)
+			}
 		}
 	}
 	return pos, true
 }
 
-func commandGetkeysCommand(c *Ctx, args [][]byte) {
+func commandGetkeysCommand(c *Ctx, args [][]byte)         { commandGetkeys(c, args, false) }
+func commandGetkeysandflagsCommand(c *Ctx, args [][]byte) { commandGetkeys(c, args, true) }
+
+// variableKeyFlags returns the key flags of the commands whose key spec
+// says variable_flags, from their arguments as their getkeys_proc does
+// (setGetKeys and bitfieldGetKeys in src/db.c), or nil.
+func variableKeyFlags(cmd *Command, argv [][]byte) []string {
+	switch cmd.Name {
+	case "set":
+		for _, a := range argv[3:] {
+			if equalFold(a, "get") {
+				return []string{"RW", "access", "update"}
+			}
+		}
+		return []string{"OW", "update"}
+	case "bitfield":
+		for i := 2; i < len(argv); i++ {
+			rem := len(argv) - i - 1
+			switch {
+			case equalFold(argv[i], "get") && rem >= 2:
+				i += 2
+			case (equalFold(argv[i], "set") || equalFold(argv[i], "incrby")) && rem >= 3:
+				return []string{"RW", "access", "update"}
+			case equalFold(argv[i], "overflow") && rem >= 1:
+				i++
+			default:
+				return []string{"RW", "access", "update"} // a syntax error: assume a write
+			}
+		}
+		return []string{"RO", "access"}
+	}
+	return nil
+}
+
+// commandGetkeys is getKeysSubcommandImpl (src/server.c): the keys, and
+// with withFlags each with the flags of the key spec that found it.
+func commandGetkeys(c *Ctx, args [][]byte, withFlags bool) {
 	argv := args[2:]
-	cmd, _ := Lookup(argv)
+	cmd, _ := c.lookupCommand(argv)
 	switch {
 	case cmd == nil:
 		c.W.Error("ERR Invalid command specified")
@@ -371,7 +417,8 @@ func commandGetkeysCommand(c *Ctx, args [][]byte) {
 		c.W.Error("ERR Invalid number of arguments specified for command")
 		return
 	}
-	pos, ok := commandKeys(cmd, argv)
+	var specs []int
+	pos, ok := commandKeyRefs(cmd, argv, &specs)
 	if !ok || len(pos) == 0 {
 		if cmd.Flags&CmdNoMandatoryKeys != 0 {
 			c.W.Array(0)
@@ -381,8 +428,21 @@ func commandGetkeysCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	c.W.Array(len(pos))
-	for _, p := range pos {
+	for j, p := range pos {
+		if !withFlags {
+			c.W.Bulk(argv[p])
+			continue
+		}
+		c.W.Array(2)
 		c.W.Bulk(argv[p])
+		flags := cmd.KeySpecs[specs[j]].Flags
+		if vf := variableKeyFlags(cmd, argv); vf != nil {
+			flags = vf
+		}
+		c.W.Set(len(flags))
+		for _, f := range flags {
+			c.W.Status(f)
+		}
 	}
 }
 
@@ -462,8 +522,9 @@ func writeDocArgs(w *Writer, dec *json.Decoder, key string) error {
 // server actually runs with.
 func (c *Ctx) configValues() map[string]string {
 	cfg := &c.Env.Config
-	m := make(map[string]string, len(configDefaults)+8)
-	for k, v := range configDefaults {
+	defaults := configDefaultsOf[versionIndex(c.Version())]
+	m := make(map[string]string, len(defaults)+8)
+	for k, v := range defaults {
 		m[k] = v
 	}
 	wd, _ := os.Getwd()
@@ -581,6 +642,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 	}
 	_ = everything
 	var b strings.Builder
+	layout := &infoLayoutOf[versionIndex(c.Version())]
 	section := func(name string, body func(add func(string, any))) {
 		if !want[strings.ToLower(name)] {
 			return
@@ -589,13 +651,19 @@ func infoCommand(c *Ctx, args [][]byte) {
 			b.WriteString("\r\n")
 		}
 		b.WriteString("# " + name + "\r\n")
-		body(func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) })
+		writeInfoSection(&b, layout, strings.ToLower(name), body)
 	}
 	env := c.Env
 	now := time.Now()
 	uptime := int64(now.Sub(env.StartTime) / time.Second)
+	v := c.Version()
 	section("Server", func(add func(string, any)) {
-		add("redis_version", RedisVersion)
+		add("redis_version", v.RedisVersion())
+		if v.Valkey {
+			add("server_name", "valkey")
+			add("valkey_version", strings.TrimPrefix(v.String(), "valkey-"))
+			add("server_mode", "standalone")
+		}
 		add("redis_git_sha1", "00000000")
 		add("redis_git_dirty", 0)
 		add("redis_build_id", "0")
@@ -620,6 +688,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("executable", exe)
 		add("config_file", env.Config.ConfigFile)
 		add("io_threads_active", 0)
+		add("listener0", infoListener(env.Config.Bind, env.Config.Port))
 		add("vdr_version", env.Config.VdrVersion)
 	})
 	var clients []*Client
@@ -793,6 +862,64 @@ func infoCommand(c *Ctx, args [][]byte) {
 		}
 	})
 	c.W.Verbatim(b.String(), "txt")
+}
+
+// writeInfoSection writes the fields body adds in the order of the
+// personality's INFO (layout): the fields that version has, computed ones
+// with their value and the others with a fresh replica's (infoDefaults);
+// a computed field no version has (vdr_version, master_sync_left_bytes
+// while syncing) stays after the field computed before it, and a field of
+// other versions only is left out.
+func writeInfoSection(b *strings.Builder, layout *infoLayout, section string, body func(add func(string, any))) {
+	type kv struct {
+		k string
+		v any
+	}
+	var computed map[string]any
+	after := map[string][]kv{} // anchor field -> the extras after it
+	anchor := ""
+	body(func(k string, v any) {
+		switch {
+		case layout.has[k]:
+			if computed == nil {
+				computed = map[string]any{}
+			}
+			computed[k] = v
+			anchor = k
+		case !infoAnyVersion[k] || infoConditional[k]:
+			after[anchor] = append(after[anchor], kv{k, v})
+		}
+	})
+	write := func(list []kv) {
+		for _, e := range list {
+			fmt.Fprintf(b, "%s:%v\r\n", e.k, e.v)
+		}
+	}
+	write(after[""])
+	for _, k := range layout.sections[section] {
+		if v, ok := computed[k]; ok {
+			fmt.Fprintf(b, "%s:%v\r\n", k, v)
+		} else {
+			fmt.Fprintf(b, "%s:%s\r\n", k, infoDefaults[k])
+		}
+		write(after[k])
+	}
+}
+
+// infoConditional are fields Redis 7.0 shows only sometimes (the link
+// down) that a later version always shows: kept when computed.
+var infoConditional = map[string]bool{"master_link_down_since_seconds": true}
+
+// infoListener is INFO's listener0 (Redis 7.2+): the TCP listener's bind
+// addresses and port.
+func infoListener(bind string, port int) string {
+	var sb strings.Builder
+	sb.WriteString("name=tcp")
+	for _, a := range strings.Fields(bind) {
+		sb.WriteString(",bind=" + a)
+	}
+	sb.WriteString(",port=" + strconv.Itoa(port))
+	return sb.String()
 }
 
 func humanBytes(n uint64) string {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 
@@ -231,7 +232,7 @@ func dumpCommand(c *Ctx, args [][]byte) {
 			c.W.Error("ERR vdr: DUMP is not supported yet")
 			return
 		}
-		c.W.Bulk(p)
+		c.W.Bulk(relabelDump(p, c.Version().RDBVersion()))
 	})
 }
 
@@ -600,4 +601,17 @@ func elementScan(c *Ctx, args [][]byte, kind rdbparse.Kind, scan func(x projecti
 		items, next := scan(x, cursor, &o)
 		writeScanReply(c.W, next, items)
 	})
+}
+
+// relabelDump makes a DUMP payload (fresh, owned by the caller) declare
+// the personality's RDB version, as that server's DUMP does (createDumpPayload
+// writes RDB_VERSION), when it is newer than the payload's: the 2-byte
+// version and the CRC64 after it are rewritten.
+func relabelDump(p []byte, rdbVersion int) []byte {
+	if len(p) < 10 || int(binary.LittleEndian.Uint16(p[len(p)-10:])) >= rdbVersion {
+		return p
+	}
+	binary.LittleEndian.PutUint16(p[len(p)-10:], uint16(rdbVersion))
+	binary.LittleEndian.PutUint64(p[len(p)-8:], rdbparse.CRC64(p[:len(p)-8]))
+	return p
 }

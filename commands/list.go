@@ -128,6 +128,11 @@ func lposCommand(c *Ctx, args [][]byte) {
 			} else if rank, ok = c.intArg(args[j]); !ok {
 				return
 			}
+			if rank == math.MinInt64 && c.Version().LposRankRange() {
+				// 7.2: getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)
+				c.W.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+				return
+			}
 			if rank == 0 {
 				c.W.Error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")
 				return

@@ -250,7 +250,7 @@ type scriptHost struct {
 // Call implements script.Host.
 func (h *scriptHost) Call(argv [][]byte, resp int) ([]byte, string) {
 	c := h.c
-	cmd, _ := Lookup(argv)
+	cmd, _ := c.lookupCommand(argv)
 	if cmd == nil {
 		return nil, "Unknown Redis command called from script"
 	}
@@ -279,7 +279,7 @@ func (h *scriptHost) Call(argv [][]byte, resp int) ([]byte, string) {
 
 // CommandExists implements script.Host.
 func (h *scriptHost) CommandExists(argv [][]byte) bool {
-	cmd, _ := Lookup(argv)
+	cmd, _ := h.c.lookupCommand(argv)
 	return cmd != nil
 }
 

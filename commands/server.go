@@ -15,8 +15,11 @@ import (
 // Connection and server commands (PING … WAIT, MULTI/EXEC). See
 // src/server.c, src/networking.c and src/multi.c of Redis 7.0.
 
-// RedisVersion is the Redis version vdr reports it is compatible with.
-const RedisVersion = "7.0.15"
+// clusterDisabledCommand answers every CLUSTER subcommand outside cluster
+// mode.
+func clusterDisabledCommand(c *Ctx, args [][]byte) {
+	c.W.Error("ERR This instance has cluster support disabled")
+}
 
 func okCommand(c *Ctx, args [][]byte) {
 	// READONLY / READWRITE outside cluster mode (src/cluster.c). Valkey
@@ -148,7 +151,11 @@ func helloCommand(c *Ctx, args [][]byte) {
 		c.Client.authenticated = true
 	}
 	if c.authRequired() {
-		c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		if c.Version().HelloNoAuthProto() {
+			c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		} else {
+			c.W.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		}
 		return
 	}
 	if setName {
@@ -168,10 +175,11 @@ func helloCommand(c *Ctx, args [][]byte) {
 	}
 	w := c.W
 	w.Map(7)
+	v := c.Version()
 	w.BulkString("server")
-	w.BulkString("redis")
+	w.BulkString(v.ServerName())
 	w.BulkString("version")
-	w.BulkString(RedisVersion)
+	w.BulkString(v.Number())
 	w.BulkString("proto")
 	w.Int(int64(c.Client.resp))
 	w.BulkString("id")
@@ -331,7 +339,7 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	b = strconv.AppendInt(b, int64(multi), 10)
 	if v.ClientInfoWatch() {
 		b = append(b, " watch="...)
-		b = strconv.AppendInt(b, int64(len(cl.watched)), 10)
+		b = strconv.AppendInt(b, int64(cl.nWatched.Load()), 10)
 	}
 	b = append(b, " qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
 	if lc := cl.lastCmd.Load(); lc == nil {
@@ -645,7 +653,10 @@ func clientReplyCommand(c *Ctx, args [][]byte) {
 }
 
 func writeHelp(c *Ctx, name string) {
-	lines := helpTexts[name]
+	lines := helpTextsOf[versionIndex(c.Version())][name]
+	if lines == nil {
+		lines = helpTexts[name] // not captured per version (SCRIPT, FUNCTION…)
+	}
 	c.W.Array(len(lines))
 	for i, l := range lines {
 		if i == len(lines)-1 && l == "    Prints this help." && c.Version().HelpSaysPrint() {
@@ -820,6 +831,7 @@ func multiCommand(c *Ctx, args [][]byte) {
 func (cl *Client) resetMulti() {
 	cl.mu.Lock()
 	cl.inMulti, cl.dirtyExec, cl.multiQueue, cl.watched = false, false, nil, nil
+	cl.nWatched.Store(0)
 	cl.mu.Unlock()
 }
 
@@ -829,6 +841,7 @@ func (c *Ctx) unwatchAll() {
 		c.Env.Proj.Unwatch(w.db, []byte(w.key))
 	}
 	c.Client.watched = nil
+	c.Client.nWatched.Store(0)
 }
 
 // Close releases what the connection holds in shared state (its WATCHed
@@ -863,6 +876,7 @@ func watchCommand(c *Ctx, args [][]byte) {
 			ver := c.Env.Proj.Watch(db, k)
 			c.Client.watched = append(c.Client.watched, watchedKey{db: db, key: string(k), version: ver, existed: v.Get(k).Exists()})
 		}
+		c.Client.nWatched.Store(int32(len(c.Client.watched)))
 	})
 	c.W.OK()
 }
@@ -898,7 +912,7 @@ func execCommand(c *Ctx, args [][]byte) {
 		}
 		c.W.Array(len(queue))
 		for _, q := range queue {
-			cmd, _ := Lookup(q)
+			cmd, _ := c.lookupCommand(q)
 			if cmd == nil {
 				c.W.Error(unknownCommandError(q))
 				continue
@@ -964,3 +978,19 @@ func equalFold(b []byte, lower string) bool {
 }
 
 var _ = bytes.Equal
+
+// lolwutCommand answers LOLWUT as lolwutUnstableCommand does (src/lolwut.c):
+// the version line. The drawings of VERSION 5 and 6 are not served.
+func lolwutCommand(c *Ctx, args [][]byte) {
+	if len(args) >= 3 && equalFold(args[1], "version") {
+		n, ok := c.intArg(args[2])
+		if !ok {
+			return
+		}
+		if n == 5 || n == 6 {
+			c.W.Error("ERR vdr: LOLWUT VERSION 5 and 6 are not supported yet")
+			return
+		}
+	}
+	c.W.Verbatim("Redis ver. "+c.Version().Number()+"\n", "txt")
+}

@@ -360,7 +360,7 @@ func (c *Ctx) endCommandTracking(args [][]byte) {
 	if len(args) > 0 && equalFold(args[0], "client") {
 		// Any CLIENT subcommand keeps it (its proc is clientCommand);
 		// an unknown one has no command at all and does not.
-		if cmd, _ := Lookup(args); cmd != nil {
+		if cmd, _ := c.lookupCommand(args); cmd != nil {
 			return
 		}
 	}

@@ -62,6 +62,8 @@ func zmscoreCommand(c *Ctx, args [][]byte) {
 	})
 }
 
+// zrankGeneric is zrankGenericCommand (src/t_zset.c), with Redis 7.2's
+// WITHSCORE (the 7.0 table's arity refuses it before this runs).
 func zrankGeneric(c *Ctx, args [][]byte, reverse bool) {
 	// ZRANK key member [WITHSCORE] (7.2's zrankGenericCommand): more than
 	// four arguments is an arity error, a fourth other than WITHSCORE a

@@ -497,8 +497,8 @@ func (g *gen) next() ([]string, int) {
 	case 65:
 		return []string{"COMMAND", "GETKEYS", g.pick("GET", "ZUNION", "MSET", "SINTERCARD", "PING"), "2", "a", "b", "c"}, cmpExact
 	case 66:
-		// COMMAND COUNT differs by design (vdr also serves 7.4's HTTL…);
-		// TestCommandIntrospectionMatchesRedis checks it.
+		// COMMAND COUNT: TestCommandIntrospectionMatchesRedis and
+		// TestPersonalitiesMatchServers check it.
 		return []string{"COMMAND", "DOCS", g.pick("get", "hget", "nosuch")}, cmpExact
 	case 67:
 		return []string{"CONFIG", "GET", g.pick("databases", "maxmemory", "save", "appendonly", "replica-read-only", "zset-max-*")}, cmpUnordered

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -124,7 +125,9 @@ func TestObjectIdletime(t *testing.T) {
 		t.Errorf("RESTORE IDLETIME 100: vdr says %d", r)
 	}
 	// CLIENT NO-TOUCH ON (7.2) is vdr-side only: a GET from such a client
-	// leaves the time, TOUCH refreshes it.
+	// leaves the time, TOUCH refreshes it. The primary is 7.0, which has
+	// no NO-TOUCH: answer as 7.2 from here on.
+	node.srv.env.Version.Store(compat.Redis72)
 	c := dialRaw(t, node.Addr())
 	c.dos("CLIENT", "NO-TOUCH", "ON")
 	c.dos("GET", "s:type")

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/replica"
 )
@@ -177,7 +178,14 @@ func (n *Node) HTTPAddr() string {
 // the first full sync (or snapshot load).
 func (n *Node) Start() error {
 	n.started = time.Now()
+	if v := n.opts.Server.Compat; v != (compat.Version{}) {
+		n.setPersonality(v, "--compat")
+	}
 	if n.opts.RDBFile != "" {
+		// Without --compat, answer as the server that wrote the file.
+		if v, ok := readRDBVersion(n.opts.RDBFile); ok && n.opts.Server.Compat == (compat.Version{}) {
+			n.setPersonality(v, "the RDB file's server version")
+		}
 		if _, err := n.loadRDBFile(n.opts.RDBFile); err != nil {
 			return err
 		}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -21,6 +22,89 @@ import (
 // them since 4.0: repl-id, repl-offset and repl-stream-db. Start loads it
 // and asks the primary for PSYNC <repl-id> <repl-offset+1>; the primary
 // answers +CONTINUE when its backlog still covers that offset.
+//
+// It also records the personality (the primary's version) in vdr-compat
+// ("7.4.1", "valkey-8.0.1"), with redis-ver (and valkey-ver) as that
+// server writes them, and declares that server's RDB version (10, 11, or
+// 12 for 7.4, whose type-24 hashes with field TTLs it may hold): so that
+// server loads the file, and vdr, restarting, answers and encodes as that
+// version from the first key it builds (restorePersonality), before the
+// handshake confirms it.
+
+// errAuxDone stops readSnapshotVersion at the first non-AUX record.
+var errAuxDone = errors.New("server: end of the AUX fields")
+
+// auxVersionReader collects the version AUX fields of an RDB file.
+type auxVersionReader struct {
+	rdbparse.NopHandler
+	compat, redisVer, valkeyVer string
+}
+
+func (a *auxVersionReader) Aux(key, value []byte) error {
+	switch string(key) {
+	case "vdr-compat":
+		a.compat = string(value)
+	case "redis-ver":
+		a.redisVer = string(value)
+	case "valkey-ver":
+		a.valkeyVer = string(value)
+	}
+	return nil
+}
+
+func (a *auxVersionReader) ResizeDB(int, uint64, uint64) error    { return errAuxDone }
+func (a *auxVersionReader) SlotInfo(uint64, uint64, uint64) error { return errAuxDone }
+func (a *auxVersionReader) ModuleAux(rdbparse.Module, int) error  { return errAuxDone }
+func (a *auxVersionReader) Function([]byte) error                 { return errAuxDone }
+func (a *auxVersionReader) Entry(*rdbparse.Entry) error           { return errAuxDone }
+
+// readRDBVersion returns the version of the server whose data the RDB
+// file at path holds: vdr-compat for a vdr snapshot, else the valkey-ver
+// or redis-ver of the server that wrote it. ok is false when the file
+// names none that parses.
+func readRDBVersion(path string) (v compat.Version, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return v, false
+	}
+	defer f.Close()
+	a := &auxVersionReader{}
+	if err := rdbparse.Parse(bufio.NewReader(f), a, nil); err != nil && !errors.Is(err, errAuxDone) {
+		return v, false
+	}
+	if a.compat != "" {
+		if v, err := compat.Parse(a.compat); err == nil {
+			return v, true
+		}
+	}
+	if a.redisVer == "" && a.valkeyVer == "" {
+		return v, false
+	}
+	return compat.FromInfo(a.redisVer, a.valkeyVer)
+}
+
+// setPersonality makes the node answer as v and build values with v's
+// encodings (as PrimaryConfig does at the handshake).
+func (n *Node) setPersonality(v compat.Version, why string) {
+	if old := n.srv.env.Version.Load(); old != v {
+		n.srv.env.Version.Store(v)
+		n.log.Info("answering as "+why, "version", v.String(), "was", old.String())
+	}
+	if ec := n.proj.EncodingConfig(); ec.Redis72 != v.Encodings72() {
+		ec.Redis72 = v.Encodings72()
+		n.proj.SetEncodingConfig(ec)
+	}
+}
+
+// snapshotAux returns the AUX fields that label a snapshot of data from
+// a server of version v.
+func snapshotAux(v compat.Version) map[string]string {
+	aux := map[string]string{"redis-ver": v.RedisVersion(), "vdr-compat": v.String()}
+	if v.ValkeyAtLeast(8, 0) {
+		aux["valkey-ver"] = v.Number() // Valkey 8 writes valkey-ver (src/rdb.c)
+	}
+	return aux
+}
 
 // rdbFileLoader loads an RDB file into the projection and remembers the
 // replication AUX fields.
@@ -87,6 +171,10 @@ func (n *Node) loadSnapshot() error {
 	if _, err := os.Stat(n.opts.SnapshotPath); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	// The version first: the values are built with its encodings.
+	if v, ok := readRDBVersion(n.opts.SnapshotPath); ok {
+		n.setPersonality(v, "the snapshot's primary version")
+	}
 	l, err := n.loadRDBFile(n.opts.SnapshotPath)
 	if err != nil {
 		n.log.Warn("snapshot not usable; doing a full sync", "path", n.opts.SnapshotPath, "error", err)
@@ -131,14 +219,14 @@ func (n *Node) saveSnapshot() error {
 		return fmt.Errorf("server: snapshot: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	keys, err := writeProjection(tmp, n.proj, map[string]string{
-		"redis-ver":      "7.0.15",
-		"vdr-ver":        n.opts.Server.Version,
-		"repl-id":        replID,
-		"repl-offset":    strconv.FormatInt(h.appliedAt, 10),
-		"repl-stream-db": strconv.Itoa(h.appliedDB),
-		"ctime":          strconv.FormatInt(time.Now().Unix(), 10),
-	})
+	v := n.srv.env.Version.Load()
+	aux := snapshotAux(v)
+	aux["vdr-ver"] = n.opts.Server.Version
+	aux["repl-id"] = replID
+	aux["repl-offset"] = strconv.FormatInt(h.appliedAt, 10)
+	aux["repl-stream-db"] = strconv.Itoa(h.appliedDB)
+	aux["ctime"] = strconv.FormatInt(time.Now().Unix(), 10)
+	keys, err := writeProjection(tmp, n.proj, v.RDBVersion(), aux)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -161,10 +249,11 @@ func (n *Node) saveSnapshot() error {
 	return nil
 }
 
-// writeProjection writes every live key of p as an RDB file.
-func writeProjection(w io.Writer, p *projection.Projection, aux map[string]string) (int64, error) {
-	rw := rdbparse.NewWriter(w)
-	for _, k := range []string{"redis-ver", "vdr-ver", "ctime", "repl-id", "repl-offset", "repl-stream-db"} {
+// writeProjection writes every live key of p as an RDB file declaring
+// rdbVersion.
+func writeProjection(w io.Writer, p *projection.Projection, rdbVersion int, aux map[string]string) (int64, error) {
+	rw := rdbparse.NewWriterVersion(w, rdbVersion)
+	for _, k := range []string{"redis-ver", "valkey-ver", "vdr-compat", "vdr-ver", "ctime", "repl-id", "repl-offset", "repl-stream-db"} {
 		if v, ok := aux[k]; ok {
 			rw.Aux(k, v)
 		}

@@ -43,7 +43,7 @@ func TestSnapshotKeepsStreams(t *testing.T) {
 		}
 	}
 	var buf bytes.Buffer
-	keys, err := writeProjection(&buf, proj, map[string]string{"redis-ver": "7.0.15"})
+	keys, err := writeProjection(&buf, proj, 10, map[string]string{"redis-ver": "7.0.15"})
 	if err != nil || keys != 4 {
 		t.Fatalf("writeProjection: %d keys, %v", keys, err)
 	}

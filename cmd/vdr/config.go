@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -76,6 +77,7 @@ var settings = []setting{
 	{"replica-serve-stale-data", "Serving", "yes", "serve data while the link to the primary is down (no: answer MASTERDOWN)", kBool},
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
 	{"notify-keyspace-events", "Serving", "", `keyspace events published for the writes applied, as Redis's setting ("KEA": all; empty: none)`, kString},
+	{"compat", "Serving", "", "server version to answer as until the primary tells its own, and with --rdb: " + compatNames() + " (default: " + compat.Default.Name() + ")", kString},
 
 	{"databases", "Projection", "16", "number of databases", kInt},
 	{"key-prefix", "Projection", "", "project only keys with one of these prefixes (comma-separated)", kList},
@@ -107,6 +109,7 @@ type Config struct {
 
 	Port      int
 	Databases int
+	Compat    compat.Version // zero: not set
 	KeyPrefix []string
 	DBs       []int
 	HTTPAddr  string
@@ -119,6 +122,30 @@ type configError struct {
 
 func (e *configError) Error() string {
 	return fmt.Sprintf("vdr: invalid setting %q: %s", e.name, e.msg)
+}
+
+// compatNames lists the --compat values: "7.0, 7.2, …, valkey-8.0".
+func compatNames() string {
+	var names []string
+	for _, v := range compat.Supported {
+		names = append(names, v.Name())
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseCompat reads a --compat value: one of the supported personalities'
+// names (7.0 … valkey-8.0) or a full version of one ("7.2.6").
+func parseCompat(s string) (compat.Version, error) {
+	v, err := compat.Parse(s)
+	if err != nil {
+		return v, err
+	}
+	for _, sup := range compat.Supported {
+		if sup.Name() == v.Name() {
+			return v, nil
+		}
+	}
+	return v, fmt.Errorf("not a supported version")
 }
 
 func envName(name string) string {
@@ -370,6 +397,13 @@ func (c *Config) validate(settings []setting) error {
 	}
 	if _, ok := projection.ParseNotifyFlags(c.Str("notify-keyspace-events")); !ok {
 		return c.fail("notify-keyspace-events", "invalid event class character in %q, use 'Ag$lshzxeKEtmdn'", c.Str("notify-keyspace-events"))
+	}
+	if s := c.Str("compat"); s != "" {
+		v, err := parseCompat(s)
+		if err != nil {
+			return c.fail("compat", "want %s, got %q", compatNames(), s)
+		}
+		c.Compat = v
 	}
 	switch c.Str("log-format") {
 	case "text", "json":

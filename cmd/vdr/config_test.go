@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
 
@@ -48,6 +49,36 @@ timeout 30
 	}
 	if cfg.Duration("timeout") != 30*time.Second {
 		t.Errorf("timeout = %v (bare integers are seconds)", cfg.Duration("timeout"))
+	}
+}
+
+// TestConfigCompat checks --compat from the flag, the environment and the
+// config file, into server.Options.Compat.
+func TestConfigCompat(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "vdr.conf")
+	os.WriteFile(file, []byte("replicaof 127.0.0.1 7000\ncompat 7.4\n"), 0o600)
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want compat.Version
+	}{
+		{[]string{"--primary", "h:1"}, nil, compat.Version{}},
+		{[]string{"--primary", "h:1", "--compat", "7.2"}, nil, compat.Redis72},
+		{[]string{"--primary", "h:1"}, map[string]string{"VDR_COMPAT": "valkey-8.0"}, compat.Valkey80},
+		{[]string{"--config", file}, nil, compat.Redis74},
+		{[]string{"--config", file, "--compat", "valkey-7.2"}, nil, compat.Valkey72},
+	} {
+		cfg, err := parseConfig(c.args, env(c.env), &bytes.Buffer{})
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		o, err := nodeOptions(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Compat != c.want || o.Server.Compat != c.want {
+			t.Errorf("%v %v: compat %v, options %v; want %v", c.args, c.env, cfg.Compat, o.Server.Compat, c.want)
+		}
 	}
 }
 
@@ -98,6 +129,8 @@ func TestBadConfigExit2(t *testing.T) {
 		{[]string{"--primary", "h:1", "--no-such-flag"}, nil, "flags"},
 		{[]string{"--primary", "h:1", "--masterauth-file", "/nonexistent/pw"}, nil, "masterauth-file"},
 		{[]string{"--primary", "h:1", "--tls-cert-file", "c.pem"}, nil, "tls-key-file"},
+		{[]string{"--primary", "h:1", "--compat", "7.6"}, nil, "compat"},
+		{[]string{"--primary", "h:1"}, map[string]string{"VDR_COMPAT": "valkey-9"}, "compat"},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer

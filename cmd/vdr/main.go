@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -26,6 +28,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sub := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		sub, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		sub = "version"
 	}
 	switch sub {
 	case "serve":
@@ -33,7 +37,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "rdb":
 		return runRDB(args, stdout, stderr)
 	case "version":
-		fmt.Fprintf(stdout, "vdr %s (redis_version 7.0.15 compatible)\n", version)
+		// The personality vdr answers as when neither --compat nor a
+		// primary (nor a snapshot) says otherwise.
+		fmt.Fprintf(stdout, "vdr %s (answers as %s by default: redis_version %s; --compat %s)\n",
+			version, compat.Default, compat.Default.RedisVersion(), compatNames())
 		return 0
 	case "tail":
 		return runTail(args, os.Getenv, stdout, stderr)

@@ -108,6 +108,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			DenyStaleData:        !cfg.Bool("replica-serve-stale-data"),
 			MaxStaleness:         cfg.Duration("max-staleness"),
 			NotifyKeyspaceEvents: cfg.Str("notify-keyspace-events"),
+			Compat:               cfg.Compat,
 			Version:              version,
 			Logger:               log,
 			ConfigFile:           absPath(cfg.Str("config")),

@@ -281,3 +281,77 @@ func (h *Holder) Load() Version {
 
 // Store sets the personality.
 func (h *Holder) Store(v Version) { h.p.Store(&v) }
+
+// ---- identity and error texts (tables and identity, issue 13) ----
+
+// Number is the server's own version number as HELLO and LOLWUT show it:
+// "7.0.15", "8.0.1" (Valkey's own, not the Redis level).
+func (v Version) Number() string { return fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch) }
+
+// ServerName is HELLO's "server" and INFO's server_name: "valkey" from
+// Valkey 8.0 (src/server.h SERVER_NAME); Valkey 7.2 still says "redis".
+func (v Version) ServerName() string {
+	if v.ValkeyAtLeast(8, 0) {
+		return "valkey"
+	}
+	return "redis"
+}
+
+// HelloNoAuthProto reports whether HELLO's NOAUTH error names the
+// protocol argument ("HELLO <proto> AUTH <user> <pass>", Redis 7.2+ and
+// Valkey) rather than 7.0's "HELLO AUTH <user> <pass>".
+func (v Version) HelloNoAuthProto() bool { return v.AtLeastRedis(7, 2) }
+
+// RDBVersion is the RDB version the server writes (RDB_VERSION in
+// src/rdb.h): 12 for Redis 7.4 (type-24 hashes with field TTLs), 11 for
+// Redis 7.2 and Valkey 7.2 and 8.0, 10 for Redis 7.0. A server loads files
+// up to its own version.
+func (v Version) RDBVersion() int {
+	switch {
+	case v.HashFieldTTL():
+		return 12
+	case v.AtLeastRedis(7, 2):
+		return 11
+	}
+	return 10
+}
+
+// ClientLibInfo reports whether CLIENT LIST/INFO show lib-name and lib-ver
+// (CLIENT SETINFO, Redis 7.2+ and Valkey).
+func (v Version) ClientLibInfo() bool { return v.AtLeastRedis(7, 2) }
+
+// ClientWatchField reports whether CLIENT LIST/INFO show watch=<keys>
+// after multi= (Redis 7.4, Valkey 8.0).
+func (v Version) ClientWatchField() bool {
+	return v.ValkeyAtLeast(8, 0) || !v.Valkey && v.AtLeastRedis(7, 4)
+}
+
+// ClientNetCounters reports whether CLIENT LIST/INFO end with tot-net-in,
+// tot-net-out and tot-cmds (Valkey 8.0).
+func (v Version) ClientNetCounters() bool { return v.ValkeyAtLeast(8, 0) }
+
+// StandaloneRedirect reports whether a replica redirects a client that
+// announced CLIENT CAPA redirect (-REDIRECT primary:port for writes, and
+// for reads unless it sent READONLY), and READONLY/READWRITE work outside
+// cluster mode (Valkey 8.0, src/server.c processCommand).
+func (v Version) StandaloneRedirect() bool { return v.ValkeyAtLeast(8, 0) }
+
+// WaitReplicaErrorNoVersion reports whether WAIT's replica error drops
+// "since Redis 4.0" (Valkey 8.0).
+func (v Version) WaitReplicaErrorNoVersion() bool { return v.ValkeyAtLeast(8, 0) }
+
+// BitcountArgsFirst reports whether BITCOUNT parses its start, end and
+// BYTE|BIT before looking the key up, so a missing key with bad arguments
+// is an error rather than 0 (Redis 7.4, Valkey 8.0).
+func (v Version) BitcountArgsFirst() bool {
+	return v.ValkeyAtLeast(8, 0) || !v.Valkey && v.AtLeastRedis(7, 4)
+}
+
+// BitcountArgcFirst reports whether BITCOUNT with a wrong number of range
+// arguments is a syntax error even for a missing key (Redis 7.4).
+func (v Version) BitcountArgcFirst() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
+
+// NoValuesElsewhereError reports whether NOVALUES given to SCAN, SSCAN
+// or ZSCAN answers "NOVALUES option can only be used in HSCAN" rather
+// than a syntax error (Redis 7.4).
+func (v Version) NoValuesElsewhereError() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
