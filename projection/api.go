@@ -892,6 +892,12 @@ func (x Value) ZRandom(r *rand.Rand, count int, fn func(member []byte, score flo
 		return
 	}
 	z := x.o.zset()
+	if n := z.card(); count >= n && n > 0 {
+		// CASE 2 gives the whole zset through zuiNext, which starts at the
+		// tail: descending (src/t_zset.c zrandmemberWithCountCommand).
+		z.walkRank(0, n-1, true, func(m []byte, s float64) bool { fn(m, s); return true })
+		return
+	}
 	if z.tree != nil {
 		sampleIdx(r, z.card(), count, func(i int) {
 			it := &z.dict.items[i]
