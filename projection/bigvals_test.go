@@ -431,3 +431,49 @@ func TestMemoryUsageSamples(t *testing.T) {
 		})
 	}
 }
+
+// TestScanCountSparse checks SCAN's step size on the fixed bucket table:
+// an empty db answers cursor 0 at once, a sparse db (far fewer keys than
+// buckets) is not spread over calls that return nothing, and COUNT bounds
+// a step to about COUNT keys (whole buckets).
+func TestScanCountSparse(t *testing.T) {
+	p := newTestProjection(t, nil)
+	scan := func(db int, cursor uint64, count int) (uint64, int) {
+		n := 0
+		next, err := p.Scan(db, cursor, count, func([]byte, Value) { n++ })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return next, n
+	}
+	if next, n := scan(0, 0, 10); next != 0 || n != 0 {
+		t.Fatalf("empty db: cursor %d, %d keys", next, n)
+	}
+	if next, n := scan(0, math.MaxUint64, 10); next != 0 || n != 0 {
+		t.Fatalf("empty db, cursor 2^64-1: cursor %d, %d keys", next, n)
+	}
+	mustApply(t, p, 0, "SET a 1", "SET b 1", "SET c 1", "SET d 1", "SET e 1", "SET f 1")
+	if next, n := scan(0, 0, 10); next != 0 || n != 6 {
+		t.Fatalf("6 keys, COUNT 10: cursor %d, %d keys, want all in one call", next, n)
+	}
+	var cmds []string
+	for i := 0; i < 1000; i++ {
+		cmds = append(cmds, "SET k"+strconv.Itoa(i)+" v")
+	}
+	mustApply(t, p, 1, cmds...)
+	seen, calls := 0, 0
+	for cursor := uint64(0); ; {
+		next, n := scan(1, cursor, 20)
+		if n > 20+10 { // whole buckets: a few keys over COUNT at most
+			t.Fatalf("COUNT 20 step returned %d", n)
+		}
+		seen += n
+		calls++
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	if seen != 1000 || calls > 1000/20+5 {
+		t.Fatalf("1000 keys at COUNT 20: %d keys in %d calls", seen, calls)
+	}
+}
