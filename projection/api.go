@@ -264,8 +264,9 @@ func (p *Projection) ViewAll(fn func(v *View)) {
 // Scan visits the keys of one step of a SCAN over db starting at cursor
 // (0 to begin) and returns the cursor to pass next (0 when the scan is
 // complete). Each step returns whole hash buckets, each under its stripe's
-// read lock, until at least count keys were visited or 10×count buckets
-// were looked at; a bucket's keys never move, so every key present for
+// read lock, until at least count keys were visited or 10×count non-empty
+// buckets were looked at (empty ones are skipped, so a sparse db is not
+// spread over empty steps); a bucket's keys never move, so every key present for
 // the whole scan is returned exactly once. Expired keys are skipped. fn
 // receives each live key with its value (valid only during that fn call);
 // MATCH and TYPE filtering is the caller's. A cursor that was never
