@@ -1,25 +1,45 @@
 package projection
 
-import "math/rand/v2"
+import (
+	"hash/maphash"
+	"math/rand/v2"
+)
 
 // dense is the big form of a set, a hash and a sorted set's member index:
-// the elements in a slice, plus a map from each element's key to its index
-// in the slice. The slice makes the value index-addressable, so a random
-// element (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) costs O(1), and it gives
-// the value an order that stays the same while the value does not change
-// (SMEMBERS, HGETALL and SSCAN agree call after call, unlike a Go map's
-// iteration). A delete moves the last element into the hole
+// the elements in a slice, plus an index from each element's key to its
+// position in the slice. The slice makes the value index-addressable, so
+// a random element (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER) costs O(1), and
+// it gives the value an order that stays the same while the value does not
+// change (SMEMBERS, HGETALL and SSCAN agree call after call, unlike a Go
+// map's iteration). A delete moves the last element into the hole
 // (swap-remove), so the slice stays dense.
 //
-// The key strings in the map and the slice share their bytes: the map
-// costs one 24-byte slot per element (a string header and an int) plus
-// the swiss table's control byte and load slack, the slice one item.
+// The index is keyed by a 32-bit hash of the key, not by the key: a
+// map[uint32]uint32 slot is 8 bytes where a map[string]int slot is 24, and
+// the key's bytes live once, in the slice. A lookup checks that the item
+// at the index it finds has the key; a key whose hash is already taken by
+// another key when it is indexed goes to over, a map by key, which a
+// lookup consults when idx does not answer. Hashes are seeded per process
+// (maphash), so collisions are the birthday rate (about n²/2³³: ~120 of
+// 1M keys), not something a client can aim at.
 //
 // Cursor scans (scanDesc) walk the slice from the top index down, which
 // stays correct while the value changes; see scanDesc.
 type dense[T denseItem] struct {
 	items []T
-	idx   map[string]int
+	idx   map[uint32]uint32 // hash → index of the first key indexed with that hash
+	over  map[string]int    // keys whose hash was taken (nil when none)
+}
+
+// denseSeed seeds dense's key hashes.
+var denseSeed = maphash.MakeSeed()
+
+// denseHashMask is all ones; tests narrow it to force collisions.
+var denseHashMask = ^uint32(0)
+
+func denseHash(k []byte) uint32 {
+	h := maphash.Bytes(denseSeed, k)
+	return uint32(h^h>>32) & denseHashMask
 }
 
 // denseItem is an element of a dense: its key is the member (set, sorted
@@ -49,31 +69,75 @@ type zmem struct {
 func (x zmem) key() string { return x.m }
 
 func newDense[T denseItem](sizeHint int) *dense[T] {
-	return &dense[T]{items: make([]T, 0, sizeHint), idx: make(map[string]int, sizeHint)}
+	return &dense[T]{items: make([]T, 0, sizeHint), idx: make(map[uint32]uint32, sizeHint)}
 }
 
 func (d *dense[T]) len() int { return len(d.items) }
 
 // find returns the index of key k.
 func (d *dense[T]) find(k []byte) (int, bool) {
-	i, ok := d.idx[string(k)]
-	return i, ok
+	if i, ok := d.idx[denseHash(k)]; ok && d.items[i].key() == string(k) {
+		return int(i), true
+	}
+	if d.over != nil {
+		i, ok := d.over[string(k)]
+		return i, ok
+	}
+	return 0, false
+}
+
+// index records that key k (not indexed yet) is at i.
+func (d *dense[T]) index(k string, i int) {
+	h := denseHash(stringBytes(k))
+	if _, taken := d.idx[h]; !taken {
+		d.idx[h] = uint32(i)
+		return
+	}
+	if d.over == nil {
+		d.over = map[string]int{}
+	}
+	d.over[k] = i
+}
+
+// unindex forgets key k, at i.
+func (d *dense[T]) unindex(k string, i int) {
+	h := denseHash(stringBytes(k))
+	if j, ok := d.idx[h]; ok && int(j) == i {
+		delete(d.idx, h)
+		return
+	}
+	delete(d.over, k)
+	if len(d.over) == 0 {
+		d.over = nil
+	}
+}
+
+// relocate records that key k moved from index from to index to. idx
+// holds k's entry exactly when its entry for k's hash is from (one key
+// per index).
+func (d *dense[T]) relocate(k string, from, to int) {
+	h := denseHash(stringBytes(k))
+	if j, ok := d.idx[h]; ok && int(j) == from {
+		d.idx[h] = uint32(to)
+		return
+	}
+	d.over[k] = to
 }
 
 // push appends it, whose key must be absent.
 func (d *dense[T]) push(it T) {
-	d.idx[it.key()] = len(d.items)
+	d.index(it.key(), len(d.items))
 	d.items = append(d.items, it)
 }
 
 // removeAt deletes the item at index i by moving the last item into its
 // place: the only item that moves goes from the end to a lower index.
 func (d *dense[T]) removeAt(i int) {
-	delete(d.idx, d.items[i].key())
+	d.unindex(d.items[i].key(), i)
 	last := len(d.items) - 1
 	if i != last {
+		d.relocate(d.items[last].key(), last, i)
 		d.items[i] = d.items[last]
-		d.idx[d.items[i].key()] = i
 	}
 	var zero T
 	d.items[last] = zero // drop the reference to the moved strings
@@ -90,29 +154,31 @@ func (d *dense[T]) insertAt(i int, it T) {
 	var zero T
 	d.items = append(d.items, zero)
 	copy(d.items[i+1:], d.items[i:])
-	d.items[i] = it
-	for j := i; j < len(d.items); j++ {
-		d.idx[d.items[j].key()] = j
+	// top down: each item's new index is free by the time it is recorded
+	for j := len(d.items) - 1; j > i; j-- {
+		d.relocate(d.items[j].key(), j-1, j)
 	}
+	d.items[i] = it
+	d.index(it.key(), i)
 }
 
 // removeOrdered deletes index i keeping the order of the rest (intsets);
 // items above i move down by one.
 func (d *dense[T]) removeOrdered(i int) {
-	delete(d.idx, d.items[i].key())
+	d.unindex(d.items[i].key(), i)
+	for j := i + 1; j < len(d.items); j++ { // bottom up, as insertAt top down
+		d.relocate(d.items[j].key(), j, j-1)
+	}
 	copy(d.items[i:], d.items[i+1:])
 	var zero T
 	d.items[len(d.items)-1] = zero
 	d.items = d.items[:len(d.items)-1]
-	for j := i; j < len(d.items); j++ {
-		d.idx[d.items[j].key()] = j
-	}
 }
 
 func (d *dense[T]) clone() *dense[T] {
-	n := &dense[T]{items: append([]T(nil), d.items...), idx: make(map[string]int, len(d.items))}
-	for i, it := range n.items {
-		n.idx[it.key()] = i
+	n := newDense[T](len(d.items))
+	for _, it := range d.items {
+		n.push(it)
 	}
 	return n
 }

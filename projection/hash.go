@@ -164,9 +164,9 @@ func (h *hashObj) bytes(samples int) int {
 }
 
 // denseHashElem is the memory of one field of a dense hash besides its
-// bytes: a slice item (32) and a map slot (24, plus a control byte and
-// load slack: about 32).
-const denseHashElem = 32 + 32
+// bytes: a slice item (32) and an index slot (8, plus a control byte and
+// load slack: about 12).
+const denseHashElem = 32 + 12
 
 func (h *hashObj) bytesNoTTL(samples int) int {
 	if h.d != nil {

@@ -191,13 +191,16 @@ func (p *Projection) sane() error {
 	return nil
 }
 
-// saneDense checks that the map and the slice of a dense agree.
+// saneDense checks that the index and the slice of a dense agree.
 func saneDense[T denseItem](d *dense[T]) error {
-	if len(d.idx) != len(d.items) {
-		return fmt.Errorf("dense: %d items, %d in the index", len(d.items), len(d.idx))
+	if len(d.idx)+len(d.over) != len(d.items) {
+		return fmt.Errorf("dense: %d items, %d+%d in the index", len(d.items), len(d.idx), len(d.over))
+	}
+	if d.over != nil && len(d.over) == 0 {
+		return fmt.Errorf("dense: empty overflow map kept")
 	}
 	for i, it := range d.items {
-		if j, ok := d.idx[it.key()]; !ok || j != i {
+		if j, ok := d.find(stringBytes(it.key())); !ok || j != i {
 			return fmt.Errorf("dense: item %d %q indexed at %d %v", i, it.key(), j, ok)
 		}
 	}

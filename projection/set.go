@@ -213,9 +213,9 @@ func (s *setObj) clone() *setObj {
 }
 
 // denseSetElem is the memory of one member of a dense set besides its
-// bytes: a slice item (16) and a map slot (24, plus a control byte and
-// load slack: about 32).
-const denseSetElem = 16 + 32
+// bytes: a slice item (16) and an index slot (8, plus a control byte and
+// load slack: about 12).
+const denseSetElem = 16 + 12
 
 // bytes estimates the set's memory from at most samples members (0: all),
 // the rest assumed to be of their mean size, like objectComputeSize

@@ -458,9 +458,9 @@ func (z *zsetObj) removeIdx(lo, hi int) int {
 
 // denseZSetElem is the memory of one member of a big sorted set besides
 // its bytes: a B-tree item (24, nodes about 3/4 full: 32), a dense slice
-// item (24) and a map slot (24, plus a control byte and load slack:
-// about 32). The member's bytes are shared by all three.
-const denseZSetElem = 32 + 24 + 32
+// item (24) and an index slot (8, plus a control byte and load slack:
+// about 12). The member's bytes are shared by the tree and the slice.
+const denseZSetElem = 32 + 24 + 12
 
 // bytes estimates the sorted set's memory from at most samples members
 // (0: all), like objectComputeSize (src/object.c).
