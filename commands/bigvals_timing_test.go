@@ -45,6 +45,7 @@ func BenchmarkBigValues(b *testing.B) {
 				"ZRANDMEMBER z", "ZRANDMEMBER z 10 WITHSCORES", "ZRANDMEMBER z -10",
 				"MEMORY USAGE s", "MEMORY USAGE h", "MEMORY USAGE z",
 				"SSCAN s 0 COUNT 10",
+				"SISMEMBER s member:500", "HGET h member:500", "ZSCORE z member:500",
 			} {
 				var argv [][]byte
 				for _, a := range strings.Fields(cmd) {

@@ -10,9 +10,10 @@ import "sort"
 // independently of the internal form.
 //
 // Order: while enc is intset the members are kept ascending by value, in
-// the pack or the dense alike, as Redis's intset is (src/intset.c); else
-// the pack is in insertion order (a listpack's) and the dense in its
-// slice order, which does not change while the set does not.
+// the pack or the dense alike, as Redis's intset is (src/intset.c); while
+// it is listpack, in insertion order (deletes keep the order); a
+// hashtable's dense is in its slice order, which does not change while
+// the set does not.
 type setObj struct {
 	pack []byte
 	n    int
@@ -160,8 +161,10 @@ func (s *setObj) remove(m []byte) bool {
 		if !ok {
 			return false
 		}
-		if s.enc == setEncIntset {
-			s.d.removeOrdered(i) // keep the intset ascending
+		if s.enc != setEncHT {
+			// keep an intset ascending and a listpack (7.2, past the pack
+			// size) in insertion order; both are O(n) in Redis too
+			s.d.removeOrdered(i)
 		} else {
 			s.d.removeAt(i)
 		}
