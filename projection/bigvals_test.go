@@ -524,3 +524,41 @@ func TestDenseCollisions(t *testing.T) {
 		}
 	}
 }
+
+// TestListpackSetOrder72 checks a Redis 7.2 listpack set bigger than the
+// projection's pack (set-max-listpack-entries raised): it iterates in
+// insertion order, deletes keeping the order, as Redis's listpack does.
+func TestListpackSetOrder72(t *testing.T) {
+	p := newTestProjection(t, nil)
+	ec := p.EncodingConfig()
+	ec.Redis72, ec.SetMaxListpackEntries = true, 1000
+	p.SetEncodingConfig(ec)
+	var want []string
+	for i := 0; i < 300; i++ {
+		m := "m" + strconv.Itoa((i*7919)%1000)
+		mustApply(t, p, 0, "SADD s "+m)
+		want = append(want, m)
+	}
+	for _, i := range []int{0, 150, 299, 17} {
+		mustApply(t, p, 0, "SREM s "+want[i])
+	}
+	want = slices.DeleteFunc(want, func(m string) bool {
+		return m == "m0" || m == "m"+strconv.Itoa((150*7919)%1000) || m == "m"+strconv.Itoa((299*7919)%1000) || m == "m"+strconv.Itoa((17*7919)%1000)
+	})
+	var got []string
+	get(p, 0, "s", func(x Value) {
+		if x.Encoding() != "listpack" {
+			t.Fatalf("encoding %s", x.Encoding())
+		}
+		x.SetEach(func(m []byte) bool { got = append(got, string(m)); return true })
+		if c := x.SetScan(0, 10, func([]byte) {}); c != 0 {
+			t.Fatalf("listpack SSCAN cursor %d, want the whole set at once", c)
+		}
+	})
+	if !slices.Equal(got, want) {
+		t.Fatalf("order:\n got %v\nwant %v", got[:10], want[:10])
+	}
+	if err := p.sane(); err != nil {
+		t.Fatal(err)
+	}
+}
