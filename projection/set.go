@@ -92,8 +92,11 @@ func (s *setObj) add(m []byte, ec *EncodingConfig) bool {
 	if s.has(m) {
 		return false
 	}
-	v, isInt := parseStrictInt(m)
-	ordered := isInt && s.enc == setEncIntset
+	var v int64
+	ordered := false
+	if s.enc == setEncIntset {
+		v, ordered = parseStrictInt(m)
+	}
 	if s.d == nil && (s.n >= setPackEntries || len(m) > setPackValue) {
 		nd := newDense[smem](s.n + 1)
 		s.each(func(x []byte) bool { nd.push(smem(x)); return true })
