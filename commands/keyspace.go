@@ -2,6 +2,7 @@ package commands
 
 import (
 	"encoding/binary"
+	"math"
 	"strconv"
 	"strings"
 
@@ -287,7 +288,11 @@ func objectRefcountCommand(c *Ctx, args [][]byte) {
 	})
 }
 
+// memoryUsageCommand is MEMORY USAGE key [SAMPLES count] (src/object.c
+// memoryCommand): a collection's size is estimated from count elements
+// (default 5, 0 for all), so its cost is O(count).
 func memoryUsageCommand(c *Ctx, args [][]byte) {
+	samples := int64(projection.DefaultMemorySamples)
 	for j := 3; j < len(args); j++ {
 		if equalFold(args[j], "samples") && j+1 < len(args) {
 			n, ok := parseInt(args[j+1])
@@ -295,12 +300,19 @@ func memoryUsageCommand(c *Ctx, args [][]byte) {
 				c.W.Error(errNotInteger)
 				return
 			}
-			_ = n
+			if n < 0 {
+				c.W.Error(errSyntax)
+				return
+			}
+			samples = n // 0: all (LLONG_MAX in Redis)
 			j++
 			continue
 		}
 		c.W.Error(errSyntax)
 		return
+	}
+	if samples > math.MaxInt32 {
+		samples = 0
 	}
 	c.read1(args[2], func(v *projection.View) {
 		x := v.Get(args[2])
@@ -308,7 +320,7 @@ func memoryUsageCommand(c *Ctx, args [][]byte) {
 			c.W.Null()
 			return
 		}
-		c.W.Int(x.MemoryUsage(args[2]))
+		c.W.Int(x.MemoryUsageSamples(args[2], int(samples)))
 	})
 }
 
@@ -324,12 +336,47 @@ type scanOpts struct {
 	noValues bool
 }
 
-// parseScanCursor mirrors parseScanCursorOrReply: an unsigned decimal.
+// parseScanCursor mirrors parseScanCursorOrReply (src/db.c), which is
+// strtoul(3) refusing a leading space, trailing bytes and ERANGE: an
+// optional sign, then decimal digits; "-n" wraps to 2⁶⁴-n (so "SCAN -1"
+// is cursor 18446744073709551615), and "" is 0.
 func parseScanCursor(c *Ctx, b []byte) (uint64, bool) {
-	v, err := strconv.ParseUint(string(b), 10, 64)
-	if err != nil || len(b) == 0 || b[0] == '+' || b[0] == ' ' {
+	v, ok := parseStrtoul(b)
+	if !ok {
 		c.W.Error("ERR invalid cursor")
 		return 0, false
+	}
+	return v, true
+}
+
+// parseStrtoul is strtoul(b, &end, 10) with *end == '\0', no leading
+// space and no ERANGE.
+func parseStrtoul(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, true // no digits: strtoul returns 0 with end at the NUL
+	}
+	neg := false
+	d := b
+	if d[0] == '+' || d[0] == '-' {
+		neg = d[0] == '-'
+		d = d[1:]
+	}
+	if len(d) == 0 {
+		return 0, false // end stays at the sign
+	}
+	var v uint64
+	for _, ch := range d {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		x := uint64(ch - '0')
+		if v > (math.MaxUint64-x)/10 {
+			return 0, false // ERANGE
+		}
+		v = v*10 + x
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }

@@ -15,7 +15,6 @@ package projection
 //     a Redis replica; nothing is ever deleted by a read.
 
 import (
-	"math"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -270,8 +269,9 @@ func (p *Projection) ViewAll(fn func(v *View)) {
 // Scan visits the keys of one step of a SCAN over db starting at cursor
 // (0 to begin) and returns the cursor to pass next (0 when the scan is
 // complete). Each step returns whole hash buckets, each under its stripe's
-// read lock, until at least count keys were visited or 10×count buckets
-// were looked at; a bucket's keys never move, so every key present for
+// read lock, until at least count keys were visited or 10×count non-empty
+// buckets were looked at (empty ones are skipped, so a sparse db is not
+// spread over empty steps); a bucket's keys never move, so every key present for
 // the whole scan is returned exactly once. Expired keys are skipped. fn
 // receives each live key with its value (valid only during that fn call);
 // MATCH and TYPE filtering is the caller's. A cursor that was never
@@ -286,13 +286,17 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 		count = 10
 	}
 	nb := uint64(d.numBuckets())
-	if cursor >= nb {
+	if cursor >= nb || d.keys.Load() == 0 {
 		return 0, nil
 	}
 	now := p.opts.Now()
 	enc := p.enc.Load()
 	seen, looked := 0, 0
 	b := cursor
+	// looked counts only buckets that held keys: the bucket count is
+	// fixed (Options.Buckets) and not sized to the keys as Redis's dict
+	// is, so a sparse db would otherwise take calls that return nothing.
+	// An empty bucket costs one uncontended read lock.
 	for b < nb && seen < count && looked < 10*count {
 		s := &d.stripes[b&d.smask]
 		s.mu.RLock()
@@ -303,7 +307,9 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 			s.mu.RUnlock()
 			break
 		}
+		full := false
 		d.each(int(b), func(sl *slot) bool {
+			full = true
 			if sl.o.exp != 0 && sl.o.exp <= now {
 				return true
 			}
@@ -312,7 +318,9 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 			return true
 		})
 		s.mu.RUnlock()
-		looked++
+		if full {
+			looked++
+		}
 		b++
 	}
 	if b >= nb {
@@ -556,12 +564,25 @@ func (x Value) Encoding() string {
 }
 
 // MemoryUsage returns an estimate of the bytes the value and its key take
-// in the projection (MEMORY USAGE; approximate, like Redis's sampling).
+// in the projection (MEMORY USAGE), sampling DefaultMemorySamples
+// elements of a collection.
 func (x Value) MemoryUsage(key []byte) int64 {
+	return x.MemoryUsageSamples(key, DefaultMemorySamples)
+}
+
+// DefaultMemorySamples is MEMORY USAGE's default SAMPLES
+// (OBJ_COMPUTE_SIZE_DEF_SAMPLES, src/object.c).
+const DefaultMemorySamples = 5
+
+// MemoryUsageSamples is MemoryUsage looking at the sizes of at most
+// samples elements of a set, hash or sorted set (0: all) and assuming the
+// rest are of their mean size, as MEMORY USAGE … SAMPLES does (src/object.c
+// objectComputeSize); its cost is O(samples), not O(elements).
+func (x Value) MemoryUsageSamples(key []byte, samples int) int64 {
 	if !x.ok {
 		return 0
 	}
-	return int64(len(key)) + memUsage(&x.o)
+	return int64(len(key)) + memUsage(&x.o, samples)
 }
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),
@@ -680,15 +701,28 @@ func (x Value) SetRandom(r *rand.Rand, count int, fn func(member []byte)) {
 	if !x.ok || x.o.kind != rdbparse.KindSet {
 		return
 	}
-	var ms [][]byte
-	x.o.set().each(func(m []byte) bool { ms = append(ms, m); return true })
-	sample(r, len(ms), count, func(i int) { fn(ms[i]) })
+	s := x.o.set()
+	var small [][]byte
+	if s.d == nil {
+		var buf [setPackEntries][]byte
+		small = buf[:0]
+		s.each(func(m []byte) bool { small = append(small, m); return true })
+	}
+	sampleIdx(r, s.card(), count, func(i int) { fn(s.at(i, small)) })
 }
 
 // SetScan visits members for SSCAN from cursor and returns the next
-// cursor. The whole set is returned in one step (cursor 0 back), which
-// satisfies SCAN's guarantees; Redis does the same for small encodings.
+// cursor. A big hash-table set is walked count members at a time
+// (dense.scanDesc: every member present for the whole scan is returned);
+// an intset, a listpack or a small set is returned whole in one step
+// (cursor 0 back), as Redis does for its small encodings.
 func (x Value) SetScan(cursor uint64, count int, fn func(member []byte)) uint64 {
+	if !x.ok || x.o.kind != rdbparse.KindSet {
+		return 0
+	}
+	if s := x.o.set(); s.d != nil && s.enc == setEncHT {
+		return s.d.scanDesc(cursor, count, func(m *smem) { fn(stringBytes(string(*m))) })
+	}
 	x.SetEach(func(m []byte) bool { fn(m); return true })
 	return 0
 }
@@ -721,17 +755,33 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return
 	}
-	var fs [][]byte
 	// A 7.4 replica samples expired fields too: it cannot delete them
 	// (hashTypeExpireIfNeeded does nothing with masterhost set) and
 	// hrandfieldWithCountCommand samples hashTypeLength(hash, 0) fields.
-	x.o.hash().each(func(f, v []byte) bool { fs = append(fs, f, v); return true })
-	sample(r, len(fs)/2, count, func(i int) { fn(fs[2*i], fs[2*i+1]) })
+	h := x.o.hash()
+	var small [][]byte
+	if h.d == nil {
+		small = make([][]byte, 0, 2*h.count())
+		h.each(func(f, v []byte) bool { small = append(small, f, v); return true })
+	}
+	sampleIdx(r, h.count(), count, func(i int) { fn(h.at(i, small)) })
 }
 
-// HashScan visits fields for HSCAN; like SetScan it returns everything in
-// one step.
+// HashScan visits fields for HSCAN from cursor and returns the next
+// cursor: a hash table count fields at a time (see SetScan), a listpack
+// whole in one step.
 func (x Value) HashScan(cursor uint64, count int, fn func(field, value []byte)) uint64 {
+	if !x.ok || x.o.kind != rdbparse.KindHash {
+		return 0
+	}
+	if h := x.o.hash(); h.d != nil {
+		return h.d.scanDesc(cursor, count, func(it *hfield) {
+			f := stringBytes(it.f)
+			if h.ttl == nil || !h.expiredAt(f, x.now) {
+				fn(f, stringBytes(it.v))
+			}
+		})
+	}
 	x.HashEach(func(f, v []byte) bool { fn(f, v); return true })
 	return 0
 }
@@ -847,15 +897,34 @@ func (x Value) ZRandom(r *rand.Rand, count int, fn func(member []byte, score flo
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	var ms [][]byte
-	var ss []float64
-	x.ZEach(func(m []byte, s float64) bool { ms = append(ms, m); ss = append(ss, s); return true })
-	sample(r, len(ms), count, func(i int) { fn(ms[i], ss[i]) })
+	z := x.o.zset()
+	if n := z.card(); count >= n && n > 0 {
+		// CASE 2 gives the whole zset through zuiNext, which starts at the
+		// tail: descending (src/t_zset.c zrandmemberWithCountCommand).
+		z.walkRank(0, n-1, true, func(m []byte, s float64) bool { fn(m, s); return true })
+		return
+	}
+	if z.tree != nil {
+		sampleIdx(r, z.card(), count, func(i int) {
+			it := &z.dict.items[i]
+			fn(stringBytes(it.m), it.s)
+		})
+		return
+	}
+	small := z.items()
+	sampleIdx(r, len(small), count, func(i int) { fn(small[i].m, small[i].s) })
 }
 
-// ZScan visits members for ZSCAN; like SetScan it returns everything in
-// one step.
+// ZScan visits members for ZSCAN from cursor and returns the next cursor:
+// a skiplist count members at a time (see SetScan), a listpack whole in
+// one step, in score order.
 func (x Value) ZScan(cursor uint64, count int, fn func(member []byte, score float64)) uint64 {
+	if !x.ok || x.o.kind != rdbparse.KindZSet {
+		return 0
+	}
+	if z := x.o.zset(); z.tree != nil {
+		return z.dict.scanDesc(cursor, count, func(it *zmem) { fn(stringBytes(it.m), it.s) })
+	}
 	x.ZEach(func(m []byte, s float64) bool { fn(m, s); return true })
 	return 0
 }
@@ -892,41 +961,6 @@ func randN(r *rand.Rand, n int) int {
 		return rand.IntN(n)
 	}
 	return r.IntN(n)
-}
-
-// sample implements the SRANDMEMBER/HRANDFIELD/ZRANDMEMBER count rule over
-// n elements addressed by index: count > 0 distinct, count < 0 repeats.
-func sample(r *rand.Rand, n, count int, at func(i int)) {
-	if n == 0 || count == 0 {
-		return
-	}
-	if count < 0 {
-		if count == math.MinInt {
-			count++
-		}
-		for j := 0; j < -count; j++ {
-			at(randN(r, n))
-		}
-		return
-	}
-	if count >= n {
-		for i := 0; i < n; i++ {
-			at(i)
-		}
-		return
-	}
-	// Floyd's algorithm: count distinct indexes, uniformly.
-	chosen := make(map[int]struct{}, count)
-	for j := n - count; j < n; j++ {
-		t := randN(r, j+1)
-		if _, dup := chosen[t]; dup {
-			t = j
-		}
-		chosen[t] = struct{}{}
-	}
-	for i := range chosen {
-		at(i)
-	}
 }
 
 func dedupSorted(a []int) []int {

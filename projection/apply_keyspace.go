@@ -66,36 +66,11 @@ func deepCopy(o obj, ec *EncodingConfig) obj {
 		}
 		o.ptr = ptrOf(nl)
 	case KindSet:
-		s := o.set()
-		ns := &setObj{n: s.n, enc: s.enc, pack: append([]byte(nil), s.pack...)}
-		if s.m != nil {
-			ns.m = make(map[string]struct{}, len(s.m))
-			for k := range s.m {
-				ns.m[k] = struct{}{}
-			}
-		}
-		o.ptr = ptrOf(ns)
+		o.ptr = ptrOf(o.set().clone())
 	case KindZSet:
-		z := o.zset()
-		nz := &zsetObj{n: z.n, lp: z.lp, pack: append([]byte(nil), z.pack...)}
-		if z.tree != nil {
-			nz.tree = z.tree.Copy()
-			nz.dict = make(map[string]float64, len(z.dict))
-			for k, v := range z.dict {
-				nz.dict[k] = v
-			}
-		}
-		o.ptr = ptrOf(nz)
+		o.ptr = ptrOf(o.zset().clone())
 	case KindHash:
-		h := o.hash()
-		nh := &hashObj{n: h.n, pack: append([]byte(nil), h.pack...), ttl: h.copyTTL()}
-		if h.m != nil {
-			nh.m = make(map[string]string, len(h.m))
-			for k, v := range h.m {
-				nh.m[k] = v
-			}
-		}
-		o.ptr = ptrOf(nh)
+		o.ptr = ptrOf(o.hash().clone())
 	case KindStream:
 		o.ptr = ptrOf(o.stream().copy())
 	}

@@ -4,7 +4,9 @@ package projection
 // hash-max-listpack-entries fields, none longer than
 // hash-max-listpack-value) it lives in one pack of field, value, field,
 // value… in insertion order, so HGETALL returns Redis's order; past that
-// it is a map, and like Redis it never goes back (src/t_hash.c).
+// it is a dense (dense.go: fields and values in a slice, a field→index
+// map), whose order stays the same while the hash does not change, and
+// like Redis it never goes back (src/t_hash.c).
 //
 // Field TTLs (Redis 7.4) live in ttl, allocated only when a field first
 // gets one, so a hash without them costs no more than before (n is an
@@ -12,7 +14,7 @@ package projection
 // Redis's OBJ_ENCODING_LISTPACK_EX; see hash_ttl.go.
 type hashObj struct {
 	pack []byte
-	m    map[string]string
+	d    *dense[hfield]
 	ttl  *hashTTL
 	n    int32
 	lru  lruWord // beside n: the struct stays 48 bytes
@@ -21,13 +23,13 @@ type hashObj struct {
 func newHash() *hashObj { return &hashObj{} }
 
 // lp reports whether Redis would keep the hash as a listpack: while it is
-// packed here (no map), which is exactly when it has never crossed
+// packed here (no dense), which is exactly when it has never crossed
 // hash-max-listpack-entries/-value (Redis never converts back).
-func (h *hashObj) lp() bool { return h.m == nil }
+func (h *hashObj) lp() bool { return h.d == nil }
 
 func (h *hashObj) count() int {
-	if h.m != nil {
-		return len(h.m)
+	if h.d != nil {
+		return h.d.len()
 	}
 	return int(h.n)
 }
@@ -47,12 +49,12 @@ func (h *hashObj) find(f []byte) (off, voff, end int, ok bool) {
 }
 
 func (h *hashObj) get(f []byte) ([]byte, bool) {
-	if h.m != nil {
-		v, ok := h.m[string(f)]
+	if h.d != nil {
+		i, ok := h.d.find(f)
 		if !ok {
 			return nil, false
 		}
-		return stringBytes(v), true
+		return stringBytes(h.d.items[i].v), true
 	}
 	_, vo, _, ok := h.find(f)
 	if !ok {
@@ -63,9 +65,9 @@ func (h *hashObj) get(f []byte) ([]byte, bool) {
 }
 
 func (h *hashObj) convert() {
-	m := make(map[string]string, int(h.n)+1)
-	h.each(func(f, v []byte) bool { m[string(f)] = string(v); return true })
-	h.m, h.pack, h.n = m, nil, 0
+	d := newDense[hfield](int(h.n) + 1)
+	h.each(func(f, v []byte) bool { d.push(hfield{string(f), string(v)}); return true })
+	h.d, h.pack, h.n = d, nil, 0
 }
 
 // set sets field to value and reports whether the field is new. Like
@@ -80,13 +82,16 @@ func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
 
 // setKeepTTL is set keeping the field's TTL (HASH_SET_KEEP_TTL: HINCRBY).
 func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
-	if h.m == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
+	if h.d == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
 		h.convert()
 	}
-	if h.m != nil {
-		_, ok := h.m[string(f)]
-		h.m[string(f)] = string(v)
-		return !ok
+	if h.d != nil {
+		if i, ok := h.d.find(f); ok {
+			h.d.items[i].v = string(v)
+			return false
+		}
+		h.d.push(hfield{string(f), string(v)})
+		return true
 	}
 	_, vo, end, ok := h.find(f)
 	if ok {
@@ -113,11 +118,12 @@ func (h *hashObj) del(f []byte) bool {
 	if h.ttl != nil {
 		delete(h.ttl.at, string(f))
 	}
-	if h.m != nil {
-		if _, ok := h.m[string(f)]; !ok {
+	if h.d != nil {
+		i, ok := h.d.find(f)
+		if !ok {
 			return false
 		}
-		delete(h.m, string(f))
+		h.d.removeAt(i)
 		return true
 	}
 	off, _, end, ok := h.find(f)
@@ -130,9 +136,9 @@ func (h *hashObj) del(f []byte) bool {
 }
 
 func (h *hashObj) each(fn func(f, v []byte) bool) {
-	if h.m != nil {
-		for f, v := range h.m {
-			if !fn(stringBytes(f), stringBytes(v)) {
+	if h.d != nil {
+		for _, x := range h.d.items {
+			if !fn(stringBytes(x.f), stringBytes(x.v)) {
 				return
 			}
 		}
@@ -148,20 +154,54 @@ func (h *hashObj) each(fn func(f, v []byte) bool) {
 	}
 }
 
-func (h *hashObj) bytes() int {
+// bytes estimates the hash's memory from at most samples fields (0: all),
+// like objectComputeSize (src/object.c).
+func (h *hashObj) bytes(samples int) int {
 	if h.ttl != nil { // field TTLs: map header plus one slot per field with one
-		return h.bytesNoTTL() + 48 + len(h.ttl.at)*32
+		return h.bytesNoTTL(samples) + 48 + len(h.ttl.at)*32
 	}
-	return h.bytesNoTTL()
+	return h.bytesNoTTL(samples)
 }
 
-func (h *hashObj) bytesNoTTL() int {
-	if h.m != nil {
-		n := 48 + len(h.m)*48
-		for f, v := range h.m {
-			n += len(f) + len(v)
+// denseHashElem is the memory of one field of a dense hash besides its
+// bytes: a slice item (32) and an index slot (8, plus a control byte and
+// load slack: about 12).
+const denseHashElem = 32 + 12
+
+func (h *hashObj) bytesNoTTL(samples int) int {
+	if h.d != nil {
+		n := h.d.len()
+		if samples <= 0 || samples > n {
+			samples = n
 		}
-		return n
+		sum := 0
+		for _, x := range h.d.items[:samples] {
+			sum += len(x.f) + len(x.v)
+		}
+		est := 48 + 48 + cap(h.d.items)*32 + n*(denseHashElem-32)
+		if samples > 0 {
+			est += int(float64(sum) / float64(samples) * float64(n))
+		}
+		return est
 	}
 	return 48 + cap(h.pack)
+}
+
+// clone returns a deep copy (COPY).
+func (h *hashObj) clone() *hashObj {
+	nh := &hashObj{n: h.n, pack: append([]byte(nil), h.pack...), ttl: h.copyTTL()}
+	if h.d != nil {
+		nh.d = h.d.clone()
+	}
+	return nh
+}
+
+// at returns the field and value of index i of the iteration order, with
+// small the decoded pack (field, value, …; nil for a dense hash).
+func (h *hashObj) at(i int, small [][]byte) ([]byte, []byte) {
+	if h.d != nil {
+		x := &h.d.items[i]
+		return stringBytes(x.f), stringBytes(x.v)
+	}
+	return small[2*i], small[2*i+1]
 }

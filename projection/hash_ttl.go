@@ -66,7 +66,7 @@ func (h *hashObj) setTTL(f []byte, at int64) {
 	} else {
 		h.ttl.at[string(f)] = at
 	}
-	if h.m != nil {
+	if h.d != nil {
 		if at == 0 && len(h.ttl.at) == 0 {
 			h.ttl = nil // a hashtable reports no encoding of its own for TTLs
 		}

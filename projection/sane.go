@@ -32,11 +32,14 @@ func (l *listObj) sane() error {
 }
 
 func (s *setObj) sane() error {
-	if s.m != nil {
+	if s.d != nil {
 		if len(s.pack) != 0 || s.n != 0 {
 			return fmt.Errorf("set has both a map and a pack")
 		}
-		return nil
+		if err := saneDense(s.d); err != nil {
+			return err
+		}
+		return s.saneOrder()
 	}
 	seen := map[string]bool{}
 	k := 0
@@ -55,9 +58,12 @@ func (s *setObj) sane() error {
 }
 
 func (h *hashObj) sane() error {
-	if h.m != nil {
+	if h.d != nil {
 		if len(h.pack) != 0 || h.n != 0 {
 			return fmt.Errorf("hash has both a map and a pack")
+		}
+		if err := saneDense(h.d); err != nil {
+			return err
 		}
 		return h.saneTTL()
 	}
@@ -83,12 +89,15 @@ func (h *hashObj) sane() error {
 
 func (z *zsetObj) sane() error {
 	if z.tree != nil {
-		if z.tree.Len() != len(z.dict) {
-			return fmt.Errorf("zset tree %d items, dict %d", z.tree.Len(), len(z.dict))
+		if z.tree.Len() != z.dict.len() {
+			return fmt.Errorf("zset tree %d items, dict %d", z.tree.Len(), z.dict.len())
+		}
+		if err := saneDense(z.dict); err != nil {
+			return err
 		}
 		var err error
 		z.tree.Scan(func(x zitem) bool {
-			if s, ok := z.dict[x.member]; !ok || s != x.score {
+			if s, ok := z.score(stringBytes(x.member)); !ok || s != x.score {
 				err = fmt.Errorf("zset member %q: tree score %v, dict %v %v", x.member, x.score, s, ok)
 			}
 			return err == nil
@@ -180,4 +189,40 @@ func (p *Projection) sane() error {
 		}
 	}
 	return nil
+}
+
+// saneDense checks that the index and the slice of a dense agree.
+func saneDense[T denseItem](d *dense[T]) error {
+	if len(d.idx)+len(d.over) != len(d.items) {
+		return fmt.Errorf("dense: %d items, %d+%d in the index", len(d.items), len(d.idx), len(d.over))
+	}
+	if d.over != nil && len(d.over) == 0 {
+		return fmt.Errorf("dense: empty overflow map kept")
+	}
+	for i, it := range d.items {
+		if j, ok := d.find(stringBytes(it.key())); !ok || j != i {
+			return fmt.Errorf("dense: item %d %q indexed at %d %v", i, it.key(), j, ok)
+		}
+	}
+	return nil
+}
+
+// saneOrder checks that a set reported as an intset is ascending.
+func (s *setObj) saneOrder() error {
+	if s.enc != setEncIntset {
+		return nil
+	}
+	var prev int64
+	first, err := true, error(nil)
+	s.each(func(m []byte) bool {
+		v, ok := parseStrictInt(m)
+		if !ok {
+			err = fmt.Errorf("intset member %q is not an integer", m)
+		} else if !first && v <= prev {
+			err = fmt.Errorf("intset not ascending at %q", m)
+		}
+		prev, first = v, false
+		return err == nil
+	})
+	return err
 }

@@ -1,14 +1,23 @@
 package projection
 
+import "sort"
+
 // setObj is a set. Up to setPackEntries members of at most setPackValue
 // bytes live in one pack (linear membership tests over ≤128 short members
-// are as fast as hashing); bigger sets use a map. enc is what Redis
-// would report, tracked with Redis's own conversion rules (see src/t_set.c
-// setTypeAdd), independently of the internal form.
+// are as fast as hashing); bigger sets are a dense (dense.go): members in
+// a slice plus a member→index map. enc is what Redis would report,
+// tracked with Redis's own conversion rules (see src/t_set.c setTypeAdd),
+// independently of the internal form.
+//
+// Order: while enc is intset the members are kept ascending by value, in
+// the pack or the dense alike, as Redis's intset is (src/intset.c); while
+// it is listpack, in insertion order (deletes keep the order); a
+// hashtable's dense is in its slice order, which does not change while
+// the set does not.
 type setObj struct {
 	pack []byte
 	n    int
-	m    map[string]struct{}
+	d    *dense[smem]
 	lru  lruWord // before enc: the struct stays 48 bytes
 	enc  uint8
 }
@@ -52,8 +61,8 @@ func newSet(first []byte, sizeHint int, ec *EncodingConfig) *setObj {
 }
 
 func (s *setObj) card() int {
-	if s.m != nil {
-		return len(s.m)
+	if s.d != nil {
+		return s.d.len()
 	}
 	return s.n
 }
@@ -70,8 +79,8 @@ func (s *setObj) find(m []byte) (off, end int, ok bool) {
 }
 
 func (s *setObj) has(m []byte) bool {
-	if s.m != nil {
-		_, ok := s.m[string(m)]
+	if s.d != nil {
+		_, ok := s.d.find(m)
 		return ok
 	}
 	_, _, ok := s.find(m)
@@ -83,15 +92,39 @@ func (s *setObj) add(m []byte, ec *EncodingConfig) bool {
 	if s.has(m) {
 		return false
 	}
-	if s.m != nil {
-		s.m[string(m)] = struct{}{}
-	} else if s.n >= setPackEntries || len(m) > setPackValue {
-		nm := make(map[string]struct{}, s.n+1)
-		s.each(func(x []byte) bool { nm[string(x)] = struct{}{}; return true })
-		nm[string(m)] = struct{}{}
-		s.m = nm
-		s.pack, s.n = nil, 0
-	} else {
+	var v int64
+	ordered := false
+	if s.enc == setEncIntset {
+		v, ordered = parseStrictInt(m)
+	}
+	if s.d == nil && (s.n >= setPackEntries || len(m) > setPackValue) {
+		nd := newDense[smem](s.n + 1)
+		s.each(func(x []byte) bool { nd.push(smem(x)); return true })
+		s.d, s.pack, s.n = nd, nil, 0
+	}
+	switch {
+	case s.d != nil && ordered:
+		items := s.d.items
+		i := sort.Search(len(items), func(i int) bool {
+			x, _ := parseStrictInt(stringBytes(string(items[i])))
+			return x > v
+		})
+		s.d.insertAt(i, smem(m))
+	case s.d != nil:
+		s.d.push(smem(m))
+	case ordered:
+		off := 0
+		for off < len(s.pack) {
+			e, next := packNext(s.pack, off)
+			if x, _ := parseStrictInt(e); x > v {
+				break
+			}
+			off = next
+		}
+		var tmp [32]byte
+		s.pack = packInsert(s.pack, off, packAppend(tmp[:0], m))
+		s.n++
+	default:
 		s.pack = packAppend(s.pack, m)
 		s.n++
 	}
@@ -126,11 +159,18 @@ func (s *setObj) trackAdd(m []byte, ec *EncodingConfig) {
 
 // remove deletes m and reports whether it was there.
 func (s *setObj) remove(m []byte) bool {
-	if s.m != nil {
-		if _, ok := s.m[string(m)]; !ok {
+	if s.d != nil {
+		i, ok := s.d.find(m)
+		if !ok {
 			return false
 		}
-		delete(s.m, string(m))
+		if s.enc != setEncHT {
+			// keep an intset ascending and a listpack (7.2, past the pack
+			// size) in insertion order; both are O(n) in Redis too
+			s.d.removeOrdered(i)
+		} else {
+			s.d.removeAt(i)
+		}
 		return true
 	}
 	off, end, ok := s.find(m)
@@ -143,9 +183,9 @@ func (s *setObj) remove(m []byte) bool {
 }
 
 func (s *setObj) each(fn func(m []byte) bool) {
-	if s.m != nil {
-		for k := range s.m {
-			if !fn(stringBytes(k)) {
+	if s.d != nil {
+		for _, k := range s.d.items {
+			if !fn(stringBytes(string(k))) {
 				return
 			}
 		}
@@ -160,13 +200,47 @@ func (s *setObj) each(fn func(m []byte) bool) {
 	}
 }
 
-func (s *setObj) bytes() int {
-	if s.m != nil {
-		n := 48 + len(s.m)*40
-		for k := range s.m {
-			n += len(k)
+// at returns the member of index i (0 ≤ i < card) of the iteration order,
+// with small the decoded pack (nil for a dense set).
+func (s *setObj) at(i int, small [][]byte) []byte {
+	if s.d != nil {
+		return stringBytes(string(s.d.items[i]))
+	}
+	return small[i]
+}
+
+// clone returns a deep copy (COPY).
+func (s *setObj) clone() *setObj {
+	ns := &setObj{n: s.n, enc: s.enc, pack: append([]byte(nil), s.pack...)}
+	if s.d != nil {
+		ns.d = s.d.clone()
+	}
+	return ns
+}
+
+// denseSetElem is the memory of one member of a dense set besides its
+// bytes: a slice item (16) and an index slot (8, plus a control byte and
+// load slack: about 12).
+const denseSetElem = 16 + 12
+
+// bytes estimates the set's memory from at most samples members (0: all),
+// the rest assumed to be of their mean size, like objectComputeSize
+// (src/object.c).
+func (s *setObj) bytes(samples int) int {
+	if s.d != nil {
+		n := s.d.len()
+		if samples <= 0 || samples > n {
+			samples = n
 		}
-		return n
+		sum := 0
+		for _, k := range s.d.items[:samples] {
+			sum += len(k)
+		}
+		est := 48 + 48 + cap(s.d.items)*16 + n*(denseSetElem-16)
+		if samples > 0 {
+			est += int(float64(sum) / float64(samples) * float64(n))
+		}
+		return est
 	}
 	return 48 + cap(s.pack)
 }

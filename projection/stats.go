@@ -97,7 +97,7 @@ func (p *Projection) Stats() Stats {
 }
 
 // memUsage estimates the bytes a value takes (MEMORY USAGE).
-func memUsage(o *obj) int64 {
+func memUsage(o *obj, samples int) int64 {
 	const slot = 48 // map slot + control byte + load-factor slack
 	switch o.kind {
 	case KindString:
@@ -108,11 +108,11 @@ func memUsage(o *obj) int64 {
 	case KindList:
 		return slot + int64(o.list().bytes())
 	case KindSet:
-		return slot + int64(o.set().bytes())
+		return slot + int64(o.set().bytes(samples))
 	case KindZSet:
-		return slot + int64(o.zset().bytes())
+		return slot + int64(o.zset().bytes(samples))
 	case KindHash:
-		return slot + int64(o.hash().bytes())
+		return slot + int64(o.hash().bytes(samples))
 	case KindStream:
 		return slot + int64(o.stream().bytes())
 	}

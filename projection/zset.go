@@ -12,13 +12,15 @@ import (
 // zsetObj is a sorted set ordered by (score, member). While Redis would
 // keep it as a listpack (lp) it is one pack of member, 8-byte score, …
 // kept sorted; past zset-max-listpack-entries/-value it becomes a B-tree
-// of (score, member) plus a member→score map, like Redis's skiplist+dict
-// (src/t_zset.c). Ranks in the B-tree come from binary search over GetAt.
+// of (score, member) plus a dense (dense.go: members and scores in a
+// slice, a member→index map), like Redis's skiplist+dict (src/t_zset.c).
+// Ranks in the B-tree come from binary search over GetAt (its nodes keep
+// counts); the dense gives O(1) random members and cursor scans.
 type zsetObj struct {
 	pack []byte
 	n    int
 	tree *btree.BTreeG[zitem]
-	dict map[string]float64
+	dict *dense[zmem]
 	lru  lruWord
 	lp   bool
 }
@@ -51,14 +53,14 @@ func newZSet(sizeHint, maxLenHint int, ec *EncodingConfig) *zsetObj {
 
 func (z *zsetObj) toBig() {
 	t := btree.NewBTreeGOptions(zless, btree.Options{NoLocks: true})
-	d := make(map[string]float64, z.n)
+	d := newDense[zmem](z.n)
 	for off := 0; off < len(z.pack); {
 		var m []byte
 		var s float64
 		m, s, off = zpackNext(z.pack, off)
 		ms := string(m)
 		t.Load(zitem{score: s, member: ms})
-		d[ms] = s
+		d.push(zmem{ms, s})
 	}
 	z.tree, z.dict, z.pack, z.n, z.lp = t, d, nil, 0, false
 }
@@ -91,8 +93,11 @@ func (z *zsetObj) pfind(m []byte) (off, end int, score float64, rank int, ok boo
 
 func (z *zsetObj) score(m []byte) (float64, bool) {
 	if z.tree != nil {
-		s, ok := z.dict[string(m)]
-		return s, ok
+		i, ok := z.dict.find(m)
+		if !ok {
+			return 0, false
+		}
+		return z.dict.items[i].s, true
 	}
 	_, _, s, _, ok := z.pfind(m)
 	return s, ok
@@ -100,7 +105,7 @@ func (z *zsetObj) score(m []byte) (float64, bool) {
 
 func (z *zsetObj) rank(m []byte) (int, float64, bool) {
 	if z.tree != nil {
-		s, ok := z.dict[string(m)]
+		s, ok := z.score(m)
 		if !ok {
 			return 0, 0, false
 		}
@@ -119,19 +124,18 @@ func (z *zsetObj) rank(m []byte) (int, float64, bool) {
 // member is new. Conversion follows zsetAdd (src/t_zset.c).
 func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
 	if z.tree != nil {
-		old, ok := z.dict[string(m)]
-		if ok {
-			if old == score {
+		if i, ok := z.dict.find(m); ok {
+			x := &z.dict.items[i]
+			if x.s == score {
 				return false
 			}
-			z.tree.Delete(zitem{score: old, member: string(m)})
-			ms := string(m)
-			z.dict[ms] = score
-			z.tree.Set(zitem{score: score, member: ms})
+			z.tree.Delete(zitem{score: x.s, member: x.m})
+			x.s = score
+			z.tree.Set(zitem{score: score, member: x.m})
 			return false
 		}
 		ms := string(m)
-		z.dict[ms] = score
+		z.dict.push(zmem{ms, score})
 		z.tree.Set(zitem{score: score, member: ms})
 		return true
 	}
@@ -172,12 +176,12 @@ func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
 
 func (z *zsetObj) remove(m []byte) bool {
 	if z.tree != nil {
-		s, ok := z.dict[string(m)]
+		i, ok := z.dict.find(m)
 		if !ok {
 			return false
 		}
-		delete(z.dict, string(m))
-		z.tree.Delete(zitem{score: s, member: string(m)})
+		z.tree.Delete(zitem{score: z.dict.items[i].s, member: z.dict.items[i].m})
+		z.dict.removeAt(i)
 		return true
 	}
 	off, end, _, _, ok := z.pfind(m)
@@ -452,13 +456,39 @@ func (z *zsetObj) removeIdx(lo, hi int) int {
 	return len(ms)
 }
 
-func (z *zsetObj) bytes() int {
+// denseZSetElem is the memory of one member of a big sorted set besides
+// its bytes: a B-tree item (24, nodes about 3/4 full: 32), a dense slice
+// item (24) and an index slot (8, plus a control byte and load slack:
+// about 12). The member's bytes are shared by the tree and the slice.
+const denseZSetElem = 32 + 24 + 12
+
+// bytes estimates the sorted set's memory from at most samples members
+// (0: all), like objectComputeSize (src/object.c).
+func (z *zsetObj) bytes(samples int) int {
 	if z.tree != nil {
-		n := 64 + z.tree.Len()*(24+40)
-		for m := range z.dict {
-			n += 2 * len(m)
+		n := z.dict.len()
+		if samples <= 0 || samples > n {
+			samples = n
 		}
-		return n
+		sum := 0
+		for _, x := range z.dict.items[:samples] {
+			sum += len(x.m)
+		}
+		est := 64 + 48 + cap(z.dict.items)*24 + n*(denseZSetElem-24)
+		if samples > 0 {
+			est += int(float64(sum) / float64(samples) * float64(n))
+		}
+		return est
 	}
 	return 48 + cap(z.pack)
+}
+
+// clone returns a deep copy (COPY).
+func (z *zsetObj) clone() *zsetObj {
+	nz := &zsetObj{n: z.n, lp: z.lp, pack: append([]byte(nil), z.pack...)}
+	if z.tree != nil {
+		nz.tree = z.tree.Copy()
+		nz.dict = z.dict.clone()
+	}
+	return nz
 }
