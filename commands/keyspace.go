@@ -341,7 +341,11 @@ type scanOpts struct {
 // optional sign, then decimal digits; "-n" wraps to 2⁶⁴-n (so "SCAN -1"
 // is cursor 18446744073709551615), and "" is 0.
 func parseScanCursor(c *Ctx, b []byte) (uint64, bool) {
-	v, ok := parseStrtoul(b)
+	parse := parseStrtoul
+	if c.Version().ScanCursorULL() {
+		parse = parseString2ull
+	}
+	v, ok := parse(b)
 	if !ok {
 		c.W.Error("ERR invalid cursor")
 		return 0, false
@@ -366,6 +370,44 @@ func parseStrtoul(b []byte) (uint64, bool) {
 	}
 	var v uint64
 	for _, ch := range d {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		x := uint64(ch - '0')
+		if v > (math.MaxUint64-x)/10 {
+			return 0, false // ERANGE
+		}
+		v = v*10 + x
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// parseString2ull is Redis 7.4's and Valkey 8.0's cursor parsing
+// (string2ull in src/util.c): a strict decimal that must not be negative,
+// else strtoull over the whole string (leading blanks and a sign allowed,
+// at least one digit, no ERANGE).
+func parseString2ull(b []byte) (uint64, bool) {
+	if v, ok := parseInt(b); ok {
+		return uint64(v), v >= 0
+	}
+	i := 0
+	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
+		i++
+	}
+	neg := false
+	if i < len(b) && (b[i] == '+' || b[i] == '-') {
+		neg = b[i] == '-'
+		i++
+	}
+	if i == len(b) {
+		return 0, false // no digits: nothing converted
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		ch := b[i]
 		if ch < '0' || ch > '9' {
 			return 0, false
 		}

@@ -221,6 +221,7 @@ func checkCapturePrefix(t *testing.T, capture []byte, streamStart int, cmds [][]
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.SetEncodingConfig(serverEncodings(t, p.EncodingConfig()))
 	// Keys named by commands the projection does not mirror (bitmaps,
 	// HLL, streams, RESTORE, SORT, geo…) are invalidated; anything derived
 	// from them (RENAME, *STORE, …) is tainted too and not compared.

@@ -470,9 +470,11 @@ func runDifferentialMix(t *testing.T, seed int64, ops int, extra func(w *workloa
 		t.Fatal(err)
 	}
 	if seed%2 != 0 {
-		p.SetEncodingConfig(EncodingConfig{HashMaxListpackEntries: 8, HashMaxListpackValue: 16,
+		p.SetEncodingConfig(serverEncodings(t, EncodingConfig{HashMaxListpackEntries: 8, HashMaxListpackValue: 16,
 			ZSetMaxListpackEntries: 6, ZSetMaxListpackValue: 10, SetMaxIntsetEntries: 5,
-			HLLSparseMaxBytes: 200})
+			HLLSparseMaxBytes: 200}))
+	} else {
+		p.SetEncodingConfig(serverEncodings(t, p.EncodingConfig()))
 	}
 	ld := p.BeginLoad(LoadOptions{})
 	if err := rdbparse.Parse(bytes.NewReader(link.RDB), loadHandler{ld: ld}, nil); err != nil {

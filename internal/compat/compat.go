@@ -355,3 +355,10 @@ func (v Version) BitcountArgcFirst() bool { return !v.Valkey && v.AtLeastRedis(7
 // or ZSCAN answers "NOVALUES option can only be used in HSCAN" rather
 // than a syntax error (Redis 7.4).
 func (v Version) NoValuesElsewhereError() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
+
+// ScanCursorULL reports whether SCAN cursors are parsed with string2ull
+// (Redis 7.4, Valkey 8.0: "-1" and "" are invalid, " 1" and "+5" valid)
+// rather than 7.0's strtoul ("-1" wraps to a huge cursor, "" is 0).
+func (v Version) ScanCursorULL() bool {
+	return v.ValkeyAtLeast(8, 0) || !v.Valkey && v.AtLeastRedis(7, 4)
+}
