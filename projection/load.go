@@ -118,7 +118,15 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 			if hint < 0 {
 				hint = len(e.Elems)
 			}
-			ld.cur = obj{kind: KindSet, ptr: ptrOf(newSet(first, hint, ld.ec))}
+			s := newSet(first, hint, ld.ec)
+			if ld.ec.Redis72 && e.RDBType == rdbparse.TypeSet && hint > ld.ec.SetMaxIntsetEntries {
+				// 7.2's rdbLoadObject: a plain set with more members than
+				// set-max-intset-entries is a hashtable at once (checked
+				// with a real 7.2.6: DEBUG RELOAD of 120 members with the
+				// threshold at 5).
+				s.enc = setEncHT
+			}
+			ld.cur = obj{kind: KindSet, ptr: ptrOf(s)}
 		case KindZSet:
 			hint, maxLen := int(e.Len), 0
 			if hint < 0 {
