@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/internal/redistest"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/rdbparse"
@@ -61,7 +62,13 @@ func TestSnapshotKeepsStreams(t *testing.T) {
 	if err := ld.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	orig, again := startVDR(t, Options{Projection: proj}), startVDR(t, Options{Projection: reloaded})
+	// Both vdrs answer as the server under test (VDR_REDIS_SERVER): 7.2+
+	// shows consumers' active-time.
+	v, err := compat.Parse(redistest.Version(t).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, again := startVDR(t, Options{Projection: proj, Compat: v}), startVDR(t, Options{Projection: reloaded, Compat: v})
 	rc, oc, ac := dialRaw(t, srv.Addr()), dialRaw(t, orig.Addr()), dialRaw(t, again.Addr())
 	for _, k := range []string{"s", "empty", "big"} {
 		for _, args := range [][]string{
