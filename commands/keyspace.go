@@ -359,30 +359,7 @@ func parseStrtoul(b []byte) (uint64, bool) {
 	if len(b) == 0 {
 		return 0, true // no digits: strtoul returns 0 with end at the NUL
 	}
-	neg := false
-	d := b
-	if d[0] == '+' || d[0] == '-' {
-		neg = d[0] == '-'
-		d = d[1:]
-	}
-	if len(d) == 0 {
-		return 0, false // end stays at the sign
-	}
-	var v uint64
-	for _, ch := range d {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		x := uint64(ch - '0')
-		if v > (math.MaxUint64-x)/10 {
-			return 0, false // ERANGE
-		}
-		v = v*10 + x
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
+	return signedDigits(b)
 }
 
 // parseString2ull is Redis 7.4's and Valkey 8.0's cursor parsing
@@ -397,17 +374,23 @@ func parseString2ull(b []byte) (uint64, bool) {
 	for i < len(b) && (b[i] == ' ' || b[i] >= '\t' && b[i] <= '\r') {
 		i++
 	}
+	return signedDigits(b[i:])
+}
+
+// signedDigits is the rest of strtoul/strtoull in base 10 once blanks are
+// skipped: an optional sign (a minus wraps, as in C), then at least one
+// digit and nothing else, without overflow.
+func signedDigits(d []byte) (uint64, bool) {
 	neg := false
-	if i < len(b) && (b[i] == '+' || b[i] == '-') {
-		neg = b[i] == '-'
-		i++
+	if len(d) > 0 && (d[0] == '+' || d[0] == '-') {
+		neg = d[0] == '-'
+		d = d[1:]
 	}
-	if i == len(b) {
-		return 0, false // no digits: nothing converted
+	if len(d) == 0 {
+		return 0, false // no digits: the end stays at the sign
 	}
 	var v uint64
-	for ; i < len(b); i++ {
-		ch := b[i]
+	for _, ch := range d {
 		if ch < '0' || ch > '9' {
 			return 0, false
 		}

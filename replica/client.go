@@ -416,12 +416,18 @@ func (c *Client) dial(ctx context.Context, addr string) (net.Conn, error) {
 		conn.Close()
 		return nil, err
 	}
+	return c.tlsHandshake(ctx, conn, cfg, addr)
+}
+
+// tlsHandshake runs the TLS client handshake on conn within DialTimeout;
+// conn is closed when it fails.
+func (c *Client) tlsHandshake(ctx context.Context, conn net.Conn, cfg *tls.Config, what string) (net.Conn, error) {
 	tc := tls.Client(conn, cfg)
 	hctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(hctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("replica: TLS handshake with %s: %w", addr, err)
+		return nil, fmt.Errorf("replica: TLS handshake with %s: %w", what, err)
 	}
 	return tc, nil
 }

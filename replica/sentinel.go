@@ -2,7 +2,6 @@ package replica
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -29,14 +28,9 @@ func (c *Client) dialSentinel(ctx context.Context, addr string) (*sentinelConn, 
 			conn.Close()
 			return nil, err
 		}
-		tc := tls.Client(conn, cfg)
-		hctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
-		defer cancel()
-		if err := tc.HandshakeContext(hctx); err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("replica: TLS handshake with sentinel %s: %w", addr, err)
+		if conn, err = c.tlsHandshake(ctx, conn, cfg, "sentinel "+addr); err != nil {
+			return nil, err
 		}
-		conn = tc
 	}
 	sc := &sentinelConn{conn: conn, rd: newReader(conn, &c.opts)}
 	if so := c.opts.Sentinel; so.Password != "" {
