@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -14,367 +13,13 @@ import (
 
 	"github.com/vdr-project/vdr/internal/redistest"
 	"github.com/vdr-project/vdr/internal/repltest"
+	wl "github.com/vdr-project/vdr/internal/workload"
 	"github.com/vdr-project/vdr/rdbparse"
 )
 
-// workload generates random client commands over a small keyspace so that
-// types collide (WRONGTYPE), keys expire (short PX), collections cross
-// the encoding thresholds, and transactions wrap several writes.
-type workload struct {
-	r    *rand.Rand
-	db   int
-	keys []string
-	// extra generates commands beyond the core five types (bitmaps, HLL,
-	// streams, SORT, geo…); when set, cmd draws from it one time in three.
-	extra func(w *workload) []string
-}
-
-func newWorkload(seed int64) *workload {
-	w := &workload{r: rand.New(rand.NewPCG(uint64(seed), 0x5eed))}
-	for i := 0; i < 16; i++ {
-		w.keys = append(w.keys, "k"+strconv.Itoa(i))
-	}
-	return w
-}
-
-func (w *workload) key() string { return w.keys[w.r.IntN(len(w.keys))] }
-
-func (w *workload) val() string {
-	switch w.r.IntN(10) {
-	case 0, 1, 2:
-		return strconv.Itoa(w.r.IntN(200) - 50)
-	case 3:
-		return strings.Repeat("x", 40+w.r.IntN(40)) // around the 44/64 byte limits
-	case 4:
-		return ""
-	case 5:
-		return "1.5"
-	default:
-		return "v" + strconv.Itoa(w.r.IntN(30))
-	}
-}
-
-func (w *workload) member() string {
-	if w.r.IntN(20) == 0 {
-		return strings.Repeat("m", 60+w.r.IntN(10))
-	}
-	if w.r.IntN(3) == 0 {
-		return strconv.Itoa(w.r.IntN(40))
-	}
-	return "m" + strconv.Itoa(w.r.IntN(40))
-}
-
-func (w *workload) score() string {
-	switch w.r.IntN(12) {
-	case 0:
-		return "inf"
-	case 1:
-		return "-inf"
-	case 2:
-		return "1.5e1"
-	case 3:
-		return strconv.FormatFloat(w.r.Float64()*10-5, 'g', -1, 64)
-	case 4:
-		return "0.1"
-	default:
-		return strconv.Itoa(w.r.IntN(20) - 5)
-	}
-}
-
-func (w *workload) idx() string { return strconv.Itoa(w.r.IntN(14) - 7) }
-
-func (w *workload) ttlMs() int64 {
-	if w.r.IntN(2) == 0 {
-		return int64(20 + w.r.IntN(200)) // expires during the run
-	}
-	return int64(100000 + w.r.IntN(100000))
-}
-
-func (w *workload) cmd() []string {
-	if w.extra != nil && w.r.IntN(3) == 0 {
-		return w.extra(w)
-	}
-	k := w.key()
-	now := time.Now().UnixMilli()
-	pick := func(xs ...string) string { return xs[w.r.IntN(len(xs))] }
-	switch w.r.IntN(72) {
-	case 0:
-		return []string{"SET", k, w.val()}
-	case 1:
-		c := []string{"SET", k, w.val()}
-		switch w.r.IntN(6) {
-		case 0:
-			c = append(c, "PX", strconv.FormatInt(w.ttlMs(), 10))
-		case 1:
-			c = append(c, "EX", "1000")
-		case 2:
-			c = append(c, "PXAT", strconv.FormatInt(now+w.ttlMs(), 10))
-		case 3:
-			c = append(c, "KEEPTTL")
-		case 4:
-			c = append(c, "EXAT", strconv.FormatInt(now/1000+500, 10))
-		}
-		if w.r.IntN(3) == 0 {
-			c = append(c, pick("NX", "XX", "nx", "xx"))
-		}
-		if w.r.IntN(3) == 0 {
-			c = append(c, "GET")
-		}
-		return c
-	case 2:
-		return []string{pick("SETEX", "PSETEX"), k, strconv.FormatInt(w.ttlMs()/10+1, 10), w.val()}
-	case 3:
-		return []string{"SETNX", k, w.val()}
-	case 4:
-		return []string{"GETSET", k, w.val()}
-	case 5:
-		return []string{"GETDEL", k}
-	case 6:
-		return []string{"GETEX", k, pick("PX", "EX", "PERSIST", "PXAT"), strconv.FormatInt(now+w.ttlMs(), 10)}[:3+w.r.IntN(2)]
-	case 7:
-		return []string{"MSET", k, w.val(), w.key(), w.val()}
-	case 8:
-		return []string{"MSETNX", k, w.val(), w.key(), w.val()}
-	case 9:
-		return []string{"APPEND", k, w.val()}
-	case 10:
-		return []string{"SETRANGE", k, strconv.Itoa(w.r.IntN(10) * (1 + 10*w.r.IntN(2))), w.val()}
-	case 11:
-		return []string{pick("INCR", "DECR"), k}
-	case 12:
-		return []string{pick("INCRBY", "DECRBY"), k, strconv.Itoa(w.r.IntN(1000) - 500)}
-	case 13:
-		return []string{"INCRBYFLOAT", k, pick("1.5", "0.1", "-3", "1e3", "2.0e-3")}
-	case 14:
-		return []string{pick("DEL", "UNLINK"), k, w.key()}
-	case 15:
-		c := []string{pick("EXPIRE", "PEXPIRE", "PEXPIREAT", "EXPIREAT"), k}
-		switch c[0] {
-		case "EXPIRE":
-			c = append(c, strconv.Itoa(100+w.r.IntN(100)))
-		case "PEXPIRE":
-			c = append(c, strconv.FormatInt(w.ttlMs(), 10))
-		case "PEXPIREAT":
-			c = append(c, strconv.FormatInt(now+w.ttlMs(), 10))
-		default:
-			c = append(c, strconv.FormatInt(now/1000+300, 10))
-		}
-		if w.r.IntN(2) == 0 {
-			c = append(c, pick("NX", "XX", "GT", "LT", "gt"))
-		}
-		return c
-	case 16:
-		return []string{"PERSIST", k}
-	case 17:
-		return []string{pick("RENAME", "RENAMENX"), k, w.key()}
-	case 18:
-		return []string{"MOVE", k, strconv.Itoa(w.r.IntN(3))}
-	case 19:
-		c := []string{"COPY", k, w.key()}
-		if w.r.IntN(2) == 0 {
-			c = append(c, "DB", strconv.Itoa(w.r.IntN(3)))
-		}
-		if w.r.IntN(2) == 0 {
-			c = append(c, "REPLACE")
-		}
-		return c
-	case 20:
-		if w.r.IntN(8) == 0 {
-			return []string{"SWAPDB", strconv.Itoa(w.r.IntN(3)), strconv.Itoa(w.r.IntN(3))}
-		}
-		if w.r.IntN(30) == 0 {
-			return []string{"FLUSHDB", pick("ASYNC", "SYNC")}[:1+w.r.IntN(2)]
-		}
-		if w.r.IntN(60) == 0 {
-			return []string{"FLUSHALL"}
-		}
-		w.db = w.r.IntN(3)
-		return []string{"SELECT", strconv.Itoa(w.db)}
-	case 21, 22:
-		c := []string{pick("LPUSH", "RPUSH", "lpush"), k}
-		for n := 1 + w.r.IntN(4); n > 0; n-- {
-			c = append(c, w.val())
-		}
-		return c
-	case 23:
-		return []string{pick("LPUSHX", "RPUSHX"), k, w.val()}
-	case 24:
-		return []string{"LINSERT", k, pick("BEFORE", "AFTER", "after"), w.val(), w.val()}
-	case 25:
-		return []string{"LSET", k, w.idx(), w.val()}
-	case 26:
-		return []string{"LREM", k, strconv.Itoa(w.r.IntN(5) - 2), w.val()}
-	case 27:
-		return []string{"LTRIM", k, w.idx(), w.idx()}
-	case 28:
-		c := []string{pick("LPOP", "RPOP"), k}
-		if w.r.IntN(2) == 0 {
-			c = append(c, strconv.Itoa(w.r.IntN(4)))
-		}
-		return c
-	case 29:
-		return []string{"RPOPLPUSH", k, w.key()}
-	case 30:
-		return []string{"LMOVE", k, w.key(), pick("LEFT", "RIGHT"), pick("left", "RIGHT")}
-	case 31:
-		return []string{"LMPOP", "2", k, w.key(), pick("LEFT", "RIGHT"), "COUNT", strconv.Itoa(1 + w.r.IntN(3))}
-	case 32, 33:
-		c := []string{"SADD", k}
-		for n := 1 + w.r.IntN(4); n > 0; n-- {
-			c = append(c, w.member())
-		}
-		return c
-	case 34:
-		return []string{"SREM", k, w.member(), w.member()}
-	case 35:
-		return []string{"SMOVE", k, w.key(), w.member()}
-	case 36:
-		c := []string{"SPOP", k}
-		if w.r.IntN(2) == 0 {
-			c = append(c, strconv.Itoa(w.r.IntN(4)))
-		}
-		return c
-	case 37:
-		return []string{pick("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"), k, w.key(), w.key()}
-	case 38, 39, 40:
-		c := []string{pick("ZADD", "zadd"), k}
-		for _, f := range []string{"NX", "XX", "GT", "LT", "CH"} {
-			if w.r.IntN(8) == 0 {
-				c = append(c, f)
-			}
-		}
-		if w.r.IntN(6) == 0 {
-			return append(c, "INCR", w.score(), w.member())
-		}
-		for n := 1 + w.r.IntN(3); n > 0; n-- {
-			c = append(c, w.score(), w.member())
-		}
-		return c
-	case 41:
-		return []string{"ZINCRBY", k, w.score(), w.member()}
-	case 42:
-		return []string{"ZREM", k, w.member(), w.member()}
-	case 43:
-		return []string{"ZREMRANGEBYSCORE", k, pick("-inf", "(1", "0", "2"), pick("+inf", "5", "(3")}
-	case 44:
-		return []string{"ZREMRANGEBYRANK", k, w.idx(), w.idx()}
-	case 45:
-		// Lex ranges are defined only over equal scores (with mixed scores
-		// a skiplist's answer depends on its random levels, and a real
-		// replica can differ from its own primary), so they get their own
-		// keys, which only ever hold score 0.
-		lk := pick("L0", "L1")
-		switch w.r.IntN(3) {
-		case 0:
-			c := []string{"ZADD", lk}
-			for n := 1 + w.r.IntN(5); n > 0; n-- {
-				c = append(c, "0", w.member())
-			}
-			if w.r.IntN(10) == 0 {
-				for i := 0; i < 130; i++ {
-					c = append(c, "0", "q"+strconv.Itoa(w.r.IntN(300)))
-				}
-			}
-			return c
-		case 1:
-			return []string{"ZREMRANGEBYLEX", lk, pick("-", "[m1", "(m2"), pick("+", "[m3", "(m5")}
-		default:
-			return []string{"ZRANGESTORE", pick("L0", "L1"), lk, pick("-", "[m1"), pick("+", "(m5", "[q5"), "BYLEX", "LIMIT", "0", strconv.Itoa(w.r.IntN(200) - 1)}
-		}
-	case 46:
-		c := []string{pick("ZPOPMIN", "ZPOPMAX"), k}
-		if w.r.IntN(2) == 0 {
-			c = append(c, strconv.Itoa(w.r.IntN(4)))
-		}
-		return c
-	case 47:
-		return []string{"ZMPOP", "1", k, pick("MIN", "MAX"), "COUNT", strconv.Itoa(1 + w.r.IntN(3))}
-	case 48, 49:
-		c := []string{pick("ZUNIONSTORE", "ZINTERSTORE"), k, "2", w.key(), w.key()}
-		if w.r.IntN(2) == 0 {
-			c = append(c, "WEIGHTS", pick("1", "2", "0.5", "-1", "0"), pick("1", "3", "inf"))
-		}
-		if w.r.IntN(2) == 0 {
-			c = append(c, "AGGREGATE", pick("SUM", "MIN", "MAX", "max"))
-		}
-		return c
-	case 50:
-		return []string{"ZDIFFSTORE", k, "2", w.key(), w.key()}
-	case 51:
-		switch w.r.IntN(3) {
-		case 0:
-			c := []string{"ZRANGESTORE", k, w.key(), w.idx(), w.idx()}
-			if w.r.IntN(2) == 0 {
-				c = append(c, "REV")
-			}
-			return c
-		case 1:
-			c := []string{"ZRANGESTORE", k, w.key(), pick("-inf", "0", "(1"), pick("+inf", "5", "(10"), "BYSCORE"}
-			if w.r.IntN(2) == 0 {
-				c = []string{"ZRANGESTORE", k, w.key(), pick("+inf", "5"), pick("-inf", "(0"), "BYSCORE", "REV"}
-			}
-			if w.r.IntN(2) == 0 {
-				c = append(c, "LIMIT", strconv.Itoa(w.r.IntN(3)), strconv.Itoa(w.r.IntN(5)-1))
-			}
-			return c
-		default:
-			return []string{"ZRANGESTORE", k, w.key(), "-1", "-3", "REV"}
-		}
-	case 52, 53, 54:
-		c := []string{pick("HSET", "HMSET"), k}
-		for n := 1 + w.r.IntN(3); n > 0; n-- {
-			c = append(c, "f"+strconv.Itoa(w.r.IntN(20)), w.val())
-		}
-		return c
-	case 55:
-		return []string{"HSETNX", k, "f" + strconv.Itoa(w.r.IntN(20)), w.val()}
-	case 56:
-		return []string{"HDEL", k, "f" + strconv.Itoa(w.r.IntN(20)), "f" + strconv.Itoa(w.r.IntN(20))}
-	case 57:
-		return []string{"HINCRBY", k, "f" + strconv.Itoa(w.r.IntN(20)), strconv.Itoa(w.r.IntN(100) - 50)}
-	case 58:
-		return []string{"HINCRBYFLOAT", k, "f" + strconv.Itoa(w.r.IntN(20)), pick("1.5", "0.1", "-2")}
-	case 59:
-		// grow a collection past the listpack/intset limits
-		switch w.r.IntN(4) {
-		case 0:
-			c := []string{"RPUSH", k}
-			for i := 0; i < 130; i++ {
-				c = append(c, strconv.Itoa(i))
-			}
-			return c
-		case 1:
-			c := []string{"SADD", k}
-			for i := 0; i < 130; i++ {
-				c = append(c, strconv.Itoa(w.r.IntN(600)))
-			}
-			return c
-		case 2:
-			c := []string{"ZADD", k}
-			for i := 0; i < 130; i++ {
-				c = append(c, strconv.Itoa(w.r.IntN(50)), "z"+strconv.Itoa(i))
-			}
-			return c
-		default:
-			c := []string{"HSET", k}
-			for i := 0; i < 130; i++ {
-				c = append(c, "h"+strconv.Itoa(i), strconv.Itoa(i))
-			}
-			return c
-		}
-	case 60:
-		return []string{"SET", k, w.val(), "PXAT", "1000"} // already expired
-	case 61:
-		return []string{"BLPOP", k, w.key(), "0.01"}
-	case 62:
-		return []string{"BZPOPMIN", k, "0.01"}
-	case 63:
-		return []string{"SPOP", k, strconv.Itoa(20)}
-	default:
-		// reads: lazy expiry on access sends DELs
-		return []string{pick("GET", "EXISTS", "TYPE", "LLEN", "SCARD", "ZCARD", "HLEN", "TTL"), k}
-	}
-}
+// workload is the seeded generator of random client commands over a small
+// keyspace (internal/workload, shared with the server package's tests).
+type workload = wl.W
 
 // runDifferential drives a real primary with a seeded workload, applies
 // what the primary propagated to a projection, and compares every key.
@@ -383,7 +28,7 @@ func runDifferential(t *testing.T, seed int64, ops int) {
 }
 
 // runDifferentialMix is runDifferential with extra commands mixed into the
-// core workload (see workload.extra).
+// core workload (see workload.Extra).
 func runDifferentialMix(t *testing.T, seed int64, ops int, extra func(w *workload) []string) {
 	t.Logf("seed %d (reproduce with SEED=%d)", seed, seed)
 	// Odd seeds run with small encoding thresholds (set on the primary,
@@ -404,45 +49,45 @@ func runDifferentialMix(t *testing.T, seed int64, ops int, extra func(w *workloa
 	// not carried by an RDB: only a replica that saw the APPEND says raw).
 	rep := redistest.Start(t, conf...)
 	rc := dialRedis(t, srv.Addr())
-	w := newWorkload(seed)
-	w.extra = extra
+	w := wl.New(seed)
+	w.Extra = extra
 	pending := 0
 	run := func(ops int) {
 		for i := 0; i < ops; i++ {
-			if w.r.IntN(25) == 0 {
+			if w.Rand().IntN(25) == 0 {
 				rc.send("MULTI")
-				n := 2 + w.r.IntN(4)
+				n := 2 + w.Rand().IntN(4)
 				for j := 0; j < n; j++ {
-					c := w.cmd()
+					c := w.Cmd()
 					if c[0] == "SELECT" || strings.HasPrefix(c[0], "B") {
-						c = []string{"INCR", w.key()}
+						c = []string{"INCR", w.Key()}
 					}
 					rc.send(c...)
 				}
 				rc.send("EXEC")
 				pending += n + 2
 			} else {
-				rc.send(w.cmd()...)
+				rc.send(w.Cmd()...)
 				pending++
 			}
 			if pending > 64 {
 				rc.drain(t, pending)
 				pending = 0
 			}
-			if w.r.IntN(100) == 0 {
+			if w.Rand().IntN(100) == 0 {
 				// DUMP a key and RESTORE it elsewhere (the primary makes a
 				// relative TTL absolute: RESTORE … ABSTTL on the link).
 				rc.drain(t, pending)
 				pending = 0
-				if payload, ok := rc.do(t, "DUMP", w.key()).(string); ok {
-					c := []string{"RESTORE", w.key(), "0", payload, "REPLACE"}
-					if w.r.IntN(2) == 0 {
-						c[2] = strconv.FormatInt(w.ttlMs(), 10)
+				if payload, ok := rc.do(t, "DUMP", w.Key()).(string); ok {
+					c := []string{"RESTORE", w.Key(), "0", payload, "REPLACE"}
+					if w.Rand().IntN(2) == 0 {
+						c[2] = strconv.FormatInt(w.TTLMs(), 10)
 					}
 					rc.do(t, c...)
 				}
 			}
-			if w.r.IntN(500) == 0 {
+			if w.Rand().IntN(500) == 0 {
 				rc.drain(t, pending)
 				pending = 0
 				time.Sleep(30 * time.Millisecond) // let some short TTLs pass

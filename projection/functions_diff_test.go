@@ -15,7 +15,7 @@ const fnLib = "#!lua name=difflib\n" +
 
 // functionExtra drives function-library commands and FCALL.
 func functionExtra(w *workload) []string {
-	switch w.r.IntN(10) {
+	switch w.Rand().IntN(10) {
 	case 0:
 		return []string{"FUNCTION", "LOAD", "REPLACE", fnLib}
 	case 1:
@@ -23,7 +23,7 @@ func functionExtra(w *workload) []string {
 	case 2:
 		return []string{"FUNCTION", "FLUSH", "SYNC"}
 	}
-	return []string{"FCALL", "dset", "2", w.key(), w.key(), w.val()}
+	return []string{"FCALL", "dset", "2", w.Key(), w.Key(), w.Val()}
 }
 
 // TestDifferentialFunctions runs the differential test with FUNCTION

@@ -50,6 +50,9 @@ func (w *W) Key() string { return w.key() }
 // TTLMs returns a TTL in ms: short (expires during the run) or long.
 func (w *W) TTLMs() int64 { return w.ttlMs() }
 
+// Val returns a random value of the kinds the workload writes.
+func (w *W) Val() string { return w.val() }
+
 // Cmd returns the next command.
 func (w *W) Cmd() []string { return w.cmd() }
 
