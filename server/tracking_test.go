@@ -332,15 +332,16 @@ func (tw *trackWorld) drainAll(what string, ps ...*trackPair) []string {
 // dropped them.
 func (tw *trackWorld) closePair(p *trackPair) {
 	tw.t.Helper()
-	count := func(addr string) int {
-		n, _ := strconv.Atoi(redistest.InfoField(addr, "clients", "connected_clients"))
-		return n
+	// Gone when CLIENT LIST ID no longer lists it (counting
+	// connected_clients raced with the probes' own connections closing).
+	gone := func(addr string, id int64) bool {
+		r, err := redistest.Do(addr, "CLIENT", "LIST", "ID", strconv.FormatInt(id, 10))
+		return err == nil && !strings.Contains(r, "id="+strconv.FormatInt(id, 10)+" ")
 	}
-	rn, vn := count(tw.replica.Addr()), count(tw.node.Addr())
 	p.r.nc.Close()
 	p.v.nc.Close()
-	redistest.WaitFor(tw.t, 5*time.Second, "closed connections dropped", func() bool {
-		return count(tw.replica.Addr()) == rn-1 && count(tw.node.Addr()) == vn-1
+	redistest.WaitFor(tw.t, 10*time.Second, "closed connections dropped", func() bool {
+		return gone(tw.replica.Addr(), p.rid) && gone(tw.node.Addr(), p.vid)
 	})
 }
 
