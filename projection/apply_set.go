@@ -21,6 +21,8 @@ func saddCommand(c *ctx) error {
 	if s == nil {
 		s = newSet(c.argv[2], len(c.argv)-2, c.ec)
 		c.d.store(c.argv[1], obj{kind: KindSet, ptr: ptrOf(s)})
+	} else {
+		s.sizeFor(len(c.argv)-2, c.ec)
 	}
 	added := false
 	for _, m := range c.argv[2:] {

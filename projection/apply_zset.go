@@ -75,18 +75,28 @@ pairs:
 	if err != nil {
 		return err
 	}
+	// The encoding is chosen before any pair is looked at (7.2+'s
+	// zsetTypeCreate and zsetTypeMaybeConvert): 7.0 by the first member's
+	// length only; 7.2+ also by the number of pairs, duplicates and pairs
+	// that NX/XX will skip included, so an existing listpack set becomes a
+	// skiplist even when it ends up small; Valkey 8 by the longest member.
+	lenHint := len(rest[1])
+	if c.ec.ZAddLongestMember {
+		lenHint = maxLen
+	}
 	if z == nil {
 		if flags&zaddXX != 0 {
 			return nil
 		}
-		// 7.0 decides by the first member's length only; 7.2's
-		// zsetTypeCreate also looks at the number of pairs.
 		if c.ec.Redis72 {
-			z = newZSet(len(scores), maxLen, c.ec)
+			z = newZSet(len(scores), lenHint, c.ec)
 		} else {
-			z = newZSet(0, len(rest[1]), c.ec)
+			z = newZSet(0, lenHint, c.ec)
 		}
 		c.d.store(key, obj{kind: KindZSet, ptr: ptrOf(z)})
+	} else if z.tree == nil && c.ec.Redis72 && (len(scores) > c.ec.ZSetMaxListpackEntries ||
+		c.ec.ZAddLongestMember && maxLen > c.ec.ZSetMaxListpackValue) {
+		z.toBig()
 	}
 	changed := false
 	for j, s := range scores {

@@ -119,11 +119,11 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 				hint = len(e.Elems)
 			}
 			s := newSet(first, hint, ld.ec)
-			if ld.ec.Redis72 && e.RDBType == rdbparse.TypeSet && hint > ld.ec.SetMaxIntsetEntries {
-				// 7.2's rdbLoadObject: a plain set with more members than
-				// set-max-intset-entries is a hashtable at once (checked
-				// with a real 7.2.6: DEBUG RELOAD of 120 members with the
-				// threshold at 5).
+			if e.RDBType == rdbparse.TypeSet && hint > ld.ec.SetMaxIntsetEntries {
+				// rdbLoadObject (7.0 and 7.2+): a plain set with more
+				// members than set-max-intset-entries is a hashtable at
+				// once (checked with a real 7.2.6: DEBUG RELOAD of 120
+				// members with the threshold at 5).
 				s.enc = setEncHT
 			}
 			ld.cur = obj{kind: KindSet, ptr: ptrOf(s)}

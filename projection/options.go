@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"runtime"
 	"time"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // UnknownPolicy says what Apply does with a command it cannot apply exactly.
@@ -50,6 +52,18 @@ type EncodingConfig struct {
 	// and small non-integer sets "listpack". Redis 7.0 reports "quicklist"
 	// for every list and "hashtable" for every non-intset set.
 	Redis72 bool
+	// ZAddLongestMember is Valkey 8's ZADD: it sizes a new sorted set,
+	// and converts an existing listpack one, by the longest member of
+	// the command, where Redis 7.2+ looks at the first member only (and
+	// converts an existing one by the number of pairs alone).
+	ZAddLongestMember bool
+}
+
+// FollowVersion sets the rules that depend on the primary's version
+// rather than on its configuration.
+func (e *EncodingConfig) FollowVersion(v compat.Version) {
+	e.Redis72 = v.Encodings72()
+	e.ZAddLongestMember = v.ZAddLongestMember()
 }
 
 func (e *EncodingConfig) ensureDefaults() {

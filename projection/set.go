@@ -45,12 +45,13 @@ func (s *setObj) encoding() string {
 }
 
 // newSet returns an empty set whose Redis encoding is chosen like
-// setTypeCreate for a first member first and sizeHint members.
+// setTypeCreate for a first member first and sizeHint members (7.0's
+// looks at the first member only).
 func newSet(first []byte, sizeHint int, ec *EncodingConfig) *setObj {
 	s := &setObj{}
 	_, isInt := parseStrictInt(first)
 	switch {
-	case isInt && sizeHint <= ec.SetMaxIntsetEntries:
+	case isInt && (!ec.Redis72 || sizeHint <= ec.SetMaxIntsetEntries):
 		s.enc = setEncIntset
 	case ec.Redis72 && sizeHint <= ec.SetMaxListpackEntries:
 		s.enc = setEncListpack
@@ -58,6 +59,19 @@ func newSet(first []byte, sizeHint int, ec *EncodingConfig) *setObj {
 		s.enc = setEncHT
 	}
 	return s
+}
+
+// sizeFor is 7.2+'s setTypeMaybeConvert before SADD adds sizeHint
+// members: an intset or listpack set whose threshold the count alone
+// exceeds becomes a hashtable, even if most of them are already members.
+func (s *setObj) sizeFor(sizeHint int, ec *EncodingConfig) {
+	if !ec.Redis72 {
+		return
+	}
+	if s.enc == setEncIntset && sizeHint > ec.SetMaxIntsetEntries ||
+		s.enc == setEncListpack && sizeHint > ec.SetMaxListpackEntries {
+		s.enc = setEncHT
+	}
 }
 
 func (s *setObj) card() int {

@@ -15,7 +15,7 @@ import (
 func serverEncodings(t testing.TB, ec EncodingConfig) EncodingConfig {
 	t.Helper()
 	if v, err := compat.Parse(redistest.Version(t).String()); err == nil {
-		ec.Redis72 = v.Encodings72()
+		ec.FollowVersion(v)
 	}
 	return ec
 }

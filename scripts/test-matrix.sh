@@ -43,7 +43,7 @@ fi
 # Suites: name, package, -run pattern. Chosen from the test files:
 #   proj-diff   projection differentials against a real replica of the same
 #               primary (TestDifferential, …Bits, …SortGeo, …Streams,
-#               …Functions)
+#               …Functions, and TestEncodingSizeHints)
 #   srv-diff    the server's read differentials (RESP2/RESP3 replies of vdr
 #               and of a real replica; direct and via a vdr node)
 #   capture     the recorded 7.0.15 replication stream replayed into a real
@@ -55,7 +55,7 @@ fi
 #   replica     the replication client against real primaries (full sync,
 #               auth, key filter, faults through a proxy, Sentinel, TLS)
 suites=(
-	"proj-diff|./projection|^TestDifferential"
+	"proj-diff|./projection|^(TestDifferential|TestEncodingSizeHints)"
 	"srv-diff|./server|^TestDifferential"
 	"capture|./projection|^TestCaptureStream$"
 	"stream|./projection ./server|^(TestStream|TestSnapshotKeepsStreams$)"

@@ -66,7 +66,7 @@ func encodingFromConfig(ec projection.EncodingConfig, cfg map[string]string, ver
 	set(&ec.ListMaxListpackSize, "list-max-listpack-size", "list-max-ziplist-size")
 	set(&ec.HLLSparseMaxBytes, "hll-sparse-max-bytes")
 	if v, err := compat.Parse(version); err == nil {
-		ec.Redis72 = v.Encodings72()
+		ec.FollowVersion(v)
 	}
 	return ec
 }

@@ -90,8 +90,10 @@ func (n *Node) setPersonality(v compat.Version, why string) {
 		n.srv.env.Version.Store(v)
 		n.log.Info("answering as "+why, "version", v.String(), "was", old.String())
 	}
-	if ec := n.proj.EncodingConfig(); ec.Redis72 != v.Encodings72() {
-		ec.Redis72 = v.Encodings72()
+	old := n.proj.EncodingConfig()
+	ec := old
+	ec.FollowVersion(v)
+	if ec != old {
 		n.proj.SetEncodingConfig(ec)
 	}
 }

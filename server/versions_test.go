@@ -22,7 +22,7 @@ func asPrimary(tb testing.TB, proj *projection.Projection, primaryAddr string) c
 		tb.Fatalf("no version in INFO server of %s", primaryAddr)
 	}
 	ec := proj.EncodingConfig()
-	ec.Redis72 = v.Encodings72()
+	ec.FollowVersion(v)
 	proj.SetEncodingConfig(ec)
 	return v
 }

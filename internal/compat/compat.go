@@ -150,6 +150,13 @@ func (v Version) Doubles72() bool { return v.AtLeastRedis(7, 2) }
 // non-integer sets "listpack" (Redis 7.2+ and Valkey).
 func (v Version) Encodings72() bool { return v.AtLeastRedis(7, 2) }
 
+// ZAddLongestMember reports whether ZADD chooses a sorted set's encoding
+// by the longest member it names, for a new key and for an existing
+// listpack one alike (Valkey 8.0's zaddGenericCommand and
+// zsetTypeMaybeConvert); Redis 7.2+ and Valkey 7.2 size a new key by its
+// first member and convert an existing one by the number of pairs only.
+func (v Version) ZAddLongestMember() bool { return v.ValkeyAtLeast(8, 0) }
+
 // HashFieldTTL reports whether hashes have per-field TTLs (Redis 7.4+;
 // Valkey 8.0 does not).
 func (v Version) HashFieldTTL() bool { return !v.Valkey && v.AtLeastRedis(7, 4) }
