@@ -342,7 +342,7 @@ var userFlagNames = []string{"on", "off", "nopass", "skip-sanitize-payload", "sa
 // published (copy, change, swap).
 type aclPerms struct {
 	flags     int
-	passwords []string      // SHA-256 hex
+	passwords []string       // SHA-256 hex
 	selectors []*aclSelector // root first
 	// unrestricted: the root selector allows every command, key and
 	// channel, so the checks can be skipped.

@@ -175,4 +175,3 @@ func aclLogCommand(c *Ctx, args [][]byte) {
 		}
 	}
 }
-
