@@ -13,6 +13,14 @@ func (c *Ctx) aclUser() *aclUser {
 	return c.Env.Users.defaultUser()
 }
 
+// nameOf is the name of cl's user.
+func (a *ACLUsers) nameOf(cl *Client) string {
+	if u := cl.user.Load(); u != nil {
+		return u.name
+	}
+	return "default"
+}
+
 // UserName is the name of the client's user (CLIENT LIST user=).
 func (c *Ctx) UserName() string { return c.aclUser().name }
 
@@ -251,7 +259,7 @@ func (c *Ctx) killClientsOf(u *aclUser) {
 	for _, cl := range c.Env.Host.Clients() {
 		if cl != c.Client && cl.user.Load() == u {
 			cl.user.Store(nil)
-			c.Env.Host.KillClient(cl)
+			c.kill(cl)
 		}
 	}
 }
@@ -300,10 +308,8 @@ func (c *Ctx) killPubsubClientsIfNeeded(u *aclUser, old, cur *aclPerms) {
 	scan(ps.shard, false)
 	ps.mu.RUnlock()
 	for cl := range kill {
-		if cl == c.Client {
-			c.Client.closeAfter = true
-		} else if c.Env.Host != nil {
-			c.Env.Host.KillClient(cl)
+		if cl == c.Client || c.Env.Host != nil {
+			c.kill(cl)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,6 +54,10 @@ type ACLLog struct {
 	entries []*aclLogEntry // newest first
 	nextID  int64
 
+	// Denials by reason, for INFO's acl_access_denied_* (the counters
+	// addACLLogEntry bumps).
+	denied [aclDeniedChannel + 1]atomic.Int64
+
 	// The rate-limited log line.
 	lastLog  time.Time
 	unlogged int64
@@ -73,6 +78,11 @@ const (
 )
 
 func (l *ACLLog) add(c *Ctx, reason, context, object, user string) {
+	for i, r := range aclLogReasons {
+		if r == reason {
+			l.denied[i].Add(1)
+		}
+	}
 	info := string(c.Client.infoString(nil, c.Version()))
 	now := time.Now()
 	l.mu.Lock()
@@ -174,4 +184,12 @@ func aclLogCommand(c *Ctx, args [][]byte) {
 			c.W.Int(e.ctime.UnixMilli())
 		}
 	}
+}
+
+// addInfo adds INFO stats' acl_access_denied_* fields.
+func (l *ACLLog) addInfo(add func(string, any)) {
+	add("acl_access_denied_auth", l.denied[aclDeniedAuth].Load())
+	add("acl_access_denied_cmd", l.denied[aclDeniedCmd].Load())
+	add("acl_access_denied_key", l.denied[aclDeniedKey].Load())
+	add("acl_access_denied_channel", l.denied[aclDeniedChannel].Load())
 }

@@ -767,6 +767,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("tracking_total_items", titems)
 		add("tracking_total_prefixes", tprefixes)
 		add("total_error_replies", env.Stats.ErrorReplies.Load())
+		env.ACLLog.addInfo(add) // acl_access_denied_* (acl_check.go)
 	})
 	section("Replication", func(add func(string, any)) {
 		add("role", "slave")

@@ -501,7 +501,7 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 			laddr = val
 		case "user":
 			user = val
-			if user != "default" {
+			if c.Env.Users.lookup(user) == nil {
 				c.W.Error("ERR No such user '" + val + "'")
 				return
 			}
@@ -523,6 +523,9 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 	killed := 0
 	for _, cl := range c.clientsAndMaster() {
 		if (id != 0 && cl.ID != id) || (addr != "" && cl.Addr != addr) || (laddr != "" && cl.LAddr != laddr) {
+			continue
+		}
+		if cl.Killed() || user != "" && (cl.Master || c.Env.Users.nameOf(cl) != user) {
 			continue
 		}
 		if cl.Master {
