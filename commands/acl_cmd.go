@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -380,11 +379,7 @@ func (e *Env) LoadUsers(directives []string, aclFile string) error {
 	}
 	e.Users.defaultUser()
 	if aclFile != "" {
-		abs, err := filepath.Abs(aclFile)
-		if err != nil {
-			return err
-		}
-		e.Users.File = abs
+		e.Users.File = aclFile
 		if _, errText := e.Users.loadFile(t); errText != "" {
 			return fmt.Errorf("commands: ACL errors: %s", errText)
 		}

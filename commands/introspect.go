@@ -543,6 +543,7 @@ func (c *Ctx) configValues() map[string]string {
 		"daemonize":                "no",
 		"pidfile":                  "",
 		"requirepass":              cfg.RequirePass,
+		"aclfile":                  c.Env.Users.File,
 		"databases":                strconv.Itoa(cfg.Databases),
 		"maxclients":               strconv.Itoa(cfg.MaxClients),
 		"timeout":                  strconv.FormatInt(int64(cfg.IdleTimeout/time.Second), 10),
