@@ -59,6 +59,7 @@ const (
 type keyPattern struct {
 	pattern string
 	perm    int
+	glob    []byte // pattern, for StringMatch without a conversion per check
 }
 
 func (p keyPattern) String() string {
@@ -249,7 +250,7 @@ func (s *aclSelector) apply(t *cmdTable, op string) error {
 			}
 		}
 		if !found {
-			s.keys = append(s.keys, keyPattern{pat, perm})
+			s.keys = append(s.keys, keyPattern{pat, perm, []byte(pat)})
 		}
 		s.allKeys = false
 	case op[0] == '&':

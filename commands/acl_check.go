@@ -119,7 +119,7 @@ func (s *aclSelector) check(cmd *Command, args [][]byte, kc *keyCache) (res, idx
 		for j, p := range kc.pos {
 			need := kc.perms[j]
 			for _, k := range s.keys {
-				if k.perm&need == need && StringMatch([]byte(k.pattern), args[p], false) {
+				if k.perm&need == need && StringMatch(k.glob, args[p], false) {
 					continue keys
 				}
 			}
