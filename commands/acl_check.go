@@ -13,6 +13,14 @@ func (c *Ctx) aclUser() *aclUser {
 	return c.Env.Users.defaultUser()
 }
 
+// setDefaultAuth is clientSetDefaultAuth: the client runs as the default
+// user, authenticated when that user needs no password (so it keeps
+// running if the default user gets one later, as in Redis).
+func (c *Ctx) setDefaultAuth() {
+	c.Client.user.Store(nil)
+	c.Client.authenticated = c.Env.Users.defaultUser().perms.Load().flags&(userNoPass|userOff) == userNoPass
+}
+
 // nameOf is the name of cl's user.
 func (a *ACLUsers) nameOf(cl *Client) string {
 	if u := cl.user.Load(); u != nil {

@@ -302,7 +302,9 @@ type Ctx struct {
 
 // NewCtx returns a Ctx for one connection.
 func NewCtx(env *Env, cl *Client) *Ctx {
-	return &Ctx{W: NewWriter(), Client: cl, Env: env}
+	c := &Ctx{W: NewWriter(), Client: cl, Env: env}
+	c.setDefaultAuth()
+	return c
 }
 
 // Version is the personality the command answers as.

@@ -210,9 +210,8 @@ func resetCommand(c *Ctx, args [][]byte) {
 	cl.mu.Lock()
 	cl.db, cl.resp, cl.name, cl.noEvict, cl.noTouch = 0, 2, "", false, false
 	cl.readonlyMode = false // RESET clears READONLY, not CAPA (clearClientConnectionState)
-	cl.authenticated = false
 	cl.mu.Unlock()
-	cl.user.Store(nil) // clientSetDefaultAuth
+	c.setDefaultAuth()
 	c.W.Resp = 2
 	c.W.Status("RESET")
 }

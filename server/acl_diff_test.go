@@ -295,6 +295,21 @@ func TestACLDeluserKillsClients(t *testing.T) {
 		if r := admin.dos("PING"); r != "+PONG\r\n" {
 			t.Errorf("%s: admin PING: %q", name, r)
 		}
+		// The default user gets a password: connections made before keep
+		// running (clientSetDefaultAuth authenticated them), new ones and
+		// RESET ones must AUTH.
+		fresh := dialRaw(t, addr)
+		got := []string{admin.dos("ACL", "SETUSER", "default", ">dpw"), admin.dos("PING"), fresh.dos("PING"),
+			dialRaw(t, addr).dos("PING"), dialRaw(t, addr).dos("AUTH", "wrong"), admin.dos("RESET"), admin.dos("PING"),
+			admin.dos("AUTH", "dpw"), admin.dos("PING"), admin.dos("ACL", "WHOAMI"),
+			admin.dos("ACL", "SETUSER", "default", "off"), dialRaw(t, addr).dos("AUTH", "dpw"), admin.dos("PING")}
+		want := []string{"+OK\r\n", "+PONG\r\n", "+PONG\r\n", "-NOAUTH Authentication required.\r\n",
+			"-WRONGPASS invalid username-password pair or user is disabled.\r\n", "+RESET\r\n",
+			"-NOAUTH Authentication required.\r\n", "+OK\r\n", "+PONG\r\n", "$7\r\ndefault\r\n", "+OK\r\n",
+			"-WRONGPASS invalid username-password pair or user is disabled.\r\n", "+PONG\r\n"}
+		if strings.Join(got, "") != strings.Join(want, "") {
+			t.Errorf("%s: after the default user got a password:\n got %q\nwant %q", name, got, want)
+		}
 	}
 }
 
