@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // ACL users, as Redis 7.0 keeps them (src/acl.c): each user has flags
@@ -83,6 +85,31 @@ type aclSelector struct {
 	firstArgs                         map[string][]string
 	keys                              []keyPattern
 	channels                          []string
+	// rules are the command rules in the order they were given, each
+	// replacing an earlier one for the same command (Redis 7.2's
+	// command_rules, which its ACL LIST shows as they are).
+	rules []string
+}
+
+// updateRules is 7.2's ACLUpdateCommandRules: rule (lower-cased) drops an
+// earlier rule for the same command or category, or for a subcommand of
+// the command, then comes last.
+func (s *aclSelector) updateRules(rule string, allow bool) {
+	rule = strings.ToLower(rule)
+	kept := s.rules[:0:0]
+	for _, r := range s.rules {
+		name := r[1:]
+		if name == rule || strings.HasPrefix(name, rule+"|") {
+			continue
+		}
+		kept = append(kept, r)
+	}
+	if allow {
+		rule = "+" + rule
+	} else {
+		rule = "-" + rule
+	}
+	s.rules = append(kept, rule)
 }
 
 func (s *aclSelector) bit(name string) bool {
@@ -153,6 +180,7 @@ func (s *aclSelector) clone() *aclSelector {
 	}
 	d.keys = append([]keyPattern(nil), s.keys...)
 	d.channels = append([]string(nil), s.channels...)
+	d.rules = append([]string(nil), s.rules...)
 	return &d
 }
 
@@ -209,9 +237,9 @@ func (s *aclSelector) apply(t *cmdTable, op string) error {
 	case strings.EqualFold(op, "resetchannels"):
 		s.allChannels, s.channels = false, nil
 	case strings.EqualFold(op, "allcommands") || strings.EqualFold(op, "+@all"):
-		s.bits, s.future, s.allCommands, s.firstArgs = nil, true, true, nil
+		s.bits, s.future, s.allCommands, s.firstArgs, s.rules = nil, true, true, nil, nil
 	case strings.EqualFold(op, "nocommands") || strings.EqualFold(op, "-@all"):
-		s.bits, s.future, s.allCommands, s.firstArgs = nil, false, false, nil
+		s.bits, s.future, s.allCommands, s.firstArgs, s.rules = nil, false, false, nil, nil
 	case op[0] == '~' || op[0] == '%':
 		if s.allKeys {
 			return errRuleKeysAll
@@ -281,6 +309,7 @@ func (s *aclSelector) apply(t *cmdTable, op string) error {
 				return errRuleUnknown
 			}
 			s.changePerm(cmd, true)
+			s.updateRules(cmd.Name, true)
 			return nil
 		}
 		cmd := t.lookupACLCommand(name[:i])
@@ -299,8 +328,10 @@ func (s *aclSelector) apply(t *cmdTable, op string) error {
 				return errRuleUnknown
 			}
 			s.changePerm(sub, true)
+			s.updateRules(name, true)
 			return nil
 		}
+		s.updateRules(name, true)
 		arg := name[i+1:]
 		for _, a := range s.firstArgs[cmd.Name] {
 			if strings.EqualFold(a, arg) {
@@ -317,11 +348,13 @@ func (s *aclSelector) apply(t *cmdTable, op string) error {
 			return errRuleUnknown
 		}
 		s.changePerm(cmd, false)
+		s.updateRules(cmd.Name, false)
 	case (op[0] == '+' || op[0] == '-') && op[1] == '@':
 		if !aclCategoryValid(op[2:]) {
 			return errRuleUnknown
 		}
 		s.setCategory(t, op[2:], op[0] == '+')
+		s.updateRules(op[1:], op[0] == '+')
 	default:
 		return errRuleSyntax
 	}
@@ -664,7 +697,16 @@ func (s *aclSelector) countCategory(t *cmdTable, cat string) (on, off int) {
 // then the categories that fit best, then single commands for the rest.
 // Redis emits the single commands in its command dict's order, which is
 // seeded at random per process; vdr emits them in table order.
-func (s *aclSelector) describeCommands(t *cmdTable) string {
+func (s *aclSelector) describeCommands(v compat.Version) string {
+	t := tableOf(v)
+	if v.AtLeastRedis(7, 2) {
+		// 7.2+: the rules as given (ACLDescribeSelectorCommandRules).
+		all := "-@all"
+		if s.future {
+			all = "+@all"
+		}
+		return strings.Join(append([]string{all}, s.rules...), " ")
+	}
 	var b strings.Builder
 	fake := &aclSelector{}
 	additive := !s.future
@@ -758,7 +800,7 @@ func (s *aclSelector) channelsString() string {
 }
 
 // describe is ACLDescribeSelector.
-func (s *aclSelector) describe(t *cmdTable) string {
+func (s *aclSelector) describe(v compat.Version) string {
 	var b strings.Builder
 	if s.allKeys {
 		b.WriteString("~* ")
@@ -776,15 +818,25 @@ func (s *aclSelector) describe(t *cmdTable) string {
 			b.WriteString("&" + c + " ")
 		}
 	}
-	b.WriteString(s.describeCommands(t))
+	b.WriteString(s.describeCommands(v))
 	return b.String()
 }
 
 // describe is ACLDescribeUser: the rules that recreate the user.
-func (p *aclPerms) describe(t *cmdTable) string {
+// flagsOf is the user's flags as personality v shows them: a 7.2+ user is
+// created with sanitize-payload, a 7.0 one with neither flag.
+func (p *aclPerms) flagsOf(v compat.Version) int {
+	if p.flags&(userSanitize|userSkipSanitize) == 0 && v.AtLeastRedis(7, 2) {
+		return p.flags | userSanitize
+	}
+	return p.flags
+}
+
+func (p *aclPerms) describe(v compat.Version) string {
 	var b strings.Builder
+	flags := p.flagsOf(v)
 	for i, n := range userFlagNames {
-		if p.flags&(1<<i) != 0 {
+		if flags&(1<<i) != 0 {
 			b.WriteString(n)
 			b.WriteByte(' ')
 		}
@@ -794,9 +846,9 @@ func (p *aclPerms) describe(t *cmdTable) string {
 	}
 	for _, s := range p.selectors {
 		if s.root {
-			b.WriteString(s.describe(t))
+			b.WriteString(s.describe(v))
 		} else {
-			b.WriteString(" (" + s.describe(t) + ")")
+			b.WriteString(" (" + s.describe(v) + ")")
 		}
 	}
 	return b.String()

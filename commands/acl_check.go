@@ -194,6 +194,9 @@ func (c *Ctx) aclCheck(cmd *Command, args [][]byte) string {
 		context = "multi"
 	}
 	c.aclDenied(res, idx, context, cmd, args)
+	if c.Version().AtLeastRedis(7, 2) {
+		return "NOPERM " + aclErrorMessage72(res, c.aclUser().name, cmd, args[idx], false)
+	}
 	switch res {
 	case aclDeniedCmd:
 		return "NOPERM this user has no permissions to run the '" + cmd.Name + "' command"
@@ -236,6 +239,9 @@ func (c *Ctx) aclScriptCheck(cmd *Command, args [][]byte) string {
 		return ""
 	}
 	c.aclDenied(res, idx, "lua", cmd, args)
+	if c.Version().AtLeastRedis(7, 2) {
+		return "ACL failure in script: " + aclErrorMessage72(res, c.aclUser().name, cmd, args[idx], false)
+	}
 	return "The user executing the script " + aclErrorMessage(res)
 }
 
@@ -250,6 +256,24 @@ func aclErrorMessage(res int) string {
 		return "can't publish to the channel mentioned in the command"
 	}
 	return "lacking the permissions for the command"
+}
+
+// aclErrorMessage72 is 7.2's getAclErrorMessage: it names the user, and
+// when verbose (ACL DRYRUN) the key or channel.
+func aclErrorMessage72(res int, user string, cmd *Command, arg []byte, verbose bool) string {
+	switch res {
+	case aclDeniedCmd:
+		return "User " + user + " has no permissions to run the '" + cmd.Name + "' command"
+	case aclDeniedKey:
+		if verbose {
+			return "User " + user + " has no permissions to access the '" + string(arg) + "' key"
+		}
+		return "No permissions to access a key"
+	}
+	if verbose {
+		return "User " + user + " has no permissions to access the '" + string(arg) + "' channel"
+	}
+	return "No permissions to access a channel"
 }
 
 // killClientsOf closes the connections of u (ACLFreeUserAndKillClients):

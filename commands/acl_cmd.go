@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/vdr-project/vdr/internal/compat"
 )
 
 // The ACL command (aclCommand in src/acl.c) and the loading of users from
@@ -24,10 +26,9 @@ func aclUsersCommand(c *Ctx, args [][]byte) {
 
 func aclListCommand(c *Ctx, args [][]byte) {
 	us := c.Env.Users.sorted()
-	t := c.commands()
 	c.W.Array(len(us))
 	for _, u := range us {
-		c.W.BulkString("user " + u.name + " " + u.perms.Load().describe(t))
+		c.W.BulkString("user " + u.name + " " + u.perms.Load().describe(c.Version()))
 	}
 }
 
@@ -79,9 +80,9 @@ func aclDeluserCommand(c *Ctx, args [][]byte) {
 }
 
 // writeSelector is aclAddReplySelectorDescription.
-func writeSelector(w *Writer, t *cmdTable, s *aclSelector) {
+func writeSelector(w *Writer, v compat.Version, s *aclSelector) {
 	w.BulkString("commands")
-	w.BulkString(s.describeCommands(t))
+	w.BulkString(s.describeCommands(v))
 	w.BulkString("keys")
 	w.BulkString(s.keysString())
 	w.BulkString("channels")
@@ -95,13 +96,13 @@ func aclGetuserCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	p := u.perms.Load()
-	t := c.commands()
+	t := c.Version()
 	w := c.W
 	w.Map(6)
 	w.BulkString("flags")
 	var flags []string
 	for i, n := range userFlagNames {
-		if p.flags&(1<<i) != 0 {
+		if p.flagsOf(t)&(1<<i) != 0 {
 			flags = append(flags, n)
 		}
 	}
@@ -193,6 +194,10 @@ func aclDryrunCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	res, idx := u.perms.Load().check(cmd, argv)
+	if res != aclOK && c.Version().AtLeastRedis(7, 2) {
+		c.W.BulkString(aclErrorMessage72(res, u.name, cmd, argv[idx], true))
+		return
+	}
 	switch res {
 	case aclOK:
 		c.W.OK()
@@ -207,9 +212,19 @@ func aclDryrunCommand(c *Ctx, args [][]byte) {
 
 const errNoACLFile = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
 
+// noACLFile answers ACL LOAD/SAVE without aclfile (Valkey 8 drops the
+// server's name from the text).
+func noACLFile(c *Ctx) {
+	if c.Version().HelpWithoutRedisName() {
+		c.W.Error(strings.ReplaceAll(errNoACLFile, "Redis ", ""))
+		return
+	}
+	c.W.Error(errNoACLFile)
+}
+
 func aclLoadCommand(c *Ctx, args [][]byte) {
 	if c.Env.Users.File == "" {
-		c.W.Error(errNoACLFile)
+		noACLFile(c)
 		return
 	}
 	removed, errText := c.Env.Users.loadFile(c.commands())
@@ -225,10 +240,10 @@ func aclLoadCommand(c *Ctx, args [][]byte) {
 
 func aclSaveCommand(c *Ctx, args [][]byte) {
 	if c.Env.Users.File == "" {
-		c.W.Error(errNoACLFile)
+		noACLFile(c)
 		return
 	}
-	if err := c.Env.Users.saveFile(c.commands()); err != nil {
+	if err := c.Env.Users.saveFile(c.Version()); err != nil {
 		if c.Env.Logger != nil {
 			c.Env.Logger.Warn("ACL SAVE failed", "err", err)
 		}
@@ -240,10 +255,10 @@ func aclSaveCommand(c *Ctx, args [][]byte) {
 
 // saveFile is ACLSaveToFile: every user as a "user" line, written to a
 // temporary file renamed over aclfile.
-func (a *ACLUsers) saveFile(t *cmdTable) error {
+func (a *ACLUsers) saveFile(v compat.Version) error {
 	var b strings.Builder
 	for _, u := range a.sorted() {
-		b.WriteString("user " + u.name + " " + u.perms.Load().describe(t) + "\n")
+		b.WriteString("user " + u.name + " " + u.perms.Load().describe(v) + "\n")
 	}
 	tmp := a.File + ".tmp-" + strconv.Itoa(os.Getpid())
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {

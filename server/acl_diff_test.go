@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -64,10 +65,10 @@ func sortedArray(s string) string {
 	return lines[0] + "\r\n" + strings.Join(items, "\r\n") + "\r\n"
 }
 
-var aclLogVarying = regexp.MustCompile(`(client-info\r\n\$\d+\r\n)[^\r]*|(age-seconds\r\n[$,]\d*\r?\n?)[^\r]*`)
+var aclLogVarying = regexp.MustCompile(`(client-info\r\n\$\d+\r\n)[^\r]*|(age-seconds\r\n[$,]\d*\r?\n?)[^\r]*|(timestamp-(?:created|last-updated)\r\n:)\d+`)
 
 func normACLLog(s string) string {
-	s = aclLogVarying.ReplaceAllString(s, "$1$2")
+	s = aclLogVarying.ReplaceAllString(s, "$1$2$3")
 	return regexp.MustCompile(`\$\d+\r\n(\r\n)`).ReplaceAllString(s, "$$?$1")
 }
 
@@ -259,7 +260,7 @@ func TestACLDifferential(t *testing.T) {
 func TestACLDeluserKillsClients(t *testing.T) {
 	for name, addr := range map[string]string{
 		"redis": redistest.Start(t, "--user", "zed", "on", ">pz", "~*", "&*", "+@all").Addr(),
-		"vdr":   startVDR(t, Options{Users: []string{"zed on >pz ~* &* +@all"}}).Addr(),
+		"vdr":   startVDR(t, Options{Users: []string{"zed on >pz ~* &* +@all"}, Compat: versionOf(t, redistest.Start(t).Addr())}).Addr(),
 	} {
 		zc, sub, admin := dialRaw(t, addr), dialRaw(t, addr), dialRaw(t, addr)
 		if r := zc.dos("AUTH", "zed", "pz"); r != "+OK\r\n" {
@@ -299,6 +300,9 @@ func TestACLDeluserKillsClients(t *testing.T) {
 		// running (clientSetDefaultAuth authenticated them), new ones and
 		// RESET ones must AUTH.
 		fresh := dialRaw(t, addr)
+		if r := fresh.dos("PING"); r != "+PONG\r\n" {
+			t.Fatalf("%s: PING: %q", name, r)
+		}
 		got := []string{admin.dos("ACL", "SETUSER", "default", ">dpw"), admin.dos("PING"), fresh.dos("PING"),
 			dialRaw(t, addr).dos("PING"), dialRaw(t, addr).dos("AUTH", "wrong"), admin.dos("RESET"), admin.dos("PING"),
 			admin.dos("AUTH", "dpw"), admin.dos("PING"), admin.dos("ACL", "WHOAMI"),
@@ -326,7 +330,7 @@ func TestACLFile(t *testing.T) {
 		}
 	}
 	redis := redistest.Start(t, "--aclfile", rf)
-	srv := startVDR(t, Options{ACLFile: vf})
+	srv := startVDR(t, Options{ACLFile: vf, Compat: versionOf(t, redis.Addr())})
 	rc, vc := dialRaw(t, redis.Addr()), dialRaw(t, srv.Addr())
 	same := func(cmd ...string) {
 		t.Helper()
@@ -370,4 +374,14 @@ func TestACLFile(t *testing.T) {
 	if _, err := New(Options{Port: RandomPort, ACLFile: vf, Users: []string{"x on"}}); err == nil {
 		t.Errorf("aclfile with user directives was accepted")
 	}
+}
+
+// versionOf is the personality of the Redis at addr.
+func versionOf(tb testing.TB, addr string) compat.Version {
+	tb.Helper()
+	v, ok := compat.FromInfo(redistest.InfoField(addr, "server", "redis_version"), redistest.InfoField(addr, "server", "valkey_version"))
+	if !ok {
+		tb.Fatalf("no version in INFO server of %s", addr)
+	}
+	return v
 }
