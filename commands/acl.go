@@ -419,6 +419,17 @@ func validHash(h string) bool {
 	return true
 }
 
+// ruleHash is the password hash a >pass, <pass, #hash or !hash rule names.
+func ruleHash(op string) (string, error) {
+	if op[0] == '>' || op[0] == '<' {
+		return hashPassword(op[1:]), nil
+	}
+	if !validHash(op[1:]) {
+		return "", errRuleBadHash
+	}
+	return op[1:], nil
+}
+
 // apply is ACLSetUser.
 func (p *aclPerms) apply(t *cmdTable, op string) error {
 	if op == "" {
@@ -440,11 +451,9 @@ func (p *aclPerms) apply(t *cmdTable, op string) error {
 		p.flags &^= userNoPass
 		p.passwords = nil
 	case op[0] == '>' || op[0] == '#':
-		h := op[1:]
-		if op[0] == '>' {
-			h = hashPassword(h)
-		} else if !validHash(h) {
-			return errRuleBadHash
+		h, err := ruleHash(op)
+		if err != nil {
+			return err
 		}
 		found := false
 		for _, x := range p.passwords {
@@ -455,11 +464,9 @@ func (p *aclPerms) apply(t *cmdTable, op string) error {
 		}
 		p.flags &^= userNoPass
 	case op[0] == '<' || op[0] == '!':
-		h := op[1:]
-		if op[0] == '<' {
-			h = hashPassword(h)
-		} else if !validHash(h) {
-			return errRuleBadHash
+		h, err := ruleHash(op)
+		if err != nil {
+			return err
 		}
 		for i, x := range p.passwords {
 			if x == h {

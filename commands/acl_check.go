@@ -177,30 +177,36 @@ func (c *Ctx) aclDenied(res, idx int, context string, cmd *Command, args [][]byt
 	c.Env.ACLLog.add(c, aclLogReasons[res], context, object, c.aclUser().name)
 }
 
-// aclCheck is processCommand's ACL step: "" when the client's user may
-// run args, else the error to reject it with. For an unrestricted user it
-// is one atomic load and one flag test.
-func (c *Ctx) aclCheck(cmd *Command, args [][]byte) string {
+// aclDeny checks args for the client's user and logs a denial under
+// context; res is aclOK when allowed. For an unrestricted user it is one
+// atomic load and one flag test.
+func (c *Ctx) aclDeny(cmd *Command, args [][]byte, context string) (res, idx int) {
 	p := c.aclUser().perms.Load()
 	if p.unrestricted {
-		return ""
+		return aclOK, 0
 	}
-	res, idx := p.check(cmd, args)
-	if res == aclOK {
-		return ""
+	if res, idx = p.check(cmd, args); res != aclOK {
+		c.aclDenied(res, idx, context, cmd, args)
 	}
+	return res, idx
+}
+
+// aclCheck is processCommand's ACL step: "" when the client's user may
+// run args, else the error to reject it with.
+func (c *Ctx) aclCheck(cmd *Command, args [][]byte) string {
 	context := "toplevel"
 	if c.Client.inMulti {
 		context = "multi"
 	}
-	c.aclDenied(res, idx, context, cmd, args)
-	if c.Version().AtLeastRedis(7, 2) {
+	res, idx := c.aclDeny(cmd, args, context)
+	switch {
+	case res == aclOK:
+		return ""
+	case c.Version().AtLeastRedis(7, 2):
 		return "NOPERM " + aclErrorMessage72(res, c.aclUser().name, cmd, args[idx], false)
-	}
-	switch res {
-	case aclDeniedCmd:
+	case res == aclDeniedCmd:
 		return "NOPERM this user has no permissions to run the '" + cmd.Name + "' command"
-	case aclDeniedKey:
+	case res == aclDeniedKey:
 		return "NOPERM this user has no permissions to access one of the keys used as arguments"
 	}
 	return "NOPERM this user has no permissions to access one of the channels used as arguments"
@@ -209,17 +215,11 @@ func (c *Ctx) aclCheck(cmd *Command, args [][]byte) string {
 // aclExecCheck is execCommand's second look at a queued command, in case
 // the rules changed after it was queued.
 func (c *Ctx) aclExecCheck(cmd *Command, args [][]byte) string {
-	p := c.aclUser().perms.Load()
-	if p.unrestricted {
-		return ""
-	}
-	res, idx := p.check(cmd, args)
-	if res == aclOK {
-		return ""
-	}
-	c.aclDenied(res, idx, "multi", cmd, args)
+	res, _ := c.aclDeny(cmd, args, "multi")
 	reason := "no permission to execute the command or subcommand"
 	switch res {
+	case aclOK:
+		return ""
 	case aclDeniedKey:
 		reason = "no permission to touch the specified keys"
 	case aclDeniedChannel:
@@ -230,16 +230,11 @@ func (c *Ctx) aclExecCheck(cmd *Command, args [][]byte) string {
 
 // aclScriptCheck is scriptVerifyACL: the error redis.call raises.
 func (c *Ctx) aclScriptCheck(cmd *Command, args [][]byte) string {
-	p := c.aclUser().perms.Load()
-	if p.unrestricted {
+	res, idx := c.aclDeny(cmd, args, "lua")
+	switch {
+	case res == aclOK:
 		return ""
-	}
-	res, idx := p.check(cmd, args)
-	if res == aclOK {
-		return ""
-	}
-	c.aclDenied(res, idx, "lua", cmd, args)
-	if c.Version().AtLeastRedis(7, 2) {
+	case c.Version().AtLeastRedis(7, 2):
 		return "ACL failure in script: " + aclErrorMessage72(res, c.aclUser().name, cmd, args[idx], false)
 	}
 	return "The user executing the script " + aclErrorMessage(res)

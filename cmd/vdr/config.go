@@ -334,20 +334,14 @@ func (c *Config) Duration(name string) time.Duration {
 }
 
 // List returns a list setting's items, trimmed, without empties.
-func (c *Config) List(name string) []string {
-	var out []string
-	for _, p := range strings.Split(c.values[name], ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func (c *Config) List(name string) []string { return c.items(name, ",") }
 
 // Lines returns a repeated setting's items (kLines).
-func (c *Config) Lines(name string) []string {
+func (c *Config) Lines(name string) []string { return c.items(name, "\n") }
+
+func (c *Config) items(name, sep string) []string {
 	var out []string
-	for _, p := range strings.Split(c.values[name], "\n") {
+	for _, p := range strings.Split(c.values[name], sep) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
