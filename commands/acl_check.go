@@ -170,6 +170,9 @@ var aclLogReasons = [...]string{aclDeniedCmd: "command", aclDeniedKey: "key", ac
 
 // aclDenied logs a denial (addACLLogEntry) with the object Redis logs.
 func (c *Ctx) aclDenied(res, idx int, context string, cmd *Command, args [][]byte) {
+	if context == "toplevel" || context == "multi" && c.tx == nil {
+		c.Client.lastCmd.Store(cmd) // the client-info shows cmd=<denied command>, as lookupCommand set it
+	}
 	object := cmd.Name
 	if res != aclDeniedCmd {
 		object = string(args[idx])
