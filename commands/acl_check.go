@@ -184,7 +184,11 @@ func (c *Ctx) aclDenied(res, idx int, context string, cmd *Command, args [][]byt
 // context; res is aclOK when allowed. For an unrestricted user it is one
 // atomic load and one flag test.
 func (c *Ctx) aclDeny(cmd *Command, args [][]byte, context string) (res, idx int) {
-	p := c.aclUser().perms.Load()
+	u := c.aclUser()
+	if u.deleted.Load() {
+		return aclDeniedCmd, 0 // its connection is being closed: nothing runs meanwhile
+	}
+	p := u.perms.Load()
 	if p.unrestricted {
 		return aclOK, 0
 	}
@@ -284,8 +288,8 @@ func aclErrorMessage72(res int, user string, cmd *Command, arg []byte, verbose b
 	return "No permissions to access a channel"
 }
 
-// killClientsOf closes the connections of u (ACLFreeUserAndKillClients):
-// each goes back to the default user, unauthenticated; the current client
+// killClientsOf closes the connections of u (ACLFreeUserAndKillClients);
+// the current client goes back to the default user, unauthenticated, and
 // is closed after its reply.
 func (c *Ctx) killClientsOf(u *aclUser) {
 	if c.Client.user.Load() == u {
@@ -297,8 +301,9 @@ func (c *Ctx) killClientsOf(u *aclUser) {
 		return
 	}
 	for _, cl := range c.Env.Host.Clients() {
+		// The user stays theirs (deleted, so it may run nothing) until
+		// the connection closes.
 		if cl != c.Client && cl.user.Load() == u {
-			cl.user.Store(nil)
 			c.kill(cl)
 		}
 	}
