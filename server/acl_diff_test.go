@@ -265,6 +265,18 @@ func TestACLDifferential(t *testing.T) {
 			t.Errorf("ACL CAT %s:\nredis %q\nvdr   %q", cat, w, g)
 		}
 	}
+	// Rules changed between MULTI and EXEC: EXEC checks each queued
+	// command again (execCommand), and logs the denial with context multi.
+	var seqs [2][]string
+	for i, addr := range []string{replica.Addr(), node.Addr()} {
+		d, adm := dialRaw(t, addr), dialRaw(t, addr)
+		seqs[i] = []string{d.dos("AUTH", "dave", "x"), d.dos("MULTI"), d.dos("GET", "k:1"), d.dos("GET", "s:1"),
+			adm.dos("ACL", "SETUSER", "dave", "-get"), d.dos("EXEC"), normACLLog(adm.dos("ACL", "LOG", "1")),
+			adm.dos("ACL", "SETUSER", "dave", "+get")}
+	}
+	if strings.Join(seqs[0], "") != strings.Join(seqs[1], "") {
+		t.Errorf("EXEC after the rules changed:\nredis %q\nvdr   %q", seqs[0], seqs[1])
+	}
 	if g := vc.dos("ACL", "GENPASS"); !regexp.MustCompile(`^\$64\r\n[0-9a-f]{64}\r\n$`).MatchString(g) {
 		t.Errorf("ACL GENPASS: %q", g)
 	}
