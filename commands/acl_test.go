@@ -58,3 +58,29 @@ func FuzzACLRules(f *testing.F) {
 		}
 	})
 }
+
+// TestACLCheckUnrestrictedDoesNotAllocate: the ACL step of dispatch for a
+// user with every permission (the default user, or one made so) neither
+// allocates nor refuses; a restricted user is refused with NOPERM.
+func TestACLCheckUnrestrictedDoesNotAllocate(t *testing.T) {
+	env := newTestEnv(t)
+	if err := env.LoadUsers([]string{"all on nopass ~* &* +@all", "some on nopass ~k* +get"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	args := [][]byte{[]byte("GET"), []byte("x")}
+	cmd, _ := Lookup(compat.Default, args)
+	for _, user := range []string{"default", "all", "some"} {
+		c := NewCtx(env, NewClient(1, "a", "b"))
+		if !c.authenticate([]byte(user), nil, []byte("AUTH")) {
+			t.Fatalf("AUTH %s refused", user)
+		}
+		var msg string
+		n := testing.AllocsPerRun(1000, func() { msg = c.aclCheck(cmd, args) })
+		switch {
+		case user != "some" && (n != 0 || msg != ""):
+			t.Errorf("%s: %v allocations, %q", user, n, msg)
+		case user == "some" && msg != "NOPERM this user has no permissions to access one of the keys used as arguments":
+			t.Errorf("%s: %q", user, msg)
+		}
+	}
+}
