@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -415,4 +416,86 @@ func versionOf(tb testing.TB, addr string) compat.Version {
 		tb.Fatalf("no version in INFO server of %s", addr)
 	}
 	return v
+}
+
+// TestACLDryrunRandom builds random users from a pool of rules on a real
+// Redis and on vdr (the same ACL SETUSER on both: the same error or OK),
+// then asks ACL DRYRUN about random commands, keys and channels: every
+// answer must be the same, and so must ACL GETUSER.
+func TestACLDryrunRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(uint64(seed(t)), 0xac1))
+	redis := redistest.Start(t)
+	srv := startVDR(t, Options{Compat: versionOf(t, redis.Addr())})
+	rc, vc := dialRaw(t, redis.Addr()), dialRaw(t, srv.Addr())
+	rules := []string{
+		"+@read", "-@read", "+@write", "-@write", "+@string", "-@string", "+@hash", "+@keyspace", "-@keyspace",
+		"+@dangerous", "-@dangerous", "+@admin", "-@admin", "+@pubsub", "-@pubsub", "+@fast", "-@slow", "+@scripting",
+		"+@all", "-@all", "allcommands", "nocommands", "+get", "-get", "+set", "-set", "+client", "-client",
+		"+client|id", "-client|kill", "+config|get", "+select|0", "+select|1", "+object|encoding", "-object",
+		"~*", "~a*", "~b?", "%R~r*", "%W~w*", "%RW~x*", "resetkeys", "allkeys", "&*", "&ch*", "&lit", "resetchannels",
+		"allchannels", "(~s* +get)", "(%R~q* +@read)", "(&c* +publish)", "clearselectors", "reset",
+	}
+	keys := []string{"a1", "b2", "bb", "r1", "w1", "x1", "s1", "q1", "zz"}
+	chans := []string{"ch1", "lit", "other", "ch*"}
+	cmds := func() []string {
+		k := func() string { return keys[r.IntN(len(keys))] }
+		ch := func() string { return chans[r.IntN(len(chans))] }
+		switch r.IntN(16) {
+		case 0:
+			return []string{"get", k()}
+		case 1:
+			return []string{"set", k(), "v"}
+		case 2:
+			return []string{"mget", k(), k(), k()}
+		case 3:
+			return []string{"copy", k(), k()}
+		case 4:
+			return []string{"hget", k(), "f"}
+		case 5:
+			return []string{"exists", k(), k()}
+		case 6:
+			return []string{"publish", ch(), "m"}
+		case 7:
+			return []string{"subscribe", ch(), ch()}
+		case 8:
+			return []string{"psubscribe", ch()}
+		case 9:
+			return []string{"select", strconv.Itoa(r.IntN(3))}
+		case 10:
+			return []string{"client", []string{"id", "kill", "list", "info"}[r.IntN(4)]}
+		case 11:
+			return []string{"config", "get", "maxmemory"}
+		case 12:
+			return []string{"object", "encoding", k()}
+		case 13:
+			return []string{"eval", "return 1", "1", k()}
+		case 14:
+			return []string{"set", k(), "v", "get"}
+		}
+		return []string{"lmove", k(), k(), "left", "right"}
+	}
+	fails := 0
+	for u := 0; u < 60 && fails < maxDiffFails(); u++ {
+		name := "u" + strconv.Itoa(u)
+		set := []string{"ACL", "SETUSER", name}
+		for n := 1 + r.IntN(6); n > 0; n-- {
+			set = append(set, rules[r.IntN(len(rules))])
+		}
+		if w, g := rc.dos(set...), vc.dos(set...); w != g {
+			t.Errorf("%q: redis %q, vdr %q", set, w, g)
+			fails++
+			continue
+		}
+		if w, g := normACLRules(rc.dos("ACL", "GETUSER", name)), normACLRules(vc.dos("ACL", "GETUSER", name)); w != g {
+			t.Errorf("%q then GETUSER:\nredis %q\nvdr   %q", set, w, g)
+			fails++
+		}
+		for i := 0; i < 30; i++ {
+			q := append([]string{"ACL", "DRYRUN", name}, cmds()...)
+			if w, g := rc.dos(q...), vc.dos(q...); w != g {
+				t.Errorf("%q after %q: redis %q, vdr %q", q, set, w, g)
+				fails++
+			}
+		}
+	}
 }
