@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -581,7 +582,7 @@ func (a *ACLUsers) lookup(name string) *aclUser {
 	return a.users[name]
 }
 
-// names returns the user names sorted (the rax order).
+// sorted returns the users by name (the order of Redis's rax).
 func (a *ACLUsers) sorted() []*aclUser {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -590,16 +591,8 @@ func (a *ACLUsers) sorted() []*aclUser {
 	for _, u := range a.users {
 		out = append(out, u)
 	}
-	sortUsers(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
-}
-
-func sortUsers(us []*aclUser) {
-	for i := 1; i < len(us); i++ {
-		for j := i; j > 0 && us[j].name < us[j-1].name; j-- {
-			us[j], us[j-1] = us[j-1], us[j]
-		}
-	}
 }
 
 // SetRequirePass gives the default user pass as its only password, or
