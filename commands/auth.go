@@ -1,10 +1,9 @@
 package commands
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,22 +17,33 @@ import (
 // authLogEvery bounds how often failed AUTHs are logged.
 const authLogEvery = 10 * time.Second
 
-// passwordMatches compares pass with requirepass in constant time; no
-// requirepass accepts everything (the default user is nopass).
-func (c *Ctx) passwordMatches(pass []byte) bool {
-	rp := c.Env.Config.RequirePass
-	if rp == "" {
-		return true
-	}
-	got, want := sha256.Sum256(pass), sha256.Sum256([]byte(rp))
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
-}
-
 // authFailed records a refused AUTH of user.
 func (c *Ctx) authFailed(user, cmdName []byte) {
 	c.Env.Stats.AuthFailures.Add(1)
-	c.Env.ACLLog.add(c, "auth", string(cmdName), string(user))
+	context := "toplevel"
+	if c.Client.inMulti {
+		context = "multi"
+	}
+	c.Env.ACLLog.add(c, "auth", context, string(cmdName), string(user))
 	c.Env.ACLLog.maybeLog(c.Env.Logger, c.Client.Addr, string(user))
+}
+
+// authenticate is ACLAuthenticateUser: on success the client runs as the
+// user from now on; a refusal is logged with the command as the client
+// named it (ACL LOG's object).
+func (c *Ctx) authenticate(user, pass, cmdName []byte) bool {
+	u := c.Env.Users.checkCredentials(user, pass)
+	if u == nil {
+		c.authFailed(user, cmdName)
+		return false
+	}
+	c.Client.authenticated = true
+	if u == c.Env.Users.defaultUser() {
+		c.Client.user.Store(nil)
+	} else {
+		c.Client.user.Store(u)
+	}
+	return true
 }
 
 // ACLLog is ACL LOG: the latest denials, newest first (acllog-max-len
@@ -43,6 +53,10 @@ type ACLLog struct {
 	mu      sync.Mutex
 	entries []*aclLogEntry // newest first
 	nextID  int64
+
+	// Denials by reason, for INFO's acl_access_denied_* (the counters
+	// addACLLogEntry bumps).
+	denied [aclDeniedChannel + 1]atomic.Int64
 
 	// The rate-limited log line.
 	lastLog  time.Time
@@ -63,16 +77,20 @@ const (
 	aclLogGroupWithin = 60 * time.Second // ACL_LOG_GROUPING_MAX_TIME_DELTA
 )
 
-func (l *ACLLog) add(c *Ctx, reason, object, user string) {
-	context := "toplevel"
-	if c.Client.inMulti {
-		context = "multi"
+func (l *ACLLog) add(c *Ctx, reason, context, object, user string) {
+	for i, r := range aclLogReasons {
+		if r == reason {
+			l.denied[i].Add(1)
+		}
 	}
 	info := string(c.Client.infoString(nil, c.Version()))
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i, e := range l.entries {
+		if i == 10 {
+			break // addACLLogEntry looks at the 10 newest only
+		}
 		if e.reason == reason && e.context == context && e.object == object && e.user == user && now.Sub(e.ctime) < aclLogGroupWithin {
 			e.count++
 			e.ctime, e.clientInfo = now, info
@@ -168,5 +186,10 @@ func aclLogCommand(c *Ctx, args [][]byte) {
 	}
 }
 
-// aclWhoamiCommand: ACL WHOAMI — vdr has the default user only.
-func aclWhoamiCommand(c *Ctx, args [][]byte) { c.W.BulkString("default") }
+// addInfo adds INFO stats' acl_access_denied_* fields.
+func (l *ACLLog) addInfo(add func(string, any)) {
+	add("acl_access_denied_auth", l.denied[aclDeniedAuth].Load())
+	add("acl_access_denied_cmd", l.denied[aclDeniedCmd].Load())
+	add("acl_access_denied_key", l.denied[aclDeniedKey].Load())
+	add("acl_access_denied_channel", l.denied[aclDeniedChannel].Load())
+}

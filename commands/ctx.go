@@ -148,6 +148,7 @@ type Env struct {
 	Stats    Stats
 	Logger   *slog.Logger // warnings (failed AUTH) and scripts' redis.log lines; nil: slog.Default()
 	ACLLog   ACLLog
+	Users    ACLUsers // ACL users (acl.go)
 	// Version is the personality vdr answers as (the primary's version,
 	// or --compat); nil answers as compat.Default.
 	Version   *compat.Holder
@@ -200,6 +201,7 @@ type Client struct {
 	// answer -REDIRECT to the primary unless readonlyMode (READONLY).
 	capaRedirect, readonlyMode bool
 	authenticated              bool
+	user                       atomic.Pointer[aclUser] // nil: the default user (acl_check.go)
 	killed                     atomic.Bool
 	trk                        clientTracking // CLIENT TRACKING state (tracking.go)
 
@@ -300,7 +302,9 @@ type Ctx struct {
 
 // NewCtx returns a Ctx for one connection.
 func NewCtx(env *Env, cl *Client) *Ctx {
-	return &Ctx{W: NewWriter(), Client: cl, Env: env}
+	c := &Ctx{W: NewWriter(), Client: cl, Env: env}
+	c.setDefaultAuth()
+	return c
 }
 
 // Version is the personality the command answers as.
@@ -308,7 +312,7 @@ func (c *Ctx) Version() compat.Version { return c.Env.Version.Load() }
 
 // Authenticated reports whether the client passed AUTH (or needs none).
 func (c *Ctx) Authenticated() bool {
-	return c.Env.Config.RequirePass == "" || c.Client.authenticated
+	return !c.authRequired()
 }
 
 // Killed reports whether CLIENT KILL targeted this client.

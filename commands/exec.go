@@ -169,9 +169,10 @@ func (c *Ctx) redirect(cmd *Command, flags CmdFlag) bool {
 	return true
 }
 
-// authRequired reports whether the client must AUTH first.
+// authRequired reports whether the client must AUTH first: the default
+// user has a password or is off (authRequired in src/networking.c).
 func (c *Ctx) authRequired() bool {
-	return c.Env.Config.RequirePass != "" && !c.Client.authenticated
+	return !c.Client.authenticated && c.Env.Users.defaultUser().perms.Load().flags&(userNoPass|userOff) != userNoPass
 }
 
 // linkState returns (loading, stale-deny) for the current replication
@@ -254,6 +255,10 @@ func execCmd(c *Ctx, args [][]byte) {
 	}
 	if cl.inMulti && cmd.Flags&CmdNoMulti != 0 {
 		c.rejectCmd(cmd, "ERR Command not allowed inside a transaction")
+		return
+	}
+	if msg := c.aclCheck(cmd, args); msg != "" {
+		c.rejectCmd(cmd, msg)
 		return
 	}
 	flags := cmd.Flags

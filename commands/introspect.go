@@ -543,6 +543,7 @@ func (c *Ctx) configValues() map[string]string {
 		"daemonize":                "no",
 		"pidfile":                  "",
 		"requirepass":              cfg.RequirePass,
+		"aclfile":                  c.Env.Users.File,
 		"databases":                strconv.Itoa(cfg.Databases),
 		"maxclients":               strconv.Itoa(cfg.MaxClients),
 		"timeout":                  strconv.FormatInt(int64(cfg.IdleTimeout/time.Second), 10),
@@ -767,6 +768,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("tracking_total_items", titems)
 		add("tracking_total_prefixes", tprefixes)
 		add("total_error_replies", env.Stats.ErrorReplies.Load())
+		env.ACLLog.addInfo(add) // acl_access_denied_* (acl_check.go)
 	})
 	section("Replication", func(add func(string, any)) {
 		add("role", "slave")

@@ -263,6 +263,9 @@ func (h *scriptHost) Call(argv [][]byte, resp int) ([]byte, string) {
 	if _, stale := c.linkState(); stale && cmd.Flags&CmdStale == 0 {
 		return nil, "Can not execute the command on a stale replica"
 	}
+	if msg := c.aclScriptCheck(cmd, argv); msg != "" {
+		return nil, msg
+	}
 	if h.readOnly && cmd.Flags&(CmdWrite|CmdMayReplicate) != 0 {
 		return nil, "Write commands are not allowed from read-only scripts."
 	}

@@ -69,18 +69,6 @@ func pingCommand(c *Ctx, args [][]byte) {
 
 func echoCommand(c *Ctx, args [][]byte) { c.W.Bulk(args[1]) }
 
-// checkPassword implements ACLAuthenticateUser for the single "default"
-// user: nopass when no requirepass is set.
-// A refusal is recorded with the command as the client named it (ACL
-// LOG's object).
-func (c *Ctx) checkPassword(user, pass, cmdName []byte) bool {
-	if string(user) == "default" && c.passwordMatches(pass) {
-		return true
-	}
-	c.authFailed(user, cmdName)
-	return false
-}
-
 func authCommand(c *Ctx, args [][]byte) {
 	if len(args) > 3 {
 		c.W.Error(errSyntax)
@@ -88,18 +76,17 @@ func authCommand(c *Ctx, args [][]byte) {
 	}
 	user, pass := []byte("default"), args[len(args)-1]
 	if len(args) == 2 {
-		if c.Env.Config.RequirePass == "" {
+		if c.Env.Users.defaultUser().perms.Load().flags&userNoPass != 0 {
 			c.W.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 			return
 		}
 	} else {
 		user = args[1]
 	}
-	if !c.checkPassword(user, pass, args[0]) {
+	if !c.authenticate(user, pass, args[0]) {
 		c.W.Error(errWrongPass)
 		return
 	}
-	c.Client.authenticated = true
 	c.W.OK()
 }
 
@@ -144,11 +131,10 @@ func helloCommand(c *Ctx, args [][]byte) {
 		}
 	}
 	if user != nil {
-		if !c.checkPassword(user, pass, args[0]) {
+		if !c.authenticate(user, pass, args[0]) {
 			c.W.Error(errWrongPass)
 			return
 		}
-		c.Client.authenticated = true
 	}
 	if c.authRequired() {
 		if c.Version().HelloNoAuthProto() {
@@ -224,8 +210,8 @@ func resetCommand(c *Ctx, args [][]byte) {
 	cl.mu.Lock()
 	cl.db, cl.resp, cl.name, cl.noEvict, cl.noTouch = 0, 2, "", false, false
 	cl.readonlyMode = false // RESET clears READONLY, not CAPA (clearClientConnectionState)
-	cl.authenticated = false
 	cl.mu.Unlock()
+	c.setDefaultAuth()
 	c.W.Resp = 2
 	c.W.Status("RESET")
 }
@@ -349,6 +335,8 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	}
 	if cl.Master {
 		b = append(b, " user=(superuser) redir="...)
+	} else if u := cl.user.Load(); u != nil {
+		b = append(b, " user="+u.name+" redir="...)
 	} else {
 		b = append(b, " user=default redir="...)
 	}
@@ -512,7 +500,7 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 			laddr = val
 		case "user":
 			user = val
-			if user != "default" {
+			if c.Env.Users.lookup(user) == nil {
 				c.W.Error("ERR No such user '" + val + "'")
 				return
 			}
@@ -534,6 +522,9 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 	killed := 0
 	for _, cl := range c.clientsAndMaster() {
 		if (id != 0 && cl.ID != id) || (addr != "" && cl.Addr != addr) || (laddr != "" && cl.LAddr != laddr) {
+			continue
+		}
+		if cl.Killed() || user != "" && (cl.Master || c.Env.Users.nameOf(cl) != user) {
 			continue
 		}
 		if cl.Master {
@@ -915,6 +906,10 @@ func execCommand(c *Ctx, args [][]byte) {
 			cmd, _ := c.lookupCommand(q)
 			if cmd == nil {
 				c.W.Error(unknownCommandError(q))
+				continue
+			}
+			if msg := c.aclExecCheck(cmd, q); msg != "" {
+				c.W.Error(msg)
 				continue
 			}
 			c.call(cmd, q)

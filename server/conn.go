@@ -58,7 +58,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 }
 
 func (c *conn) authed() bool {
-	return c.s.opts.RequirePass == "" || c.ctx.Authenticated()
+	return c.ctx.Authenticated()
 }
 
 // unauthOutputMax bounds the replies an unauthenticated client may have

@@ -60,6 +60,12 @@ type Options struct {
 	// RequirePass is the password of the "default" user (AUTH / HELLO
 	// AUTH); empty means no authentication.
 	RequirePass string
+	// Users are ACL users as redis.conf's "user" directives declare them,
+	// one per item without the keyword: "alice on >pw ~k* +@read".
+	Users []string
+	// ACLFile is aclfile: users loaded at start, by ACL LOAD, and written
+	// by ACL SAVE. Not with Users, as in Redis.
+	ACLFile string
 	// MaxClients bounds concurrent connections; default 10000.
 	MaxClients int
 	// IdleTimeout closes connections idle this long (Redis's "timeout");
@@ -227,6 +233,8 @@ func (o *Options) Validate() error {
 		return bad("event loops %d < -1", o.EventLoops)
 	case o.IdleTimeout < 0 || o.MaxStaleness < 0:
 		return bad("negative duration")
+	case o.ACLFile != "" && len(o.Users) > 0:
+		return bad("users defined with user directives and an ACL file (aclfile) at the same time: define either, not both")
 	}
 	if _, ok := projection.ParseNotifyFlags(o.NotifyKeyspaceEvents); !ok {
 		return bad("notify-keyspace-events %q: invalid event class character, use 'Ag$lshzxeKEtmdn'", o.NotifyKeyspaceEvents)

@@ -133,6 +133,10 @@ func New(opts Options) (*Server, error) {
 			ConfigFile:       opts.ConfigFile,
 		},
 	}
+	s.env.Users.SetRequirePass(opts.RequirePass)
+	if err := s.env.LoadUsers(opts.Users, opts.ACLFile); err != nil {
+		return nil, err
+	}
 	opts.Projection.OnChange(s.changed)
 	opts.Projection.OnEvents(s.keyspaceEvents)
 	if opts.NotifyKeyspaceEvents != "" {

@@ -37,8 +37,22 @@ const (
 	kInt
 	kBool
 	kDuration
-	kList // comma-separated, or repeated in the config file
+	kList  // comma-separated, or repeated in the config file
+	kLines // repeated (flag or config file), one item per line
 )
+
+// repeated is a flag that may be given more than once (--user): the
+// values joined by newlines.
+type repeated struct{ v *string }
+
+func (r repeated) String() string { return "" }
+func (r repeated) Set(s string) error {
+	if *r.v != "" {
+		*r.v += "\n"
+	}
+	*r.v += s
+	return nil
+}
 
 // groups orders the --help output.
 var groups = []string{"Primary", "Serving", "Projection", "Snapshot", "Operations"}
@@ -70,6 +84,8 @@ var settings = []setting{
 	{"port", "Serving", "6380", "TCP port to serve on (0: no TCP; -1: a random free port)", kInt},
 	{"unixsocket", "Serving", "", "also serve on this unix socket", kString},
 	{"requirepass", "Serving", "", "password clients must AUTH with", kString},
+	{"user", "Serving", "", `an ACL user, as redis.conf declares one: "alice on >pw ~k* +@read" (repeatable)`, kLines},
+	{"aclfile", "Serving", "", "file of ACL users (ACL LOAD / ACL SAVE); not with --user", kString},
 	{"maxclients", "Serving", "10000", "most concurrent client connections", kInt},
 	{"event-loops", "Serving", "0", "epoll event loops serving clients (0: half the CPUs, at least one; -1: a goroutine per connection)", kInt},
 	{"busy-poll", "Serving", "50us", "how long an event loop polls for more requests after a batch before it sleeps (0: sleep at once)", kDuration},
@@ -168,6 +184,10 @@ func parseConfigWith(args []string, getenv func(string) string, stderr io.Writer
 	for _, s := range settings {
 		v := new(string)
 		flagVals[s.name] = v
+		if s.kind == kLines {
+			fs.Var(repeated{v}, s.name, s.usage)
+			continue
+		}
 		fs.StringVar(v, s.name, "", s.usage)
 	}
 	// Booleans may be given bare (--pprof): accept that by rewriting.
@@ -277,6 +297,9 @@ func (c *Config) readFile(path string, settings []setting) error {
 		if s.kind == kList && c.source[name] != "default" && c.values[name] != "" {
 			value = c.values[name] + "," + value
 		}
+		if s.kind == kLines && c.source[name] != "default" && c.values[name] != "" {
+			value = c.values[name] + "\n" + value
+		}
 		c.values[name], c.source[name] = value, where
 	}
 	if err := sc.Err(); err != nil {
@@ -311,9 +334,14 @@ func (c *Config) Duration(name string) time.Duration {
 }
 
 // List returns a list setting's items, trimmed, without empties.
-func (c *Config) List(name string) []string {
+func (c *Config) List(name string) []string { return c.items(name, ",") }
+
+// Lines returns a repeated setting's items (kLines).
+func (c *Config) Lines(name string) []string { return c.items(name, "\n") }
+
+func (c *Config) items(name, sep string) []string {
 	var out []string
-	for _, p := range strings.Split(c.values[name], ",") {
+	for _, p := range strings.Split(c.values[name], sep) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}

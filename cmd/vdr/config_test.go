@@ -225,3 +225,42 @@ func TestReplicaofForms(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigUsers checks that "user" is repeatable as a flag and as a
+// config-file directive (as redis.conf's), each item one user with its
+// rules, into server.Options.Users; aclfile goes to Options.ACLFile, and
+// the two together are refused as Redis refuses them.
+func TestConfigUsers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "vdr.conf")
+	os.WriteFile(file, []byte("replicaof 127.0.0.1 7000\nuser alice on >pa ~k:* +@read\nuser bob on nopass (~s* +get)\n"), 0o600)
+	cfg, err := parseConfig([]string{"--config", file}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Lines("user"), "|"); got != "alice on >pa ~k:* +@read|bob on nopass (~s* +get)" {
+		t.Errorf("users from the file: %q", got)
+	}
+	cfg, err = parseConfig([]string{"--replicaof", "127.0.0.1 7000", "--user", "carol on >pc +ping", "--user", "dan off"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := nodeOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(o.Server.Users, "|"); got != "carol on >pc +ping|dan off" {
+		t.Errorf("users from flags: %q", got)
+	}
+	cfg, err = parseConfig([]string{"--replicaof", "127.0.0.1 7000", "--aclfile", "users.acl", "--user", "x on"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err = nodeOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil {
+		o.Server.EnsureDefaults()
+		err = o.Server.Validate()
+	}
+	if o.Server.ACLFile != "users.acl" || err == nil || !strings.Contains(err.Error(), "aclfile") {
+		t.Errorf("aclfile %q with users: err %v", o.Server.ACLFile, err)
+	}
+}

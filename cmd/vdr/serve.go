@@ -100,6 +100,8 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			NoTCP:                cfg.Port == 0,
 			UnixSocket:           cfg.Str("unixsocket"),
 			RequirePass:          cfg.Str("requirepass"),
+			Users:                cfg.Lines("user"),
+			ACLFile:              cfg.Str("aclfile"),
 			MaxClients:           cfg.Int("maxclients"),
 			EventLoops:           cfg.Int("event-loops"),
 			BusyPoll:             busyPoll(cfg.Duration("busy-poll")),
