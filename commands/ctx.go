@@ -144,6 +144,7 @@ type Env struct {
 	PubSub   *PubSub
 	Blocking *Blocking // clients waiting in XREAD BLOCK; nil: blocking reads answer an error
 	Tracking *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
+	Monitors Monitors  // clients in MONITOR mode (monitor.go)
 	Config   Config
 	Stats    Stats
 	Logger   *slog.Logger // warnings (failed AUTH) and scripts' redis.log lines; nil: slog.Default()
@@ -201,6 +202,7 @@ type Client struct {
 	capaRedirect, readonlyMode bool
 	authenticated              bool
 	killed                     atomic.Bool
+	monitor                    atomic.Bool    // in Env.Monitors (MONITOR)
 	trk                        clientTracking // CLIENT TRACKING state (tracking.go)
 
 	// Owned by the connection goroutine.

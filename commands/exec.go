@@ -315,6 +315,12 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	if cmd.Flags&CmdReadonly != 0 && !cmd.script && c.Client.trk.flags.Load()&trackOn != 0 {
 		c.trackRead(cmd, args)
 	}
+	// Scripts show before the commands they run; the rest once they ran
+	// (call in src/server.c, evalGenericCommand in src/eval.c).
+	mon := c.Env.Monitors.Active() && cmd.Flags&CmdAdmin == 0
+	if mon && cmd.script {
+		c.feedMonitors(cmd, args)
+	}
 	switch {
 	case cmd.Flags&CmdWrite != 0:
 		c.forward(args)
@@ -322,6 +328,9 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 		cmd.Handler(c, args)
 	default:
 		c.W.Error("ERR vdr: " + cmd.Name + " is not supported yet")
+	}
+	if mon && cmd.Flags&CmdSkipMonitor == 0 {
+		c.feedMonitors(cmd, args)
 	}
 	// Counted once the command ran (Valkey 8's call(): commands_processed).
 	c.Client.totCmds.Add(1)

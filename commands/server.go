@@ -218,6 +218,7 @@ func resetCommand(c *Ctx, args [][]byte) {
 	c.unwatchAll()
 	cl.inMulti, cl.dirtyExec, cl.multiQueue = false, false, nil
 	c.trackingReset()
+	c.Env.Monitors.remove(cl)
 	if c.Env.PubSub != nil {
 		c.Env.PubSub.UnsubscribeAll(cl)
 	}
@@ -300,6 +301,9 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	}
 	if cl.noTouch {
 		flags += "T"
+	}
+	if cl.monitor.Load() {
+		flags = "O" + flags
 	}
 	if cl.Master {
 		flags = "M"
@@ -850,6 +854,7 @@ func (c *Ctx) Close() {
 	c.unwatchAll()
 	c.unblock()
 	c.trackingClose()
+	c.Env.Monitors.remove(c.Client)
 }
 
 func discardCommand(c *Ctx, args [][]byte) {

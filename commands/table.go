@@ -93,6 +93,7 @@ var handlers = map[string]HandlerFunc{
 	"waitaof":                 waitaofCommand,
 	"command|getkeysandflags": commandGetkeysandflagsCommand,
 	"lolwut":                  lolwutCommand,
+	"monitor":                 monitorCommand,
 	// pub/sub (pubsub.go)
 	"subscribe":            subscribeCommand,
 	"psubscribe":           psubscribeCommand,

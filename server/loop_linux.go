@@ -859,7 +859,7 @@ func (l *loop) sweep() {
 			}
 			continue
 		}
-		if idle > 0 && l.now-c.ev.lastRead > idle && c.cl.Subscriptions() == 0 && !c.ev.blocked {
+		if idle > 0 && l.now-c.ev.lastRead > idle && c.cl.Subscriptions() == 0 && !c.ev.blocked && !c.cl.Monitoring() {
 			l.closeConn(c)
 		}
 	}
