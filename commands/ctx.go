@@ -145,6 +145,8 @@ type Env struct {
 	Blocking *Blocking // clients waiting in XREAD BLOCK; nil: blocking reads answer an error
 	Tracking *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
 	Monitors Monitors  // clients in MONITOR mode (monitor.go)
+	Pause    Pause     // CLIENT PAUSE state (pause.go)
+	Persist  Persister // SAVE / BGSAVE; nil: they answer an error (persist.go)
 	Config   Config
 	Stats    Stats
 	Logger   *slog.Logger // warnings (failed AUTH) and scripts' redis.log lines; nil: slog.Default()
@@ -157,6 +159,7 @@ type Env struct {
 	TCPPort   int
 
 	nextClientID atomic.Int64
+	persist      persistState                  // SAVE / BGSAVE bookkeeping (persist.go)
 	scripts      atomic.Pointer[script.Engine] // see Scripts
 }
 
@@ -203,6 +206,8 @@ type Client struct {
 	authenticated              bool
 	killed                     atomic.Bool
 	monitor                    atomic.Bool    // in Env.Monitors (MONITOR)
+	xreadWaiting               atomic.Bool    // parked in XREAD BLOCK (CLIENT UNBLOCK reads it)
+	unblockReq                 atomic.Int32   // CLIENT UNBLOCK's request: unblockTimeout or unblockError
 	trk                        clientTracking // CLIENT TRACKING state (tracking.go)
 
 	// Owned by the connection goroutine.

@@ -284,6 +284,9 @@ func execCmd(c *Ctx, args [][]byte) {
 		c.rejectCmd(cmd, errLoading)
 		return
 	}
+	if c.holdForPause(flags, args) {
+		return
+	}
 	if cl.inMulti && !multiControl(cmd) {
 		q := make([][]byte, len(args))
 		for i, a := range args {

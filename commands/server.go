@@ -780,8 +780,6 @@ func timeCommand(c *Ctx, args [][]byte) {
 	c.W.BulkInt(int64(now.Nanosecond() / 1000))
 }
 
-func lastsaveCommand(c *Ctx, args [][]byte) { c.W.Int(c.Env.StartTime.Unix()) }
-
 // waitaofCommand: WAITAOF numlocal numreplicas timeout (Redis 7.2,
 // Valkey), as a replica answers it: the arguments are checked, then the
 // replica error (waitaofCommand in src/replication.c). Bound once the 7.2

@@ -94,6 +94,12 @@ var handlers = map[string]HandlerFunc{
 	"command|getkeysandflags": commandGetkeysandflagsCommand,
 	"lolwut":                  lolwutCommand,
 	"monitor":                 monitorCommand,
+	"client|pause":            clientPauseCommand,
+	"client|unpause":          clientUnpauseCommand,
+	"client|unblock":          clientUnblockCommand,
+	"save":                    saveCommand,
+	"bgsave":                  bgsaveCommand,
+	"bgrewriteaof":            bgrewriteaofCommand,
 	// pub/sub (pubsub.go)
 	"subscribe":            subscribeCommand,
 	"psubscribe":           psubscribeCommand,

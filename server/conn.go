@@ -118,8 +118,12 @@ func (c *conn) serve() {
 		if c.overUnauthLimit(w.Len()) {
 			return
 		}
-		if blocked, deadline := c.ctx.Blocked(); blocked && !c.waitBlocked(deadline) {
-			return
+		// Parked (XREAD BLOCK, CLIENT PAUSE, DEBUG SLEEP, SAVE) until
+		// answered; a paused command may park again when it runs.
+		for blocked, deadline := c.ctx.Blocked(); blocked; blocked, deadline = c.ctx.Blocked() {
+			if !c.waitBlocked(deadline) {
+				return
+			}
 		}
 		if w.Len() > flushThreshold {
 			if c.flush() != nil {

@@ -647,6 +647,15 @@ func (l *loop) flushQueued() {
 // unblocked resumes a client whose blocking read was just answered: the
 // reply goes out and its buffered requests run.
 func (l *loop) unblocked(c *conn) {
+	if blocked, deadline := c.ctx.Blocked(); blocked {
+		// Parked again: a paused command whose pause was extended,
+		// or that ran into a wait of its own.
+		c.ev.blocked, c.ev.deadline = true, 0
+		if !deadline.IsZero() {
+			c.ev.deadline = deadline.UnixNano()
+		}
+		return
+	}
 	c.ev.blocked, c.ev.deadline = false, 0
 	l.process(c)
 }

@@ -65,6 +65,10 @@ type NodeOptions struct {
 	// partial sync.
 	SnapshotPath     string
 	SnapshotInterval time.Duration
+	// Dir and DBFilename name the file SAVE and BGSAVE write when
+	// SnapshotPath is empty, as Redis's dir and dbfilename (default
+	// dump.rdb in the working directory).
+	Dir, DBFilename string
 
 	// ProgressInterval is how often a long full sync logs its progress;
 	// default 5s.
@@ -149,6 +153,9 @@ func NewNode(o NodeOptions) (*Node, error) {
 	n.srv, err = New(so)
 	if err != nil {
 		return nil, err
+	}
+	if o.Replica != nil {
+		n.srv.env.Persist = nodePersister{n} // SAVE / BGSAVE (node_snapshot.go)
 	}
 	return n, nil
 }

@@ -40,6 +40,7 @@ type linkHandler struct {
 	lastIO        atomic.Int64 // Unix ns of the last delivery from the primary
 	caughtUp      atomic.Int64 // Unix ns when applied last reached the primary's offset
 	state         atomic.Int32 // replica.State
+	changes       atomic.Int64 // commands applied since start (rdb_changes_since_last_save)
 }
 
 // loadGCPercent is the GOGC a full sync or RDB file load runs with (see
@@ -147,6 +148,7 @@ func (h *linkHandler) Commands(cmds []replica.Command) error {
 			}
 		}
 	}
+	h.changes.Add(int64(len(cmds)))
 	h.feedMonitors(cmds)
 	if t := h.n.srv.tracking(); t != nil {
 		t.Broadcast() // the batch's keys to BCAST clients (changed has invalidated them)
