@@ -87,6 +87,7 @@ type Config struct {
 	ConfigFile         string
 	ReplicaAnnounced   bool
 	ExtraConfigOptions map[string]string
+	EnableDebugCommand string // enable-debug-command: "no" (default), "yes" or "local"
 }
 
 // Stats are the server-wide counters INFO stats reports.

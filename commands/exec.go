@@ -248,6 +248,10 @@ func execCmd(c *Ctx, args [][]byte) {
 		c.rejectCmd(cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return
 	}
+	if msg := c.protectedCommandError(cmd); msg != "" {
+		c.rejectCmd(cmd, msg)
+		return
+	}
 	if c.authRequired() && cmd.Flags&CmdNoAuth == 0 {
 		c.rejectCmd(cmd, errNoAuth)
 		return
@@ -330,7 +334,13 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	case cmd.Handler != nil:
 		cmd.Handler(c, args)
 	default:
-		c.W.Error("ERR vdr: " + cmd.Name + " is not supported yet")
+		// A command of the table vdr does not serve answers as a server
+		// without it: unknown command, or unknown subcommand.
+		if cmd.parent != nil {
+			c.W.Error("ERR unknown subcommand '" + string(trunc(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(string(cstr(args[0]))) + " HELP.")
+		} else {
+			c.W.Error(unknownCommandError(args))
+		}
 	}
 	if mon && cmd.Flags&CmdSkipMonitor == 0 {
 		c.feedMonitors(cmd, args)

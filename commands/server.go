@@ -981,19 +981,3 @@ func equalFold(b []byte, lower string) bool {
 }
 
 var _ = bytes.Equal
-
-// lolwutCommand answers LOLWUT as lolwutUnstableCommand does (src/lolwut.c):
-// the version line. The drawings of VERSION 5 and 6 are not served.
-func lolwutCommand(c *Ctx, args [][]byte) {
-	if len(args) >= 3 && equalFold(args[1], "version") {
-		n, ok := c.intArg(args[2])
-		if !ok {
-			return
-		}
-		if n == 5 || n == 6 {
-			c.W.Error("ERR vdr: LOLWUT VERSION 5 and 6 are not supported yet")
-			return
-		}
-	}
-	c.W.Verbatim("Redis ver. "+c.Version().Number()+"\n", "txt")
-}
