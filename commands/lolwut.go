@@ -18,7 +18,9 @@ import (
 // The random parts differ from Redis's (they are random there as well):
 // Schotter's first row of squares has no tilt or shift in either, so a
 // one-row drawing is the same byte for byte; the skyline is drawn with
-// vdr's own buildings.
+// vdr's own buildings. (Redis places the squares in float arithmetic
+// that vdr does not reproduce: past the first square, edges may fall a
+// pixel apart from Redis's.)
 
 func lolwutCommand(c *Ctx, args [][]byte) {
 	version := c.Version().Number()
@@ -118,14 +120,16 @@ func abs(n int) int {
 }
 
 // square draws a square of side size centred at (cx,cy), turned by
-// angle radians.
+// angle radians. Its corners lie on the circle through them, of radius
+// size/√2 rounded to a whole pixel, at 45° + angle and every quarter
+// turn on; each is rounded to the nearest pixel.
 func (cv *canvas) square(cx, cy float64, size float64, angle float64) {
-	h := size / 2
-	sin, cos := math.Sincos(angle)
+	r := math.Round(size / math.Sqrt2)
 	var px, py [4]int
-	for i, p := range [4][2]float64{{-h, -h}, {h, -h}, {h, h}, {-h, h}} {
-		px[i] = int(math.Round(cx + p[0]*cos - p[1]*sin))
-		py[i] = int(math.Round(cy + p[0]*sin + p[1]*cos))
+	for i := range 4 {
+		sin, cos := math.Sincos(math.Pi/4 + angle + float64(i)*math.Pi/2)
+		px[i] = int(math.Round(cx + sin*r))
+		py[i] = int(math.Round(cy + cos*r))
 	}
 	for i := range 4 {
 		j := (i + 1) % 4
@@ -168,19 +172,21 @@ func lolwut5(c *Ctx, args [][]byte, version string) {
 	if width > 4 {
 		pad = 2
 	}
-	side := (width - pad*2) / perRow
-	cv := newCanvas(width, side*perCol+pad*2)
+	side := float64(width-pad*2) / float64(perRow)
+	cv := newCanvas(width, int(side*float64(perCol)+float64(pad*2)))
 	for y := range perCol {
 		// Order gives way to chaos row by row: the first row is straight.
 		chaos := float64(y) / float64(perCol)
 		for x := range perRow {
-			cx := float64(x*side+side/2+pad) + (rand.Float64()*2-1)*chaos*float64(side)/3
-			cy := float64(y*side+side/2+pad) + (rand.Float64()*2-1)*chaos*float64(side)/3
-			angle := (rand.Float64()*2 - 1) * chaos * math.Pi / 4
-			if y == 0 {
-				cx, cy, angle = float64(x*side+side/2+pad), float64(y*side+side/2+pad), 0
+			cx := float64(x)*side + side/2 + float64(pad)
+			cy := float64(y)*side + side/2 + float64(pad)
+			var angle float64
+			if y > 0 {
+				cx += (rand.Float64()*2 - 1) * chaos * side / 3
+				cy += (rand.Float64()*2 - 1) * chaos * side / 3
+				angle = (rand.Float64()*2 - 1) * chaos * math.Pi / 4
 			}
-			cv.square(cx, cy, float64(side), angle)
+			cv.square(cx, cy, side, angle)
 		}
 	}
 	c.W.Verbatim(cv.braille()+"\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. "+version+"\n", "txt")

@@ -108,7 +108,7 @@ func memoryStatsCommand(c *Ctx, args [][]byte) {
 		}
 	}
 	w := c.W
-	w.Map(25 + ndb)
+	w.Map(27 + ndb)
 	pairInt := func(k string, v int64) { w.BulkString(k); w.Int(v) }
 	pairDouble := func(k string, v float64) { w.BulkString(k); w.Double(v) }
 	pairInt("peak.allocated", f.peak)
@@ -126,11 +126,11 @@ func memoryStatsCommand(c *Ctx, args [][]byte) {
 			continue
 		}
 		w.BulkString("db." + strconv.Itoa(db))
-		w.Map(2)
+		w.Map(3)
 		pairInt("overhead.hashtable.main", d.Keys*mapSlotBytes)
 		pairInt("overhead.hashtable.expires", d.Expires*mapSlotBytes)
+		pairInt("overhead.hashtable.slot-to-keys", 0)
 	}
-	pairInt("overhead.hashtable.slot-to-keys", 0)
 	pairInt("overhead.total", f.overheadTotal)
 	pairInt("keys.count", f.keys)
 	if f.keys > 0 {
