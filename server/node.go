@@ -243,7 +243,14 @@ func (n *Node) Start() error {
 			go func() { defer n.bg.Done(); n.snapshotLoop(ctx) }()
 		}
 	}
-	n.log.Info("vdr started", "addr", n.srv.Addr(), "http", n.HTTPAddr(), "primary", primaryName(n.opts.Replica), "rdb", n.opts.RDBFile)
+	// Only what is set: no http="" or rdb="" noise.
+	attrs := []any{"addr", n.srv.Addr()}
+	for _, kv := range [][2]string{{"http", n.HTTPAddr()}, {"primary", primaryName(n.opts.Replica)}, {"rdb", n.opts.RDBFile}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	n.log.Info("vdr started", attrs...)
 	return nil
 }
 
