@@ -26,6 +26,9 @@ func startSurfacePair(t *testing.T, replicaArgs []string, so Options, snapshot s
 	p.replica = redistest.Start(t, append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(p.primary.Port)}, replicaArgs...)...)
 	ro := replicaOptions{Primary: p.primary.Addr()}
 	so.Port = RandomPort
+	if os.Getenv("VDR_EVENTLOOP") == "0" {
+		so.EventLoops = EventLoopsDisabled // the goroutine-per-connection path
+	}
 	node, err := NewNode(NodeOptions{Server: so, Replica: &ro, SnapshotPath: snapshot,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
