@@ -77,14 +77,7 @@ var debugHelp = []string{
 func debugCommand(c *Ctx, args [][]byte) {
 	switch {
 	case len(args) == 2 && equalFold(args[1], "help"):
-		lines := debugHelp
-		c.W.Array(len(lines))
-		for i, l := range lines {
-			if i == len(lines)-1 && c.Version().HelpSaysPrint() {
-				l = "    Print this help."
-			}
-			c.W.Status(l)
-		}
+		replyHelp(c, debugHelp)
 	case len(args) == 3 && equalFold(args[1], "object"):
 		debugObject(c, args[2])
 	case len(args) == 3 && equalFold(args[1], "sleep"):

@@ -215,11 +215,17 @@ func moduleHelpCommand(c *Ctx, args [][]byte) {
 		"HELP",
 		"    Prints this help.",
 	}
-	if c.Version().HelpSaysPrint() {
-		lines[len(lines)-1] = "    Print this help."
-	}
+	replyHelp(c, lines)
+}
+
+// replyHelp writes help lines as addReplyHelp does, with the last line's
+// wording of the personality ("Print this help." from 7.2 on).
+func replyHelp(c *Ctx, lines []string) {
 	c.W.Array(len(lines))
-	for _, l := range lines {
+	for i, l := range lines {
+		if i == len(lines)-1 && l == "    Prints this help." && c.Version().HelpSaysPrint() {
+			l = "    Print this help."
+		}
 		c.W.Status(l)
 	}
 }

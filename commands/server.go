@@ -661,13 +661,7 @@ func writeHelp(c *Ctx, name string) {
 	if lines == nil {
 		lines = helpTexts[name] // not captured per version (SCRIPT, FUNCTION…)
 	}
-	c.W.Array(len(lines))
-	for i, l := range lines {
-		if i == len(lines)-1 && l == "    Prints this help." && c.Version().HelpSaysPrint() {
-			l = "    Print this help."
-		}
-		c.W.Status(l)
-	}
+	replyHelp(c, lines)
 }
 
 // clientHelpCommand: CLIENT HELP, with the lines each version adds to

@@ -2,12 +2,9 @@ package server
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/vdr-project/vdr/internal/redistest"
 )
 
 // TestMonitorDifferential opens MONITOR on a real Redis replica and on
@@ -16,14 +13,8 @@ import (
 // timestamp and the clients' ports masked (the primary's address stays:
 // both show the master client by the primary's ip:port).
 func TestMonitorDifferential(t *testing.T) {
-	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
-	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
-	node := startNode(t, primary.Addr(), replicaOptions{})
-	redistest.WaitFor(t, 15*time.Second, "links up", func() bool {
-		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up" &&
-			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up" &&
-			redistest.InfoField(primary.Addr(), "replication", "connected_slaves") == "2"
-	})
+	sp := startSurfacePair(t, []string{"--replica-priority", "0"}, Options{}, "")
+	primary, replica, node := sp.primary, sp.replica, sp.node
 	p := dialRaw(t, primary.Addr())
 	// WAIT on the primary returns once both replicas applied everything
 	// (and fed it to their monitors); nothing it does shows on a monitor.

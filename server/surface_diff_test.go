@@ -41,7 +41,8 @@ func startSurfacePair(t *testing.T, replicaArgs []string, so Options, snapshot s
 	p.node = node
 	redistest.WaitFor(t, 15*time.Second, "links up", func() bool {
 		return redistest.InfoField(p.replica.Addr(), "replication", "master_link_status") == "up" &&
-			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
+			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up" &&
+			redistest.InfoField(p.primary.Addr(), "replication", "connected_slaves") == "2"
 	})
 	return p
 }
