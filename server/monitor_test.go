@@ -79,3 +79,31 @@ func TestMonitorCommand(t *testing.T) {
 		t.Fatalf("monitor after RESET: %q", r)
 	}
 }
+
+// TestMonitorSparedByIdleTimeout: like Redis's monitors (CLIENT_SLAVE),
+// a monitor is not closed by the idle timeout; a plain client is.
+func TestMonitorSparedByIdleTimeout(t *testing.T) {
+	s := startVDR(t, Options{IdleTimeout: 300 * time.Millisecond})
+	mon, plain := dialRaw(t, s.Addr()), dialRaw(t, s.Addr())
+	if r := mon.dos("MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	plain.dos("PING")
+	time.Sleep(1500 * time.Millisecond)
+	c := dialRaw(t, s.Addr())
+	c.dos("ECHO", "still")
+	mon.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		line, err := mon.br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("the idle monitor: %v", err)
+		}
+		if strings.HasSuffix(line, "\"ECHO\" \"still\"\r\n") {
+			break
+		}
+	}
+	plain.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := plain.br.ReadByte(); err == nil {
+		t.Fatalf("the idle plain client is still open")
+	}
+}
