@@ -107,8 +107,16 @@ func memoryStatsCommand(c *Ctx, args [][]byte) {
 			ndb++
 		}
 	}
+	// Redis 7.4 and Valkey 8 moved the rehashing overheads out of db.N
+	// and added allocator.muzzy (getMemoryOverheadData of each).
+	v := c.Version()
+	newLayout := v.AtLeastRedis(7, 4) || v.Valkey && v.Major >= 8
 	w := c.W
-	w.Map(27 + ndb)
+	if newLayout {
+		w.Map(31 + ndb)
+	} else {
+		w.Map(27 + ndb)
+	}
 	pairInt := func(k string, v int64) { w.BulkString(k); w.Int(v) }
 	pairDouble := func(k string, v float64) { w.BulkString(k); w.Double(v) }
 	pairInt("peak.allocated", f.peak)
@@ -126,12 +134,25 @@ func memoryStatsCommand(c *Ctx, args [][]byte) {
 			continue
 		}
 		w.BulkString("db." + strconv.Itoa(db))
-		w.Map(3)
+		if newLayout {
+			w.Map(2)
+		} else {
+			w.Map(3)
+		}
 		pairInt("overhead.hashtable.main", d.Keys*mapSlotBytes)
 		pairInt("overhead.hashtable.expires", d.Expires*mapSlotBytes)
-		pairInt("overhead.hashtable.slot-to-keys", 0)
+		if !newLayout {
+			pairInt("overhead.hashtable.slot-to-keys", 0)
+		}
+	}
+	if newLayout {
+		pairInt("overhead.db.hashtable.lut", 0)
+		pairInt("overhead.db.hashtable.rehashing", 0)
 	}
 	pairInt("overhead.total", f.overheadTotal)
+	if newLayout {
+		pairInt("db.dict.rehashing.count", 0) // Go maps grow incrementally, never counted as rehashing
+	}
 	pairInt("keys.count", f.keys)
 	if f.keys > 0 {
 		pairInt("keys.bytes-per-key", net/f.keys)
@@ -144,6 +165,9 @@ func memoryStatsCommand(c *Ctx, args [][]byte) {
 	pairInt("allocator.allocated", f.total)
 	pairInt("allocator.active", active)
 	pairInt("allocator.resident", resident)
+	if newLayout {
+		pairInt("allocator.muzzy", 0)
+	}
 	pairDouble("allocator-fragmentation.ratio", ratio(active, f.total))
 	pairInt("allocator-fragmentation.bytes", active-f.total)
 	pairDouble("allocator-rss.ratio", ratio(resident, active))

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -274,5 +275,31 @@ func TestSaveBgsave(t *testing.T) {
 	rs := redistest.Start(t, "--dir", dir, "--dbfilename", "vdr.rdb")
 	if r, _ := redistest.Do(rs.Addr(), "DBSIZE"); r != ":2\r\n" {
 		t.Fatalf("DBSIZE of the saved file in redis-server: %q", r)
+	}
+}
+
+// TestSurfaceVersions: the operator replies of each personality against
+// that server (an empty one, as vdr here): MEMORY STATS's layout changed
+// in 7.4 and Valkey 8, help texts' last line in 7.2.
+func TestSurfaceVersions(t *testing.T) {
+	for _, v := range compat.Supported {
+		t.Run(v.String(), func(t *testing.T) {
+			rs := redistest.StartVersion(t, v)
+			s := startVDR(t, Options{Compat: v})
+			rc, vc := dialRaw(t, rs.Addr()), dialRaw(t, s.Addr())
+			for _, cmd := range [][]string{
+				{"MODULE", "HELP"}, {"MODULE", "LIST"}, {"MODULE", "LOAD", "/x.so"}, {"DEBUG", "OBJECT", "x"},
+				{"CLUSTER", "INFO"}, {"ASKING"}, {"LOLWUT"}, {"LOLWUT", "VERSION", "5", "3", "1", "1"},
+				{"LOLWUT", "VERSION", "6", "1", "1"}, {"CLIENT", "PAUSE", "10", "x"}, {"CLIENT", "UNBLOCK", "1", "x"},
+				{"BGSAVE", "x"},
+			} {
+				if want, got := rc.dos(cmd...), vc.dos(cmd...); want != got {
+					t.Errorf("%q:%s", cmd, firstDiff(want, got))
+				}
+			}
+			if w, g := replyShape(rc.dos("MEMORY", "STATS")), replyShape(vc.dos("MEMORY", "STATS")); w != g {
+				t.Errorf("MEMORY STATS shapes differ:%s", firstDiff(w, g))
+			}
+		})
 	}
 }
