@@ -35,6 +35,13 @@ import (
 // Monitors is the set of clients in MONITOR mode. The zero value is an
 // empty set.
 type Monitors struct {
+	// MaxLine bounds the bytes of one formatted line (the server sets
+	// its output buffer limit): a longer one is cut there, and Push then
+	// refuses it and drops the monitors, as they would be past the
+	// limit anyway, without formatting a huge argument in full (a SET of
+	// 512 MB from the primary would take 2 GB quoted). 0: no bound.
+	MaxLine int64
+
 	n    atomic.Int32 // len(list), read without the lock by Active
 	mu   sync.Mutex
 	list []*Client
@@ -93,7 +100,7 @@ func (m *Monitors) Feed(peer string, db int, argv [][]byte) {
 	if !m.Active() {
 		return
 	}
-	m.feed(MonitorLine(nil, time.Now(), db, peer, argv, nil))
+	m.feed(MonitorLine(nil, time.Now(), db, peer, argv, nil, m.MaxLine))
 }
 
 // FeedApplied shows a command applied from the primary's stream, as a
@@ -105,8 +112,9 @@ func (m *Monitors) FeedApplied(primary string, db int, argv [][]byte) {
 
 // MonitorLine appends the monitor line of argv to b: the timestamp, the
 // [db client] field and the quoted arguments, ending in CRLF. Arguments
-// whose index is in redact print as (redacted).
-func MonitorLine(b []byte, now time.Time, db int, peer string, argv [][]byte, redact []int) []byte {
+// whose index is in redact print as (redacted). With maxLine > 0 the
+// line stops growing past maxLine bytes (see Monitors.MaxLine).
+func MonitorLine(b []byte, now time.Time, db int, peer string, argv [][]byte, redact []int, maxLine int64) []byte {
 	b = append(b, '+')
 	b = strconv.AppendInt(b, now.Unix(), 10)
 	b = append(b, '.')
@@ -127,6 +135,10 @@ func MonitorLine(b []byte, now time.Time, db int, peer string, argv [][]byte, re
 		if containsInt(redact, i) {
 			b = append(b, "\"(redacted)\""...)
 			continue
+		}
+		if maxLine > 0 && int64(len(b)+len(a)) > maxLine {
+			// Too long for any monitor's buffer: no need to quote it all.
+			return append(b, a[:min(len(a), int(maxLine)+1)]...)
 		}
 		b = appendRepr(b, a)
 	}
@@ -206,7 +218,7 @@ func monitorRedact(cmd *Command, args [][]byte) []int {
 
 // feedMonitors shows a command c ran to the monitors (see call).
 func (c *Ctx) feedMonitors(cmd *Command, args [][]byte) {
-	line := MonitorLine(nil, time.Now(), c.Client.db, c.monitorPeer(), args, monitorRedact(cmd, args))
+	line := MonitorLine(nil, time.Now(), c.Client.db, c.monitorPeer(), args, monitorRedact(cmd, args), c.Env.Monitors.MaxLine)
 	c.Env.Monitors.feed(line)
 }
 

@@ -107,3 +107,28 @@ func TestMonitorSparedByIdleTimeout(t *testing.T) {
 		t.Fatalf("the idle plain client is still open")
 	}
 }
+
+// TestMonitorLineOverLimit: a command whose line alone passes the output
+// buffer limit drops the monitors (it could never be delivered), without
+// quoting the whole argument.
+func TestMonitorLineOverLimit(t *testing.T) {
+	s := startVDR(t, Options{OutputBufferLimit: 64 << 10})
+	mon := dialRaw(t, s.Addr())
+	if r := mon.dos("MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", r)
+	}
+	c := dialRaw(t, s.Addr())
+	c.dos("ECHO", "small")
+	c.dos("ECHO", strings.Repeat("\x01", 100<<10)) // 400 KiB quoted
+	mon.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := mon.br.ReadString('\n')
+	if err != nil || !strings.HasSuffix(line, "\"ECHO\" \"small\"\r\n") {
+		t.Fatalf("first line %q %v", line, err)
+	}
+	if _, err := mon.br.ReadString('\n'); err == nil {
+		t.Fatalf("the monitor got the over-limit line")
+	}
+	if r := c.dos("CLIENT", "LIST"); strings.Contains(r, "flags=O") {
+		t.Fatalf("the monitor is still listed: %q", r)
+	}
+}

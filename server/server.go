@@ -134,6 +134,7 @@ func New(opts Options) (*Server, error) {
 			EnableDebugCommand: opts.EnableDebugCommand,
 		},
 	}
+	s.env.Monitors.MaxLine = opts.OutputBufferLimit // a longer line would drop every monitor
 	opts.Projection.OnChange(s.changed)
 	opts.Projection.OnEvents(s.keyspaceEvents)
 	if opts.NotifyKeyspaceEvents != "" {
