@@ -209,3 +209,12 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// SetConfigValue makes CONFIG GET name answer value (a setting the
+// server was started with). Call it before serving.
+func (e *Env) SetConfigValue(name, value string) {
+	if e.Config.ExtraConfigOptions == nil {
+		e.Config.ExtraConfigOptions = map[string]string{}
+	}
+	e.Config.ExtraConfigOptions[name] = value
+}

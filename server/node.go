@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,6 +157,14 @@ func NewNode(o NodeOptions) (*Node, error) {
 	}
 	if o.Replica != nil {
 		n.srv.env.Persist = nodePersister{n} // SAVE / BGSAVE (node_snapshot.go)
+	}
+	if o.Dir != "" { // CONFIG GET dir / dbfilename name where SAVE writes
+		if abs, err := filepath.Abs(o.Dir); err == nil {
+			n.srv.env.SetConfigValue("dir", abs)
+		}
+	}
+	if o.DBFilename != "" {
+		n.srv.env.SetConfigValue("dbfilename", o.DBFilename)
 	}
 	return n, nil
 }

@@ -52,6 +52,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,6 +136,9 @@ func New(opts Options) (*Server, error) {
 		},
 	}
 	s.env.Monitors.MaxLine = opts.OutputBufferLimit // a longer line would drop every monitor
+	if opts.EnableDebugCommand != "" {
+		s.env.SetConfigValue("enable-debug-command", strings.ToLower(opts.EnableDebugCommand))
+	}
 	opts.Projection.OnChange(s.changed)
 	opts.Projection.OnEvents(s.keyspaceEvents)
 	if opts.NotifyKeyspaceEvents != "" {

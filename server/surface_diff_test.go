@@ -303,3 +303,28 @@ func TestSurfaceVersions(t *testing.T) {
 		})
 	}
 }
+
+// TestSurfaceConfigGet: CONFIG GET shows the settings SAVE and DEBUG
+// follow.
+func TestSurfaceConfigGet(t *testing.T) {
+	dir := t.TempDir()
+	n, err := NewNode(NodeOptions{Server: Options{Port: RandomPort, EnableDebugCommand: "Local"}, Dir: dir, DBFilename: "x.rdb",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	c := dialRaw(t, n.Addr())
+	for name, want := range map[string]string{"dir": dir, "dbfilename": "x.rdb", "enable-debug-command": "local"} {
+		if r := c.dos("CONFIG", "GET", name); !strings.HasSuffix(r, "\r\n"+want+"\r\n") {
+			t.Errorf("CONFIG GET %s: %q, want %q", name, r, want)
+		}
+	}
+	// local: a loopback client may run DEBUG.
+	if r := c.dos("DEBUG", "HELP"); !strings.HasPrefix(r, "*8\r\n+DEBUG <subcommand>") {
+		t.Errorf("DEBUG HELP from loopback with local: %q", r)
+	}
+}
