@@ -127,7 +127,7 @@ func aclCatCommand(c *Ctx, args [][]byte) {
 		return
 	}
 	if len(args) > 3 {
-		c.W.Error(subcommandSyntaxError(args))
+		subcommandSyntaxError(c, args)
 		return
 	}
 	cat := string(args[2])
@@ -154,7 +154,7 @@ const genpassMaxBits = 4096
 func aclGenpassCommand(c *Ctx, args [][]byte) {
 	bits := int64(256)
 	if len(args) > 3 {
-		c.W.Error(subcommandSyntaxError(args))
+		subcommandSyntaxError(c, args)
 		return
 	}
 	if len(args) == 3 {
@@ -474,7 +474,3 @@ func init() {
 	}
 }
 
-// subcommandSyntaxError is addReplySubcommandSyntaxError.
-func subcommandSyntaxError(args [][]byte) string {
-	return "ERR unknown subcommand or wrong number of arguments for '" + string(trunc(args[1], 128)) + "'. Try " + strings.ToUpper(string(args[0])) + " HELP."
-}

@@ -19,14 +19,31 @@ import (
 // leaves Client.Wake nil, and XREAD BLOCK answers an explicit error there
 // (both of package server's front ends can).
 
-// blockedRead is a parked XREAD: the command with every `$` already
-// replaced by the ID it meant when it blocked, and the deadline.
+// blockedRead is a parked client: an XREAD with every `$` already
+// replaced by the ID it meant when it blocked, or (kind) a DEBUG SLEEP,
+// a command held by CLIENT PAUSE, or a SAVE waiting for its write; and
+// the deadline. The front end treats them alike: it runs nothing more of
+// the client until RetryBlocked (on Wake) or BlockTimeout (at the
+// deadline) answers, and checks Blocked again after either, since a
+// paused command that runs may park again.
 type blockedRead struct {
+	kind     parkKind
 	db       int
 	args     [][]byte
 	keys     [][]byte
 	deadline time.Time // zero: no timeout (BLOCK 0)
+	save     *saveWait // parkSave: the write it waits for
 }
+
+// parkKind says what a parked client waits for.
+type parkKind uint8
+
+const (
+	parkXRead parkKind = iota // XREAD BLOCK: data on one of its keys
+	parkSleep                 // DEBUG SLEEP: its deadline, then +OK
+	parkPause                 // CLIENT PAUSE: the pause's end, then the command runs
+	parkSave                  // SAVE: the snapshot write, then its result
+)
 
 // Blocking is the registry of blocked clients by (db, key).
 type Blocking struct {
@@ -129,7 +146,22 @@ func (c *Ctx) block(args, keys [][]byte, ids []projection.StreamID, idAt int, ti
 		br.deadline = time.Now().Add(time.Duration(timeoutMs) * time.Millisecond)
 	}
 	c.Client.blocked = br
+	c.Client.unblockReq.Store(0)
+	c.Client.xreadWaiting.Store(true)
 	c.Env.Blocking.add(c.Client, br.db, br.keys)
+}
+
+// park leaves the client waiting without a reply (see blockedRead).
+func (c *Ctx) park(kind parkKind, args [][]byte, deadline time.Time) *blockedRead {
+	br := &blockedRead{kind: kind, db: c.Client.db, deadline: deadline}
+	if args != nil {
+		br.args = make([][]byte, len(args))
+		for i, a := range args {
+			br.args[i] = append([]byte(nil), a...)
+		}
+	}
+	c.Client.blocked = br
+	return br
 }
 
 // Blocked reports whether the client waits on a blocking read (the front
@@ -149,6 +181,23 @@ func (c *Ctx) RetryBlocked() bool {
 	if br == nil {
 		return true
 	}
+	switch br.kind {
+	case parkSleep:
+		return false
+	case parkPause:
+		return c.resumePaused(br)
+	case parkSave:
+		return c.saveDone(br)
+	}
+	if r := c.Client.unblockReq.Swap(0); r != 0 {
+		c.unblock()
+		if r == unblockError {
+			c.W.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+		} else {
+			c.W.NullArray()
+		}
+		return true
+	}
 	db := c.Client.db
 	c.Client.db = br.db
 	c.retrying = true
@@ -165,9 +214,23 @@ func (c *Ctx) RetryBlocked() bool {
 
 // BlockTimeout answers a blocked read whose timeout passed: a null array,
 // as Redis's replyToBlockedClientTimedOut.
+// A DEBUG SLEEP answers +OK, a paused command runs (or waits on, when
+// the pause was extended).
 func (c *Ctx) BlockTimeout() {
-	if c.Client.blocked == nil {
+	br := c.Client.blocked
+	if br == nil {
 		return
+	}
+	switch br.kind {
+	case parkSleep:
+		c.unblock()
+		c.W.OK()
+		return
+	case parkPause:
+		c.resumePaused(br)
+		return
+	case parkSave:
+		return // a SAVE has no deadline
 	}
 	c.unblock()
 	c.W.NullArray()
@@ -179,5 +242,11 @@ func (c *Ctx) unblock() {
 		return
 	}
 	c.Client.blocked = nil
-	c.Env.Blocking.remove(c.Client, br.db, br.keys)
+	switch br.kind {
+	case parkXRead:
+		c.Client.xreadWaiting.Store(false)
+		c.Env.Blocking.remove(c.Client, br.db, br.keys)
+	case parkPause:
+		c.Env.Pause.forget(c.Client)
+	}
 }

@@ -87,6 +87,7 @@ type Config struct {
 	ConfigFile         string
 	ReplicaAnnounced   bool
 	ExtraConfigOptions map[string]string
+	EnableDebugCommand string // enable-debug-command: "no" (default), "yes" or "local"
 }
 
 // Stats are the server-wide counters INFO stats reports.
@@ -144,6 +145,9 @@ type Env struct {
 	PubSub   *PubSub
 	Blocking *Blocking // clients waiting in XREAD BLOCK; nil: blocking reads answer an error
 	Tracking *Tracking // CLIENT TRACKING's key table; nil: tracking answers an error
+	Monitors Monitors  // clients in MONITOR mode (monitor.go)
+	Pause    Pause     // CLIENT PAUSE state (pause.go)
+	Persist  Persister // SAVE / BGSAVE; nil: they answer an error (persist.go)
 	Config   Config
 	Stats    Stats
 	Logger   *slog.Logger // warnings (failed AUTH) and scripts' redis.log lines; nil: slog.Default()
@@ -157,6 +161,7 @@ type Env struct {
 	TCPPort   int
 
 	nextClientID atomic.Int64
+	persist      persistState                  // SAVE / BGSAVE bookkeeping (persist.go)
 	scripts      atomic.Pointer[script.Engine] // see Scripts
 }
 
@@ -203,6 +208,9 @@ type Client struct {
 	authenticated              bool
 	user                       atomic.Pointer[aclUser] // nil: the default user (acl_check.go)
 	killed                     atomic.Bool
+	monitor                    atomic.Bool    // in Env.Monitors (MONITOR)
+	xreadWaiting               atomic.Bool    // parked in XREAD BLOCK (CLIENT UNBLOCK reads it)
+	unblockReq                 atomic.Int32   // CLIENT UNBLOCK's request: unblockTimeout or unblockError
 	trk                        clientTracking // CLIENT TRACKING state (tracking.go)
 
 	// Owned by the connection goroutine.

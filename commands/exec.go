@@ -249,6 +249,10 @@ func execCmd(c *Ctx, args [][]byte) {
 		c.rejectCmd(cmd, "ERR wrong number of arguments for '"+cmd.Name+"' command")
 		return
 	}
+	if msg := c.protectedCommandError(cmd); msg != "" {
+		c.rejectCmd(cmd, msg)
+		return
+	}
 	if c.authRequired() && cmd.Flags&CmdNoAuth == 0 {
 		c.rejectCmd(cmd, errNoAuth)
 		return
@@ -289,6 +293,9 @@ func execCmd(c *Ctx, args [][]byte) {
 		c.rejectCmd(cmd, errLoading)
 		return
 	}
+	if c.holdForPause(flags, args) {
+		return
+	}
 	if cl.inMulti && !multiControl(cmd) {
 		q := make([][]byte, len(args))
 		for i, a := range args {
@@ -320,13 +327,28 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	if cmd.Flags&CmdReadonly != 0 && !cmd.script && c.Client.trk.flags.Load()&trackOn != 0 {
 		c.trackRead(cmd, args)
 	}
+	// Scripts show before the commands they run; the rest once they ran
+	// (call in src/server.c, evalGenericCommand in src/eval.c).
+	mon := c.Env.Monitors.Active() && cmd.Flags&CmdAdmin == 0
+	if mon && cmd.script {
+		c.feedMonitors(cmd, args)
+	}
 	switch {
 	case cmd.Flags&CmdWrite != 0:
 		c.forward(args)
 	case cmd.Handler != nil:
 		cmd.Handler(c, args)
 	default:
-		c.W.Error("ERR vdr: " + cmd.Name + " is not supported yet")
+		// A command of the table vdr does not serve answers as a server
+		// without it: unknown command, or unknown subcommand.
+		if cmd.parent != nil {
+			c.W.Error("ERR unknown subcommand '" + string(trunc(cstr(args[1]), 128)) + "'. Try " + strings.ToUpper(string(cstr(args[0]))) + " HELP.")
+		} else {
+			c.W.Error(unknownCommandError(args))
+		}
+	}
+	if mon && cmd.Flags&CmdSkipMonitor == 0 {
+		c.feedMonitors(cmd, args)
 	}
 	// Counted once the command ran (Valkey 8's call(): commands_processed).
 	c.Client.totCmds.Add(1)

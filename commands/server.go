@@ -204,6 +204,7 @@ func resetCommand(c *Ctx, args [][]byte) {
 	c.unwatchAll()
 	cl.inMulti, cl.dirtyExec, cl.multiQueue = false, false, nil
 	c.trackingReset()
+	c.Env.Monitors.remove(cl)
 	if c.Env.PubSub != nil {
 		c.Env.PubSub.UnsubscribeAll(cl)
 	}
@@ -286,6 +287,9 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	}
 	if cl.noTouch {
 		flags += "T"
+	}
+	if cl.monitor.Load() {
+		flags = "O" + flags
 	}
 	if cl.Master {
 		flags = "M"
@@ -648,13 +652,7 @@ func writeHelp(c *Ctx, name string) {
 	if lines == nil {
 		lines = helpTexts[name] // not captured per version (SCRIPT, FUNCTION…)
 	}
-	c.W.Array(len(lines))
-	for i, l := range lines {
-		if i == len(lines)-1 && l == "    Prints this help." && c.Version().HelpSaysPrint() {
-			l = "    Print this help."
-		}
-		c.W.Status(l)
-	}
+	replyHelp(c, lines)
 }
 
 // clientHelpCommand: CLIENT HELP, with the lines each version adds to
@@ -767,8 +765,6 @@ func timeCommand(c *Ctx, args [][]byte) {
 	c.W.BulkInt(int64(now.Nanosecond() / 1000))
 }
 
-func lastsaveCommand(c *Ctx, args [][]byte) { c.W.Int(c.Env.StartTime.Unix()) }
-
 // waitaofCommand: WAITAOF numlocal numreplicas timeout (Redis 7.2,
 // Valkey), as a replica answers it: the arguments are checked, then the
 // replica error (waitaofCommand in src/replication.c). Bound once the 7.2
@@ -841,6 +837,7 @@ func (c *Ctx) Close() {
 	c.unwatchAll()
 	c.unblock()
 	c.trackingClose()
+	c.Env.Monitors.remove(c.Client)
 }
 
 func discardCommand(c *Ctx, args [][]byte) {
@@ -973,19 +970,3 @@ func equalFold(b []byte, lower string) bool {
 }
 
 var _ = bytes.Equal
-
-// lolwutCommand answers LOLWUT as lolwutUnstableCommand does (src/lolwut.c):
-// the version line. The drawings of VERSION 5 and 6 are not served.
-func lolwutCommand(c *Ctx, args [][]byte) {
-	if len(args) >= 3 && equalFold(args[1], "version") {
-		n, ok := c.intArg(args[2])
-		if !ok {
-			return
-		}
-		if n == 5 || n == 6 {
-			c.W.Error("ERR vdr: LOLWUT VERSION 5 and 6 are not supported yet")
-			return
-		}
-	}
-	c.W.Verbatim("Redis ver. "+c.Version().Number()+"\n", "txt")
-}

@@ -93,6 +93,24 @@ var handlers = map[string]HandlerFunc{
 	"waitaof":                 waitaofCommand,
 	"command|getkeysandflags": commandGetkeysandflagsCommand,
 	"lolwut":                  lolwutCommand,
+	"monitor":                 monitorCommand,
+	"client|pause":            clientPauseCommand,
+	"client|unpause":          clientUnpauseCommand,
+	"client|unblock":          clientUnblockCommand,
+	"save":                    saveCommand,
+	"bgsave":                  bgsaveCommand,
+	"bgrewriteaof":            bgrewriteaofCommand,
+	"debug":                   debugCommand,
+	"memory|stats":            memoryStatsCommand,
+	"memory|doctor":           memoryDoctorCommand,
+	"memory|malloc-stats":     memoryMallocStatsCommand,
+	"memory|purge":            memoryPurgeCommand,
+	"module|list":             moduleListCommand,
+	"module|help":             moduleHelpCommand,
+	"module|load":             moduleLoadCommand,
+	"module|loadex":           moduleLoadCommand,
+	"module|unload":           moduleUnloadCommand,
+	"asking":                  clusterDisabledCommand,
 	// pub/sub (pubsub.go)
 	"subscribe":            subscribeCommand,
 	"psubscribe":           psubscribeCommand,
@@ -245,7 +263,7 @@ func init() {
 var lookupNoTouch = map[string]bool{
 	"exists": true, "type": true, "ttl": true, "pttl": true, "expiretime": true, "pexpiretime": true,
 	"object|encoding": true, "object|freq": true, "object|idletime": true, "object|refcount": true,
-	"memory|usage": true, "watch": true,
+	"memory|usage": true, "watch": true, "debug": true,
 }
 
 func bind(cmd *Command, bound map[string]bool) {

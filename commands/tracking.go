@@ -442,7 +442,9 @@ func cString(s string) string {
 func clientTrackingCommand(c *Ctx, args [][]byte) {
 	t := c.Env.Tracking
 	if t == nil {
-		c.W.Error("ERR vdr: client tracking is not supported yet")
+		// A front end without a tracking table (an embedding that set
+		// none) has no CLIENT TRACKING at all.
+		subcommandSyntaxError(c, args)
 		return
 	}
 	var redir int64

@@ -118,8 +118,12 @@ func (c *conn) serve() {
 		if c.overUnauthLimit(w.Len()) {
 			return
 		}
-		if blocked, deadline := c.ctx.Blocked(); blocked && !c.waitBlocked(deadline) {
-			return
+		// Parked (XREAD BLOCK, CLIENT PAUSE, DEBUG SLEEP, SAVE) until
+		// answered; a paused command may park again when it runs.
+		for blocked, deadline := c.ctx.Blocked(); blocked; blocked, deadline = c.ctx.Blocked() {
+			if !c.waitBlocked(deadline) {
+				return
+			}
 		}
 		if w.Len() > flushThreshold {
 			if c.flush() != nil {
@@ -218,7 +222,7 @@ func (c *conn) beforeRead() error {
 	if c.s.isClosed() || c.cl.Killed() {
 		return io.EOF
 	}
-	if t := c.s.opts.IdleTimeout; t > 0 && c.cl.Subscriptions() == 0 {
+	if t := c.s.opts.IdleTimeout; t > 0 && c.cl.Subscriptions() == 0 && !c.cl.Monitoring() {
 		c.nc.SetReadDeadline(time.Now().Add(t))
 		c.rdeadline = true
 	} else if c.rdeadline {

@@ -647,6 +647,15 @@ func (l *loop) flushQueued() {
 // unblocked resumes a client whose blocking read was just answered: the
 // reply goes out and its buffered requests run.
 func (l *loop) unblocked(c *conn) {
+	if blocked, deadline := c.ctx.Blocked(); blocked {
+		// Parked again: a paused command whose pause was extended,
+		// or that ran into a wait of its own.
+		c.ev.blocked, c.ev.deadline = true, 0
+		if !deadline.IsZero() {
+			c.ev.deadline = deadline.UnixNano()
+		}
+		return
+	}
 	c.ev.blocked, c.ev.deadline = false, 0
 	l.process(c)
 }
@@ -859,7 +868,7 @@ func (l *loop) sweep() {
 			}
 			continue
 		}
-		if idle > 0 && l.now-c.ev.lastRead > idle && c.cl.Subscriptions() == 0 && !c.ev.blocked {
+		if idle > 0 && l.now-c.ev.lastRead > idle && c.cl.Subscriptions() == 0 && !c.ev.blocked && !c.cl.Monitoring() {
 			l.closeConn(c)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,10 @@ type NodeOptions struct {
 	// partial sync.
 	SnapshotPath     string
 	SnapshotInterval time.Duration
+	// Dir and DBFilename name the file SAVE and BGSAVE write when
+	// SnapshotPath is empty, as Redis's dir and dbfilename (default
+	// dump.rdb in the working directory).
+	Dir, DBFilename string
 
 	// ProgressInterval is how often a long full sync logs its progress;
 	// default 5s.
@@ -149,6 +154,17 @@ func NewNode(o NodeOptions) (*Node, error) {
 	n.srv, err = New(so)
 	if err != nil {
 		return nil, err
+	}
+	if o.Replica != nil {
+		n.srv.env.Persist = nodePersister{n} // SAVE / BGSAVE (node_snapshot.go)
+	}
+	if o.Dir != "" { // CONFIG GET dir / dbfilename name where SAVE writes
+		if abs, err := filepath.Abs(o.Dir); err == nil {
+			n.srv.env.SetConfigValue("dir", abs)
+		}
+	}
+	if o.DBFilename != "" {
+		n.srv.env.SetConfigValue("dbfilename", o.DBFilename)
 	}
 	return n, nil
 }
@@ -236,7 +252,14 @@ func (n *Node) Start() error {
 			go func() { defer n.bg.Done(); n.snapshotLoop(ctx) }()
 		}
 	}
-	n.log.Info("vdr started", "addr", n.srv.Addr(), "http", n.HTTPAddr(), "primary", primaryName(n.opts.Replica), "rdb", n.opts.RDBFile)
+	// Only what is set: no http="" or rdb="" noise.
+	attrs := []any{"addr", n.srv.Addr()}
+	for _, kv := range [][2]string{{"http", n.HTTPAddr()}, {"primary", primaryName(n.opts.Replica)}, {"rdb", n.opts.RDBFile}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	n.log.Info("vdr started", attrs...)
 	return nil
 }
 

@@ -30,6 +30,7 @@ type linkHandler struct {
 	appliedAt int64 // offset of the last applied command (under mu)
 	appliedDB int   // db selected at appliedAt (under mu)
 	cmds      []projection.Command
+	monDB     int // db the master client is in, as monitors see it (node_monitor.go); -1 before a SELECT
 
 	firstSyncDone atomic.Bool
 	master        atomic.Pointer[commands.Client] // the link as a client, while it streams (master_client.go)
@@ -39,6 +40,7 @@ type linkHandler struct {
 	lastIO        atomic.Int64 // Unix ns of the last delivery from the primary
 	caughtUp      atomic.Int64 // Unix ns when applied last reached the primary's offset
 	state         atomic.Int32 // replica.State
+	changes       atomic.Int64 // commands applied since start (rdb_changes_since_last_save)
 }
 
 // loadGCPercent is the GOGC a full sync or RDB file load runs with (see
@@ -47,7 +49,7 @@ type linkHandler struct {
 const loadGCPercent = 400
 
 func newLinkHandler(n *Node) *linkHandler {
-	h := &linkHandler{n: n}
+	h := &linkHandler{n: n, monDB: -1}
 	h.downSince.Store(time.Now().UnixNano())
 	return h
 }
@@ -55,6 +57,7 @@ func newLinkHandler(n *Node) *linkHandler {
 func (h *linkHandler) FullSyncBegin(replID string, offset int64) error {
 	h.syncing.Store(true)
 	h.lastIO.Store(time.Now().UnixNano())
+	h.monDB = -1 // a primary opens a new replica's stream with SELECT
 	h.loader = h.n.proj.BeginLoad(projection.LoadOptions{DropOld: h.n.opts.DropOldOnFullSync, GCPercent: loadGCPercent})
 	h.n.log.Info("full sync started", "replid", replID, "offset", offset)
 	return nil
@@ -145,6 +148,8 @@ func (h *linkHandler) Commands(cmds []replica.Command) error {
 			}
 		}
 	}
+	h.changes.Add(int64(len(cmds)))
+	h.feedMonitors(cmds)
 	if t := h.n.srv.tracking(); t != nil {
 		t.Broadcast() // the batch's keys to BCAST clients (changed has invalidated them)
 	}

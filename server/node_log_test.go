@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -109,4 +110,47 @@ func TestHTTPPortTakenNamed(t *testing.T) {
 	if !strings.Contains(err.Error(), "metrics/health listener") {
 		t.Errorf("error %q does not name the metrics/health listener", err)
 	}
+}
+
+// TestStartLogNoEmptyFields: the start line names only what is set (no
+// http="" or rdb="" while vdr has no HTTP listener or file).
+func TestStartLogNoEmptyFields(t *testing.T) {
+	buf := &lockedBuffer{}
+	n, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &replicaOptions{Primary: "127.0.0.1:1"},
+		Logger: slog.New(slog.NewTextHandler(buf, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	line := ""
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.Contains(l, "vdr started") {
+			line = l
+		}
+	}
+	if line == "" || strings.Contains(line, `=""`) || !strings.Contains(line, "primary=127.0.0.1:1") {
+		t.Fatalf("start line %q", line)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer the link's goroutine may log to while
+// the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vdr-project/vdr/commands"
 	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/rdbparse"
@@ -199,23 +200,52 @@ func (n *Node) loadSnapshot() error {
 // SnapshotPath: into a temporary file, fsynced, then renamed over the old
 // one, so a crash leaves either the old or the new snapshot whole.
 func (n *Node) saveSnapshot() error {
+	err := n.saveSnapshotTo(n.opts.SnapshotPath)
+	if errors.Is(err, commands.ErrNothingToSave) {
+		return nil
+	}
+	return err
+}
+
+// nodePersister is the node's commands.Persister: SAVE and BGSAVE write
+// the snapshot to SnapshotPath, or, without one, to dbfilename in dir
+// as Redis does (dump.rdb in the working directory by default); vdr
+// loads only SnapshotPath at start.
+type nodePersister struct{ n *Node }
+
+func (p nodePersister) SaveSnapshot() error {
+	path := p.n.opts.SnapshotPath
+	if path == "" {
+		dir, name := p.n.opts.Dir, p.n.opts.DBFilename
+		if name == "" {
+			name = "dump.rdb"
+		}
+		path = filepath.Join(dir, name)
+	}
+	return p.n.saveSnapshotTo(path)
+}
+
+func (p nodePersister) Changes() int64 { return p.n.link.changes.Load() }
+
+// saveSnapshotTo writes the snapshot to path; commands.ErrNothingToSave
+// when there is no complete data set with a replication position yet.
+func (n *Node) saveSnapshotTo(path string) error {
 	h := n.link
 	// Hold the applier out while the data and its offset are captured
 	// together; the View below blocks it as well.
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.firstSyncDone.Load() || h.loader != nil {
-		return nil // nothing complete to save
+		return commands.ErrNothingToSave // nothing complete to save
 	}
 	replID := ""
 	if n.client != nil {
 		replID = n.client.ReplID()
 	}
 	if len(replID) != 40 {
-		return nil
+		return commands.ErrNothingToSave
 	}
 	t0 := time.Now()
-	path := n.opts.SnapshotPath
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("server: snapshot: %w", err)

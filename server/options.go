@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vdr-project/vdr/commands"
@@ -128,6 +130,9 @@ type Options struct {
 	// keyspace events published for the writes applied (Redis's letters,
 	// "KEA" for example; empty: none, or what the Projection was given).
 	NotifyKeyspaceEvents string
+	// EnableDebugCommand is enable-debug-command: "no" (the default,
+	// DEBUG is refused as Redis refuses it), "yes", or "local".
+	EnableDebugCommand string
 
 	// ForwardWrites proxies write commands to PrimaryAddr instead of
 	// answering -READONLY.
@@ -219,6 +224,8 @@ func (o *Options) Validate() error {
 		return bad("TLS port %d out of range", o.TLSPort)
 	case o.MaxClients < 1:
 		return bad("maxclients %d < 1", o.MaxClients)
+	case !slices.Contains([]string{"", "no", "yes", "local"}, strings.ToLower(o.EnableDebugCommand)):
+		return bad("enable-debug-command %q: want no, yes or local", o.EnableDebugCommand)
 	case o.MaxBulkBytes < 1:
 		return bad("max bulk bytes %d < 1", o.MaxBulkBytes)
 	case o.MaxMultibulkLen < 1:

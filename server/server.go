@@ -52,6 +52,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,24 +119,29 @@ func New(opts Options) (*Server, error) {
 		RunID:     hex.EncodeToString(id[:]),
 		StartTime: time.Now(),
 		Config: commands.Config{
-			RequirePass:      opts.RequirePass,
-			Databases:        opts.Databases,
-			ServeStaleData:   !opts.DenyStaleData,
-			MaxStaleness:     opts.MaxStaleness,
-			MaxClients:       opts.MaxClients,
-			IdleTimeout:      opts.IdleTimeout,
-			Bind:             opts.Bind,
-			Port:             opts.Port,
-			UnixSocket:       opts.UnixSocket,
-			ProtoMaxBulkLen:  opts.MaxBulkBytes,
-			VdrVersion:       opts.Version,
-			ReplicaAnnounced: true,
-			ConfigFile:       opts.ConfigFile,
+			RequirePass:        opts.RequirePass,
+			Databases:          opts.Databases,
+			ServeStaleData:     !opts.DenyStaleData,
+			MaxStaleness:       opts.MaxStaleness,
+			MaxClients:         opts.MaxClients,
+			IdleTimeout:        opts.IdleTimeout,
+			Bind:               opts.Bind,
+			Port:               opts.Port,
+			UnixSocket:         opts.UnixSocket,
+			ProtoMaxBulkLen:    opts.MaxBulkBytes,
+			VdrVersion:         opts.Version,
+			ReplicaAnnounced:   true,
+			ConfigFile:         opts.ConfigFile,
+			EnableDebugCommand: opts.EnableDebugCommand,
 		},
 	}
 	s.env.Users.SetRequirePass(opts.RequirePass)
 	if err := s.env.LoadUsers(opts.Users, opts.ACLFile); err != nil {
 		return nil, err
+	}
+	s.env.Monitors.MaxLine = opts.OutputBufferLimit // a longer line would drop every monitor
+	if opts.EnableDebugCommand != "" {
+		s.env.SetConfigValue("enable-debug-command", strings.ToLower(opts.EnableDebugCommand))
 	}
 	opts.Projection.OnChange(s.changed)
 	opts.Projection.OnEvents(s.keyspaceEvents)

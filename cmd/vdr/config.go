@@ -102,9 +102,12 @@ var settings = []setting{
 
 	{"snapshot-path", "Snapshot", "", "RDB snapshot written on shutdown and loaded on start, to resume with a partial sync", kString},
 	{"snapshot-interval", "Snapshot", "0s", "also write the snapshot this often (0: only on shutdown)", kDuration},
+	{"dir", "Snapshot", "", "directory SAVE and BGSAVE write dbfilename to when there is no snapshot-path (default: the working directory)", kString},
+	{"dbfilename", "Snapshot", "dump.rdb", "file SAVE and BGSAVE write when there is no snapshot-path", kString},
 
 	{"http", "Operations", "127.0.0.1:9380", "address for /metrics, /livez, /readyz (empty: off)", kString},
 	{"pprof", "Operations", "no", "serve /debug/pprof on the HTTP address", kBool},
+	{"enable-debug-command", "Operations", "no", "allow DEBUG (OBJECT, SLEEP, HELP): no, yes, or local (loopback and unix-socket clients)", kString},
 	{"huge-pages", "Operations", "yes", "back the heap with transparent huge pages (Linux madvise): faster random reads of a big keyspace", kBool},
 	{"log-format", "Operations", "text", "log format: text or json", kString},
 	{"log-level", "Operations", "info", "log level: debug, info, warn, error", kString},

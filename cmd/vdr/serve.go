@@ -114,6 +114,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			Version:              version,
 			Logger:               log,
 			ConfigFile:           absPath(cfg.Str("config")),
+			EnableDebugCommand:   cfg.Str("enable-debug-command"),
 		},
 		RDBFile:          cfg.Str("rdb"),
 		HTTPAddr:         cfg.HTTPAddr,
@@ -121,6 +122,8 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		HugePages:        cfg.Bool("huge-pages"),
 		SnapshotPath:     cfg.Str("snapshot-path"),
 		SnapshotInterval: cfg.Duration("snapshot-interval"),
+		Dir:              cfg.Str("dir"),
+		DBFilename:       cfg.Str("dbfilename"),
 		Projection:       projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command"))},
 		Logger:           log,
 	}
