@@ -473,4 +473,3 @@ func init() {
 		"    Prints this help.",
 	}
 }
-
