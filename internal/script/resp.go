@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -316,19 +317,22 @@ func (e Encoder) appendDouble(b []byte, d float64) []byte {
 func formatG17(d float64) string { return formatG(d, 17) }
 
 // formatG is C's "%.<prec>g".
-func formatG(d float64, prec int) string {
+func formatG(d float64, prec int) string { return string(appendG(nil, d, prec)) }
+
+// appendG appends C's "%.<prec>g" of d to b.
+func appendG(b []byte, d float64, prec int) []byte {
 	switch {
 	case math.IsInf(d, 1):
-		return "inf"
+		return append(b, "inf"...)
 	case math.IsInf(d, -1):
-		return "-inf"
+		return append(b, "-inf"...)
 	case math.IsNaN(d):
 		if math.Signbit(d) {
-			return "-nan"
+			return append(b, "-nan"...)
 		}
-		return "nan"
+		return append(b, "nan"...)
 	}
-	return strconv.FormatFloat(d, 'g', prec, 64)
+	return strconv.AppendFloat(b, d, 'g', prec, 64)
 }
 
 // luaToInt64 is C's (long long) cast of a double on amd64/arm64: NaN and
@@ -380,25 +384,45 @@ func mapCRLF(s string) string { return string(appendMapped(nil, s)) }
 // luaArgs converts redis.call's arguments to an argv as luaArgsToRedisArgv
 // does: numbers as "%.17g", strings as they are. On failure it pushes the
 // error table and returns false.
-func luaArgs(L *lua.LState) ([][]byte, bool) {
+//
+// The argv and its slices are the state's, valid until the next call:
+// strings are passed without a copy (Lua strings are immutable Go
+// strings, and a command handler neither changes nor keeps its args, see
+// commands.Exec), numbers are formatted into one reused buffer.
+func (st *State) luaArgs(L *lua.LState) ([][]byte, bool) {
 	argc := L.GetTop()
 	if argc == 0 {
 		pushError(L, "Please specify at least one argument for this redis lib call")
 		return nil, false
 	}
-	argv := make([][]byte, argc)
+	// First the numbers, formatted into nums (which may move as it
+	// grows), and the types checked; then the argv, slicing nums.
+	nums, ends := st.numBuf[:0], st.numEnds[:0]
 	for j := 1; j <= argc; j++ {
 		switch v := L.Get(j).(type) {
 		case lua.LNumber:
-			argv[j-1] = []byte(formatG17(float64(v)))
+			nums = appendG(nums, float64(v), 17)
+			ends = append(ends, len(nums))
 		case lua.LString:
-			argv[j-1] = []byte(v)
 		default:
 			L.SetTop(0)
 			pushError(L, "Lua redis lib command arguments must be strings or integers")
 			return nil, false
 		}
 	}
+	argv := st.argBuf[:0]
+	off, n := 0, 0
+	for j := 1; j <= argc; j++ {
+		switch v := L.Get(j).(type) {
+		case lua.LNumber:
+			end := ends[n]
+			argv = append(argv, nums[off:end:end])
+			off, n = end, n+1
+		case lua.LString:
+			argv = append(argv, unsafe.Slice(unsafe.StringData(string(v)), len(v)))
+		}
+	}
+	st.argBuf, st.numBuf, st.numEnds = argv, nums, ends
 	L.SetTop(0)
 	return argv, true
 }

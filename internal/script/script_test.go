@@ -124,3 +124,108 @@ func TestLibraries(t *testing.T) {
 		t.Errorf("FCALL b: %q", out)
 	}
 }
+
+// argvHost echoes redis.call's argv back as an array of bulks, so a test
+// sees exactly what the conversion handed to the command.
+type argvHost struct{}
+
+func (argvHost) Call(argv [][]byte, resp int) ([]byte, string) {
+	b := appendHeader(nil, '*', int64(len(argv)))
+	for _, a := range argv {
+		b = appendBulk(b, string(a))
+	}
+	return b, ""
+}
+
+func (argvHost) CommandExists(argv [][]byte) bool { return true }
+
+// TestEvalReusedTables: KEYS and ARGV tables are refilled from run to run
+// (see refill); a run must never see what an earlier one left, whether
+// it had more keys, changed the table's shape or gave it a metatable.
+func TestEvalReusedTables(t *testing.T) {
+	e := NewEngine()
+	f := func(body string, keys, args []string, want string) {
+		t.Helper()
+		if got := evalString(t, e, body, 2, keys, args); got != want {
+			t.Errorf("%q keys=%q args=%q:\n got %q\nwant %q", body, keys, args, got, want)
+		}
+	}
+	const show = "return {#KEYS, #ARGV, KEYS[1] or 'nil', KEYS[2] or 'nil', KEYS[3] or 'nil', ARGV[1] or 'nil', ARGV[2] or 'nil', tostring(KEYS.x), tostring(getmetatable(KEYS))}"
+	f(show, []string{"a", "bb", "ccc"}, []string{"1", "22"}, "*9\r\n:3\r\n:2\r\n$1\r\na\r\n$2\r\nbb\r\n$3\r\nccc\r\n$1\r\n1\r\n$2\r\n22\r\n$3\r\nnil\r\n$3\r\nnil\r\n")
+	f(show, []string{"d"}, nil, "*9\r\n:1\r\n:0\r\n$1\r\nd\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n")
+	f("KEYS.x = 'left'; KEYS[5] = 'e'; table.insert(ARGV, 'z'); return #ARGV", []string{"a", "b"}, []string{"y"}, ":2\r\n")
+	f(show, []string{"a", "b", "c"}, nil, "*9\r\n:3\r\n:0\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n")
+	f("setmetatable(KEYS, {__index = function() return 'meta' end}); KEYS[1] = nil; return KEYS[9]", []string{"a"}, nil, "$4\r\nmeta\r\n")
+	f(show, []string{"k"}, []string{"v"}, "*9\r\n:1\r\n:1\r\n$1\r\nk\r\n$3\r\nnil\r\n$3\r\nnil\r\n$1\r\nv\r\n$3\r\nnil\r\n$3\r\nnil\r\n$3\r\nnil\r\n")
+	f("return {KEYS[1], ARGV[1], KEYS[2]}", []string{"", "x"}, []string{""}, "*3\r\n$0\r\n\r\n$0\r\n\r\n$1\r\nx\r\n")
+	if n := e.StatesBuilt(); n != 1 {
+		t.Errorf("StatesBuilt = %d after sequential runs, want 1 (a pooled state)", n)
+	}
+}
+
+// TestEvalArgConversion: redis.call's argv, numbers formatted as "%.17g"
+// into one reused buffer, strings passed as they are, call after call.
+func TestEvalArgConversion(t *testing.T) {
+	e := NewEngine()
+	sc, err := e.Load([]byte("return {redis.call('echo', 1, 'two', 3.5, KEYS[1], -1e300, 0/0), redis.call('x', 12345678901234567890, 'y')}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "*2\r\n*7\r\n$4\r\necho\r\n$1\r\n1\r\n$3\r\ntwo\r\n$3\r\n3.5\r\n$1\r\nk\r\n$24\r\n-1.0000000000000001e+300\r\n$4\r\n-nan\r\n" +
+		"*3\r\n$1\r\nx\r\n$22\r\n1.2345678901234567e+19\r\n$1\r\ny\r\n"
+	for i := 0; i < 3; i++ {
+		got := string(e.Eval(nil, sc, &Run{Host: argvHost{}}, [][]byte{[]byte("k")}, nil))
+		if got != want {
+			t.Fatalf("run %d: %q", i, got)
+		}
+	}
+}
+
+// TestEvalNoArgGlobal: a main chunk has no implicit arg table (Lua 5.1,
+// as Redis answers), while a vararg function that does not use "..."
+// still gets one (LUA_COMPAT_VARARG).
+func TestEvalNoArgGlobal(t *testing.T) {
+	e := NewEngine()
+	got := evalString(t, e, "return type(arg)", 2, nil, nil)
+	if !strings.HasPrefix(got, "-ERR user_script:1: Script attempted to access nonexistent global variable 'arg'") {
+		t.Errorf("main chunk: %q", got)
+	}
+	if got := evalString(t, e, "local function f(...) return arg.n end return f(1, 2)", 2, nil, nil); got != ":2\r\n" {
+		t.Errorf("vararg function: %q", got)
+	}
+}
+
+// TestLookupCases: the cache finds a script by its SHA in either case,
+// and never by a string that is not 40 hex digits; SCRIPT FLUSH empties
+// both the snapshot and what was loaded since.
+func TestLookupCases(t *testing.T) {
+	e := NewEngine()
+	var shas []string
+	for i := 0; i < 40; i++ {
+		sc, err := e.Load([]byte("return " + strings.Repeat("1+", i) + "1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shas = append(shas, sc.SHA)
+		if i%3 == 0 && e.Lookup(sc.SHA) != sc { // moves it into the snapshot
+			t.Fatalf("lookup of %s", sc.SHA)
+		}
+	}
+	if n := e.Len(); n != 40 {
+		t.Fatalf("Len = %d", n)
+	}
+	for _, sha := range shas {
+		if e.Lookup(strings.ToUpper(sha)) == nil || e.LookupBytes([]byte(sha)) == nil {
+			t.Fatalf("%s not found", sha)
+		}
+	}
+	for _, bad := range []string{"", shas[0][:39], shas[0] + "0", "g" + shas[0][1:], " " + shas[0][1:]} {
+		if e.Lookup(bad) != nil {
+			t.Errorf("Lookup(%q) found a script", bad)
+		}
+	}
+	e.Flush()
+	if e.Len() != 0 || e.Lookup(shas[0]) != nil || e.Lookup(shas[39]) != nil {
+		t.Errorf("after Flush: Len %d", e.Len())
+	}
+}
