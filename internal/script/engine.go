@@ -226,7 +226,7 @@ type Engine struct {
 	mu        sync.Mutex
 	recent    map[[20]byte]*Script
 	lastMerge time.Time
-	states    []*State // every state built for runs (for KILL, STATS, the watchdog)
+	states    []*State     // every state built for runs (for KILL, STATS, the watchdog)
 	gen       atomic.Int64 // bumped by Flush; states drop older functions
 	watching  atomic.Bool  // the memory watchdog runs
 	created   atomic.Int64 // states built (StatesBuilt)

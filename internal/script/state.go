@@ -51,7 +51,7 @@ type State struct {
 	fns      map[*Script]*lua.LFunction
 	run      *Run // the run in progress, nil between runs
 	eng      *Engine
-	evalMode bool // an EVAL state (else a function state)
+	evalMode bool        // an EVAL state (else a function state)
 	owned    atomic.Bool // handed out by getState, not yet put back
 	keys     *lua.LTable // KEYS, refilled by each EVAL (see refill)
 	argv     *lua.LTable // ARGV
@@ -71,10 +71,10 @@ type State struct {
 	// ctx stops the runs of this state: one context serves run after run
 	// until one is stopped (stopped) or coroutines derived contexts from
 	// it (threads), then end replaces it.
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	stopped bool
-	threads bool
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	stopped  bool
+	threads  bool
 	version  string
 	errh     *lua.LFunction
 	identity *lua.LFunction // returns its argument (pcall's error function)
