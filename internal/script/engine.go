@@ -526,6 +526,9 @@ func (st *State) begin(r *Run) {
 		r.ClientResp = 2
 	}
 	st.run = r
+	if !st.evalMode {
+		st.slab = nil // see box.go
+	}
 	st.mu.Lock()
 	st.cur, st.start, st.watched = r, time.Now(), false
 	st.mu.Unlock()
@@ -682,10 +685,10 @@ func joinArgs(a, b [][]byte) string {
 
 // strTable returns a new table of items, whose bytes start at all[off:]
 // (see joinArgs), and the offset after them.
-func strTable(L *lua.LState, items [][]byte, all string, off int) (*lua.LTable, int) {
-	t := L.CreateTable(len(items), 0)
+func (st *State) strTable(items [][]byte, all string, off int) (*lua.LTable, int) {
+	t := st.L.CreateTable(len(items), 0)
 	for i, it := range items {
-		t.RawSetInt(i+1, lua.LString(all[off:off+len(it)]))
+		t.RawSetInt(i+1, st.str(all[off:off+len(it)]))
 		off += len(it)
 	}
 	return t, off
@@ -724,14 +727,14 @@ func onlyArray(t *lua.LTable, n int) bool {
 // the previous run's element count; it returns the new count and offset.
 func (st *State) refill(name string, t **lua.LTable, prev *int, items [][]byte, all string, off int) int {
 	if *t == nil || !onlyArray(*t, *prev) {
-		*t, off = strTable(st.L, items, all, off)
+		*t, off = st.strTable(items, all, off)
 		st.g.RawSetString(name, *t)
 		*prev = len(items)
 		return off
 	}
 	tb := *t
 	for i, it := range items {
-		tb.RawSetInt(i+1, lua.LString(all[off:off+len(it)]))
+		tb.RawSetInt(i+1, st.str(all[off:off+len(it)]))
 		off += len(it)
 	}
 	for i := len(items) + 1; i <= *prev; i++ {
@@ -765,7 +768,8 @@ func (st *State) redisCall(L *lua.LState, raise bool) int {
 		L.Push(t)
 		return 1
 	}
-	v, _, err := ReplyToLua(L, reply)
+	rp := replyParser{L: L, st: st, whole: reply}
+	v, _, err := rp.parse(reply)
 	if err != nil {
 		raiseError(L, "vdr: could not read the reply of "+string(argv[0]))
 	}

@@ -334,12 +334,12 @@ func (e *Engine) Call(dst []byte, f *Function, r *Run, keys, args [][]byte) []by
 		e.putState(st)
 		return appendError(dst, "-ERR Function not found")
 	}
+	st.begin(r)
 	all := joinArgs(keys, args)
-	kt, off := strTable(st.L, keys, all, 0)
-	at, _ := strTable(st.L, args, all, off)
+	kt, off := st.strTable(keys, all, 0)
+	at, _ := st.strTable(args, all, off)
 	st.L.Push(kt)
 	st.L.Push(at)
-	st.begin(r)
 	defer st.finish()
 	return st.call(dst, r, fn, 2)
 }

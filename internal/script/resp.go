@@ -35,6 +35,38 @@ const (
 // numbers {big_number=…}, verbatim strings {verbatim_string={format=…,
 // string=…}}; attributes are skipped.
 func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
+	p := replyParser{L: L, whole: b}
+	return p.parse(b)
+}
+
+// replyParser is ReplyToLua's state: the strings of one reply are cut
+// from one copy of it (all), made at its first string, and boxed by the
+// state's slab when st is set.
+type replyParser struct {
+	L     *lua.LState
+	st    *State
+	whole []byte
+	all   string
+}
+
+// str returns the Lua string of b, a part of p.whole.
+func (p *replyParser) str(b []byte) lua.LValue {
+	if len(b) == 0 {
+		return lua.LString("")
+	}
+	if p.all == "" {
+		p.all = string(p.whole)
+	}
+	off := cap(p.whole) - cap(b)
+	s := p.all[off : off+len(b)]
+	if p.st != nil {
+		return p.st.str(s)
+	}
+	return lua.LString(s)
+}
+
+func (p *replyParser) parse(b []byte) (lua.LValue, []byte, error) {
+	L := p.L
 	if len(b) < 3 {
 		return lua.LNil, nil, errBadReply
 	}
@@ -72,7 +104,7 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		s := rest[:n]
 		rest = rest[n+2:]
 		if t == '$' {
-			return lua.LString(s), rest, nil
+			return p.str(s), rest, nil
 		}
 		if len(s) < 4 {
 			return lua.LNil, nil, errBadReply
@@ -97,19 +129,19 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		switch t {
 		case '|':
 			for i := 0; i < 2*n; i++ {
-				if _, rest, err = ReplyToLua(L, rest); err != nil {
+				if _, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
 			}
-			return ReplyToLua(L, rest)
+			return p.parse(rest)
 		case '%':
 			m := L.NewTable()
 			for i := 0; i < n; i++ {
 				var k, v lua.LValue
-				if k, rest, err = ReplyToLua(L, rest); err != nil {
+				if k, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
-				if v, rest, err = ReplyToLua(L, rest); err != nil {
+				if v, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
 				if k != lua.LNil {
@@ -123,7 +155,7 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 			m := L.NewTable()
 			for i := 0; i < n; i++ {
 				var k lua.LValue
-				if k, rest, err = ReplyToLua(L, rest); err != nil {
+				if k, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
 				if k != lua.LNil {
@@ -137,7 +169,7 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		tb := L.CreateTable(n, 0)
 		for i := 1; i <= n; i++ {
 			var v lua.LValue
-			if v, rest, err = ReplyToLua(L, rest); err != nil {
+			if v, rest, err = p.parse(rest); err != nil {
 				return lua.LNil, nil, err
 			}
 			tb.RawSetInt(i, v)

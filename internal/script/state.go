@@ -60,6 +60,7 @@ type State struct {
 	argBuf   [][]byte // redis.call's argv, reused
 	numBuf   []byte   // redis.call's numeric arguments, formatted
 	numEnds  []int    // where each of them ends in numBuf
+	slab     []lua.LString // string headers (see box.go)
 
 	// mu guards what other goroutines read of the run in progress (KILL,
 	// FUNCTION STATS, the watchdog).
