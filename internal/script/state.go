@@ -57,9 +57,9 @@ type State struct {
 	argv     *lua.LTable // ARGV
 	nkeys    int         // elements of keys set by the last run
 	nargv    int
-	argBuf   [][]byte // redis.call's argv, reused
-	numBuf   []byte   // redis.call's numeric arguments, formatted
-	numEnds  []int    // where each of them ends in numBuf
+	argBuf   [][]byte      // redis.call's argv, reused
+	numBuf   []byte        // redis.call's numeric arguments, formatted
+	numEnds  []int         // where each of them ends in numBuf
 	slab     []lua.LString // string headers (see box.go)
 
 	// mu guards what other goroutines read of the run in progress (KILL,
