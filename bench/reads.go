@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/vdr-project/vdr/internal/resp"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -125,6 +126,9 @@ func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[s
 	for _, rc := range readCases() {
 		if counts[rc.kind] == 0 {
 			continue // a single-type dataset has no keys for this case
+		}
+		if len(cfg.Reads) > 0 && !slices.Contains(cfg.Reads, strings.Fields(rc.name)[0]) {
+			continue
 		}
 		for _, pipeline := range []int{1, 16} {
 			for _, target := range []string{"redis", "vdr"} {
