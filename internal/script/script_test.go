@@ -2,7 +2,9 @@ package script
 
 import (
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // fakeHost answers GET with a bulk, and refuses everything else.
@@ -227,5 +229,65 @@ func TestLookupCases(t *testing.T) {
 	e.Flush()
 	if e.Len() != 0 || e.Lookup(shas[0]) != nil || e.Lookup(shas[39]) != nil {
 		t.Errorf("after Flush: Len %d", e.Len())
+	}
+}
+
+// barrierHost's "wait" returns once n runs are inside it at once.
+type barrierHost struct {
+	mu      sync.Mutex
+	arrived int
+	all     chan struct{}
+	n       int
+}
+
+func (h *barrierHost) Call(argv [][]byte, resp int) ([]byte, string) {
+	h.mu.Lock()
+	if h.arrived++; h.arrived == h.n {
+		close(h.all)
+	}
+	h.mu.Unlock()
+	select {
+	case <-h.all:
+		return []byte("+OK\r\n"), ""
+	case <-time.After(10 * time.Second):
+		return nil, "-ERR the other runs never came"
+	}
+}
+
+func (h *barrierHost) CommandExists(argv [][]byte) bool { return true }
+
+// TestEvalRunsInParallel: runs on different goroutines (event loops) are
+// inside their scripts at the same time, EVAL and FCALL alike: each
+// waits inside redis.call until all are there, which never happens if
+// anything serializes the runs. Each holds its own state.
+func TestEvalRunsInParallel(t *testing.T) {
+	e := NewEngine()
+	e.SetLibraries(1, []LibCode{{Name: "w", Code: "#!lua name=w\nredis.register_function('w', function() return redis.call('wait') end)"}})
+	sc, err := e.Load([]byte("return redis.call('wait')"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	h := &barrierHost{all: make(chan struct{}), n: n}
+	out := make(chan string, n)
+	for g := 0; g < n; g++ {
+		go func(g int) {
+			if g%2 == 0 {
+				out <- string(e.Eval(nil, sc, &Run{Host: h}, nil, nil))
+			} else {
+				out <- string(e.Call(nil, e.LookupFunction("w"), &Run{Host: h}, nil, nil))
+			}
+		}(g)
+	}
+	for g := 0; g < n; g++ {
+		if r := <-out; r != "+OK\r\n" {
+			t.Errorf("run: %q", r)
+		}
+	}
+	if b := e.StatesBuilt(); b != n {
+		t.Errorf("StatesBuilt = %d, want %d (one per concurrent run)", b, n)
+	}
+	if r := e.Running(); r != 0 {
+		t.Errorf("Running = %d after the runs", r)
 	}
 }
