@@ -53,6 +53,33 @@ type Script struct {
 	Body  string
 	Flags Flags
 	proto *lua.FunctionProto
+	// setsGlobals: the code assigns a global, so it runs with the
+	// read-only proxy as its environment (see directEnv).
+	setsGlobals bool
+}
+
+// setsGlobals reports whether any function of proto assigns a global
+// (OP_SETGLOBAL).
+//
+// A function whose code never does can run with the real globals table
+// as its environment (directEnv): each global it reads (redis, KEYS…) is
+// then one lookup instead of three through the read-only proxy, and
+// nothing changes for the script: the environment is unreachable from
+// Lua (no getfenv, no debug library), _G is still the proxy, closures
+// inherit the environment, and reading a missing name fails as before
+// (the real table's own metatable).
+func setsGlobals(p *lua.FunctionProto) bool {
+	for _, inst := range p.Code {
+		if int(inst>>26) == lua.OP_SETGLOBAL {
+			return true
+		}
+	}
+	for _, c := range p.FunctionPrototypes {
+		if setsGlobals(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // Sha1Hex is the lower-case hex SHA1 of s.
@@ -157,7 +184,7 @@ func Compile(body string) (*Script, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Error compiling script (new function): %v", err)
 	}
-	return &Script{SHA: Sha1Hex([]byte(body)), Body: body, Flags: flags, proto: proto}, nil
+	return &Script{SHA: Sha1Hex([]byte(body)), Body: body, Flags: flags, proto: proto, setsGlobals: setsGlobals(proto)}, nil
 }
 
 // Host runs the commands a script calls. Package commands implements it
@@ -581,6 +608,9 @@ func (e *Engine) Eval(dst []byte, sc *Script, r *Run, keys, args [][]byte) []byt
 	if fn == nil {
 		fn = st.L.NewFunctionFromProto(sc.proto)
 		fn.Env = st.proxy
+		if !sc.setsGlobals {
+			fn.Env = st.g // see setsGlobals
+		}
 		st.fns[sc] = fn
 	}
 	// KEYS and ARGV stay set between runs: an EVAL script cannot keep a

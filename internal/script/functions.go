@@ -314,7 +314,11 @@ func (st *State) ensureLibs(set *libSet) {
 		if err != nil {
 			continue
 		}
+		direct := !setsGlobals(l.proto)
 		for name, fn := range ld.fns {
+			if direct && fn.Proto != nil {
+				fn.Env = st.g // see setsGlobals; only now that the code has loaded
+			}
 			st.fcalls[name] = fn
 		}
 	}

@@ -291,3 +291,35 @@ func TestEvalRunsInParallel(t *testing.T) {
 		t.Errorf("Running = %d after the runs", r)
 	}
 }
+
+// TestDirectEnv: code that never assigns a global reads the real globals
+// (setsGlobals); an assignment anywhere, nested functions included, keeps
+// the read-only proxy and its error, for EVAL and for a function.
+func TestDirectEnv(t *testing.T) {
+	e := NewEngine()
+	f := func(body, want string) {
+		t.Helper()
+		if got := evalString(t, e, body, 2, []string{"k"}, nil); got != want {
+			t.Errorf("%q:\n got %q\nwant %q", body, got, want)
+		}
+	}
+	sha := func(s string) string { return Sha1Hex([]byte(s)) }
+	f("local function f() return KEYS[1] end return {f(), type(redis.call), tostring(rawequal(_G, _G))}", "*3\r\n$1\r\nk\r\n$8\r\nfunction\r\n$4\r\ntrue\r\n")
+	body := "local function f() z = 2 end if KEYS[1] then f() end return 1"
+	f(body, "-ERR user_script:1: Attempt to modify a readonly table script: "+sha(body)+", on @user_script:1.\r\n")
+	body = "return (function() return nope end)()"
+	f(body, "-ERR user_script:1: Script attempted to access nonexistent global variable 'nope' script: "+sha(body)+", on @user_script:1.\r\n")
+	e.SetLibraries(1, []LibCode{
+		{Name: "ro", Code: "#!lua name=ro\nredis.register_function('ro', function(keys) return {keys[1], type(redis.call)} end)"},
+		{Name: "rw", Code: "#!lua name=rw\nredis.register_function('rw', function(keys) w = keys[1] return 1 end)"},
+	})
+	call := func(name string) string {
+		return string(e.Call(nil, e.LookupFunction(name), &Run{Host: fakeHost{}}, [][]byte{[]byte("k")}, nil))
+	}
+	if got := call("ro"); got != "*2\r\n$1\r\nk\r\n$8\r\nfunction\r\n" {
+		t.Errorf("ro: %q", got)
+	}
+	if got := call("rw"); !strings.HasPrefix(got, "-ERR user_function:2: Attempt to modify a readonly table script: rw") {
+		t.Errorf("rw: %q", got)
+	}
+}
