@@ -456,7 +456,10 @@ func (e *Engine) RunningFunction() (name string, argv [][]byte, elapsed time.Dur
 		if ok || st.cur == nil || st.evalMode {
 			return
 		}
-		name, elapsed, ok = st.cur.Name, time.Since(st.start), true
+		name, ok = st.cur.Name, true
+		if st.watched { // else start is an earlier run's
+			elapsed = time.Since(st.start)
+		}
 		for _, a := range st.cur.Argv {
 			argv = append(argv, append([]byte(nil), a...))
 		}
@@ -557,7 +560,7 @@ func (st *State) begin(r *Run) {
 		st.slab = nil // see box.go
 	}
 	st.mu.Lock()
-	st.cur, st.start, st.watched = r, time.Now(), false
+	st.cur, st.watched = r, false
 	st.mu.Unlock()
 	e := st.eng
 	if !e.watching.Load() && e.watching.CompareAndSwap(false, true) {

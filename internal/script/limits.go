@@ -85,7 +85,10 @@ func (e *Engine) watchOnce() bool {
 			now = heapAllocs()
 		}
 		if !st.watched {
-			st.watched, st.alloc0 = true, now
+			// A run's start is when the watchdog first sees it (within
+			// watchEvery of it): a clock read per run cost more than
+			// that precision is worth to the time limit and STATS.
+			st.watched, st.alloc0, st.start = true, now, time.Now()
 		} else if now-st.alloc0 > e.maxAlloc() {
 			st.stopLocked(errMemory)
 		}

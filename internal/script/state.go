@@ -65,10 +65,10 @@ type State struct {
 	// mu guards what other goroutines read of the run in progress (KILL,
 	// FUNCTION STATS, the watchdog).
 	mu      sync.Mutex
-	cur     *Run // the run in progress
-	start   time.Time
-	watched bool   // the watchdog has recorded allocBase
-	alloc0  uint64 // the process's allocations when the watchdog first saw the run
+	cur     *Run      // the run in progress
+	start   time.Time // set by the watchdog (see watchOnce)
+	watched bool      // the watchdog has recorded allocBase
+	alloc0  uint64    // the process's allocations when the watchdog first saw the run
 	// ctx stops the runs of this state: one context serves run after run
 	// until one is stopped (stopped) or coroutines derived contexts from
 	// it (threads), then end replaces it.
