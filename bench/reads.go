@@ -55,6 +55,12 @@ func readCases() []readCase {
 	}
 }
 
+// wantRead reports whether the read case named name runs: every case
+// unless Reads names some, by their first word.
+func (cfg Config) wantRead(name string) bool {
+	return len(cfg.Reads) == 0 || slices.Contains(cfg.Reads, strings.Fields(name)[0])
+}
+
 // benchResult is one redis-benchmark CSV row.
 type benchResult struct {
 	rps, p50, p99 float64
@@ -127,7 +133,7 @@ func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[s
 		if counts[rc.kind] == 0 {
 			continue // a single-type dataset has no keys for this case
 		}
-		if len(cfg.Reads) > 0 && !slices.Contains(cfg.Reads, strings.Fields(rc.name)[0]) {
+		if !cfg.wantRead(rc.name) {
 			continue
 		}
 		for _, pipeline := range []int{1, 16} {
