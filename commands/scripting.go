@@ -106,7 +106,7 @@ func (c *Ctx) scriptCommandFlags(cmd *Command, args [][]byte) CmdFlag {
 	var sf script.Flags
 	switch cmd.Name {
 	case "eval", "eval_ro":
-		if sc := eng.Lookup(script.Sha1Hex(args[1])); sc != nil {
+		if sc := eng.LookupBody(args[1]); sc != nil {
 			sf = sc.Flags
 		} else {
 			f, _, err := script.ShebangFlags(string(args[1]))

@@ -331,6 +331,9 @@ func (e *Engine) LookupBytes(sha []byte) *Script {
 	return e.lookup(key)
 }
 
+// LookupBody returns the cached script whose body is body, or nil.
+func (e *Engine) LookupBody(body []byte) *Script { return e.lookup(sha1.Sum(body)) }
+
 // mergeEvery bounds how often a lookup that finds its script only in
 // recent rebuilds the snapshot when recent is small next to it: the copy
 // costs the size of the cache, so loading one script at a time and
