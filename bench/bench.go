@@ -42,6 +42,7 @@ type Config struct {
 	LagFor    time.Duration // duration of the lag-under-load phase
 	RateSteps int           // most steps of the highest-write-rate search (0: all)
 	Mix       string        // dataset mix: mixed (default), strings, hashes, lists, sets, zsets
+	Reads     []string      // if set: only the read cases named so (first word, e.g. EVALSHA_RO), and no lag phase
 	Command   string        // the command line that produced the run, for the report
 	Log       io.Writer     // progress lines
 }
@@ -188,6 +189,9 @@ func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last b
 	}
 
 	// 3 and 4. Lag under load and the highest rate kept up with.
+	if len(cfg.Reads) > 0 {
+		return nil // a run of some reads only (the script rows)
+	}
 	return lagBenchmarks(ctx, cfg, res, primary, map[string]*proc{"redis": replica, "vdr": v}, last, logf)
 }
 

@@ -82,3 +82,21 @@ func TestParseBenchCSV(t *testing.T) {
 		t.Fatal("garbage parsed")
 	}
 }
+
+// TestWantRead: -reads selects read cases by their first word, exactly
+// (GET is not MGET), and none given means all.
+func TestWantRead(t *testing.T) {
+	all, some := Config{}, Config{Reads: []string{"GET", "EVALSHA_RO", "FCALL_RO"}}
+	var picked []string
+	for _, rc := range readCases() {
+		if !all.wantRead(rc.name) {
+			t.Errorf("no -reads: %q left out", rc.name)
+		}
+		if some.wantRead(rc.name) {
+			picked = append(picked, rc.name)
+		}
+	}
+	if got, want := strings.Join(picked, ","), "GET,EVALSHA_RO 3 GETs,FCALL_RO 3 GETs"; got != want {
+		t.Errorf("picked %s, want %s", got, want)
+	}
+}

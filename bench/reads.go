@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/vdr-project/vdr/internal/resp"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,6 +53,12 @@ func readCases() []readCase {
 		{"EVALSHA_RO 3 GETs", dataset.String, []string{"EVALSHA_RO", sha, "3", s, s, s}, []string{"SCRIPT", "LOAD", script3Get}},
 		{"FCALL_RO 3 GETs", dataset.String, []string{"FCALL_RO", "get3", "3", s, s, s}, nil},
 	}
+}
+
+// wantRead reports whether the read case named name runs: every case
+// unless Reads names some, by their first word.
+func (cfg Config) wantRead(name string) bool {
+	return len(cfg.Reads) == 0 || slices.Contains(cfg.Reads, strings.Fields(name)[0])
 }
 
 // benchResult is one redis-benchmark CSV row.
@@ -125,6 +132,9 @@ func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[s
 	for _, rc := range readCases() {
 		if counts[rc.kind] == 0 {
 			continue // a single-type dataset has no keys for this case
+		}
+		if !cfg.wantRead(rc.name) {
+			continue
 		}
 		for _, pipeline := range []int{1, 16} {
 			for _, target := range []string{"redis", "vdr"} {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/vdr-project/vdr/internal/compat"
@@ -105,7 +106,7 @@ func (c *Ctx) scriptCommandFlags(cmd *Command, args [][]byte) CmdFlag {
 	var sf script.Flags
 	switch cmd.Name {
 	case "eval", "eval_ro":
-		if sc := eng.Lookup(script.Sha1Hex(args[1])); sc != nil {
+		if sc := eng.LookupBody(args[1]); sc != nil {
 			sf = sc.Flags
 		} else {
 			f, _, err := script.ShebangFlags(string(args[1]))
@@ -115,14 +116,14 @@ func (c *Ctx) scriptCommandFlags(cmd *Command, args [][]byte) CmdFlag {
 			sf = f
 		}
 	case "evalsha", "evalsha_ro":
-		sc := eng.Lookup(string(args[1]))
+		sc := eng.LookupBytes(args[1])
 		if sc == nil {
 			return flags
 		}
 		sf = sc.Flags
 	default:
 		c.syncLibraries()
-		f := eng.LookupFunction(string(args[1]))
+		f := eng.LookupFunctionBytes(args[1])
 		if f == nil {
 			return flags
 		}
@@ -178,7 +179,7 @@ func evalCommand(c *Ctx, args [][]byte) {
 	}
 	var sc *script.Script
 	if evalsha {
-		if sc = eng.Lookup(string(args[1])); sc == nil {
+		if sc = eng.LookupBytes(args[1]); sc == nil {
 			c.W.Error("NOSCRIPT No matching script. Please use EVAL.")
 			return
 		}
@@ -192,9 +193,9 @@ func evalCommand(c *Ctx, args [][]byte) {
 	if !c.scriptPrepare(sc.Flags, ro) {
 		return
 	}
-	c.runScript(args, ro || sc.Flags&(script.FlagCompat|script.FlagNoWrites) == script.FlagNoWrites, func(r *script.Run, dst []byte) []byte {
-		return eng.Eval(dst, sc, r, args[3:3+numkeys], args[3+numkeys:])
-	})
+	h := c.scriptHost(args, ro || sc.Flags&(script.FlagCompat|script.FlagNoWrites) == script.FlagNoWrites)
+	h.sc, h.keys, h.args = sc, args[3:3+numkeys], args[3+numkeys:]
+	c.runScript(h)
 }
 
 // scriptPrepare is scriptPrepareForRun's checks, as they fall on a
@@ -219,32 +220,64 @@ func (c *Ctx) scriptPrepare(sf script.Flags, ro bool) bool {
 	return true
 }
 
-// runScript runs one script invocation inside one consistent view.
-func (c *Ctx) runScript(args [][]byte, readOnly bool, run func(r *script.Run, dst []byte) []byte) {
-	h := &scriptHost{c: c, readOnly: readOnly, w: &Writer{}}
-	r := &script.Run{Host: h, ClientResp: c.W.Resp, Argv: args, Log: c.Env.Logger}
+// scriptHosts pools the per-run state of the script commands (the host,
+// its Run and the scratch Writer redis.call's replies go through), so a
+// run allocates none of them.
+var scriptHosts = sync.Pool{New: func() any { return new(scriptHost) }}
+
+// maxPooledScratch drops a scratch Writer grown past it (a big reply)
+// rather than pool it.
+const maxPooledScratch = 64 << 10
+
+// scriptHost takes a host for one run of c's command args.
+func (c *Ctx) scriptHost(args [][]byte, readOnly bool) *scriptHost {
+	h := scriptHosts.Get().(*scriptHost)
+	h.c, h.readOnly = c, readOnly
+	h.run = script.Run{Host: h, ClientResp: c.W.Resp, Argv: args, Log: c.Env.Logger}
+	return h
+}
+
+// runScript runs h's script (h.sc, or the function h.fn) inside one
+// consistent view, then puts h back in the pool.
+func (c *Ctx) runScript(h *scriptHost) {
 	db := c.Client.DB()
 	self := c.cmd
-	var out []byte
-	c.atomically(func() {
-		out = run(r, c.W.b)
-	})
-	c.W.b = out
+	c.atomically(h.runInView)
 	// SELECT inside a script changes the script's database only.
 	c.Client.mu.Lock()
 	c.Client.db = db
 	c.Client.mu.Unlock()
 	c.cmd = self
 	c.Client.lastCmd.Store(self)
+	if cap(h.w.b) > maxPooledScratch {
+		h.w.b = nil
+	}
+	*h = scriptHost{w: h.w}
+	scriptHosts.Put(h)
+}
+
+// runInView runs the script and appends its reply to the client's Writer.
+func (h *scriptHost) runInView() {
+	c := h.c
+	eng := c.Env.Scripts()
+	if h.fn != nil {
+		c.W.b = eng.Call(c.W.b, h.fn, &h.run, h.keys, h.args)
+	} else {
+		c.W.b = eng.Eval(c.W.b, h.sc, &h.run, h.keys, h.args)
+	}
 }
 
 // scriptHost runs redis.call's commands for one script (scriptCall in
 // src/script.c).
 type scriptHost struct {
-	c        *Ctx
-	readOnly bool
-	w        *Writer
-	sub      Ctx
+	c          *Ctx
+	readOnly   bool
+	w          Writer
+	sub        Ctx
+	run        script.Run
+	sc         *script.Script   // the EVAL script, or
+	fn         *script.Function // the function to run
+	keys, args [][]byte
 }
 
 // Call implements script.Host.
@@ -274,7 +307,7 @@ func (h *scriptHost) Call(argv [][]byte, resp int) ([]byte, string) {
 	}
 	h.w.Reset()
 	h.w.Resp = resp
-	h.sub = Ctx{W: h.w, Client: c.Client, Env: c.Env, tx: c.tx, inScript: true}
+	h.sub = Ctx{W: &h.w, Client: c.Client, Env: c.Env, tx: c.tx, inScript: true}
 	c.Client.nCmds++
 	h.sub.call(cmd, argv)
 	return h.w.b, ""
@@ -306,7 +339,7 @@ func scriptExistsCommand(c *Ctx, args [][]byte) {
 	c.W.Array(len(args) - 2)
 	for _, a := range args[2:] {
 		// The cache's dict compares SHAs case-insensitively.
-		if eng.Lookup(string(a)) != nil {
+		if eng.LookupBytes(a) != nil {
 			c.W.Int(1)
 		} else {
 			c.W.Int(0)
@@ -399,7 +432,7 @@ func fcallCommand(c *Ctx, args [][]byte) {
 		c.W.Error("ERR vdr: a function library sent by the primary could not be read")
 		return
 	}
-	f := eng.LookupFunction(string(args[1]))
+	f := eng.LookupFunctionBytes(args[1])
 	if f == nil {
 		c.W.Error("ERR Function not found")
 		return
@@ -422,9 +455,9 @@ func fcallCommand(c *Ctx, args [][]byte) {
 	if !c.scriptPrepare(f.Flags, ro) {
 		return
 	}
-	c.runScript(args, ro || f.Flags&script.FlagNoWrites != 0, func(r *script.Run, dst []byte) []byte {
-		return eng.Call(dst, f, r, args[3:3+numkeys], args[3+numkeys:])
-	})
+	h := c.scriptHost(args, ro || f.Flags&script.FlagNoWrites != 0)
+	h.fn, h.keys, h.args = f, args[3:3+numkeys], args[3+numkeys:]
+	c.runScript(h)
 }
 
 // functionStatsCommand is FUNCTION STATS. Scripts do not make vdr busy,

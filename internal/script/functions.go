@@ -109,6 +109,15 @@ func (e *Engine) LookupFunction(name string) *Function {
 	return nil
 }
 
+// LookupFunctionBytes is LookupFunction of a command argument; it does
+// not allocate.
+func (e *Engine) LookupFunctionBytes(name []byte) *Function {
+	if s := e.libs.Load(); s != nil {
+		return s.fns[string(name)]
+	}
+	return nil
+}
+
 // load compiles and runs the library in st to learn its functions.
 func (l *Library) load(st *State) {
 	code := l.Code
@@ -305,7 +314,11 @@ func (st *State) ensureLibs(set *libSet) {
 		if err != nil {
 			continue
 		}
+		direct := !setsGlobals(l.proto)
 		for name, fn := range ld.fns {
+			if direct && fn.Proto != nil {
+				fn.Env = st.g // see setsGlobals; only now that the code has loaded
+			}
 			st.fcalls[name] = fn
 		}
 	}
@@ -313,20 +326,24 @@ func (st *State) ensureLibs(set *libSet) {
 }
 
 // Call runs function f with KEYS and ARGV as its arguments and appends
-// its reply to dst (luaEngineCall).
+// its reply to dst (luaEngineCall). The tables are new at each call: a
+// library's callbacks may keep them (in the library's locals).
 func (e *Engine) Call(dst []byte, f *Function, r *Run, keys, args [][]byte) []byte {
 	set := e.libs.Load()
 	st := e.getState(false)
-	defer e.putState(st, false)
 	r.Name = f.Name
-	e.begin(r, false)
-	defer e.end(r)
 	st.ensureLibs(set)
 	fn := st.fcalls[f.Name]
 	if fn == nil {
+		e.putState(st)
 		return appendError(dst, "-ERR Function not found")
 	}
-	st.L.Push(strTable(st.L, keys))
-	st.L.Push(strTable(st.L, args))
+	st.begin(r)
+	all := joinArgs(keys, args)
+	kt, off := st.strTable(keys, all, 0)
+	at, _ := st.strTable(args, all, off)
+	st.L.Push(kt)
+	st.L.Push(at)
+	defer st.finish()
 	return st.call(dst, r, fn, 2)
 }

@@ -40,34 +40,63 @@ func (e *Engine) maxAlloc() uint64 {
 	return defaultMaxAllocBytes
 }
 
-// watch runs while scripts run (started by begin, ends when none is
-// left): it records each run's allocation baseline the first time it sees
-// it and stops the runs over the bound.
+// watchIdle is how many ticks without a running script end the
+// watchdog; a script started later starts it again.
+const watchIdle = 200
+
+// watch runs while scripts run (started by begin): it records each run's
+// allocation baseline the first time it sees it and stops the runs over
+// the bound or past the time limit.
 func (e *Engine) watch() {
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
+	idle := 0
 	for range t.C {
-		now := heapAllocs()
-		e.mu.Lock()
-		if len(e.running) == 0 {
-			e.watching = false
-			e.mu.Unlock()
+		if e.watchOnce() {
+			idle = 0
+			continue
+		}
+		if idle++; idle < watchIdle {
+			continue
+		}
+		// Stop, then look once more: a run that began before the Store
+		// is seen now, and one that begins after it sees watching false
+		// and starts a new watchdog.
+		e.watching.Store(false)
+		if !e.watchOnce() || !e.watching.CompareAndSwap(false, true) {
 			return
 		}
-		for r := range e.running {
-			if !r.watched {
-				r.watched, r.allocBase = true, now
-				continue
-			}
-			if now-r.allocBase > e.maxAlloc() {
-				r.cancel(errMemory)
-			}
-			// The time limit is checked here too, within watchEvery of
-			// it: a timer per call cost more than a short script.
-			if time.Since(r.start) > e.timeLimit() {
-				r.cancel(errTimeLimit)
-			}
-		}
-		e.mu.Unlock()
+		idle = 0
 	}
+}
+
+// watchOnce checks the running scripts and reports whether any runs.
+func (e *Engine) watchOnce() bool {
+	var now uint64
+	running := false
+	e.eachState(func(st *State) {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.cur == nil {
+			return
+		}
+		running = true
+		if now == 0 {
+			now = heapAllocs()
+		}
+		if !st.watched {
+			// A run's start is when the watchdog first sees it (within
+			// watchEvery of it): a clock read per run cost more than
+			// that precision is worth to the time limit and STATS.
+			st.watched, st.alloc0, st.start = true, now, time.Now()
+		} else if now-st.alloc0 > e.maxAlloc() {
+			st.stopLocked(errMemory)
+		}
+		// The time limit is checked here too, within watchEvery of it: a
+		// timer per call cost more than a short script.
+		if time.Since(st.start) > e.timeLimit() {
+			st.stopLocked(errTimeLimit)
+		}
+	})
+	return running
 }

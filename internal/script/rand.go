@@ -43,11 +43,10 @@ func (r *rand48) seed(v int32) {
 
 // mathRandom is redis_math_random (Lua's math.random on rand48).
 func (s *State) mathRandom(L *lua.LState) int {
-	r := s.run
-	if r == nil {
+	if s.run == nil {
 		L.RaiseError("math.random can only be called inside a script invocation")
 	}
-	x := float64(r.eng.rand.next()%lrand48Max) / float64(lrand48Max)
+	x := float64(s.eng.rand.next()%lrand48Max) / float64(lrand48Max)
 	switch L.GetTop() {
 	case 0:
 		L.Push(lua.LNumber(x))
@@ -71,10 +70,9 @@ func (s *State) mathRandom(L *lua.LState) int {
 }
 
 func (s *State) mathRandomseed(L *lua.LState) int {
-	r := s.run
-	if r == nil {
+	if s.run == nil {
 		L.RaiseError("math.randomseed can only be called inside a script invocation")
 	}
-	r.eng.rand.seed(int32(int64(L.CheckNumber(1))))
+	s.eng.rand.seed(int32(int64(L.CheckNumber(1))))
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strconv"
+	"unsafe"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -34,6 +35,38 @@ const (
 // numbers {big_number=…}, verbatim strings {verbatim_string={format=…,
 // string=…}}; attributes are skipped.
 func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
+	p := replyParser{L: L, whole: b}
+	return p.parse(b)
+}
+
+// replyParser is ReplyToLua's state: the strings of one reply are cut
+// from one copy of it (all), made at its first string, and boxed by the
+// state's slab when st is set.
+type replyParser struct {
+	L     *lua.LState
+	st    *State
+	whole []byte
+	all   string
+}
+
+// str returns the Lua string of b, a part of p.whole.
+func (p *replyParser) str(b []byte) lua.LValue {
+	if len(b) == 0 {
+		return lua.LString("")
+	}
+	if p.all == "" {
+		p.all = string(p.whole)
+	}
+	off := cap(p.whole) - cap(b)
+	s := p.all[off : off+len(b)]
+	if p.st != nil {
+		return p.st.str(s)
+	}
+	return lua.LString(s)
+}
+
+func (p *replyParser) parse(b []byte) (lua.LValue, []byte, error) {
+	L := p.L
 	if len(b) < 3 {
 		return lua.LNil, nil, errBadReply
 	}
@@ -71,7 +104,7 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		s := rest[:n]
 		rest = rest[n+2:]
 		if t == '$' {
-			return lua.LString(s), rest, nil
+			return p.str(s), rest, nil
 		}
 		if len(s) < 4 {
 			return lua.LNil, nil, errBadReply
@@ -96,19 +129,19 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		switch t {
 		case '|':
 			for i := 0; i < 2*n; i++ {
-				if _, rest, err = ReplyToLua(L, rest); err != nil {
+				if _, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
 			}
-			return ReplyToLua(L, rest)
+			return p.parse(rest)
 		case '%':
 			m := L.NewTable()
 			for i := 0; i < n; i++ {
 				var k, v lua.LValue
-				if k, rest, err = ReplyToLua(L, rest); err != nil {
+				if k, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
-				if v, rest, err = ReplyToLua(L, rest); err != nil {
+				if v, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
 				if k != lua.LNil {
@@ -122,7 +155,7 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 			m := L.NewTable()
 			for i := 0; i < n; i++ {
 				var k lua.LValue
-				if k, rest, err = ReplyToLua(L, rest); err != nil {
+				if k, rest, err = p.parse(rest); err != nil {
 					return lua.LNil, nil, err
 				}
 				if k != lua.LNil {
@@ -136,7 +169,7 @@ func ReplyToLua(L *lua.LState, b []byte) (lua.LValue, []byte, error) {
 		tb := L.CreateTable(n, 0)
 		for i := 1; i <= n; i++ {
 			var v lua.LValue
-			if v, rest, err = ReplyToLua(L, rest); err != nil {
+			if v, rest, err = p.parse(rest); err != nil {
 				return lua.LNil, nil, err
 			}
 			tb.RawSetInt(i, v)
@@ -316,19 +349,22 @@ func (e Encoder) appendDouble(b []byte, d float64) []byte {
 func formatG17(d float64) string { return formatG(d, 17) }
 
 // formatG is C's "%.<prec>g".
-func formatG(d float64, prec int) string {
+func formatG(d float64, prec int) string { return string(appendG(nil, d, prec)) }
+
+// appendG appends C's "%.<prec>g" of d to b.
+func appendG(b []byte, d float64, prec int) []byte {
 	switch {
 	case math.IsInf(d, 1):
-		return "inf"
+		return append(b, "inf"...)
 	case math.IsInf(d, -1):
-		return "-inf"
+		return append(b, "-inf"...)
 	case math.IsNaN(d):
 		if math.Signbit(d) {
-			return "-nan"
+			return append(b, "-nan"...)
 		}
-		return "nan"
+		return append(b, "nan"...)
 	}
-	return strconv.FormatFloat(d, 'g', prec, 64)
+	return strconv.AppendFloat(b, d, 'g', prec, 64)
 }
 
 // luaToInt64 is C's (long long) cast of a double on amd64/arm64: NaN and
@@ -380,25 +416,45 @@ func mapCRLF(s string) string { return string(appendMapped(nil, s)) }
 // luaArgs converts redis.call's arguments to an argv as luaArgsToRedisArgv
 // does: numbers as "%.17g", strings as they are. On failure it pushes the
 // error table and returns false.
-func luaArgs(L *lua.LState) ([][]byte, bool) {
+//
+// The argv and its slices are the state's, valid until the next call:
+// strings are passed without a copy (Lua strings are immutable Go
+// strings, and a command handler neither changes nor keeps its args, see
+// commands.Exec), numbers are formatted into one reused buffer.
+func (st *State) luaArgs(L *lua.LState) ([][]byte, bool) {
 	argc := L.GetTop()
 	if argc == 0 {
 		pushError(L, "Please specify at least one argument for this redis lib call")
 		return nil, false
 	}
-	argv := make([][]byte, argc)
+	// First the numbers, formatted into nums (which may move as it
+	// grows), and the types checked; then the argv, slicing nums.
+	nums, ends := st.numBuf[:0], st.numEnds[:0]
 	for j := 1; j <= argc; j++ {
 		switch v := L.Get(j).(type) {
 		case lua.LNumber:
-			argv[j-1] = []byte(formatG17(float64(v)))
+			nums = appendG(nums, float64(v), 17)
+			ends = append(ends, len(nums))
 		case lua.LString:
-			argv[j-1] = []byte(v)
 		default:
 			L.SetTop(0)
 			pushError(L, "Lua redis lib command arguments must be strings or integers")
 			return nil, false
 		}
 	}
+	argv := st.argBuf[:0]
+	off, n := 0, 0
+	for j := 1; j <= argc; j++ {
+		switch v := L.Get(j).(type) {
+		case lua.LNumber:
+			end := ends[n]
+			argv = append(argv, nums[off:end:end])
+			off, n = end, n+1
+		case lua.LString:
+			argv = append(argv, unsafe.Slice(unsafe.StringData(string(v)), len(v)))
+		}
+	}
+	st.argBuf, st.numBuf, st.numEnds = argv, nums, ends
 	L.SetTop(0)
 	return argv, true
 }

@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -47,6 +50,32 @@ type State struct {
 	real     map[*lua.LTable]*lua.LTable // proxy → the table it guards
 	fns      map[*Script]*lua.LFunction
 	run      *Run // the run in progress, nil between runs
+	eng      *Engine
+	evalMode bool        // an EVAL state (else a function state)
+	owned    atomic.Bool // handed out by getState, not yet put back
+	keys     *lua.LTable // KEYS, refilled by each EVAL (see refill)
+	argv     *lua.LTable // ARGV
+	nkeys    int         // elements of keys set by the last run
+	nargv    int
+	argBuf   [][]byte      // redis.call's argv, reused
+	numBuf   []byte        // redis.call's numeric arguments, formatted
+	numEnds  []int         // where each of them ends in numBuf
+	slab     []lua.LString // string headers (see box.go)
+
+	// mu guards what other goroutines read of the run in progress (KILL,
+	// FUNCTION STATS, the watchdog).
+	mu      sync.Mutex
+	cur     *Run      // the run in progress
+	start   time.Time // set by the watchdog (see watchOnce)
+	watched bool      // the watchdog has recorded allocBase
+	alloc0  uint64    // the process's allocations when the watchdog first saw the run
+	// ctx stops the runs of this state: one context serves run after run
+	// until one is stopped (stopped) or coroutines derived contexts from
+	// it (threads), then end replaces it.
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	stopped  bool
+	threads  bool
 	version  string
 	errh     *lua.LFunction
 	identity *lua.LFunction // returns its argument (pcall's error function)
@@ -75,7 +104,7 @@ func newState(e *Engine, evalMode bool) *State {
 		MinimizeStackMemory: true,
 		SkipOpenLibs:        true,
 	})
-	s := &State{L: L, g: L.G.Global, libTabs: map[string]*lua.LTable{},
+	s := &State{L: L, g: L.G.Global, eng: e, evalMode: evalMode, libTabs: map[string]*lua.LTable{},
 		guarded: map[*lua.LTable]bool{}, real: map[*lua.LTable]*lua.LTable{},
 		fns:    map[*Script]*lua.LFunction{},
 		fcalls: map[string]*lua.LFunction{}}
@@ -90,6 +119,7 @@ func newState(e *Engine, evalMode bool) *State {
 		L.Call(1, 0)
 	}
 	openRedisLibs(L)
+	s.newContext()
 	g := s.g
 	// Redis keeps only its allow-listed globals (luaNewIndexAllowList):
 	// dofile, loadfile and print are dropped, and gopher-lua's extras.
@@ -129,6 +159,20 @@ func newState(e *Engine, evalMode bool) *State {
 			L.RaiseError("'setn' is obsolete")
 			return 0
 		}))
+	}
+	// A coroutine's state derives a context from the state's: note it,
+	// so that end gives the next run a fresh context instead of piling up
+	// children in this one.
+	if co, ok := g.RawGetString("coroutine").(*lua.LTable); ok {
+		for _, name := range []string{"create", "wrap"} {
+			if f, ok := co.RawGetString(name).(*lua.LFunction); ok && f.IsG {
+				orig := f.GFunction
+				co.RawSetString(name, L.NewFunction(func(L *lua.LState) int {
+					s.threads = true
+					return orig(L)
+				}))
+			}
+		}
 	}
 	if m, ok := g.RawGetString("math").(*lua.LTable); ok {
 		m.RawSetString("random", L.NewFunction(s.mathRandom))
@@ -448,7 +492,7 @@ func errObject(err error) lua.LValue {
 // rethrowIfStopped re-raises an error caught by pcall when the run was
 // stopped, as Redis's hook keeps raising after SCRIPT KILL.
 func (s *State) rethrowIfStopped(err error) {
-	if err == nil || s.run == nil || s.run.ctx == nil || s.run.ctx.Err() == nil {
+	if err == nil || s.run == nil || s.ctx.Err() == nil {
 		return
 	}
 	s.L.Error(errObject(err), 0)
@@ -609,7 +653,7 @@ func (s *State) setRepl(L *lua.LState) int {
 
 func (s *State) aclCheckCmd(L *lua.LState) int {
 	r := s.requireRun(L, "redis.acl_check_cmd")
-	argv, ok := luaArgs(L)
+	argv, ok := s.luaArgs(L)
 	if !ok {
 		L.Error(L.Get(-1), 0)
 	}

@@ -33,9 +33,13 @@ func main() {
 	flag.DurationVar(&cfg.LagFor, "lag-for", cfg.LagFor, "how long the write load of the lag measure runs")
 	flag.StringVar(&cfg.Mix, "mix", "mixed", "dataset: mixed, or one type only: strings, hashes, lists, sets, zsets")
 	flag.IntVar(&cfg.RateSteps, "rate-steps", cfg.RateSteps, "most steps of the highest-write-rate search")
+	reads := flag.String("reads", "", "run only these read cases, comma-separated by first word (e.g. GET,EVALSHA_RO,FCALL_RO), and no lag phase")
 	vdrArgs := flag.String("vdr-args", "", "extra settings for vdr, space-separated (e.g. \"--event-loops 2\")")
 	flag.Parse()
 	cfg.VDRArgs = strings.Fields(*vdrArgs)
+	if *reads != "" {
+		cfg.Reads = strings.Split(*reads, ",")
+	}
 	cfg.Command = "go run ./bench/cmd/compare " + strings.Join(os.Args[1:], " ")
 	cfg.Log = os.Stderr
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
