@@ -45,18 +45,15 @@ func TestScriptLimits(t *testing.T) {
 		t.Errorf("time limit took %v", d)
 	}
 	f("while true do pcall(function() while true do end end) end", "-ERR vdr: script stopped after running longer than lua-time-limit")
+	// The other limits must end a script before the time limit does, on
+	// a loaded machine and under -race too.
+	eng.TimeLimit = 20 * time.Second
 	f("local function r(n) return r(n + 1) + 1 end return r(1)", "-ERR stack overflow")
 	f("local function r(n) return {r(n + 1)} end return r(1)", "-ERR stack overflow")
-	t1 := time.Now()
-	// Each caught error unwinds a deep stack: slow, but bounded by the
-	// time limit.
+	// Each caught error unwinds a deep stack: slow, but it ends.
 	f("local function r(n) return 1 + pcall(r, n + 1) end return r(1)", "-ERR user_script:1: ")
-	if d := time.Since(t1); d > 2*time.Second {
-		t.Errorf("pcall recursion took %v", d)
-	}
 	f("return unpack({}, 1, 1e8)", "-ERR user_script:1: too many results to unpack script: ")
 	f("return string.rep('x', 2^40)", "-ERR user_script:1: not enough memory script: ")
-	eng.TimeLimit = 20 * time.Second
 	f("local t = {} for i = 1, 1e9 do t[i] = i end return #t", "-ERR vdr: script stopped after allocating more than 67108864 bytes script: ")
 	if got := do("EVAL", "return 1", "0"); got != ":1\r\n" {
 		t.Errorf("after the limits: %q", got)
