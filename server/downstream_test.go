@@ -1,0 +1,117 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
+// writeAllTypes writes keys of every type on the primary, round r.
+func writeAllTypes(t *testing.T, p *redistest.Server, r int) {
+	t.Helper()
+	k := func(s string) string { return fmt.Sprintf("%s:%d", s, r) }
+	p.Do(t, "SET", k("str"), strings.Repeat("v", r+1))
+	p.Do(t, "SET", k("ttl"), "x", "PX", "100000000")
+	p.Do(t, "INCRBY", "counter", "7")
+	p.Do(t, "RPUSH", k("list"), "a", "b", "c", strconv.Itoa(r))
+	p.Do(t, "SADD", k("set"), "1", "2", "3", "x")
+	p.Do(t, "ZADD", k("zset"), "1.5", "a", "2", "b", "-3", "c")
+	p.Do(t, "HSET", k("hash"), "f1", "v1", "f2", "v2")
+	p.Do(t, "XADD", k("stream"), "*", "f", "v")
+	p.Do(t, "SELECT", "3")
+	p.Do(t, "MULTI")
+	p.Do(t, "SET", k("db3"), "x")
+	p.Do(t, "LPUSH", k("db3list"), "y")
+	p.Do(t, "EXEC")
+	p.Do(t, "SELECT", "0")
+	p.Do(t, "DEL", fmt.Sprintf("str:%d", r-1))
+	p.Do(t, "EVAL", "redis.call('set', KEYS[1], ARGV[1]) return 1", "1", k("lua"), "1")
+}
+
+// replOffset is INFO replication's master_repl_offset of addr.
+func replOffset(addr string) string {
+	return redistest.InfoField(addr, "replication", "master_repl_offset")
+}
+
+// waitSame waits until every replica reached the primary's offset, then
+// compares their DEBUG DIGEST (the whole data set, TTLs included).
+func waitSame(t *testing.T, p *redistest.Server, replicas ...*redistest.Server) {
+	t.Helper()
+	want := replOffset(p.Addr())
+	for _, r := range replicas {
+		redistest.WaitFor(t, 20*time.Second, "replica "+r.Addr()+" at offset "+want, func() bool {
+			return replOffset(r.Addr()) == want && redistest.InfoField(r.Addr(), "replication", "master_link_status") == "up"
+		})
+	}
+	d0 := replicas[0].Do(t, "DEBUG", "DIGEST")
+	for _, r := range replicas[1:] {
+		if d := r.Do(t, "DEBUG", "DIGEST"); d != d0 {
+			t.Fatalf("digest of %s = %s, direct replica's = %s", r.Addr(), d, d0)
+		}
+	}
+	if d0 == "0000000000000000000000000000000000000000" {
+		t.Fatal("empty data set")
+	}
+}
+
+// TestChainedRedisReplica: primary → vdr → redis-server replica, compared
+// with a direct replica of the primary: after a full sync from vdr, the
+// stream, a cut of the vdr → replica link (partial resync from vdr's
+// backlog) and a vdr under vdr.
+func TestChainedRedisReplica(t *testing.T) {
+	primary := redistest.Start(t)
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	node := startNode(t, primary.Addr(), replicaOptions{})
+	redistest.WaitFor(t, 20*time.Second, "vdr ready", node.Ready)
+	_, vport, _ := net.SplitHostPort(node.Addr())
+
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	waitSame(t, primary, direct, chained)
+	for r := 2; r < 5; r++ {
+		writeAllTypes(t, primary, r)
+	}
+	waitSame(t, primary, direct, chained)
+	if got := redistest.InfoField(chained.Addr(), "replication", "master_replid"); got != redistest.InfoField(primary.Addr(), "replication", "master_replid") {
+		t.Fatalf("chained replica's replid %s is not the primary's", got)
+	}
+	rl := node.srv.ReplicaLines()
+	if rl.SyncFull != 1 || len(rl.Replicas) != 1 {
+		t.Fatalf("full syncs %d, replicas %d; want 1, 1", rl.SyncFull, len(rl.Replicas))
+	}
+	info := redistest.InfoField(node.Addr(), "replication", "slave0")
+	if !strings.Contains(info, "state=online") || !strings.Contains(info, "port="+strconv.Itoa(chained.Port)) {
+		t.Fatalf("vdr's slave0: %q", info)
+	}
+	list, _ := redistest.Do(node.Addr(), "CLIENT", "LIST", "TYPE", "replica")
+	if !strings.Contains(list, "flags=S") {
+		t.Fatalf("CLIENT LIST TYPE replica: %q", list)
+	}
+
+	// Cut the link: the replica comes back with a partial resync.
+	if n, _ := redistest.Do(node.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":1\r\n" {
+		t.Fatalf("CLIENT KILL TYPE replica = %q", n)
+	}
+	writeAllTypes(t, primary, 5)
+	redistest.WaitFor(t, 20*time.Second, "partial resync", func() bool { return node.srv.ReplicaLines().SyncPartialOK == 1 })
+	waitSame(t, primary, direct, chained)
+	if rl := node.srv.ReplicaLines(); rl.SyncFull != 1 {
+		t.Fatalf("full syncs after the cut: %d, want 1", rl.SyncFull)
+	}
+
+	// A vdr under vdr, and a redis-server under that one.
+	node2 := startNode(t, node.Addr(), replicaOptions{})
+	redistest.WaitFor(t, 20*time.Second, "vdr under vdr ready", node2.Ready)
+	_, vport2, _ := net.SplitHostPort(node2.Addr())
+	third := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport2)
+	writeAllTypes(t, primary, 6)
+	waitSame(t, primary, direct, chained, third)
+	if a, b := node2.Client().ReplID(), redistest.InfoField(primary.Addr(), "replication", "master_replid"); a != b {
+		t.Fatalf("second vdr's replid %s, primary's %s", a, b)
+	}
+}
