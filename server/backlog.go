@@ -144,11 +144,12 @@ func (b *backlog) canContinue(replID string, off int64) (cur string, epoch uint6
 	return b.replID, b.epoch, true
 }
 
-// position returns the current ID, epoch and end offset.
-func (b *backlog) position() (replID string, epoch uint64, end int64) {
+// position returns the current ID, epoch, and the offsets of the first
+// byte held and of the last.
+func (b *backlog) position() (replID string, epoch uint64, start, end int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.replID, b.epoch, b.end
+	return b.replID, b.epoch, b.start, b.end
 }
 
 // readFrom copies into p the bytes from offset off on. n is 0 when there

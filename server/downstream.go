@@ -179,9 +179,15 @@ func (d *downstreams) cut() (rdb []byte, replID string, epoch uint64, at int64, 
 	if !h.firstSyncDone.Load() || h.loader != nil {
 		return nil, "", 0, 0, errors.New("no complete data set")
 	}
-	replID, epoch, end := d.bl.position()
+	replID, epoch, start, end := d.bl.position()
 	if len(replID) != 40 || end < h.appliedAt {
 		return nil, "", 0, 0, errors.New("the stream's history is not known yet")
+	}
+	if h.appliedAt+1 < start {
+		// The backlog was activated by this very request while commands
+		// were read but not yet applied: what follows the cut is not
+		// held. The replica retries (-NOMASTERLINK) and finds it then.
+		return nil, "", 0, 0, errors.New("the backlog starts after the applied offset")
 	}
 	at = h.appliedAt
 	v := d.n.srv.env.Version.Load()
