@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -113,5 +115,127 @@ func TestChainedRedisReplica(t *testing.T) {
 	waitSame(t, primary, direct, chained, third)
 	if a, b := node2.Client().ReplID(), redistest.InfoField(primary.Addr(), "replication", "master_replid"); a != b {
 		t.Fatalf("second vdr's replid %s, primary's %s", a, b)
+	}
+}
+
+// startHub starts a node replicating primary with a backlog of
+// backlogSize bytes (0: the default).
+func startHub(t *testing.T, primary string, backlogSize int, ro replicaOptions) *Node {
+	t.Helper()
+	ro.Primary = primary
+	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &ro, ReplBacklogSize: backlogSize,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	redistest.WaitFor(t, 20*time.Second, "vdr ready", node.Ready)
+	return node
+}
+
+// TestChainedBacklogOverflowAndNewPrimary: a replica that was away for
+// longer than vdr's backlog holds comes back with a full sync from vdr;
+// when vdr itself full-syncs (REPLICAOF another primary: a new history),
+// its replica is dropped and full-syncs the new data.
+func TestChainedBacklogOverflowAndNewPrimary(t *testing.T) {
+	primary := redistest.Start(t)
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	node := startHub(t, primary.Addr(), 4096, replicaOptions{})
+	_, vport, _ := net.SplitHostPort(node.Addr())
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	waitSame(t, primary, direct, chained)
+
+	// Away while more than the backlog's 4 KiB are written.
+	chained.Do(t, "REPLICAOF", "NO", "ONE")
+	for i := 0; i < 20; i++ {
+		primary.Do(t, "SET", fmt.Sprintf("big:%d", i), strings.Repeat("z", 512))
+	}
+	redistest.WaitFor(t, 20*time.Second, "vdr applied", func() bool {
+		return strconv.FormatInt(node.Client().Offset(), 10) == replOffset(primary.Addr())
+	})
+	chained.Do(t, "REPLICAOF", "127.0.0.1", vport)
+	waitSame(t, primary, direct, chained)
+	if rl := node.srv.ReplicaLines(); rl.SyncFull != 2 || rl.SyncPartialErr != 1 {
+		t.Fatalf("full syncs %d, refused partial %d; want 2, 1", rl.SyncFull, rl.SyncPartialErr)
+	}
+
+	// vdr switches to another primary: a new history for everyone.
+	other := redistest.Start(t)
+	otherDirect := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(other.Port))
+	writeAllTypes(t, other, 7)
+	redistest.Do(node.Addr(), "REPLICAOF", "127.0.0.1", strconv.Itoa(other.Port))
+	writeAllTypes(t, other, 8)
+	waitSame(t, other, otherDirect, chained)
+	if got, want := redistest.InfoField(chained.Addr(), "replication", "master_replid"), redistest.InfoField(other.Addr(), "replication", "master_replid"); got != want {
+		t.Fatalf("chained replica's replid %s, new primary's %s", got, want)
+	}
+}
+
+// TestDownstreamBadInput: a downstream that sends garbage after PSYNC,
+// and one that never reads while its backlog overflows, are dropped;
+// other clients and replicas go on.
+func TestDownstreamBadInput(t *testing.T) {
+	primary := redistest.Start(t)
+	node := startHub(t, primary.Addr(), 8192, replicaOptions{})
+	primary.Do(t, "SET", "k", "v")
+	redistest.WaitFor(t, 20*time.Second, "vdr applied", func() bool {
+		return strconv.FormatInt(node.Client().Offset(), 10) == replOffset(primary.Addr())
+	})
+
+	garbage := dialRaw(t, node.Addr())
+	garbage.send(encodeCmd(bs("PSYNC", "?", "-1")...))
+	stalled := dialRaw(t, node.Addr())
+	stalled.send(encodeCmd(bs("PSYNC", "?", "-1")...))
+	redistest.WaitFor(t, 20*time.Second, "two replicas online", func() bool {
+		n := 0
+		for _, r := range node.srv.ReplicaLines().Replicas {
+			if r.State == "online" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	garbage.send([]byte("*1\r\n$3\r\nGET\r\n"))
+	garbage.send([]byte("\x00\x01garbage\r\n"))
+	// stalled never reads: past the socket buffers it falls out of the
+	// backlog.
+	big := strings.Repeat("x", 64<<10)
+	for i := 0; i < 200 && len(node.srv.ReplicaLines().Replicas) > 0; i++ {
+		primary.Do(t, "SET", "big", big)
+	}
+	redistest.WaitFor(t, 30*time.Second, "both dropped", func() bool { return len(node.srv.ReplicaLines().Replicas) == 0 })
+	if got, _ := redistest.Do(node.Addr(), "GET", "k"); got != "$1\r\nv\r\n" {
+		t.Fatalf("GET k after the drops: %q", got)
+	}
+}
+
+// TestDownstreamRefused: with a key-prefix filter, or before the first
+// sync, PSYNC gets an error in Redis's form and the connection stays a
+// client.
+func TestDownstreamRefused(t *testing.T) {
+	primary := redistest.Start(t)
+	node := startHub(t, primary.Addr(), 0, replicaOptions{KeyPrefixes: []string{"a:"}})
+	c := dialRaw(t, node.Addr())
+	if got := c.dos("PSYNC", "?", "-1"); !strings.HasPrefix(got, "-ERR vdr: can't serve a replica") {
+		t.Fatalf("PSYNC with a filter: %q", got)
+	}
+	if got := c.dos("SYNC"); !strings.HasPrefix(got, "-ERR vdr: can't serve a replica") {
+		t.Fatalf("SYNC with a filter: %q", got)
+	}
+	if got := c.dos("REPLCONF", "listening-port"); got != "-ERR syntax error\r\n" {
+		t.Fatalf("REPLCONF with an odd count: %q", got)
+	}
+	if got := c.dos("REPLCONF", "listening-port", "1", "capa", "eof", "capa", "psync2"); got != "+OK\r\n" {
+		t.Fatalf("REPLCONF: %q", got)
+	}
+	if got := c.dos("REPLCONF", "foo", "1"); got != "-ERR Unrecognized REPLCONF option: foo\r\n" {
+		t.Fatalf("REPLCONF foo: %q", got)
+	}
+	if got := c.dos("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING: %q", got)
 	}
 }
