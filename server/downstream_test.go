@@ -66,7 +66,7 @@ func waitSame(t *testing.T, p *redistest.Server, replicas ...*redistest.Server) 
 // stream, a cut of the vdr → replica link (partial resync from vdr's
 // backlog) and a vdr under vdr.
 func TestChainedRedisReplica(t *testing.T) {
-	primary := redistest.Start(t)
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
 	writeAllTypes(t, primary, 1)
 	node := startNode(t, primary.Addr(), replicaOptions{})
@@ -141,7 +141,7 @@ func startHub(t *testing.T, primary string, backlogSize int, ro replicaOptions) 
 // when vdr itself full-syncs (REPLICAOF another primary: a new history),
 // its replica is dropped and full-syncs the new data.
 func TestChainedBacklogOverflowAndNewPrimary(t *testing.T) {
-	primary := redistest.Start(t)
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
 	writeAllTypes(t, primary, 1)
 	node := startHub(t, primary.Addr(), 4096, replicaOptions{})
@@ -164,7 +164,7 @@ func TestChainedBacklogOverflowAndNewPrimary(t *testing.T) {
 	}
 
 	// vdr switches to another primary: a new history for everyone.
-	other := redistest.Start(t)
+	other := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	otherDirect := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(other.Port))
 	writeAllTypes(t, other, 7)
 	redistest.Do(node.Addr(), "REPLICAOF", "127.0.0.1", strconv.Itoa(other.Port))
@@ -179,7 +179,7 @@ func TestChainedBacklogOverflowAndNewPrimary(t *testing.T) {
 // and one that never reads while its backlog overflows, are dropped;
 // other clients and replicas go on.
 func TestDownstreamBadInput(t *testing.T) {
-	primary := redistest.Start(t)
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	node := startHub(t, primary.Addr(), 8192, replicaOptions{})
 	primary.Do(t, "SET", "k", "v")
 	redistest.WaitFor(t, 20*time.Second, "vdr applied", func() bool {
@@ -217,7 +217,7 @@ func TestDownstreamBadInput(t *testing.T) {
 // sync, PSYNC gets an error in Redis's form and the connection stays a
 // client.
 func TestDownstreamRefused(t *testing.T) {
-	primary := redistest.Start(t)
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	node := startHub(t, primary.Addr(), 0, replicaOptions{KeyPrefixes: []string{"a:"}})
 	c := dialRaw(t, node.Addr())
 	if got := c.dos("PSYNC", "?", "-1"); !strings.HasPrefix(got, "-ERR vdr: can't serve a replica") {
