@@ -92,7 +92,7 @@ func (s *stream) run() error {
 			s.raw(argv, first, s.readOff)
 		}
 		if s.tap != nil {
-			s.tapBuf = tapEncode(s.tapBuf[:0], argv)
+			s.tapBuf = appendArray(s.tapBuf[:0], argv)
 			s.tap.TapCommand(s.tapBuf, s.readOff)
 			if cap(s.tapBuf) > 1<<20 {
 				s.tapBuf = nil // one big value does not pin its buffer

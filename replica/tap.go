@@ -1,7 +1,5 @@
 package replica
 
-import "strconv"
-
 // Tap receives the replication stream as the primary sent it, so that a
 // node can serve it on to its own replicas with the primary's replication
 // ID and offsets (the proxying a Redis sub-replica does: see
@@ -28,19 +26,4 @@ type Tap interface {
 	// offset of its last byte as consumed from the wire. raw is valid
 	// only during the call.
 	TapCommand(raw []byte, end int64)
-}
-
-// tapEncode appends argv as a RESP array of bulk strings.
-func tapEncode(b []byte, argv [][]byte) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(argv)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range argv {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
 }

@@ -2,8 +2,6 @@ package server
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -123,15 +121,7 @@ func TestChainedRedisReplica(t *testing.T) {
 func startHub(t *testing.T, primary string, backlogSize int, ro replicaOptions) *Node {
 	t.Helper()
 	ro.Primary = primary
-	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &ro, ReplBacklogSize: backlogSize,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close() })
+	node := startNodeWith(t, NodeOptions{Server: Options{Port: RandomPort}, Replica: &ro, ReplBacklogSize: backlogSize})
 	redistest.WaitFor(t, 20*time.Second, "vdr ready", node.Ready)
 	return node
 }
