@@ -23,14 +23,12 @@ package server
 // ACKs; anything else it sends drops it.
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,20 +253,20 @@ func (ds *downstream) stream(epoch uint64, from int64, log interface {
 	}
 }
 
-// maxAckLine bounds a line a downstream sends.
-const maxAckLine = 1024
-
 // readAcks reads what the downstream sends: REPLCONF ACK <offset> [FACK
-// <offset>] (and GETACK, ignored). Anything else, or a malformed
-// request, drops it with a log line.
+// <offset>] (and GETACK, ignored), with the front end's bounded request
+// reader. Anything else, or a malformed request, drops it with a log
+// line.
 func (ds *downstream) readAcks(rest []byte, log interface {
 	Info(string, ...any)
 	Warn(string, ...any)
 }) {
 	defer ds.close()
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), ds.nc), maxAckLine)
+	// A REPLCONF is a few short words: 1 KiB arguments, 16 of them.
+	rd := newReader(io.MultiReader(bytes.NewReader(rest), ds.nc), 1<<10, 16, func() bool { return true })
+	noop := func() error { return nil }
 	for {
-		argv, err := readSmallCommand(br)
+		argv, err := rd.next(noop)
 		if err != nil {
 			select {
 			case <-ds.closed:
@@ -281,15 +279,12 @@ func (ds *downstream) readAcks(rest []byte, log interface {
 			}
 			return
 		}
-		if len(argv) == 0 {
-			continue
-		}
-		if !strings.EqualFold(argv[0], "replconf") {
+		if !bytes.EqualFold(argv[0], []byte("replconf")) {
 			log.Warn("dropping a replica: it sent a command other than REPLCONF", "command", quoteShort(argv[0]))
 			return
 		}
-		if len(argv) >= 3 && strings.EqualFold(argv[1], "ack") {
-			if off, err := strconv.ParseInt(argv[2], 10, 64); err == nil && off > ds.ackOff.Load() {
+		if len(argv) >= 3 && bytes.EqualFold(argv[1], []byte("ack")) {
+			if off, err := strconv.ParseInt(string(argv[2]), 10, 64); err == nil && off > ds.ackOff.Load() {
 				ds.ackOff.Store(off)
 			}
 			ds.ackTime.Store(time.Now().Unix())
@@ -300,61 +295,11 @@ func (ds *downstream) readAcks(rest []byte, log interface {
 	}
 }
 
-// readSmallCommand reads one RESP array of short bulk strings, or an
-// inline command (a downstream's "\n" keepalive is an empty one).
-func readSmallCommand(br *bufio.Reader) ([]string, error) {
-	line, err := readShortLine(br)
-	if err != nil {
-		return nil, err
+func quoteShort(b []byte) string {
+	if len(b) > 32 {
+		b = b[:32]
 	}
-	if len(line) == 0 || line[0] != '*' {
-		return strings.Fields(string(line)), nil
-	}
-	n, err := strconv.Atoi(string(line[1:]))
-	if err != nil || n > 16 {
-		return nil, fmt.Errorf("bad multibulk length %s", quoteShort(string(line)))
-	}
-	argv := make([]string, 0, max(n, 0))
-	for i := 0; i < n; i++ {
-		l, err := readShortLine(br)
-		if err != nil {
-			return nil, err
-		}
-		if len(l) == 0 || l[0] != '$' {
-			return nil, fmt.Errorf("expected '$', got %s", quoteShort(string(l)))
-		}
-		size, err := strconv.Atoi(string(l[1:]))
-		if err != nil || size < 0 || size > maxAckLine {
-			return nil, fmt.Errorf("bad bulk length %s", quoteShort(string(l)))
-		}
-		b := make([]byte, size+2)
-		if _, err := io.ReadFull(br, b); err != nil {
-			return nil, err
-		}
-		if b[size] != '\r' || b[size+1] != '\n' {
-			return nil, errors.New("bulk string not followed by CRLF")
-		}
-		argv = append(argv, string(b[:size]))
-	}
-	return argv, nil
-}
-
-func readShortLine(br *bufio.Reader) ([]byte, error) {
-	b, err := br.ReadSlice('\n')
-	if err != nil {
-		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("line longer than %d bytes", maxAckLine)
-		}
-		return nil, err
-	}
-	return bytes.TrimRight(b, "\r\n"), nil
-}
-
-func quoteShort(s string) string {
-	if len(s) > 32 {
-		s = s[:32]
-	}
-	return strconv.Quote(s)
+	return strconv.Quote(string(b))
 }
 
 // ReplicaLines implements commands.ReplicaLister: what INFO replication
