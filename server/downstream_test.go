@@ -229,3 +229,40 @@ func TestDownstreamRefused(t *testing.T) {
 		t.Fatalf("PING: %q", got)
 	}
 }
+
+// TestDownstreamManyAtOnce: twenty vdrs attach to one vdr hub at once;
+// each ends with the primary's data and replication ID, and the hub saw
+// twenty full syncs and twenty replicas online.
+func TestDownstreamManyAtOnce(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	writeAllTypes(t, primary, 1)
+	hub := startHub(t, primary.Addr(), 0, replicaOptions{})
+	const n = 20
+	nodes := make([]*Node, n)
+	for i := range nodes {
+		nodes[i] = startNode(t, hub.Addr(), replicaOptions{})
+	}
+	writeAllTypes(t, primary, 2)
+	want := replOffset(primary.Addr())
+	wantID := redistest.InfoField(primary.Addr(), "replication", "master_replid")
+	for i, nd := range nodes {
+		redistest.WaitFor(t, 30*time.Second, fmt.Sprintf("vdr %d at offset %s", i, want), func() bool {
+			return nd.Ready() && strconv.FormatInt(nd.Client().Offset(), 10) == want
+		})
+		if id := nd.Client().ReplID(); id != wantID {
+			t.Fatalf("vdr %d: replid %s, want %s", i, id, wantID)
+		}
+		for _, cmd := range [][]string{{"GET", "str:2"}, {"GET", "counter"}, {"LRANGE", "list:2", "0", "-1"},
+			{"HGET", "hash:1", "f2"}, {"ZRANGE", "zset:2", "0", "-1", "WITHSCORES"}, {"XLEN", "stream:2"}, {"SISMEMBER", "set:1", "x"}} {
+			a, _ := redistest.Do(nd.Addr(), cmd...)
+			b, _ := redistest.Do(primary.Addr(), cmd...)
+			if a != b {
+				t.Fatalf("vdr %d: %v = %q, primary's %q", i, cmd, a, b)
+			}
+		}
+	}
+	rl := hub.srv.ReplicaLines()
+	if len(rl.Replicas) != n || rl.SyncFull < n {
+		t.Fatalf("hub: %d replicas, %d full syncs; want %d, ≥ %d", len(rl.Replicas), rl.SyncFull, n, n)
+	}
+}
