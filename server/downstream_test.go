@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -265,4 +266,50 @@ func TestDownstreamManyAtOnce(t *testing.T) {
 	if len(rl.Replicas) != n || rl.SyncFull < n {
 		t.Fatalf("hub: %d replicas, %d full syncs; want %d, ≥ %d", len(rl.Replicas), rl.SyncFull, n, n)
 	}
+}
+
+// TestDownstreamGoroutineConns: with a goroutine per connection (TLS,
+// write forwarding, --event-loops -1) a connection becomes a replica in
+// place; an old-style SYNC gets the RDB without +FULLRESYNC, then the
+// stream; a chained redis-server matches a direct replica.
+func TestDownstreamGoroutineConns(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	ro := replicaOptions{Primary: primary.Addr()}
+	node := startNodeWith(t, NodeOptions{Server: Options{Port: RandomPort, EventLoops: EventLoopsDisabled}, Replica: &ro})
+	redistest.WaitFor(t, 20*time.Second, "vdr ready", node.Ready)
+
+	c := dialRaw(t, node.Addr())
+	c.send(encodeCmd(bs("SYNC")...))
+	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, err := c.br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "$") {
+		t.Fatalf("SYNC: %q, %v", line, err)
+	}
+	size, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+	rdb := make([]byte, size)
+	if _, err := io.ReadFull(c.br, rdb); err != nil || !strings.HasPrefix(string(rdb), "REDIS00") {
+		t.Fatalf("RDB of %d bytes: %.9q, %v", size, rdb, err)
+	}
+	primary.Do(t, "SET", "after-sync", "1")
+	for i := 0; ; i++ {
+		if i == 10 {
+			t.Fatal("the SET did not come down the stream")
+		}
+		if cmd := string(c.read()); strings.Contains(cmd, "after-sync") {
+			break
+		}
+	}
+
+	_, vport, _ := net.SplitHostPort(node.Addr())
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	writeAllTypes(t, primary, 2)
+	waitSame(t, primary, direct, chained)
+	if n, _ := redistest.Do(node.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":2\r\n" {
+		t.Fatalf("CLIENT KILL TYPE replica = %q", n)
+	}
+	writeAllTypes(t, primary, 3)
+	redistest.WaitFor(t, 20*time.Second, "partial resync", func() bool { return node.srv.ReplicaLines().SyncPartialOK == 1 })
+	waitSame(t, primary, direct, chained)
 }
