@@ -164,6 +164,8 @@ type ReplicaLine struct {
 	State  string // wait_bgsave, online
 	Offset int64  // last ACKed offset
 	Lag    int64  // seconds since the last ACK
+	// Sent is the offset of the last byte written to it (/metrics).
+	Sent int64
 }
 
 // ReplicaLines is what INFO replication shows of the replicas served and

@@ -318,7 +318,7 @@ func (s *Server) ReplicaLines() commands.ReplicaLines {
 		}
 		off := ds.ackOff.Load()
 		out.Replicas = append(out.Replicas, commands.ReplicaLine{ID: ds.c.cl.ID, IP: ds.ip, Port: ds.port, State: st,
-			Offset: off, Lag: time.Now().Unix() - ds.ackTime.Load()})
+			Offset: off, Lag: time.Now().Unix() - ds.ackTime.Load(), Sent: ds.sentOff.Load()})
 	}
 	d.mu.Unlock()
 	out.ReplID, out.ReplID2, out.SecondOffset, out.BacklogFirstByte, out.BacklogHistlen, out.BacklogActive = d.bl.info()

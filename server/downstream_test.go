@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vdr-project/vdr/internal/redistest"
 )
 
@@ -80,6 +81,19 @@ func TestChainedRedisReplica(t *testing.T) {
 	waitSame(t, primary, direct, chained)
 	if got := redistest.InfoField(chained.Addr(), "replication", "master_replid"); got != redistest.InfoField(primary.Addr(), "replication", "master_replid") {
 		t.Fatalf("chained replica's replid %s is not the primary's", got)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(replicaCollector{node.srv})
+	mfs, err := reg.Gather()
+	nm := 0
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "vdr_replica_lag_bytes", "vdr_replica_output_bytes", "vdr_replica_syncs_total":
+			nm += len(mf.GetMetric())
+		}
+	}
+	if err != nil || nm != 5 {
+		t.Fatalf("%d replica metrics (%v), want 5 (lag and output of one replica, three sync counters)", nm, err)
 	}
 	rl := node.srv.ReplicaLines()
 	if rl.SyncFull != 1 || len(rl.Replicas) != 1 {
