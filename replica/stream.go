@@ -91,7 +91,9 @@ func (s *stream) run() error {
 		if s.raw != nil && argv != nil {
 			s.raw(argv, first, s.readOff)
 		}
-		if s.tap != nil {
+		if s.tap != nil && !s.tap.TapBytes() {
+			s.tap.TapCommand(nil, s.readOff)
+		} else if s.tap != nil {
 			s.tapBuf = appendArray(s.tapBuf[:0], argv)
 			s.tap.TapCommand(s.tapBuf, s.readOff)
 			if cap(s.tapBuf) > 1<<20 {

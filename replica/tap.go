@@ -26,4 +26,8 @@ type Tap interface {
 	// offset of its last byte as consumed from the wire. raw is valid
 	// only during the call.
 	TapCommand(raw []byte, end int64)
+	// TapBytes reports whether the tap keeps the bytes now; while it
+	// does not, TapCommand gets raw nil (the offsets only), which spares
+	// encoding every command for nothing.
+	TapBytes() bool
 }

@@ -40,8 +40,10 @@ type backlog struct {
 	// (a full sync of this node, an upstream failover, a gap in the
 	// stream): downstreams of an older epoch drop their link.
 	epoch uint64
-	// wake is closed and replaced on every write.
-	wake chan struct{}
+	// wake is closed and replaced on a write when a reader waits on it
+	// (waiting): a command costs no allocation otherwise.
+	wake    chan struct{}
+	waiting bool
 }
 
 func newBacklog(size int) *backlog {
@@ -82,7 +84,13 @@ func (b *backlog) TapStart(replID string, off int64, full bool) {
 func (b *backlog) TapCommand(raw []byte, end int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.end+int64(len(raw)) != end {
+	if raw == nil && b.buf != nil {
+		// Skipped while inactive (TapBytes), but activated since: what
+		// is held starts after this command.
+		b.start, b.end = end+1, end
+		return
+	}
+	if raw != nil && b.end+int64(len(raw)) != end {
 		// Not the bytes the upstream sent (non-canonical RESP): what
 		// follows can't be served from here. Restart the history at end.
 		b.replID2, b.secondOff = "", -1
@@ -111,8 +119,20 @@ func (b *backlog) TapCommand(raw []byte, end int64) {
 }
 
 func (b *backlog) wakeLocked() {
+	if !b.waiting {
+		return
+	}
 	close(b.wake)
 	b.wake = make(chan struct{})
+	b.waiting = false
+}
+
+// TapBytes implements replica.Tap: bytes are kept once a replica
+// attached (activate).
+func (b *backlog) TapBytes() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf != nil
 }
 
 // activate allocates the buffer when a downstream first needs it; from
@@ -165,6 +185,7 @@ func (b *backlog) readFrom(epoch uint64, off int64, p []byte) (n int, wake <-cha
 		return 0, nil, "fell out of the replication backlog"
 	}
 	if off > b.end {
+		b.waiting = true
 		return 0, b.wake, ""
 	}
 	want := min(int64(len(p)), b.end-off+1)

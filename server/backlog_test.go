@@ -85,6 +85,12 @@ func TestBacklogRing(t *testing.T) {
 	f(id2, end2+1, false)
 	f(id2, end2+13, true)
 
+	// A command skipped while the tap was inactive (TapBytes false),
+	// arriving once active: the backlog starts after it.
+	b.TapCommand(nil, end2+20)
+	f(id2, end2+13, false)
+	f(id2, end2+21, true)
+
 	// The same full sync announced twice (FullSyncEnd, then the client)
 	// changes nothing the second time.
 	b.TapStart(id1, 500, true)

@@ -148,7 +148,42 @@ func (d *downstreams) serve(c *conn, nc net.Conn, rest []byte, req *commands.Syn
 		}
 	}
 	d.fullSyncs.Add(1)
-	rdb, replID, epoch, at, err := d.cut()
+	// The cut may take a while on a big data set: a newline a second
+	// keeps the replica from timing out meanwhile, as a Redis master does
+	// for replicas waiting for their RDB (replicationCron); both Redis's
+	// replica and vdr's skip it before the PSYNC reply.
+	type cutResult struct {
+		rdb    []byte
+		replID string
+		epoch  uint64
+		at     int64
+		err    error
+	}
+	done := make(chan cutResult, 1)
+	go func() {
+		var r cutResult
+		r.rdb, r.replID, r.epoch, r.at, r.err = d.cut()
+		done <- r
+	}()
+	tick := time.NewTicker(time.Second)
+	var r cutResult
+wait:
+	for {
+		select {
+		case r = <-done:
+			break wait
+		case <-tick.C:
+			if ds.write([]byte("\n")) != nil {
+				tick.Stop()
+				return
+			}
+		case <-ds.closed:
+			tick.Stop()
+			return
+		}
+	}
+	tick.Stop()
+	rdb, replID, epoch, at, err := r.rdb, r.replID, r.epoch, r.at, r.err
 	if err != nil {
 		log.Warn("full sync of a replica refused", "error", err)
 		ds.write([]byte("-NOMASTERLINK Can't SYNC while not connected with my master\r\n"))
