@@ -41,13 +41,16 @@ func replOffset(addr string) string {
 }
 
 // waitSame waits until every replica reached the primary's offset, then
-// compares their DEBUG DIGEST (the whole data set, TTLs included).
+// compares their DEBUG DIGEST (the whole data set, TTLs included) with
+// the first one's.
 func waitSame(t *testing.T, p *redistest.Server, replicas ...*redistest.Server) {
 	t.Helper()
 	want := replOffset(p.Addr())
 	for _, r := range replicas {
 		redistest.WaitFor(t, 20*time.Second, "replica "+r.Addr()+" at offset "+want, func() bool {
-			return replOffset(r.Addr()) == want && redistest.InfoField(r.Addr(), "replication", "master_link_status") == "up"
+			up := redistest.InfoField(r.Addr(), "replication", "master_link_status") == "up" ||
+				redistest.InfoField(r.Addr(), "replication", "role") == "master" // the reference may be the primary
+			return up && replOffset(r.Addr()) == want
 		})
 	}
 	d0 := replicas[0].Do(t, "DEBUG", "DIGEST")
@@ -128,6 +131,52 @@ func TestChainedRedisReplica(t *testing.T) {
 	waitSame(t, primary, direct, chained, third)
 	if a, b := node2.Client().ReplID(), redistest.InfoField(primary.Addr(), "replication", "master_replid"); a != b {
 		t.Fatalf("second vdr's replid %s, primary's %s", a, b)
+	}
+
+	// Cut every hop: primary → vdr (vdr continues, its replicas are not
+	// dropped), then vdr → its replicas (both continue from its backlog).
+	primary.Do(t, "CLIENT", "KILL", "TYPE", "replica")
+	writeAllTypes(t, primary, 7)
+	waitSame(t, primary, direct, chained, third)
+	if n, _ := redistest.Do(node.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":2\r\n" {
+		t.Fatalf("CLIENT KILL TYPE replica with two replicas = %q", n)
+	}
+	writeAllTypes(t, primary, 8)
+	redistest.WaitFor(t, 20*time.Second, "partial resyncs", func() bool { return node.srv.ReplicaLines().SyncPartialOK == 3 })
+	waitSame(t, primary, direct, chained, third)
+	if rl := node.srv.ReplicaLines(); rl.SyncFull != 2 {
+		t.Fatalf("full syncs served: %d, want 2 (the first of each replica)", rl.SyncFull)
+	}
+	if st := node2.Client().Stats(); st.FullSyncs != 1 {
+		t.Fatalf("second vdr: %d full syncs, want 1", st.FullSyncs)
+	}
+}
+
+// TestChainedFollowsFailover: the primary's replica is promoted and vdr
+// follows it (psync2: +CONTINUE with the new ID); vdr's replica is
+// dropped to learn the new ID and continues through vdr's replid2,
+// without a full sync anywhere.
+func TestChainedFollowsFailover(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	promoted := redistest.Start(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	node := startHub(t, primary.Addr(), 0, replicaOptions{})
+	_, vport, _ := net.SplitHostPort(node.Addr())
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	waitSame(t, primary, promoted, chained)
+
+	promoted.Do(t, "REPLICAOF", "NO", "ONE")
+	redistest.Do(node.Addr(), "REPLICAOF", "127.0.0.1", strconv.Itoa(promoted.Port))
+	writeAllTypes(t, promoted, 2)
+	waitSame(t, promoted, promoted, chained)
+	if got, want := redistest.InfoField(chained.Addr(), "replication", "master_replid"), redistest.InfoField(promoted.Addr(), "replication", "master_replid"); got != want {
+		t.Fatalf("chained replica's replid %s, the new primary's %s", got, want)
+	}
+	if st := node.Client().Stats(); st.FullSyncs != 1 {
+		t.Fatalf("vdr: %d full syncs, want 1", st.FullSyncs)
+	}
+	if rl := node.srv.ReplicaLines(); rl.SyncFull != 1 || rl.SyncPartialOK < 1 {
+		t.Fatalf("served %d full syncs and %d partial; want 1 and at least 1", rl.SyncFull, rl.SyncPartialOK)
 	}
 }
 
