@@ -50,6 +50,10 @@ type downstreams struct {
 	live map[*downstream]struct{}
 
 	fullSyncs, partialOK, partialErr atomic.Int64
+	rdbPasses                        atomic.Int64 // RDBs written (full syncs share them)
+
+	cutMu  sync.Mutex
+	shared *rdbCut // the cut replicas attaching now join (acquireCut)
 }
 
 func newDownstreams(n *Node, backlogSize int) *downstreams {
@@ -148,29 +152,25 @@ func (d *downstreams) serve(c *conn, nc net.Conn, rest []byte, req *commands.Syn
 		}
 	}
 	d.fullSyncs.Add(1)
-	// The cut may take a while on a big data set: a newline a second
-	// keeps the replica from timing out meanwhile, as a Redis master does
-	// for replicas waiting for their RDB (replicationCron); both Redis's
+	// Replicas that attach together share one cut (acquireCut). It may
+	// take a while on a big data set: a newline a second keeps the
+	// replica from timing out meanwhile, as a Redis master does for
+	// replicas waiting for their RDB (replicationCron); both Redis's
 	// replica and vdr's skip it before the PSYNC reply.
-	type cutResult struct {
-		rdb    []byte
-		replID string
-		epoch  uint64
-		at     int64
-		err    error
+	cut := d.acquireCut()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			d.releaseCut(cut)
+		}
 	}
-	done := make(chan cutResult, 1)
-	go func() {
-		var r cutResult
-		r.rdb, r.replID, r.epoch, r.at, r.err = d.cut()
-		done <- r
-	}()
+	defer release()
 	tick := time.NewTicker(time.Second)
-	var r cutResult
 wait:
 	for {
 		select {
-		case r = <-done:
+		case <-cut.done:
 			break wait
 		case <-tick.C:
 			if ds.write([]byte("\n")) != nil {
@@ -183,7 +183,7 @@ wait:
 		}
 	}
 	tick.Stop()
-	rdb, replID, epoch, at, err := r.rdb, r.replID, r.epoch, r.at, r.err
+	rdb, replID, epoch, at, err := cut.rdb, cut.replID, cut.epoch, cut.at, cut.err
 	if err != nil {
 		log.Warn("full sync of a replica refused", "error", err)
 		ds.write([]byte("-NOMASTERLINK Can't SYNC while not connected with my master\r\n"))
@@ -199,7 +199,64 @@ wait:
 		log.Warn("replica dropped while sending the RDB")
 		return
 	}
+	release()
 	ds.stream(epoch, at+1, log)
+}
+
+// rdbCut is one RDB of the projection, shared by the replicas that
+// attach while it is taken or sent.
+type rdbCut struct {
+	done   chan struct{} // closed once the fields below are set
+	rdb    []byte
+	replID string
+	epoch  uint64
+	at     int64
+	err    error
+	users  int // replicas taking or sending it (under downstreams.cutMu)
+}
+
+// acquireCut returns the cut a replica is served: the one being taken,
+// or being sent to other replicas while it is still good (the same
+// history, what follows it still in the backlog), else a new one. A cut
+// is kept only while a replica uses it, so its memory goes with the last
+// transfer.
+func (d *downstreams) acquireCut() *rdbCut {
+	d.cutMu.Lock()
+	defer d.cutMu.Unlock()
+	if c := d.shared; c != nil && d.reusable(c) {
+		c.users++
+		return c
+	}
+	c := &rdbCut{done: make(chan struct{}), users: 1}
+	d.shared = c
+	go func() {
+		c.rdb, c.replID, c.epoch, c.at, c.err = d.cut()
+		d.rdbPasses.Add(1)
+		close(c.done)
+	}()
+	return c
+}
+
+func (d *downstreams) reusable(c *rdbCut) bool {
+	select {
+	case <-c.done:
+	default:
+		return true // being taken: join it
+	}
+	if c.err != nil {
+		return false
+	}
+	_, epoch, start, _ := d.bl.position()
+	return epoch == c.epoch && c.at+1 >= start
+}
+
+func (d *downstreams) releaseCut(c *rdbCut) {
+	d.cutMu.Lock()
+	defer d.cutMu.Unlock()
+	c.users--
+	if c.users == 0 && d.shared == c {
+		d.shared = nil
+	}
 }
 
 // cut writes the projection as an RDB with the replication position it

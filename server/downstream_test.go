@@ -325,6 +325,7 @@ func TestDownstreamManyAtOnce(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("%d full syncs served from %d RDB passes", hub.srv.ReplicaLines().SyncFull, hub.srv.down.rdbPasses.Load())
 	rl := hub.srv.ReplicaLines()
 	if len(rl.Replicas) != n || rl.SyncFull < n {
 		t.Fatalf("hub: %d replicas, %d full syncs; want %d, ≥ %d", len(rl.Replicas), rl.SyncFull, n, n)
@@ -375,4 +376,44 @@ func TestDownstreamGoroutineConns(t *testing.T) {
 	writeAllTypes(t, primary, 3)
 	redistest.WaitFor(t, 20*time.Second, "partial resync", func() bool { return node.srv.ReplicaLines().SyncPartialOK == 1 })
 	waitSame(t, primary, direct, chained)
+}
+
+// TestDownstreamSharedCut: replicas that attach while a cut is taken or
+// sent share it; once the last one is done with it the next replica
+// gets a new one.
+func TestDownstreamSharedCut(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	writeAllTypes(t, primary, 1)
+	hub := startHub(t, primary.Addr(), 0, replicaOptions{})
+	d := hub.srv.down
+	d.bl.activate()
+	a := d.acquireCut()
+	<-a.done
+	if a.err != nil {
+		t.Fatal(a.err)
+	}
+	b := d.acquireCut()
+	if b != a {
+		t.Fatal("a replica attaching during another's transfer did not share its cut")
+	}
+	d.releaseCut(a)
+	d.releaseCut(b)
+	c := d.acquireCut()
+	<-c.done
+	d.releaseCut(c)
+	if c == a || d.rdbPasses.Load() != 2 {
+		t.Fatalf("after the transfers: same cut %v, %d RDB passes; want a new one, 2", c == a, d.rdbPasses.Load())
+	}
+	// A cut whose offset fell out of the backlog (here: the history
+	// changed) is not shared.
+	e := d.acquireCut()
+	<-e.done
+	d.bl.TapStart(strings.Repeat("f", 40), 1000, true)
+	g := d.acquireCut()
+	<-g.done
+	d.releaseCut(e)
+	d.releaseCut(g)
+	if g == e {
+		t.Fatal("a cut of another history was shared")
+	}
 }
