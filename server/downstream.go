@@ -12,6 +12,12 @@ package server
 //	                   │                    ▲
 //	                   └──▶ projection ─────┴── cut (RDB at the applied offset)
 //
+// Locks, outermost first: linkHandler.mu (a cut holds the applier out,
+// FullSyncEnd announces a new history under it), then backlog.mu (leaf:
+// the tap, and each downstream's copy of at most 64 KiB, hold it
+// briefly). downstreams.mu and downstreams.cutMu are taken alone or,
+// cutMu, before backlog.mu; no socket I/O happens under any of them.
+//
 // A SYNC/PSYNC is checked by the command (commands/downstream.go); the
 // connection then leaves the event loop (handoff) and gets a goroutine
 // that answers +CONTINUE and streams the backlog from the asked offset,
@@ -294,14 +300,25 @@ func (d *downstreams) cut() (rdb []byte, replID string, epoch uint64, at int64, 
 	return buf.Bytes(), replID, epoch, at, nil
 }
 
+// write writes b in pieces of at most writeChunk, each within
+// replTimeout: a big RDB to a slow but live replica is not cut, a replica
+// that stops reading is.
 func (ds *downstream) write(b []byte) error {
-	ds.nc.SetWriteDeadline(time.Now().Add(replTimeout))
-	_, err := ds.nc.Write(b)
-	if err == nil {
-		ds.d.n.srv.env.Stats.NetOutputBytes.Add(int64(len(b)))
+	for len(b) > 0 {
+		p := b[:min(len(b), writeChunk)]
+		ds.nc.SetWriteDeadline(time.Now().Add(replTimeout))
+		n, err := ds.nc.Write(p)
+		ds.d.n.srv.env.Stats.NetOutputBytes.Add(int64(n))
+		if err != nil {
+			return err
+		}
+		b = b[n:]
 	}
-	return err
+	return nil
 }
+
+// writeChunk is the most written under one deadline.
+const writeChunk = 1 << 20
 
 // stream writes the backlog from offset from on until the downstream
 // ends, falls out of the backlog or the history changes.
