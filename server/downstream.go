@@ -30,6 +30,8 @@ package server
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -81,6 +83,8 @@ type downstream struct {
 	ackTime atomic.Int64 // Unix s of the last ACK
 	closed  chan struct{}
 	once    sync.Once
+	acked   chan struct{} // closed at the first REPLCONF ACK
+	ackOnce sync.Once
 }
 
 func (ds *downstream) close() { ds.once.Do(func() { close(ds.closed); ds.nc.Close() }) }
@@ -108,7 +112,7 @@ func (s *Server) SyncRefusal() string {
 // what the client sent after its PSYNC.
 func (d *downstreams) serve(c *conn, nc net.Conn, rest []byte, req *commands.SyncRequest) {
 	s := d.n.srv
-	ds := &downstream{d: d, c: c, nc: nc, req: req, port: req.ListeningPort, closed: make(chan struct{})}
+	ds := &downstream{d: d, c: c, nc: nc, req: req, port: req.ListeningPort, closed: make(chan struct{}), acked: make(chan struct{})}
 	ds.ip = req.IP
 	if ds.ip == "" {
 		if h, _, err := net.SplitHostPort(c.cl.Addr); err == nil {
@@ -200,12 +204,37 @@ wait:
 	if req.PSync {
 		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", replID, at)
 	}
-	head = fmt.Appendf(head, "$%d\r\n", len(rdb))
-	if ds.write(head) != nil || ds.write(rdb) != nil {
+	// With capa eof the RDB goes as a diskless primary sends it: "$EOF:"
+	// and a 40-byte mark that also ends it (rdbSaveToSlavesSockets). A
+	// replica reading that form reads ahead of the mark, so the stream
+	// starts only once it ACKed (repl_start_cmd_stream_on_ack).
+	var mark []byte
+	if req.CapaEOF {
+		var rnd [20]byte
+		rand.Read(rnd[:])
+		mark = hex.AppendEncode(nil, rnd[:])
+		head = fmt.Appendf(head, "$EOF:%s\r\n", mark)
+	} else {
+		head = fmt.Appendf(head, "$%d\r\n", len(rdb))
+	}
+	if ds.write(head) != nil || ds.write(rdb) != nil || ds.write(mark) != nil {
 		log.Warn("replica dropped while sending the RDB")
 		return
 	}
 	release()
+	if mark != nil {
+		t := time.NewTimer(replTimeout)
+		select {
+		case <-ds.acked:
+			t.Stop()
+		case <-ds.closed:
+			t.Stop()
+			return
+		case <-t.C:
+			log.Warn("dropping a replica: no ACK after its RDB", "timeout", replTimeout)
+			return
+		}
+	}
 	ds.stream(epoch, at+1, log)
 }
 
@@ -397,6 +426,7 @@ func (ds *downstream) readAcks(rest []byte, log interface {
 				ds.ackOff.Store(off)
 			}
 			ds.ackTime.Store(time.Now().Unix())
+			ds.ackOnce.Do(func() { close(ds.acked) })
 			if ds.online.Load() {
 				ds.nc.SetReadDeadline(time.Now().Add(replTimeout))
 			}
