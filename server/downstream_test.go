@@ -69,15 +69,8 @@ func waitSame(t *testing.T, p *redistest.Server, replicas ...*redistest.Server) 
 // stream, a cut of the vdr → replica link (partial resync from vdr's
 // backlog) and a vdr under vdr.
 func TestChainedRedisReplica(t *testing.T) {
-	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
-	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
-	writeAllTypes(t, primary, 1)
-	node := startNode(t, primary.Addr(), replicaOptions{})
-	redistest.WaitFor(t, 20*time.Second, "vdr ready", node.Ready)
-	_, vport, _ := net.SplitHostPort(node.Addr())
-
-	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
-	waitSame(t, primary, direct, chained)
+	c := startChain(t, 0)
+	primary, direct, chained, node := c.primary, c.direct, c.chained, c.node
 	for r := 2; r < 5; r++ {
 		writeAllTypes(t, primary, r)
 	}
@@ -157,13 +150,8 @@ func TestChainedRedisReplica(t *testing.T) {
 // dropped to learn the new ID and continues through vdr's replid2,
 // without a full sync anywhere.
 func TestChainedFollowsFailover(t *testing.T) {
-	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
-	promoted := redistest.Start(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
-	writeAllTypes(t, primary, 1)
-	node := startHub(t, primary.Addr(), 0, replicaOptions{})
-	_, vport, _ := net.SplitHostPort(node.Addr())
-	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
-	waitSame(t, primary, promoted, chained)
+	c := startChain(t, 0)
+	promoted, chained, node := c.direct, c.chained, c.node
 
 	promoted.Do(t, "REPLICAOF", "NO", "ONE")
 	redistest.Do(node.Addr(), "REPLICAOF", "127.0.0.1", strconv.Itoa(promoted.Port))
@@ -178,6 +166,30 @@ func TestChainedFollowsFailover(t *testing.T) {
 	if rl := node.srv.ReplicaLines(); rl.SyncFull != 1 || rl.SyncPartialOK < 1 {
 		t.Fatalf("served %d full syncs and %d partial; want 1 and at least 1", rl.SyncFull, rl.SyncPartialOK)
 	}
+}
+
+// chain is a primary with a direct replica, a vdr replicating it, and a
+// redis-server replicating the vdr.
+type chain struct {
+	primary, direct, chained *redistest.Server
+	node                     *Node
+	vport                    string // the vdr's port
+}
+
+// startChain starts a chain (the vdr with a backlog of backlogSize
+// bytes, 0: the default) after writing round 1 on the primary, and waits
+// until both replicas have it.
+func startChain(t *testing.T, backlogSize int) chain {
+	t.Helper()
+	var c chain
+	c.primary = redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	c.direct = redistest.Start(t, "--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0", "--replicaof", "127.0.0.1", strconv.Itoa(c.primary.Port))
+	writeAllTypes(t, c.primary, 1)
+	c.node = startHub(t, c.primary.Addr(), backlogSize, replicaOptions{})
+	_, c.vport, _ = net.SplitHostPort(c.node.Addr())
+	c.chained = redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", c.vport)
+	waitSame(t, c.primary, c.direct, c.chained)
+	return c
 }
 
 // startHub starts a node replicating primary with a backlog of
@@ -195,13 +207,8 @@ func startHub(t *testing.T, primary string, backlogSize int, ro replicaOptions) 
 // when vdr itself full-syncs (REPLICAOF another primary: a new history),
 // its replica is dropped and full-syncs the new data.
 func TestChainedBacklogOverflowAndNewPrimary(t *testing.T) {
-	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
-	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
-	writeAllTypes(t, primary, 1)
-	node := startHub(t, primary.Addr(), 4096, replicaOptions{})
-	_, vport, _ := net.SplitHostPort(node.Addr())
-	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
-	waitSame(t, primary, direct, chained)
+	c := startChain(t, 4096)
+	primary, direct, chained, node, vport := c.primary, c.direct, c.chained, c.node, c.vport
 
 	// Away while more than the backlog's 4 KiB are written.
 	chained.Do(t, "REPLICAOF", "NO", "ONE")
