@@ -46,7 +46,7 @@ import (
 
 // replTimeout is Redis's repl-timeout default: a downstream that takes
 // longer to accept a write, or sends no ACK for this long once online,
-// is dropped.
+// is dropped (downstreams.timeoutNs).
 const replTimeout = 60 * time.Second
 
 // downstreams are the replicas a node serves.
@@ -59,13 +59,16 @@ type downstreams struct {
 
 	fullSyncs, partialOK, partialErr atomic.Int64
 	rdbPasses                        atomic.Int64 // RDBs written (full syncs share them)
+	timeoutNs                        atomic.Int64 // repl-timeout (tests shorten it)
 
 	cutMu  sync.Mutex
 	shared *rdbCut // the cut replicas attaching now join (acquireCut)
 }
 
 func newDownstreams(n *Node, backlogSize int) *downstreams {
-	return &downstreams{n: n, bl: newBacklog(backlogSize), live: map[*downstream]struct{}{}}
+	d := &downstreams{n: n, bl: newBacklog(backlogSize), live: map[*downstream]struct{}{}}
+	d.timeoutNs.Store(int64(replTimeout))
+	return d
 }
 
 // downstream is one replica served.
@@ -223,7 +226,7 @@ wait:
 	}
 	release()
 	if mark != nil {
-		t := time.NewTimer(replTimeout)
+		t := time.NewTimer(d.timeout())
 		select {
 		case <-ds.acked:
 			t.Stop()
@@ -231,12 +234,14 @@ wait:
 			t.Stop()
 			return
 		case <-t.C:
-			log.Warn("dropping a replica: no ACK after its RDB", "timeout", replTimeout)
+			log.Warn("dropping a replica: no ACK after its RDB", "timeout", d.timeout())
 			return
 		}
 	}
 	ds.stream(epoch, at+1, log)
 }
+
+func (d *downstreams) timeout() time.Duration { return time.Duration(d.timeoutNs.Load()) }
 
 // rdbCut is one RDB of the projection, shared by the replicas that
 // attach while it is taken or sent.
@@ -335,7 +340,7 @@ func (d *downstreams) cut() (rdb []byte, replID string, epoch uint64, at int64, 
 func (ds *downstream) write(b []byte) error {
 	for len(b) > 0 {
 		p := b[:min(len(b), writeChunk)]
-		ds.nc.SetWriteDeadline(time.Now().Add(replTimeout))
+		ds.nc.SetWriteDeadline(time.Now().Add(ds.d.timeout()))
 		n, err := ds.nc.Write(p)
 		ds.d.n.srv.env.Stats.NetOutputBytes.Add(int64(n))
 		if err != nil {
@@ -359,7 +364,7 @@ func (ds *downstream) stream(epoch uint64, from int64, log interface {
 	ds.online.Store(true)
 	if ds.req.PSync {
 		// Online: from here a replica ACKs every second.
-		ds.nc.SetReadDeadline(time.Now().Add(replTimeout))
+		ds.nc.SetReadDeadline(time.Now().Add(ds.d.timeout()))
 	}
 	buf := make([]byte, 64<<10)
 	next := from
@@ -428,7 +433,7 @@ func (ds *downstream) readAcks(rest []byte, log interface {
 			ds.ackTime.Store(time.Now().Unix())
 			ds.ackOnce.Do(func() { close(ds.acked) })
 			if ds.online.Load() {
-				ds.nc.SetReadDeadline(time.Now().Add(replTimeout))
+				ds.nc.SetReadDeadline(time.Now().Add(ds.d.timeout()))
 			}
 		}
 	}

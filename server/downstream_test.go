@@ -424,3 +424,29 @@ func TestDownstreamSharedCut(t *testing.T) {
 		t.Fatal("a cut of another history was shared")
 	}
 }
+
+// TestDownstreamNoAck: a replica that never ACKs is dropped after
+// repl-timeout (shortened here): online after a $<len> RDB, or waiting
+// to be put online after an $EOF RDB.
+func TestDownstreamNoAck(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	hub := startHub(t, primary.Addr(), 0, replicaOptions{})
+	hub.srv.down.timeoutNs.Store(int64(200 * time.Millisecond))
+	silent := dialRaw(t, hub.Addr())
+	silent.send(encodeCmd(bs("PSYNC", "?", "-1")...))
+	eof := dialRaw(t, hub.Addr())
+	if got := eof.dos("REPLCONF", "capa", "eof", "capa", "psync2"); got != "+OK\r\n" {
+		t.Fatalf("REPLCONF capa: %q", got)
+	}
+	eof.send(encodeCmd(bs("PSYNC", "?", "-1")...))
+	redistest.WaitFor(t, 20*time.Second, "two full syncs", func() bool { return hub.srv.ReplicaLines().SyncFull == 2 })
+	redistest.WaitFor(t, 20*time.Second, "both dropped", func() bool { return len(hub.srv.ReplicaLines().Replicas) == 0 })
+	eof.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	line, _ := eof.br.ReadString('\n')
+	if !strings.HasPrefix(line, "+FULLRESYNC ") {
+		t.Fatalf("PSYNC: %q", line)
+	}
+	if line, _ = eof.br.ReadString('\n'); !strings.HasPrefix(line, "$EOF:") || len(line) != len("$EOF:")+40+2 {
+		t.Fatalf("RDB header with capa eof: %q", line)
+	}
+}
