@@ -211,6 +211,8 @@ type Client struct {
 	monitor                    atomic.Bool    // in Env.Monitors (MONITOR)
 	xreadWaiting               atomic.Bool    // parked in XREAD BLOCK (CLIENT UNBLOCK reads it)
 	unblockReq                 atomic.Int32   // CLIENT UNBLOCK's request: unblockTimeout or unblockError
+	replica                    atomic.Bool    // a replica served (downstream.go)
+	repl                       *replconf      // REPLCONF/SYNC state (downstream.go)
 	trk                        clientTracking // CLIENT TRACKING state (tracking.go)
 
 	// Owned by the connection goroutine.

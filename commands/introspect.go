@@ -818,20 +818,10 @@ func infoCommand(c *Ctx, args [][]byte) {
 			announced = 0
 		}
 		add("replica_announced", announced)
-		add("connected_slaves", 0)
+		rl, _ := c.replicaLines()
+		addReplicaInfo(rl, add)
 		add("master_failover_state", "no-failover")
-		replID := st.MasterReplID
-		if replID == "" {
-			replID = strings.Repeat("0", 40)
-		}
-		add("master_replid", replID)
-		add("master_replid2", strings.Repeat("0", 40))
-		add("master_repl_offset", st.ApplyOffset)
-		add("second_repl_offset", -1)
-		add("repl_backlog_active", 0)
-		add("repl_backlog_size", 1048576)
-		add("repl_backlog_first_byte_offset", 0)
-		add("repl_backlog_histlen", 0)
+		addBacklogInfo(rl, st, add)
 	})
 	section("CPU", func(add func(string, any)) {
 		add("used_cpu_sys", "0.000000")

@@ -294,6 +294,9 @@ func (cl *Client) infoString(b []byte, v compat.Version) []byte {
 	if cl.Master {
 		flags = "M"
 	}
+	if cl.IsReplica() {
+		flags = "S"
+	}
 	if flags == "" {
 		flags = "N"
 	}
@@ -412,9 +415,14 @@ func clientListCommand(c *Ctx, args [][]byte) {
 			}
 			continue
 		}
+		if cl.IsReplica() != (typ == "replica" || typ == "slave") && typ != "" {
+			continue
+		}
 		switch typ {
 		case "master", "replica", "slave":
-			continue
+			if !cl.IsReplica() {
+				continue
+			}
 		case "pubsub":
 			if cl != c.Client && !cl.subscribedLocked() {
 				continue
@@ -542,9 +550,14 @@ func clientKillCommand(c *Ctx, args [][]byte) {
 		if maxAge != 0 && time.Now().Unix()-cl.CreatedAt.Unix() < maxAge {
 			continue
 		}
+		if cl.IsReplica() != (typ == "replica" || typ == "slave") && typ != "" {
+			continue
+		}
 		switch typ {
 		case "master", "replica", "slave":
-			continue
+			if !cl.IsReplica() {
+				continue
+			}
 		case "pubsub":
 			if !cl.subscribedLocked() && cl != c.Client || (cl == c.Client && !cl.subscribed()) {
 				continue

@@ -344,6 +344,10 @@ func (c *Client) session(ctx context.Context) (streamed bool, err error) {
 
 	c.setState(StateStreaming, nil)
 	s := newStream(l.rd, c.h, c.filter, c.opts.MaxBatch, off, db)
+	if t := c.opts.Tap; t != nil {
+		t.TapStart(replID, off, res.full)
+		s.tap = t
+	}
 	s.applied = func(o int64, d int) { c.setPosition(replID, o, d) }
 	s.ack = l.sendAck
 	var live atomic.Bool

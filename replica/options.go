@@ -113,6 +113,10 @@ type Options struct {
 
 	// Logger receives the client's logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// Tap, when set, receives the stream verbatim (see Tap), to serve
+	// it to replicas of this one.
+	Tap Tap
 }
 
 // SentinelOptions finds the primary of a monitored group through Sentinel.

@@ -326,7 +326,10 @@ func (r *reader) readReplyDepth(depth int) (any, error) {
 }
 
 // appendCommand appends args as a RESP array of bulk strings.
-func appendCommand(b []byte, args ...string) []byte {
+func appendCommand(b []byte, args ...string) []byte { return appendArray(b, args) }
+
+// appendArray appends args as a RESP array of bulk strings.
+func appendArray[T string | []byte](b []byte, args []T) []byte {
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(len(args)), 10)
 	b = append(b, '\r', '\n')

@@ -44,6 +44,9 @@ type stream struct {
 	// raw, when set (tests), sees every command as decoded, with the
 	// offsets of its first and last byte.
 	raw func(argv [][]byte, first, last int64)
+	// tap, when set (Options.Tap), gets every consumed command's bytes.
+	tap    Tap
+	tapBuf []byte
 }
 
 func newStream(rd *reader, h Handler, f *filter, maxBatch int, off int64, db int) *stream {
@@ -87,6 +90,15 @@ func (s *stream) run() error {
 		}
 		if s.raw != nil && argv != nil {
 			s.raw(argv, first, s.readOff)
+		}
+		if s.tap != nil && !s.tap.TapBytes() {
+			s.tap.TapCommand(nil, s.readOff)
+		} else if s.tap != nil {
+			s.tapBuf = appendArray(s.tapBuf[:0], argv)
+			s.tap.TapCommand(s.tapBuf, s.readOff)
+			if cap(s.tapBuf) > 1<<20 {
+				s.tapBuf = nil // one big value does not pin its buffer
+			}
 		}
 		if err := s.handle(argv); err != nil {
 			return err

@@ -40,6 +40,9 @@ type conn struct {
 	// Event-loop connections (loop_linux.go) have lp set and nc nil.
 	lp *loop
 	ev evState
+
+	// down is set once the connection serves a replica (downstream.go).
+	down atomic.Pointer[downstream]
 }
 
 func (s *Server) newConn(nc net.Conn) *conn {
@@ -111,6 +114,10 @@ func (c *conn) serve() {
 			c.pmu.Unlock()
 		}
 		commands.Exec(c.ctx, args)
+		if req := c.cl.TakeSync(); req != nil {
+			c.serveDownstream(req) // SYNC/PSYNC: the connection serves a replica
+			return
+		}
 		if c.cl.CloseAfterReply() || c.cl.Killed() {
 			c.flush()
 			return
@@ -304,6 +311,10 @@ func (c *conn) pushLoop() {
 
 // kill closes the connection from another goroutine (CLIENT KILL).
 func (c *conn) kill() {
+	if ds := c.down.Load(); ds != nil {
+		ds.close()
+		return
+	}
 	if c.lp != nil {
 		c.loopKill()
 		return

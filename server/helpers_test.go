@@ -193,8 +193,17 @@ func startNodeServing(tb testing.TB, primary string, ro replicaOptions, so Optio
 	tb.Helper()
 	ro.Primary = primary
 	so.Port = RandomPort
-	node, err := NewNode(NodeOptions{Server: so, Replica: &ro,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return startNodeWith(tb, NodeOptions{Server: so, Replica: &ro})
+}
+
+// startNodeWith starts a node with o, logging nowhere when o.Logger is
+// nil; it is closed when the test ends.
+func startNodeWith(tb testing.TB, o NodeOptions) *Node {
+	tb.Helper()
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	node, err := NewNode(o)
 	if err != nil {
 		tb.Fatal(err)
 	}

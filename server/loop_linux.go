@@ -598,6 +598,10 @@ func (l *loop) process(c *conn) {
 			break
 		}
 		commands.Exec(c.ctx, args)
+		if req := c.cl.TakeSync(); req != nil {
+			l.handoff(c, req) // SYNC/PSYNC: the connection leaves the loop (downstream_linux.go)
+			return
+		}
 		if c.cl.CloseAfterReply() || c.cl.Killed() {
 			l.closeSoon(c)
 			return

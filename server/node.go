@@ -76,6 +76,9 @@ type NodeOptions struct {
 	ProgressInterval time.Duration
 	// ShutdownTimeout bounds Close; default 10s.
 	ShutdownTimeout time.Duration
+	// ReplBacklogSize sizes the backlog replicas of this node are served
+	// from (repl-backlog-size); default DefaultReplBacklogSize.
+	ReplBacklogSize int
 
 	Logger *slog.Logger
 }
@@ -134,6 +137,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if so.Logger == nil {
 		so.Logger = o.Logger
 	}
+	var down *downstreams
 	if o.Replica != nil {
 		so.Replication = linkInfo{n.link}
 		so.SwitchPrimary, so.CurrentPrimary, so.PrimaryDemoted = n.switchPrimary, n.currentPrimary, n.primaryDemoted
@@ -143,6 +147,8 @@ func NewNode(o NodeOptions) (*Node, error) {
 		}
 		ro := *o.Replica
 		ro.Handler = n.link
+		down = newDownstreams(n, o.ReplBacklogSize)
+		ro.Tap = down.bl
 		if ro.PrimaryConfig == nil {
 			ro.PrimaryConfig = primaryConfigNames
 		}
@@ -166,6 +172,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if o.DBFilename != "" {
 		n.srv.env.SetConfigValue("dbfilename", o.DBFilename)
 	}
+	n.srv.down = down
 	return n, nil
 }
 

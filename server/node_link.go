@@ -91,6 +91,11 @@ func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 	}
 	h.loader = nil
 	h.appliedAt, h.appliedDB = offset, 0
+	if d := h.n.srv.down; d != nil {
+		// A new history: replicas served drop and resync (under mu, so no
+		// cut pairs the new data with the old history).
+		d.bl.TapStart(replID, offset, true)
+	}
 	h.syncing.Store(false)
 	h.firstSyncDone.Store(true)
 	h.caughtUp.Store(time.Now().UnixNano())

@@ -83,6 +83,8 @@ type Server struct {
 	wg      sync.WaitGroup // accept loops and connections
 	done    chan struct{}
 	closing atomic.Bool
+
+	down *downstreams // replicas served (downstream.go); nil without a primary
 }
 
 // New validates opts and builds a Server; Start begins serving.

@@ -93,6 +93,7 @@ var settings = []setting{
 	{"replica-serve-stale-data", "Serving", "yes", "serve data while the link to the primary is down (no: answer MASTERDOWN)", kBool},
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
 	{"notify-keyspace-events", "Serving", "", `keyspace events published for the writes applied, as Redis's setting ("KEA": all; empty: none)`, kString},
+	{"repl-backlog-size", "Serving", "67108864", "bytes of the primary's stream kept for replicas of this vdr: how long a cut link may resume with a partial sync, and how far a replica may lag before it is dropped (allocated when the first replica attaches)", kInt},
 	{"compat", "Serving", "", "server version to answer as until the primary tells its own, and with --rdb: " + compatNames() + " (default: " + compat.Default.Name() + ")", kString},
 
 	{"databases", "Projection", "16", "number of databases", kInt},

@@ -124,6 +124,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		SnapshotInterval: cfg.Duration("snapshot-interval"),
 		Dir:              cfg.Str("dir"),
 		DBFilename:       cfg.Str("dbfilename"),
+		ReplBacklogSize:  cfg.Int("repl-backlog-size"),
 		Projection:       projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command"))},
 		Logger:           log,
 	}
