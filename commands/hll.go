@@ -26,12 +26,14 @@ func hllError(c *Ctx, err error) {
 }
 
 // pfcountCommand: PFCOUNT key [key…]. One key answers its cached
-// cardinality when valid, else a fresh estimate; a replica's Redis would
-// also write that estimate into its copy, which vdr leaves to the
-// primary's propagated PFCOUNT. Several keys answer the cardinality of
-// their union, computed in scratch registers.
+// cardinality when valid, else a fresh estimate, and — as on a Redis
+// replica — writes that estimate into the value's header (and makes an
+// embstr raw): see projection.PFCountWrite. Several keys answer the
+// cardinality of their union, computed in scratch registers; nothing is
+// written then, as in Redis.
 func pfcountCommand(c *Ctx, args [][]byte) {
 	keys := args[1:]
+	write := false
 	c.read(keys, func(v *projection.View) {
 		if len(keys) == 1 {
 			x := c.lookup(v, keys[0])
@@ -46,6 +48,15 @@ func pfcountCommand(c *Ctx, args [][]byte) {
 			if err := hll.Check(b); err != nil {
 				hllError(c, err)
 				return
+			}
+			if x.PFCountNeedsWrite() {
+				if c.tx == nil {
+					write = true // after the read locks are gone
+					return
+				}
+				// A transaction's or script's view is shared: answer now,
+				// write the same count once the view ends.
+				c.pfWrites = append(c.pfWrites, pfWrite{db: c.Client.db, key: append([]byte(nil), keys[0]...)})
 			}
 			if n, ok := hll.Cached(b); ok {
 				c.W.Int(int64(n))
@@ -75,4 +86,38 @@ func pfcountCommand(c *Ctx, args [][]byte) {
 		}
 		c.W.Int(int64(hll.CountRegs(regs)))
 	})
+	if write {
+		n, exists, err := c.Env.Proj.PFCountWrite(c.Client.db, keys[0])
+		switch {
+		case errors.Is(err, projection.ErrDBIndex):
+			c.W.Error(errDBIndex)
+		case errors.Is(err, projection.ErrWrongType):
+			c.W.Error(errWrongType) // the key changed type meanwhile
+		case err != nil:
+			hllError(c, err)
+		case !exists:
+			c.W.Int(0)
+		default:
+			c.W.Int(int64(n))
+		}
+	}
+}
+
+// pfWrite is a single-key PFCOUNT's cache write left for after a shared
+// view (EXEC, a script).
+type pfWrite struct {
+	db  int
+	key []byte
+}
+
+// flushPFWrites makes the cache writes of the PFCOUNTs a transaction or
+// script ran, once its view has ended. Were the value written in between
+// by the primary, the write counts the new registers (Redis would have
+// written before them).
+func (c *Ctx) flushPFWrites() {
+	for i, w := range c.pfWrites {
+		_, _, _ = c.Env.Proj.PFCountWrite(w.db, w.key) // the reply was given
+		c.pfWrites[i] = pfWrite{}
+	}
+	c.pfWrites = c.pfWrites[:0]
 }

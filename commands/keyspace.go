@@ -109,6 +109,7 @@ func (c *Ctx) atomically(fn func()) {
 		defer func() { c.tx = nil }()
 		fn()
 	})
+	c.flushPFWrites()
 }
 
 // checkType writes WRONGTYPE and returns false when x exists with another

@@ -1,0 +1,79 @@
+package projection
+
+import (
+	"github.com/vdr-project/vdr/internal/hll"
+)
+
+// ---- PFCOUNT's write on a replica ----
+//
+// A single-key PFCOUNT is a read that writes (src/hyperloglog.c
+// pfcountCommand): it unshares the string (dbUnshareStringValue, so an
+// embstr becomes raw), and when the cached cardinality is invalid it
+// counts the registers and stores the count in header bytes 8–15, which
+// also clears the "invalid" bit. A Redis replica does this to its own
+// copy for its own clients (nothing is propagated from a replica), so
+// GET, DUMP and the next PFADD from the primary see those bytes there.
+//
+// Readers share read locks, and a ViewAll (MULTI/EXEC, scripts) reads
+// with none, so the header cannot be written under a View: PFCountWrite
+// takes what the applier takes (hold, then the key's stripe), which
+// excludes every reader of those bytes for the few microseconds of the
+// count. The common case (a raw value with a valid cache) never gets
+// here: it is answered under the read View.
+
+// PFCountNeedsWrite reports whether a single-key PFCOUNT of x would
+// change the value on a Redis replica: an HLL whose cache is invalid, or
+// one not held as a raw string (an embstr loaded from an RDB file). x
+// must have passed hll.Check.
+func (x Value) PFCountNeedsWrite() bool {
+	if !x.ok || x.o.kind != KindString {
+		return false
+	}
+	if x.o.flags&flagBoxed == 0 && x.o.enc != encRaw {
+		return true
+	}
+	_, valid := hll.Cached(x.o.bytes())
+	return !valid
+}
+
+// PFCountWrite runs a single-key PFCOUNT of key in db as a Redis replica
+// does, writing the value's cache: it returns the cardinality, whether
+// the key exists (and is not logically expired), and ErrWrongType for a
+// key of another kind or an hll error (hll.ErrNotHLL, hll.ErrCorrupt) for
+// a string that is no valid HLL. WATCHed versions of the key move when
+// the cache was refreshed (signalModifiedKey). It must not be called inside a
+// View; it waits for the applier's batch and for running
+// transactions/scripts (ViewAll) to end, as the applier does.
+func (p *Projection) PFCountWrite(db int, key []byte) (card uint64, exists bool, err error) {
+	p.hold.Lock()
+	defer p.hold.Unlock()
+	ds := p.cur.Load()
+	if db < 0 || db >= len(ds.dbs) {
+		return 0, false, ErrDBIndex
+	}
+	d := ds.dbs[db]
+	mu := &d.stripes[d.stripeOf(key)].mu
+	mu.Lock()
+	defer mu.Unlock()
+	o, ok := d.lookup(key)
+	if !ok || (o.exp != 0 && o.exp <= p.opts.Now()) {
+		return 0, false, nil
+	}
+	if o.kind != KindString {
+		return 0, true, ErrWrongType
+	}
+	if err := hll.Check(o.bytes()); err != nil {
+		return 0, true, err
+	}
+	r := boxed(d, key, o) // a new object when unshared: accessed now
+	r.lru.t.Store(p.lruNow())
+	card, refreshed, err := hll.PFCount(r.b)
+	if err != nil {
+		return 0, true, err
+	}
+	// Only a refreshed cache signals the key (unsharing alone does not).
+	if refreshed && p.watch.n.Load() > 0 {
+		p.watch.touch(db, [][]byte{key}, scopeKeys)
+	}
+	return card, true, nil
+}

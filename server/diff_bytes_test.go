@@ -1,0 +1,147 @@
+package server
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
+// The remaining byte differences of issue 16, compared with a real Redis
+// replica of the same primary: vdr is a Node replicating the primary over
+// PSYNC, so the full sync and the stream reach both the same way.
+
+// diffPair is a Redis replica and a vdr node of one primary.
+type diffPair struct {
+	f        *nodeFeed
+	rc, vc   *rawConn
+	replAddr string
+	vdrAddr  string
+}
+
+// startDiffPair starts the replica and the node once the primary holds
+// what pre wrote, so that it reaches both through the full sync.
+func startDiffPair(t *testing.T, primary *redistest.Server, pre func(p *rawConn)) *diffPair {
+	t.Helper()
+	pc := dialRaw(t, primary.Addr())
+	if pre != nil {
+		pre(pc)
+	}
+	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port), "--replica-priority", "0")
+	node := startNode(t, primary.Addr(), replicaOptions{})
+	redistest.WaitFor(t, 15*time.Second, "links up", func() bool {
+		return redistest.InfoField(replica.Addr(), "replication", "master_link_status") == "up" &&
+			redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
+	})
+	f := &nodeFeed{primary: pc, addr: primary.Addr(), vdrAddr: node.Addr()}
+	f.sync(t)
+	return &diffPair{f: f, rc: dialRaw(t, replica.Addr()), vc: dialRaw(t, node.Addr()),
+		replAddr: replica.Addr(), vdrAddr: node.Addr()}
+}
+
+// same sends argv to both and fails when the raw replies differ; it
+// returns Redis's.
+func (d *diffPair) same(t *testing.T, argv ...string) string {
+	t.Helper()
+	want, got := d.rc.dos(argv...), d.vc.dos(argv...)
+	if want != got {
+		t.Errorf("%q:\n redis %.300q\n   vdr %.300q", argv, want, got)
+	}
+	return want
+}
+
+// TestDifferentialPFCountCache: a single-key PFCOUNT on a replica writes
+// the cached cardinality into the value (and makes an embstr raw); GET,
+// GETRANGE, BITCOUNT, SORT … GET and the next PFADD from the primary see
+// those bytes. A PFCOUNT of several keys writes nothing.
+func TestDifferentialPFCountCache(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	d := startDiffPair(t, primary, func(p *rawConn) {
+		p.dos("PFADD", "hll:empty")
+		p.dos("PFADD", "hll:small", "a", "b", "c")
+		p.dos("RPUSH", "l", "small", "empty")
+	})
+	w := func(argv ...string) { d.f.write(t, 0, argv...) }
+	d.same(t, "OBJECT", "ENCODING", "hll:empty") // embstr after the full sync
+	d.same(t, "GET", "hll:small")                // cache invalid (bit 7 of byte 15)
+	if got := d.same(t, "PFCOUNT", "hll:small"); got != ":3\r\n" {
+		t.Fatalf("PFCOUNT: %q", got)
+	}
+	if got := d.same(t, "GETRANGE", "hll:small", "8", "15"); got != "$8\r\n\x03\x00\x00\x00\x00\x00\x00\x00\r\n" {
+		t.Errorf("cache bytes after PFCOUNT: %q (vdr must write them as the replica does)", got)
+	}
+	d.same(t, "GET", "hll:small")
+	d.same(t, "OBJECT", "ENCODING", "hll:small")
+	d.same(t, "PFCOUNT", "hll:empty") // cache valid, but unshared: raw
+	d.same(t, "OBJECT", "ENCODING", "hll:empty")
+	d.same(t, "SORT_RO", "l", "BY", "nosort", "GET", "hll:*")
+
+	// The primary's PFADD invalidates the cache: bit 7 of byte 15 only,
+	// the replica's count stays in the other bytes.
+	w("PFADD", "hll:small", "d", "e", "f", "g")
+	d.f.sync(t)
+	d.same(t, "GET", "hll:small")
+	d.same(t, "BITCOUNT", "hll:small")
+	d.same(t, "PFCOUNT", "hll:small")
+	d.same(t, "GET", "hll:small")
+	w("PFADD", "hll:small", "a") // changes no register: the cache stays valid
+	d.f.sync(t)
+	d.same(t, "GET", "hll:small")
+
+	// Several keys: the union is counted, nothing is written.
+	w("PFADD", "hll:other", "x", "y")
+	w("PFADD", "hll:small", "h")
+	d.f.sync(t)
+	d.same(t, "PFCOUNT", "hll:small", "hll:other", "hll:missing")
+	d.same(t, "GET", "hll:small")
+	d.same(t, "GET", "hll:other")
+	d.same(t, "OBJECT", "ENCODING", "hll:other")
+
+	// Dense.
+	args := []string{"PFADD", "hll:dense"}
+	for i := 0; i < 3000; i++ {
+		args = append(args, "e"+strconv.Itoa(i))
+	}
+	w(args...)
+	d.f.sync(t)
+	d.same(t, "GETRANGE", "hll:dense", "0", "15")
+	d.same(t, "PFCOUNT", "hll:dense")
+	d.same(t, "GETRANGE", "hll:dense", "0", "15")
+	d.same(t, "STRLEN", "hll:dense")
+	w("PFADD", "hll:dense", "one more", "and another")
+	d.f.sync(t)
+	d.same(t, "GETRANGE", "hll:dense", "0", "15")
+
+	// A PFCOUNT that writes is a modification of the key for WATCH.
+	w("PFADD", "hll:watched", "p", "q")
+	d.f.sync(t)
+	for _, c := range []*rawConn{d.rc, d.vc} {
+		c.dos("WATCH", "hll:watched")
+	}
+	d.same(t, "PFCOUNT", "hll:watched") // on the watching connection
+	d.same(t, "MULTI")
+	d.same(t, "GET", "hll:watched")
+	d.same(t, "EXEC") // aborted on both: null
+	w("PFADD", "hll:watched", "r")
+	d.f.sync(t)
+	for _, c := range []*rawConn{d.rc, d.vc} {
+		c.dos("WATCH", "hll:watched")
+	}
+	d.same(t, "PFCOUNT", "hll:watched", "hll:other") // writes nothing
+	d.same(t, "MULTI")
+	d.same(t, "GET", "hll:watched")
+	d.same(t, "EXEC")
+
+	// Inside a transaction vdr writes the cache when EXEC ends (see
+	// pfcountCommand): the bytes afterwards are the replica's.
+	w("PFADD", "hll:tx", "1", "2", "3")
+	d.f.sync(t)
+	d.same(t, "MULTI")
+	d.same(t, "PFCOUNT", "hll:tx")
+	d.same(t, "EXEC")
+	d.same(t, "GET", "hll:tx")
+	w("PFADD", "hll:tx", "4")
+	d.f.sync(t)
+	d.same(t, "GET", "hll:tx")
+}
