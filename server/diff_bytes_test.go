@@ -51,6 +51,17 @@ func (d *diffPair) same(t *testing.T, argv ...string) string {
 	return want
 }
 
+// sized sends MEMORY USAGE key [args] to both: the sizes are each
+// server's own estimate, so only their presence must agree.
+func (d *diffPair) sized(t *testing.T, key string, args ...string) {
+	t.Helper()
+	argv := append([]string{"MEMORY", "USAGE", key}, args...)
+	want, got := d.rc.dos(argv...), d.vc.dos(argv...)
+	if (want[0] == ':') != (got[0] == ':') || (want[0] != ':' && want != got) {
+		t.Errorf("%q:\n redis %q\n   vdr %q", argv, want, got)
+	}
+}
+
 // TestDifferentialPFCountCache: a single-key PFCOUNT on a replica writes
 // the cached cardinality into the value (and makes an embstr raw); GET,
 // GETRANGE, BITCOUNT, SORT … GET and the next PFADD from the primary see
@@ -144,4 +155,68 @@ func TestDifferentialPFCountCache(t *testing.T) {
 	w("PFADD", "hll:tx", "4")
 	d.f.sync(t)
 	d.same(t, "GET", "hll:tx")
+}
+
+// TestDifferentialExpiredKeys: keys a replica holds past their expire time
+// (the primary, with active expiry off, has not sent their DELs yet).
+// RANDOMKEY returns an expired key when every key of the db has an
+// expire time (dbRandomKey gives up after 100 tries), a live one
+// otherwise; MEMORY USAGE sizes an expired key (memoryCommand finds it
+// without a lookup); reads see it missing.
+func TestDifferentialExpiredKeys(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes")
+	d := startDiffPair(t, primary, nil)
+	w := func(db int, argv ...string) { d.f.write(t, db, argv...) }
+	w(0, "DEBUG", "SET-ACTIVE-EXPIRE", "0")
+	w(0, "SET", "gone", "v", "PX", "150")  // db 0: one key, expired
+	w(1, "SET", "a", "1", "PX", "150")     // db 1: two keys, both expired
+	w(1, "HSET", "b", "f", "v")            //
+	w(1, "PEXPIRE", "b", "150")            //
+	w(2, "SET", "x", "1", "PX", "150")     // db 2: expired and persistent
+	w(2, "SET", "kept", "2")               //
+	w(3, "SET", "live", "1", "EX", "1000") // db 3: all volatile, one live
+	w(3, "SADD", "s1", "a", "b")           //
+	w(3, "PEXPIRE", "s1", "150")           //
+	w(3, "SET", "s2", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "PX", "150")
+	d.f.sync(t)
+	time.Sleep(300 * time.Millisecond)
+	for _, c := range []*rawConn{d.rc, d.vc} {
+		c.dos("SELECT", "0")
+	}
+	d.same(t, "RANDOMKEY")
+	d.same(t, "GET", "gone")
+	d.sized(t, "gone")
+	d.same(t, "EXISTS", "gone")
+	d.same(t, "DBSIZE")
+	for _, c := range []*rawConn{d.rc, d.vc} {
+		c.dos("SELECT", "1")
+	}
+	for i := 0; i < 5; i++ {
+		want, got := d.rc.dos("RANDOMKEY"), d.vc.dos("RANDOMKEY")
+		for _, r := range []string{want, got} {
+			if r != "$1\r\na\r\n" && r != "$1\r\nb\r\n" {
+				t.Errorf("RANDOMKEY of a db of expired keys: redis %q vdr %q", want, got)
+			}
+		}
+	}
+	d.sized(t, "a")
+	d.sized(t, "b")
+	d.sized(t, "b", "SAMPLES", "0")
+	d.same(t, "HGET", "b", "f")
+	for _, c := range []*rawConn{d.rc, d.vc} {
+		c.dos("SELECT", "2")
+	}
+	for i := 0; i < 5; i++ {
+		d.same(t, "RANDOMKEY")
+	}
+	for _, c := range []*rawConn{d.rc, d.vc} {
+		c.dos("SELECT", "3")
+	}
+	for i := 0; i < 5; i++ {
+		d.same(t, "RANDOMKEY")
+	}
+	d.sized(t, "s1")
+	d.sized(t, "s2")
+	d.sized(t, "live")
+	d.sized(t, "nokey")
 }
