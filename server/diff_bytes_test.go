@@ -1,11 +1,18 @@
 package server
 
 import (
+	"encoding/binary"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vdr-project/vdr/internal/redistest"
+	"github.com/vdr-project/vdr/rdbparse"
 )
 
 // The remaining byte differences of issue 16, compared with a real Redis
@@ -262,4 +269,105 @@ func TestDifferentialSortAlphaNUL(t *testing.T) {
 	}
 	d.same(t, "LRANGE", "stored", "0", "-1")
 	d.same(t, "LRANGE", "stored:by", "0", "-1")
+}
+
+// preGARDB is an RDB file as Redis 7.0-rc1/rc2 wrote one (version 10):
+// libraries in the pre-GA record RDB_OPCODE_FUNCTION_PRE_GA (246: name,
+// engine, description flag and description, code), then keys. No public
+// corpus file holds that opcode, so the test builds it.
+func preGARDB(libs [][4]string, keys ...string) []byte {
+	str := func(b []byte, s string) []byte {
+		if len(s) >= 1<<14 {
+			panic("preGARDB: string too long")
+		}
+		if len(s) < 64 {
+			b = append(b, byte(len(s)))
+		} else {
+			b = append(b, 0x40|byte(len(s)>>8), byte(len(s)))
+		}
+		return append(b, s...)
+	}
+	b := []byte("REDIS0010")
+	b = append(b, 0xfa) // AUX
+	b = str(str(b, "redis-ver"), "7.0.0")
+	for _, l := range libs { // name, engine, description ("" none), code
+		b = append(b, 0xf6)
+		b = str(str(b, l[0]), l[1])
+		if l[2] == "" {
+			b = append(b, 0)
+		} else {
+			b = str(append(b, 1), l[2])
+		}
+		b = str(b, l[3])
+	}
+	b = append(b, 0xfe, 0, 0xfb, byte(len(keys)/2), 0) // SELECTDB 0, RESIZEDB
+	for i := 0; i+1 < len(keys); i += 2 {
+		b = str(str(append(b, 0), keys[i]), keys[i+1])
+	}
+	b = append(b, 0xff)
+	return binary.LittleEndian.AppendUint64(b, rdbparse.CRC64(b))
+}
+
+// TestDifferentialPreGAFunctions: Redis 7.0 loads the 7.0 RC function
+// format (it rewrites each record to "#!<engine> name=<name>\n<code>");
+// vdr serving the same file answers FUNCTION LIST and FCALL_RO as
+// redis-server 7.0.15 does after loading it.
+func TestDifferentialPreGAFunctions(t *testing.T) {
+	lib := [4]string{"mylib", "LUA", "a library from an RC",
+		"redis.register_function{function_name='hello', callback=function(keys, args) return 'hello ' .. (args[1] or '?') end, flags={'no-writes'}, description='says hello'}"}
+	nodesc := [4]string{"otherlib", "lua", "", "redis.register_function{function_name='other', callback=function() return {1, 'x'} end, flags={'no-writes', 'allow-stale'}}"}
+	start := func(file []byte) (*redistest.Server, *Node, error, error) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "pre-ga.rdb"), file, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, rerr := redistest.TryStart(t, "--dir", dir, "--dbfilename", "pre-ga.rdb")
+		node, verr := NewNode(NodeOptions{Server: Options{Port: RandomPort}, RDBFile: filepath.Join(dir, "pre-ga.rdb"),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if verr == nil {
+			if verr = node.Start(); verr == nil {
+				t.Cleanup(func() { node.Close() })
+			}
+		}
+		return r, node, rerr, verr
+	}
+	r, node, rerr, verr := start(preGARDB([][4]string{lib, nodesc}, "k", "v", "n", "12"))
+	if rerr != nil || verr != nil {
+		t.Fatalf("loading the pre-GA file: redis %v, vdr %v", rerr, verr)
+	}
+	d := &diffPair{rc: dialRaw(t, r.Addr()), vc: dialRaw(t, node.Addr())}
+	// (One function per library: vdr lists a library's functions by name,
+	// Redis in its dict's order.)
+	for _, proto := range []string{"2", "3"} {
+		d.rc.dos("HELLO", proto)
+		d.vc.dos("HELLO", proto)
+		d.same(t, "FUNCTION", "LIST", "LIBRARYNAME", "mylib", "WITHCODE")
+		d.same(t, "FUNCTION", "LIST", "LIBRARYNAME", "otherlib", "WITHCODE")
+		d.same(t, "FCALL_RO", "hello", "0", "world")
+		d.same(t, "FCALL_RO", "other", "0")
+		d.same(t, "MGET", "k", "n")
+	}
+	if got := d.same(t, "FUNCTION", "LIST", "LIBRARYNAME", "mylib", "WITHCODE"); !strings.Contains(got, "#!LUA name=mylib\n") {
+		t.Errorf("library code %q: want the shebang Redis 7.0 makes", got)
+	}
+
+	// A library that registers nothing: Redis refuses the whole file
+	// (rdbLoad stops at "Failed loading library"). vdr cannot tell without
+	// running the code, and does not refuse a whole file for one library:
+	// it serves the keys and the libraries that do load.
+	bad := [4]string{"badlib", "LUA", "", "return 1"}
+	_, node, rerr, verr = start(preGARDB([][4]string{nodesc, bad}, "k", "v"))
+	if rerr == nil {
+		t.Errorf("redis-server loaded a file whose library registers nothing")
+	}
+	if verr != nil {
+		t.Fatalf("vdr refused the file: %v", verr)
+	}
+	vc := dialRaw(t, node.Addr())
+	if got := vc.dos("GET", "k"); got != "$1\r\nv\r\n" {
+		t.Errorf("GET k beside a library that does not load: %q", got)
+	}
+	if got := vc.dos("FCALL_RO", "other", "0"); got != "*2\r\n:1\r\n$1\r\nx\r\n" {
+		t.Errorf("FCALL_RO of the library that loads: %q", got)
+	}
 }
