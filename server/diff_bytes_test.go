@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,5 +370,40 @@ func TestDifferentialPreGAFunctions(t *testing.T) {
 	}
 	if got := vc.dos("FCALL_RO", "other", "0"); got != "*2\r\n:1\r\n$1\r\nx\r\n" {
 		t.Errorf("FCALL_RO of the library that loads: %q", got)
+	}
+}
+
+// TestDifferentialVersionAnswers: answers issue 16 found to follow a newer
+// version than the replica's, checked against a real replica of the
+// primary's version: PUBSUB NUMSUB and SHARDNUMSUB in RESP3 (a flat
+// array, as every supported version answers), CONFIG GET of several names (Redis replies in its dict's order,
+// which differs between two Redis processes: compared as a set of pairs).
+// COMMAND COUNT, CLIENT SETINFO/NO-TOUCH and HTTL are in
+// TestPersonalitiesMatchServers.
+func TestDifferentialVersionAnswers(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	d := startDiffPair(t, primary, nil)
+	for _, proto := range []string{"2", "3"} {
+		d.rc.dos("HELLO", proto)
+		d.vc.dos("HELLO", proto)
+		d.same(t, "PUBSUB", "NUMSUB", "a", "b")
+		d.same(t, "PUBSUB", "NUMSUB")
+		d.same(t, "PUBSUB", "SHARDNUMSUB", "a")
+		d.same(t, "PUBSUB", "NUMPAT")
+		pairs := func(c *rawConn) string {
+			r := c.dos("CONFIG", "GET", "hash-max-listpack-entries", "zset-max-listpack-entries",
+				"set-max-intset-entries", "list-max-listpack-size", "nosuch", "hash-max-ziplist-entries")
+			head, rest, _ := strings.Cut(r, "\r\n")
+			lines := strings.Split(rest, "\r\n")
+			var ps []string
+			for i := 0; i+3 < len(lines); i += 4 {
+				ps = append(ps, strings.Join(lines[i:i+4], " "))
+			}
+			sort.Strings(ps)
+			return head + " " + strings.Join(ps, " | ")
+		}
+		if want, got := pairs(d.rc), pairs(d.vc); want != got {
+			t.Errorf("RESP%s CONFIG GET of several names:\n redis %q\n   vdr %q", proto, want, got)
+		}
 	}
 }
