@@ -68,34 +68,29 @@ func TestPFCountWriteConcurrent(t *testing.T) {
 			t.Errorf("a valid cache of 0 after PFADD: % x", b[8:16])
 		}
 	}
+	// loop runs fn on its own goroutine until stop closes.
+	loop := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				fn()
+			}
+		}()
+	}
 	for i := 0; i < 2; i++ {
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				p.View(0, [][]byte{key}, func(v *View) { check(v.Get(key)) })
+		loop(func() { p.View(0, [][]byte{key}, func(v *View) { check(v.Get(key)) }) })
+		loop(func() {
+			if _, _, err := p.PFCountWrite(0, key); err != nil {
+				t.Error(err)
 			}
-		}()
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if _, _, err := p.PFCountWrite(0, key); err != nil {
-					t.Error(err)
-					return
-				}
-				p.ViewAll(func(v *View) { check(v.Get(key)) })
-			}
-		}()
+			p.ViewAll(func(v *View) { check(v.Get(key)) })
+		})
 	}
 	for i := 0; i < 2000; i++ {
 		mustApply(t, p, 0, "PFADD h e"+strconv.Itoa(i))
