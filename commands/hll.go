@@ -87,7 +87,15 @@ func pfcountCommand(c *Ctx, args [][]byte) {
 		c.W.Int(int64(hll.CountRegs(regs)))
 	})
 	if write {
-		n, exists, err := c.Env.Proj.PFCountWrite(c.Client.db, keys[0])
+		n, exists, refreshed, err := c.Env.Proj.PFCountWrite(c.Client.db, keys[0])
+		if refreshed {
+			c.pfInvalidate(keys[0])
+			// The caller read the key too: Redis remembers it after the
+			// invalidation (call() tracks a read once it ran).
+			if c.cmd != nil && c.Client.trk.flags.Load()&trackOn != 0 {
+				c.trackRead(c.cmd, args)
+			}
+		}
 		switch {
 		case errors.Is(err, projection.ErrDBIndex):
 			c.W.Error(errDBIndex)
@@ -116,8 +124,23 @@ type pfWrite struct {
 // written before them).
 func (c *Ctx) flushPFWrites() {
 	for i, w := range c.pfWrites {
-		_, _, _ = c.Env.Proj.PFCountWrite(w.db, w.key) // the reply was given
+		// The reply was given; what is left is the write and its signal.
+		if _, _, refreshed, _ := c.Env.Proj.PFCountWrite(w.db, w.key); refreshed {
+			c.pfInvalidate(w.key)
+		}
 		c.pfWrites[i] = pfWrite{}
 	}
 	c.pfWrites = c.pfWrites[:0]
+}
+
+// pfInvalidate tells CLIENT TRACKING that a PFCOUNT changed key, as
+// signalModifiedKey does on a Redis replica (trackingInvalidateKey):
+// clients that read it get an invalidation, the caller included (vdr
+// does not single out a NOLOOP caller here), and BCAST prefixes get it at
+// once rather than with the stream's next batch.
+func (c *Ctx) pfInvalidate(key []byte) {
+	if t := c.Env.Tracking; t != nil {
+		t.Invalidate(key)
+		t.Broadcast()
+	}
 }

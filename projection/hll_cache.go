@@ -38,18 +38,19 @@ func (x Value) PFCountNeedsWrite() bool {
 
 // PFCountWrite runs a single-key PFCOUNT of key in db as a Redis replica
 // does, writing the value's cache: it returns the cardinality, whether
-// the key exists (and is not logically expired), and ErrWrongType for a
+// the key exists (and is not logically expired), whether the cache was
+// refreshed (Redis then signals the key modified), and ErrWrongType for a
 // key of another kind or an hll error (hll.ErrNotHLL, hll.ErrCorrupt) for
 // a string that is no valid HLL. WATCHed versions of the key move when
 // the cache was refreshed (signalModifiedKey). It must not be called inside a
 // View; it waits for the applier's batch and for running
 // transactions/scripts (ViewAll) to end, as the applier does.
-func (p *Projection) PFCountWrite(db int, key []byte) (card uint64, exists bool, err error) {
+func (p *Projection) PFCountWrite(db int, key []byte) (card uint64, exists, refreshed bool, err error) {
 	p.hold.Lock()
 	defer p.hold.Unlock()
 	ds := p.cur.Load()
 	if db < 0 || db >= len(ds.dbs) {
-		return 0, false, ErrDBIndex
+		return 0, false, false, ErrDBIndex
 	}
 	d := ds.dbs[db]
 	mu := &d.stripes[d.stripeOf(key)].mu
@@ -57,23 +58,23 @@ func (p *Projection) PFCountWrite(db int, key []byte) (card uint64, exists bool,
 	defer mu.Unlock()
 	o, ok := d.lookup(key)
 	if !ok || (o.exp != 0 && o.exp <= p.opts.Now()) {
-		return 0, false, nil
+		return 0, false, false, nil
 	}
 	if o.kind != KindString {
-		return 0, true, ErrWrongType
+		return 0, true, false, ErrWrongType
 	}
 	if err := hll.Check(o.bytes()); err != nil {
-		return 0, true, err
+		return 0, true, false, err
 	}
 	r := boxed(d, key, o) // a new object when unshared: accessed now
 	r.lru.t.Store(p.lruNow())
-	card, refreshed, err := hll.PFCount(r.b)
+	card, refreshed, err = hll.PFCount(r.b)
 	if err != nil {
-		return 0, true, err
+		return 0, true, false, err
 	}
 	// Only a refreshed cache signals the key (unsharing alone does not).
 	if refreshed && p.watch.n.Load() > 0 {
 		p.watch.touch(db, [][]byte{key}, scopeKeys)
 	}
-	return card, true, nil
+	return card, true, refreshed, nil
 }

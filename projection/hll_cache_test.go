@@ -17,8 +17,11 @@ func TestPFCountWrite(t *testing.T) {
 	now := int64(1_000_000)
 	p := newTestProjection(t, &now)
 	mustApply(t, p, 0, "PFADD h a b c", "SET s notanhll", "LPUSH l x", "PFADD e x", "PEXPIREAT e 1000000")
-	if n, ok, err := p.PFCountWrite(0, []byte("h")); n != 3 || !ok || err != nil {
-		t.Fatalf("PFCountWrite h = %d %v %v", n, ok, err)
+	if n, ok, refreshed, err := p.PFCountWrite(0, []byte("h")); n != 3 || !ok || !refreshed || err != nil {
+		t.Fatalf("PFCountWrite h = %d %v %v %v", n, ok, refreshed, err)
+	}
+	if _, _, refreshed, _ := p.PFCountWrite(0, []byte("h")); refreshed {
+		t.Errorf("a valid cache was refreshed again")
 	}
 	get(p, 0, "h", func(x Value) {
 		if c, valid := hll.Cached(x.Bytes()); c != 3 || !valid || x.PFCountNeedsWrite() {
@@ -32,19 +35,19 @@ func TestPFCountWrite(t *testing.T) {
 			t.Errorf("header after PFADD: % x", b[8:16])
 		}
 	})
-	if _, ok, err := p.PFCountWrite(0, []byte("e")); ok || err != nil {
+	if _, ok, _, err := p.PFCountWrite(0, []byte("e")); ok || err != nil {
 		t.Errorf("expired key: %v %v", ok, err)
 	}
-	if _, ok, err := p.PFCountWrite(0, []byte("nokey")); ok || err != nil {
+	if _, ok, _, err := p.PFCountWrite(0, []byte("nokey")); ok || err != nil {
 		t.Errorf("missing key: %v %v", ok, err)
 	}
-	if _, _, err := p.PFCountWrite(0, []byte("s")); !errors.Is(err, hll.ErrNotHLL) {
+	if _, _, _, err := p.PFCountWrite(0, []byte("s")); !errors.Is(err, hll.ErrNotHLL) {
 		t.Errorf("not an HLL: %v", err)
 	}
-	if _, _, err := p.PFCountWrite(0, []byte("l")); !errors.Is(err, ErrWrongType) {
+	if _, _, _, err := p.PFCountWrite(0, []byte("l")); !errors.Is(err, ErrWrongType) {
 		t.Errorf("a list: %v", err)
 	}
-	if _, _, err := p.PFCountWrite(99, []byte("h")); !errors.Is(err, ErrDBIndex) {
+	if _, _, _, err := p.PFCountWrite(99, []byte("h")); !errors.Is(err, ErrDBIndex) {
 		t.Errorf("db 99: %v", err)
 	}
 }
@@ -86,7 +89,7 @@ func TestPFCountWriteConcurrent(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		loop(func() { p.View(0, [][]byte{key}, func(v *View) { check(v.Get(key)) }) })
 		loop(func() {
-			if _, _, err := p.PFCountWrite(0, key); err != nil {
+			if _, _, _, err := p.PFCountWrite(0, key); err != nil {
 				t.Error(err)
 			}
 			p.ViewAll(func(v *View) { check(v.Get(key)) })
@@ -97,7 +100,7 @@ func TestPFCountWriteConcurrent(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	n, _, err := p.PFCountWrite(0, key)
+	n, _, _, err := p.PFCountWrite(0, key)
 	if err != nil || n < 1900 || n > 2100 {
 		t.Errorf("final count %d %v", n, err)
 	}

@@ -163,6 +163,25 @@ func TestDifferentialPFCountCache(t *testing.T) {
 	w("PFADD", "hll:tx", "4")
 	d.f.sync(t)
 	d.same(t, "GET", "hll:tx")
+
+	// CLIENT TRACKING: a client that read the HLL hears that another
+	// client's PFCOUNT changed it (signalModifiedKey on the replica).
+	w("PFADD", "hll:tracked", "1")
+	d.f.sync(t)
+	for _, addr := range []struct{ name, addr string }{{"redis", d.replAddr}, {"vdr", d.vdrAddr}} {
+		a, other := dialRaw(t, addr.addr), dialRaw(t, addr.addr)
+		a.dos("HELLO", "3")
+		a.dos("CLIENT", "TRACKING", "on")
+		a.dos("GET", "hll:tracked")
+		other.dos("PFCOUNT", "hll:tracked")
+		a.send(encodeCmd(bs("PING")...))
+		if got := string(a.read()); got != ">2\r\n$10\r\ninvalidate\r\n*1\r\n$11\r\nhll:tracked\r\n" {
+			t.Errorf("%s: after another client's PFCOUNT the tracking client got %q, want the invalidation", addr.name, got)
+		}
+		if got := string(a.read()); got != "+PONG\r\n" {
+			t.Errorf("%s: PING: %q", addr.name, got)
+		}
+	}
 }
 
 // TestDifferentialExpiredKeys: keys a replica holds past their expire time
