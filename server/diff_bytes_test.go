@@ -352,6 +352,11 @@ func TestDifferentialPreGAFunctions(t *testing.T) {
 		return r, node, rerr, verr
 	}
 	r, node, rerr, verr := start(preGARDB([][4]string{lib, nodesc}, "k", "v", "n", "12"))
+	if rerr != nil && strings.Contains(rerr.Error(), "Pre-release function format not supported") {
+		// Redis 7.2+ and Valkey refuse the RC format; only 7.0 loads it
+		// (and vdr answers as the 7.0 that wrote the file).
+		t.Skipf("the server under test refuses the 7.0 RC format: %.80s…", rerr.Error()[strings.Index(rerr.Error(), "Pre-release"):])
+	}
 	if rerr != nil || verr != nil {
 		t.Fatalf("loading the pre-GA file: redis %v, vdr %v", rerr, verr)
 	}
