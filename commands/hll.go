@@ -2,6 +2,8 @@ package commands
 
 import (
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/vdr-project/vdr/internal/hll"
 	"github.com/vdr-project/vdr/projection"
@@ -34,6 +36,7 @@ func hllError(c *Ctx, err error) {
 func pfcountCommand(c *Ctx, args [][]byte) {
 	keys := args[1:]
 	write := false
+	var count int64
 	c.read(keys, func(v *projection.View) {
 		if len(keys) == 1 {
 			x := c.lookup(v, keys[0])
@@ -49,23 +52,22 @@ func pfcountCommand(c *Ctx, args [][]byte) {
 				hllError(c, err)
 				return
 			}
+			n, ok := hll.Cached(b)
+			if !ok {
+				var err error
+				if n, err = hll.Count(b); err != nil {
+					hllError(c, err)
+					return
+				}
+			}
 			if x.PFCountNeedsWrite() {
 				if c.tx == nil {
-					write = true // after the read locks are gone
+					write, count = true, int64(n) // answered once the read locks are gone
 					return
 				}
 				// A transaction's or script's view is shared: answer now,
 				// write the same count once the view ends.
 				c.pfWrites = append(c.pfWrites, pfWrite{db: c.Client.db, key: append([]byte(nil), keys[0]...)})
-			}
-			if n, ok := hll.Cached(b); ok {
-				c.W.Int(int64(n))
-				return
-			}
-			n, err := hll.Count(b)
-			if err != nil {
-				hllError(c, err)
-				return
 			}
 			c.W.Int(int64(n))
 			return
@@ -86,30 +88,71 @@ func pfcountCommand(c *Ctx, args [][]byte) {
 		}
 		c.W.Int(int64(hll.CountRegs(regs)))
 	})
-	if write {
-		n, exists, refreshed, err := c.Env.Proj.PFCountWrite(c.Client.db, keys[0])
-		if refreshed {
-			c.pfInvalidate(keys[0])
-			// The caller read the key too: Redis remembers it after the
-			// invalidation (call() tracks a read once it ran).
-			if c.cmd != nil && c.Client.trk.flags.Load()&trackOn != 0 {
-				c.trackRead(c.cmd, args)
-			}
-		}
-		switch {
-		case errors.Is(err, projection.ErrDBIndex):
-			c.W.Error(errDBIndex)
-		case errors.Is(err, projection.ErrWrongType):
-			c.W.Error(errWrongType) // the key changed type meanwhile
-		case err != nil:
-			hllError(c, err)
-		case !exists:
-			c.W.Int(0)
-		default:
-			c.W.Int(int64(n))
+	if !write {
+		return
+	}
+	n, exists, refreshed, done, err := c.Env.Proj.PFCountTryWrite(c.Client.db, keys[0], pfWriteWait)
+	if !done {
+		// A snapshot or a long script holds the projection: answer what
+		// was read and write when it ends, off the event loop.
+		c.W.Int(count)
+		c.pfWriteLater(c.Client.db, keys[0])
+		return
+	}
+	if refreshed {
+		pfInvalidate(c.Env, keys[0])
+		// The caller read the key too: Redis remembers it after the
+		// invalidation (call() tracks a read once it ran).
+		if c.cmd != nil && c.Client.trk.flags.Load()&trackOn != 0 {
+			c.trackRead(c.cmd, args)
 		}
 	}
+	switch {
+	case errors.Is(err, projection.ErrDBIndex):
+		c.W.Error(errDBIndex)
+	case errors.Is(err, projection.ErrWrongType):
+		c.W.Error(errWrongType) // the key changed type meanwhile
+	case err != nil:
+		hllError(c, err)
+	case !exists:
+		c.W.Int(0)
+	default:
+		c.W.Int(int64(n))
+	}
 }
+
+// pfWriteWait is how long a PFCOUNT waits for the projection's hold
+// (behind the applier's batch or a short transaction) before it leaves
+// the cache write to the background writer.
+const pfWriteWait = time.Millisecond
+
+// pfWriteLater queues a cache write for the background writer, which
+// waits for the hold as long as it takes. A full queue drops it: the
+// value keeps its old header until the next PFCOUNT writes it.
+func (c *Ctx) pfWriteLater(db int, key []byte) {
+	pfLaterOnce.Do(func() {
+		pfLater = make(chan func(), 1024)
+		go func() {
+			for fn := range pfLater {
+				fn()
+			}
+		}()
+	})
+	env, key := c.Env, append([]byte(nil), key...)
+	select {
+	case pfLater <- func() {
+		if _, _, refreshed, _ := env.Proj.PFCountWrite(db, key); refreshed {
+			pfInvalidate(env, key)
+		}
+	}:
+	default:
+	}
+}
+
+var (
+	pfLater     chan func()
+	pfLaterOnce sync.Once
+)
 
 // pfWrite is a single-key PFCOUNT's cache write left for after a shared
 // view (EXEC, a script).
@@ -125,8 +168,11 @@ type pfWrite struct {
 func (c *Ctx) flushPFWrites() {
 	for i, w := range c.pfWrites {
 		// The reply was given; what is left is the write and its signal.
-		if _, _, refreshed, _ := c.Env.Proj.PFCountWrite(w.db, w.key); refreshed {
-			c.pfInvalidate(w.key)
+		_, _, refreshed, done, _ := c.Env.Proj.PFCountTryWrite(w.db, w.key, pfWriteWait)
+		if !done {
+			c.pfWriteLater(w.db, w.key)
+		} else if refreshed {
+			pfInvalidate(c.Env, w.key)
 		}
 		c.pfWrites[i] = pfWrite{}
 	}
@@ -138,8 +184,8 @@ func (c *Ctx) flushPFWrites() {
 // clients that read it get an invalidation, the caller included (vdr
 // does not single out a NOLOOP caller here), and BCAST prefixes get it at
 // once rather than with the stream's next batch.
-func (c *Ctx) pfInvalidate(key []byte) {
-	if t := c.Env.Tracking; t != nil {
+func pfInvalidate(env *Env, key []byte) {
+	if t := env.Tracking; t != nil {
 		t.Invalidate(key)
 		t.Broadcast()
 	}

@@ -1,6 +1,8 @@
 package projection
 
 import (
+	"time"
+
 	"github.com/vdr-project/vdr/internal/hll"
 )
 
@@ -48,6 +50,27 @@ func (x Value) PFCountNeedsWrite() bool {
 func (p *Projection) PFCountWrite(db int, key []byte) (card uint64, exists, refreshed bool, err error) {
 	p.hold.Lock()
 	defer p.hold.Unlock()
+	return p.pfCountWriteLocked(db, key)
+}
+
+// PFCountTryWrite is PFCountWrite that waits at most wait for the hold:
+// a snapshot being written or a long script keeps it for seconds, and an
+// event loop must not wait that long. done is false when the hold could
+// not be had (nothing was written; see PFCountWrite for the rest).
+func (p *Projection) PFCountTryWrite(db int, key []byte, wait time.Duration) (card uint64, exists, refreshed, done bool, err error) {
+	deadline := time.Now().Add(wait)
+	for !p.hold.TryLock() {
+		if time.Now().After(deadline) {
+			return 0, false, false, false, nil
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+	defer p.hold.Unlock()
+	card, exists, refreshed, err = p.pfCountWriteLocked(db, key)
+	return card, exists, refreshed, true, err
+}
+
+func (p *Projection) pfCountWriteLocked(db int, key []byte) (card uint64, exists, refreshed bool, err error) {
 	ds := p.cur.Load()
 	if db < 0 || db >= len(ds.dbs) {
 		return 0, false, false, ErrDBIndex
