@@ -127,8 +127,8 @@ func pfcountCommand(c *Ctx, args [][]byte) {
 const pfWriteWait = time.Millisecond
 
 // pfWriteLater queues a cache write for the background writer, which
-// waits for the hold as long as it takes. A full queue drops it: the
-// value keeps its old header until the next PFCOUNT writes it.
+// retries until it gets the hold (for up to a minute). A full queue drops
+// it: the value keeps its old header until the next PFCOUNT writes it.
 func (c *Ctx) pfWriteLater(db int, key []byte) {
 	pfLaterOnce.Do(func() {
 		pfLater = make(chan func(), 1024)
@@ -141,8 +141,16 @@ func (c *Ctx) pfWriteLater(db int, key []byte) {
 	env, key := c.Env, append([]byte(nil), key...)
 	select {
 	case pfLater <- func() {
-		if _, _, refreshed, _ := env.Proj.PFCountWrite(db, key); refreshed {
-			pfInvalidate(env, key)
+		// Polls rather than waits in Lock: a waiting writer would hold
+		// back every new transaction or script (RWMutex favours it) until
+		// the snapshot ends. Gives up after a minute.
+		for end := time.Now().Add(time.Minute); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+			if _, _, refreshed, done, _ := env.Proj.PFCountTryWrite(db, key, 0); done {
+				if refreshed {
+					pfInvalidate(env, key)
+				}
+				return
+			}
 		}
 	}:
 	default:
