@@ -308,6 +308,9 @@ type Ctx struct {
 	touchOff bool
 	retrying bool // RetryBlocked is re-running a blocked read
 	inScript bool // the command was called by a script (redis.call)
+	// pfWrites: single-key PFCOUNTs inside a transaction or script whose
+	// cache write waits for its view to end (hll.go).
+	pfWrites []pfWrite
 }
 
 // NewCtx returns a Ctx for one connection.

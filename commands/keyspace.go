@@ -109,6 +109,7 @@ func (c *Ctx) atomically(fn func()) {
 		defer func() { c.tx = nil }()
 		fn()
 	})
+	c.flushPFWrites()
 }
 
 // checkType writes WRONGTYPE and returns false when x exists with another
@@ -315,7 +316,9 @@ func memoryUsageCommand(c *Ctx, args [][]byte) {
 		samples = 0
 	}
 	c.read1(args[2], func(v *projection.View) {
-		x := v.Get(args[2])
+		// A logically expired key still has a size: memoryCommand finds it
+		// in the dict without a lookup (no expiry check, no access time).
+		x := v.Peek(args[2])
 		if !x.Exists() {
 			c.W.Null()
 			return

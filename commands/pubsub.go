@@ -269,26 +269,23 @@ func pubsubShardchannelsCommand(c *Ctx, args [][]byte) {
 	listChannels(c, c.Env.PubSub.shard, pat)
 }
 
-// numsub replies name, count pairs: a map for NUMSUB, a flat array for
-// SHARDNUMSUB (as Redis 7.0 does in RESP3).
-func numsub(c *Ctx, t map[string]map[*Client]struct{}, names [][]byte, asMap bool) {
+// numsub replies name, count pairs as a flat array, in RESP3 too: every
+// supported version does (Redis 7.0–7.4, Valkey 7.2/8.0, checked against
+// each server).
+func numsub(c *Ctx, t map[string]map[*Client]struct{}, names [][]byte) {
 	ps := c.Env.PubSub
 	ps.mu.RLock()
 	defer ps.mu.RUnlock()
-	if asMap {
-		c.W.Map(len(names))
-	} else {
-		c.W.Array(2 * len(names))
-	}
+	c.W.Array(2 * len(names))
 	for _, n := range names {
 		c.W.Bulk(n)
 		c.W.Int(int64(len(t[string(n)])))
 	}
 }
 
-func pubsubNumsubCommand(c *Ctx, args [][]byte) { numsub(c, c.Env.PubSub.channels, args[2:], true) }
+func pubsubNumsubCommand(c *Ctx, args [][]byte) { numsub(c, c.Env.PubSub.channels, args[2:]) }
 func pubsubShardnumsubCommand(c *Ctx, args [][]byte) {
-	numsub(c, c.Env.PubSub.shard, args[2:], false)
+	numsub(c, c.Env.PubSub.shard, args[2:])
 }
 
 func pubsubNumpatCommand(c *Ctx, args [][]byte) {

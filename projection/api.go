@@ -434,6 +434,25 @@ func (v *View) Get(key []byte) Value {
 	return x
 }
 
+// Peek returns key's value even when it is logically expired, and leaves
+// its access time alone: a plain find in the main dict, as MEMORY USAGE
+// does (src/object.c memoryCommand uses dictFind, not a lookup).
+func (v *View) Peek(key []byte) Value {
+	if !v.holds(key) {
+		v.err = ErrKeyNotLocked
+		return Value{enc: v.enc}
+	}
+	o, ok := v.d.lookup(key)
+	if !ok {
+		return Value{enc: v.enc}
+	}
+	x := Value{o: o, ok: true, enc: v.enc}
+	if o.kind == KindHash && o.hash().ttl != nil {
+		x.now = v.Now()
+	}
+	return x
+}
+
 // Exists reports whether key is present and not expired.
 func (v *View) Exists(key []byte) bool { return v.Get(key).Exists() }
 
@@ -462,35 +481,60 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 	}
 }
 
-// RandomKey returns a random live key (RANDOMKEY), or false when there is
-// none. It needs a View from ViewDB or ViewAll. r may be nil.
+// RandomKey returns a random key (RANDOMKEY), or false when there is
+// none, as a replica's dbRandomKey picks it (src/db.c): a key without an
+// expire time at once; a key with one unless it is logically expired.
+// When every key has an expire time and 100 of those drawn were expired,
+// the last one drawn is returned anyway (a replica never deletes them, so
+// Redis would loop forever otherwise). It needs a View from ViewDB or
+// ViewAll. r may be nil.
 func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 	if !v.all {
 		v.err = ErrKeyNotLocked
 		return nil, false
 	}
-	if v.d.keys.Load() == 0 {
+	n := v.d.keys.Load()
+	if n == 0 {
 		return nil, false
 	}
+	allVolatile := v.d.expires.Load() == n
 	bs := v.d.tabs.Load()
 	nb := len(bs.t)
-	// Like Redis's dictGetFairRandomKey, try random buckets; give up on
-	// sampling after a while (a db of only expired keys) and walk.
-	for try := 0; try < 100; try++ {
+	// Draw a random bucket, then a random key in it (a fair enough stand-in
+	// for dictGetFairRandomKey). Only expired keys count as tries, as in
+	// Redis; the draws of empty buckets are bounded too.
+	tries := 100
+	for draw := 0; draw < 100*nb+1000; draw++ {
 		t := &bs.t[randN(r, nb)]
 		if t.n == 0 {
 			continue
 		}
 		sl := t.nth(randN(r, t.n))
-		if v.expired(sl.o.exp) {
-			continue
+		if sl.o.exp == 0 {
+			return stringBytes(sl.keyString()), true
 		}
-		return stringBytes(sl.keyString()), true
+		if allVolatile {
+			if tries--; tries == 0 {
+				return stringBytes(sl.keyString()), true
+			}
+		}
+		if !v.expired(sl.o.exp) {
+			return stringBytes(sl.keyString()), true
+		}
+		if !allVolatile && draw > 1000 {
+			break // few live keys among many expired: walk to one
+		}
 	}
+	// A walk from a random bucket: the first live key, else (only
+	// reachable with bounded draws) the first key.
 	start := randN(r, nb)
+	var first []byte
 	for j := 0; j < nb; j++ {
 		var key []byte
 		found := !bs.t[(start+j)%nb].each(func(sl *slot) bool {
+			if first == nil {
+				first = stringBytes(sl.keyString())
+			}
 			if v.expired(sl.o.exp) {
 				return true
 			}
@@ -500,6 +544,9 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 		if found {
 			return key, true
 		}
+	}
+	if allVolatile && first != nil {
+		return first, true
 	}
 	return nil, false
 }

@@ -210,7 +210,7 @@ func sortGeneric(argv [][]byte, readonly bool, get func(key []byte) Value) (*Sor
 			}
 			vec[j].score = f
 		}
-		sv := &sortVec{v: vec, alpha: alpha, byPattern: sortby != nil, desc: desc}
+		sv := &sortVec{v: vec, alpha: alpha, byPattern: sortby != nil, desc: desc, coll: storekey == nil}
 		if sortby != nil && (start != 0 || end != int64(len(vec))-1) {
 			// Redis's own partial quicksort of the LIMIT places.
 			pqsort.Sort(sv, int(start), int(end))
@@ -252,6 +252,9 @@ type sortObj struct {
 type sortVec struct {
 	v                      []sortObj
 	alpha, byPattern, desc bool
+	// coll: ALPHA compares as strcoll does (no STORE); with STORE, Redis
+	// compares the bytes (compareStringObjects).
+	coll bool
 }
 
 func (s *sortVec) Len() int      { return len(s.v) }
@@ -278,15 +281,39 @@ func (s *sortVec) Cmp(i, j int) int {
 		case y.cmp == nil:
 			c = 1
 		default:
-			c = bytes.Compare(x.cmp, y.cmp)
+			c = s.compare(x.cmp, y.cmp)
 		}
 	default:
-		c = bytes.Compare(x.obj, y.obj)
+		c = s.compare(x.obj, y.obj)
 	}
 	if s.desc {
 		return -c
 	}
 	return c
+}
+
+// compare is ALPHA's comparison of two strings: sortCompare calls
+// strcoll without STORE (collateStringObjects), memcmp with it.
+func (s *sortVec) compare(a, b []byte) int {
+	if s.coll {
+		return strcollC(a, b)
+	}
+	return bytes.Compare(a, b)
+}
+
+// strcollC is strcoll(3) in the C locale (and C.UTF-8, where glibc
+// collates by code point, which is byte order for UTF-8): strcmp of the
+// two as C strings, so each ends at its first NUL byte and strings that
+// differ only after it are equal. vdr assumes that locale; a Redis
+// started under another LC_COLLATE orders ALPHA by that locale's rules.
+func strcollC(a, b []byte) int {
+	if i := bytes.IndexByte(a, 0); i >= 0 {
+		a = a[:i]
+	}
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return bytes.Compare(a, b)
 }
 
 func nonNil(b []byte) []byte {

@@ -18,8 +18,9 @@ type Handler interface {
 	// ModuleAux is called for RDB_OPCODE_MODULE_AUX; the payload is skipped.
 	ModuleAux(m Module, when int) error
 	// Function is called for each function library (RDB_OPCODE_FUNCTION2, or
-	// the pre-GA RDB_OPCODE_FUNCTION_PRE_GA with its name and engine), with
-	// the library's source code.
+	// the pre-GA RDB_OPCODE_FUNCTION_PRE_GA, whose name and engine become
+	// the code's "#!<engine> name=<name>" first line as Redis 7.0 makes
+	// it), with the library's source code.
 	Function(code []byte) error
 	// Entry is called for each key, or each batch of a big key (see Entry).
 	Entry(e *Entry) error

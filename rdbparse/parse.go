@@ -313,30 +313,49 @@ func (p *Parser) readAux() error {
 
 // readFunction reads RDB_OPCODE_FUNCTION2 (one string: the library code)
 // or the 7.0 RC format RDB_OPCODE_FUNCTION_PRE_GA (name, engine name, an
-// optional description behind a flag, code; see Redis 7.0-rc2's
-// rdbFunctionLoad).
+// optional description behind a flag, code). Redis 7.0 loads the RC
+// format by turning it into the GA form, "#!<engine> name=<name>\n" then
+// the code, dropping the description (rdbFunctionLoad); Function gets
+// that same text, so a pre-GA library loads like any other. (Redis 7.2
+// and later refuse the RC format.)
 func (p *Parser) readFunction(t byte) error {
 	var err error
-	if t == OpcodeFunctionPre {
-		for _, what := range []string{"function name", "function engine"} {
-			if p.blob, err = p.readString(p.blob[:0], what); err != nil {
-				return err
-			}
-		}
-		hasDesc, err := p.readLength("function description flag")
-		if err != nil {
+	if t != OpcodeFunctionPre {
+		if p.blob, err = p.readString(p.blob[:0], "function code"); err != nil {
 			return err
 		}
-		if hasDesc != 0 {
-			if p.blob, err = p.readString(p.blob[:0], "function description"); err != nil {
-				return err
-			}
+		if err := p.h.Function(p.blob); err != nil {
+			return p.handlerErr(err)
 		}
+		return nil
 	}
-	if p.blob, err = p.readString(p.blob[:0], "function code"); err != nil {
+	// name, engine, [description,] code, one after the other in p.blob.
+	if p.blob, err = p.readString(p.blob[:0], "function name"); err != nil {
 		return err
 	}
-	if err := p.h.Function(p.blob); err != nil {
+	nameEnd := len(p.blob)
+	if p.blob, err = p.readString(p.blob, "function engine"); err != nil {
+		return err
+	}
+	engineEnd := len(p.blob)
+	hasDesc, err := p.readLength("function description flag")
+	if err != nil {
+		return err
+	}
+	if hasDesc != 0 {
+		if p.blob, err = p.readString(p.blob, "function description"); err != nil {
+			return err
+		}
+		p.blob = p.blob[:engineEnd]
+	}
+	if p.blob, err = p.readString(p.blob, "function code"); err != nil {
+		return err
+	}
+	name, engine, code := p.blob[:nameEnd], p.blob[nameEnd:engineEnd], p.blob[engineEnd:]
+	lib := make([]byte, 0, len("#! name=\n")+len(p.blob))
+	lib = append(append(append(lib, "#!"...), engine...), " name="...)
+	lib = append(append(append(lib, name...), '\n'), code...)
+	if err := p.h.Function(lib); err != nil {
 		return p.handlerErr(err)
 	}
 	return nil
