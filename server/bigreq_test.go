@@ -1,0 +1,224 @@
+package server
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
+// TestBigRequestsDifferential sends commands of thousands of keys
+// (parsed into the reader's arena, run off the event loop) to vdr and to
+// a real Redis replica of one primary, pipelined between small commands
+// in one write, and compares the replies byte for byte: the huge
+// command's reply must be one atomic answer at its place in the stream,
+// and the requests around it must run in order.
+func TestBigRequestsDifferential(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	replica := redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	node := startNode(t, primary.Addr(), replicaOptions{})
+	pc := dialRaw(t, primary.Addr())
+	for i := 0; i < 3000; i += 3 {
+		k := "key:" + strconv.Itoa(i)
+		if i%9 == 0 {
+			pc.dos("HSET", k, "f", "v")
+		} else {
+			pc.dos("SET", k, strings.Repeat("v", i%50))
+		}
+	}
+	pc.dos("SET", "big", strings.Repeat("b", 40<<10)) // over an arena block's quarter
+	off := redistest.InfoField(primary.Addr(), "replication", "master_repl_offset")
+	redistest.WaitFor(t, 15*time.Second, "both replicas caught up", func() bool {
+		return redistest.InfoField(replica.Addr(), "replication", "slave_repl_offset") == off &&
+			redistest.InfoField(node.Addr(), "replication", "slave_repl_offset") == off
+	})
+
+	rng := rand.New(rand.NewPCG(uint64(seed(t)), 0))
+	keys := func(cmd string, n int) [][]byte {
+		args := [][]byte{[]byte(cmd)}
+		for i := 0; i < n; i++ {
+			switch rng.IntN(20) {
+			case 0:
+				args = append(args, []byte("big"))
+			case 1:
+				args = append(args, nil) // an empty key
+			default:
+				args = append(args, []byte("key:"+strconv.Itoa(rng.IntN(4000))))
+			}
+		}
+		return args
+	}
+	var pipe bytes.Buffer
+	pipe.Write(encodeCmd(bs("PING")...))
+	pipe.Write(encodeCmd(keys("MGET", 5000)...))
+	pipe.Write(encodeCmd(bs("ECHO", "after-mget")...))
+	pipe.Write(encodeCmd(keys("EXISTS", 20000)...))
+	pipe.Write(encodeCmd(keys("TOUCH", 1025)...))
+	pipe.Write(encodeCmd(keys("MGET", 1024)...)) // the last size parsed in place
+	pipe.WriteString("PING inline\r\n")
+	pipe.Write(encodeCmd(keys("GET", 1500)...)) // an arity error, also big
+	pipe.Write(encodeCmd(bs("DBSIZE")...))
+	const replies = 9
+	run := func(addr string) string {
+		c := dialRaw(t, addr)
+		go c.nc.Write(pipe.Bytes())
+		var out []string
+		for i := 0; i < replies; i++ {
+			out = append(out, string(c.read()))
+		}
+		return strings.Join(out, "")
+	}
+	want, got := run(replica.Addr()), run(node.Addr())
+	if got != want {
+		t.Fatalf("replies differ (redis %d bytes, vdr %d)%s", len(want), len(got), firstDiff(want, got))
+	}
+}
+
+// TestBigRequestKilledOrGone: a client whose huge command is running off
+// the loop is killed by CLIENT KILL, or resets its connection; either
+// way the loop must not touch it until the command ends, then close it,
+// and keep serving (the race detector watches the hand-over).
+func TestBigRequestKilledOrGone(t *testing.T) {
+	s := startVDR(t, Options{})
+	var req bytes.Buffer
+	const n = 300_000
+	req.WriteString("*" + strconv.Itoa(n+1) + "\r\n$6\r\nEXISTS\r\n")
+	for i := 0; i < n; i++ {
+		k := "key:" + strconv.Itoa(i)
+		req.WriteString("$" + strconv.Itoa(len(k)) + "\r\n" + k + "\r\n")
+	}
+	ctl := dialRaw(t, s.Addr())
+	for round := 0; round < 3; round++ {
+		c, err := net.Dial("tcp", s.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimSpace(strings.TrimPrefix(string(mustDo(t, c, "CLIENT", "ID")), ":"))
+		c.Write(req.Bytes())
+		c.Write([]byte("PING\r\n"))
+		switch round {
+		case 0: // the reply, then the pipelined PING, in order
+			c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			buf := make([]byte, 64)
+			var got []byte
+			for !bytes.HasSuffix(got, []byte("+PONG\r\n")) {
+				m, err := c.Read(buf)
+				if err != nil {
+					t.Fatalf("read: %v (got %q)", err, got)
+				}
+				got = append(got, buf[:m]...)
+			}
+			if string(got) != ":0\r\n+PONG\r\n" {
+				t.Fatalf("got %q", got)
+			}
+		case 1: // killed while it runs (or just before)
+			if r := ctl.dos("CLIENT", "KILL", "ID", id); r != ":1\r\n" {
+				t.Fatalf("CLIENT KILL: %q", r)
+			}
+		case 2: // the client resets its connection
+			c.(*net.TCPConn).SetLinger(0)
+		}
+		c.Close()
+		if r := ctl.dos("PING"); r != "+PONG\r\n" {
+			t.Fatalf("PING after round %d: %q", round, r)
+		}
+	}
+	redistest.WaitFor(t, 10*time.Second, "only the control connection left", func() bool {
+		return strings.Contains(ctl.dos("INFO", "clients"), "connected_clients:1\r\n")
+	})
+}
+
+func mustDo(t *testing.T, c net.Conn, args ...string) []byte {
+	t.Helper()
+	if _, err := c.Write(encodeCmd(bs(args...)...)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 256)
+	m, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf[:m]
+}
+
+// TestReaderBigRequest feeds big requests (more than bigArgc arguments,
+// copied into the arena as they arrive) in random chunks and one byte at
+// a time, between small ones: every argument must come out intact, the
+// read buffer must stay about a chunk wide (it held the whole request),
+// and a bad header inside one is still a protocol error.
+func TestReaderBigRequest(t *testing.T) {
+	rng := rand.New(rand.NewPCG(uint64(seed(t)), 0))
+	build := func(counts ...int) (want [][][]byte, in []byte) {
+		add := func(args [][]byte) {
+			want = append(want, args)
+			in = append(in, encodeCmd(args...)...)
+		}
+		add(bs("PING"))
+		for _, n := range counts {
+			args := [][]byte{[]byte("EXISTS")}
+			for i := 0; i < n; i++ {
+				switch rng.IntN(500) {
+				case 0:
+					args = append(args, []byte{})
+				case 1:
+					args = append(args, bytes.Repeat([]byte{'z'}, arenaBlock/4+1+rng.IntN(100)))
+				default:
+					args = append(args, []byte("k\r\n"+strconv.Itoa(rng.Int())))
+				}
+			}
+			add(args)
+			add(bs("GET", "x"))
+		}
+		want = append(want, bs("PING", "inline"))
+		in = append(in, "PING inline\r\n"...)
+		return want, in
+	}
+	check := func(name string, want [][][]byte, in []byte, sizes []int) {
+		rd := newReader(&chunkReader{data: in, sizes: sizes}, defaultMaxBulkBytes, maxIntMultibulk, func() bool { return true })
+		maxBuf := 0
+		for i, w := range want {
+			args, err := rd.next(func() error { maxBuf = max(maxBuf, cap(rd.buf)); return nil })
+			if err != nil {
+				t.Fatalf("%s: request %d: %v", name, i, err)
+			}
+			if len(args) != len(w) {
+				t.Fatalf("%s: request %d: %d args, want %d", name, i, len(args), len(w))
+			}
+			for j := range w {
+				if !bytes.Equal(args[j], w[j]) {
+					t.Fatalf("%s: request %d arg %d: %.40q, want %.40q", name, i, j, args[j], w[j])
+				}
+			}
+		}
+		if _, err := rd.next(func() error { return nil }); err == nil {
+			t.Fatalf("%s: a request past the end", name)
+		}
+		// The biggest argument is 16 KiB and change: the buffer may double
+		// past it once, never hold the megabyte request.
+		if maxBuf > 4*readChunk {
+			t.Fatalf("%s: the read buffer grew to %d bytes", name, maxBuf)
+		}
+	}
+	want, in := build(bigArgc+1, 50_000)
+	var sizes []int
+	for left := len(in); left > 0; {
+		n := 1 + rng.IntN(3*readChunk)
+		sizes = append(sizes, n)
+		left -= n
+	}
+	check("random chunks", want, in, sizes)
+	want, in = build(bigArgc + 1)
+	check("one byte at a time", want, in, repeatInts(1, len(in)))
+
+	bad := "*2000\r\n$6\r\nEXISTS\r\n$1\r\na\r\n:5\r\n"
+	rd := newReader(&chunkReader{data: []byte(bad)}, defaultMaxBulkBytes, maxIntMultibulk, func() bool { return true })
+	if _, err := parseAll(rd); err == nil || err.Error() != "Protocol error: expected '$', got ':'" {
+		t.Fatalf("bad header in a big request: %v", err)
+	}
+}
