@@ -3,14 +3,11 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"net"
-	"os"
 	"runtime"
 	"runtime/metrics"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -32,9 +29,11 @@ import (
 //     memory figures.
 //
 // Reported per target as ping-p99-ms (and the PINGs' max as ping-max-ms),
-// and the memory the load added at its peak as peak-MB: for redis-server
-// its peak RSS (VmHWM) less its RSS before; for vdr, which runs in the
-// benchmark's process, the peak of the Go heap's live objects
+// and the memory the load added at its peak as peak-MB, what the
+// allocator handed out in both: for redis-server INFO's used_memory_peak
+// less used_memory before (a fresh server; within 10 MB of its peak RSS
+// less its RSS before, VmHWM, in a trial run); for vdr, which runs in
+// the benchmark's process, the peak of the Go heap's live objects
 // (runtime/metrics, sampled every millisecond) less their size before.
 //
 //	go test -run '^$' -bench BenchmarkStallOtherClients -benchtime 3x ./server
@@ -111,10 +110,13 @@ func BenchmarkStallOtherClients(b *testing.B) {
 					mem = goHeapPeak
 				} else {
 					addr = redistest.Start(b).Addr()
-					pid, _ := strconv.Atoi(redistest.InfoField(addr, "server", "process_id"))
 					mem = func() func() int64 {
-						before, _ := procMem(pid)
-						return func() int64 { _, peak := procMem(pid); return peak - before }
+						info := func(field string) int64 {
+							v, _ := strconv.ParseInt(redistest.InfoField(addr, "memory", field), 10, 64)
+							return v
+						}
+						before := info("used_memory")
+						return func() int64 { return info("used_memory_peak") - before }
 					}
 				}
 				var lat []time.Duration
@@ -182,26 +184,4 @@ func goHeapPeak() (stop func() int64) {
 		<-exited
 		return peak.Load() - base
 	}
-}
-
-// procMem returns the VmRSS and VmHWM (peak RSS) of process pid in bytes.
-func procMem(pid int) (rss, peak int64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseInt(f[1], 10, 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = kb << 10
-		case "VmHWM:":
-			peak = kb << 10
-		}
-	}
-	return rss, peak
 }
