@@ -77,6 +77,27 @@ func TestBigRequestsDifferential(t *testing.T) {
 	if got != want {
 		t.Fatalf("replies differ (redis %d bytes, vdr %d)%s", len(want), len(got), firstDiff(want, got))
 	}
+
+	// An XREAD BLOCK of 600 streams (1204 arguments: it runs off the
+	// loop, and blocks there) woken by an XADD from the stream, with a
+	// PING pipelined behind it.
+	xread := bs("XREAD", "BLOCK", "10000", "STREAMS")
+	for i := 0; i < 600; i++ {
+		xread = append(xread, []byte("st:"+strconv.Itoa(i)))
+	}
+	for i := 0; i < 600; i++ {
+		xread = append(xread, []byte("$"))
+	}
+	rc, vc := dialRaw(t, replica.Addr()), dialRaw(t, node.Addr())
+	for _, c := range []*rawConn{rc, vc} {
+		c.send(append(encodeCmd(xread...), "PING\r\n"...))
+	}
+	time.Sleep(200 * time.Millisecond)
+	pc.dos("XADD", "st:599", "5-1", "f", "v")
+	want, got = string(rc.read())+string(rc.read()), string(vc.read())+string(vc.read())
+	if got != want || !strings.Contains(got, "st:599") {
+		t.Fatalf("XREAD BLOCK of 600 streams: redis %q, vdr %q", want, got)
+	}
 }
 
 // TestBigRequestKilledOrGone: a client whose huge command is running off

@@ -92,6 +92,7 @@ type evState struct {
 	// it is done; what it is asked meanwhile waits in the flags below.
 	offloaded     bool // (loop goroutine)
 	closeWhenDone bool // closeConn was asked while offloaded (loop goroutine)
+	retryWhenDone bool // a blocked-read wake came while offloaded (loop goroutine)
 	offloadDone   bool // the command finished (under conn.pmu)
 }
 
@@ -413,6 +414,10 @@ func (l *loop) takeQueue() {
 			l.closeConn(c)
 		case kill:
 			l.closeSoon(c)
+		case retry && c.ev.offloaded:
+			// The command may be an XREAD BLOCK that registered its keys
+			// and has not reported back yet: keep the wake for then.
+			c.ev.retryWhenDone = true
 		case retry && c.ev.blocked:
 			if c.ctx.RetryBlocked() {
 				l.unblocked(c)
@@ -708,12 +713,17 @@ func (l *loop) offload(c *conn, big *bigArgs) {
 // requests and its reply.
 func (l *loop) offloadFinished(c *conn) {
 	c.ev.offloaded = false
+	retry := c.ev.retryWhenDone
+	c.ev.retryWhenDone = false
 	switch {
 	case c.ev.closeWhenDone:
 		l.closeConn(c)
 	case c.ev.closeAfter:
 		l.closeSoon(c)
-	case l.afterExec(c):
+	case !l.afterExec(c):
+	case c.ev.blocked && retry && c.ctx.RetryBlocked():
+		l.unblocked(c)
+	default:
 		l.process(c)
 	}
 }
