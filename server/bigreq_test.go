@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -242,4 +243,40 @@ func TestReaderBigRequest(t *testing.T) {
 	if _, err := parseAll(rd); err == nil || err.Error() != "Protocol error: expected '$', got ':'" {
 		t.Fatalf("bad header in a big request: %v", err)
 	}
+}
+
+// TestReaderBigRequestMemory: the memory a request of half a million keys
+// holds once parsed is about a slice header and the key's bytes per
+// argument (Redis holds an robj and an sds, about 38 bytes for keys like
+// these); the whole request used to stay in the read buffer besides.
+func TestReaderBigRequestMemory(t *testing.T) {
+	const n = 500_000
+	var in []byte
+	in = append(in, "*"+strconv.Itoa(n+1)+"\r\n$6\r\nEXISTS\r\n"...)
+	keyBytes := 0
+	for i := 0; i < n; i++ {
+		k := "key:" + strconv.Itoa(i)
+		keyBytes += len(k)
+		in = append(in, "$"+strconv.Itoa(len(k))+"\r\n"+k+"\r\n"...)
+	}
+	rd := newReader(&chunkReader{data: in, sizes: repeatInts(readChunk, len(in)/readChunk+1)}, defaultMaxBulkBytes, maxIntMultibulk, func() bool { return true })
+	heap := func() int64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return int64(ms.HeapAlloc)
+	}
+	before := heap()
+	args, err := rd.next(func() error { return nil })
+	if err != nil || len(args) != n+1 {
+		t.Fatalf("%d args, %v", len(args), err)
+	}
+	held := heap() - before
+	limit := int64(float64(24*n+keyBytes) * 1.1)
+	t.Logf("%d arguments hold %d bytes (%.1f per argument); limit %d", n, held, float64(held)/n, limit)
+	if held > limit {
+		t.Fatalf("%d arguments hold %d bytes, over %d", n, held, limit)
+	}
+	runtime.KeepAlive(args)
+	runtime.KeepAlive(rd)
 }
