@@ -713,6 +713,7 @@ func (l *loop) offload(c *conn, big *bigArgs) {
 // requests and its reply.
 func (l *loop) offloadFinished(c *conn) {
 	c.ev.offloaded = false
+	c.ev.lastRead = l.now // the idle timeout counts from the command's end
 	retry := c.ev.retryWhenDone
 	c.ev.retryWhenDone = false
 	switch {
