@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"math/rand/v2"
-	"net"
 	"runtime"
 	"strconv"
 	"strings"
@@ -99,74 +98,6 @@ func TestBigRequestsDifferential(t *testing.T) {
 	if got != want || !strings.Contains(got, "st:599") {
 		t.Fatalf("XREAD BLOCK of 600 streams: redis %q, vdr %q", want, got)
 	}
-}
-
-// TestBigRequestKilledOrGone: a client whose huge command is running off
-// the loop is killed by CLIENT KILL, or resets its connection; either
-// way the loop must not touch it until the command ends, then close it,
-// and keep serving (the race detector watches the hand-over).
-func TestBigRequestKilledOrGone(t *testing.T) {
-	s := startVDR(t, Options{})
-	var req bytes.Buffer
-	const n = 300_000
-	req.WriteString("*" + strconv.Itoa(n+1) + "\r\n$6\r\nEXISTS\r\n")
-	for i := 0; i < n; i++ {
-		k := "key:" + strconv.Itoa(i)
-		req.WriteString("$" + strconv.Itoa(len(k)) + "\r\n" + k + "\r\n")
-	}
-	ctl := dialRaw(t, s.Addr())
-	for round := 0; round < 3; round++ {
-		c, err := net.Dial("tcp", s.Addr())
-		if err != nil {
-			t.Fatal(err)
-		}
-		id := strings.TrimSpace(strings.TrimPrefix(string(mustDo(t, c, "CLIENT", "ID")), ":"))
-		c.Write(req.Bytes())
-		c.Write([]byte("PING\r\n"))
-		switch round {
-		case 0: // the reply, then the pipelined PING, in order
-			c.SetReadDeadline(time.Now().Add(30 * time.Second))
-			buf := make([]byte, 64)
-			var got []byte
-			for !bytes.HasSuffix(got, []byte("+PONG\r\n")) {
-				m, err := c.Read(buf)
-				if err != nil {
-					t.Fatalf("read: %v (got %q)", err, got)
-				}
-				got = append(got, buf[:m]...)
-			}
-			if string(got) != ":0\r\n+PONG\r\n" {
-				t.Fatalf("got %q", got)
-			}
-		case 1: // killed while it runs (or just before)
-			if r := ctl.dos("CLIENT", "KILL", "ID", id); r != ":1\r\n" {
-				t.Fatalf("CLIENT KILL: %q", r)
-			}
-		case 2: // the client resets its connection
-			c.(*net.TCPConn).SetLinger(0)
-		}
-		c.Close()
-		if r := ctl.dos("PING"); r != "+PONG\r\n" {
-			t.Fatalf("PING after round %d: %q", round, r)
-		}
-	}
-	redistest.WaitFor(t, 10*time.Second, "only the control connection left", func() bool {
-		return strings.Contains(ctl.dos("INFO", "clients"), "connected_clients:1\r\n")
-	})
-}
-
-func mustDo(t *testing.T, c net.Conn, args ...string) []byte {
-	t.Helper()
-	if _, err := c.Write(encodeCmd(bs(args...)...)); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 256)
-	m, err := c.Read(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return buf[:m]
 }
 
 // TestReaderBigRequest feeds big requests (more than bigArgc arguments,

@@ -697,6 +697,9 @@ func (l *loop) offload(c *conn, big *bigArgs) {
 	c.ev.offloaded = true
 	l.updateInterest(c)
 	go func() {
+		if h := offloadHook.Load(); h != nil {
+			(*h)()
+		}
 		commands.Exec(c.ctx, big.flatten())
 		c.pmu.Lock()
 		c.ev.offloadDone = true
@@ -707,6 +710,11 @@ func (l *loop) offload(c *conn, big *bigArgs) {
 		c.pmu.Unlock()
 	}()
 }
+
+// offloadHook, when set (tests only), runs on an offloaded command's
+// goroutine before the command: a test holds it there to see what the
+// loop does meanwhile.
+var offloadHook atomic.Pointer[func()]
 
 // offloadFinished takes c back from its offloaded command: the closing
 // asked meanwhile, or the checks that follow a command, then c's next
