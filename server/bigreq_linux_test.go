@@ -68,6 +68,36 @@ func TestBigRequestOffLoop(t *testing.T) {
 		}
 		offloadHook.Store(nil)
 	}
+	// An EXEC whose queue holds more than bigArgc arguments goes off the
+	// loop too.
+	entered, release := make(chan struct{}), make(chan struct{})
+	hook := func() { close(entered); <-release }
+	offloadHook.Store(&hook)
+	c := dialRaw(t, s.Addr())
+	half := encodeCmd(append(bs("EXISTS"), bytes.Split(bytes.Repeat([]byte("k "), 600), []byte(" "))[:600]...)...)
+	c.send([]byte("MULTI\r\n"))
+	c.send(half)
+	c.send(half)
+	c.send([]byte("EXEC\r\nPING\r\n"))
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("EXEC of 1202 queued arguments did not go off the loop")
+	}
+	if r := ctl.dos("PING"); r != "+PONG\r\n" {
+		t.Fatalf("another client's PING while EXEC runs: %q", r)
+	}
+	close(release)
+	var got string
+	for i := 0; i < 5; i++ {
+		got += string(c.read())
+	}
+	if want := "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:0\r\n:0\r\n+PONG\r\n"; got != want {
+		t.Fatalf("MULTI … EXEC: %q, want %q", got, want)
+	}
+	offloadHook.Store(nil)
+	c.nc.Close()
+
 	redistest.WaitFor(t, 10*time.Second, "only the control connection left", func() bool {
 		return strings.Contains(ctl.dos("INFO", "clients"), "connected_clients:1\r\n")
 	})

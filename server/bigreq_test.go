@@ -63,7 +63,14 @@ func TestBigRequestsDifferential(t *testing.T) {
 	pipe.WriteString("PING inline\r\n")
 	pipe.Write(encodeCmd(keys("GET", 1500)...)) // an arity error, also big
 	pipe.Write(encodeCmd(bs("DBSIZE")...))
-	const replies = 9
+	// A transaction whose queue holds more than bigArgc arguments: its
+	// EXEC runs off the loop.
+	pipe.Write(encodeCmd(bs("MULTI")...))
+	pipe.Write(encodeCmd(keys("EXISTS", 800)...))
+	pipe.Write(encodeCmd(keys("MGET", 800)...))
+	pipe.Write(encodeCmd(bs("EXEC")...))
+	pipe.Write(encodeCmd(bs("ECHO", "after-exec")...))
+	const replies = 14
 	run := func(addr string) string {
 		c := dialRaw(t, addr)
 		go c.nc.Write(pipe.Bytes())

@@ -35,6 +35,7 @@ package server
 // it, as the goroutine path's write deadline does.
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"os"
@@ -614,10 +615,16 @@ func (l *loop) process(c *conn) {
 		return
 	}
 	w := c.ctx.W
+	if w.Len() > flushThreshold && !l.flush(c) {
+		// A reply made before (a command run off the loop, a blocked read
+		// answered) must go out first: past outputStallBytes the loop
+		// below would not run, and nothing would call process again.
+		return
+	}
 	for !c.ev.blocked && len(c.ev.out)+w.Len() <= outputStallBytes {
 		args, big, err := c.rd.take()
-		if big != nil {
-			l.offload(c, big)
+		if big != nil || isExec(args) && commands.QueuedArgs(c.ctx) > bigArgc {
+			l.offload(c, args, big)
 			return
 		}
 		if err != nil {
@@ -677,10 +684,11 @@ func (l *loop) afterExec(c *conn) bool {
 	return true
 }
 
-// offload runs a command of more than bigArgc arguments off the loop, on
-// a goroutine of its own (EXISTS or MGET of a million keys is about 50 ms
+// offload runs a command of more than bigArgc arguments (big), or an EXEC
+// whose queued commands hold that many (args), off the loop, on a
+// goroutine of its own (EXISTS or MGET of a million keys is about 50 ms
 // of lookups, during which the loop would answer none of its other
-// clients; flattening its arguments, a 24 MB copy, is done there too).
+// clients; flattening the arguments, a 24 MB copy, is done there too).
 // Redis runs it atomically and stalls every client meanwhile; here its
 // View (every stripe of the db, projection/LOCKING.md) makes it just as
 // atomic, and only c and the applier wait: c's replies so far are
@@ -688,8 +696,9 @@ func (l *loop) afterExec(c *conn) bool {
 // in the socket, so they run after, in order) and leaves c's Ctx and
 // reply buffer to the goroutine until it reports back through the queue
 // (offloadFinished). The arguments stay valid meanwhile: they live in
-// the arena blocks the request alone owns.
-func (l *loop) offload(c *conn, big *bigArgs) {
+// the arena blocks the request alone owns, or in the read buffer, which
+// the loop leaves alone until then.
+func (l *loop) offload(c *conn, args [][]byte, big *bigArgs) {
 	c.ctx.FlushStats()
 	if !l.flush(c) {
 		return
@@ -700,7 +709,10 @@ func (l *loop) offload(c *conn, big *bigArgs) {
 		if h := offloadHook.Load(); h != nil {
 			(*h)()
 		}
-		commands.Exec(c.ctx, big.flatten())
+		if big != nil {
+			args = big.flatten()
+		}
+		commands.Exec(c.ctx, args)
 		c.pmu.Lock()
 		c.ev.offloadDone = true
 		if !c.ev.queued {
@@ -709,6 +721,11 @@ func (l *loop) offload(c *conn, big *bigArgs) {
 		}
 		c.pmu.Unlock()
 	}()
+}
+
+// isExec reports whether args is an EXEC.
+func isExec(args [][]byte) bool {
+	return len(args) == 1 && bytes.EqualFold(args[0], []byte("exec"))
 }
 
 // offloadHook, when set (tests only), runs on an offloaded command's
