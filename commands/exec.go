@@ -308,6 +308,20 @@ func execCmd(c *Ctx, args [][]byte) {
 	c.call(cmd, args)
 }
 
+// QueuedArgs returns how many arguments the commands MULTI has queued for
+// c hold: EXEC runs them all at once, and the server runs an EXEC of very
+// many off its event loop, as it does a command of very many arguments.
+func QueuedArgs(c *Ctx) int {
+	if !c.Client.inMulti {
+		return 0
+	}
+	n := 0
+	for _, q := range c.Client.multiQueue {
+		n += len(q)
+	}
+	return n
+}
+
 // call runs the handler of an already checked command.
 func (c *Ctx) call(cmd *Command, args [][]byte) {
 	c.Client.lastCmd.Store(cmd)

@@ -401,7 +401,9 @@ func (v *View) Select(db int) error {
 }
 
 func (v *View) holds(key []byte) bool {
-	if v.all {
+	if v.all || len(v.locked) == len(v.d.stripes) {
+		// Every stripe is held (a View of more than manyKeys keys): no
+		// need to hash the key a second time to find its stripe.
 		return true
 	}
 	s := v.d.stripeOf(key)

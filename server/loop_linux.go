@@ -35,6 +35,7 @@ package server
 // it, as the goroutine path's write deadline does.
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"os"
@@ -86,6 +87,14 @@ type evState struct {
 
 	blocked  bool  // waiting in XREAD BLOCK: no request runs (loop goroutine)
 	deadline int64 // unix ns its block times out; 0: never (loop goroutine)
+
+	// A huge command running on a goroutine of its own (offload): the
+	// loop neither reads, runs, writes nor closes the connection until
+	// it is done; what it is asked meanwhile waits in the flags below.
+	offloaded     bool // (loop goroutine)
+	closeWhenDone bool // closeConn was asked while offloaded (loop goroutine)
+	retryWhenDone bool // a blocked-read wake came while offloaded (loop goroutine)
+	offloadDone   bool // the command finished (under conn.pmu)
 }
 
 // listenFD is a listening socket owned by loop 0.
@@ -262,6 +271,15 @@ func (l *loop) run() {
 				continue
 			}
 			c := l.conns[fd]
+			if c.ev.offloaded && ev.Events&(syscall.EPOLLERR|syscall.EPOLLHUP) != 0 {
+				// epoll reports these whatever the interest: take the fd
+				// out of the set, or the loop would spin until the
+				// command ends; it is closed then.
+				syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+				c.ev.events = 0
+				c.ev.closeWhenDone = true
+				continue
+			}
 			if ev.Events&(syscall.EPOLLOUT|syscall.EPOLLERR|syscall.EPOLLHUP) != 0 && len(c.ev.out) > 0 {
 				l.writeOut(c)
 			}
@@ -383,14 +401,24 @@ func (l *loop) takeQueue() {
 		}
 		c.pmu.Lock()
 		c.ev.queued = false
-		dead, kill, retry := c.dead, c.ev.killReq, c.ev.retryReq
-		c.ev.retryReq = false
+		dead, kill, retry, done := c.dead, c.ev.killReq, c.ev.retryReq, c.ev.offloadDone
+		c.ev.retryReq, c.ev.offloadDone = false, false
 		c.pmu.Unlock()
+		if done {
+			l.offloadFinished(c)
+			if c.ev.closed {
+				continue
+			}
+		}
 		switch {
 		case dead:
 			l.closeConn(c)
 		case kill:
 			l.closeSoon(c)
+		case retry && c.ev.offloaded:
+			// The command may be an XREAD BLOCK that registered its keys
+			// and has not reported back yet: keep the wake for then.
+			c.ev.retryWhenDone = true
 		case retry && c.ev.blocked:
 			if c.ctx.RetryBlocked() {
 				l.unblocked(c)
@@ -583,9 +611,22 @@ func (l *loop) hintAhead(c *conn) int {
 // process runs the buffered requests of c, then writes the replies and
 // the pub/sub messages queued meanwhile.
 func (l *loop) process(c *conn) {
+	if c.ev.offloaded {
+		return
+	}
 	w := c.ctx.W
+	if w.Len() > flushThreshold && !l.flush(c) {
+		// A reply made before (a command run off the loop, a blocked read
+		// answered) must go out first: past outputStallBytes the loop
+		// below would not run, and nothing would call process again.
+		return
+	}
 	for !c.ev.blocked && len(c.ev.out)+w.Len() <= outputStallBytes {
-		args, err := c.rd.buffered()
+		args, big, err := c.rd.take()
+		if big != nil || isExec(args) && commands.QueuedArgs(c.ctx) > bigArgc {
+			l.offload(c, args, big)
+			return
+		}
 		if err != nil {
 			var pe *protoError
 			if errors.As(err, &pe) {
@@ -602,22 +643,10 @@ func (l *loop) process(c *conn) {
 			l.handoff(c, req) // SYNC/PSYNC: the connection leaves the loop (downstream_linux.go)
 			return
 		}
-		if c.cl.CloseAfterReply() || c.cl.Killed() {
-			l.closeSoon(c)
+		if !l.afterExec(c) {
 			return
 		}
-		if c.overUnauthLimit(len(c.ev.out) + w.Len()) {
-			c.ctx.FlushStats()
-			l.closeConn(c)
-			return
-		}
-		if blocked, deadline := c.ctx.Blocked(); blocked {
-			// Like Redis, run nothing more of this client until the
-			// blocking read is answered (its input stays buffered).
-			c.ev.blocked, c.ev.deadline = true, 0
-			if !deadline.IsZero() {
-				c.ev.deadline = deadline.UnixNano()
-			}
+		if c.ev.blocked {
 			break
 		}
 		if w.Len() > flushThreshold && !l.flush(c) {
@@ -632,6 +661,100 @@ func (l *loop) process(c *conn) {
 		// then finds them together and is woken once.
 		c.ev.flushQueued = true
 		l.toFlush = append(l.toFlush, c)
+	}
+}
+
+// afterExec does what follows a command of c: the closing it asked for,
+// the unauthenticated output bound, entering a blocking read. It reports
+// false when c is closing.
+func (l *loop) afterExec(c *conn) bool {
+	if c.cl.CloseAfterReply() || c.cl.Killed() {
+		l.closeSoon(c)
+		return false
+	}
+	if c.overUnauthLimit(len(c.ev.out) + c.ctx.W.Len()) {
+		c.ctx.FlushStats()
+		l.closeConn(c)
+		return false
+	}
+	if blocked, deadline := c.ctx.Blocked(); blocked {
+		// Like Redis, run nothing more of this client until the
+		// blocking read is answered (its input stays buffered).
+		c.ev.blocked, c.ev.deadline = true, 0
+		if !deadline.IsZero() {
+			c.ev.deadline = deadline.UnixNano()
+		}
+	}
+	return true
+}
+
+// offload runs a command of more than bigArgc arguments (big), or an EXEC
+// whose queued commands hold that many (args), off the loop, on a
+// goroutine of its own (EXISTS or MGET of a million keys is about 50 ms
+// of lookups, during which the loop would answer none of its other
+// clients; flattening the arguments, a 24 MB copy, is done there too).
+// Redis runs it atomically and stalls every client meanwhile; here its
+// View (every stripe of the db, projection/LOCKING.md) makes it just as
+// atomic, and only c and the applier wait: c's replies so far are
+// written first, then the loop stops reading c (its later requests stay
+// in the socket, so they run after, in order) and leaves c's Ctx and
+// reply buffer to the goroutine until it reports back through the queue
+// (offloadFinished). The arguments stay valid meanwhile: they live in
+// the arena blocks the request alone owns, or in the read buffer, which
+// the loop leaves alone until then.
+func (l *loop) offload(c *conn, args [][]byte, big *bigArgs) {
+	c.ctx.FlushStats()
+	if !l.flush(c) {
+		return
+	}
+	c.ev.offloaded = true
+	l.updateInterest(c)
+	go func() {
+		if h := offloadHook.Load(); h != nil {
+			(*h)()
+		}
+		if big != nil {
+			args = big.flatten()
+		}
+		commands.Exec(c.ctx, args)
+		c.pmu.Lock()
+		c.ev.offloadDone = true
+		if !c.ev.queued {
+			c.ev.queued = true
+			c.lp.enqueue(c) // cannot fail: the loop waits for c (closeConn)
+		}
+		c.pmu.Unlock()
+	}()
+}
+
+// isExec reports whether args is an EXEC.
+func isExec(args [][]byte) bool {
+	return len(args) == 1 && bytes.EqualFold(args[0], []byte("exec"))
+}
+
+// offloadHook, when set (tests only), runs on an offloaded command's
+// goroutine before the command: a test holds it there to see what the
+// loop does meanwhile.
+var offloadHook atomic.Pointer[func()]
+
+// offloadFinished takes c back from its offloaded command: the closing
+// asked meanwhile, or the checks that follow a command, then c's next
+// requests and its reply.
+func (l *loop) offloadFinished(c *conn) {
+	c.ev.offloaded = false
+	c.ev.lastRead = l.now // the idle timeout counts from the command's end
+	retry := c.ev.retryWhenDone
+	c.ev.retryWhenDone = false
+	switch {
+	case c.ev.closeWhenDone:
+		l.closeConn(c)
+	case c.ev.closeAfter:
+		l.closeSoon(c)
+	case !l.afterExec(c):
+	case c.ev.blocked && retry && c.ctx.RetryBlocked():
+		l.unblocked(c)
+	default:
+		l.process(c)
 	}
 }
 
@@ -680,6 +803,9 @@ func (c *conn) loopWake() {
 
 // takePending moves the queued pub/sub messages after the replies.
 func (l *loop) takePending(c *conn) {
+	if c.ev.offloaded {
+		return // after the command (offloadFinished → process)
+	}
 	c.pmu.Lock()
 	if len(c.pending) > 0 {
 		c.ctx.W.Raw(c.pending)
@@ -695,7 +821,7 @@ func (l *loop) takePending(c *conn) {
 // it reports false when the connection was closed on a write error.
 func (l *loop) flush(c *conn) bool {
 	w := c.ctx.W
-	if w.Len() == 0 {
+	if c.ev.offloaded || w.Len() == 0 {
 		return true
 	}
 	if len(c.ev.out) > 0 {
@@ -775,7 +901,7 @@ func (l *loop) updateInterest(c *conn) {
 		return
 	}
 	var want uint32
-	if !c.ev.closeAfter && !l.shutting && len(c.ev.out) <= outputStallBytes {
+	if !c.ev.closeAfter && !l.shutting && !c.ev.offloaded && len(c.ev.out) <= outputStallBytes {
 		want = syscall.EPOLLIN
 	}
 	if len(c.ev.out) > 0 {
@@ -795,6 +921,9 @@ func (l *loop) updateInterest(c *conn) {
 // protocol errors, CLIENT KILL, shutdown).
 func (l *loop) closeSoon(c *conn) {
 	c.ev.closeAfter = true
+	if c.ev.offloaded {
+		return // offloadFinished closes it
+	}
 	c.ctx.FlushStats()
 	if !l.flush(c) {
 		return
@@ -808,6 +937,12 @@ func (l *loop) closeSoon(c *conn) {
 
 func (l *loop) closeConn(c *conn) {
 	if c.ev.closed {
+		return
+	}
+	if c.ev.offloaded {
+		// The command still uses c's Ctx, and the loop must learn when
+		// it ends: keep the fd (and c registered) until then.
+		c.ev.closeWhenDone = true
 		return
 	}
 	c.ev.closed = true
@@ -858,7 +993,7 @@ func (l *loop) sweep() {
 	idle := int64(l.s.opts.IdleTimeout)
 	wt := int64(l.s.opts.WriteTimeout)
 	for _, c := range l.conns {
-		if c == nil {
+		if c == nil || c.ev.offloaded {
 			continue
 		}
 		if c.ev.blocked && c.ev.deadline != 0 && l.now >= c.ev.deadline {

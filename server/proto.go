@@ -22,6 +22,16 @@ import (
 //
 // Lifetime rule: the [][]byte returned by next, and every slice in it, is
 // valid only until the following call to next; copy what you keep.
+//
+// A request of more than bigArgc arguments (EXISTS or MGET of a million
+// keys) is parsed differently: each argument, once whole, is copied into
+// an arena of 64 KiB blocks and the bytes it came in are consumed at once,
+// so the read buffer stays one read chunk wide instead of holding the
+// whole request, and the [][]byte is built as the arguments arrive rather
+// than in one pass over a million offsets when the last byte comes. Per
+// argument that costs a slice header (24 bytes) and the argument's bytes,
+// about what Redis spends on an robj and its sds (processMultibulkBuffer
+// copies arguments under PROTO_MBULK_BIG_ARG too).
 
 // Limits of src/server.h.
 const (
@@ -31,6 +41,14 @@ const (
 	readChunk           = 16 * 1024 // PROTO_IOBUF_LEN
 	maxIntMultibulk     = 1<<31 - 1 // INT_MAX
 	defaultMaxBulkBytes = 512 << 20 // proto-max-bulk-len default
+
+	// bigArgc is the argument count past which a request is parsed into
+	// the arena (Redis sizes argv for at most 1024 arguments before it
+	// grows it: processMultibulkBuffer).
+	bigArgc = 1024
+	// arenaBlock is the size of one arena block; an argument over a
+	// quarter of it gets an allocation of its own.
+	arenaBlock = 64 << 10
 )
 
 // protoError is a request that breaks the protocol; the connection replies
@@ -59,6 +77,8 @@ type reader struct {
 	maxMulti int64
 	authed   func() bool
 	nread    int64
+	arena    []byte   // the current block of big requests' arguments (copyArg)
+	done     *bigArgs // a whole big request, for take
 }
 
 func newReader(rd io.Reader, maxBulk, maxMulti int64, authed func() bool) *reader {
@@ -92,21 +112,40 @@ func (rd *reader) next(beforeBlock func() error) ([][]byte, error) {
 // loop (loop_linux.go) fills the buffer itself through room. The same
 // lifetime rule as next applies.
 func (rd *reader) buffered() ([][]byte, error) {
+	args, big, err := rd.take()
+	if big != nil {
+		args = big.flatten()
+	}
+	return args, err
+}
+
+// take is buffered that leaves a big request (more than bigArgc
+// arguments) in the pieces it was parsed into: the event loop flattens
+// it where it runs it, off the loop (loop_linux.go offload). One of args
+// and big is set, or neither (nothing complete yet, or an error).
+func (rd *reader) take() (args [][]byte, big *bigArgs, err error) {
 	for rd.w-rd.r >= rd.need {
 		args, n, err := rd.parse(rd.buf[rd.r:rd.w])
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if n == 0 {
 			break
 		}
+		// n bytes are consumed: a request (run it unless it is empty),
+		// a whole big request (in rd.done), or whole arguments of a big
+		// request still arriving (parse has set rd.need from the new
+		// start).
 		rd.r += n
-		rd.need = 0
 		if len(args) > 0 {
-			return args, nil
+			return args, nil, nil
+		}
+		if big := rd.done; big != nil {
+			rd.done = nil
+			return nil, big, nil
 		}
 	}
-	return nil, nil
+	return nil, nil, nil
 }
 
 // room moves the unparsed bytes to the front of the buffer, grows it when
@@ -150,6 +189,7 @@ func (rd *reader) room() []byte {
 func (rd *reader) release() {
 	rd.buf, rd.args, rd.r, rd.w, rd.need = nil, nil, 0, 0, 0
 	rd.head, rd.ahead = mbState{}, mbState{}
+	rd.arena, rd.done = nil, nil
 }
 
 // mbState is how far a multibulk request has been parsed: a request with
@@ -161,16 +201,66 @@ type mbState struct {
 	count int64  // arguments announced; 0: the header is not parsed yet
 	pos   int    // where the next argument's header starts
 	spans []span // the arguments parsed so far
+	// big: count > bigArgc, parsed into args (arena copies) as the
+	// arguments arrive, and rd.r moves past every whole argument.
+	big  bool
+	args *bigArgs
 }
 
 type span struct{ start, end int }
 
 func (st *mbState) reset() {
-	st.count, st.pos = 0, 0
+	st.count, st.pos, st.big = 0, 0, false
 	st.spans = st.spans[:0]
-	if cap(st.spans) > 1024 {
+	if cap(st.spans) > bigArgc {
 		st.spans = nil // drop what one huge request grew
 	}
+	st.args = nil // handed out (big), never reused
+}
+
+// bigArgs holds a big request's arguments in chunks of bigChunk, so that
+// collecting a million of them never copies the ones collected before
+// (appending to one slice did, in steps of up to 20 MB on the loop);
+// flatten makes the one [][]byte commands take.
+type bigArgs struct {
+	chunks [][][]byte
+	n      int
+}
+
+const bigChunk = 4096
+
+func (ba *bigArgs) add(a []byte) {
+	if ba.n%bigChunk == 0 {
+		ba.chunks = append(ba.chunks, make([][]byte, 0, bigChunk))
+	}
+	last := len(ba.chunks) - 1
+	ba.chunks[last] = append(ba.chunks[last], a)
+	ba.n++
+}
+
+// flatten returns the arguments as one slice and drops the chunks.
+func (ba *bigArgs) flatten() [][]byte {
+	args := make([][]byte, 0, ba.n)
+	for i, ch := range ba.chunks {
+		args = append(args, ch...)
+		ba.chunks[i] = nil
+	}
+	ba.chunks = nil
+	return args
+}
+
+// copyArg copies a whole argument of a big request into the arena.
+func (rd *reader) copyArg(p []byte) []byte {
+	if len(p) > arenaBlock/4 {
+		return append([]byte(nil), p...)
+	}
+	if cap(rd.arena)-len(rd.arena) < len(p) {
+		// The full block stays alive through the arguments in it.
+		rd.arena = make([]byte, 0, arenaBlock)
+	}
+	n := len(rd.arena)
+	rd.arena = append(rd.arena, p...)
+	return rd.arena[n:len(rd.arena):len(rd.arena)]
 }
 
 // parse parses one request from b, which starts at the request at r: the
@@ -178,10 +268,12 @@ func (st *mbState) reset() {
 // needed), or a protocol error. What it parsed of an incomplete multibulk
 // request is kept for the next call.
 func (rd *reader) parse(b []byte) ([][]byte, int, error) {
+	rd.need = 0
 	return rd.parseWith(b, &rd.head)
 }
 
-// parseAhead is parse for a request beyond r; it keeps nothing.
+// parseAhead is parse for a request beyond r; it keeps nothing. A big
+// request reports 0 bytes (incomplete): the look-ahead stops there.
 func (rd *reader) parseAhead(b []byte) ([][]byte, int, error) {
 	defer rd.ahead.reset()
 	return rd.parseWith(b, &rd.ahead)
@@ -190,6 +282,9 @@ func (rd *reader) parseAhead(b []byte) ([][]byte, int, error) {
 func (rd *reader) parseWith(b []byte, st *mbState) ([][]byte, int, error) {
 	if len(b) == 0 {
 		return nil, 0, nil
+	}
+	if st.big {
+		return rd.parseBig(b, st)
 	}
 	if b[0] != '*' {
 		return rd.parseInline(b)
@@ -212,6 +307,15 @@ func (rd *reader) parseWith(b []byte, st *mbState) ([][]byte, int, error) {
 		if count <= 0 {
 			return rd.args[:0], cr + 2, nil
 		}
+		if count > bigArgc {
+			if st == &rd.ahead {
+				return nil, 0, nil
+			}
+			// The header is consumed now; the arguments as they come.
+			st.count, st.pos, st.big = count, 0, true
+			st.args = &bigArgs{}
+			return nil, cr + 2, nil
+		}
 		st.count, st.pos = count, cr+2
 	}
 	pos := st.pos
@@ -219,26 +323,10 @@ func (rd *reader) parseWith(b []byte, st *mbState) ([][]byte, int, error) {
 		if pos >= len(b) {
 			return nil, 0, nil
 		}
-		cr := bytes.IndexByte(b[pos:], '\r')
-		if cr < 0 || pos+cr+1 >= len(b) {
-			if len(b)-pos > protoInlineMaxSize {
-				return nil, 0, &protoError{"too big bulk count string"}
-			}
-			return nil, 0, nil
+		start, end, ok, err := rd.argHeader(b, pos)
+		if err != nil || !ok {
+			return nil, 0, err
 		}
-		cr += pos
-		if b[pos] != '$' {
-			return nil, 0, &protoError{"expected '$', got '" + string(b[pos]) + "'"}
-		}
-		n, ok := parseLL(b[pos+1 : cr])
-		if !ok || n < 0 || n > rd.maxBulk {
-			return nil, 0, &protoError{"invalid bulk length"}
-		}
-		if n > unauthBulkMax && !rd.authed() {
-			return nil, 0, &protoError{"unauthenticated bulk length"}
-		}
-		start := cr + 2
-		end := start + int(n)
 		if end+2 > len(b) {
 			// Remember how much must arrive before trying again, so a
 			// big argument is not re-parsed on every read.
@@ -258,6 +346,62 @@ func (rd *reader) parseWith(b []byte, st *mbState) ([][]byte, int, error) {
 	rd.args = args
 	st.reset()
 	return args, pos, nil
+}
+
+// parseBig parses the arguments of a big request that are whole in b (b
+// starts where the previous call stopped), copies them into the arena
+// and reports them consumed; once the last one is in, the request goes
+// to rd.done.
+func (rd *reader) parseBig(b []byte, st *mbState) ([][]byte, int, error) {
+	pos := 0
+	for int64(st.args.n) < st.count {
+		if pos >= len(b) {
+			return nil, pos, nil
+		}
+		start, end, ok, err := rd.argHeader(b, pos)
+		if err != nil {
+			return nil, 0, err
+		}
+		if !ok {
+			return nil, pos, nil
+		}
+		if end+2 > len(b) {
+			rd.need = end + 2 - pos // from where the next call starts
+			return nil, pos, nil
+		}
+		st.args.add(rd.copyArg(b[start:end]))
+		rd.headers++
+		pos = end + 2
+	}
+	rd.done = st.args
+	st.reset()
+	return nil, pos, nil
+}
+
+// argHeader parses the "$<len>\r\n" at b[pos:]: where the data starts
+// and ends (which may be past b); ok is false while the header has not
+// fully arrived.
+func (rd *reader) argHeader(b []byte, pos int) (start, end int, ok bool, err error) {
+	cr := bytes.IndexByte(b[pos:], '\r')
+	if cr < 0 || pos+cr+1 >= len(b) {
+		if len(b)-pos > protoInlineMaxSize {
+			return 0, 0, false, &protoError{"too big bulk count string"}
+		}
+		return 0, 0, false, nil
+	}
+	cr += pos
+	if b[pos] != '$' {
+		return 0, 0, false, &protoError{"expected '$', got '" + string(b[pos]) + "'"}
+	}
+	n, valid := parseLL(b[pos+1 : cr])
+	if !valid || n < 0 || n > rd.maxBulk {
+		return 0, 0, false, &protoError{"invalid bulk length"}
+	}
+	if n > unauthBulkMax && !rd.authed() {
+		return 0, 0, false, &protoError{"unauthenticated bulk length"}
+	}
+	start = cr + 2
+	return start, start + int(n), true, nil
 }
 
 func (rd *reader) parseInline(b []byte) ([][]byte, int, error) {
