@@ -48,6 +48,7 @@ type Client struct {
 	lastSyncDur, lastSyncBytes          atomic.Int64
 	lastSyncKeys                        atomic.Int64
 	keepalives                          atomic.Int64
+	lastRead                            atomic.Int64 // Unix ns of the last bytes read from the primary
 
 	runMu   sync.Mutex // guards started, cancel, current
 	started bool
@@ -483,6 +484,16 @@ func (c *Client) Offset() int64 { _, o, _ := c.Position(); return o }
 // PrimaryOffset returns the highest replication offset received from the
 // primary (read, maybe not yet applied), or -1 when unknown.
 func (c *Client) PrimaryOffset() int64 { return c.primaryOff.Load() }
+
+// LastRead returns when bytes were last read from the primary (any:
+// commands, its PINGs, the RDB transfer, keepalive newlines), or the zero
+// time before the first; Redis's master_last_io_seconds_ago counts from it.
+func (c *Client) LastRead() time.Time {
+	if ns := c.lastRead.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
 
 // Addr returns the address of the primary the client is connected to,
 // or "" when not connected.

@@ -45,6 +45,7 @@ func (d deadlineConn) Read(p []byte) (int, error) {
 
 func newLink(c *Client, conn net.Conn) *link {
 	rd := newReader(deadlineConn{conn, c.opts.ReadTimeout}, &c.opts)
+	rd.src.last = &c.lastRead
 	return &link{c: c, conn: conn, br: rd.br, rd: rd}
 }
 

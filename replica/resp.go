@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync/atomic"
+	"time"
 )
 
 // bigBulkBytes is the size above which a bulk string is read in growing
@@ -53,9 +55,13 @@ func newReader(src io.Reader, o *Options) *reader {
 // hookReader calls before ahead of every read of the socket: the stream
 // uses it to deliver the commands it holds before it may block, even
 // when the buffer ends in the middle of a command.
+// When last is set, every read that returns bytes stores the time in it
+// (Client.LastRead: the primary's PINGs and newlines count, as every byte
+// resets Redis's master->lastinteraction).
 type hookReader struct {
 	r      io.Reader
 	before func() error
+	last   *atomic.Int64 // Unix ns of the last read that returned bytes
 }
 
 func (h *hookReader) Read(p []byte) (int, error) {
@@ -64,7 +70,11 @@ func (h *hookReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	return h.r.Read(p)
+	n, err := h.r.Read(p)
+	if n > 0 && h.last != nil {
+		h.last.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 // reset forgets every slice handed out: only when nothing is live.

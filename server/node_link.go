@@ -249,6 +249,11 @@ func (li linkInfo) ReplState() ReplState {
 	if c == nil {
 		return st
 	}
+	// Every byte from the primary counts, its PINGs included (Redis
+	// resets master->lastinteraction on each read).
+	if t := c.LastRead(); t.After(st.LastIO) {
+		st.LastIO = t
+	}
 	addr := c.Primary()
 	if host, port, err := net.SplitHostPort(addr); err == nil {
 		st.MasterHost = host
