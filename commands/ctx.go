@@ -163,6 +163,7 @@ type Env struct {
 	nextClientID atomic.Int64
 	persist      persistState                  // SAVE / BGSAVE bookkeeping (persist.go)
 	scripts      atomic.Pointer[script.Engine] // see Scripts
+	obs          obsHolder                     // commandstats, slow log, latency monitor (cmdstats.go)
 }
 
 // NewClientID returns the next client ID (monotonic, from 1 — as Redis's
@@ -232,7 +233,6 @@ type Client struct {
 	// FlushStats (once per batch of requests, to keep shared atomics off
 	// the per-command path).
 	nCmds, nHits, nMisses int64
-	sampleTick            uint32 // counts calls, for latency sampling
 }
 
 // FlushStats adds the client's counters to the server-wide Stats.
@@ -311,6 +311,10 @@ type Ctx struct {
 	// pfWrites: single-key PFCOUNTs inside a transaction or script whose
 	// cache write waits for its view to end (hll.go).
 	pfWrites []pfWrite
+	// errPrev is how many error replies the writer held after the last
+	// call or rejection: more after a command means it failed
+	// (incrCommandStatsOnError's prev_err_count).
+	errPrev int
 }
 
 // NewCtx returns a Ctx for one connection.

@@ -121,6 +121,7 @@ func trunc(b []byte, n int) []byte {
 // transaction and answers EXECABORT with the reason (rejectCommand →
 // execCommandAbort in src/server.c and src/multi.c), even without MULTI.
 func (c *Ctx) rejectCmd(cmd *Command, msg string) {
+	c.recordReject(cmd)
 	if cmd.Name != "exec" {
 		c.reject(msg)
 		return
@@ -196,7 +197,7 @@ func (c *Ctx) linkState() (loading, deny bool) {
 	}
 	loading = !synced
 	if !up {
-		if !c.Env.Config.ServeStaleData {
+		if !c.Env.serveStaleData() {
 			deny = true
 		} else if ms := c.Env.Config.MaxStaleness; ms > 0 && downSince != 0 && time.Since(time.Unix(0, downSince)) > ms {
 			deny = true
@@ -236,6 +237,7 @@ func execCmd(c *Ctx, args [][]byte) {
 	}
 	cl := c.Client
 	cl.nCmds++
+	c.errPrev = len(c.W.errs)
 	cmd, unknownSub := c.lookupCommand(args)
 	if cmd == nil {
 		if unknownSub {
@@ -328,14 +330,10 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	c.cmd = cmd
 	// CLIENT NO-TOUCH spares every command but TOUCH (Redis 7.2).
 	c.touchOff = cmd.noTouch || c.Client.noTouch && cmd.Name != "touch"
-	if cmd.stats != nil {
-		cmd.stats.calls.Add(1)
-	}
-	c.Client.sampleTick++
-	if c.Client.sampleTick%latencySampleEvery == 0 {
-		t0 := time.Now()
-		defer func() { observeLatency(time.Since(t0)) }()
-	}
+	// Every call is timed (monotonic clock) for commandstats, the slow
+	// log and the latency monitor (recordCall).
+	t0 := time.Now()
+	e0 := max(len(c.W.errs), c.errPrev)
 	// EVAL_RO and FCALL_RO track the keys their script reads, not
 	// their declared keys (call in src/server.c).
 	if cmd.Flags&CmdReadonly != 0 && !cmd.script && c.Client.trk.flags.Load()&trackOn != 0 {
@@ -364,6 +362,9 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	if mon && cmd.Flags&CmdSkipMonitor == 0 {
 		c.feedMonitors(cmd, args)
 	}
+	d := time.Since(t0)
+	c.recordCall(cmd, args, d, len(c.W.errs) > max(e0, c.errPrev))
+	c.errPrev = len(c.W.errs)
 	// Counted once the command ran (Valkey 8's call(): commands_processed).
 	c.Client.totCmds.Add(1)
 }

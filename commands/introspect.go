@@ -529,12 +529,6 @@ func (c *Ctx) configValues() map[string]string {
 	}
 	wd, _ := os.Getwd()
 	st := c.replState()
-	yesno := func(b bool) string {
-		if b {
-			return "yes"
-		}
-		return "no"
-	}
 	set := map[string]string{
 		"port":                     strconv.Itoa(cfg.Port),
 		"bind":                     cfg.Bind,
@@ -548,8 +542,6 @@ func (c *Ctx) configValues() map[string]string {
 		"maxclients":               strconv.Itoa(cfg.MaxClients),
 		"timeout":                  strconv.FormatInt(int64(cfg.IdleTimeout/time.Second), 10),
 		"unixsocket":               cfg.UnixSocket,
-		"replica-serve-stale-data": yesno(cfg.ServeStaleData),
-		"slave-serve-stale-data":   yesno(cfg.ServeStaleData),
 		"replica-priority":         "0",
 		"slave-priority":           "0",
 		"replica-read-only":        "yes",
@@ -576,7 +568,7 @@ func (c *Ctx) configValues() map[string]string {
 		set["list-max-listpack-size"] = strconv.Itoa(ec.ListMaxListpackSize)
 		set["list-max-ziplist-size"] = set["list-max-listpack-size"]
 	}
-	set["notify-keyspace-events"] = notifyKeyspaceEventsValue(c.Env)
+	runtimeConfigValues(c.Env, set)
 	for k, v := range cfg.ExtraConfigOptions {
 		set[k] = v
 	}
@@ -696,13 +688,21 @@ func infoCommand(c *Ctx, args [][]byte) {
 	if env.Host != nil {
 		clients = env.Host.Clients()
 	}
+	masterLink := 0 // the link to the primary is a client too (server.clients)
+	if ml, ok := env.Repl.(MasterLink); ok && ml.MasterClient() != nil {
+		masterLink = 1
+	}
 	section("Clients", func(add func(string, any)) {
-		add("connected_clients", len(clients))
+		add("connected_clients", len(clients)+masterLink)
 		add("cluster_connections", 0)
 		add("maxclients", env.Config.MaxClients)
 		add("client_recent_max_input_buffer", 0)
 		add("client_recent_max_output_buffer", 0)
-		add("blocked_clients", 0)
+		var blocked int64
+		if env.Blocking != nil {
+			blocked = env.Blocking.n.Load()
+		}
+		add("blocked_clients", blocked)
 		add("tracking_clients", env.Tracking.Clients())
 		add("clients_in_timeout_table", 0)
 	})
@@ -749,9 +749,12 @@ func infoCommand(c *Ctx, args [][]byte) {
 	section("Stats", func(add func(string, any)) {
 		add("total_connections_received", env.Stats.ConnectionsReceived.Load())
 		add("total_commands_processed", env.Stats.CommandsProcessed.Load())
-		add("instantaneous_ops_per_sec", 0)
+		o := env.observer()
+		add("instantaneous_ops_per_sec", o.inst.get(instCommand))
 		add("total_net_input_bytes", env.Stats.NetInputBytes.Load())
 		add("total_net_output_bytes", env.Stats.NetOutputBytes.Load())
+		add("instantaneous_input_kbps", kbps(o.inst.get(instNetInput)))
+		add("instantaneous_output_kbps", kbps(o.inst.get(instNetOutput)))
 		add("rejected_connections", env.Stats.RejectedConns.Load())
 		add("expired_keys", 0)
 		add("evicted_keys", 0)
@@ -811,6 +814,8 @@ func infoCommand(c *Ctx, args [][]byte) {
 			}
 			add("master_link_down_since_seconds", down)
 		}
+		// What vdr announces (REPLCONF, the sentinels read it from INFO):
+		// 0, never to be promoted.
 		add("slave_priority", 0)
 		add("slave_read_only", 1)
 		announced := 1
@@ -823,12 +828,11 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("master_failover_state", "no-failover")
 		addBacklogInfo(rl, st, add)
 	})
-	section("CPU", func(add func(string, any)) {
-		add("used_cpu_sys", "0.000000")
-		add("used_cpu_user", "0.000000")
-	})
+	section("CPU", func(add func(string, any)) { infoCPU(add) })
 	section("Modules", func(add func(string, any)) {})
-	section("Errorstats", func(add func(string, any)) {})
+	section("Commandstats", func(add func(string, any)) { infoCommandstats(env, add) })
+	section("Errorstats", func(add func(string, any)) { infoErrorstats(env, add) })
+	section("Latencystats", func(add func(string, any)) { infoLatencystats(env, add) })
 	section("Cluster", func(add func(string, any)) { add("cluster_enabled", 0) })
 	section("Keyspace", func(add func(string, any)) {
 		if env.Proj == nil {

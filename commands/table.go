@@ -114,6 +114,19 @@ var handlers = map[string]HandlerFunc{
 	"module|loadex":           moduleLoadCommand,
 	"module|unload":           moduleUnloadCommand,
 	"asking":                  clusterDisabledCommand,
+	// observability (cmdstats.go, slowlog.go, latency.go)
+	"config|resetstat":  configResetstatCommand,
+	"slowlog|get":       slowlogGetCommand,
+	"slowlog|len":       slowlogLenCommand,
+	"slowlog|reset":     slowlogResetCommand,
+	"slowlog|help":      slowlogHelpCommand,
+	"latency|latest":    latencyLatestCommand,
+	"latency|history":   latencyHistoryCommand,
+	"latency|reset":     latencyResetCommand,
+	"latency|graph":     latencyGraphCommand,
+	"latency|doctor":    latencyDoctorCommand,
+	"latency|histogram": latencyHistogramCommand,
+	"latency|help":      latencyHelpCommand,
 	// pub/sub (pubsub.go)
 	"subscribe":            subscribeCommand,
 	"psubscribe":           psubscribeCommand,
@@ -211,7 +224,7 @@ func init() {
 	for _, cmd := range rows {
 		st := statsByName[cmd.Name]
 		if st == nil {
-			st = &cmdStats{}
+			st = &cmdStats{idx: len(statsNames)}
 			statsByName[cmd.Name] = st
 			statsNames = append(statsNames, cmd.Name)
 		}

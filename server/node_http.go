@@ -99,14 +99,21 @@ var (
 	mHits           = prometheus.NewDesc("vdr_keyspace_hits_total", "Key lookups that found the key.", nil, nil)
 	mMisses         = prometheus.NewDesc("vdr_keyspace_misses_total", "Key lookups that did not find the key.", nil, nil)
 	mCalls          = prometheus.NewDesc("vdr_client_command_calls_total", "Client commands executed, by name (reads, and the rest).", []string{"command"}, nil)
-	mLatency        = prometheus.NewDesc("vdr_command_duration_seconds", "Execution time of client commands (sampled: one in 8 per connection).", nil, nil)
+	mLatency        = prometheus.NewDesc("vdr_command_duration_seconds", "Execution time of client commands.", nil, nil)
+	mCallSecs       = prometheus.NewDesc("vdr_client_command_seconds_total", "Time spent executing client commands, by name (INFO commandstats usec).", []string{"command"}, nil)
+	mCallsRejected  = prometheus.NewDesc("vdr_client_command_rejected_total", "Client commands refused before running (arity, NOAUTH, READONLY…), by name (rejected_calls).", []string{"command"}, nil)
+	mCallsFailed    = prometheus.NewDesc("vdr_client_command_failed_total", "Client commands that answered an error, by name (failed_calls).", []string{"command"}, nil)
+	mCPU            = prometheus.NewDesc("vdr_cpu_seconds_total", "CPU time of the process, by mode (INFO used_cpu_sys, used_cpu_user).", []string{"mode"}, nil)
+	mNetIn          = prometheus.NewDesc("vdr_net_input_bytes_total", "Bytes read from clients (INFO total_net_input_bytes).", nil, nil)
+	mNetOut         = prometheus.NewDesc("vdr_net_output_bytes_total", "Bytes written to clients (INFO total_net_output_bytes).", nil, nil)
 	mAuthFailures   = prometheus.NewDesc("vdr_auth_failures_total", "AUTH and HELLO AUTH attempts refused (wrong password or unknown user).", nil, nil)
 	mErrors         = prometheus.NewDesc("vdr_error_replies_total", "Error replies sent to clients, by error code (INFO errorstats).", []string{"code"}, nil)
 )
 
 var allDescs = []*prometheus.Desc{mLinkUp, mState, mReady, mPrimaryOffset, mAppliedOffset, mLagBytes, mLagSeconds, mLastIO,
 	mFullSyncs, mPartialSyncs, mReconnects, mSyncDuration, mSyncBytes, mSyncProgress, mApplied, mUnknown, mInvalidated,
-	mFlushedUnknown, mKeys, mExpires, mHeap, mClients, mCommands, mHits, mMisses, mCalls, mLatency, mAuthFailures, mErrors}
+	mFlushedUnknown, mKeys, mExpires, mHeap, mClients, mCommands, mHits, mMisses, mCalls, mLatency, mAuthFailures, mErrors,
+	mCallSecs, mCallsRejected, mCallsFailed, mCPU, mNetIn, mNetOut}
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range allDescs {
@@ -185,8 +192,24 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	for code, n := range env.Stats.ErrorCounts() {
 		counter(mErrors, float64(n), code)
 	}
-	commands.EachCommandCalls(func(name string, calls int64) { counter(mCalls, float64(calls), name) })
-	counts, sum := commands.LatencyHistogram()
+	for _, st := range env.CommandStats() {
+		if st.Calls > 0 {
+			counter(mCalls, float64(st.Calls), st.Name)
+			counter(mCallSecs, float64(st.Usec)/1e6, st.Name)
+		}
+		if st.Rejected > 0 {
+			counter(mCallsRejected, float64(st.Rejected), st.Name)
+		}
+		if st.Failed > 0 {
+			counter(mCallsFailed, float64(st.Failed), st.Name)
+		}
+	}
+	sys, user := commands.CPUSeconds()
+	counter(mCPU, sys, "sys")
+	counter(mCPU, user, "user")
+	counter(mNetIn, float64(env.Stats.NetInputBytes.Load()))
+	counter(mNetOut, float64(env.Stats.NetOutputBytes.Load()))
+	counts, sum := env.LatencyHistogram()
 	cum := map[float64]uint64{}
 	var total uint64
 	for i, ub := range commands.LatencyBuckets {

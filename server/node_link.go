@@ -86,9 +86,11 @@ func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 		return errors.New("server: full sync end without a beginning")
 	}
 	keys := h.loader.Keys()
+	t0 := time.Now()
 	if err := h.loader.Commit(); err != nil {
 		return err
 	}
+	h.n.srv.env.AddLatencySample("fullsync-swap", time.Since(t0))
 	h.loader = nil
 	h.appliedAt, h.appliedDB = offset, 0
 	if d := h.n.srv.down; d != nil {
@@ -133,6 +135,9 @@ func (h *linkHandler) Commands(cmds []replica.Command) error {
 	if len(cmds) == 0 {
 		return nil
 	}
+	// The latency monitor's "apply-batch": how long this batch kept the
+	// applier (and, under its locks, the readers of its keys) busy.
+	defer func(t0 time.Time) { h.n.srv.env.AddLatencySample("apply-batch", time.Since(t0)) }(time.Now())
 	if cmds[0].Unit {
 		h.cmds = h.cmds[:0]
 		for _, c := range cmds {
