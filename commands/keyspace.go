@@ -139,7 +139,7 @@ func existsCommand(c *Ctx, args [][]byte) {
 	c.read(args[1:], func(v *projection.View) {
 		n := 0
 		for _, k := range args[1:] {
-			if v.Exists(k) {
+			if c.lookup(v, k).Exists() {
 				n++
 			}
 		}
@@ -151,13 +151,13 @@ func touchCommand(c *Ctx, args [][]byte) { existsCommand(c, args) }
 
 func typeCommand(c *Ctx, args [][]byte) {
 	c.read1(args[1], func(v *projection.View) {
-		c.W.Status(v.Get(args[1]).Type())
+		c.W.Status(c.lookup(v, args[1]).Type())
 	})
 }
 
 func ttlGeneric(c *Ctx, key []byte, ms, abs bool) {
 	c.read1(key, func(v *projection.View) {
-		x := v.Get(key)
+		x := c.lookup(v, key)
 		exp := x.ExpireMs()
 		if exp < 0 {
 			c.W.Int(exp)
@@ -224,7 +224,7 @@ func randomkeyCommand(c *Ctx, args [][]byte) {
 
 func dumpCommand(c *Ctx, args [][]byte) {
 	c.read1(args[1], func(v *projection.View) {
-		x := v.Get(args[1])
+		x := c.lookup(v, args[1])
 		if !x.Exists() {
 			c.W.Null()
 			return
@@ -240,7 +240,7 @@ func dumpCommand(c *Ctx, args [][]byte) {
 
 func objectEncodingCommand(c *Ctx, args [][]byte) {
 	c.read1(args[2], func(v *projection.View) {
-		x := v.Get(args[2])
+		x := c.lookup(v, args[2])
 		if !x.Exists() {
 			c.W.Null()
 			return
@@ -251,7 +251,7 @@ func objectEncodingCommand(c *Ctx, args [][]byte) {
 
 func objectFreqCommand(c *Ctx, args [][]byte) {
 	c.read1(args[2], func(v *projection.View) {
-		if !v.Exists(args[2]) {
+		if !c.lookup(v, args[2]).Exists() {
 			c.W.Null()
 			return
 		}
@@ -262,7 +262,7 @@ func objectFreqCommand(c *Ctx, args [][]byte) {
 
 func objectIdletimeCommand(c *Ctx, args [][]byte) {
 	c.read1(args[2], func(v *projection.View) {
-		if !v.Exists(args[2]) {
+		if !c.lookup(v, args[2]).Exists() {
 			c.W.Null()
 			return
 		}
@@ -272,7 +272,7 @@ func objectIdletimeCommand(c *Ctx, args [][]byte) {
 
 func objectRefcountCommand(c *Ctx, args [][]byte) {
 	c.read1(args[2], func(v *projection.View) {
-		x := v.Get(args[2])
+		x := c.lookup(v, args[2])
 		if !x.Exists() {
 			c.W.Null()
 			return

@@ -292,6 +292,9 @@ func xreadCommand(c *Ctx, args [][]byte) {
 		var at Deferred
 		for i, k := range keys {
 			x := v.Get(k)
+			if !c.retrying { // a blocked client's re-check is not counted (LOOKUP_NOSTATS)
+				x = c.lookup(v, k)
+			}
 			info, ok := x.StreamInfo()
 			if !ok || info.Length == 0 {
 				continue

@@ -42,7 +42,7 @@ func mgetCommand(c *Ctx, args [][]byte) {
 
 func strlenCommand(c *Ctx, args [][]byte) {
 	c.read1(args[1], func(v *projection.View) {
-		x := v.Get(args[1])
+		x := c.lookup(v, args[1])
 		if !c.checkType(x, rdbparse.KindString) {
 			return
 		}
