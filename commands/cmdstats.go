@@ -133,7 +133,10 @@ type obsState struct {
 	latThreshold  atomic.Int64 // ms; 0 off (latency-monitor-threshold)
 	latTracking   atomic.Bool  // latency-tracking
 	percentiles   atomic.Pointer[[]float64]
-	serveStale    atomic.Int32 // replica-serve-stale-data by CONFIG SET: 1 yes, 2 no, 0 as configured
+	serveStale    atomic.Int32           // replica-serve-stale-data by CONFIG SET: 1 yes, 2 no, 0 as configured
+	requirePass   atomic.Pointer[string] // by CONFIG SET; nil: as configured
+	maxClients    atomic.Int64           // by CONFIG SET; 0: as configured
+	idleTimeout   atomic.Int64           // by CONFIG SET, ns; -1: as configured
 
 	slowlog slowlog
 	latency latencyMonitor
@@ -156,6 +159,7 @@ func (e *Env) observer() *obsState {
 		s.slowlogSlower.Store(10000)
 		s.slowlogMaxLen.Store(128)
 		s.latTracking.Store(true)
+		s.idleTimeout.Store(-1)
 		s.percentiles.Store(&[]float64{50, 99, 99.9})
 		s.inst.reset(time.Now())
 		e.obs.s = s

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vdr-project/vdr/projection"
 )
@@ -64,6 +65,20 @@ func init() {
 				e.observer().serveStale.Store(st)
 			}),
 			get: func(e *Env) string { return yesNo(e.serveStaleData()) }},
+		{name: "requirepass", sensitive: true,
+			parse: func(e *Env, v string) (func(), string) {
+				return func() {
+					e.observer().requirePass.Store(&v)
+					e.Users.SetRequirePass(v) // the default user's password, as updateRequirePass
+				}, ""
+			},
+			get:   func(e *Env) string { return e.RequirePass() }},
+		{name: "maxclients",
+			parse: intParam(1, 1<<32-1, func(e *Env, v int64) { e.observer().maxClients.Store(v) }),
+			get:   func(e *Env) string { return strconv.Itoa(e.MaxClients()) }},
+		{name: "timeout",
+			parse: intParam(0, 1<<31-1, func(e *Env, v int64) { e.observer().idleTimeout.Store(int64(time.Duration(v) * time.Second)) }),
+			get:   func(e *Env) string { return strconv.FormatInt(int64(e.IdleTimeout()/time.Second), 10) }},
 		{name: "tracking-table-max-keys",
 			parse: intParam(0, 1<<63-1, func(e *Env, v int64) {
 				if t := e.Tracking; t != nil {
@@ -87,6 +102,31 @@ func init() {
 			configParamByName[p.alias] = p
 		}
 	}
+}
+
+// RequirePass is requirepass as CONFIG GET shows it: as set by CONFIG
+// SET, else as configured (the default user's password is ACL's).
+func (e *Env) RequirePass() string {
+	if p := e.observer().requirePass.Load(); p != nil {
+		return *p
+	}
+	return e.Config.RequirePass
+}
+
+// MaxClients is maxclients: as set by CONFIG SET, else as configured.
+func (e *Env) MaxClients() int {
+	if n := e.observer().maxClients.Load(); n > 0 {
+		return int(n)
+	}
+	return e.Config.MaxClients
+}
+
+// IdleTimeout is timeout: as set by CONFIG SET, else as configured.
+func (e *Env) IdleTimeout() time.Duration {
+	if d := e.observer().idleTimeout.Load(); d >= 0 {
+		return time.Duration(d)
+	}
+	return e.Config.IdleTimeout
 }
 
 // findConfigParam returns the run-time setting named name (any case).

@@ -530,24 +530,21 @@ func (c *Ctx) configValues() map[string]string {
 	wd, _ := os.Getwd()
 	st := c.replState()
 	set := map[string]string{
-		"port":                     strconv.Itoa(cfg.Port),
-		"bind":                     cfg.Bind,
-		"dir":                      wd,
-		"logfile":                  "",
-		"daemonize":                "no",
-		"pidfile":                  "",
-		"requirepass":              cfg.RequirePass,
-		"aclfile":                  c.Env.Users.File,
-		"databases":                strconv.Itoa(cfg.Databases),
-		"maxclients":               strconv.Itoa(cfg.MaxClients),
-		"timeout":                  strconv.FormatInt(int64(cfg.IdleTimeout/time.Second), 10),
-		"unixsocket":               cfg.UnixSocket,
-		"replica-priority":         "0",
-		"slave-priority":           "0",
-		"replica-read-only":        "yes",
-		"slave-read-only":          "yes",
-		"save":                     "",
-		"appendonly":               "no",
+		"port":              strconv.Itoa(cfg.Port),
+		"bind":              cfg.Bind,
+		"dir":               wd,
+		"logfile":           "",
+		"daemonize":         "no",
+		"pidfile":           "",
+		"aclfile":           c.Env.Users.File,
+		"databases":         strconv.Itoa(cfg.Databases),
+		"unixsocket":        cfg.UnixSocket,
+		"replica-priority":  "0",
+		"slave-priority":    "0",
+		"replica-read-only": "yes",
+		"slave-read-only":   "yes",
+		"save":              "",
+		"appendonly":        "no",
 	}
 	if cfg.ProtoMaxBulkLen > 0 {
 		set["proto-max-bulk-len"] = strconv.FormatInt(cfg.ProtoMaxBulkLen, 10)
@@ -695,7 +692,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 	section("Clients", func(add func(string, any)) {
 		add("connected_clients", len(clients)+masterLink)
 		add("cluster_connections", 0)
-		add("maxclients", env.Config.MaxClients)
+		add("maxclients", env.MaxClients())
 		add("client_recent_max_input_buffer", 0)
 		add("client_recent_max_output_buffer", 0)
 		var blocked int64

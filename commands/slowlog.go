@@ -108,12 +108,9 @@ func slowlogGetCommand(c *Ctx, args [][]byte) {
 	s := &c.Env.observer().slowlog
 	count := int64(10)
 	if len(args) == 3 {
+		// getRangeLongFromObjectOrReply: one message for both errors.
 		v, ok := parseInt(args[2])
-		switch {
-		case !ok:
-			c.W.Error(errNotInteger)
-			return
-		case v < -1:
+		if !ok || v < -1 {
 			c.W.Error("ERR count should be greater than or equal to -1")
 			return
 		}

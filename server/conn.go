@@ -229,7 +229,7 @@ func (c *conn) beforeRead() error {
 	if c.s.isClosed() || c.cl.Killed() {
 		return io.EOF
 	}
-	if t := c.s.opts.IdleTimeout; t > 0 && c.cl.Subscriptions() == 0 && !c.cl.Monitoring() {
+	if t := c.s.env.IdleTimeout(); t > 0 && c.cl.Subscriptions() == 0 && !c.cl.Monitoring() {
 		c.nc.SetReadDeadline(time.Now().Add(t))
 		c.rdeadline = true
 	} else if c.rdeadline {

@@ -497,7 +497,7 @@ func (l *loop) accept(lf *listenFD) {
 			syscall.Close(nfd)
 			return
 		}
-		if len(s.conns) >= s.opts.MaxClients {
+		if len(s.conns) >= s.env.MaxClients() {
 			s.mu.Unlock()
 			s.env.Stats.RejectedConns.Add(1)
 			// Best effort, as Redis's acceptCommonHandler: the socket
@@ -990,7 +990,7 @@ func (l *loop) sweep() {
 			}
 		}
 	}
-	idle := int64(l.s.opts.IdleTimeout)
+	idle := int64(l.s.env.IdleTimeout())
 	wt := int64(l.s.opts.WriteTimeout)
 	for _, c := range l.conns {
 		if c == nil || c.ev.offloaded {

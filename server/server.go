@@ -380,7 +380,7 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			nc.Close()
 			return
 		}
-		if len(s.conns) >= s.opts.MaxClients {
+		if len(s.conns) >= s.env.MaxClients() {
 			s.mu.Unlock()
 			s.env.Stats.RejectedConns.Add(1)
 			nc.SetWriteDeadline(time.Now().Add(time.Second))
