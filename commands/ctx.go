@@ -238,6 +238,7 @@ type Client struct {
 // FlushStats adds the client's counters to the server-wide Stats.
 func (c *Ctx) FlushStats() {
 	cl, st := c.Client, &c.Env.Stats
+	c.clockMark = 0 // the next command starts a new batch (callStart)
 	if cl.nCmds != 0 {
 		st.CommandsProcessed.Add(cl.nCmds)
 		cl.totCmds.Add(cl.nCmds)
@@ -315,6 +316,11 @@ type Ctx struct {
 	// call or rejection: more after a command means it failed
 	// (incrCommandStatsOnError's prev_err_count).
 	errPrev int
+	// clockMark is when the last command of the current batch ended
+	// (nanotime; 0 at a batch's start), callDepth how many calls are
+	// running (EXEC's queued commands run inside EXEC's): see callStart.
+	clockMark int64
+	callDepth int
 }
 
 // NewCtx returns a Ctx for one connection.

@@ -330,9 +330,10 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	c.cmd = cmd
 	// CLIENT NO-TOUCH spares every command but TOUCH (Redis 7.2).
 	c.touchOff = cmd.noTouch || c.Client.noTouch && cmd.Name != "touch"
-	// Every call is timed (monotonic clock) for commandstats, the slow
-	// log and the latency monitor (recordCall).
-	t0 := time.Now()
+	// Every call is timed (monotonic clock, see callStart) for
+	// commandstats, the slow log and the latency monitor (recordCall).
+	t0 := c.callStart()
+	c.callDepth++
 	e0 := max(len(c.W.errs), c.errPrev)
 	// EVAL_RO and FCALL_RO track the keys their script reads, not
 	// their declared keys (call in src/server.c).
@@ -362,8 +363,12 @@ func (c *Ctx) call(cmd *Command, args [][]byte) {
 	if mon && cmd.Flags&CmdSkipMonitor == 0 {
 		c.feedMonitors(cmd, args)
 	}
-	d := time.Since(t0)
-	c.recordCall(cmd, args, d, len(c.W.errs) > max(e0, c.errPrev))
+	c.callDepth--
+	now := nanotime()
+	if c.callDepth == 0 {
+		c.clockMark = now
+	}
+	c.recordCall(cmd, args, time.Duration(now-t0), len(c.W.errs) > max(e0, c.errPrev))
 	c.errPrev = len(c.W.errs)
 	// Counted once the command ran (Valkey 8's call(): commands_processed).
 	c.Client.totCmds.Add(1)
