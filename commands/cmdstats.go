@@ -162,6 +162,9 @@ type obsState struct {
 	slowlog slowlog
 	latency latencyMonitor
 	inst    instMetrics
+
+	setMu        sync.Mutex
+	setByCommand map[string]bool // names CONFIG SET changed (CONFIG REWRITE writes them)
 }
 
 // obsHolder creates the state on first use (Env is built as a literal).

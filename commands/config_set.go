@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 	"strings"
@@ -282,7 +283,69 @@ func configSetCommand(c *Ctx, args [][]byte) {
 	for _, apply := range applies {
 		apply()
 	}
+	o := c.Env.observer()
+	o.setMu.Lock()
+	if o.setByCommand == nil {
+		o.setByCommand = map[string]bool{}
+	}
+	for _, p := range params {
+		o.setByCommand[p.name] = true
+	}
+	o.setMu.Unlock()
 	c.W.OK()
+}
+
+// SetConfig sets one run-time setting (CONFIG SET's names) as the
+// server starts, from vdr's own configuration.
+func (e *Env) SetConfig(name, value string) error {
+	if err := CheckConfig(name, value); err != nil {
+		return err
+	}
+	apply, _ := findConfigParam(name).parse(e, value)
+	apply()
+	return nil
+}
+
+// CheckConfig reports whether value is valid for the run-time setting
+// name, with CONFIG SET's error text when not.
+func CheckConfig(name, value string) error {
+	p := findConfigParam(name)
+	if p == nil {
+		return errors.New("not a run-time setting")
+	}
+	if _, msg := p.parse(&Env{}, value); msg != "" { // parse only reads env in what it returns
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// ConfigSetChanges returns the settings CONFIG SET changed since the
+// server started, with their current values, sorted by name: what CONFIG
+// REWRITE writes into the config file.
+func (e *Env) ConfigSetChanges() [][2]string {
+	o := e.observer()
+	o.setMu.Lock()
+	defer o.setMu.Unlock()
+	var out [][2]string
+	for _, p := range configParams {
+		if o.setByCommand[p.name] {
+			out = append(out, [2]string{p.name, p.get(e)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// ConfigAliases returns the other name of a run-time setting
+// (slave-serve-stale-data for replica-serve-stale-data), or "".
+func ConfigAliases(name string) string {
+	if p := findConfigParam(name); p != nil {
+		if p.name == name {
+			return p.alias
+		}
+		return p.name
+	}
+	return ""
 }
 
 // runtimeConfigValues are the values of the run-time settings, by name
@@ -295,20 +358,4 @@ func runtimeConfigValues(env *Env, into map[string]string) {
 			into[p.alias] = v
 		}
 	}
-}
-
-// RuntimeConfig returns the run-time settings whose value differs from
-// their default, by name, sorted: what CONFIG REWRITE writes.
-func (e *Env) RuntimeConfig() [][2]string {
-	var out [][2]string
-	def := configDefaultsOf[0]
-	for _, p := range configParams {
-		v := p.get(e)
-		if d, ok := def[p.name]; ok && d == v {
-			continue
-		}
-		out = append(out, [2]string{p.name, v})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
-	return out
 }

@@ -1,6 +1,11 @@
 package server
 
 import (
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -585,5 +590,81 @@ func TestLatencyDiff(t *testing.T) {
 		if a, b := shape(out[0][name]), shape(out[1][name]); strings.Count(a, "%") != strings.Count(b, "%") {
 			t.Errorf("%s (%d) shape: redis %s, vdr %s", name, i, a, b)
 		}
+	}
+}
+
+// TestMetricsCommandStats: /metrics carries INFO commandstats' counts
+// (calls, failed, rejected, time), the CPU and network series.
+func TestMetricsCommandStats(t *testing.T) {
+	primary := redistest.Start(t)
+	primary.Do(t, "SET", "k", "v")
+	ro := replicaOptions{Primary: primary.Addr()}
+	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &ro, HTTPAddr: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	redistest.WaitFor(t, 15*time.Second, "link up", func() bool {
+		return redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
+	})
+	c := dialRaw(t, node.Addr())
+	c.dos("CONFIG", "RESETSTAT")
+	c.dos("GET", "k")
+	c.dos("GET", "k")
+	c.dos("HGET", "k", "f")
+	c.dos("GET")
+	resp, err := http.Get("http://" + node.HTTPAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	text := string(body)
+	for _, want := range []string{
+		`vdr_client_command_calls_total{command="get"} 2`,
+		`vdr_client_command_calls_total{command="hget"} 1`,
+		`vdr_client_command_failed_total{command="hget"} 1`,
+		`vdr_client_command_rejected_total{command="get"} 1`,
+		`vdr_client_command_seconds_total{command="get"} `,
+		`vdr_cpu_seconds_total{mode="user"} `,
+		`vdr_net_input_bytes_total `,
+		`vdr_error_replies_total{code="WRONGTYPE"} 1`,
+		`vdr_command_duration_seconds_count `,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
+}
+
+// TestConfigRewriteSettings: CONFIG REWRITE writes what CONFIG SET
+// changed into vdr's config file: a line of the same name (or alias) is
+// replaced, a new one appended, every other line kept.
+func TestConfigRewriteSettings(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "vdr.conf")
+	in := "# vdr\nport 6380\nslave-serve-stale-data yes\nsome-unknown-line 1\nslowlog-max-len 10\n"
+	if err := os.WriteFile(p, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startVDR(t, Options{Projection: newProjection(t), ConfigFile: p})
+	c := dialRaw(t, s.Addr())
+	for _, cmd := range [][]string{
+		{"CONFIG", "SET", "slowlog-max-len", "5", "replica-serve-stale-data", "no"},
+		{"CONFIG", "SET", "latency-tracking-info-percentiles", "50 99", "timeout", "30"},
+		{"CONFIG", "REWRITE"},
+	} {
+		if r := c.dos(cmd...); r != "+OK\r\n" {
+			t.Fatalf("%q: %q", cmd, r)
+		}
+	}
+	got, _ := os.ReadFile(p)
+	want := "# vdr\nport 6380\nreplica-serve-stale-data no\nsome-unknown-line 1\nslowlog-max-len 5\n" +
+		"latency-tracking-info-percentiles \"50 99\"\ntimeout 30\n"
+	if string(got) != want {
+		t.Errorf("rewritten:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -133,6 +133,9 @@ type Options struct {
 	// EnableDebugCommand is enable-debug-command: "no" (the default,
 	// DEBUG is refused as Redis refuses it), "yes", or "local".
 	EnableDebugCommand string
+	// RuntimeConfig are settings of CONFIG SET's table (slowlog-*,
+	// latency-*…) as name, value pairs, applied when the server is built.
+	RuntimeConfig [][2]string
 
 	// ForwardWrites proxies write commands to PrimaryAddr instead of
 	// answering -READONLY.

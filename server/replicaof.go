@@ -28,7 +28,8 @@ func (s *Server) SetPrimary(host string, port int) (bool, error) {
 }
 
 // ConfigRewrite implements commands.ConfigRewriter: the config file gets
-// the primary vdr replicates now (Options.CurrentPrimary).
+// the primary vdr replicates now (Options.CurrentPrimary) and the
+// settings CONFIG SET changed.
 func (s *Server) ConfigRewrite() error {
 	if s.opts.ConfigFile == "" {
 		return errors.New("The server is running without a config file")
@@ -37,7 +38,7 @@ func (s *Server) ConfigRewrite() error {
 	if s.opts.CurrentPrimary != nil {
 		primary = s.opts.CurrentPrimary()
 	}
-	return rewriteConfigPrimary(s.opts.ConfigFile, primary)
+	return rewriteConfig(s.opts.ConfigFile, primary, s.env.ConfigSetChanges())
 }
 
 // switchPrimary is the node's Options.SwitchPrimary: the replica client
@@ -80,10 +81,17 @@ func (n *Node) currentPrimary() string {
 // from a flag, the environment or Sentinel, which win over the file or
 // rediscover it) is left as it is. The file is replaced atomically.
 func rewriteConfigPrimary(path, primary string) error {
-	host, port, err := net.SplitHostPort(primary)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(primary); err != nil {
 		return fmt.Errorf("no primary to write: %q", primary)
 	}
+	return rewriteConfig(path, primary, nil)
+}
+
+// rewriteConfig is rewriteConfigPrimary (when primary is not "") that also
+// writes settings (name, value): each replaces the line of its name (or
+// alias), or is appended; every other line stays as it was.
+func rewriteConfig(path, primary string, settings [][2]string) error {
+	host, port, _ := net.SplitHostPort(primary)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("Rewriting config file: %v", err)
@@ -93,6 +101,15 @@ func rewriteConfigPrimary(path, primary string) error {
 	for i, line := range lines {
 		f := strings.Fields(line)
 		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if j := settingIndex(settings, strings.ToLower(f[0])); j >= 0 {
+			lines[i] = settings[j][0] + " " + configQuote(settings[j][1])
+			settings = append(settings[:j:j], settings[j+1:]...)
+			changed = true
+			continue
+		}
+		if primary == "" {
 			continue
 		}
 		switch strings.ToLower(f[0]) {
@@ -110,6 +127,16 @@ func rewriteConfigPrimary(path, primary string) error {
 			lines[i] = f[0] + " " + v
 			changed = true
 		}
+	}
+	if len(settings) > 0 {
+		if n := len(lines); n > 0 && lines[n-1] == "" {
+			lines = lines[:n-1]
+		}
+		for _, kv := range settings {
+			lines = append(lines, kv[0]+" "+configQuote(kv[1]))
+		}
+		lines = append(lines, "")
+		changed = true
 	}
 	if !changed {
 		return nil
@@ -133,4 +160,24 @@ func rewriteConfigPrimary(path, primary string) error {
 		return fmt.Errorf("Rewriting config file: %v", err)
 	}
 	return nil
+}
+
+// settingIndex is the index in settings of name or its alias, or -1.
+func settingIndex(settings [][2]string, name string) int {
+	alias := commands.ConfigAliases(name)
+	for j, kv := range settings {
+		if kv[0] == name || alias != "" && kv[0] == alias {
+			return j
+		}
+	}
+	return -1
+}
+
+// configQuote quotes a config value that is empty or has spaces, as the
+// config file's reader unquotes it.
+func configQuote(v string) string {
+	if v == "" || strings.ContainsAny(v, " \t") {
+		return `"` + v + `"`
+	}
+	return v
 }

@@ -48,6 +48,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"sort"
@@ -144,6 +145,11 @@ func New(opts Options) (*Server, error) {
 	s.env.Monitors.MaxLine = opts.OutputBufferLimit // a longer line would drop every monitor
 	if opts.EnableDebugCommand != "" {
 		s.env.SetConfigValue("enable-debug-command", strings.ToLower(opts.EnableDebugCommand))
+	}
+	for _, kv := range opts.RuntimeConfig {
+		if err := s.env.SetConfig(kv[0], kv[1]); err != nil {
+			return nil, fmt.Errorf("server: %s %q: %w", kv[0], kv[1], err)
+		}
 	}
 	opts.Projection.OnChange(s.changed)
 	opts.Projection.OnEvents(s.keyspaceEvents)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vdr-project/vdr/commands"
 	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 )
@@ -110,6 +111,12 @@ var settings = []setting{
 	{"pprof", "Operations", "no", "serve /debug/pprof on the HTTP address", kBool},
 	{"enable-debug-command", "Operations", "no", "allow DEBUG (OBJECT, SLEEP, HELP): no, yes, or local (loopback and unix-socket clients)", kString},
 	{"huge-pages", "Operations", "yes", "back the heap with transparent huge pages (Linux madvise): faster random reads of a big keyspace", kBool},
+	{"slowlog-log-slower-than", "Operations", "10000", "SLOWLOG records commands that run at least this many microseconds (-1: none, 0: all)", kInt},
+	{"slowlog-max-len", "Operations", "128", "entries SLOWLOG keeps", kInt},
+	{"latency-monitor-threshold", "Operations", "0", "LATENCY records events (slow commands, apply batches, full-sync swaps) of at least this many milliseconds (0: off)", kInt},
+	{"latency-tracking", "Operations", "yes", "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)", kBool},
+	{"latency-tracking-info-percentiles", "Operations", "50 99 99.9", "the percentiles INFO latencystats shows", kString},
+	{"tracking-table-max-keys", "Serving", "1000000", "keys CLIENT TRACKING remembers at most (0: no limit)", kInt},
 	{"log-format", "Operations", "text", "log format: text or json", kString},
 	{"log-level", "Operations", "info", "log level: debug, info, warn, error", kString},
 	{"config", "Operations", "", "config file (redis.conf syntax, these names)", kString},
@@ -426,6 +433,11 @@ func (c *Config) validate(settings []setting) error {
 	case "invalidate", "resync":
 	default:
 		return c.fail("unknown-command", "want invalidate or resync, got %q", c.Str("unknown-command"))
+	}
+	for _, kv := range runtimeConfig(c) {
+		if err := commands.CheckConfig(kv[0], kv[1]); err != nil {
+			return c.fail(kv[0], "%v", err)
+		}
 	}
 	if _, ok := projection.ParseNotifyFlags(c.Str("notify-keyspace-events")); !ok {
 		return c.fail("notify-keyspace-events", "invalid event class character in %q, use 'Ag$lshzxeKEtmdn'", c.Str("notify-keyspace-events"))

@@ -67,6 +67,24 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, ho))
 }
 
+// runtimeConfig passes the settings of CONFIG SET's table on to the
+// server, which checks them as CONFIG SET does.
+func runtimeConfig(cfg *Config) [][2]string {
+	var out [][2]string
+	for _, name := range []string{"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
+		"latency-tracking", "latency-tracking-info-percentiles", "tracking-table-max-keys"} {
+		v := cfg.Str(name)
+		if name == "latency-tracking" {
+			v = "no"
+			if cfg.Bool(name) {
+				v = "yes"
+			}
+		}
+		out = append(out, [2]string{name, v})
+	}
+	return out
+}
+
 // unknownPolicy reads --unknown-command. Invalidate is the default: a
 // primary with a module sends its commands on every write, and resyncing
 // on each would be a storm of full syncs (each a fork on the primary);
@@ -110,6 +128,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 			DenyStaleData:        !cfg.Bool("replica-serve-stale-data"),
 			MaxStaleness:         cfg.Duration("max-staleness"),
 			NotifyKeyspaceEvents: cfg.Str("notify-keyspace-events"),
+			RuntimeConfig:        runtimeConfig(cfg),
 			Compat:               cfg.Compat,
 			Version:              version,
 			Logger:               log,
