@@ -26,7 +26,7 @@ type ReplState struct {
 	MasterReplID     string    // replication ID of the primary's history
 	SyncTotalBytes   int64     // master_sync_total_bytes (-1 if unknown)
 	SyncReadBytes    int64     // master_sync_read_bytes
-	SyncLastIOSecond int64     // unused unless SyncInProgress
+	SyncLastIOSecond int64     // master_sync_last_io_seconds_ago, while SyncInProgress
 	// State is the ROLE state word: "connect", "connecting", "sync",
 	// "connected" (or "handshake"); empty means derived from LinkUp.
 	State string

@@ -269,6 +269,9 @@ func (li linkInfo) ReplState() ReplState {
 	st.ReadOffset = max(c.PrimaryOffset(), st.ApplyOffset)
 	if p := c.SyncProgress(); p.Active {
 		st.SyncReadBytes, st.SyncTotalBytes = p.Bytes, p.Total
+		if t := c.LastRead(); !t.IsZero() {
+			st.SyncLastIOSecond = int64(time.Since(t) / time.Second)
+		}
 	}
 	switch replica.State(h.state.Load()) {
 	case replica.StateStreaming:
