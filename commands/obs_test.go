@@ -8,17 +8,6 @@ import (
 	"time"
 )
 
-// obsRun runs one command on c and returns its reply.
-func obsRun(c *Ctx, args ...string) string {
-	argv := make([][]byte, len(args))
-	for i, a := range args {
-		argv[i] = []byte(a)
-	}
-	c.W.Reset()
-	Exec(c, argv)
-	return string(c.W.Bytes())
-}
-
 // TestLatHistBuckets: every value falls in the bucket whose bounds hold
 // it, buckets are contiguous, and powers of two start a bucket (LATENCY
 // HISTOGRAM's boundaries).
@@ -89,15 +78,15 @@ func TestPercentile(t *testing.T) {
 func TestCommandStatsCounts(t *testing.T) {
 	env := newTestEnv(t)
 	env.Proj.Apply(0, [][]byte{[]byte("SET"), []byte("k"), []byte("v")})
-	c := NewCtx(env, NewClient(env.NewClientID(), "127.0.0.1:1", "127.0.0.1:2"))
-	obsRun(c, "GET", "k")
-	obsRun(c, "HGET", "k", "f") // WRONGTYPE
-	obsRun(c, "GET")            // arity
-	obsRun(c, "SET", "a", "b")  // READONLY
-	obsRun(c, "MULTI")
-	obsRun(c, "HGET", "k", "f")
-	obsRun(c, "GET", "k")
-	if r := obsRun(c, "EXEC"); !strings.HasPrefix(r, "*2\r\n-WRONGTYPE") {
+	run := scriptCtx(t, env)
+	run("GET", "k")
+	run("HGET", "k", "f") // WRONGTYPE
+	run("GET")            // arity
+	run("SET", "a", "b")  // READONLY
+	run("MULTI")
+	run("HGET", "k", "f")
+	run("GET", "k")
+	if r := run("EXEC"); !strings.HasPrefix(r, "*2\r\n-WRONGTYPE") {
 		t.Fatalf("EXEC: %q", r)
 	}
 	want := map[string]CommandStat{
@@ -119,11 +108,11 @@ func TestCommandStatsCounts(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("stats for %v, want %v", got, want)
 	}
-	info := obsRun(c, "INFO", "commandstats")
+	info := run("INFO", "commandstats")
 	if !strings.Contains(info, "cmdstat_hget:calls=2,usec=") || !strings.Contains(info, ",rejected_calls=0,failed_calls=2\r\n") {
 		t.Errorf("INFO commandstats: %q", info)
 	}
-	if r := obsRun(c, "CONFIG", "RESETSTAT"); r != "+OK\r\n" {
+	if r := run("CONFIG", "RESETSTAT"); r != "+OK\r\n" {
 		t.Fatalf("RESETSTAT: %q", r)
 	}
 	st := env.CommandStats()
@@ -137,16 +126,16 @@ func TestCommandStatsCounts(t *testing.T) {
 // the redaction of secrets.
 func TestSlowlogEntry(t *testing.T) {
 	env := newTestEnv(t)
-	c := NewCtx(env, NewClient(env.NewClientID(), "127.0.0.1:1", "127.0.0.1:2"))
-	obsRun(c, "CONFIG", "SET", "slowlog-log-slower-than", "0")
-	obsRun(c, "SLOWLOG", "RESET")
+	run := scriptCtx(t, env)
+	run("CONFIG", "SET", "slowlog-log-slower-than", "0")
+	run("SLOWLOG", "RESET")
 	args := []string{"MGET"}
 	for i := 0; i < 39; i++ {
 		args = append(args, "k"+strconv.Itoa(i))
 	}
-	obsRun(c, args...)
-	obsRun(c, "GET", strings.Repeat("a", 130))
-	obsRun(c, "CONFIG", "SET", "requirepass", "secret")
+	run(args...)
+	run("GET", strings.Repeat("a", 130))
+	run("CONFIG", "SET", "requirepass", "secret")
 	s := &env.observer().slowlog
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,21 +164,21 @@ func TestSlowlogEntry(t *testing.T) {
 // TestConfigSetAtomic: a CONFIG SET with one bad value changes nothing.
 func TestConfigSetAtomic(t *testing.T) {
 	env := newTestEnv(t)
-	c := NewCtx(env, NewClient(env.NewClientID(), "127.0.0.1:1", "127.0.0.1:2"))
-	r := obsRun(c, "CONFIG", "SET", "slowlog-max-len", "5", "latency-tracking", "maybe")
+	run := scriptCtx(t, env)
+	r := run("CONFIG", "SET", "slowlog-max-len", "5", "latency-tracking", "maybe")
 	if r != "-ERR CONFIG SET failed (possibly related to argument 'latency-tracking') - argument must be 'yes' or 'no'\r\n" {
 		t.Errorf("reply %q", r)
 	}
 	if v := env.observer().slowlogMaxLen.Load(); v != 128 {
 		t.Errorf("slowlog-max-len %d after a failed CONFIG SET", v)
 	}
-	if r := obsRun(c, "CONFIG", "SET", "slowlog-max-len", "5", "latency-tracking", "no"); r != "+OK\r\n" {
+	if r := run("CONFIG", "SET", "slowlog-max-len", "5", "latency-tracking", "no"); r != "+OK\r\n" {
 		t.Errorf("reply %q", r)
 	}
 	if env.observer().slowlogMaxLen.Load() != 5 || env.observer().latTracking.Load() {
 		t.Errorf("not applied")
 	}
-	if r := obsRun(c, "CONFIG", "GET", "slowlog-max-len"); r != "*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n5\r\n" {
+	if r := run("CONFIG", "GET", "slowlog-max-len"); r != "*2\r\n$15\r\nslowlog-max-len\r\n$1\r\n5\r\n" {
 		t.Errorf("CONFIG GET %q", r)
 	}
 }
@@ -199,12 +188,12 @@ func TestConfigSetAtomic(t *testing.T) {
 // maximum; LATENCY LATEST and RESET see them.
 func TestLatencyEvents(t *testing.T) {
 	env := newTestEnv(t)
-	c := NewCtx(env, NewClient(env.NewClientID(), "127.0.0.1:1", "127.0.0.1:2"))
+	run := scriptCtx(t, env)
 	env.AddLatencySample("apply-batch", 50*time.Millisecond)
 	if got := env.observer().latency.sortedEvents(); len(got) != 0 {
 		t.Fatalf("events %q with the monitor off", got)
 	}
-	obsRun(c, "CONFIG", "SET", "latency-monitor-threshold", "10")
+	run("CONFIG", "SET", "latency-monitor-threshold", "10")
 	env.AddLatencySample("apply-batch", 5*time.Millisecond)
 	env.AddLatencySample("apply-batch", 20*time.Millisecond)
 	env.AddLatencySample("apply-batch", 30*time.Millisecond)
@@ -212,7 +201,7 @@ func TestLatencyEvents(t *testing.T) {
 	if got := env.observer().latency.sortedEvents(); strings.Join(got, ",") != "apply-batch,fullsync-swap" {
 		t.Fatalf("events %q", got)
 	}
-	r := obsRun(c, "LATENCY", "LATEST")
+	r := run("LATENCY", "LATEST")
 	now := time.Now().Unix()
 	ok := false
 	for _, ts := range []int64{now - 1, now} {
@@ -222,14 +211,14 @@ func TestLatencyEvents(t *testing.T) {
 	if !ok {
 		t.Errorf("LATENCY LATEST %q", r)
 	}
-	if r := obsRun(c, "LATENCY", "HISTORY", "apply-batch"); !strings.HasPrefix(r, "*1\r\n*2\r\n:") || !strings.HasSuffix(r, ":30\r\n") {
+	if r := run("LATENCY", "HISTORY", "apply-batch"); !strings.HasPrefix(r, "*1\r\n*2\r\n:") || !strings.HasSuffix(r, ":30\r\n") {
 		t.Errorf("LATENCY HISTORY %q (one second, the worst sample)", r)
 	}
-	g := obsRun(c, "LATENCY", "GRAPH", "apply-batch")
+	g := run("LATENCY", "GRAPH", "apply-batch")
 	if !strings.Contains(g, "apply-batch - high 30 ms, low 30 ms (all time high 30 ms)\n"+strings.Repeat("-", 80)+"\n \n \n \n_\n \n") {
 		t.Errorf("LATENCY GRAPH %q (one sample: min = max, drawn at the bottom)", g)
 	}
-	if r := obsRun(c, "LATENCY", "RESET", "APPLY-BATCH"); r != ":1\r\n" {
+	if r := run("LATENCY", "RESET", "APPLY-BATCH"); r != ":1\r\n" {
 		t.Errorf("LATENCY RESET %q", r)
 	}
 }

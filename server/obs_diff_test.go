@@ -2,7 +2,6 @@ package server
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -598,16 +597,7 @@ func TestLatencyDiff(t *testing.T) {
 func TestMetricsCommandStats(t *testing.T) {
 	primary := redistest.Start(t)
 	primary.Do(t, "SET", "k", "v")
-	ro := replicaOptions{Primary: primary.Addr()}
-	node, err := NewNode(NodeOptions{Server: Options{Port: RandomPort}, Replica: &ro, HTTPAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { node.Close() })
+	node := startNodeWith(t, NodeOptions{Server: Options{Port: RandomPort}, Replica: &replicaOptions{Primary: primary.Addr()}, HTTPAddr: "127.0.0.1:0"})
 	redistest.WaitFor(t, 15*time.Second, "link up", func() bool {
 		return redistest.InfoField(node.Addr(), "replication", "master_link_status") == "up"
 	})
