@@ -57,6 +57,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c.cl.Wake = c.goWake
 	c.ctx = commands.NewCtx(s.env, c.cl)
 	c.rd = newReader(nc, s.opts.MaxBulkBytes, s.opts.MaxMultibulkLen, c.authed)
+	c.rd.netIn = &s.env.Stats.NetInputBytes
 	return c
 }
 
@@ -90,7 +91,6 @@ func (c *conn) serve() {
 		c.s.env.PubSub.UnsubscribeAll(c.cl)
 		c.nc.Close()
 		c.s.removeConn(c)
-		c.s.env.Stats.NetInputBytes.Add(c.rd.nread)
 		c.rd.release()
 	}()
 	w := c.ctx.W
@@ -192,7 +192,7 @@ func (c *conn) waitBlocked(deadline time.Time) bool {
 		}
 		n, err := c.nc.Read(c.rd.room())
 		c.rd.w += n
-		c.rd.nread += int64(n)
+		c.rd.addRead(n)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {

@@ -32,8 +32,7 @@ func (l *loop) handoff(c *conn, req *commands.SyncRequest) {
 	c.dead = true // no pub/sub pushes to a replica link
 	c.pmu.Unlock()
 	s.env.PubSub.UnsubscribeAll(c.cl)
-	c.ctx.FlushStats()
-	s.env.Stats.NetInputBytes.Add(c.rd.nread)
+	c.ctx.FlushStats() // (its input bytes were counted as they were read)
 	c.rd.release()
 	f := os.NewFile(uintptr(fd), "replica")
 	nc, err := net.FileConn(f) // a dup of fd, in Go's netpoller

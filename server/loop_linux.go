@@ -537,6 +537,7 @@ func (s *Server) newLoopConn(l *loop, fd int, addr, laddr string) *conn {
 	c.cl.Wake = c.loopWake
 	c.ctx = commands.NewCtx(s.env, c.cl)
 	c.rd = newReader(nil, s.opts.MaxBulkBytes, s.opts.MaxMultibulkLen, c.authed)
+	c.rd.netIn = &s.env.Stats.NetInputBytes
 	return c
 }
 
@@ -554,7 +555,7 @@ func (l *loop) readable(c *conn) {
 		return
 	}
 	rd.w += n
-	rd.nread += int64(n)
+	rd.addRead(n)
 	c.ev.lastRead = l.now
 	c.cl.Touch(time.Unix(0, l.now))
 	if !c.ev.blocked {
@@ -960,7 +961,6 @@ func (l *loop) closeConn(c *conn) {
 	c.ev.unsent.Store(0)
 	c.ctx.FlushStats()
 	c.s.removeConn(c)
-	c.s.env.Stats.NetInputBytes.Add(c.rd.nread)
 	c.rd.release()
 }
 

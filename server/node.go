@@ -22,7 +22,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/vdr-project/vdr/commands"
 	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
 	"github.com/vdr-project/vdr/replica"
@@ -235,8 +234,6 @@ func (n *Node) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	n.bg.Add(1)
-	go func() { defer n.bg.Done(); n.statsLoop(ctx) }()
 	if n.opts.Replica != nil {
 		ro := *n.opts.Replica
 		if ro.ListeningPort == 0 {
@@ -348,21 +345,6 @@ func progressRate(p replica.Progress, lastBytes int64, lastAt, now time.Time) fl
 		return 0
 	}
 	return float64(p.Bytes-fromBytes) / now.Sub(from).Seconds()
-}
-
-// statsLoop samples the instantaneous metrics (INFO
-// instantaneous_ops_per_sec, _kbps) as Redis's serverCron does.
-func (n *Node) statsLoop(ctx context.Context) {
-	t := time.NewTicker(commands.SampleStatsEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			n.srv.env.SampleStats(now)
-		}
-	}
 }
 
 // progressLoop logs a line every ProgressInterval while a full sync loads.

@@ -658,3 +658,48 @@ func TestConfigRewriteSettings(t *testing.T) {
 		t.Errorf("rewritten:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestInstantaneousMetrics: under a steady load, INFO's instantaneous_*
+// are the load's rate (Redis's 16 samples of 100 ms), and they fall back
+// to 0 once the load stops.
+func TestInstantaneousMetrics(t *testing.T) {
+	s := startVDR(t, Options{Projection: newProjection(t)})
+	c := dialRaw(t, s.Addr())
+	field := func(name string) float64 {
+		f, _ := infoSections(t, c.dos("INFO", "stats"))
+		v, err := strconv.ParseFloat(f["stats"][name], 64)
+		if err != nil {
+			t.Fatalf("%s: %q", name, f["stats"][name])
+		}
+		return v
+	}
+	var batch []byte
+	for i := 0; i < 100; i++ {
+		batch = append(batch, encodeCmd(bs("PING")...)...)
+	}
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 2*time.Second {
+		c.send(batch)
+		for i := 0; i < 100; i++ {
+			c.read()
+		}
+		n += 100
+		time.Sleep(5 * time.Millisecond)
+	}
+	rate := float64(n) / time.Since(start).Seconds()
+	if ops := field("instantaneous_ops_per_sec"); ops < rate/3 || ops > rate*3 {
+		t.Errorf("instantaneous_ops_per_sec %v, the load ran at %.0f/s", ops, rate)
+	}
+	if kb := field("instantaneous_input_kbps"); kb <= 0 {
+		t.Errorf("instantaneous_input_kbps %v under load", kb)
+	}
+	if kb := field("instantaneous_output_kbps"); kb <= 0 {
+		t.Errorf("instantaneous_output_kbps %v under load", kb)
+	}
+	// Idle for longer than the 16 samples (1.6 s): back to 0.
+	time.Sleep(2 * time.Second)
+	if ops := field("instantaneous_ops_per_sec"); ops != 0 {
+		t.Errorf("instantaneous_ops_per_sec %v after 2 s idle", ops)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync/atomic"
 )
 
 // The request reader.
@@ -77,8 +78,17 @@ type reader struct {
 	maxMulti int64
 	authed   func() bool
 	nread    int64
-	arena    []byte   // the current block of big requests' arguments (copyArg)
-	done     *bigArgs // a whole big request, for take
+	arena    []byte        // the current block of big requests' arguments (copyArg)
+	done     *bigArgs      // a whole big request, for take
+	netIn    *atomic.Int64 // the server's total_net_input_bytes, counted as read; may be nil
+}
+
+// addRead counts n bytes read from the socket.
+func (rd *reader) addRead(n int) {
+	rd.nread += int64(n)
+	if rd.netIn != nil && n > 0 {
+		rd.netIn.Add(int64(n))
+	}
 }
 
 func newReader(rd io.Reader, maxBulk, maxMulti int64, authed func() bool) *reader {
@@ -100,7 +110,7 @@ func (rd *reader) next(beforeBlock func() error) ([][]byte, error) {
 		}
 		m, err := rd.rd.Read(rd.room())
 		rd.w += m
-		rd.nread += int64(m)
+		rd.addRead(m)
 		if err != nil && m == 0 {
 			return nil, err
 		}

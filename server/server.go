@@ -253,7 +253,26 @@ func (s *Server) Start() error {
 		s.wg.Add(1)
 		go s.acceptLoop(ln)
 	}
+	s.wg.Add(1)
+	go s.sampleStats()
 	return nil
+}
+
+// sampleStats samples the instantaneous metrics (INFO
+// instantaneous_ops_per_sec, _kbps) until Close, as Redis's serverCron
+// does every 100 ms.
+func (s *Server) sampleStats() {
+	defer s.wg.Done()
+	t := time.NewTicker(commands.SampleStatsEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-t.C:
+			s.env.SampleStats(now)
+		}
+	}
 }
 
 // Serving reports whether the listeners are open: Start has succeeded and
