@@ -80,6 +80,13 @@ func init() {
 		{name: "timeout",
 			parse: intParam(0, 1<<31-1, func(e *Env, v int64) { e.observer().idleTimeout.Store(int64(time.Duration(v) * time.Second)) }),
 			get:   func(e *Env) string { return strconv.FormatInt(int64(e.IdleTimeout()/time.Second), 10) }},
+		{name: "busy-reply-threshold", alias: "lua-time-limit",
+			parse: intParam(0, 1<<63-1, func(e *Env, v int64) {
+				// 0 (Redis: BUSY at once) keeps vdr's default stop, 5 s:
+				// vdr stops a script at the limit rather than answering BUSY.
+				e.Scripts().SetTimeLimit(time.Duration(min(v, int64(1<<63-1)/int64(time.Millisecond))) * time.Millisecond)
+			}),
+			get: func(e *Env) string { return strconv.FormatInt(e.Scripts().TimeLimitNow().Milliseconds(), 10) }},
 		{name: "tracking-table-max-keys",
 			parse: intParam(0, 1<<63-1, func(e *Env, v int64) {
 				if t := e.Tracking; t != nil {

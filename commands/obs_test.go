@@ -232,3 +232,27 @@ func TestSparkline(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", sb.String(), want)
 	}
 }
+
+// TestConfigSetLuaTimeLimit: CONFIG SET lua-time-limit (an alias of
+// busy-reply-threshold) changes when vdr stops a running script.
+func TestConfigSetLuaTimeLimit(t *testing.T) {
+	env := newTestEnv(t)
+	run := scriptCtx(t, env)
+	if r := run("CONFIG", "GET", "busy-reply-threshold"); r != "*2\r\n$20\r\nbusy-reply-threshold\r\n$4\r\n5000\r\n" {
+		t.Errorf("default: %q", r)
+	}
+	if r := run("CONFIG", "SET", "lua-time-limit", "150"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q", r)
+	}
+	start := time.Now()
+	r := run("EVAL", "while true do end", "0")
+	if !strings.HasPrefix(r, "-ERR vdr: script stopped after running longer than lua-time-limit (150 ms)") {
+		t.Errorf("EVAL: %q", r)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond || d > 3*time.Second {
+		t.Errorf("stopped after %v", d)
+	}
+	if r := run("CONFIG", "GET", "busy-reply-threshold"); r != "*2\r\n$20\r\nbusy-reply-threshold\r\n$3\r\n150\r\n" {
+		t.Errorf("after: %q", r)
+	}
+}

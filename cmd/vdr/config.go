@@ -117,6 +117,7 @@ var settings = []setting{
 	{"latency-tracking", "Operations", "yes", "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)", kBool},
 	{"latency-tracking-info-percentiles", "Operations", "50 99 99.9", "the percentiles INFO latencystats shows", kString},
 	{"tracking-table-max-keys", "Serving", "1000000", "keys CLIENT TRACKING remembers at most (0: no limit)", kInt},
+	{"busy-reply-threshold", "Serving", "5000", "stop a script after it ran this many milliseconds (Redis's lua-time-limit; 0: 5000)", kInt},
 	{"log-format", "Operations", "text", "log format: text or json", kString},
 	{"log-level", "Operations", "info", "log level: debug, info, warn, error", kString},
 	{"config", "Operations", "", "config file (redis.conf syntax, these names)", kString},

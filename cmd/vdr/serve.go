@@ -72,7 +72,7 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 func runtimeConfig(cfg *Config) [][2]string {
 	var out [][2]string
 	for _, name := range []string{"slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
-		"latency-tracking", "latency-tracking-info-percentiles", "tracking-table-max-keys"} {
+		"latency-tracking", "latency-tracking-info-percentiles", "tracking-table-max-keys", "busy-reply-threshold"} {
 		v := cfg.Str(name)
 		if name == "latency-tracking" {
 			v = "no"

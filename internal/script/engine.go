@@ -245,6 +245,7 @@ type Engine struct {
 	// MaxAllocBytes bounds what a script may allocate (see limits.go);
 	// zero means 1 GiB.
 	MaxAllocBytes int64
+	limitSet      atomic.Int64 // SetTimeLimit, ns; 0: TimeLimit
 
 	// frozen is the script cache scripts are looked up in without a
 	// lock; scripts loaded since it was built wait in recent (under mu)
@@ -278,6 +279,9 @@ func (e *Engine) version() string {
 }
 
 func (e *Engine) timeLimit() time.Duration {
+	if d := e.limitSet.Load(); d > 0 {
+		return time.Duration(d)
+	}
 	if e.TimeLimit > 0 {
 		return e.TimeLimit
 	}
@@ -312,6 +316,13 @@ func unhex(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// SetTimeLimit changes TimeLimit while scripts may run (CONFIG SET
+// lua-time-limit); 0 goes back to TimeLimit.
+func (e *Engine) SetTimeLimit(d time.Duration) { e.limitSet.Store(int64(d)) }
+
+// TimeLimitNow is the time limit scripts run with now.
+func (e *Engine) TimeLimitNow() time.Duration { return e.timeLimit() }
 
 // Lookup returns the cached script with this SHA1 (any case), or nil.
 func (e *Engine) Lookup(sha string) *Script {
