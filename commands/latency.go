@@ -267,18 +267,72 @@ func renderSparkline(sb *strings.Builder, values []float64, labels []string, col
 }
 
 func latencyDoctorCommand(c *Ctx, args [][]byte) {
-	o := c.Env.observer()
-	c.W.Verbatim(latencyReport(o), "txt")
+	w := &doctorRedis
+	if v := c.Version(); v.Valkey && v.Major >= 8 {
+		w = &doctorValkey8
+	}
+	c.W.Verbatim(latencyReport(c.Env.observer(), w), "txt")
+}
+
+// doctorWords are LATENCY DOCTOR's sentences for vdr's events: Redis's,
+// or Valkey 8's rewording (src/latency.c createLatencyReport). The
+// slow-log ones take the suggested slowlog-log-slower-than value.
+type doctorWords struct {
+	disabled, intro, none, noAdvice, adviceHead string
+	slowlogOn, slowlogTune                      func(us string) string
+	slowlogInspect, scheduler, large            string
+}
+
+var doctorRedis = doctorWords{
+	disabled:   "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n",
+	intro:      "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n",
+	none:       "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n",
+	noAdvice:   "\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n",
+	adviceHead: "\nI have a few advices for you:\n\n",
+	slowlogOn: func(us string) string {
+		return "- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than " + us + "'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n"
+	},
+	slowlogTune: func(us string) string {
+		return "- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than " + us + "'.\n"
+	},
+	slowlogInspect: "- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n",
+	scheduler: "- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n" +
+		"  1) Lower the system load.\n" +
+		"  2) Use a computer / VM just for Redis if you are running other software in the same system.\n" +
+		"  3) Check if you have a \"noisy neighbour\" problem.\n" +
+		"  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n" +
+		"  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n",
+	large: "- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n",
+}
+
+var doctorValkey8 = doctorWords{
+	disabled:   "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Valkey instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it.\n",
+	intro:      "Latency spikes are observed in this Valkey instance.\n\n",
+	none:       "No latency spike was observed during the lifetime of this Valkey instance, not in the slightest bit.\n",
+	noAdvice:   "\nThere are latency events logged that are not easy to fix. Please get some help from Valkey community, providing this report in your help request.\n",
+	adviceHead: "\nHere is some advice for you:\n\n",
+	slowlogOn: func(us string) string {
+		return "- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Valkey feature using the command 'CONFIG SET slowlog-log-slower-than " + us + "'. If the Slow log is disabled Valkey is not able to log slow commands execution for you.\n"
+	},
+	slowlogTune:    doctorRedis.slowlogTune,
+	slowlogInspect: "- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://valkey.io/commands/slowlog for more information.\n",
+	scheduler: "- The system is slow to execute Valkey code paths not containing system calls. This usually means the system does not provide Valkey CPU time to run for long periods. You should try to:\n" +
+		"  1) Lower the system load.\n" +
+		"  2) Use a computer / VM just for Valkey if you are running other software in the same system.\n" +
+		"  3) Check if you have a \"noisy neighbour\" problem.\n" +
+		"  4) Check with 'valkey-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n" +
+		"  5) Check if the problem is allocator-related by recompiling Valkey with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n",
+	large: doctorRedis.large,
 }
 
 // latencyReport is createLatencyReport for the events vdr has.
-func latencyReport(o *obsState) string {
+func latencyReport(o *obsState, w *doctorWords) string {
 	m := &o.latency
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	th := o.latThreshold.Load()
 	if len(m.order) == 0 && th == 0 {
-		return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
+		return w.disabled
 	}
 	var sb strings.Builder
 	advSlowlogOn, advSlowlogTune, advSlowlogInspect, advLarge, advScheduler := false, false, false, false, false
@@ -287,14 +341,12 @@ func latencyReport(o *obsState) string {
 	for i, ev := range m.order {
 		ts := m.events[ev]
 		if i == 0 {
-			sb.WriteString("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n")
+			sb.WriteString(w.intro)
 		}
 		ss := ts.ordered()
 		var sum, oldest int64
-		lo, hi := ss[0].latency, ss[0].latency
 		for _, s := range ss {
 			sum += s.latency
-			lo, hi = min(lo, s.latency), max(hi, s.latency)
 			if oldest == 0 || s.time < oldest {
 				oldest = s.time
 			}
@@ -328,32 +380,28 @@ func latencyReport(o *obsState) string {
 		}
 		sb.WriteByte('\n')
 	}
+	us := strconv.FormatInt(th*1000, 10)
 	switch {
 	case len(m.order) == 0 && advices == 0:
-		sb.WriteString("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n")
+		sb.WriteString(w.none)
 	case advices == 0:
-		sb.WriteString("\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use the Redis community to get some help, providing this report in your help request.\n")
+		sb.WriteString(w.noAdvice)
 	default:
-		sb.WriteString("\nI have a few advices for you:\n\n")
+		sb.WriteString(w.adviceHead)
 		if advSlowlogOn {
-			sb.WriteString("- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than " + strconv.FormatInt(th*1000, 10) + "'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n")
+			sb.WriteString(w.slowlogOn(us))
 		}
 		if advSlowlogTune {
-			sb.WriteString("- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than " + strconv.FormatInt(th*1000, 10) + "'.\n")
+			sb.WriteString(w.slowlogTune(us))
 		}
 		if advSlowlogInspect {
-			sb.WriteString("- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n")
+			sb.WriteString(w.slowlogInspect)
 		}
 		if advScheduler {
-			sb.WriteString("- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n" +
-				"  1) Lower the system load.\n" +
-				"  2) Use a computer / VM just for Redis if you are running other software in the same system.\n" +
-				"  3) Check if you have a \"noisy neighbour\" problem.\n" +
-				"  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n" +
-				"  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n")
+			sb.WriteString(w.scheduler)
 		}
 		if advLarge {
-			sb.WriteString("- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n")
+			sb.WriteString(w.large)
 		}
 	}
 	return sb.String()
