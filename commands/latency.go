@@ -296,13 +296,8 @@ var doctorRedis = doctorWords{
 		return "- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than " + us + "'.\n"
 	},
 	slowlogInspect: "- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n",
-	scheduler: "- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n" +
-		"  1) Lower the system load.\n" +
-		"  2) Use a computer / VM just for Redis if you are running other software in the same system.\n" +
-		"  3) Check if you have a \"noisy neighbour\" problem.\n" +
-		"  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n" +
-		"  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n",
-	large: "- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n",
+	scheduler:      schedulerAdvice("Redis", "redis-cli"),
+	large:          "- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n",
 }
 
 var doctorValkey8 = doctorWords{
@@ -316,13 +311,19 @@ var doctorValkey8 = doctorWords{
 	},
 	slowlogTune:    doctorRedis.slowlogTune,
 	slowlogInspect: "- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://valkey.io/commands/slowlog for more information.\n",
-	scheduler: "- The system is slow to execute Valkey code paths not containing system calls. This usually means the system does not provide Valkey CPU time to run for long periods. You should try to:\n" +
+	scheduler:      schedulerAdvice("Valkey", "valkey-cli"),
+	large:          doctorRedis.large,
+}
+
+// schedulerAdvice is the advice for "fast-command" spikes, naming the
+// server and its CLI.
+func schedulerAdvice(server, cli string) string {
+	return "- The system is slow to execute " + server + " code paths not containing system calls. This usually means the system does not provide " + server + " CPU time to run for long periods. You should try to:\n" +
 		"  1) Lower the system load.\n" +
-		"  2) Use a computer / VM just for Valkey if you are running other software in the same system.\n" +
+		"  2) Use a computer / VM just for " + server + " if you are running other software in the same system.\n" +
 		"  3) Check if you have a \"noisy neighbour\" problem.\n" +
-		"  4) Check with 'valkey-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n" +
-		"  5) Check if the problem is allocator-related by recompiling Valkey with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n",
-	large: doctorRedis.large,
+		"  4) Check with '" + cli + " --intrinsic-latency 100' what is the intrinsic latency in your system.\n" +
+		"  5) Check if the problem is allocator-related by recompiling " + server + " with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n"
 }
 
 // latencyReport is createLatencyReport for the events vdr has.
