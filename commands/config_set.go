@@ -73,7 +73,7 @@ func init() {
 					e.Users.SetRequirePass(v) // the default user's password, as updateRequirePass
 				}, ""
 			},
-			get:   func(e *Env) string { return e.RequirePass() }},
+			get: func(e *Env) string { return e.RequirePass() }},
 		{name: "maxclients",
 			parse: intParam(1, 1<<32-1, func(e *Env, v int64) { e.observer().maxClients.Store(v) }),
 			get:   func(e *Env) string { return strconv.Itoa(e.MaxClients()) }},
