@@ -314,7 +314,8 @@ func (e *Env) resetStats() {
 	}
 	st := &e.Stats
 	for _, a := range []*atomic.Int64{&st.ConnectionsReceived, &st.CommandsProcessed, &st.RejectedConns,
-		&st.KeyspaceHits, &st.KeyspaceMisses, &st.NetInputBytes, &st.NetOutputBytes, &st.ErrorReplies} {
+		&st.KeyspaceHits, &st.KeyspaceMisses, &st.NetInputBytes, &st.NetOutputBytes,
+		&st.NetReplInputBytes, &st.NetReplOutputBytes, &st.ErrorReplies} {
 		a.Store(0)
 	}
 	st.errMu.Lock()
@@ -448,6 +449,8 @@ const (
 	instCommand = iota
 	instNetInput
 	instNetOutput
+	instNetReplInput
+	instNetReplOutput
 	numInst
 )
 
@@ -504,8 +507,11 @@ func (e *Env) SampleStats(now time.Time) {
 	o.inst.mu.Lock()
 	defer o.inst.mu.Unlock()
 	o.inst.track(instCommand, e.Stats.CommandsProcessed.Load(), now)
-	o.inst.track(instNetInput, e.Stats.NetInputBytes.Load(), now)
-	o.inst.track(instNetOutput, e.Stats.NetOutputBytes.Load(), now)
+	replIn, replOut := e.Stats.NetReplInputBytes.Load(), e.Stats.NetReplOutputBytes.Load()
+	o.inst.track(instNetInput, e.Stats.NetInputBytes.Load()+replIn, now)
+	o.inst.track(instNetOutput, e.Stats.NetOutputBytes.Load()+replOut, now)
+	o.inst.track(instNetReplInput, replIn, now)
+	o.inst.track(instNetReplOutput, replOut, now)
 }
 
 // kbps formats a bytes/s rate as INFO's instantaneous_*_kbps ("%.2f" of KB/s).

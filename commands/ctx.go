@@ -99,6 +99,11 @@ type Stats struct {
 	KeyspaceMisses      atomic.Int64
 	NetInputBytes       atomic.Int64
 	NetOutputBytes      atomic.Int64
+	// NetReplInputBytes and NetReplOutputBytes are the bytes read from
+	// the primary and written to replicas served (Redis's
+	// stat_net_repl_*; INFO's total_net_*_bytes include them).
+	NetReplInputBytes  atomic.Int64
+	NetReplOutputBytes atomic.Int64
 	ErrorReplies        atomic.Int64
 	PubsubMessages      atomic.Int64
 	AuthFailures        atomic.Int64 // AUTH and HELLO … AUTH refused

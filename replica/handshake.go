@@ -46,6 +46,7 @@ func (d deadlineConn) Read(p []byte) (int, error) {
 func newLink(c *Client, conn net.Conn) *link {
 	rd := newReader(deadlineConn{conn, c.opts.ReadTimeout}, &c.opts)
 	rd.src.last = &c.lastRead
+	rd.src.count = c.opts.ReadBytes
 	return &link{c: c, conn: conn, br: rd.br, rd: rd}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/vdr-project/vdr/rdbparse"
@@ -102,6 +103,10 @@ type Options struct {
 	MaxBatch int
 	// ReadBufferBytes sizes the socket reader and bounds a RESP line.
 	ReadBufferBytes int
+	// ReadBytes, when set, counts every byte read from the primary: the
+	// handshake's replies, the RDB, the stream, its PINGs (Redis's
+	// stat_net_repl_input_bytes, INFO total_net_repl_input_bytes).
+	ReadBytes *atomic.Int64
 	// RDB tunes the RDB parser (batch size, limits).
 	RDB rdbparse.Options
 

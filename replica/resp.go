@@ -62,6 +62,7 @@ type hookReader struct {
 	r      io.Reader
 	before func() error
 	last   *atomic.Int64 // Unix ns of the last read that returned bytes
+	count  *atomic.Int64 // bytes read (Options.ReadBytes), or nil
 }
 
 func (h *hookReader) Read(p []byte) (int, error) {
@@ -71,6 +72,9 @@ func (h *hookReader) Read(p []byte) (int, error) {
 		}
 	}
 	n, err := h.r.Read(p)
+	if n > 0 && h.count != nil {
+		h.count.Add(int64(n))
+	}
 	if n > 0 && h.last != nil {
 		h.last.Store(time.Now().UnixNano())
 	}

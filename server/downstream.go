@@ -342,7 +342,7 @@ func (ds *downstream) write(b []byte) error {
 		p := b[:min(len(b), writeChunk)]
 		ds.nc.SetWriteDeadline(time.Now().Add(ds.d.timeout()))
 		n, err := ds.nc.Write(p)
-		ds.d.n.srv.env.Stats.NetOutputBytes.Add(int64(n))
+		ds.d.n.srv.env.Stats.NetReplOutputBytes.Add(int64(n))
 		if err != nil {
 			return err
 		}

@@ -450,3 +450,51 @@ func TestDownstreamNoAck(t *testing.T) {
 		t.Fatalf("RDB header with capa eof: %q", line)
 	}
 }
+
+// TestReplNetBytes: INFO's replication byte counters, as a Redis replica
+// keeps them. vdr counts what it reads from the primary as a replica of
+// the same primary does (within the handshake's replies and PING timing:
+// both took the same RDB and stream), and what it writes to the replica
+// it serves is what that replica counts as read, within the replies to
+// its handshake (vdr sends them as an ordinary client's) and the framing
+// lines Redis leaves out of its count. Both are
+// part of total_net_*_bytes, as in Redis.
+func TestReplNetBytes(t *testing.T) {
+	c := startChain(t, 0)
+	big := strings.Repeat("x", 1<<20)
+	if r := c.primary.Do(t, "SET", "big", big); r != "+OK\r\n" {
+		t.Fatalf("SET big: %q", r)
+	}
+	writeAllTypes(t, c.primary, 2)
+	waitSame(t, c.primary, c.direct, c.chained)
+	stat := func(s *redistest.Server, addr, field string) int64 {
+		t.Helper()
+		if s != nil {
+			addr = s.Addr()
+		}
+		v, err := strconv.ParseInt(redistest.InfoField(addr, "stats", field), 10, 64)
+		if err != nil {
+			t.Fatalf("%s %s: %v", addr, field, err)
+		}
+		return v
+	}
+	vIn := stat(nil, c.node.Addr(), "total_net_repl_input_bytes")
+	dIn := stat(c.direct, "", "total_net_repl_input_bytes")
+	if vIn < 1<<20 || dIn < 1<<20 {
+		t.Fatalf("repl input bytes: vdr %d, redis %d; want both past the 1 MiB value", vIn, dIn)
+	}
+	if d := vIn - dIn; d < -dIn/10 || d > dIn/10 {
+		t.Errorf("repl input bytes: vdr %d, a replica of the same primary %d", vIn, dIn)
+	}
+	if all := stat(nil, c.node.Addr(), "total_net_input_bytes"); all < vIn {
+		t.Errorf("total_net_input_bytes %d < total_net_repl_input_bytes %d", all, vIn)
+	}
+	vOut := stat(nil, c.node.Addr(), "total_net_repl_output_bytes")
+	cIn := stat(c.chained, "", "total_net_repl_input_bytes")
+	if d := cIn - vOut; vOut < 1<<20 || d < -1024 || d > 1024 {
+		t.Errorf("vdr wrote %d bytes to its replica, which read %d", vOut, cIn)
+	}
+	if all := stat(nil, c.node.Addr(), "total_net_output_bytes"); all < vOut {
+		t.Errorf("total_net_output_bytes %d < total_net_repl_output_bytes %d", all, vOut)
+	}
+}

@@ -241,6 +241,9 @@ func (n *Node) Start() error {
 				fmt.Sscan(p, &ro.ListeningPort)
 			}
 		}
+		if ro.ReadBytes == nil {
+			ro.ReadBytes = &n.srv.env.Stats.NetReplInputBytes
+		}
 		n.client = replica.New(ro)
 		if err := n.client.Start(ctx); err != nil {
 			cancel()

@@ -104,8 +104,10 @@ var (
 	mCallsRejected  = prometheus.NewDesc("vdr_client_command_rejected_total", "Client commands refused before running (arity, NOAUTH, READONLY…), by name (rejected_calls).", []string{"command"}, nil)
 	mCallsFailed    = prometheus.NewDesc("vdr_client_command_failed_total", "Client commands that answered an error, by name (failed_calls).", []string{"command"}, nil)
 	mCPU            = prometheus.NewDesc("vdr_cpu_seconds_total", "CPU time of the process, by mode (INFO used_cpu_sys, used_cpu_user).", []string{"mode"}, nil)
-	mNetIn          = prometheus.NewDesc("vdr_net_input_bytes_total", "Bytes read from clients (INFO total_net_input_bytes).", nil, nil)
-	mNetOut         = prometheus.NewDesc("vdr_net_output_bytes_total", "Bytes written to clients (INFO total_net_output_bytes).", nil, nil)
+	mNetIn          = prometheus.NewDesc("vdr_net_input_bytes_total", "Bytes read from clients (INFO total_net_input_bytes less the replication bytes).", nil, nil)
+	mNetOut         = prometheus.NewDesc("vdr_net_output_bytes_total", "Bytes written to clients (INFO total_net_output_bytes less the replication bytes).", nil, nil)
+	mNetReplIn      = prometheus.NewDesc("vdr_net_repl_input_bytes_total", "Bytes read from the primary (INFO total_net_repl_input_bytes).", nil, nil)
+	mNetReplOut     = prometheus.NewDesc("vdr_net_repl_output_bytes_total", "Bytes written to replicas served (INFO total_net_repl_output_bytes).", nil, nil)
 	mAuthFailures   = prometheus.NewDesc("vdr_auth_failures_total", "AUTH and HELLO AUTH attempts refused (wrong password or unknown user).", nil, nil)
 	mErrors         = prometheus.NewDesc("vdr_error_replies_total", "Error replies sent to clients, by error code (INFO errorstats).", []string{"code"}, nil)
 )
@@ -113,7 +115,7 @@ var (
 var allDescs = []*prometheus.Desc{mLinkUp, mState, mReady, mPrimaryOffset, mAppliedOffset, mLagBytes, mLagSeconds, mLastIO,
 	mFullSyncs, mPartialSyncs, mReconnects, mSyncDuration, mSyncBytes, mSyncProgress, mApplied, mUnknown, mInvalidated,
 	mFlushedUnknown, mKeys, mExpires, mHeap, mClients, mCommands, mHits, mMisses, mCalls, mLatency, mAuthFailures, mErrors,
-	mCallSecs, mCallsRejected, mCallsFailed, mCPU, mNetIn, mNetOut}
+	mCallSecs, mCallsRejected, mCallsFailed, mCPU, mNetIn, mNetOut, mNetReplIn, mNetReplOut}
 
 func (c *nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range allDescs {
@@ -209,6 +211,8 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(mCPU, user, "user")
 	counter(mNetIn, float64(env.Stats.NetInputBytes.Load()))
 	counter(mNetOut, float64(env.Stats.NetOutputBytes.Load()))
+	counter(mNetReplIn, float64(env.Stats.NetReplInputBytes.Load()))
+	counter(mNetReplOut, float64(env.Stats.NetReplOutputBytes.Load()))
 	counts, sum := env.LatencyHistogram()
 	cum := map[float64]uint64{}
 	var total uint64
