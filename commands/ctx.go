@@ -104,9 +104,9 @@ type Stats struct {
 	// stat_net_repl_*; INFO's total_net_*_bytes include them).
 	NetReplInputBytes  atomic.Int64
 	NetReplOutputBytes atomic.Int64
-	ErrorReplies        atomic.Int64
-	PubsubMessages      atomic.Int64
-	AuthFailures        atomic.Int64 // AUTH and HELLO … AUTH refused
+	ErrorReplies       atomic.Int64
+	PubsubMessages     atomic.Int64
+	AuthFailures       atomic.Int64 // AUTH and HELLO … AUTH refused
 
 	errMu     sync.Mutex
 	errCounts map[string]int64 // errorstats: replies by error code
