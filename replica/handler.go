@@ -79,6 +79,16 @@ type ConfigHandler interface {
 	PrimaryConfig(config map[string]string, version string)
 }
 
+// PingHandler is implemented by a Handler that wants to see the
+// primary's PINGs (repl-ping-replica-period), e.g. to show them in
+// MONITOR as a Redis replica does. Ping is called in stream order: the
+// commands before it were delivered (and returned) first. db is the
+// stream's selected database; argv is the PING as the primary sent it
+// (valid only during the call).
+type PingHandler interface {
+	Ping(db int, argv [][]byte) error
+}
+
 // State is where the link to the primary is, like REPL_STATE_* in
 // src/server.h.
 type State int32

@@ -152,8 +152,18 @@ func (s *stream) handle(argv [][]byte) error {
 		if err := s.selectDB(argv); err != nil {
 			return err
 		}
-	case eqLower(name, "ping"), eqLower(name, "exec"):
-		// ping keeps the link alive; a stray EXEC has nothing to commit.
+	case eqLower(name, "ping"):
+		// ping keeps the link alive; a handler may want to see it.
+		if ph, ok := s.h.(PingHandler); ok {
+			if err := s.flush(false); err != nil {
+				return err
+			}
+			if err := ph.Ping(s.db, argv); err != nil {
+				return fmt.Errorf("replica: handler Ping at offset %d: %w", s.readOff, err)
+			}
+		}
+	case eqLower(name, "exec"):
+		// a stray EXEC has nothing to commit.
 	case eqLower(name, "replconf"):
 		if len(argv) >= 2 && eqLower(argv[1], "getack") {
 			// Like Redis, reply with the offset before the GETACK itself

@@ -112,3 +112,50 @@ func TestMonitorDifferential(t *testing.T) {
 	}
 	t.Logf("%d monitor lines equal", len(got[0]))
 }
+
+// TestMonitorPrimaryPing: the primary's PINGs (repl-ping-replica-period)
+// show on a monitor as on a Redis replica's, after the commands before
+// them and in the database the stream last selected.
+func TestMonitorPrimaryPing(t *testing.T) {
+	sp := startSurfacePair(t, nil, Options{}, "")
+	p := dialRaw(t, sp.primary.Addr())
+	addrs := []string{sp.replica.Addr(), sp.node.Addr()}
+	var mons [2]*rawConn
+	for i, a := range addrs {
+		mons[i] = dialRaw(t, a)
+		if r := mons[i].dos("MONITOR"); r != "+OK\r\n" {
+			t.Fatalf("MONITOR on %s: %q", a, r)
+		}
+	}
+	p.dos("SELECT", "5")
+	p.dos("SET", "x", "1")
+	if r := p.dos("CONFIG", "SET", "repl-ping-replica-period", "1"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q", r)
+	}
+	ts := regexp.MustCompile(`^\+\d+\.\d{6} `)
+	var got [2]string
+	for i, m := range mons {
+		seenSet := false
+		deadline := time.Now().Add(10 * time.Second)
+		for got[i] == "" {
+			m.nc.SetReadDeadline(deadline)
+			line, err := m.br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("monitor %s: %v before a PING", addrs[i], err)
+			}
+			line = ts.ReplaceAllString(line, "")
+			switch {
+			case strings.Contains(line, `"set" "x" "1"`) || strings.Contains(line, `"SET" "x" "1"`):
+				seenSet = true
+			case seenSet && strings.Contains(strings.ToLower(line), `"ping"`):
+				got[i] = line
+			}
+		}
+	}
+	if want := "[5 " + sp.primary.Addr() + `] "ping"` + "\r\n"; got[0] != want {
+		t.Fatalf("the Redis replica shows %q, want %q", got[0], "[5 "+sp.primary.Addr()+`] "ping"`)
+	}
+	if got[1] != got[0] {
+		t.Errorf("vdr shows %q, the Redis replica %q", got[1], got[0])
+	}
+}

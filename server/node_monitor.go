@@ -12,6 +12,31 @@ var (
 	monExec   = [][]byte{[]byte("EXEC")}
 )
 
+// Ping shows the primary's PING to MONITOR clients, as a Redis replica's
+// call() feeds it (replica.PingHandler: after the commands before it).
+// The primary sends it without a SELECT: the line carries the database
+// the stream last selected.
+func (h *linkHandler) Ping(db int, argv [][]byte) error {
+	m := &h.n.srv.env.Monitors
+	if !m.Active() {
+		return nil
+	}
+	m.FeedApplied(h.monPeer(), db, argv)
+	return nil
+}
+
+// monPeer is the primary's address as MONITOR shows it: the socket's
+// peer, as getClientPeerId gives it.
+func (h *linkHandler) monPeer() string {
+	if mc := h.master.Load(); mc != nil {
+		return mc.Addr
+	}
+	if h.n.client != nil {
+		return h.n.client.Primary()
+	}
+	return ""
+}
+
 // feedMonitors shows an applied batch to MONITOR clients as a Redis
 // replica shows what its master client runs (call() feeds every command
 // the master client executes, with the primary's address): the SELECT
@@ -19,9 +44,8 @@ var (
 // around a unit, then the commands as the primary sent them. The replica
 // client consumes SELECT, MULTI and EXEC itself, so they are shown here
 // from the commands' databases and the unit marks; the primary's PINGs
-// and REPLCONF are not shown (REPLCONF is an admin command in Redis too;
-// a replica does show the PINGs, which vdr's stream reader keeps to
-// itself). When no monitor is connected this is one atomic load and the
+// and REPLCONF are not shown here (REPLCONF is an admin command in Redis
+// too; the PINGs come through Ping). When no monitor is connected this is one atomic load and the
 // tracked database.
 func (h *linkHandler) feedMonitors(cmds []replica.Command) {
 	if len(cmds) == 0 {
@@ -32,12 +56,7 @@ func (h *linkHandler) feedMonitors(cmds []replica.Command) {
 		h.monDB = cmds[len(cmds)-1].DB
 		return
 	}
-	var peer string
-	if mc := h.master.Load(); mc != nil {
-		peer = mc.Addr // the socket's peer, as getClientPeerId
-	} else if h.n.client != nil {
-		peer = h.n.client.Primary()
-	}
+	peer := h.monPeer()
 	unit := cmds[0].Unit
 	for i, c := range cmds {
 		if c.DB != h.monDB {
