@@ -1,0 +1,105 @@
+package server
+
+import (
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
+// TestChainThreeDeep: primary → vdr → vdr → redis-server, compared with a
+// direct replica of the primary after writes of every type, after the
+// middle link is cut (the second vdr continues from the first one's
+// backlog, and its own replica is not dropped), and after the last link
+// is cut (the redis-server continues from the second vdr's backlog).
+func TestChainThreeDeep(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	hub := startHub(t, primary.Addr(), 0, replicaOptions{})
+	mid := startHub(t, hub.Addr(), 0, replicaOptions{})
+	_, mport, _ := net.SplitHostPort(mid.Addr())
+	leaf := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", mport)
+	for r := 2; r < 4; r++ {
+		writeAllTypes(t, primary, r)
+	}
+	waitSame(t, primary, direct, leaf)
+	wantID := redistest.InfoField(primary.Addr(), "replication", "master_replid")
+	if got := redistest.InfoField(leaf.Addr(), "replication", "master_replid"); got != wantID {
+		t.Fatalf("third hop's replid %s, primary's %s", got, wantID)
+	}
+	if got := redistest.InfoField(mid.Addr(), "replication", "master_replid"); got != wantID {
+		t.Fatalf("second vdr's INFO replid %s, primary's %s", got, wantID)
+	}
+
+	// The middle link: the second vdr comes back with a partial resync.
+	if n, _ := redistest.Do(hub.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":1\r\n" {
+		t.Fatalf("CLIENT KILL TYPE replica on the hub = %q", n)
+	}
+	writeAllTypes(t, primary, 4)
+	redistest.WaitFor(t, 20*time.Second, "the second vdr's partial resync", func() bool { return hub.srv.ReplicaLines().SyncPartialOK == 1 })
+	waitSame(t, primary, direct, leaf)
+
+	// The last link: the redis-server comes back with a partial resync.
+	if n, _ := redistest.Do(mid.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":1\r\n" {
+		t.Fatalf("CLIENT KILL TYPE replica on the second vdr = %q", n)
+	}
+	writeAllTypes(t, primary, 5)
+	redistest.WaitFor(t, 20*time.Second, "the leaf's partial resync", func() bool { return mid.srv.ReplicaLines().SyncPartialOK == 1 })
+	waitSame(t, primary, direct, leaf)
+
+	if st := mid.Client().Stats(); st.FullSyncs != 1 {
+		t.Fatalf("second vdr: %d full syncs, want 1", st.FullSyncs)
+	}
+	if a, b := hub.srv.ReplicaLines().SyncFull, mid.srv.ReplicaLines().SyncFull; a != 1 || b != 1 {
+		t.Fatalf("full syncs served: hub %d, second vdr %d; want 1 and 1", a, b)
+	}
+}
+
+// TestChainedPrimaryRestart: the primary restarts without persistence
+// (DEBUG RESTART with save "" and appendonly no: the same port, no data,
+// a new replid). vdr full-syncs from it and drops its replica, which
+// full-syncs from vdr; both end equal to a direct replica of the
+// restarted primary, with none of the data from before the restart.
+func TestChainedPrimaryRestart(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes")
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	node := startHub(t, primary.Addr(), 0, replicaOptions{})
+	_, vport, _ := net.SplitHostPort(node.Addr())
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	writeAllTypes(t, primary, 2)
+	waitSame(t, primary, direct, chained)
+	oldID := redistest.InfoField(primary.Addr(), "replication", "master_replid")
+
+	// DEBUG RESTART execs redis-server again in the same process; the
+	// connection is closed without a reply.
+	redistest.Do(primary.Addr(), "DEBUG", "RESTART")
+	redistest.WaitFor(t, 20*time.Second, "the primary back with a new replid", func() bool {
+		id := redistest.InfoField(primary.Addr(), "replication", "master_replid")
+		return id != "" && id != oldID
+	})
+	if n := primary.Do(t, "DBSIZE"); n != ":0\r\n" {
+		t.Fatalf("DBSIZE after the restart = %q, want an empty primary", n)
+	}
+	writeAllTypes(t, primary, 7)
+	waitSame(t, primary, direct, chained)
+	newID := redistest.InfoField(primary.Addr(), "replication", "master_replid")
+	if got := redistest.InfoField(chained.Addr(), "replication", "master_replid"); got != newID {
+		t.Fatalf("chained replica's replid %s, the restarted primary's %s", got, newID)
+	}
+	if got := node.Client().ReplID(); got != newID {
+		t.Fatalf("vdr's replid %s, the restarted primary's %s", got, newID)
+	}
+	if n := chained.Do(t, "EXISTS", "hash:1", "list:2"); n != ":0\r\n" {
+		t.Fatalf("keys from before the restart on the chained replica: EXISTS = %q", n)
+	}
+	if st := node.Client().Stats(); st.FullSyncs != 2 {
+		t.Fatalf("vdr: %d full syncs, want 2", st.FullSyncs)
+	}
+	if rl := node.srv.ReplicaLines(); rl.SyncFull != 2 {
+		t.Fatalf("full syncs served: %d, want 2 (before and after the restart)", rl.SyncFull)
+	}
+}
