@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,33 @@ func TestChainedPrimaryRestart(t *testing.T) {
 	}
 	if rl := node.srv.ReplicaLines(); rl.SyncFull != 2 {
 		t.Fatalf("full syncs served: %d, want 2 (before and after the restart)", rl.SyncFull)
+	}
+}
+
+// TestHubRequirePass: a hub with requirepass (examples/kubernetes/hub.yaml)
+// serves a vdr and a redis-server that AUTH with masterauth, and refuses
+// a replica without it.
+func TestHubRequirePass(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	ro := replicaOptions{Primary: primary.Addr()}
+	hub := startNodeWith(t, NodeOptions{Server: Options{Port: RandomPort, RequirePass: "s3cret"}, Replica: &ro})
+	redistest.WaitFor(t, 20*time.Second, "hub ready", hub.Ready)
+	_, hport, _ := net.SplitHostPort(hub.Addr())
+
+	if got := dialRaw(t, hub.Addr()).dos("PSYNC", "?", "-1"); !strings.HasPrefix(got, "-NOAUTH") {
+		t.Fatalf("PSYNC without AUTH: %q", got)
+	}
+	sidecar := startNode(t, hub.Addr(), replicaOptions{Password: "s3cret"})
+	leaf := redistest.Start(t, "--enable-debug-command", "yes", "--masterauth", "s3cret", "--replicaof", "127.0.0.1", hport)
+	writeAllTypes(t, primary, 2)
+	waitSame(t, primary, direct, leaf)
+	want := replOffset(primary.Addr())
+	redistest.WaitFor(t, 20*time.Second, "sidecar at offset "+want, func() bool {
+		return sidecar.Ready() && strconv.FormatInt(sidecar.Client().Offset(), 10) == want
+	})
+	if a, b := redistest.Do(sidecar.Addr(), "HGET", "hash:2", "f2"); a != "$2\r\nv2\r\n" {
+		t.Fatalf("sidecar's HGET hash:2 f2 = %q, %v", a, b)
 	}
 }
