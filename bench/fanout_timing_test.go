@@ -21,8 +21,8 @@ import (
 // replication, the real-Redis comparison), under the same paced write
 // load. For each topology it reports what the primary pays:
 //
-//   - steady: the primary's CPU (INFO used_cpu_sys + used_cpu_user over the
-//     window, as a percentage of one core), the memory of its replica
+//   - steady: the primary's CPU (INFO used_cpu_sys + used_cpu_user, and
+//     the same of its forks, over the window, as a percentage of one core), the memory of its replica
 //     connections (the sum of tot-mem in CLIENT LIST TYPE replica, and
 //     INFO mem_clients_slaves, sampled every 100 ms: the peaks), and the
 //     hub's CPU from /proc;
@@ -212,7 +212,7 @@ func runFanout(dir string, cfg fanoutConfig, topology string) (fanoutResult, err
 		}
 		s := sidecars[i]
 		if err := waitUntil(2*time.Minute, func() bool { return vdrReady(s.http) }); err != nil {
-			return res, fmt.Errorf("sidecar %d not ready after its restart: %w", i, err)
+			return res, fmt.Errorf("sidecar %d not ready after its restart: %w; its log ends:\n%s\nthe primary's:\n%s", i, err, logTail(s), logTail(primary))
 		}
 	}
 	res.restart = time.Since(t0)
@@ -262,15 +262,20 @@ func fillFanout(addr string, keys int) error {
 	return nil
 }
 
-// redisCPU is the server's used_cpu_sys + used_cpu_user, in seconds.
+// redisCPU is the server's CPU time in seconds: used_cpu_sys +
+// used_cpu_user, and the same of its ended children (the forks that wrote
+// the RDBs of full syncs).
 func redisCPU(addr string) (float64, error) {
 	m, err := resp.Info(addr, "cpu")
 	if err != nil {
 		return 0, err
 	}
-	s, _ := strconv.ParseFloat(m["used_cpu_sys"], 64)
-	u, _ := strconv.ParseFloat(m["used_cpu_user"], 64)
-	return s + u, nil
+	var sum float64
+	for _, f := range []string{"used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children"} {
+		v, _ := strconv.ParseFloat(m[f], 64)
+		sum += v
+	}
+	return sum, nil
 }
 
 // syncFull is INFO stats sync_full: the full syncs the server served.
@@ -354,4 +359,13 @@ func (p *peakSampler) stop() (totMem, slaves int64) {
 	close(p.done)
 	p.wg.Wait()
 	return p.totMem, p.slaves
+}
+
+// logTail is the end of a process's output, for an error message.
+func logTail(p *proc) string {
+	b, _ := os.ReadFile(p.log + ".out")
+	if p.name != "vdr" && len(b) == 0 {
+		b, _ = os.ReadFile(p.log)
+	}
+	return string(b[max(0, len(b)-3000):])
 }
