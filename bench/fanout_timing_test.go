@@ -41,9 +41,10 @@ import (
 //	go test -run '^$' -bench BenchmarkFanout -benchtime 1x -timeout 30m ./bench
 //
 // It prints a table. BENCH_FANOUT_N (sidecars, default 16),
-// BENCH_FANOUT_KEYS (data set, default 50000), BENCH_FANOUT_RATE (write
-// load in commands/s, default 2000), BENCH_FANOUT_SECS (steady window,
-// default 10); VDR_BIN names a built vdr binary (else it is built).
+// BENCH_FANOUT_KEYS (strings of 100 bytes, default 50000),
+// BENCH_FANOUT_RATE (write load in commands/s, default 8000),
+// BENCH_FANOUT_SECS (steady window, default 10); VDR_BIN names a built
+// vdr binary (else it is built).
 func BenchmarkFanout(b *testing.B) {
 	if _, err := exec.LookPath(redisServer()); err != nil {
 		b.Skip("redis-server not found")
@@ -57,7 +58,7 @@ func BenchmarkFanout(b *testing.B) {
 	cfg := fanoutConfig{
 		sidecars: env("BENCH_FANOUT_N", 16),
 		keys:     env("BENCH_FANOUT_KEYS", 50_000),
-		rate:     env("BENCH_FANOUT_RATE", 2000),
+		rate:     env("BENCH_FANOUT_RATE", 8000),
 		window:   time.Duration(env("BENCH_FANOUT_SECS", 10)) * time.Second,
 	}
 	cfg.bin = os.Getenv("VDR_BIN")
@@ -116,13 +117,23 @@ func kib(n int64) string { return fmt.Sprintf("%d KiB", n>>10) }
 // runFanout runs one topology in dir: "direct", "vdr hub" or "redis hub".
 func runFanout(dir string, cfg fanoutConfig, topology string) (fanoutResult, error) {
 	var res fanoutResult
-	primary, err := startRedis("primary", dir, "--repl-diskless-sync-delay", "0")
+	primary, err := startRedis("primary", dir, "--repl-diskless-sync-delay", "0", "--enable-debug-command", "local")
 	if err != nil {
 		return res, err
 	}
 	defer primary.stop()
-	if err := fillFanout(primary.addr(), cfg.keys); err != nil {
+	// keys strings of 100 bytes (key:0 …).
+	c, err := resp.Dial(primary.addr(), 10*time.Second)
+	if err != nil {
 		return res, err
+	}
+	r, err := c.Do("DEBUG", "POPULATE", strconv.Itoa(cfg.keys), "key", "100")
+	c.Close()
+	if err == nil {
+		err = r.Err()
+	}
+	if err != nil {
+		return res, fmt.Errorf("DEBUG POPULATE: %w", err)
 	}
 	upstream := primary.addr()
 	var hub *proc
@@ -225,41 +236,6 @@ func runFanout(dir string, cfg fanoutConfig, topology string) (fanoutResult, err
 		return res, err
 	}
 	return res, nil
-}
-
-// fillFanout writes keys keys on the primary: strings of 100 bytes, and
-// every tenth key a small hash.
-func fillFanout(addr string, keys int) error {
-	c, err := resp.Dial(addr, 10*time.Second)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	val := strings.Repeat("v", 100)
-	for i := 0; i < keys; i += 1000 {
-		n := 0
-		for j := i; j < min(i+1000, keys); j++ {
-			if j%10 == 0 {
-				c.Send("HSET", "h:"+strconv.Itoa(j), "a", val, "b", "2", "c", "3")
-			} else {
-				c.Send("SET", "k:"+strconv.Itoa(j), val)
-			}
-			n++
-		}
-		if err := c.Flush(); err != nil {
-			return err
-		}
-		for ; n > 0; n-- {
-			r, err := c.Read()
-			if err == nil {
-				err = r.Err()
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // redisCPU is the server's CPU time in seconds: used_cpu_sys +

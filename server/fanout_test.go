@@ -35,21 +35,10 @@ func TestChainThreeDeep(t *testing.T) {
 		t.Fatalf("second vdr's INFO replid %s, primary's %s", got, wantID)
 	}
 
-	// The middle link: the second vdr comes back with a partial resync.
-	if n, _ := redistest.Do(hub.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":1\r\n" {
-		t.Fatalf("CLIENT KILL TYPE replica on the hub = %q", n)
-	}
-	writeAllTypes(t, primary, 4)
-	redistest.WaitFor(t, 20*time.Second, "the second vdr's partial resync", func() bool { return hub.srv.ReplicaLines().SyncPartialOK == 1 })
-	waitSame(t, primary, direct, leaf)
-
-	// The last link: the redis-server comes back with a partial resync.
-	if n, _ := redistest.Do(mid.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":1\r\n" {
-		t.Fatalf("CLIENT KILL TYPE replica on the second vdr = %q", n)
-	}
-	writeAllTypes(t, primary, 5)
-	redistest.WaitFor(t, 20*time.Second, "the leaf's partial resync", func() bool { return mid.srv.ReplicaLines().SyncPartialOK == 1 })
-	waitSame(t, primary, direct, leaf)
+	// The middle link: the second vdr comes back with a partial resync;
+	// then the last link: the redis-server does.
+	cutAndResume(t, hub, primary, 4, direct, leaf)
+	cutAndResume(t, mid, primary, 5, direct, leaf)
 
 	if st := mid.Client().Stats(); st.FullSyncs != 1 {
 		t.Fatalf("second vdr: %d full syncs, want 1", st.FullSyncs)
@@ -57,6 +46,20 @@ func TestChainThreeDeep(t *testing.T) {
 	if a, b := hub.srv.ReplicaLines().SyncFull, mid.srv.ReplicaLines().SyncFull; a != 1 || b != 1 {
 		t.Fatalf("full syncs served: hub %d, second vdr %d; want 1 and 1", a, b)
 	}
+}
+
+// cutAndResume kills the one replica node serves, writes round r on the
+// primary, and waits until the replica is back with a partial resync and
+// the replicas are equal.
+func cutAndResume(t *testing.T, node *Node, primary *redistest.Server, r int, replicas ...*redistest.Server) {
+	t.Helper()
+	before := node.srv.ReplicaLines().SyncPartialOK
+	if n, _ := redistest.Do(node.Addr(), "CLIENT", "KILL", "TYPE", "replica"); n != ":1\r\n" {
+		t.Fatalf("CLIENT KILL TYPE replica on %s = %q", node.Addr(), n)
+	}
+	writeAllTypes(t, primary, r)
+	redistest.WaitFor(t, 20*time.Second, "a partial resync from "+node.Addr(), func() bool { return node.srv.ReplicaLines().SyncPartialOK == before+1 })
+	waitSame(t, primary, replicas...)
 }
 
 // TestChainedPrimaryRestart: the primary restarts without persistence
