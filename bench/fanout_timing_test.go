@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,7 +140,7 @@ func runFanout(dir string, cfg fanoutConfig, topology string) (fanoutResult, err
 	var hub *proc
 	switch topology {
 	case "vdr hub":
-		if hub, err = startVDRArgs(cfg.bin, filepath.Join(dir, "hub"), "--primary", primary.addr(), "--log-level", "warn"); err != nil {
+		if hub, err = startListening(cfg.bin, filepath.Join(dir, "hub"), primary.addr()); err != nil {
 			return res, err
 		}
 		defer hub.stop()
@@ -165,7 +166,7 @@ func runFanout(dir string, cfg fanoutConfig, topology string) (fanoutResult, err
 		}
 	}()
 	start := func(i int) error {
-		s, err := startVDRArgs(cfg.bin, filepath.Join(dir, "s"+strconv.Itoa(i)), "--primary", upstream, "--log-level", "warn")
+		s, err := startListening(cfg.bin, filepath.Join(dir, "s"+strconv.Itoa(i)), upstream)
 		sidecars[i] = s
 		return err
 	}
@@ -335,6 +336,46 @@ func (p *peakSampler) stop() (totMem, slaves int64) {
 	close(p.done)
 	p.wg.Wait()
 	return p.totMem, p.slaves
+}
+
+// startListening starts a vdr replicating upstream and waits until it
+// answers PING and HTTP. The harness picks its ports free and releases
+// them before vdr binds them, so a vdr started meanwhile may take one
+// (vdr exits: "address already in use"): then it starts again on others.
+func startListening(bin, dir, upstream string) (*proc, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := startVDRArgs(bin, dir, "--primary", upstream, "--log-level", "warn")
+		if err != nil {
+			return nil, err
+		}
+		exited := func() bool {
+			select {
+			case <-p.done:
+				return true
+			default:
+				return false
+			}
+		}
+		err = waitUntil(time.Minute, func() bool { return exited() || (pingOK(p.addr()) && httpAnswers(p.http)) })
+		if err == nil && !exited() {
+			return p, nil
+		}
+		p.stop()
+		if attempt == 5 {
+			return nil, fmt.Errorf("vdr did not start: %v; its log ends:\n%s", err, logTail(p))
+		}
+	}
+}
+
+// httpAnswers reports whether vdr's HTTP endpoint answers /livez.
+func httpAnswers(addr string) bool {
+	cl := http.Client{Timeout: 500 * time.Millisecond}
+	r, err := cl.Get("http://" + addr + "/livez")
+	if err != nil {
+		return false
+	}
+	r.Body.Close()
+	return true
 }
 
 // logTail is the end of a process's output, for an error message.
