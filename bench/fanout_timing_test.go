@@ -3,7 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -339,7 +339,7 @@ func (p *peakSampler) stop() (totMem, slaves int64) {
 }
 
 // startListening starts a vdr replicating upstream and waits until it
-// answers PING and HTTP. The harness picks its ports free and releases
+// answers PING and listens for HTTP. The harness picks its ports free and releases
 // them before vdr binds them, so a vdr started meanwhile may take one
 // (vdr exits: "address already in use"): then it starts again on others.
 func startListening(bin, dir, upstream string) (*proc, error) {
@@ -356,7 +356,7 @@ func startListening(bin, dir, upstream string) (*proc, error) {
 				return false
 			}
 		}
-		err = waitUntil(time.Minute, func() bool { return exited() || (pingOK(p.addr()) && httpAnswers(p.http)) })
+		err = waitUntil(time.Minute, func() bool { return exited() || (pingOK(p.addr()) && httpListening(p.http)) })
 		if err == nil && !exited() {
 			return p, nil
 		}
@@ -367,15 +367,13 @@ func startListening(bin, dir, upstream string) (*proc, error) {
 	}
 }
 
-// httpAnswers reports whether vdr's HTTP endpoint answers /livez.
-func httpAnswers(addr string) bool {
-	cl := http.Client{Timeout: 500 * time.Millisecond}
-	r, err := cl.Get("http://" + addr + "/livez")
-	if err != nil {
-		return false
+// httpListening reports whether vdr's HTTP endpoint accepts connections.
+func httpListening(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
+	if err == nil {
+		c.Close()
 	}
-	r.Body.Close()
-	return true
+	return err == nil
 }
 
 // logTail is the end of a process's output, for an error message.
