@@ -704,14 +704,39 @@ func infoCommand(c *Ctx, args [][]byte) {
 		add("clients_in_timeout_table", 0)
 	})
 	section("Memory", func(add func(string, any)) {
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		add("used_memory", ms.HeapAlloc)
-		add("used_memory_human", humanBytes(ms.HeapAlloc))
-		add("used_memory_rss", ms.Sys)
-		add("used_memory_rss_human", humanBytes(ms.Sys))
-		add("used_memory_peak", ms.HeapSys)
-		add("used_memory_peak_human", humanBytes(ms.HeapSys))
+		// The same figures as MEMORY STATS (memory_stats.go): used_memory
+		// is the Go heap's live bytes, used_memory_rss the process's
+		// resident set, and the ratios follow from them as in Redis.
+		f := c.memoryFigures()
+		ms := &f.ms
+		used, rss := f.total, processRSS(ms)
+		active, resident := int64(ms.HeapInuse), int64(ms.Sys-ms.HeapReleased)
+		ratio2 := func(a, b int64) string { return strconv.FormatFloat(ratio(a, b), 'f', 2, 64) }
+		add("used_memory", used)
+		add("used_memory_human", humanBytes(uint64(used)))
+		add("used_memory_rss", rss)
+		add("used_memory_rss_human", humanBytes(uint64(rss)))
+		add("used_memory_peak", f.peak)
+		add("used_memory_peak_human", humanBytes(uint64(f.peak)))
+		add("used_memory_peak_perc", ratio2(used*100, f.peak)+"%")
+		add("used_memory_overhead", f.overheadTotal)
+		add("used_memory_startup", f.startup)
+		add("used_memory_dataset", max(used-f.overheadTotal, 0))
+		add("used_memory_dataset_perc", ratio2(max(used-f.overheadTotal, 0)*100, max(used-f.startup, 1))+"%")
+		add("allocator_allocated", used)
+		add("allocator_active", active)
+		add("allocator_resident", resident)
+		add("allocator_frag_ratio", ratio2(active, used))
+		add("allocator_frag_bytes", active-used)
+		add("allocator_rss_ratio", ratio2(resident, active))
+		add("allocator_rss_bytes", resident-active)
+		add("rss_overhead_ratio", ratio2(rss, resident))
+		add("rss_overhead_bytes", rss-resident)
+		add("mem_fragmentation_ratio", ratio2(rss, used))
+		add("mem_fragmentation_bytes", rss-used)
+		tsm := totalSystemMemory()
+		add("total_system_memory", tsm)
+		add("total_system_memory_human", humanBytes(uint64(tsm)))
 		c.syncLibraries()
 		nFuncs, libs := 0, env.Scripts().Libraries()
 		for _, l := range libs {

@@ -28,7 +28,7 @@ import (
 //	allocator.allocated  HeapAlloc
 //	allocator.active     HeapInuse (spans in use, with their free slots)
 //	allocator.resident   Sys - HeapReleased (what the runtime holds from the OS)
-//	rss                  Sys (INFO used_memory_rss)
+//	rss                  the process's resident set (/proc; INFO used_memory_rss)
 //
 // The per-database overhead counts Go map entries: a key's slot in its
 // stripe's map (a string header and a pointer, with the map's per-slot
@@ -100,7 +100,7 @@ func memoryStatsCommand(c *Ctx, args [][]byte) {
 	f := c.memoryFigures()
 	net := max(f.total-f.startup, 0)
 	dataset := max(f.total-f.overheadTotal, 0)
-	active, resident, rss := int64(f.ms.HeapInuse), int64(f.ms.Sys-f.ms.HeapReleased), int64(f.ms.Sys)
+	active, resident, rss := int64(f.ms.HeapInuse), int64(f.ms.Sys-f.ms.HeapReleased), processRSS(&f.ms)
 	var ndb int
 	for _, d := range f.dbs {
 		if d.Keys > 0 {
