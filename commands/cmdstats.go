@@ -147,7 +147,11 @@ func (c *Ctx) callStart() int64 {
 
 // obsState is a server's observability state; Env.observer creates it.
 type obsState struct {
-	cmds []cmdCounters // by cmdStats.idx
+	// shards are copies of the per-command counters (each by
+	// cmdStats.idx): a client counts in the copy its ID picks, so event
+	// loops running the same command on other cores do not bounce one
+	// cache line between them; the readers sum the copies.
+	shards [statShards][]cmdCounters
 
 	// Settings (CONFIG SET): see configParams.
 	slowlogSlower atomic.Int64 // µs; -1 off (slowlog-log-slower-than)
@@ -168,6 +172,40 @@ type obsState struct {
 	setByCommand map[string]bool // names CONFIG SET changed (CONFIG REWRITE writes them)
 }
 
+// statShards is how many copies of the counters there are (a power of
+// two; more than the cores of a typical sidecar).
+const statShards = 8
+
+// sums returns command i's counters summed over the shards.
+func (o *obsState) sums(i int) (calls, ns, rejected, failed int64) {
+	for s := range o.shards {
+		cc := &o.shards[s][i]
+		calls += cc.calls.Load()
+		ns += cc.ns.Load()
+		rejected += cc.rejected.Load()
+		failed += cc.failed.Load()
+	}
+	return
+}
+
+// histCounts returns command i's latency histogram summed over the
+// shards; ok is false while no call was timed.
+func (o *obsState) histCounts(i int) (counts [latBuckets]uint64, total uint64, ok bool) {
+	for s := range o.shards {
+		h := o.shards[s][i].hist.Load()
+		if h == nil {
+			continue
+		}
+		ok = true
+		for b := range counts {
+			n := h.buckets[b].Load()
+			counts[b] += n
+			total += n
+		}
+	}
+	return counts, total, ok
+}
+
 // obsHolder creates the state on first use (Env is built as a literal).
 type obsHolder struct {
 	once sync.Once
@@ -177,7 +215,10 @@ type obsHolder struct {
 // observer returns the server's observability state.
 func (e *Env) observer() *obsState {
 	e.obs.once.Do(func() {
-		s := &obsState{cmds: make([]cmdCounters, len(statsNames))}
+		s := &obsState{}
+		for i := range s.shards {
+			s.shards[i] = make([]cmdCounters, len(statsNames))
+		}
 		s.slowlogSlower.Store(10000)
 		s.slowlogMaxLen.Store(128)
 		s.latTracking.Store(true)
@@ -189,12 +230,12 @@ func (e *Env) observer() *obsState {
 	return e.obs.s
 }
 
-// counters returns the statistics slot of cmd.
-func (o *obsState) counters(cmd *Command) *cmdCounters {
+// counters returns the statistics slot of cmd in the shard of client id.
+func (o *obsState) counters(cmd *Command, id int64) *cmdCounters {
 	if cmd.stats == nil {
 		return nil
 	}
-	return &o.cmds[cmd.stats.idx]
+	return &o.shards[int(id)&(statShards-1)][cmd.stats.idx]
 }
 
 // recordCall is the bookkeeping after a command ran for d: commandstats,
@@ -203,7 +244,7 @@ func (o *obsState) counters(cmd *Command) *cmdCounters {
 func (c *Ctx) recordCall(cmd *Command, args [][]byte, d time.Duration, failed bool) {
 	o := c.Env.observer()
 	ns := int64(d)
-	cc := o.counters(cmd)
+	cc := o.counters(cmd, c.Client.ID)
 	if cc == nil {
 		return
 	}
@@ -238,7 +279,7 @@ func (c *Ctx) recordCall(cmd *Command, args [][]byte, d time.Duration, failed bo
 
 // recordReject counts a known command refused before it ran.
 func (c *Ctx) recordReject(cmd *Command) {
-	if cc := c.Env.observer().counters(cmd); cc != nil {
+	if cc := c.Env.observer().counters(cmd, c.Client.ID); cc != nil {
 		cc.rejected.Add(1)
 	}
 }
@@ -255,8 +296,8 @@ func (e *Env) CommandStats() []CommandStat {
 	o := e.observer()
 	var out []CommandStat
 	for i, name := range statsNames {
-		cc := &o.cmds[i]
-		st := CommandStat{Name: name, Calls: cc.calls.Load(), Usec: cc.ns.Load() / 1000, Rejected: cc.rejected.Load(), Failed: cc.failed.Load()}
+		calls, ns, rejected, failed := o.sums(i)
+		st := CommandStat{Name: name, Calls: calls, Usec: ns / 1000, Rejected: rejected, Failed: failed}
 		if st.Calls != 0 || st.Rejected != 0 || st.Failed != 0 {
 			out = append(out, st)
 		}
@@ -281,13 +322,13 @@ func (e *Env) EachCommandCalls(fn func(name string, calls int64)) {
 func (e *Env) LatencyHistogram() (counts []uint64, sum time.Duration) {
 	o := e.observer()
 	counts = make([]uint64, len(LatencyBuckets)+1)
-	for i := range o.cmds {
-		sum += time.Duration(o.cmds[i].ns.Load())
-		h := o.cmds[i].hist.Load()
-		if h == nil {
+	for i := range statsNames {
+		_, ns, _, _ := o.sums(i)
+		sum += time.Duration(ns)
+		all, _, ok := o.histCounts(i)
+		if !ok {
 			continue
 		}
-		all, _ := h.snapshot()
 		for b, n := range all {
 			if n == 0 {
 				continue
@@ -304,13 +345,15 @@ func (e *Env) LatencyHistogram() (counts []uint64, sum time.Duration) {
 // latency monitor's events stay (Redis keeps them too).
 func (e *Env) resetStats() {
 	o := e.observer()
-	for i := range o.cmds {
-		cc := &o.cmds[i]
-		cc.calls.Store(0)
-		cc.ns.Store(0)
-		cc.rejected.Store(0)
-		cc.failed.Store(0)
-		cc.hist.Store(nil)
+	for s := range o.shards {
+		for i := range o.shards[s] {
+			cc := &o.shards[s][i]
+			cc.calls.Store(0)
+			cc.ns.Store(0)
+			cc.rejected.Store(0)
+			cc.failed.Store(0)
+			cc.hist.Store(nil)
+		}
 	}
 	st := &e.Stats
 	for _, a := range []*atomic.Int64{&st.ConnectionsReceived, &st.CommandsProcessed, &st.RejectedConns,
@@ -369,11 +412,10 @@ func infoLatencystats(env *Env, add func(string, any)) {
 	}
 	ps := *o.percentiles.Load()
 	for i, name := range statsNames {
-		h := o.cmds[i].hist.Load()
-		if h == nil {
+		counts, total, ok := o.histCounts(i)
+		if !ok {
 			continue
 		}
-		counts, total := h.snapshot()
 		var sb strings.Builder
 		for j, p := range ps {
 			if j > 0 {

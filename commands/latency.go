@@ -414,13 +414,14 @@ func latencyReport(o *obsState, w *doctorWords) string {
 func latencyHistogramCommand(c *Ctx, args [][]byte) {
 	o := c.Env.observer()
 	type named struct {
-		name string
-		h    *latHist
+		name   string
+		counts [latBuckets]uint64
+		total  uint64
 	}
 	var list []named
 	addIdx := func(i int) {
-		if h := o.cmds[i].hist.Load(); h != nil {
-			list = append(list, named{statsNames[i], h})
+		if counts, total, ok := o.histCounts(i); ok {
+			list = append(list, named{statsNames[i], counts, total})
 		}
 	}
 	if len(args) == 2 {
@@ -447,7 +448,7 @@ func latencyHistogramCommand(c *Ctx, args [][]byte) {
 	c.W.Map(len(list))
 	for _, e := range list {
 		c.W.BulkString(e.name)
-		writeCommandCDF(c.W, e.h)
+		writeCommandCDF(c.W, &e.counts, e.total)
 	}
 }
 
@@ -455,8 +456,7 @@ func latencyHistogramCommand(c *Ctx, args [][]byte) {
 // at each doubling bucket from 1024 ns, labelled in µs as Redis labels
 // them (its HdrHistogram's highest equivalent value of 1024·2^k ns, with
 // two significant digits), where the count grew.
-func writeCommandCDF(w *Writer, h *latHist) {
-	counts, total := h.snapshot()
+func writeCommandCDF(w *Writer, counts *[latBuckets]uint64, total uint64) {
 	w.Map(2)
 	w.BulkString("calls")
 	w.Int(int64(total))

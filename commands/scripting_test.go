@@ -142,11 +142,12 @@ func TestScriptTrackingAndStats(t *testing.T) {
 	if got := tc.run(t, "CLIENT", "TRACKING", "on"); got != "+OK\r\n" {
 		t.Fatalf("CLIENT TRACKING on: %q", got)
 	}
-	before := env.observer().counters(Find("hget")).calls.Load()
+	hgetCalls := func() int64 { n, _, _, _ := env.observer().sums(Find("hget").stats.idx); return n }
+	before := hgetCalls()
 	if got := tc.run(t, "EVAL_RO", "redis.call('hget', 'h', 'f'); return redis.call('get', 'read')", "1", "declared"); got != "$1\r\nv\r\n" {
 		t.Fatalf("EVAL_RO: %q", got)
 	}
-	if n := env.observer().counters(Find("hget")).calls.Load(); n != before+1 {
+	if n := hgetCalls(); n != before+1 {
 		t.Errorf("hget calls %d, want %d", n, before+1)
 	}
 	env.Tracking.Invalidate([]byte("declared"))
