@@ -668,65 +668,10 @@ func writeHelp(c *Ctx, name string) {
 	replyHelp(c, lines)
 }
 
-// clientHelpCommand: CLIENT HELP, with the lines each version adds to
-// 7.0's (clientCommand's help in src/networking.c of 7.2, 7.4 and Valkey
-// 8.0).
-func clientHelpCommand(c *Ctx, args [][]byte) {
-	v := c.Version()
-	base := helpTexts["client"]
-	lines := make([]string, 0, len(base)+16)
-	for _, l := range base {
-		if v.ClientTypePrimary() {
-			l = strings.Replace(l, "(NORMAL|MASTER|REPLICA|PUBSUB)", "(NORMAL|PRIMARY|REPLICA|PUBSUB)", 1)
-		}
-		if l == "    Prints this help." && v.HelpSaysPrint() {
-			l = "    Print this help."
-		}
-		lines = append(lines, l)
-		switch {
-		case l == "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes." && v.ClientCapa():
-			lines = append(lines,
-				"CAPA <option> [options...]",
-				"    The client claims its some capability options. Options are:",
-				"    * REDIRECT",
-				"      The client can handle redirection during primary and replica failover in standalone mode.")
-		case l == "      Skip killing current connection (default: yes)." && v.ClientKillMaxAge():
-			lines = append(lines,
-				"    * ID <client-id>",
-				"      Kill connections by client id.",
-				"    * MAXAGE <maxage>",
-				"      Kill connections older than the specified age.")
-		case l == "    Assign the name <name> to the current connection." && v.ClientSetInfo():
-			lines = append(lines,
-				"SETINFO <option> <value>",
-				"    Set client meta attr. Options are:",
-				"    * LIB-NAME: the client lib name.",
-				"    * LIB-VER: the client lib version.")
-		case l == "    Protect current client connection from eviction." && v.ClientNoTouch():
-			lines = append(lines,
-				"NO-TOUCH (ON|OFF)",
-				"    Will not touch LRU/LFU stats when this mode is on.")
-		}
-	}
-	c.W.Array(len(lines))
-	for _, l := range lines {
-		c.W.Status(l)
-	}
-}
-func commandHelpCommand(c *Ctx, args [][]byte) {
-	if !c.Version().HelpWithoutRedisName() {
-		writeHelp(c, "command")
-		return
-	}
-	lines := helpTexts["command"]
-	c.W.Array(len(lines))
-	for _, l := range lines {
-		if l == "    Prints this help." {
-			l = "    Print this help."
-		}
-		c.W.Status(strings.ReplaceAll(l, "Redis ", ""))
-	}
-}
+// clientHelpCommand: CLIENT HELP and COMMAND HELP, as each version
+// words them (the texts captured from each server, versions_gen.go).
+func clientHelpCommand(c *Ctx, args [][]byte)  { writeHelp(c, "client") }
+func commandHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "command") }
 
 func configHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "config") }
 func pubsubHelpCommand(c *Ctx, args [][]byte) { writeHelp(c, "pubsub") }
