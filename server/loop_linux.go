@@ -615,6 +615,10 @@ func (l *loop) process(c *conn) {
 	if c.ev.offloaded {
 		return
 	}
+	// Messages queued before this input was read (an invalidation, a
+	// published message) go before its replies, as Redis has written them
+	// by then.
+	l.takePending(c)
 	w := c.ctx.W
 	if w.Len() > flushThreshold && !l.flush(c) {
 		// A reply made before (a command run off the loop, a blocked read
