@@ -246,7 +246,6 @@ func (c *Ctx) FlushStats() {
 	c.clockMark = 0 // the next command starts a new batch (callStart)
 	if cl.nCmds != 0 {
 		st.CommandsProcessed.Add(cl.nCmds)
-		cl.totCmds.Add(cl.nCmds)
 		cl.nCmds = 0
 	}
 	if cl.nHits != 0 {

@@ -287,23 +287,11 @@ func (h *scriptHost) Call(argv [][]byte, resp int) ([]byte, string) {
 	if cmd == nil {
 		return nil, "Unknown Redis command called from script"
 	}
-	if !cmd.arityOK(len(argv)) {
-		return nil, "Wrong number of args calling Redis command from script"
-	}
-	if cmd.Flags&CmdNoscript != 0 {
-		return nil, "This Redis command is not allowed from script"
-	}
-	if _, stale := c.linkState(); stale && cmd.Flags&CmdStale == 0 {
-		return nil, "Can not execute the command on a stale replica"
-	}
-	if msg := c.aclScriptCheck(cmd, argv); msg != "" {
+	if msg := h.refusal(cmd, argv); msg != "" {
+		// A known command the script may not run counts as rejected
+		// (scriptCall's error path in src/script.c).
+		c.recordReject(cmd)
 		return nil, msg
-	}
-	if h.readOnly && cmd.Flags&(CmdWrite|CmdMayReplicate) != 0 {
-		return nil, "Write commands are not allowed from read-only scripts."
-	}
-	if cmd.Flags&CmdWrite != 0 {
-		return nil, "-" + errReadonly
 	}
 	h.w.Reset()
 	h.w.Resp = resp
@@ -311,6 +299,30 @@ func (h *scriptHost) Call(argv [][]byte, resp int) ([]byte, string) {
 	c.Client.nCmds++
 	h.sub.call(cmd, argv)
 	return h.w.b, ""
+}
+
+// refusal returns why the script may not run cmd, or "".
+func (h *scriptHost) refusal(cmd *Command, argv [][]byte) string {
+	c := h.c
+	if !cmd.arityOK(len(argv)) {
+		return "Wrong number of args calling Redis command from script"
+	}
+	if cmd.Flags&CmdNoscript != 0 {
+		return "This Redis command is not allowed from script"
+	}
+	if _, stale := c.linkState(); stale && cmd.Flags&CmdStale == 0 {
+		return "Can not execute the command on a stale replica"
+	}
+	if msg := c.aclScriptCheck(cmd, argv); msg != "" {
+		return msg
+	}
+	if h.readOnly && cmd.Flags&(CmdWrite|CmdMayReplicate) != 0 {
+		return "Write commands are not allowed from read-only scripts."
+	}
+	if cmd.Flags&CmdWrite != 0 {
+		return "-" + errReadonly
+	}
+	return ""
 }
 
 // CommandExists implements script.Host.
