@@ -325,6 +325,8 @@ type Ctx struct {
 	// running (EXEC's queued commands run inside EXEC's): see callStart.
 	clockMark int64
 	callDepth int
+	// lastLookup remembers the last command looked up (lookupCommand).
+	lastLookup lookupMemo
 }
 
 // NewCtx returns a Ctx for one connection.

@@ -59,7 +59,29 @@ func Lookup(v compat.Version, args [][]byte) (cmd *Command, unknownSub bool) {
 }
 
 // lookupCommand is Lookup in the table of c's personality.
-func (c *Ctx) lookupCommand(args [][]byte) (*Command, bool) { return c.commands().lookup(args) }
+func (c *Ctx) lookupCommand(args [][]byte) (*Command, bool) {
+	t := c.commands()
+	// A pipeline mostly repeats one command: the last name a connection
+	// looked up, spelled the same, in the same table, is that command
+	// again (commands without subcommands only).
+	lc := &c.lastLookup
+	if lc.t == t && int(lc.n) == len(args[0]) && string(lc.name[:lc.n]) == string(args[0]) {
+		return lc.cmd, false
+	}
+	cmd, sub := t.lookup(args)
+	if cmd != nil && cmd.subs == nil && cmd.parent == nil && len(args[0]) <= maxCommandName {
+		lc.t, lc.cmd, lc.n = t, cmd, uint8(copy(lc.name[:], args[0]))
+	}
+	return cmd, sub
+}
+
+// lookupMemo is the last command a Ctx looked up, by its name as sent.
+type lookupMemo struct {
+	t    *cmdTable
+	cmd  *Command
+	n    uint8
+	name [maxCommandName]byte
+}
 
 func (t *cmdTable) lookup(args [][]byte) (cmd *Command, unknownSub bool) {
 	var buf [maxCommandName]byte
