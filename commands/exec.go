@@ -348,7 +348,9 @@ func QueuedArgs(c *Ctx) int {
 
 // call runs the handler of an already checked command.
 func (c *Ctx) call(cmd *Command, args [][]byte) {
-	c.Client.lastCmd.Store(cmd)
+	if c.Client.lastCmd.Load() != cmd { // (a store is a write barrier and a locked instruction)
+		c.Client.lastCmd.Store(cmd)
+	}
 	c.cmd = cmd
 	// CLIENT NO-TOUCH spares every command but TOUCH (Redis 7.2).
 	c.touchOff = cmd.noTouch || c.Client.noTouch && cmd.Name != "touch"
