@@ -193,13 +193,17 @@ func TestClusterClientRedisPy(t *testing.T) {
 	}
 }
 
-// ioredisModules returns a node_modules folder holding ioredis: the one
-// scripts/install-deps.sh fills (bin/node), else one npm installs now
-// (a few seconds).
-func ioredisModules(t *testing.T) string {
+// ioredisModules returns node and a node_modules folder holding ioredis:
+// the one scripts/install-deps.sh fills (bin/node), else one npm
+// installs now (a few seconds).
+func ioredisModules(t *testing.T) (node, modules string) {
 	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node not installed: run make deps (scripts/install-deps.sh installs node, npm and ioredis)")
+	}
 	if d, _ := filepath.Abs(filepath.Join("..", "bin", "node", "node_modules")); dirExists(filepath.Join(d, "ioredis")) {
-		return d
+		return node, d
 	}
 	npm, err := exec.LookPath("npm")
 	if err != nil {
@@ -216,7 +220,7 @@ func ioredisModules(t *testing.T) string {
 	if out, err := inst.CombinedOutput(); err != nil {
 		t.Fatalf("npm install: %v\n%s", err, out)
 	}
-	return filepath.Join(dir, "node_modules")
+	return node, filepath.Join(dir, "node_modules")
 }
 
 func dirExists(p string) bool {
@@ -225,11 +229,7 @@ func dirExists(p string) bool {
 }
 
 func TestClusterClientIORedis(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatal("node not installed: run make deps (scripts/install-deps.sh installs node, npm and ioredis)")
-	}
-	mods := ioredisModules(t)
+	node, mods := ioredisModules(t)
 	addr, want := clusterModeVDR(t)
 	_, port, _ := strings.Cut(addr, ":")
 	script, _ := filepath.Abs("testdata/node/cluster_client.js")
