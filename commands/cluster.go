@@ -1,9 +1,11 @@
 package commands
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -377,36 +379,40 @@ func clusterGetkeysinslotCommand(c *Ctx, args [][]byte) {
 const slotScanStep = 1024
 
 // slotKeys calls fn for each live key of the client's database in slot,
-// at most max of them (max < 0: all). The projection keeps no index by
-// slot, so this visits every key: in a transaction or script through its
-// View (which holds every stripe already), else by SCAN steps, which
-// leave the applier free between steps (a key present throughout is
-// visited once). A big database makes it long: the event loops run it
-// off the loop (RunsLong).
+// at most max of them (max < 0: all).
 func (c *Ctx) slotKeys(slot int, max int64, fn func(key []byte)) {
 	var n int64
-	visit := func(key []byte) bool {
+	c.eachKey(func(key []byte) bool {
 		if keyslot.Of(key) != slot {
 			return true
 		}
 		fn(key)
 		n++
 		return max < 0 || n < max
-	}
+	})
+}
+
+// eachKey calls fn for each live key of the client's database until fn
+// returns false. The projection keeps no index by slot, so the slot
+// commands visit every key: in a transaction or script through its View
+// (which holds every stripe already), else by SCAN steps, which leave
+// the applier free between steps (a key present throughout is visited
+// once). A big database makes it long: the event loops run it off the
+// loop (RunsLong).
+func (c *Ctx) eachKey(fn func(key []byte) bool) {
 	if c.tx != nil {
 		c.readDB(func(v *projection.View) {
-			v.Keys(func(key []byte, _ projection.Value) bool { return visit(key) })
+			v.Keys(func(key []byte, _ projection.Value) bool { return fn(key) })
 		})
 		return
 	}
 	var cursor uint64
-	for {
+	more := true
+	for more {
 		next, err := c.Env.Proj.Scan(c.Client.db, cursor, slotScanStep, func(key []byte, _ projection.Value) {
-			if max < 0 || n < max {
-				visit(key)
-			}
+			more = more && fn(key)
 		})
-		if err != nil || next == 0 || (max >= 0 && n >= max) {
+		if err != nil || next == 0 {
 			return
 		}
 		cursor = next
@@ -421,14 +427,122 @@ const slotScanInline = 1 << 14
 
 // RunsLong reports whether the command args would keep the connection's
 // event loop busy long enough that it should run on a goroutine of its
-// own: CLUSTER COUNTKEYSINSLOT or GETKEYSINSLOT over a big database.
+// own: CLUSTER COUNTKEYSINSLOT, GETKEYSINSLOT or SLOT-STATS over a big
+// database.
 func RunsLong(c *Ctx, args [][]byte) bool {
 	if len(args) < 2 || !c.Env.Config.ClusterMode || c.Client.inMulti || !equalFold(args[0], "cluster") ||
-		!equalFold(args[1], "countkeysinslot") && !equalFold(args[1], "getkeysinslot") || c.Env.Proj == nil {
+		!equalFold(args[1], "countkeysinslot") && !equalFold(args[1], "getkeysinslot") && !equalFold(args[1], "slot-stats") ||
+		c.Env.Proj == nil {
 		return false
 	}
 	n, err := c.Env.Proj.DBSize(c.Client.db)
 	return err == nil && n > slotScanInline
+}
+
+// clusterSlotStatsCommand: CLUSTER SLOT-STATS (Valkey 8.0,
+// clusterSlotStatsCommand in src/cluster_slot_stats.c) — SLOTSRANGE start
+// end, or ORDERBY key-count [LIMIT n] [ASC|DESC]. Only key-count is
+// kept, as on a Valkey whose cluster-slot-stats-enabled is no.
+func clusterSlotStatsCommand(c *Ctx, args [][]byte) {
+	if !clusterOn(c) {
+		return
+	}
+	slotArg := func(b []byte) (int, bool) {
+		n, ok := parseInt(b)
+		if !ok || n < 0 || n >= keyslot.Slots {
+			c.W.Error("ERR Invalid or out of range slot")
+			return 0, false
+		}
+		return int(n), true
+	}
+	switch {
+	case len(args) == 5 && equalFold(args[2], "slotsrange"):
+		start, ok := slotArg(args[3])
+		if !ok {
+			return
+		}
+		end, ok := slotArg(args[4])
+		if !ok {
+			return
+		}
+		if start > end {
+			c.W.Error("ERR Start slot number " + strconv.Itoa(start) + " is greater than end slot number " + strconv.Itoa(end))
+			return
+		}
+		counts := c.slotCounts()
+		c.W.Array(end - start + 1)
+		for s := start; s <= end; s++ {
+			c.writeSlotStat(s, counts[s])
+		}
+	case len(args) >= 4 && equalFold(args[2], "orderby"):
+		if !equalFold(args[3], "key-count") {
+			c.W.Error("ERR Unrecognized sort metric for ORDERBY.")
+			return
+		}
+		limit, desc := int64(keyslot.Slots), true
+		nLimit, nOrder := 0, 0
+		for i := 4; i < len(args); i++ {
+			switch {
+			case equalFold(args[i], "limit") && i+1 < len(args):
+				n, ok := parseInt(args[i+1])
+				if !ok || n < 1 || n > keyslot.Slots {
+					c.W.Error("ERR Limit has to lie in between 1 and 16384 (maximum number of slots).")
+					return
+				}
+				limit = n
+				i++
+				nLimit++
+			case equalFold(args[i], "asc"), equalFold(args[i], "desc"):
+				desc = equalFold(args[i], "desc")
+				nOrder++
+			default:
+				c.W.Error(errSyntax)
+				return
+			}
+			if nLimit > 1 || nOrder > 1 {
+				c.W.Error("ERR Multiple filters of the same type are disallowed.")
+				return
+			}
+		}
+		counts := c.slotCounts()
+		order := make([]int, keyslot.Slots)
+		for i := range order {
+			order[i] = i
+		}
+		// By count, ties by slot number (slotStatForSortDescCmp).
+		slices.SortStableFunc(order, func(a, b int) int {
+			if desc {
+				return cmp.Compare(counts[b], counts[a])
+			}
+			return cmp.Compare(counts[a], counts[b])
+		})
+		c.W.Array(int(limit))
+		for _, s := range order[:limit] {
+			c.writeSlotStat(s, counts[s])
+		}
+	default:
+		subcommandSyntaxError(c, args)
+	}
+}
+
+// slotCounts counts the live keys of each slot of the client's database.
+func (c *Ctx) slotCounts() *[keyslot.Slots]int64 {
+	var counts [keyslot.Slots]int64
+	c.eachKey(func(key []byte) bool {
+		counts[keyslot.Of(key)]++
+		return true
+	})
+	return &counts
+}
+
+// writeSlotStat writes one slot of CLUSTER SLOT-STATS: the slot and a
+// map of its statistics.
+func (c *Ctx) writeSlotStat(slot int, keys int64) {
+	c.W.Array(2)
+	c.W.Int(int64(slot))
+	c.W.Map(1)
+	c.W.BulkString("key-count")
+	c.W.Int(keys)
 }
 
 // clusterHelpCommand: CLUSTER HELP in cluster mode, listing what vdr
@@ -465,6 +579,8 @@ var clusterHelp = []string{
 	"    Replicas of <node-id>: none.",
 	"SHARDS",
 	"    The one shard, which owns every slot.",
+	"SLOT-STATS SLOTSRANGE <start> <end> | ORDERBY key-count [LIMIT <n>] [ASC|DESC]",
+	"    Keys per slot (Valkey 8.0).",
 	"SLOTS",
 	"    The one slot range, 0-16383, and its node.",
 	"HELP",

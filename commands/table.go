@@ -129,6 +129,7 @@ var handlers = map[string]HandlerFunc{
 	"cluster|slaves":                clusterReplicasCommand,
 	"cluster|count-failure-reports": clusterCountFailureReportsCommand,
 	"cluster|help":                  clusterHelpCommand,
+	"cluster|slot-stats":            clusterSlotStatsCommand,
 	// observability (cmdstats.go, slowlog.go, latency.go)
 	"config|resetstat":  configResetstatCommand,
 	"slowlog|get":       slowlogGetCommand,

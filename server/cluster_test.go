@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/internal/keyslot"
 )
 
@@ -83,6 +84,30 @@ func TestClusterModeSlotKeys(t *testing.T) {
 		if !strings.HasPrefix(exec, "*2\r\n:"+strconv.Itoa(len(bySlot[slots[0]]))+"\r\n*1\r\n$") {
 			t.Fatalf("EXEC: %q", exec)
 		}
+	}
+}
+
+// TestClusterModeSlotStats checks Valkey 8.0's CLUSTER SLOT-STATS over a
+// database big enough that it runs off the event loop: one scan counts
+// every slot.
+func TestClusterModeSlotStats(t *testing.T) {
+	_, bySlot, start := clusterKeys(t, 40000)
+	c := dialRaw(t, start(Options{ClusterMode: true, Compat: compat.Valkey80}).Addr())
+	top, most := 0, 0
+	for sl := range keyslot.Slots {
+		if n := len(bySlot[sl]); n > most {
+			top, most = sl, n
+		}
+	}
+	stat := func(sl int) string {
+		return fmt.Sprintf("*2\r\n:%d\r\n*2\r\n$9\r\nkey-count\r\n:%d\r\n", sl, len(bySlot[sl]))
+	}
+	if r, want := c.dos("CLUSTER", "SLOT-STATS", "ORDERBY", "key-count", "LIMIT", "1"), "*1\r\n"+stat(top); r != want {
+		t.Fatalf("SLOT-STATS ORDERBY key-count LIMIT 1: %q, want %q", r, want)
+	}
+	want := "*3\r\n" + stat(100) + stat(101) + stat(102)
+	if r := c.dos("CLUSTER", "SLOT-STATS", "SLOTSRANGE", "100", "102"); r != want {
+		t.Fatalf("SLOT-STATS SLOTSRANGE 100 102: %q, want %q", r, want)
 	}
 }
 
