@@ -264,3 +264,35 @@ func TestConfigUsers(t *testing.T) {
 		t.Errorf("aclfile %q with users: err %v", o.Server.ACLFile, err)
 	}
 }
+
+// TestConfigClusterMode checks --cluster-mode and the announced address,
+// from flags, the environment and the config file, into server.Options.
+func TestConfigClusterMode(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "vdr.conf")
+	os.WriteFile(file, []byte("replicaof 127.0.0.1 7000\ncluster-mode yes\ncluster-announce-ip 10.0.0.9\n"), 0o600)
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		on   bool
+		ip   string
+		port int
+	}{
+		{[]string{"--primary", "h:1"}, nil, false, "", 0},
+		{[]string{"--primary", "h:1", "--cluster-mode", "yes", "--cluster-announce-port", "7001"}, nil, true, "", 7001},
+		{[]string{"--primary", "h:1"}, map[string]string{"VDR_CLUSTER_MODE": "yes", "VDR_CLUSTER_ANNOUNCE_IP": "1.2.3.4"}, true, "1.2.3.4", 0},
+		{[]string{"--config", file}, nil, true, "10.0.0.9", 0},
+	} {
+		cfg, err := parseConfig(c.args, env(c.env), &bytes.Buffer{})
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		o, err := nodeOptions(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := o.Server; s.ClusterMode != c.on || s.ClusterAnnounceIP != c.ip || s.ClusterAnnouncePort != c.port {
+			t.Errorf("%v %v: cluster mode %v, announce %q %d; want %v %q %d", c.args, c.env,
+				s.ClusterMode, s.ClusterAnnounceIP, s.ClusterAnnouncePort, c.on, c.ip, c.port)
+		}
+	}
+}
