@@ -214,7 +214,8 @@ func clusterShardsCommand(c *Ctx, args [][]byte) {
 // sent, pong received, config epoch, link state, slots.
 func (c *Ctx) clusterNodeLine() string {
 	ip, port := c.clusterAddr()
-	return c.Env.nodeID() + " " + net.JoinHostPort(ip, strconv.Itoa(port)) + "@0 myself,master - 0 0 0 connected 0-" +
+	// ip:port without brackets, an IPv6 address too, as Redis writes it.
+	return c.Env.nodeID() + " " + ip + ":" + strconv.Itoa(port) + "@0 myself,master - 0 0 0 connected 0-" +
 		strconv.Itoa(keyslot.Slots-1) + "\n"
 }
 

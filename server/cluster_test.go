@@ -160,6 +160,21 @@ func TestClusterModeAddress(t *testing.T) {
 		t.Fatalf("CLUSTER SLOTS over the unix socket: %q, want %q…", r, want)
 	}
 
+	// Over IPv6, where the loopback has it: no brackets in CLUSTER NODES,
+	// as Redis writes ip:port.
+	if ln, err := net.Listen("tcp", "[::1]:0"); err == nil {
+		ln.Close()
+		v6 := startVDR(t, Options{ClusterMode: true, Bind: "::1"})
+		_, port6, _ := net.SplitHostPort(v6.Addr())
+		c6 := dialRaw(t, v6.Addr())
+		if r := c6.dos("CLUSTER", "SLOTS"); !strings.Contains(r, "$3\r\n::1\r\n:"+port6+"\r\n") {
+			t.Errorf("CLUSTER SLOTS over IPv6: %q", r)
+		}
+		if r := c6.dos("CLUSTER", "NODES"); !strings.Contains(r, " ::1:"+port6+"@0 ") {
+			t.Errorf("CLUSTER NODES over IPv6: %q", r)
+		}
+	}
+
 	a := startVDR(t, Options{ClusterMode: true, ClusterAnnounceIP: "10.9.8.7", ClusterAnnouncePort: 7001})
 	c = dialRaw(t, a.Addr())
 	if r := c.dos("CLUSTER", "SLOTS"); !strings.HasPrefix(r, "*1\r\n*3\r\n:0\r\n:16383\r\n*4\r\n$8\r\n10.9.8.7\r\n:7001\r\n$40\r\n") {
