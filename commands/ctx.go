@@ -88,6 +88,15 @@ type Config struct {
 	ReplicaAnnounced   bool
 	ExtraConfigOptions map[string]string
 	EnableDebugCommand string // enable-debug-command: "no" (default), "yes" or "local"
+	// ClusterMode answers as a one-node Redis Cluster that owns every
+	// slot (CLUSTER SLOTS, SHARDS, NODES…; cluster.go); off, vdr answers
+	// as a replica of a non-cluster server: "cluster support disabled".
+	ClusterMode bool
+	// ClusterAnnounceIP and ClusterAnnouncePort are the address CLUSTER
+	// SLOTS, SHARDS and NODES give for vdr (cluster-announce-ip/-port);
+	// empty or 0: the address the client connected to.
+	ClusterAnnounceIP   string
+	ClusterAnnouncePort int
 }
 
 // Stats are the server-wide counters INFO stats reports.
@@ -164,6 +173,11 @@ type Env struct {
 	RunID     string // 40 hex characters
 	StartTime time.Time
 	TCPPort   int
+	// NodeID and ShardID are vdr's cluster node and shard IDs (40 hex
+	// characters; CLUSTER MYID, MYSHARDID) in ClusterMode. The server
+	// draws them at start; empty ones answer as IDs drawn once per
+	// process.
+	NodeID, ShardID string
 
 	nextClientID atomic.Int64
 	persist      persistState                  // SAVE / BGSAVE bookkeeping (persist.go)

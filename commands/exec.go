@@ -171,7 +171,7 @@ func (c *Ctx) reject(msg string) {
 // it failed. It reports whether it answered.
 func (c *Ctx) redirect(cmd *Command, flags CmdFlag) bool {
 	cl := c.Client
-	if !c.Version().CapaRedirect() || c.Env.Repl == nil {
+	if !c.Version().CapaRedirect() || c.Env.Repl == nil || c.Env.Config.ClusterMode {
 		return false
 	}
 	if flags&CmdWrite == 0 && (flags&CmdReadonly == 0 || cl.readonlyMode) {

@@ -652,12 +652,12 @@ func infoCommand(c *Ctx, args [][]byte) {
 		if v.Valkey {
 			add("server_name", "valkey")
 			add("valkey_version", strings.TrimPrefix(v.String(), "valkey-"))
-			add("server_mode", "standalone")
+			add("server_mode", serverMode(c))
 		}
 		add("redis_git_sha1", "00000000")
 		add("redis_git_dirty", 0)
 		add("redis_build_id", "0")
-		add("redis_mode", "standalone")
+		add("redis_mode", serverMode(c))
 		add("os", runtime.GOOS+" "+runtime.GOARCH)
 		add("arch_bits", 64)
 		add("monotonic_clock", "POSIX clock_gettime")
@@ -860,7 +860,7 @@ func infoCommand(c *Ctx, args [][]byte) {
 	section("Commandstats", func(add func(string, any)) { infoCommandstats(env, add) })
 	section("Errorstats", func(add func(string, any)) { infoErrorstats(env, add) })
 	section("Latencystats", func(add func(string, any)) { infoLatencystats(env, add) })
-	section("Cluster", func(add func(string, any)) { add("cluster_enabled", 0) })
+	section("Cluster", func(add func(string, any)) { add("cluster_enabled", b2i(env.Config.ClusterMode)) })
 	section("Keyspace", func(add func(string, any)) {
 		if env.Proj == nil {
 			return

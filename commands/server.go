@@ -15,24 +15,6 @@ import (
 // Connection and server commands (PING … WAIT, MULTI/EXEC). See
 // src/server.c, src/networking.c and src/multi.c of Redis 7.0.
 
-// clusterDisabledCommand answers every CLUSTER subcommand outside cluster
-// mode.
-func clusterDisabledCommand(c *Ctx, args [][]byte) {
-	c.W.Error("ERR This instance has cluster support disabled")
-}
-
-func okCommand(c *Ctx, args [][]byte) {
-	// READONLY / READWRITE outside cluster mode (src/cluster.c). Valkey
-	// 8.0 takes them in standalone mode too: READONLY lets a CLIENT CAPA
-	// REDIRECT client read from a replica.
-	if c.Version().CapaRedirect() {
-		c.Client.readonlyMode = equalFold(args[0], "readonly")
-		c.W.OK()
-		return
-	}
-	c.W.Error("ERR This instance has cluster support disabled")
-}
-
 // clientCapaCommand: CLIENT CAPA option… (Valkey 8.0's clientCommand):
 // REDIRECT is the one capability; others are ignored. Bound once the
 // Valkey 8.0 table has the client|capa row.
@@ -171,7 +153,7 @@ func helloCommand(c *Ctx, args [][]byte) {
 	w.BulkString("id")
 	w.Int(c.Client.ID)
 	w.BulkString("mode")
-	w.BulkString("standalone")
+	w.BulkString(serverMode(c))
 	w.BulkString("role")
 	w.BulkString("replica")
 	w.BulkString("modules")
@@ -182,6 +164,10 @@ func selectCommand(c *Ctx, args [][]byte) {
 	v, ok := parseInt(args[1])
 	if !ok || v < -1<<31 || v > 1<<31-1 {
 		c.W.Error(errNotInteger)
+		return
+	}
+	if c.Env.Config.ClusterMode && v != 0 {
+		c.W.Error("ERR SELECT is not allowed in cluster mode")
 		return
 	}
 	if v < 0 || v >= int64(c.Env.Config.Databases) {

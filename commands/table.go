@@ -85,8 +85,8 @@ var handlers = map[string]HandlerFunc{
 	"time":                    timeCommand,
 	"lastsave":                lastsaveCommand,
 	"wait":                    waitCommand,
-	"readonly":                okCommand,
-	"readwrite":               okCommand,
+	"readonly":                readonlyCommand,
+	"readwrite":               readonlyCommand,
 	"multi":                   multiCommand,
 	"exec":                    execCommand,
 	"discard":                 discardCommand,
@@ -114,6 +114,22 @@ var handlers = map[string]HandlerFunc{
 	"module|loadex":           moduleLoadCommand,
 	"module|unload":           moduleUnloadCommand,
 	"asking":                  clusterDisabledCommand,
+	// cluster mode (cluster.go)
+	"cluster|slots":                 clusterSlotsCommand,
+	"cluster|shards":                clusterShardsCommand,
+	"cluster|nodes":                 clusterNodesCommand,
+	"cluster|info":                  clusterInfoCommand,
+	"cluster|myid":                  clusterMyidCommand,
+	"cluster|myshardid":             clusterMyshardidCommand,
+	"cluster|keyslot":               clusterKeyslotCommand,
+	"cluster|countkeysinslot":       clusterCountkeysinslotCommand,
+	"cluster|getkeysinslot":         clusterGetkeysinslotCommand,
+	"cluster|links":                 clusterLinksCommand,
+	"cluster|replicas":              clusterReplicasCommand,
+	"cluster|slaves":                clusterReplicasCommand,
+	"cluster|count-failure-reports": clusterCountFailureReportsCommand,
+	"cluster|help":                  clusterHelpCommand,
+	"cluster|slot-stats":            clusterSlotStatsCommand,
 	// observability (cmdstats.go, slowlog.go, latency.go)
 	"config|resetstat":  configResetstatCommand,
 	"slowlog|get":       slowlogGetCommand,
@@ -287,8 +303,9 @@ func bind(cmd *Command, bound map[string]bool) {
 	cmd.script = isScriptCommand(cmd.Name)
 	h := handlers[cmd.Name]
 	if h == nil && strings.HasPrefix(cmd.Name, "cluster|") {
-		// Every CLUSTER subcommand answers that cluster mode is off
-		// (clusterCommand in src/cluster.c), whatever the version adds.
+		// Outside cluster mode every CLUSTER subcommand answers that it
+		// is off (clusterCommand in src/cluster.c), whatever the version
+		// adds; in it, those that change a cluster answer an error.
 		h = clusterDisabledCommand
 	}
 	if h != nil {

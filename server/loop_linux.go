@@ -628,7 +628,7 @@ func (l *loop) process(c *conn) {
 	}
 	for !c.ev.blocked && len(c.ev.out)+w.Len() <= outputStallBytes {
 		args, big, err := c.rd.take()
-		if big != nil || isExec(args) && commands.QueuedArgs(c.ctx) > bigArgc {
+		if big != nil || isExec(args) && commands.QueuedArgs(c.ctx) > bigArgc || err == nil && commands.RunsLong(c.ctx, args) {
 			l.offload(c, args, big)
 			return
 		}
@@ -693,8 +693,9 @@ func (l *loop) afterExec(c *conn) bool {
 	return true
 }
 
-// offload runs a command of more than bigArgc arguments (big), or an EXEC
-// whose queued commands hold that many (args), off the loop, on a
+// offload runs a command of more than bigArgc arguments (big), an EXEC
+// whose queued commands hold that many, or one that visits a whole big
+// database (commands.RunsLong: CLUSTER GETKEYSINSLOT), off the loop, on a
 // goroutine of its own (EXISTS or MGET of a million keys is about 50 ms
 // of lookups, during which the loop would answer none of its other
 // clients; flattening the arguments, a 24 MB copy, is done there too).

@@ -55,6 +55,17 @@ type Options struct {
 	PrimaryDemoted func()
 	ConfigFile     string
 
+	// ClusterMode makes vdr answer as a one-node Redis Cluster that owns
+	// every slot (CLUSTER SLOTS, SHARDS, NODES…, READONLY; see
+	// commands/cluster.go), for cluster-mode clients. Off (the default),
+	// it answers as a replica of a non-cluster server.
+	ClusterMode bool
+	// ClusterAnnounceIP and ClusterAnnouncePort are the address those
+	// replies give for vdr (Redis's cluster-announce-ip/-port); empty or
+	// 0: the address the client connected to.
+	ClusterAnnounceIP   string
+	ClusterAnnouncePort int
+
 	// Compat is the personality vdr answers as until a primary tells its
 	// version (see internal/compat); the zero value is compat.Default.
 	Compat compat.Version
@@ -225,6 +236,8 @@ func (o *Options) Validate() error {
 		return bad("no listener: NoTCP without UnixSocket or TLS")
 	case o.TLSConfig != nil && (o.TLSPort < RandomPort || o.TLSPort > 65535 || o.TLSPort == 0):
 		return bad("TLS port %d out of range", o.TLSPort)
+	case o.ClusterAnnouncePort < 0 || o.ClusterAnnouncePort > 65535:
+		return bad("cluster announce port %d out of range", o.ClusterAnnouncePort)
 	case o.MaxClients < 1:
 		return bad("maxclients %d < 1", o.MaxClients)
 	case !slices.Contains([]string{"", "no", "yes", "local"}, strings.ToLower(o.EnableDebugCommand)):

@@ -136,7 +136,24 @@ func New(opts Options) (*Server, error) {
 			ReplicaAnnounced:   true,
 			ConfigFile:         opts.ConfigFile,
 			EnableDebugCommand: opts.EnableDebugCommand,
+
+			ClusterMode:         opts.ClusterMode,
+			ClusterAnnounceIP:   opts.ClusterAnnounceIP,
+			ClusterAnnouncePort: opts.ClusterAnnouncePort,
 		},
+		// Drawn per process, not kept across restarts: no other node
+		// knows vdr by them (commands/cluster.go).
+		NodeID:  commands.NewClusterID(),
+		ShardID: commands.NewClusterID(),
+	}
+	if opts.ClusterMode {
+		s.env.SetConfigValue("cluster-enabled", "yes")
+	}
+	if opts.ClusterAnnounceIP != "" {
+		s.env.SetConfigValue("cluster-announce-ip", opts.ClusterAnnounceIP)
+	}
+	if opts.ClusterAnnouncePort != 0 {
+		s.env.SetConfigValue("cluster-announce-port", strconv.Itoa(opts.ClusterAnnouncePort))
 	}
 	s.env.Users.SetRequirePass(opts.RequirePass)
 	if err := s.env.LoadUsers(opts.Users, opts.ACLFile); err != nil {

@@ -574,42 +574,18 @@ func TestConcurrentClientsDuringApply(t *testing.T) {
 	}
 }
 
-// TestIORedis runs the ioredis npm client against vdr. npm install takes
-// tens of seconds, so it runs only with VDR_NODE_TEST=1 or under CI.
+// TestIORedis runs the ioredis npm client against vdr (ioredis from make
+// deps, or npm installs it: ioredisModules).
 func TestIORedis(t *testing.T) {
-	if os.Getenv("VDR_NODE_TEST") == "" && os.Getenv("CI") == "" {
-		t.Skip("set VDR_NODE_TEST=1 to run the ioredis client test")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed")
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		t.Skip("npm not installed")
-	}
-	dir := t.TempDir()
-	src, err := os.ReadFile("testdata/node/package.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "package.json"), src, 0o644)
-	script, _ := os.ReadFile("testdata/node/client.js")
-	os.WriteFile(filepath.Join(dir, "client.js"), script, 0o644)
-	start := time.Now()
-	inst := exec.Command(npm, "install", "--no-audit", "--no-fund")
-	inst.Dir = dir
-	if out, err := inst.CombinedOutput(); err != nil {
-		t.Fatalf("npm install: %v\n%s", err, out)
-	}
-	t.Logf("npm install took %v", time.Since(start))
+	node, mods := ioredisModules(t)
 	p := newProjection(t)
 	p.Apply(0, bs("SET", "k", "v"))
 	p.Apply(0, bs("HSET", "h", "f", "1"))
 	s := startVDR(t, Options{Projection: p})
 	_, port, _ := net.SplitHostPort(s.Addr())
-	run := exec.Command(node, "client.js", port)
-	run.Dir = dir
+	script, _ := filepath.Abs("testdata/node/client.js")
+	run := exec.Command(node, script, port)
+	run.Env = append(os.Environ(), "NODE_PATH="+mods)
 	out, err := run.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OK ioredis") {
 		t.Fatalf("ioredis: %v\n%s", err, out)

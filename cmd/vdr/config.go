@@ -95,6 +95,9 @@ var settings = []setting{
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
 	{"notify-keyspace-events", "Serving", "", `keyspace events published for the writes applied, as Redis's setting ("KEA": all; empty: none)`, kString},
 	{"repl-backlog-size", "Serving", "67108864", "bytes of the primary's stream kept for replicas of this vdr: how long a cut link may resume with a partial sync, and how far a replica may lag before it is dropped (allocated when the first replica attaches)", kInt},
+	{"cluster-mode", "Serving", "no", "answer cluster-mode clients as a one-node Redis Cluster owning every slot (CLUSTER SLOTS, SHARDS, NODES, READONLY…), whatever vdr replicates", kBool},
+	{"cluster-announce-ip", "Serving", "", "address CLUSTER SLOTS, SHARDS and NODES give for vdr (default: the one the client connected to)", kString},
+	{"cluster-announce-port", "Serving", "0", "port CLUSTER SLOTS, SHARDS and NODES give for vdr (0: the one the client connected to)", kInt},
 	{"compat", "Serving", "", "server version to answer as until the primary tells its own, and with --rdb: " + compatNames() + " (default: " + compat.Default.Name() + ")", kString},
 
 	{"databases", "Projection", "16", "number of databases", kInt},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/vdr-project/vdr/internal/compat"
 	"github.com/vdr-project/vdr/projection"
+	"github.com/vdr-project/vdr/server"
 )
 
 func env(m map[string]string) func(string) string {
@@ -68,14 +69,7 @@ func TestConfigCompat(t *testing.T) {
 		{[]string{"--config", file}, nil, compat.Redis74},
 		{[]string{"--config", file, "--compat", "valkey-7.2"}, nil, compat.Valkey72},
 	} {
-		cfg, err := parseConfig(c.args, env(c.env), &bytes.Buffer{})
-		if err != nil {
-			t.Fatalf("%v: %v", c.args, err)
-		}
-		o, err := nodeOptions(cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg, o := configOptions(t, c.args, c.env)
 		if cfg.Compat != c.want || o.Server.Compat != c.want {
 			t.Errorf("%v %v: compat %v, options %v; want %v", c.args, c.env, cfg.Compat, o.Server.Compat, c.want)
 		}
@@ -263,4 +257,44 @@ func TestConfigUsers(t *testing.T) {
 	if o.Server.ACLFile != "users.acl" || err == nil || !strings.Contains(err.Error(), "aclfile") {
 		t.Errorf("aclfile %q with users: err %v", o.Server.ACLFile, err)
 	}
+}
+
+// TestConfigClusterMode checks --cluster-mode and the announced address,
+// from flags, the environment and the config file, into server.Options.
+func TestConfigClusterMode(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "vdr.conf")
+	os.WriteFile(file, []byte("replicaof 127.0.0.1 7000\ncluster-mode yes\ncluster-announce-ip 10.0.0.9\n"), 0o600)
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		on   bool
+		ip   string
+		port int
+	}{
+		{[]string{"--primary", "h:1"}, nil, false, "", 0},
+		{[]string{"--primary", "h:1", "--cluster-mode", "yes", "--cluster-announce-port", "7001"}, nil, true, "", 7001},
+		{[]string{"--primary", "h:1"}, map[string]string{"VDR_CLUSTER_MODE": "yes", "VDR_CLUSTER_ANNOUNCE_IP": "1.2.3.4"}, true, "1.2.3.4", 0},
+		{[]string{"--config", file}, nil, true, "10.0.0.9", 0},
+	} {
+		_, o := configOptions(t, c.args, c.env)
+		if s := o.Server; s.ClusterMode != c.on || s.ClusterAnnounceIP != c.ip || s.ClusterAnnouncePort != c.port {
+			t.Errorf("%v %v: cluster mode %v, announce %q %d; want %v %q %d", c.args, c.env,
+				s.ClusterMode, s.ClusterAnnounceIP, s.ClusterAnnouncePort, c.on, c.ip, c.port)
+		}
+	}
+}
+
+// configOptions parses args with the environment e into the
+// configuration and the node options it makes.
+func configOptions(t *testing.T, args []string, e map[string]string) (*Config, server.NodeOptions) {
+	t.Helper()
+	cfg, err := parseConfig(args, env(e), &bytes.Buffer{})
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	o, err := nodeOptions(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, o
 }
