@@ -125,7 +125,20 @@ func Churn(ctx context.Context, cfg ChurnConfig) (*ChurnResult, error) {
 	}); err != nil || isDone(v) {
 		return nil, fmt.Errorf("bench: churn: replicas did not sync (vdr log in %s.out): %v", v.log, err)
 	}
-	logf("both replicas synced; churning for %v at %d key operations/s", cfg.For, cfg.Rate)
+	// The churn keeps about half of the key set present (the last
+	// operation on a key was an overwrite half of the time): delete half
+	// first, so the key count starts at that level instead of drifting
+	// down to it during the measure.
+	if err := primeChurn(primary.addr(), spec, cfg); err != nil {
+		return nil, err
+	}
+	want := dbSize(primary.addr())
+	if err := waitUntil(5*time.Minute, func() bool {
+		return dbSize(replica.addr()) == want && dbSize(v.addr()) == want
+	}); err != nil {
+		return nil, fmt.Errorf("bench: churn: replicas did not catch up with the deletes: %w", err)
+	}
+	logf("both replicas synced, %d keys left; churning for %v at %d key operations/s", want, cfg.For, cfg.Rate)
 
 	res := &ChurnResult{Config: cfg}
 	var ops atomic.Int64
@@ -184,7 +197,7 @@ func Churn(ctx context.Context, cfg ChurnConfig) (*ChurnResult, error) {
 
 // churnLoad is one connection of the churn: it picks keys of the key set
 // at random and overwrites (half), deletes (a quarter) or rewrites with a
-// short expire (a quarter) each, pipelined and paced to its share of the
+// short expire, 0.1 to 5 s (a quarter) each, pipelined and paced to its share of the
 // rate. An overwrite deletes first, so a collection is replaced, not grown.
 func churnLoad(ctx context.Context, addr string, spec dataset.Spec, cfg ChurnConfig, conn int, ops *atomic.Int64) error {
 	c, err := resp.Dial(addr, 10*time.Second)
@@ -240,6 +253,35 @@ func churnLoad(ctx context.Context, addr string, spec dataset.Spec, cfg ChurnCon
 		}
 		mine += batch
 		ops.Add(batch)
+	}
+	return nil
+}
+
+// primeChurn deletes a random half of the key set.
+func primeChurn(addr string, spec dataset.Spec, cfg ChurnConfig) error {
+	c, err := resp.Dial(addr, time.Minute)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	rng := rand.New(rand.NewSource(cfg.Seed))
+	const batch = 512
+	for lo := 0; lo < cfg.N; lo += batch {
+		sent := 0
+		for i := lo; i < min(lo+batch, cfg.N); i++ {
+			if rng.Intn(2) == 0 {
+				c.Send("DEL", spec.Key(i))
+				sent++
+			}
+		}
+		if err := c.Flush(); err != nil {
+			return err
+		}
+		for j := 0; j < sent; j++ {
+			if _, err := c.Read(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
