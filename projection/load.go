@@ -231,7 +231,7 @@ func fieldTTL(e *rdbparse.Entry) bool {
 func memCount(o *obj) int {
 	switch o.kind {
 	case KindList:
-		return o.list().n
+		return o.list().size()
 	case KindSet:
 		return o.set().card()
 	case KindZSet:

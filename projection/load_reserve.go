@@ -18,9 +18,7 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			size += packSize(x)
 		}
 		if len(e.Elems) > 0 && len(e.Elems) <= listChunkEntries && size <= listChunkBytes {
-			l := ld.cur.list()
-			l.one[0] = lchunk{b: make([]byte, 0, size)}
-			l.chunks = l.one[:1]
+			ld.cur.list().one.set(make([]byte, 0, size))
 		}
 	case KindSet:
 		s := ld.cur.set()
@@ -37,14 +35,14 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 		s.pack = make([]byte, 0, size)
 	case KindZSet:
 		z := ld.cur.zset()
-		if z.tree != nil {
+		if z.big != nil {
 			return
 		}
 		size := 0
 		for _, m := range e.ZMembers {
-			size += packSize(m.Member) + 8
+			size += packSize(m.Member) + zscoreSize(m.Score)
 		}
-		z.pack = make([]byte, 0, size)
+		z.pk.set(make([]byte, 0, size))
 	case KindHash:
 		h := ld.cur.hash()
 		if len(e.Fields) > ec.HashMaxListpackEntries {

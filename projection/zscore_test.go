@@ -1,0 +1,35 @@
+package projection
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// A packed score gives back the exact bits it was given, and the
+// dataset's kind of score (two decimals, below 10000) takes 3 or 4 bytes,
+// not 8.
+func TestZScorePackRoundTrip(t *testing.T) {
+	scores := []float64{0, math.Copysign(0, -1), 1, -1, 7, 42, 1234.56, -1234.5678, 0.1, 0.3, 1.0 / 3,
+		1e-7, 1e300, -1e-300, math.Inf(1), math.Inf(-1), 1 << 53, 1<<53 + 2, -(1 << 52), math.MaxFloat64,
+		math.SmallestNonzeroFloat64, 9999.99, 123456.789012}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		scores = append(scores, float64(r.IntN(1000000))/100, r.NormFloat64()*1e6, math.Float64frombits(r.Uint64()))
+	}
+	for _, s := range scores {
+		if math.IsNaN(s) {
+			continue
+		}
+		b := zscoreAppend([]byte{0xAA}, s)
+		got, next := zscoreNext(b, 1)
+		if math.Float64bits(got) != math.Float64bits(s) || next != len(b) || zscoreSize(s) != len(b)-1 {
+			t.Fatalf("score %v (%x): decoded %v (%x), next %d of %d", s, math.Float64bits(s), got, math.Float64bits(got), next, len(b))
+		}
+	}
+	for s, want := range map[float64]int{1234.56: 3, 42: 2, 1: 1, 1.0 / 3: 9, 9999.99: 4, 1310.71: 3} {
+		if n := zscoreSize(s); n != want {
+			t.Errorf("zscoreSize(%v) = %d, want %d", s, n, want)
+		}
+	}
+}
