@@ -430,7 +430,7 @@ func (v *View) Get(key []byte) Value {
 		o.touch(v.p.lruNow())
 	}
 	x := Value{o: o, ok: true, enc: v.enc}
-	if o.kind == KindHash && o.hash().ttl != nil {
+	if o.kind == KindHash && o.hash().tl() != nil {
 		x.now = v.Now() // field TTLs are judged by the View's clock
 	}
 	return x
@@ -449,7 +449,7 @@ func (v *View) Peek(key []byte) Value {
 		return Value{enc: v.enc}
 	}
 	x := Value{o: o, ok: true, enc: v.enc}
-	if o.kind == KindHash && o.hash().ttl != nil {
+	if o.kind == KindHash && o.hash().tl() != nil {
 		x.now = v.Now()
 	}
 	return x
@@ -831,7 +831,7 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 	// hrandfieldWithCountCommand samples hashTypeLength(hash, 0) fields.
 	h := x.o.hash()
 	var small [][]byte
-	if h.d == nil {
+	if h.dn() == nil {
 		small = make([][]byte, 0, 2*h.count())
 		h.each(func(f, v []byte) bool { small = append(small, f, v); return true })
 	}
@@ -845,10 +845,10 @@ func (x Value) HashScan(cursor uint64, count int, fn func(field, value []byte)) 
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return 0
 	}
-	if h := x.o.hash(); h.d != nil {
-		return h.d.scanDesc(cursor, count, func(it *hfield) {
+	if h := x.o.hash(); h.dn() != nil {
+		return h.dn().scanDesc(cursor, count, func(it *hfield) {
 			f := stringBytes(it.f)
-			if h.ttl == nil || !h.expiredAt(f, x.now) {
+			if h.tl() == nil || !h.expiredAt(f, x.now) {
 				fn(f, stringBytes(it.v))
 			}
 		})

@@ -77,7 +77,7 @@ func dump(o *obj) []byte {
 		}
 	case KindHash:
 		h := o.hash()
-		if h.ttl != nil && len(h.ttl.at) > 0 {
+		if h.tl() != nil && len(h.tl().at) > 0 {
 			return dumpHashMetadata(h)
 		}
 		b = append(b, rdbTypeHash)

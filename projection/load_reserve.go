@@ -32,7 +32,7 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			}
 			size += packSize(x)
 		}
-		s.pack = make([]byte, 0, size)
+		s.pk.set(make([]byte, 0, size))
 	case KindZSet:
 		z := ld.cur.zset()
 		if z.big != nil {
@@ -55,7 +55,7 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			}
 			size += packSize(f.Field) + packSize(f.Value)
 		}
-		h.pack = make([]byte, 0, size)
+		h.pk.set(make([]byte, 0, size))
 	default:
 		// strings come sized; streams are not packed.
 	}

@@ -68,11 +68,11 @@ func (o *obj) firstPack() []byte {
 			return l.chunk(0).b
 		}
 	case KindSet:
-		return o.set().pack
+		return o.set().pk.bytes()
 	case KindZSet:
 		return o.zset().pk.bytes()
 	case KindHash:
-		return o.hash().pack
+		return o.hash().pk.bytes()
 	default:
 		// a string's bytes are prefetched with its slot; a stream has no packed data.
 	}

@@ -37,7 +37,7 @@ func (l *listObj) sane() error {
 
 func (s *setObj) sane() error {
 	if s.d != nil {
-		if len(s.pack) != 0 || s.n != 0 {
+		if len(s.pk.bytes()) != 0 || s.n != 0 {
 			return fmt.Errorf("set has both a map and a pack")
 		}
 		if err := saneDense(s.d); err != nil {
@@ -47,26 +47,26 @@ func (s *setObj) sane() error {
 	}
 	seen := map[string]bool{}
 	k := 0
-	for off := 0; off < len(s.pack); k++ {
+	for off := 0; off < len(s.pk.bytes()); k++ {
 		var e []byte
-		e, off = packNext(s.pack, off)
+		e, off = packNext(s.pk.bytes(), off)
 		if seen[string(e)] {
 			return fmt.Errorf("set member %q twice", e)
 		}
 		seen[string(e)] = true
 	}
-	if k != s.n {
+	if k != int(s.n) {
 		return fmt.Errorf("set pack holds %d, counted %d", k, s.n)
 	}
 	return nil
 }
 
 func (h *hashObj) sane() error {
-	if h.d != nil {
-		if len(h.pack) != 0 || h.n != 0 {
+	if h.dn() != nil {
+		if len(h.pk.bytes()) != 0 || h.n != 0 {
 			return fmt.Errorf("hash has both a map and a pack")
 		}
-		if err := saneDense(h.d); err != nil {
+		if err := saneDense(h.dn()); err != nil {
 			return err
 		}
 		return h.saneTTL()
@@ -76,10 +76,10 @@ func (h *hashObj) sane() error {
 	}
 	seen := map[string]bool{}
 	k := 0
-	for off := 0; off < len(h.pack); k++ {
+	for off := 0; off < len(h.pk.bytes()); k++ {
 		var f []byte
-		f, off = packNext(h.pack, off)
-		_, off = packNext(h.pack, off)
+		f, off = packNext(h.pk.bytes(), off)
+		_, off = packNext(h.pk.bytes(), off)
 		if seen[string(f)] {
 			return fmt.Errorf("hash field %q twice", f)
 		}
