@@ -69,7 +69,7 @@ func (h *hashObj) count() int {
 func (h *hashObj) find(f []byte) (off, voff, end int, ok bool) {
 	pack := h.pk.bytes()
 	for off < len(pack) {
-		e, vo := packNext(pack, off)
+		e, vo := fieldNext(pack, off)
 		_, next := packNext(pack, vo)
 		if string(e) == string(f) {
 			return off, vo, next, true
@@ -137,7 +137,7 @@ func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
 		h.pk.set(packInsert(packCut(h.pk.bytes(), vo, end), vo, enc))
 		return false
 	}
-	h.pk.set(packAppend(packAppend(h.pk.bytes(), f), v))
+	h.pk.set(packAppend(fieldAppend(h.pk.bytes(), f), v))
 	h.n++
 	if int(h.n) > ec.HashMaxListpackEntries {
 		h.convert()
@@ -178,7 +178,7 @@ func (h *hashObj) each(fn func(f, v []byte) bool) {
 	pack := h.pk.bytes()
 	for off := 0; off < len(pack); {
 		var f, v []byte
-		f, off = packNext(pack, off)
+		f, off = fieldNext(pack, off)
 		v, off = packNext(pack, off)
 		if !fn(f, v) {
 			return

@@ -89,7 +89,7 @@ func (h *hashObj) ttlPos(at int64, self []byte) int {
 		return len(h.pk.bytes())
 	}
 	for off := 0; off < len(h.pk.bytes()); {
-		f, vo := packNext(h.pk.bytes(), off)
+		f, vo := fieldNext(h.pk.bytes(), off)
 		_, next := packNext(h.pk.bytes(), vo)
 		if string(f) != string(self) {
 			t, has := h.tl().at[string(f)]

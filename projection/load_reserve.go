@@ -53,7 +53,7 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			if len(f.Field) > ec.HashMaxListpackValue || len(f.Value) > ec.HashMaxListpackValue {
 				return
 			}
-			size += packSize(f.Field) + packSize(f.Value)
+			size += fieldSize(f.Field) + packSize(f.Value)
 		}
 		h.pk.set(make([]byte, 0, size))
 	default:

@@ -78,7 +78,7 @@ func (h *hashObj) sane() error {
 	k := 0
 	for off := 0; off < len(h.pk.bytes()); k++ {
 		var f []byte
-		f, off = packNext(h.pk.bytes(), off)
+		f, off = fieldNext(h.pk.bytes(), off)
 		_, off = packNext(h.pk.bytes(), off)
 		if seen[string(f)] {
 			return fmt.Errorf("hash field %q twice", f)
