@@ -38,6 +38,7 @@ func pushGeneric(c *ctx, head, onlyExisting bool) error {
 	if err != nil || l == nil {
 		return err
 	}
+	l.reserve(c.argv[2:])
 	for _, e := range c.argv[2:] {
 		if head {
 			l.pushHead(e)

@@ -98,6 +98,7 @@ pairs:
 		c.ec.ZAddLongestMember && maxLen > c.ec.ZSetMaxListpackValue) {
 		z.toBig()
 	}
+	z.reserve(rest, scores, c.ec)
 	changed := false
 	for j, s := range scores {
 		m := rest[2*j+1]

@@ -103,6 +103,25 @@ func (h *hashObj) convert() {
 	h.n = 0
 }
 
+// reserve sizes a packed hash's pack for the field, value… pairs fv
+// (HSET) when it stays packed with them, so that the new ones are added
+// without regrowing it.
+func (h *hashObj) reserve(fv [][]byte, ec *EncodingConfig) {
+	if h.x != nil || int(h.n)+len(fv)/2 > ec.HashMaxListpackEntries || len(fv) < 4 {
+		return
+	}
+	extra := 0
+	for i := 0; i+1 < len(fv); i += 2 {
+		if len(fv[i]) > ec.HashMaxListpackValue || len(fv[i+1]) > ec.HashMaxListpackValue {
+			return
+		}
+		if _, _, _, ok := h.find(fv[i]); !ok {
+			extra += fieldSize(fv[i]) + packSize(fv[i+1])
+		}
+	}
+	h.pk.reserve(extra)
+}
+
 // set sets field to value and reports whether the field is new. Like
 // HSET it removes the field's TTL (src/t_hash.c hashTypeSet).
 func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {

@@ -129,6 +129,22 @@ func (l *listObj) updateLP(ec *EncodingConfig) {
 	l.one.setFlag(size <= bytesLimit)
 }
 
+// reserve sizes the only chunk for a push of es when they all fit in it,
+// so that they are added without regrowing it.
+func (l *listObj) reserve(es [][]byte) {
+	if len(es) < 2 || l.more != nil {
+		return
+	}
+	extra := 0
+	for _, e := range es {
+		extra += packSize(e)
+	}
+	if int(l.n)+len(es) > listChunkEntries || l.one.size()+extra > listChunkBytes {
+		return
+	}
+	l.one.reserve(extra)
+}
+
 func (l *listObj) pushTail(e []byte) {
 	if l.n == 0 && l.one.capacity() >= packSize(e) {
 		l.one.set(packAppend(l.one.bytes()[:0], e)) // reserved by a load

@@ -48,6 +48,19 @@ func (b *pbuf) setFlag(on bool) {
 	}
 }
 
+// reserve makes room for extra more bytes in one step, to the byte: a
+// write of several elements (HSET, RPUSH, SADD, ZADD of many) grows the
+// pack once to its size instead of doubling it element by element, which
+// left up to half of it unused.
+func (b *pbuf) reserve(extra int) {
+	if b.capacity()-b.size() >= extra {
+		return
+	}
+	nb := make([]byte, b.size(), b.size()+extra)
+	copy(nb, b.bytes())
+	b.set(nb)
+}
+
 // clone returns a pbuf of a copy of the bytes (COPY), flag included.
 func (b *pbuf) clone() pbuf {
 	var nb pbuf

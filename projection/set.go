@@ -102,6 +102,25 @@ func (s *setObj) has(m []byte) bool {
 	return ok
 }
 
+// reserve sizes a packed set's pack for the members ms (SADD) when it
+// stays packed with them, so that the new ones are added without
+// regrowing it.
+func (s *setObj) reserve(ms [][]byte) {
+	if s.d != nil || int(s.n)+len(ms) > setPackEntries || len(ms) < 2 {
+		return
+	}
+	extra := 0
+	for _, m := range ms {
+		if len(m) > setPackValue {
+			return
+		}
+		if _, _, ok := s.find(m); !ok {
+			extra += packSize(m)
+		}
+	}
+	s.pk.reserve(extra)
+}
+
 // add inserts m and reports whether it was new.
 func (s *setObj) add(m []byte, ec *EncodingConfig) bool {
 	if s.has(m) {

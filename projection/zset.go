@@ -138,6 +138,26 @@ func zscoreNext(b []byte, off int) (float64, int) {
 	return float64(m) / pow10[k], off
 }
 
+// reserve sizes a packed sorted set's pack for the score, member… pairs
+// of a ZADD (scores parsed) when it stays packed with them, so that the
+// new ones are added without regrowing it.
+func (z *zsetObj) reserve(sm [][]byte, scores []float64, ec *EncodingConfig) {
+	if z.big != nil || int(z.n)+len(scores) > ec.ZSetMaxListpackEntries || len(scores) < 2 {
+		return
+	}
+	extra := 0
+	for j, s := range scores {
+		m := sm[2*j+1]
+		if len(m) > ec.ZSetMaxListpackValue {
+			return
+		}
+		if _, _, _, _, ok := z.pfind(m); !ok {
+			extra += packSize(m) + zscoreSize(s)
+		}
+	}
+	z.pk.reserve(extra)
+}
+
 // zpackNext decodes the member and score at off.
 func zpackNext(b []byte, off int) (m []byte, score float64, next int) {
 	m, off = packNext(b, off)

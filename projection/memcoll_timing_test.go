@@ -1,0 +1,87 @@
+package projection
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+)
+
+// BenchmarkMemoryPerKeyByType reports the Go heap a key of each
+// collection type takes, built by Apply with the compare harness's
+// single-type shapes (internal/dataset): 10 fields "field0".."field9"
+// of 8–32-byte values, 10 elements of 8–32 bytes, 10 members of 8–24
+// bytes and "-j", 10 members with scores of two decimals. The heap counts
+// every byte the projection holds (table slots, keys, structs, packs), not
+// the process's RSS.
+//
+//	BENCH_KEYS=200000 go test -run '^$' -bench MemoryPerKeyByType -benchtime 1x ./projection
+func BenchmarkMemoryPerKeyByType(b *testing.B) {
+	n := 200_000
+	if s := os.Getenv("BENCH_KEYS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = v
+	}
+	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	for _, kind := range []string{"hashes", "lists", "sets", "zsets"} {
+		b.Run(kind, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				runtime.GC()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+				p, err := New(Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				r := rand.New(rand.NewPCG(1, 1))
+				text := func(lo, hi int) []byte {
+					s := make([]byte, lo+r.IntN(hi-lo+1))
+					for i := range s {
+						s[i] = alnum[r.IntN(len(alnum))]
+					}
+					return s
+				}
+				argv := make([][]byte, 0, 22)
+				for k := 0; k < n; k++ {
+					argv = argv[:0]
+					switch kind {
+					case "hashes":
+						argv = append(argv, []byte("HSET"), fmt.Appendf(nil, "h:%012d", k))
+						for j := 0; j < 10; j++ {
+							argv = append(argv, fmt.Appendf(nil, "field%d", j), text(8, 32))
+						}
+					case "lists":
+						argv = append(argv, []byte("RPUSH"), fmt.Appendf(nil, "l:%012d", k))
+						for j := 0; j < 10; j++ {
+							argv = append(argv, text(8, 32))
+						}
+					case "sets":
+						argv = append(argv, []byte("SADD"), fmt.Appendf(nil, "set:%012d", k))
+						for j := 0; j < 10; j++ {
+							argv = append(argv, fmt.Appendf(text(8, 24), "-%d", j))
+						}
+					default:
+						argv = append(argv, []byte("ZADD"), fmt.Appendf(nil, "z:%012d", k))
+						for j := 0; j < 10; j++ {
+							argv = append(argv, strconv.AppendFloat(nil, float64(r.IntN(1000000))/100, 'f', -1, 64),
+								fmt.Appendf(text(8, 24), "-%d", j))
+						}
+					}
+					if err := p.Apply(0, argv); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heapB/key")
+				runtime.KeepAlive(p)
+			}
+		})
+	}
+}
