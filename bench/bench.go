@@ -35,6 +35,7 @@ type Config struct {
 	Reps      int           // repetitions of each measure; medians are reported
 	VDR       string        // path of the vdr binary
 	VDRArgs   []string      // extra settings for every vdr run (e.g. --event-loops 2)
+	VDRBase   string        // another vdr binary (e.g. main's) synced and read in the same run as "vdr-base"; "" none
 	Dir       string        // scratch directory for the servers
 	Out       string        // where RESULTS.md and the plots go ("" = no report)
 	Requests  int           // requests per redis-benchmark run
@@ -93,6 +94,9 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	// The processes run in their own directories.
 	if abs, err := filepath.Abs(cfg.VDR); err == nil {
 		cfg.VDR = abs
+	}
+	if abs, err := filepath.Abs(cfg.VDRBase); err == nil && cfg.VDRBase != "" {
+		cfg.VDRBase = abs
 	}
 	if cfg.Dir == "" {
 		d, err := os.MkdirTemp("", "vdr-bench-")
@@ -182,10 +186,26 @@ func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last b
 		return fmt.Errorf("vdr did not become ready (log in %s.out): %v", v.log, err)
 	}
 	recordSync(res, "vdr", v, cfg.N, logf)
+	targets := map[string]*proc{"redis": replica, "vdr": v}
+	if cfg.VDRBase != "" {
+		b, err := startVDR(cfg.VDRBase, filepath.Join(cfg.Dir, "base"), primary.addr(), cfg.VDRArgs...)
+		if err != nil {
+			return err
+		}
+		defer b.stop()
+		if err := waitUntil(10*time.Minute, func() bool { return isDone(b) || vdrReady(b.http) }); err != nil || isDone(b) {
+			return fmt.Errorf("vdr-base did not become ready (log in %s.out): %v", b.log, err)
+		}
+		recordSync(res, "vdr-base", b, cfg.N, logf)
+		targets["vdr-base"] = b
+	}
 
 	// 2. Reads with redis-benchmark, alternating targets per command.
-	if err := readBenchmarks(ctx, cfg, res, map[string]*proc{"redis": replica, "vdr": v}, logf); err != nil {
+	if err := readBenchmarks(ctx, cfg, res, targets, logf); err != nil {
 		return err
+	}
+	if b := targets["vdr-base"]; b != nil {
+		b.stop() // the lag phase compares vdr with Redis only
 	}
 
 	// 3 and 4. Lag under load and the highest rate kept up with.
