@@ -158,6 +158,15 @@ func (z *zsetObj) reserve(sm [][]byte, scores []float64, ec *EncodingConfig) {
 	z.pk.reserve(extra)
 }
 
+// zscoreSkip returns the offset after the packed score at off.
+func zscoreSkip(b []byte, off int) int {
+	x, w := binary.Uvarint(b[off:])
+	if x&7 == zscoreRaw {
+		return off + w + 8
+	}
+	return off + w
+}
+
 // zpackNext decodes the member and score at off.
 func zpackNext(b []byte, off int) (m []byte, score float64, next int) {
 	m, off = packNext(b, off)
@@ -174,12 +183,14 @@ func (z *zsetObj) card() int {
 
 // pfind locates member in the pack.
 func (z *zsetObj) pfind(m []byte) (off, end int, score float64, rank int, ok bool) {
-	for off < len(z.pk.bytes()) {
-		e, s, next := zpackNext(z.pk.bytes(), off)
+	pack := z.pk.bytes()
+	for off < len(pack) {
+		e, so := packNext(pack, off)
 		if string(e) == string(m) {
+			s, next := zscoreNext(pack, so)
 			return off, next, s, rank, true
 		}
-		off = next
+		off = zscoreSkip(pack, so)
 		rank++
 	}
 	return 0, 0, 0, 0, false
