@@ -98,14 +98,12 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if abs, err := filepath.Abs(cfg.VDRBase); err == nil && cfg.VDRBase != "" {
 		cfg.VDRBase = abs
 	}
-	if cfg.Dir == "" {
-		d, err := os.MkdirTemp("", "vdr-bench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		cfg.Dir = d
+	dir, cleanup, err := scratchDir(cfg.Dir, "vdr-bench-")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
+	cfg.Dir = dir
 	res := &Results{
 		Started: time.Now().UTC(), Config: cfg, Machine: machine(), Versions: versions(cfg.VDR),
 		Values: map[string]map[string][]float64{}, Units: map[string]string{}, Better: map[string]string{},
@@ -213,6 +211,19 @@ func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last b
 		return nil // a run of some reads only (the script rows)
 	}
 	return lagBenchmarks(ctx, cfg, res, primary, map[string]*proc{"redis": replica, "vdr": v}, last, logf)
+}
+
+// scratchDir returns dir, or when it is "" a new temporary directory
+// that cleanup removes.
+func scratchDir(dir, prefix string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return d, func() { os.RemoveAll(d) }, nil
 }
 
 // saveDump makes the primary write its dataset to dump.rdb and returns the

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -88,14 +87,12 @@ func Churn(ctx context.Context, cfg ChurnConfig) (*ChurnResult, error) {
 	if abs, err := filepath.Abs(cfg.VDR); err == nil {
 		cfg.VDR = abs // the processes run in their own directories
 	}
-	if cfg.Dir == "" {
-		d, err := os.MkdirTemp("", "vdr-churn-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		cfg.Dir = d
+	dir, cleanup, err := scratchDir(cfg.Dir, "vdr-churn-")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
+	cfg.Dir = dir
 	spec, err := dataset.ParseMix(cfg.Mix)
 	if err != nil {
 		return nil, err

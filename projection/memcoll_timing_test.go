@@ -19,69 +19,87 @@ import (
 //
 //	BENCH_KEYS=200000 go test -run '^$' -bench MemoryPerKeyByType -benchtime 1x ./projection
 func BenchmarkMemoryPerKeyByType(b *testing.B) {
-	n := 200_000
-	if s := os.Getenv("BENCH_KEYS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = v
-	}
-	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	n := benchKeys(b, 200_000)
 	for _, kind := range []string{"hashes", "lists", "sets", "zsets"} {
 		b.Run(kind, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				runtime.GC()
-				var before runtime.MemStats
-				runtime.ReadMemStats(&before)
-				p, err := New(Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				r := rand.New(rand.NewPCG(1, 1))
-				text := func(lo, hi int) []byte {
-					s := make([]byte, lo+r.IntN(hi-lo+1))
-					for i := range s {
-						s[i] = alnum[r.IntN(len(alnum))]
-					}
-					return s
-				}
-				argv := make([][]byte, 0, 22)
-				for k := 0; k < n; k++ {
-					argv = argv[:0]
-					switch kind {
-					case "hashes":
-						argv = append(argv, []byte("HSET"), fmt.Appendf(nil, "h:%012d", k))
-						for j := 0; j < 10; j++ {
-							argv = append(argv, fmt.Appendf(nil, "field%d", j), text(8, 32))
-						}
-					case "lists":
-						argv = append(argv, []byte("RPUSH"), fmt.Appendf(nil, "l:%012d", k))
-						for j := 0; j < 10; j++ {
-							argv = append(argv, text(8, 32))
-						}
-					case "sets":
-						argv = append(argv, []byte("SADD"), fmt.Appendf(nil, "set:%012d", k))
-						for j := 0; j < 10; j++ {
-							argv = append(argv, fmt.Appendf(text(8, 24), "-%d", j))
-						}
-					default:
-						argv = append(argv, []byte("ZADD"), fmt.Appendf(nil, "z:%012d", k))
-						for j := 0; j < 10; j++ {
-							argv = append(argv, strconv.AppendFloat(nil, float64(r.IntN(1000000))/100, 'f', -1, 64),
-								fmt.Appendf(text(8, 24), "-%d", j))
-						}
-					}
-					if err := p.Apply(0, argv); err != nil {
-						b.Fatal(err)
-					}
-				}
-				runtime.GC()
-				var after runtime.MemStats
-				runtime.ReadMemStats(&after)
-				b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "heapB/key")
-				runtime.KeepAlive(p)
+				heap := heapOf(func() any { return buildType(b, kind, n) })
+				b.ReportMetric(heap/float64(n), "heapB/key")
 			}
 		})
 	}
+}
+
+// buildType applies n keys of one collection type of the harness's
+// shapes to a new projection.
+func buildType(b *testing.B, kind string, n int) *Projection {
+	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	p, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	text := func(lo, hi int) []byte {
+		s := make([]byte, lo+r.IntN(hi-lo+1))
+		for i := range s {
+			s[i] = alnum[r.IntN(len(alnum))]
+		}
+		return s
+	}
+	argv := make([][]byte, 0, 22)
+	for k := 0; k < n; k++ {
+		argv = argv[:0]
+		switch kind {
+		case "hashes":
+			argv = append(argv, []byte("HSET"), fmt.Appendf(nil, "h:%012d", k))
+			for j := 0; j < 10; j++ {
+				argv = append(argv, fmt.Appendf(nil, "field%d", j), text(8, 32))
+			}
+		case "lists":
+			argv = append(argv, []byte("RPUSH"), fmt.Appendf(nil, "l:%012d", k))
+			for j := 0; j < 10; j++ {
+				argv = append(argv, text(8, 32))
+			}
+		case "sets":
+			argv = append(argv, []byte("SADD"), fmt.Appendf(nil, "set:%012d", k))
+			for j := 0; j < 10; j++ {
+				argv = append(argv, fmt.Appendf(text(8, 24), "-%d", j))
+			}
+		default:
+			argv = append(argv, []byte("ZADD"), fmt.Appendf(nil, "z:%012d", k))
+			for j := 0; j < 10; j++ {
+				argv = append(argv, strconv.AppendFloat(nil, float64(r.IntN(1000000))/100, 'f', -1, 64),
+					fmt.Appendf(text(8, 24), "-%d", j))
+			}
+		}
+		if err := p.Apply(0, argv); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return p
+}
+
+// benchKeys is BENCH_KEYS, or def.
+func benchKeys(b *testing.B, def int) int {
+	s := os.Getenv("BENCH_KEYS")
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return v
+}
+
+// heapOf returns the live heap bytes what build returns holds.
+func heapOf(build func() any) float64 {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	v := build()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(v)
+	return float64(after.HeapAlloc) - float64(before.HeapAlloc)
 }
