@@ -22,12 +22,18 @@ func (b *pbuf) bytes() []byte {
 	return unsafe.Slice(b.p, b.c&^pbufFlag)[:b.n]
 }
 
-// set makes s the pack, keeping the flag.
+// set makes s the pack, keeping the flag. A capacity past 2 GiB is
+// forgotten down to the length (the bytes beyond stay unused); a pack is
+// never that long (Redis converts a listpack long before 1 GiB, and a
+// list's chunk is at most one element past 8 KiB).
 func (b *pbuf) set(s []byte) {
 	f := b.c & pbufFlag
 	if cap(s) == 0 {
 		b.p, b.n, b.c = nil, 0, f
 		return
+	}
+	if cap(s) >= pbufFlag {
+		s = s[:len(s):len(s)]
 	}
 	b.p, b.n, b.c = unsafe.SliceData(s), uint32(len(s)), uint32(cap(s))|f
 }
