@@ -36,7 +36,8 @@ type Loader struct {
 	cur    obj    // collection being loaded (Batch > 0)
 	curKey []byte // its key
 	curDB  int
-	skip   bool // current key is skipped (module/stream)
+	skip   bool   // current key is skipped (module/stream)
+	zbuf   []byte // scratch of zsetObj.loadSorted
 
 	// With more than one CPU the map inserts run on a builder goroutine
 	// while this one parses and builds values (see builder); nil: inline.
@@ -172,6 +173,16 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		}
 	case KindZSet:
 		z := ld.cur.zset()
+		var done bool
+		if e.Batch == 0 && e.Last {
+			ld.zbuf, done = z.loadSorted(e.ZMembers, ld.zbuf, ld.ec)
+		}
+		if done {
+			break
+		}
+		if e.Batch == 0 && e.Last {
+			ld.reserveZSet(z, e)
+		}
 		for _, m := range e.ZMembers {
 			z.set(m.Member, m.Score, ld.ec)
 		}

@@ -33,16 +33,6 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			size += packSize(x)
 		}
 		s.pk.set(make([]byte, 0, size))
-	case KindZSet:
-		z := ld.cur.zset()
-		if z.big != nil {
-			return
-		}
-		size := 0
-		for _, m := range e.ZMembers {
-			size += packSize(m.Member) + zscoreSize(m.Score)
-		}
-		z.pk.set(make([]byte, 0, size))
 	case KindHash:
 		h := ld.cur.hash()
 		if len(e.Fields) > ec.HashMaxListpackEntries {
@@ -57,6 +47,20 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 		}
 		h.pk.set(make([]byte, 0, size))
 	default:
-		// strings come sized; streams are not packed.
+		// strings come sized; streams are not packed; a sorted set is
+		// reserveZSet's, when loadSorted cannot take it.
 	}
+}
+
+// reserveZSet is reserve for a sorted set whose members do not come in
+// order (zsetObj.loadSorted takes those that do).
+func (ld *Loader) reserveZSet(z *zsetObj, e *rdbparse.Entry) {
+	if z.big != nil {
+		return
+	}
+	size := 0
+	for _, m := range e.ZMembers {
+		size += packSize(m.Member) + zscoreSize(m.Score)
+	}
+	z.pk.set(make([]byte, 0, size))
 }

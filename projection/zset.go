@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/tidwall/btree"
+	"github.com/vdr-project/vdr/rdbparse"
 )
 
 // zsetObj is a sorted set ordered by (score, member). While Redis would
@@ -165,6 +166,58 @@ func zscoreSkip(b []byte, off int) int {
 		return off + w + 8
 	}
 	return off + w
+}
+
+// loadSorted fills an empty packed sorted set with ms in one pass when
+// they come in (score, member) order, ascending or descending (an RDB
+// keeps a listpack ascending and saves a skiplist from its tail), with no
+// member twice and all within the listpack limits: no search per member,
+// and a pack of exactly its size. buf is scratch space, returned for
+// reuse. ok is false, and nothing done, otherwise (set them one by one).
+func (z *zsetObj) loadSorted(ms []rdbparse.ZMember, buf []byte, ec *EncodingConfig) ([]byte, bool) {
+	if z.big != nil || z.n != 0 || len(ms) < 2 || len(ms) > ec.ZSetMaxListpackEntries {
+		return buf, false
+	}
+	c0 := zcmp(&ms[0], &ms[1])
+	if c0 == 0 {
+		return buf, false
+	}
+	for i := range ms {
+		if len(ms[i].Member) > ec.ZSetMaxListpackValue || i > 0 && zcmp(&ms[i-1], &ms[i]) != c0 {
+			return buf, false
+		}
+		for j := 0; j < i; j++ {
+			if len(ms[j].Member) == len(ms[i].Member) && string(ms[j].Member) == string(ms[i].Member) {
+				return buf, false
+			}
+		}
+	}
+	buf = buf[:0]
+	for k := range ms {
+		i := k
+		if c0 > 0 {
+			i = len(ms) - 1 - k // descending: add from the end
+		}
+		score := ms[i].Score
+		if score == 0 {
+			score = 0 // a listpack gives -0 back as 0 (see set)
+		}
+		buf = zscoreAppend(packAppend(buf, ms[i].Member), score)
+	}
+	z.pk.set(append(make([]byte, 0, len(buf)), buf...))
+	z.n = int32(len(ms))
+	return buf, true
+}
+
+// zcmp orders two members as the sorted set does: -1, 0 or 1.
+func zcmp(a, b *rdbparse.ZMember) int {
+	switch {
+	case a.Score < b.Score:
+		return -1
+	case a.Score > b.Score:
+		return 1
+	}
+	return bytes.Compare(a.Member, b.Member)
 }
 
 // zpackNext decodes the member and score at off.
