@@ -1,5 +1,7 @@
 package projection
 
+import "github.com/vdr-project/vdr/rdbparse"
+
 // hashObj is a hash. While Redis would keep it as a listpack (lp: at most
 // hash-max-listpack-entries fields, none longer than
 // hash-max-listpack-value) it lives in one pack of field, value, field,
@@ -101,6 +103,35 @@ func (h *hashObj) convert() {
 	h.setX(d, h.tl())
 	h.pk.set(nil)
 	h.n = 0
+}
+
+// loadFields fills an empty packed hash with fs in one pass when no field
+// comes twice and all are within the listpack limits (a hash as an RDB
+// saves it): no search per field, field numbers through fc, and a pack of
+// exactly its size. buf is scratch space, returned for reuse. ok is
+// false, and nothing done, otherwise (set them one by one).
+func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache, ec *EncodingConfig) ([]byte, bool) {
+	if h.x != nil || h.n != 0 || len(fs) == 0 || len(fs) > ec.HashMaxListpackEntries {
+		return buf, false
+	}
+	for i := range fs {
+		if len(fs[i].Field) > ec.HashMaxListpackValue || len(fs[i].Value) > ec.HashMaxListpackValue {
+			return buf, false
+		}
+		for j := 0; j < i; j++ {
+			if len(fs[j].Field) == len(fs[i].Field) && string(fs[j].Field) == string(fs[i].Field) {
+				return buf, false
+			}
+		}
+	}
+	buf = buf[:0]
+	for j := range fs {
+		id, ok := fc.id(j, fs[j].Field)
+		buf = packAppend(fieldAppendID(buf, fs[j].Field, id, ok), fs[j].Value)
+	}
+	h.pk.set(append(make([]byte, 0, len(buf)), buf...))
+	h.n = int32(len(fs))
+	return buf, true
 }
 
 // reserve sizes a packed hash's pack for the field, value… pairs fv

@@ -74,11 +74,39 @@ func internID(f []byte) (uint32, bool) {
 
 // fieldAppend appends a hash field entry.
 func fieldAppend(b, f []byte) []byte {
-	if id, ok := internID(f); ok {
+	id, ok := internID(f)
+	return fieldAppendID(b, f, id, ok)
+}
+
+// fieldAppendID appends f's entry given its number (ok: interned).
+func fieldAppendID(b, f []byte, id uint32, ok bool) []byte {
+	if ok {
 		return binary.AppendUvarint(b, uint64(id)<<1|1)
 	}
 	b = binary.AppendUvarint(b, uint64(len(f))<<1)
 	return append(b, f...)
+}
+
+// fieldCache remembers the numbers of the field names of the last hash a
+// load added, by position: a dataset's hashes mostly repeat the same
+// names in the same order, and a comparison is cheaper than a lookup.
+type fieldCache struct {
+	names []string
+	ids   []uint32
+	ok    []bool
+}
+
+// id is internID(f) for the field at position j of a hash.
+func (c *fieldCache) id(j int, f []byte) (uint32, bool) {
+	if j < len(c.names) && c.names[j] == string(f) {
+		return c.ids[j], c.ok[j]
+	}
+	id, ok := internID(f)
+	for len(c.names) <= j {
+		c.names, c.ids, c.ok = append(c.names, ""), append(c.ids, 0), append(c.ok, false)
+	}
+	c.names[j], c.ids[j], c.ok[j] = string(f), id, ok
+	return id, ok
 }
 
 // fieldSize is the length of f's entry (f interned if it can be).

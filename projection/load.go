@@ -36,8 +36,9 @@ type Loader struct {
 	cur    obj    // collection being loaded (Batch > 0)
 	curKey []byte // its key
 	curDB  int
-	skip   bool   // current key is skipped (module/stream)
-	zbuf   []byte // scratch of zsetObj.loadSorted
+	skip   bool       // current key is skipped (module/stream)
+	zbuf   []byte     // scratch of zsetObj.loadSorted and hashObj.loadFields
+	fc     fieldCache // the last loaded hash's field numbers
 
 	// With more than one CPU the map inserts run on a builder goroutine
 	// while this one parses and builds values (see builder); nil: inline.
@@ -193,6 +194,16 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		if hashTypeWithTTLs(e.RDBType) || fieldTTL(e) {
 			loadHashTTLBatch(h, e, ld.ec)
 			break
+		}
+		var done bool
+		if e.Batch == 0 && e.Last {
+			ld.zbuf, done = h.loadFields(e.Fields, ld.zbuf, &ld.fc, ld.ec)
+		}
+		if done {
+			break
+		}
+		if e.Batch == 0 && e.Last {
+			ld.reserveHash(h, e)
 		}
 		for _, f := range e.Fields {
 			h.set(f.Field, f.Value, ld.ec)

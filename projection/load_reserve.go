@@ -10,7 +10,6 @@ import "github.com/vdr-project/vdr/rdbparse"
 // freshly loaded keyspace. Most keys of a real dataset are small and take
 // this path; a collection that will not stay packed is left alone.
 func (ld *Loader) reserve(e *rdbparse.Entry) {
-	ec := ld.ec
 	switch e.Kind {
 	case KindList:
 		size := 0
@@ -33,22 +32,10 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			size += packSize(x)
 		}
 		s.pk.set(make([]byte, 0, size))
-	case KindHash:
-		h := ld.cur.hash()
-		if len(e.Fields) > ec.HashMaxListpackEntries {
-			return
-		}
-		size := 0
-		for _, f := range e.Fields {
-			if len(f.Field) > ec.HashMaxListpackValue || len(f.Value) > ec.HashMaxListpackValue {
-				return
-			}
-			size += fieldSize(f.Field) + packSize(f.Value)
-		}
-		h.pk.set(make([]byte, 0, size))
 	default:
-		// strings come sized; streams are not packed; a sorted set is
-		// reserveZSet's, when loadSorted cannot take it.
+		// strings come sized; streams are not packed; a sorted set or a
+		// hash is reserveZSet's or reserveHash's, when loadSorted or
+		// loadFields cannot take it.
 	}
 }
 
@@ -63,4 +50,20 @@ func (ld *Loader) reserveZSet(z *zsetObj, e *rdbparse.Entry) {
 		size += packSize(m.Member) + zscoreSize(m.Score)
 	}
 	z.pk.set(make([]byte, 0, size))
+}
+
+// reserveHash is reserve for a hash that hashObj.loadFields cannot take.
+func (ld *Loader) reserveHash(h *hashObj, e *rdbparse.Entry) {
+	ec := ld.ec
+	if len(e.Fields) > ec.HashMaxListpackEntries {
+		return
+	}
+	size := 0
+	for _, f := range e.Fields {
+		if len(f.Field) > ec.HashMaxListpackValue || len(f.Value) > ec.HashMaxListpackValue {
+			return
+		}
+		size += fieldSize(f.Field) + packSize(f.Value)
+	}
+	h.pk.set(make([]byte, 0, size))
 }
