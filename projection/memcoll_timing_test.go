@@ -103,3 +103,43 @@ func heapOf(build func() any) float64 {
 	runtime.KeepAlive(v)
 	return float64(after.HeapAlloc) - float64(before.HeapAlloc)
 }
+
+// BenchmarkReadByType reads whole small collections of the harness's
+// shapes as the read cases of bench/ do (HGETALL, LRANGE 0 9, SMEMBERS,
+// ZRANGE 0 -1 WITHSCORES), over 100,000 keys at random: the projection's
+// side of those reads, without the network. cpu-ns/op is the process's
+// CPU time per read.
+func BenchmarkReadByType(b *testing.B) {
+	const n = 100_000
+	prefix := map[string]string{"hashes": "h:", "lists": "l:", "sets": "set:", "zsets": "z:"}
+	for _, kind := range []string{"hashes", "lists", "sets", "zsets"} {
+		b.Run(kind, func(b *testing.B) {
+			p := buildType(b, kind, n)
+			r := rand.New(rand.NewPCG(2, 2))
+			keys := make([][]byte, 4096)
+			for i := range keys {
+				keys[i] = fmt.Appendf(nil, "%s%012d", prefix[kind], r.IntN(n))
+			}
+			sum := 0
+			read := map[string]func(x Value){
+				"hashes": func(x Value) { x.HashEach(func(f, v []byte) bool { sum += len(f) + len(v); return true }) },
+				"lists":  func(x Value) { x.ListRange(0, 9, func(_ int, e []byte) bool { sum += len(e); return true }) },
+				"sets":   func(x Value) { x.SetEach(func(m []byte) bool { sum += len(m); return true }) },
+				"zsets": func(x Value) {
+					x.ZRangeByRank(0, -1, false, func(m []byte, s float64) bool { sum += len(m) + int(s); return true })
+				},
+			}[kind]
+			cpu0 := cpuTime()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				k := keys[i&(len(keys)-1)]
+				p.View(0, [][]byte{k}, func(v *View) { read(v.Get(k)) })
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			if sum == 0 {
+				b.Fatal("read nothing")
+			}
+		})
+	}
+}

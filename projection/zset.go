@@ -125,8 +125,7 @@ func zscoreSize(score float64) int {
 
 // zscoreNext decodes the packed score at off.
 func zscoreNext(b []byte, off int) (float64, int) {
-	x, w := binary.Uvarint(b[off:])
-	off += w
+	x, off := zuvarint(b, off)
 	k := x & 7
 	if k == zscoreRaw {
 		return math.Float64frombits(binary.LittleEndian.Uint64(b[off:])), off + 8
@@ -161,11 +160,37 @@ func (z *zsetObj) reserve(sm [][]byte, scores []float64, ec *EncodingConfig) {
 
 // zscoreSkip returns the offset after the packed score at off.
 func zscoreSkip(b []byte, off int) int {
-	x, w := binary.Uvarint(b[off:])
+	x, off := zuvarint(b, off)
 	if x&7 == zscoreRaw {
-		return off + w + 8
+		return off + 8
 	}
-	return off + w
+	return off
+}
+
+// zuvarint is binary.Uvarint at off, unrolled for the one to four bytes
+// of most packed scores, which ZRANGE decodes for every member.
+func zuvarint(b []byte, off int) (uint64, int) {
+	x := uint64(b[off])
+	if x < 0x80 {
+		return x, off + 1
+	}
+	y := uint64(b[off+1])
+	x = x&0x7f | y<<7
+	if y < 0x80 {
+		return x, off + 2
+	}
+	y = uint64(b[off+2])
+	x = x&(1<<14-1) | y<<14
+	if y < 0x80 {
+		return x, off + 3
+	}
+	y = uint64(b[off+3])
+	x = x&(1<<21-1) | y<<21
+	if y < 0x80 {
+		return x, off + 4
+	}
+	r, w := binary.Uvarint(b[off:])
+	return r, off + w
 }
 
 // loadSorted fills an empty packed sorted set with ms in one pass when
