@@ -74,8 +74,11 @@
 // 4096 names) is one uvarint, its number; a score is a uvarint m·8+k for
 // m/10^k (k ≤ 6, checked to give back the same bits) or a tag and the 8
 // raw bytes (zset.go). A write of several elements (HSET, RPUSH, SADD,
-// ZADD) grows the pack once to the byte, and a load sizes it exactly, so
-// a pack is its size rounded up to a size class.
+// ZADD) grows the pack once to the byte, and a load sizes it exactly (a
+// hash or sorted set as an RDB saves it is built in one pass, with no
+// search per element: loadFields, loadSorted), so a pack is its size
+// rounded up to a size class. Reading a packed score costs a uvarint and
+// a division (about 7 ns a member) where an 8-byte float cost a load.
 //
 // Per key of the compare harness's single-type datasets (10 elements;
 // values 8–32 bytes, mean 20; members 10–26, mean 18), value side only
