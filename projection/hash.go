@@ -118,11 +118,9 @@ func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache
 		if len(fs[i].Field) > ec.HashMaxListpackValue || len(fs[i].Value) > ec.HashMaxListpackValue {
 			return buf, false
 		}
-		for j := 0; j < i; j++ {
-			if len(fs[j].Field) == len(fs[i].Field) && string(fs[j].Field) == string(fs[i].Field) {
-				return buf, false
-			}
-		}
+	}
+	if seenTwice(len(fs), func(i int) []byte { return fs[i].Field }) {
+		return buf, false
 	}
 	buf = buf[:0]
 	for j := range fs {

@@ -97,3 +97,18 @@ func (o *obj) firstPack() []byte {
 	}
 	return nil
 }
+
+// seenTwice reports whether two of key(0), …, key(n-1) are equal: a
+// loaded collection's elements must be distinct to be packed in one pass.
+// O(n²), for the few elements of a listpack (most pairs differ in length).
+func seenTwice(n int, key func(i int) []byte) bool {
+	for i := 1; i < n; i++ {
+		ki := key(i)
+		for j := 0; j < i; j++ {
+			if kj := key(j); len(kj) == len(ki) && string(kj) == string(ki) {
+				return true
+			}
+		}
+	}
+	return false
+}

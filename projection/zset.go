@@ -211,11 +211,9 @@ func (z *zsetObj) loadSorted(ms []rdbparse.ZMember, buf []byte, ec *EncodingConf
 		if len(ms[i].Member) > ec.ZSetMaxListpackValue || i > 0 && zcmp(&ms[i-1], &ms[i]) != c0 {
 			return buf, false
 		}
-		for j := 0; j < i; j++ {
-			if len(ms[j].Member) == len(ms[i].Member) && string(ms[j].Member) == string(ms[i].Member) {
-				return buf, false
-			}
-		}
+	}
+	if seenTwice(len(ms), func(i int) []byte { return ms[i].Member }) {
+		return buf, false
 	}
 	buf = buf[:0]
 	for k := range ms {
