@@ -35,6 +35,7 @@ type Config struct {
 	Reps      int           // repetitions of each measure; medians are reported
 	VDR       string        // path of the vdr binary
 	VDRArgs   []string      // extra settings for every vdr run (e.g. --event-loops 2)
+	VDRBase   string        // another vdr binary (e.g. main's) synced and read in the same run as "vdr-base"; "" none
 	Dir       string        // scratch directory for the servers
 	Out       string        // where RESULTS.md and the plots go ("" = no report)
 	Requests  int           // requests per redis-benchmark run
@@ -94,14 +95,15 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	if abs, err := filepath.Abs(cfg.VDR); err == nil {
 		cfg.VDR = abs
 	}
-	if cfg.Dir == "" {
-		d, err := os.MkdirTemp("", "vdr-bench-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(d)
-		cfg.Dir = d
+	if abs, err := filepath.Abs(cfg.VDRBase); err == nil && cfg.VDRBase != "" {
+		cfg.VDRBase = abs
 	}
+	dir, cleanup, err := scratchDir(cfg.Dir, "vdr-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	cfg.Dir = dir
 	res := &Results{
 		Started: time.Now().UTC(), Config: cfg, Machine: machine(), Versions: versions(cfg.VDR),
 		Values: map[string]map[string][]float64{}, Units: map[string]string{}, Better: map[string]string{},
@@ -182,10 +184,26 @@ func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last b
 		return fmt.Errorf("vdr did not become ready (log in %s.out): %v", v.log, err)
 	}
 	recordSync(res, "vdr", v, cfg.N, logf)
+	targets := map[string]*proc{"redis": replica, "vdr": v}
+	if cfg.VDRBase != "" {
+		b, err := startVDR(cfg.VDRBase, filepath.Join(cfg.Dir, "base"), primary.addr(), cfg.VDRArgs...)
+		if err != nil {
+			return err
+		}
+		defer b.stop()
+		if err := waitUntil(10*time.Minute, func() bool { return isDone(b) || vdrReady(b.http) }); err != nil || isDone(b) {
+			return fmt.Errorf("vdr-base did not become ready (log in %s.out): %v", b.log, err)
+		}
+		recordSync(res, "vdr-base", b, cfg.N, logf)
+		targets["vdr-base"] = b
+	}
 
 	// 2. Reads with redis-benchmark, alternating targets per command.
-	if err := readBenchmarks(ctx, cfg, res, map[string]*proc{"redis": replica, "vdr": v}, logf); err != nil {
+	if err := readBenchmarks(ctx, cfg, res, targets, logf); err != nil {
 		return err
+	}
+	if b := targets["vdr-base"]; b != nil {
+		b.stop() // the lag phase compares vdr with Redis only
 	}
 
 	// 3 and 4. Lag under load and the highest rate kept up with.
@@ -193,6 +211,19 @@ func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last b
 		return nil // a run of some reads only (the script rows)
 	}
 	return lagBenchmarks(ctx, cfg, res, primary, map[string]*proc{"redis": replica, "vdr": v}, last, logf)
+}
+
+// scratchDir returns dir, or when it is "" a new temporary directory
+// that cleanup removes.
+func scratchDir(dir, prefix string) (string, func(), error) {
+	if dir != "" {
+		return dir, func() {}, nil
+	}
+	d, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	return d, func() { os.RemoveAll(d) }, nil
 }
 
 // saveDump makes the primary write its dataset to dump.rdb and returns the

@@ -24,14 +24,11 @@ func TestCompareSmoke(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("BENCH_N")); err == nil && v > 0 {
 		n = v
 	}
-	bin := filepath.Join(t.TempDir(), "vdr")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/vdr")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building vdr: %v\n%s", err, out)
-	}
+	bin := buildVDR(t)
 	cfg := DefaultConfig()
 	cfg.N, cfg.Reps, cfg.Requests, cfg.LagFor, cfg.RateSteps = n, 1, 5000, 2*time.Second, 2
 	cfg.VDR, cfg.Out, cfg.Dir = bin, t.TempDir(), t.TempDir()
+	cfg.VDRBase = bin // the same binary again, to run the vdr-base path
 	cfg.Command = "go test ./bench -run TestCompareSmoke"
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -57,6 +54,11 @@ func TestCompareSmoke(t *testing.T) {
 	if got := median(res.Values["GET -P 1: requests/s"]["vdr"]); got <= 0 {
 		t.Errorf("vdr GET throughput %v", got)
 	}
+	for _, m := range []string{"full sync: attach → ready", "settled RSS", "GET -P 16: requests/s"} {
+		if len(res.Values[m]["vdr-base"]) != 1 {
+			t.Errorf("%s: vdr-base has %d samples, want 1", m, len(res.Values[m]["vdr-base"]))
+		}
+	}
 	if err := WriteReport(res); err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +66,50 @@ func TestCompareSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "| GET -P 1: requests/s |") {
-		t.Errorf("report lacks the GET row:\n%s", b)
+	if !strings.Contains(string(b), "| GET -P 1: requests/s |") || !strings.Contains(string(b), "| vdr/vdr-base |") {
+		t.Errorf("report lacks the GET row or the vdr-base column:\n%s", b)
+	}
+}
+
+// buildVDR builds the vdr binary into a temporary directory.
+func buildVDR(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "vdr")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/vdr")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building vdr: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestChurnSmoke runs the churn scenario for a few seconds on a small key
+// set: both replicas sampled at every step, the load's operations counted,
+// the replicas agreeing on the key count at the end, a verdict written.
+func TestChurnSmoke(t *testing.T) {
+	redistest.Binary(t, "redis-server")
+	cfg := DefaultChurnConfig()
+	cfg.VDR, cfg.Dir = buildVDR(t), t.TempDir()
+	cfg.N, cfg.For, cfg.Warmup, cfg.Every, cfg.Rate = 3000, 4*time.Second, time.Second, time.Second, 3000
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := Churn(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Points) < 3 || res.Ops == 0 || res.Ref.T < cfg.Warmup {
+		t.Fatalf("%d samples, %d operations, reference at %v", len(res.Points), res.Ops, res.Ref.T)
+	}
+	for _, p := range res.Points {
+		if p.VDRRSS <= 0 || p.RedisRSS <= 0 || p.VDRKeys < 0 || p.RedisKeys < 0 {
+			t.Fatalf("sample %+v", p)
+		}
+	}
+	if e := res.End; e.VDRKeys == 0 || e.VDRKeys > int64(cfg.N) || e.RedisKeys > int64(cfg.N) {
+		t.Errorf("end: vdr %d keys, redis %d, of a key set of %d", e.VDRKeys, e.RedisKeys, cfg.N)
+	}
+	var b strings.Builder
+	WriteChurn(&b, res)
+	if !strings.Contains(b.String(), "within 10%") {
+		t.Errorf("no verdict:\n%s", b.String())
 	}
 }
 

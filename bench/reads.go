@@ -137,8 +137,11 @@ func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[s
 			continue
 		}
 		for _, pipeline := range []int{1, 16} {
-			for _, target := range []string{"redis", "vdr"} {
+			for _, target := range []string{"redis", "vdr", "vdr-base"} {
 				p := targets[target]
+				if p == nil {
+					continue // no vdr-base in this run
+				}
 				if rc.setup != nil {
 					if err := errorReply(p.addr(), rc.setup); err != nil {
 						return fmt.Errorf("%s answers %v with an error: %v", target, rc.setup[:2], err)

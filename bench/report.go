@@ -42,7 +42,13 @@ func WriteReport(res *Results) error {
 	} else {
 		fmt.Fprintf(&b, "- The machine was idle at the start (load average under 0.5)\n")
 	}
-	fmt.Fprintf(&b, "\n| measure | vdr | Redis replica | vdr/Redis | better |\n|---|---|---|---|---|\n")
+	base := res.Config.VDRBase != ""
+	if base {
+		fmt.Fprintf(&b, "- vdr-base: `%s`, synced and read in the same run\n", res.Config.VDRBase)
+		fmt.Fprintf(&b, "\n| measure | vdr | Redis replica | vdr/Redis | vdr-base | vdr/vdr-base | better |\n|---|---|---|---|---|---|---|\n")
+	} else {
+		fmt.Fprintf(&b, "\n| measure | vdr | Redis replica | vdr/Redis | better |\n|---|---|---|---|---|\n")
+	}
 	for _, m := range res.Order {
 		vals := res.Values[m]
 		if _, ok := vals["primary"]; ok {
@@ -56,7 +62,16 @@ func WriteReport(res *Results) error {
 		if r := median(vals["redis"]); r != 0 {
 			ratio = fmt.Sprintf("%.2f×", median(vals["vdr"])/r)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", m, cells[0], cells[1], ratio, res.Better[m])
+		if !base {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", m, cells[0], cells[1], ratio, res.Better[m])
+			continue
+		}
+		bratio := "–"
+		if r := median(vals["vdr-base"]); r != 0 {
+			bratio = fmt.Sprintf("%.2f×", median(vals["vdr"])/r)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", m, cells[0], cells[1], ratio,
+			cell(vals["vdr-base"], res.Units[m]), bratio, res.Better[m])
 	}
 	for _, m := range res.Order {
 		if v, ok := res.Values[m]["primary"]; ok {

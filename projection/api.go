@@ -430,7 +430,7 @@ func (v *View) Get(key []byte) Value {
 		o.touch(v.p.lruNow())
 	}
 	x := Value{o: o, ok: true, enc: v.enc}
-	if o.kind == KindHash && o.hash().ttl != nil {
+	if o.kind == KindHash && o.hash().tl() != nil {
 		x.now = v.Now() // field TTLs are judged by the View's clock
 	}
 	return x
@@ -449,7 +449,7 @@ func (v *View) Peek(key []byte) Value {
 		return Value{enc: v.enc}
 	}
 	x := Value{o: o, ok: true, enc: v.enc}
-	if o.kind == KindHash && o.hash().ttl != nil {
+	if o.kind == KindHash && o.hash().tl() != nil {
 		x.now = v.Now()
 	}
 	return x
@@ -617,7 +617,7 @@ func (x Value) Encoding() string {
 	case rdbparse.KindSet:
 		return x.o.set().encoding()
 	case rdbparse.KindZSet:
-		if x.o.zset().lp {
+		if x.o.zset().isLP() {
 			return "listpack"
 		}
 		return "skiplist"
@@ -689,7 +689,7 @@ func (x Value) Len() int {
 	case rdbparse.KindString:
 		return len(x.o.bytes())
 	case rdbparse.KindList:
-		return x.o.list().n
+		return x.o.list().size()
 	case rdbparse.KindSet:
 		return x.o.set().card()
 	case rdbparse.KindZSet:
@@ -712,9 +712,9 @@ func (x Value) ListIndex(i int) ([]byte, bool) {
 	}
 	l := x.o.list()
 	if i < 0 {
-		i += l.n
+		i += l.size()
 	}
-	if i < 0 || i >= l.n {
+	if i < 0 || i >= l.size() {
 		return nil, false
 	}
 	return l.index(i), true
@@ -728,7 +728,7 @@ func (x Value) ListRange(start, stop int, fn func(i int, elem []byte) bool) {
 		return
 	}
 	l := x.o.list()
-	s, e, ok := normRange(start, stop, l.n)
+	s, e, ok := normRange(start, stop, l.size())
 	if !ok {
 		return
 	}
@@ -738,11 +738,11 @@ func (x Value) ListRange(start, stop int, fn func(i int, elem []byte) bool) {
 // ListEach calls fn for every element head to tail (or tail to head when
 // reverse), with its index from the head, until fn returns false (LPOS).
 func (x Value) ListEach(reverse bool, fn func(i int, elem []byte) bool) {
-	if !x.ok || x.o.kind != rdbparse.KindList || x.o.list().n == 0 {
+	if !x.ok || x.o.kind != rdbparse.KindList || x.o.list().size() == 0 {
 		return
 	}
 	l := x.o.list()
-	l.walk(0, l.n-1, reverse, fn)
+	l.walk(0, l.size()-1, reverse, fn)
 }
 
 // ---- sets ----
@@ -831,7 +831,7 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 	// hrandfieldWithCountCommand samples hashTypeLength(hash, 0) fields.
 	h := x.o.hash()
 	var small [][]byte
-	if h.d == nil {
+	if h.dn() == nil {
 		small = make([][]byte, 0, 2*h.count())
 		h.each(func(f, v []byte) bool { small = append(small, f, v); return true })
 	}
@@ -845,10 +845,10 @@ func (x Value) HashScan(cursor uint64, count int, fn func(field, value []byte)) 
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return 0
 	}
-	if h := x.o.hash(); h.d != nil {
-		return h.d.scanDesc(cursor, count, func(it *hfield) {
+	if h := x.o.hash(); h.dn() != nil {
+		return h.dn().scanDesc(cursor, count, func(it *hfield) {
 			f := stringBytes(it.f)
-			if h.ttl == nil || !h.expiredAt(f, x.now) {
+			if h.tl() == nil || !h.expiredAt(f, x.now) {
 				fn(f, stringBytes(it.v))
 			}
 		})
@@ -975,9 +975,9 @@ func (x Value) ZRandom(r *rand.Rand, count int, fn func(member []byte, score flo
 		z.walkRank(0, n-1, true, func(m []byte, s float64) bool { fn(m, s); return true })
 		return
 	}
-	if z.tree != nil {
+	if z.big != nil {
 		sampleIdx(r, z.card(), count, func(i int) {
-			it := &z.dict.items[i]
+			it := &z.big.dict.items[i]
 			fn(stringBytes(it.m), it.s)
 		})
 		return
@@ -993,8 +993,8 @@ func (x Value) ZScan(cursor uint64, count int, fn func(member []byte, score floa
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return 0
 	}
-	if z := x.o.zset(); z.tree != nil {
-		return z.dict.scanDesc(cursor, count, func(it *zmem) { fn(stringBytes(it.m), it.s) })
+	if z := x.o.zset(); z.big != nil {
+		return z.big.dict.scanDesc(cursor, count, func(it *zmem) { fn(stringBytes(it.m), it.s) })
 	}
 	x.ZEach(func(m []byte, s float64) bool { fn(m, s); return true })
 	return 0

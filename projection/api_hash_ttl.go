@@ -40,11 +40,11 @@ func (x Value) HashFieldExpire(field []byte) int64 {
 // HashMinFieldExpire returns the earliest field TTL (Unix ms) of a hash,
 // expired or not, or 0 when no field has one.
 func (x Value) HashMinFieldExpire() int64 {
-	if !x.ok || x.o.kind != rdbparse.KindHash || x.o.hash().ttl == nil {
+	if !x.ok || x.o.kind != rdbparse.KindHash || x.o.hash().tl() == nil {
 		return 0
 	}
 	m := int64(0)
-	for _, t := range x.o.hash().ttl.at {
+	for _, t := range x.o.hash().tl().at {
 		if m == 0 || t < m {
 			m = t
 		}

@@ -33,6 +33,7 @@ func hsetCommand(c *ctx) error {
 	if err != nil {
 		return err
 	}
+	h.reserve(c.argv[2:], c.ec)
 	for i := 2; i < len(c.argv); i += 2 {
 		h.set(c.argv[i], c.argv[i+1], c.ec)
 	}

@@ -111,7 +111,7 @@ func hpersistCommand(c *ctx) error {
 		return err
 	}
 	h, err := c.hashFor(c.argv[1], false)
-	if err != nil || h == nil || h.ttl == nil {
+	if err != nil || h == nil || h.tl() == nil {
 		return err
 	}
 	for _, f := range c.argv[first:] {

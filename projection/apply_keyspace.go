@@ -58,13 +58,7 @@ func deepCopy(o obj, ec *EncodingConfig) obj {
 		}
 		return o // inline bytes are immutable; storeMoved repacks them
 	case KindList:
-		l := o.list()
-		nl := &listObj{n: l.n, lp: l.lp}
-		nl.chunks = nl.one[:0]
-		for _, ch := range l.chunks {
-			nl.chunks = append(nl.chunks, lchunk{b: append([]byte(nil), ch.b...), n: ch.n})
-		}
-		o.ptr = ptrOf(nl)
+		o.ptr = ptrOf(o.list().clone())
 	case KindSet:
 		o.ptr = ptrOf(o.set().clone())
 	case KindZSet:

@@ -38,6 +38,7 @@ func pushGeneric(c *ctx, head, onlyExisting bool) error {
 	if err != nil || l == nil {
 		return err
 	}
+	l.reserve(c.argv[2:])
 	for _, e := range c.argv[2:] {
 		if head {
 			l.pushHead(e)
@@ -110,9 +111,9 @@ func lsetCommand(c *ctx) error {
 		return ErrNoSuchKey
 	}
 	if idx < 0 {
-		idx += int64(l.n)
+		idx += int64(l.size())
 	}
-	if idx < 0 || idx >= int64(l.n) {
+	if idx < 0 || idx >= int64(l.size()) {
 		return ErrOutOfRange
 	}
 	es := l.elems()
@@ -169,7 +170,7 @@ func lremCommand(c *ctx) error {
 	l.rebuild(out)
 	l.updateLP(c.ec)
 	c.notify(NotifyList, "lrem", c.argv[1])
-	c.dropIfEmpty(c.d, c.argv[1], l.n)
+	c.dropIfEmpty(c.d, c.argv[1], l.size())
 	return nil
 }
 
@@ -189,7 +190,7 @@ func ltrimCommand(c *ctx) error {
 	if err != nil || l == nil {
 		return err
 	}
-	n := int64(l.n)
+	n := int64(l.size())
 	if start < 0 {
 		start += n
 	}
@@ -216,7 +217,7 @@ func ltrimCommand(c *ctx) error {
 	}
 	l.updateLP(c.ec)
 	c.notify(NotifyList, "ltrim", c.argv[1])
-	c.dropIfEmpty(c.d, c.argv[1], l.n)
+	c.dropIfEmpty(c.d, c.argv[1], l.size())
 	return nil
 }
 
@@ -245,7 +246,7 @@ func popGeneric(c *ctx, head bool) error {
 	if len(c.argv) == 3 && count == 0 {
 		return nil // popGenericCommand's fast exit: no event
 	}
-	for i := int64(0); i < count && l.n > 0; i++ {
+	for i := int64(0); i < count && l.size() > 0; i++ {
 		if head {
 			l.popHead()
 		} else {
@@ -258,7 +259,7 @@ func popGeneric(c *ctx, head bool) error {
 	} else {
 		c.notify(NotifyList, "rpop", c.argv[1])
 	}
-	c.dropIfEmpty(c.d, c.argv[1], l.n)
+	c.dropIfEmpty(c.d, c.argv[1], l.size())
 	return nil
 }
 
@@ -298,7 +299,7 @@ func lmoveGeneric(c *ctx, fromHead, toHead bool) error {
 	} else {
 		c.notify(NotifyList, "rpop", src)
 	}
-	c.dropIfEmpty(c.d, src, sl.n)
+	c.dropIfEmpty(c.d, src, sl.size())
 	return nil
 }
 

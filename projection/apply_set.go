@@ -24,6 +24,7 @@ func saddCommand(c *ctx) error {
 	} else {
 		s.sizeFor(len(c.argv)-2, c.ec)
 	}
+	s.reserve(c.argv[2:])
 	added := false
 	for _, m := range c.argv[2:] {
 		if s.add(m, c.ec) {

@@ -25,7 +25,7 @@ func sortCommand(c *ctx) error {
 	}
 	// SORT converts a listpack sorted set to a skiplist for good, STORE or
 	// not (sortCommandGeneric: "Destructively convert encoded sorted sets").
-	if o, ok := c.d.lookup(c.argv[1]); ok && o.kind == KindZSet && o.zset().lp {
+	if o, ok := c.d.lookup(c.argv[1]); ok && o.kind == KindZSet && o.zset().isLP() {
 		o.zset().toBig()
 	}
 	if res.Store == nil {
@@ -36,7 +36,7 @@ func sortCommand(c *ctx) error {
 		l.pushTail(e) // a GET that found nothing stores ""
 	}
 	l.updateLP(c.ec)
-	if l.n > 0 {
+	if l.size() > 0 {
 		c.d.store(res.Store, obj{kind: KindList, ptr: ptrOf(l)}) // setKey
 		c.notify(NotifyList, "sortstore", res.Store)
 	} else if c.d.remove(res.Store) {

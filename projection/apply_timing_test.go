@@ -2,8 +2,6 @@ package projection
 
 import (
 	"math/rand/v2"
-	"os"
-	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -134,26 +132,11 @@ func BenchmarkReadUnderApply(b *testing.B) {
 // zsets of 10) through Apply and reports live heap bytes per key.
 // BENCH_KEYS sets the key count (default 1,000,000).
 func BenchmarkMemoryPerKey(b *testing.B) {
-	n := 1_000_000
-	if s := os.Getenv("BENCH_KEYS"); s != "" {
-		v, err := strconv.Atoi(s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n = v
-	}
+	n := benchKeys(b, 1_000_000)
 	for i := 0; i < b.N; i++ {
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		p := buildMixed(b, n)
-		runtime.GC()
-		var after runtime.MemStats
-		runtime.ReadMemStats(&after)
-		perKey := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
-		b.ReportMetric(perKey, "heapB/key")
-		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heapMiB")
-		runtime.KeepAlive(p)
+		heap := heapOf(func() any { return buildMixed(b, n) })
+		b.ReportMetric(heap/float64(n), "heapB/key")
+		b.ReportMetric(heap/(1<<20), "heapMiB")
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(n))

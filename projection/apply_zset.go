@@ -94,10 +94,11 @@ pairs:
 			z = newZSet(0, lenHint, c.ec)
 		}
 		c.d.store(key, obj{kind: KindZSet, ptr: ptrOf(z)})
-	} else if z.tree == nil && c.ec.Redis72 && (len(scores) > c.ec.ZSetMaxListpackEntries ||
+	} else if z.big == nil && c.ec.Redis72 && (len(scores) > c.ec.ZSetMaxListpackEntries ||
 		c.ec.ZAddLongestMember && maxLen > c.ec.ZSetMaxListpackValue) {
 		z.toBig()
 	}
+	z.reserve(rest, scores, c.ec)
 	changed := false
 	for j, s := range scores {
 		m := rest[2*j+1]
@@ -189,7 +190,7 @@ func zremrangeGeneric(c *ctx, event string, rng func(z *zsetObj) (int, int, erro
 	if z != nil {
 		zz = z
 	} else {
-		zz = &zsetObj{lp: true}
+		zz = &zsetObj{}
 	}
 	lo, hi, err := rng(zz) // parse errors are reported even for a missing key
 	if err != nil || z == nil {
@@ -568,7 +569,7 @@ func zrangestoreCommand(c *ctx) error {
 		out = append(out, res{append([]byte(nil), m...), s})
 		return true
 	}
-	empty := &zsetObj{lp: true}
+	empty := &zsetObj{}
 	zz := z
 	if zz == nil {
 		zz = empty

@@ -55,9 +55,9 @@ func dump(o *obj) []byte {
 	case KindList:
 		l := o.list()
 		b = append(b, rdbTypeList)
-		b = appendRDBLen(b, uint64(l.n))
-		if l.n > 0 {
-			l.walk(0, l.n-1, false, func(_ int, e []byte) bool { b = appendRDBString(b, e); return true })
+		b = appendRDBLen(b, uint64(l.size()))
+		if l.size() > 0 {
+			l.walk(0, l.size()-1, false, func(_ int, e []byte) bool { b = appendRDBString(b, e); return true })
 		}
 	case KindSet:
 		s := o.set()
@@ -77,7 +77,7 @@ func dump(o *obj) []byte {
 		}
 	case KindHash:
 		h := o.hash()
-		if h.ttl != nil && len(h.ttl.at) > 0 {
+		if h.tl() != nil && len(h.tl().at) > 0 {
 			return dumpHashMetadata(h)
 		}
 		b = append(b, rdbTypeHash)

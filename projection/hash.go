@@ -1,5 +1,7 @@
 package projection
 
+import "github.com/vdr-project/vdr/rdbparse"
+
 // hashObj is a hash. While Redis would keep it as a listpack (lp: at most
 // hash-max-listpack-entries fields, none longer than
 // hash-max-listpack-value) it lives in one pack of field, value, field,
@@ -8,28 +10,58 @@ package projection
 // map), whose order stays the same while the hash does not change, and
 // like Redis it never goes back (src/t_hash.c).
 //
-// Field TTLs (Redis 7.4) live in ttl, allocated only when a field first
-// gets one, so a hash without them costs no more than before (n is an
-// int32 to keep the struct at 48 bytes). A packed hash with ttl != nil is
-// Redis's OBJ_ENCODING_LISTPACK_EX; see hash_ttl.go.
+// Field TTLs (Redis 7.4) live in x.ttl, allocated only when a field first
+// gets one. A packed hash without them is 32 bytes and its pack (x nil);
+// a packed hash with TTLs is Redis's OBJ_ENCODING_LISTPACK_EX; see
+// hash_ttl.go.
 type hashObj struct {
-	pack []byte
-	d    *dense[hfield]
-	ttl  *hashTTL
-	n    int32
-	lru  lruWord // beside n: the struct stays 48 bytes
+	pk  pbuf
+	x   *hashX // nil: packed, no field TTLs
+	n   int32  // fields of the pack
+	lru lruWord
+}
+
+// hashX is what most hashes lack: the dense of a big hash, the field TTLs.
+type hashX struct {
+	d   *dense[hfield]
+	ttl *hashTTL
 }
 
 func newHash() *hashObj { return &hashObj{} }
 
+// dn returns the dense of a big hash, nil for a packed one.
+func (h *hashObj) dn() *dense[hfield] {
+	if h.x == nil {
+		return nil
+	}
+	return h.x.d
+}
+
+// tl returns the field TTLs, nil when none were set.
+func (h *hashObj) tl() *hashTTL {
+	if h.x == nil {
+		return nil
+	}
+	return h.x.ttl
+}
+
+// setX sets the dense and the TTLs, dropping x when both are nil.
+func (h *hashObj) setX(d *dense[hfield], ttl *hashTTL) {
+	if d == nil && ttl == nil {
+		h.x = nil
+		return
+	}
+	h.x = &hashX{d: d, ttl: ttl}
+}
+
 // lp reports whether Redis would keep the hash as a listpack: while it is
 // packed here (no dense), which is exactly when it has never crossed
 // hash-max-listpack-entries/-value (Redis never converts back).
-func (h *hashObj) lp() bool { return h.d == nil }
+func (h *hashObj) lp() bool { return h.dn() == nil }
 
 func (h *hashObj) count() int {
-	if h.d != nil {
-		return h.d.len()
+	if h.dn() != nil {
+		return h.dn().len()
 	}
 	return int(h.n)
 }
@@ -37,9 +69,10 @@ func (h *hashObj) count() int {
 // find returns the offsets of field's entry: [off, voff) the field,
 // [voff, end) the value.
 func (h *hashObj) find(f []byte) (off, voff, end int, ok bool) {
-	for off < len(h.pack) {
-		e, vo := packNext(h.pack, off)
-		_, next := packNext(h.pack, vo)
+	pack := h.pk.bytes()
+	for off < len(pack) {
+		e, vo := fieldNext(pack, off)
+		_, next := packNext(pack, vo)
 		if string(e) == string(f) {
 			return off, vo, next, true
 		}
@@ -49,32 +82,80 @@ func (h *hashObj) find(f []byte) (off, voff, end int, ok bool) {
 }
 
 func (h *hashObj) get(f []byte) ([]byte, bool) {
-	if h.d != nil {
-		i, ok := h.d.find(f)
+	if h.dn() != nil {
+		i, ok := h.dn().find(f)
 		if !ok {
 			return nil, false
 		}
-		return stringBytes(h.d.items[i].v), true
+		return stringBytes(h.dn().items[i].v), true
 	}
 	_, vo, _, ok := h.find(f)
 	if !ok {
 		return nil, false
 	}
-	v, _ := packNext(h.pack, vo)
+	v, _ := packNext(h.pk.bytes(), vo)
 	return v, true
 }
 
 func (h *hashObj) convert() {
 	d := newDense[hfield](int(h.n) + 1)
 	h.each(func(f, v []byte) bool { d.push(hfield{string(f), string(v)}); return true })
-	h.d, h.pack, h.n = d, nil, 0
+	h.setX(d, h.tl())
+	h.pk.set(nil)
+	h.n = 0
+}
+
+// loadFields fills an empty packed hash with fs in one pass when no field
+// comes twice and all are within the listpack limits (a hash as an RDB
+// saves it): no search per field, field numbers through fc, and a pack of
+// exactly its size. buf is scratch space, returned for reuse. ok is
+// false, and nothing done, otherwise (set them one by one).
+func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache, ec *EncodingConfig) ([]byte, bool) {
+	if h.x != nil || h.n != 0 || len(fs) == 0 || len(fs) > ec.HashMaxListpackEntries {
+		return buf, false
+	}
+	for i := range fs {
+		if len(fs[i].Field) > ec.HashMaxListpackValue || len(fs[i].Value) > ec.HashMaxListpackValue {
+			return buf, false
+		}
+	}
+	if seenTwice(len(fs), func(i int) []byte { return fs[i].Field }) {
+		return buf, false
+	}
+	buf = buf[:0]
+	for j := range fs {
+		id, ok := fc.id(j, fs[j].Field)
+		buf = packAppend(fieldAppendID(buf, fs[j].Field, id, ok), fs[j].Value)
+	}
+	h.pk.set(append(make([]byte, 0, len(buf)), buf...))
+	h.n = int32(len(fs))
+	return buf, true
+}
+
+// reserve sizes a packed hash's pack for the field, value… pairs fv
+// (HSET) when it stays packed with them, so that the new ones are added
+// without regrowing it.
+func (h *hashObj) reserve(fv [][]byte, ec *EncodingConfig) {
+	if h.x != nil || int(h.n)+len(fv)/2 > ec.HashMaxListpackEntries || len(fv) < 4 {
+		return
+	}
+	extra := 0
+	for i := 0; i+1 < len(fv); i += 2 {
+		if len(fv[i]) > ec.HashMaxListpackValue || len(fv[i+1]) > ec.HashMaxListpackValue {
+			return
+		}
+		if _, _, _, ok := h.find(fv[i]); !ok {
+			extra += fieldSize(fv[i]) + packSize(fv[i+1])
+		}
+	}
+	h.pk.reserve(extra)
 }
 
 // set sets field to value and reports whether the field is new. Like
 // HSET it removes the field's TTL (src/t_hash.c hashTypeSet).
 func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
 	isNew := h.setKeepTTL(f, v, ec)
-	if !isNew && h.ttl != nil {
+	if !isNew && h.tl() != nil {
 		h.clearTTL(f)
 	}
 	return isNew
@@ -82,15 +163,15 @@ func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
 
 // setKeepTTL is set keeping the field's TTL (HASH_SET_KEEP_TTL: HINCRBY).
 func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
-	if h.d == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
+	if h.dn() == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
 		h.convert()
 	}
-	if h.d != nil {
-		if i, ok := h.d.find(f); ok {
-			h.d.items[i].v = string(v)
+	if h.dn() != nil {
+		if i, ok := h.dn().find(f); ok {
+			h.dn().items[i].v = string(v)
 			return false
 		}
-		h.d.push(hfield{string(f), string(v)})
+		h.dn().push(hfield{string(f), string(v)})
 		return true
 	}
 	_, vo, end, ok := h.find(f)
@@ -98,15 +179,13 @@ func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
 		var tmp [72]byte
 		enc := packAppend(tmp[:0], v)
 		if len(enc) == end-vo {
-			copy(h.pack[vo:end], enc) // same size: overwrite in place
+			copy(h.pk.bytes()[vo:end], enc) // same size: overwrite in place
 			return false
 		}
-		h.pack = packCut(h.pack, vo, end)
-		h.pack = packInsert(h.pack, vo, enc)
+		h.pk.set(packInsert(packCut(h.pk.bytes(), vo, end), vo, enc))
 		return false
 	}
-	h.pack = packAppend(h.pack, f)
-	h.pack = packAppend(h.pack, v)
+	h.pk.set(packAppend(fieldAppend(h.pk.bytes(), f), v))
 	h.n++
 	if int(h.n) > ec.HashMaxListpackEntries {
 		h.convert()
@@ -115,39 +194,40 @@ func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
 }
 
 func (h *hashObj) del(f []byte) bool {
-	if h.ttl != nil {
-		delete(h.ttl.at, string(f))
+	if h.tl() != nil {
+		delete(h.tl().at, string(f))
 	}
-	if h.d != nil {
-		i, ok := h.d.find(f)
+	if h.dn() != nil {
+		i, ok := h.dn().find(f)
 		if !ok {
 			return false
 		}
-		h.d.removeAt(i)
+		h.dn().removeAt(i)
 		return true
 	}
 	off, _, end, ok := h.find(f)
 	if !ok {
 		return false
 	}
-	h.pack = packCut(h.pack, off, end)
+	h.pk.set(packCut(h.pk.bytes(), off, end))
 	h.n--
 	return true
 }
 
 func (h *hashObj) each(fn func(f, v []byte) bool) {
-	if h.d != nil {
-		for _, x := range h.d.items {
+	if h.dn() != nil {
+		for _, x := range h.dn().items {
 			if !fn(stringBytes(x.f), stringBytes(x.v)) {
 				return
 			}
 		}
 		return
 	}
-	for off := 0; off < len(h.pack); {
+	pack := h.pk.bytes()
+	for off := 0; off < len(pack); {
 		var f, v []byte
-		f, off = packNext(h.pack, off)
-		v, off = packNext(h.pack, off)
+		f, off = fieldNext(pack, off)
+		v, off = packNext(pack, off)
 		if !fn(f, v) {
 			return
 		}
@@ -157,8 +237,8 @@ func (h *hashObj) each(fn func(f, v []byte) bool) {
 // bytes estimates the hash's memory from at most samples fields (0: all),
 // like objectComputeSize (src/object.c).
 func (h *hashObj) bytes(samples int) int {
-	if h.ttl != nil { // field TTLs: map header plus one slot per field with one
-		return h.bytesNoTTL(samples) + 48 + len(h.ttl.at)*32
+	if h.tl() != nil { // field TTLs: map header plus one slot per field with one
+		return h.bytesNoTTL(samples) + 48 + len(h.tl().at)*32
 	}
 	return h.bytesNoTTL(samples)
 }
@@ -169,38 +249,40 @@ func (h *hashObj) bytes(samples int) int {
 const denseHashElem = 32 + 12
 
 func (h *hashObj) bytesNoTTL(samples int) int {
-	if h.d != nil {
-		n := h.d.len()
+	if h.dn() != nil {
+		n := h.dn().len()
 		if samples <= 0 || samples > n {
 			samples = n
 		}
 		sum := 0
-		for _, x := range h.d.items[:samples] {
+		for _, x := range h.dn().items[:samples] {
 			sum += len(x.f) + len(x.v)
 		}
-		est := 48 + 48 + cap(h.d.items)*32 + n*(denseHashElem-32)
+		est := 48 + 48 + cap(h.dn().items)*32 + n*(denseHashElem-32)
 		if samples > 0 {
 			est += int(float64(sum) / float64(samples) * float64(n))
 		}
 		return est
 	}
-	return 48 + cap(h.pack)
+	return 32 + h.pk.capacity()
 }
 
 // clone returns a deep copy (COPY).
 func (h *hashObj) clone() *hashObj {
-	nh := &hashObj{n: h.n, pack: append([]byte(nil), h.pack...), ttl: h.copyTTL()}
-	if h.d != nil {
-		nh.d = h.d.clone()
+	nh := &hashObj{n: h.n, pk: h.pk.clone()}
+	var d *dense[hfield]
+	if h.dn() != nil {
+		d = h.dn().clone()
 	}
+	nh.setX(d, h.copyTTL())
 	return nh
 }
 
 // at returns the field and value of index i of the iteration order, with
 // small the decoded pack (field, value, …; nil for a dense hash).
 func (h *hashObj) at(i int, small [][]byte) ([]byte, []byte) {
-	if h.d != nil {
-		x := &h.d.items[i]
+	if h.dn() != nil {
+		x := &h.dn().items[i]
 		return stringBytes(x.f), stringBytes(x.v)
 	}
 	return small[2*i], small[2*i+1]

@@ -33,27 +33,27 @@ type hashTTL struct {
 
 // fieldTTL returns field f's TTL, 0 when it has none.
 func (h *hashObj) fieldTTL(f []byte) int64 {
-	if h.ttl == nil {
+	if h.tl() == nil {
 		return 0
 	}
-	return h.ttl.at[string(f)]
+	return h.tl().at[string(f)]
 }
 
 // ensureTTL switches the hash to "may have field TTLs": for a packed hash,
 // this is Redis's conversion to OBJ_ENCODING_LISTPACK_EX, which stays even
 // when the last TTL goes.
 func (h *hashObj) ensureTTL() {
-	if h.ttl == nil {
-		h.ttl = &hashTTL{at: map[string]int64{}}
+	if h.tl() == nil {
+		h.setX(h.dn(), &hashTTL{at: map[string]int64{}})
 	}
 }
 
 // expiredAt reports whether field f is hidden from reads at time now.
 func (h *hashObj) expiredAt(f []byte, now int64) bool {
-	if h.ttl == nil || len(h.ttl.at) == 0 {
+	if h.tl() == nil || len(h.tl().at) == 0 {
 		return false
 	}
-	t, ok := h.ttl.at[string(f)]
+	t, ok := h.tl().at[string(f)]
 	return ok && t < now
 }
 
@@ -62,13 +62,13 @@ func (h *hashObj) expiredAt(f []byte, now int64) bool {
 func (h *hashObj) setTTL(f []byte, at int64) {
 	h.ensureTTL()
 	if at == 0 {
-		delete(h.ttl.at, string(f))
+		delete(h.tl().at, string(f))
 	} else {
-		h.ttl.at[string(f)] = at
+		h.tl().at[string(f)] = at
 	}
-	if h.d != nil {
-		if at == 0 && len(h.ttl.at) == 0 {
-			h.ttl = nil // a hashtable reports no encoding of its own for TTLs
+	if h.dn() != nil {
+		if at == 0 && len(h.tl().at) == 0 {
+			h.setX(h.dn(), nil) // a hashtable reports no encoding of its own for TTLs
 		}
 		return
 	}
@@ -76,9 +76,9 @@ func (h *hashObj) setTTL(f []byte, at int64) {
 	if !ok {
 		return
 	}
-	entry := append([]byte(nil), h.pack[off:end]...)
-	h.pack = packCut(h.pack, off, end)
-	h.pack = packInsert(h.pack, h.ttlPos(at, f), entry)
+	entry := append([]byte(nil), h.pk.bytes()[off:end]...)
+	h.pk.set(packCut(h.pk.bytes(), off, end))
+	h.pk.set(packInsert(h.pk.bytes(), h.ttlPos(at, f), entry))
 }
 
 // ttlPos returns the pack offset at which a field with TTL at (0: none) is
@@ -86,25 +86,25 @@ func (h *hashObj) setTTL(f []byte, at int64) {
 // ≥ at or that has none. self is skipped (it is not in the pack).
 func (h *hashObj) ttlPos(at int64, self []byte) int {
 	if at == 0 {
-		return len(h.pack)
+		return len(h.pk.bytes())
 	}
-	for off := 0; off < len(h.pack); {
-		f, vo := packNext(h.pack, off)
-		_, next := packNext(h.pack, vo)
+	for off := 0; off < len(h.pk.bytes()); {
+		f, vo := fieldNext(h.pk.bytes(), off)
+		_, next := packNext(h.pk.bytes(), vo)
 		if string(f) != string(self) {
-			t, has := h.ttl.at[string(f)]
+			t, has := h.tl().at[string(f)]
 			if !has || t >= at {
 				return off
 			}
 		}
 		off = next
 	}
-	return len(h.pack)
+	return len(h.pk.bytes())
 }
 
 // clearTTL removes f's TTL, if any (HSET on a field with a TTL).
 func (h *hashObj) clearTTL(f []byte) {
-	if _, ok := h.ttl.at[string(f)]; ok {
+	if _, ok := h.tl().at[string(f)]; ok {
 		h.setTTL(f, 0)
 	}
 }
@@ -125,7 +125,7 @@ func (h *hashObj) appendWithTTL(f, v []byte, at int64, ec *EncodingConfig) {
 	h.ensureTTL()
 	h.set(f, v, ec)
 	if at != 0 {
-		h.ttl.at[string(f)] = at
+		h.tl().at[string(f)] = at
 	}
 }
 
@@ -133,10 +133,10 @@ func (h *hashObj) appendWithTTL(f, v []byte, at int64, ec *EncodingConfig) {
 // hashTypeLength(o, 1)).
 func (h *hashObj) liveCount(now int64) int {
 	n := h.count()
-	if h.ttl == nil {
+	if h.tl() == nil {
 		return n
 	}
-	for _, t := range h.ttl.at {
+	for _, t := range h.tl().at {
 		if t < now {
 			n--
 		}
@@ -146,7 +146,7 @@ func (h *hashObj) liveCount(now int64) int {
 
 // eachLive is each skipping fields expired at now.
 func (h *hashObj) eachLive(now int64, fn func(f, v []byte) bool) {
-	if h.ttl == nil || len(h.ttl.at) == 0 {
+	if h.tl() == nil || len(h.tl().at) == 0 {
 		h.each(fn)
 		return
 	}
@@ -160,18 +160,18 @@ func (h *hashObj) eachLive(now int64, fn func(f, v []byte) bool) {
 
 // copyTTL duplicates the TTL side structure (COPY).
 func (h *hashObj) copyTTL() *hashTTL {
-	if h.ttl == nil {
+	if h.tl() == nil {
 		return nil
 	}
-	n := &hashTTL{at: make(map[string]int64, len(h.ttl.at))}
-	for k, v := range h.ttl.at {
+	n := &hashTTL{at: make(map[string]int64, len(h.tl().at))}
+	for k, v := range h.tl().at {
 		n.at[k] = v
 	}
 	return n
 }
 
 // listpackEx reports whether a packed hash is a listpackex.
-func (h *hashObj) listpackEx() bool { return h.lp() && h.ttl != nil }
+func (h *hashObj) listpackEx() bool { return h.lp() && h.tl() != nil }
 
 // hashTypeWithTTLs reports whether an RDB hash type is one that may carry
 // field TTLs; Redis loads such a hash as a listpackex (or hashtable) even
@@ -222,7 +222,7 @@ const (
 // listpackex dumped by Redis itself (RDB_TYPE_HASH_LISTPACK_EX).
 func dumpHashMetadata(h *hashObj) []byte {
 	minAt := int64(0)
-	for _, t := range h.ttl.at {
+	for _, t := range h.tl().at {
 		if minAt == 0 || t < minAt {
 			minAt = t
 		}
@@ -247,10 +247,10 @@ func dumpHashMetadata(h *hashObj) []byte {
 // saneTTL checks the field TTLs: each names a field and is > 0, and in a
 // listpackex the fields with a TTL come first, in ascending order.
 func (h *hashObj) saneTTL() error {
-	if h.ttl == nil {
+	if h.tl() == nil {
 		return nil
 	}
-	for f, t := range h.ttl.at {
+	for f, t := range h.tl().at {
 		if _, ok := h.get([]byte(f)); !ok || t <= 0 {
 			return fmt.Errorf("field TTL %d for %q (present %v)", t, f, ok)
 		}

@@ -45,15 +45,18 @@ func encodingOf(p *Projection, key string) (enc string) {
 }
 
 func TestHashTTLStructSize(t *testing.T) {
-	// A hash without field TTLs must not grow: 48 bytes, as before the
-	// ttl pointer was added.
-	if n := unsafe.Sizeof(hashObj{}); n != 48 {
-		t.Errorf("hashObj is %d bytes, want 48", n)
+	// A hash without field TTLs must not grow: 32 bytes, a Go size class
+	// (the collections' structs, see projection/doc.go).
+	for name, n := range map[string]uintptr{"hashObj": unsafe.Sizeof(hashObj{}), "listObj": unsafe.Sizeof(listObj{}),
+		"setObj": unsafe.Sizeof(setObj{}), "zsetObj": unsafe.Sizeof(zsetObj{})} {
+		if n != 32 {
+			t.Errorf("%s is %d bytes, want 32", name, n)
+		}
 	}
 	h := newHash()
 	ec := newTestProjection(t, nil).EncodingConfig()
 	h.set([]byte("f"), []byte("v"), &ec)
-	if h.ttl != nil {
+	if h.tl() != nil {
 		t.Error("a plain HSET allocated the TTL side structure")
 	}
 }

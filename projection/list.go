@@ -8,17 +8,17 @@ import "unsafe"
 // Pushes and pops at either end touch one chunk; index operations walk
 // chunk counts; in-the-middle edits (LINSERT, LSET, LREM, LTRIM) rebuild.
 //
-// The first chunk lives in the listObj itself (one): most lists have one
-// chunk, and a read of one then costs a cache miss for the listObj (which
-// the table lookup already prefetches) and one for its bytes, with no
-// chunk array between them. chunks points into one until a second chunk
-// makes append move it to the heap.
+// Most lists have one chunk, and then it lives in the listObj itself
+// (one, its element count being n): the list is 32 bytes and its pack,
+// and a read costs a cache miss for the listObj (which the table lookup
+// already prefetches) and one for its bytes. A second chunk moves every
+// chunk to more; the last but one going back moves the rest back to one.
+// one's flag is lp: Redis 7.2+ would keep the list as a single listpack.
 type listObj struct {
-	chunks []lchunk
-	n      int
-	lru    lruWord
-	lp     bool      // Redis 7.2+: would be a single listpack on the primary
-	one    [1]lchunk // chunks' array while it has one chunk
+	one  pbuf
+	more *[]lchunk // the chunks when there are two or more (one is then empty)
+	n    int32
+	lru  lruWord
 }
 
 type lchunk struct {
@@ -31,8 +31,75 @@ const (
 	listChunkBytes   = 8 << 10
 )
 
+// size is the list's length.
+func (l *listObj) size() int { return int(l.n) }
+
+// numChunks is how many chunks the list has.
+func (l *listObj) numChunks() int {
+	if l.more != nil {
+		return len(*l.more)
+	}
+	if l.n > 0 {
+		return 1
+	}
+	return 0
+}
+
+// chunk returns chunk i.
+func (l *listObj) chunk(i int) lchunk {
+	if l.more != nil {
+		return (*l.more)[i]
+	}
+	return lchunk{b: l.one.bytes(), n: int(l.n)}
+}
+
+// setChunk replaces chunk i; the caller keeps n right.
+func (l *listObj) setChunk(i int, c lchunk) {
+	if l.more != nil {
+		(*l.more)[i] = c
+		return
+	}
+	l.one.set(c.b)
+}
+
+// insertChunk inserts c as chunk i (0 or numChunks()).
+func (l *listObj) insertChunk(i int, c lchunk) {
+	if l.more == nil {
+		if l.numChunks() == 0 {
+			l.one.set(c.b)
+			return
+		}
+		cs := make([]lchunk, 1, 2)
+		cs[0] = lchunk{b: l.one.bytes(), n: int(l.n)}
+		l.one.set(nil)
+		l.more = &cs
+	}
+	cs := append(*l.more, lchunk{})
+	copy(cs[i+1:], cs[i:])
+	cs[i] = c
+	*l.more = cs
+}
+
+// dropChunk removes chunk i, an empty one.
+func (l *listObj) dropChunk(i int) {
+	if l.more == nil {
+		l.one.set(nil)
+		return
+	}
+	cs := *l.more
+	copy(cs[i:], cs[i+1:])
+	cs[len(cs)-1] = lchunk{}
+	cs = cs[:len(cs)-1]
+	if len(cs) == 1 {
+		l.more = nil
+		l.one.set(cs[0].b)
+		return
+	}
+	*l.more = cs
+}
+
 func (l *listObj) encoding(ec *EncodingConfig) string {
-	if ec != nil && ec.Redis72 && l.lp {
+	if ec != nil && ec.Redis72 && l.one.flag() {
 		return "listpack"
 	}
 	return "quicklist"
@@ -46,7 +113,7 @@ func (l *listObj) updateLP(ec *EncodingConfig) {
 	}
 	limit := ec.ListMaxListpackSize
 	if limit >= 0 {
-		l.lp = l.n <= limit
+		l.one.setFlag(int(l.n) <= limit)
 		return
 	}
 	bytesLimit := 4096 << (-limit - 1)
@@ -54,70 +121,82 @@ func (l *listObj) updateLP(ec *EncodingConfig) {
 		bytesLimit = 64 << 10
 	}
 	size := 0
-	for _, c := range l.chunks {
-		if size += len(c.b); size > bytesLimit {
+	for i, k := 0, l.numChunks(); i < k; i++ {
+		if size += len(l.chunk(i).b); size > bytesLimit {
 			break // chunks are mostly full, so this stops early
 		}
 	}
-	l.lp = size <= bytesLimit
+	l.one.setFlag(size <= bytesLimit)
+}
+
+// reserve sizes the only chunk for a push of es when they all fit in it,
+// so that they are added without regrowing it.
+func (l *listObj) reserve(es [][]byte) {
+	if len(es) < 2 || l.more != nil {
+		return
+	}
+	extra := 0
+	for _, e := range es {
+		extra += packSize(e)
+	}
+	if int(l.n)+len(es) > listChunkEntries || l.one.size()+extra > listChunkBytes {
+		return
+	}
+	l.one.reserve(extra)
 }
 
 func (l *listObj) pushTail(e []byte) {
-	if l.chunks == nil {
-		l.chunks = l.one[:0]
+	if l.n == 0 && l.one.capacity() >= packSize(e) {
+		l.one.set(packAppend(l.one.bytes()[:0], e)) // reserved by a load
+		l.n++
+		return
 	}
-	if k := len(l.chunks); k > 0 {
-		c := &l.chunks[k-1]
+	if k := l.numChunks(); k > 0 {
+		c := l.chunk(k - 1)
 		if c.n < listChunkEntries && len(c.b)+packSize(e) <= listChunkBytes {
-			c.b = packAppend(c.b, e)
-			c.n++
+			l.setChunk(k-1, lchunk{b: packAppend(c.b, e), n: c.n + 1})
 			l.n++
 			return
 		}
 	}
-	l.chunks = append(l.chunks, lchunk{b: encodeElem(e), n: 1})
+	l.insertChunk(l.numChunks(), lchunk{b: encodeElem(e), n: 1})
 	l.n++
 }
 
 func (l *listObj) pushHead(e []byte) {
-	if l.chunks == nil {
-		l.chunks = l.one[:0]
-	}
-	if len(l.chunks) > 0 {
-		c := &l.chunks[0]
+	if l.numChunks() > 0 {
+		c := l.chunk(0)
 		if c.n < listChunkEntries && len(c.b)+packSize(e) <= listChunkBytes {
 			var tmp [80]byte
-			c.b = packInsert(c.b, 0, packAppend(tmp[:0], e))
-			c.n++
+			l.setChunk(0, lchunk{b: packInsert(c.b, 0, packAppend(tmp[:0], e)), n: c.n + 1})
 			l.n++
 			return
 		}
 	}
-	l.chunks = append(l.chunks, lchunk{})
-	copy(l.chunks[1:], l.chunks)
-	l.chunks[0] = lchunk{b: encodeElem(e), n: 1}
+	l.insertChunk(0, lchunk{b: encodeElem(e), n: 1})
 	l.n++
 }
 
 // popHead removes and returns the first element (a copy).
 func (l *listObj) popHead() []byte {
-	c := &l.chunks[0]
+	c := l.chunk(0)
 	e, next := packNext(c.b, 0)
 	out := append([]byte(nil), e...)
 	c.b = packCut(c.b, 0, next)
 	c.n--
 	l.n--
 	if c.n == 0 {
-		copy(l.chunks, l.chunks[1:])
-		l.chunks[len(l.chunks)-1] = lchunk{}
-		l.chunks = l.chunks[:len(l.chunks)-1]
+		l.dropChunk(0)
+	} else {
+		l.setChunk(0, c)
 	}
 	return out
 }
 
 // popTail removes and returns the last element (a copy).
 func (l *listObj) popTail() []byte {
-	c := &l.chunks[len(l.chunks)-1]
+	k := l.numChunks() - 1
+	c := l.chunk(k)
 	off, last := 0, 0
 	for i := 0; i < c.n; i++ {
 		last = off
@@ -129,8 +208,9 @@ func (l *listObj) popTail() []byte {
 	c.n--
 	l.n--
 	if c.n == 0 {
-		l.chunks[len(l.chunks)-1] = lchunk{}
-		l.chunks = l.chunks[:len(l.chunks)-1]
+		l.dropChunk(k)
+	} else {
+		l.setChunk(k, c)
 	}
 	return out
 }
@@ -147,8 +227,8 @@ func (l *listObj) index(i int) []byte {
 func (l *listObj) walk(s, e int, reverse bool, fn func(i int, elem []byte) bool) {
 	if !reverse {
 		base := 0
-		for ci := range l.chunks {
-			c := &l.chunks[ci]
+		for ci, k := 0, l.numChunks(); ci < k; ci++ {
+			c := l.chunk(ci)
 			if base+c.n <= s {
 				base += c.n
 				continue
@@ -177,10 +257,10 @@ func (l *listObj) walk(s, e int, reverse bool, fn func(i int, elem []byte) bool)
 	}
 	// Reverse: walk chunks from the tail; decode a chunk into a small
 	// scratch of offsets to go backwards.
-	base := l.n
+	base := int(l.n)
 	var offs []int
-	for ci := len(l.chunks) - 1; ci >= 0; ci-- {
-		c := &l.chunks[ci]
+	for ci := l.numChunks() - 1; ci >= 0; ci-- {
+		c := l.chunk(ci)
 		base -= c.n
 		if base > e {
 			continue
@@ -213,7 +293,7 @@ func (l *listObj) elems() [][]byte {
 	if l.n == 0 {
 		return out
 	}
-	l.walk(0, l.n-1, false, func(_ int, x []byte) bool {
+	l.walk(0, int(l.n)-1, false, func(_ int, x []byte) bool {
 		out = append(out, append([]byte(nil), x...))
 		return true
 	})
@@ -222,7 +302,8 @@ func (l *listObj) elems() [][]byte {
 
 // rebuild replaces the content with es.
 func (l *listObj) rebuild(es [][]byte) {
-	l.chunks = nil
+	l.one.set(nil)
+	l.more = nil
 	l.n = 0
 	for _, e := range es {
 		l.pushTail(e)
@@ -230,12 +311,25 @@ func (l *listObj) rebuild(es [][]byte) {
 }
 
 func (l *listObj) bytes() int {
-	n := int(unsafe.Sizeof(*l))
-	if cap(l.chunks) > 0 && &l.chunks[:1][0] != &l.one[0] {
-		n += int(unsafe.Sizeof(lchunk{})) * cap(l.chunks)
-	}
-	for _, c := range l.chunks {
-		n += cap(c.b)
+	n := int(unsafe.Sizeof(*l)) + l.one.capacity()
+	if l.more != nil {
+		n += 24 + int(unsafe.Sizeof(lchunk{}))*cap(*l.more)
+		for _, c := range *l.more {
+			n += cap(c.b)
+		}
 	}
 	return n
+}
+
+// clone returns a deep copy (COPY).
+func (l *listObj) clone() *listObj {
+	nl := &listObj{n: l.n, one: l.one.clone()}
+	if l.more != nil {
+		cs := make([]lchunk, len(*l.more))
+		for i, c := range *l.more {
+			cs[i] = lchunk{b: append([]byte(nil), c.b...), n: c.n}
+		}
+		nl.more = &cs
+	}
+	return nl
 }

@@ -36,7 +36,9 @@ type Loader struct {
 	cur    obj    // collection being loaded (Batch > 0)
 	curKey []byte // its key
 	curDB  int
-	skip   bool // current key is skipped (module/stream)
+	skip   bool       // current key is skipped (module/stream)
+	zbuf   []byte     // scratch of zsetObj.loadSorted and hashObj.loadFields
+	fc     fieldCache // the last loaded hash's field numbers
 
 	// With more than one CPU the map inserts run on a builder goroutine
 	// while this one parses and builds values (see builder); nil: inline.
@@ -172,6 +174,16 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		}
 	case KindZSet:
 		z := ld.cur.zset()
+		var done bool
+		if e.Batch == 0 && e.Last {
+			ld.zbuf, done = z.loadSorted(e.ZMembers, ld.zbuf, ld.ec)
+		}
+		if done {
+			break
+		}
+		if e.Batch == 0 && e.Last {
+			ld.reserveZSet(z, e)
+		}
 		for _, m := range e.ZMembers {
 			z.set(m.Member, m.Score, ld.ec)
 		}
@@ -182,6 +194,16 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		if hashTypeWithTTLs(e.RDBType) || fieldTTL(e) {
 			loadHashTTLBatch(h, e, ld.ec)
 			break
+		}
+		var done bool
+		if e.Batch == 0 && e.Last {
+			ld.zbuf, done = h.loadFields(e.Fields, ld.zbuf, &ld.fc, ld.ec)
+		}
+		if done {
+			break
+		}
+		if e.Batch == 0 && e.Last {
+			ld.reserveHash(h, e)
 		}
 		for _, f := range e.Fields {
 			h.set(f.Field, f.Value, ld.ec)
@@ -231,7 +253,7 @@ func fieldTTL(e *rdbparse.Entry) bool {
 func memCount(o *obj) int {
 	switch o.kind {
 	case KindList:
-		return o.list().n
+		return o.list().size()
 	case KindSet:
 		return o.set().card()
 	case KindZSet:

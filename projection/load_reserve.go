@@ -10,7 +10,6 @@ import "github.com/vdr-project/vdr/rdbparse"
 // freshly loaded keyspace. Most keys of a real dataset are small and take
 // this path; a collection that will not stay packed is left alone.
 func (ld *Loader) reserve(e *rdbparse.Entry) {
-	ec := ld.ec
 	switch e.Kind {
 	case KindList:
 		size := 0
@@ -18,9 +17,7 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			size += packSize(x)
 		}
 		if len(e.Elems) > 0 && len(e.Elems) <= listChunkEntries && size <= listChunkBytes {
-			l := ld.cur.list()
-			l.one[0] = lchunk{b: make([]byte, 0, size)}
-			l.chunks = l.one[:1]
+			ld.cur.list().one.set(make([]byte, 0, size))
 		}
 	case KindSet:
 		s := ld.cur.set()
@@ -34,31 +31,39 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			}
 			size += packSize(x)
 		}
-		s.pack = make([]byte, 0, size)
-	case KindZSet:
-		z := ld.cur.zset()
-		if z.tree != nil {
-			return
-		}
-		size := 0
-		for _, m := range e.ZMembers {
-			size += packSize(m.Member) + 8
-		}
-		z.pack = make([]byte, 0, size)
-	case KindHash:
-		h := ld.cur.hash()
-		if len(e.Fields) > ec.HashMaxListpackEntries {
-			return
-		}
-		size := 0
-		for _, f := range e.Fields {
-			if len(f.Field) > ec.HashMaxListpackValue || len(f.Value) > ec.HashMaxListpackValue {
-				return
-			}
-			size += packSize(f.Field) + packSize(f.Value)
-		}
-		h.pack = make([]byte, 0, size)
+		s.pk.set(make([]byte, 0, size))
 	default:
-		// strings come sized; streams are not packed.
+		// strings come sized; streams are not packed; a sorted set or a
+		// hash is reserveZSet's or reserveHash's, when loadSorted or
+		// loadFields cannot take it.
 	}
+}
+
+// reserveZSet is reserve for a sorted set whose members do not come in
+// order (zsetObj.loadSorted takes those that do).
+func (ld *Loader) reserveZSet(z *zsetObj, e *rdbparse.Entry) {
+	if z.big != nil {
+		return
+	}
+	size := 0
+	for _, m := range e.ZMembers {
+		size += packSize(m.Member) + zscoreSize(m.Score)
+	}
+	z.pk.set(make([]byte, 0, size))
+}
+
+// reserveHash is reserve for a hash that hashObj.loadFields cannot take.
+func (ld *Loader) reserveHash(h *hashObj, e *rdbparse.Entry) {
+	ec := ld.ec
+	if len(e.Fields) > ec.HashMaxListpackEntries {
+		return
+	}
+	size := 0
+	for _, f := range e.Fields {
+		if len(f.Field) > ec.HashMaxListpackValue || len(f.Value) > ec.HashMaxListpackValue {
+			return
+		}
+		size += fieldSize(f.Field) + packSize(f.Value)
+	}
+	h.pk.set(make([]byte, 0, size))
 }

@@ -11,7 +11,11 @@ import (
 
 func (l *listObj) sane() error {
 	n := 0
-	for i, c := range l.chunks {
+	if l.more != nil && len(*l.more) < 2 {
+		return fmt.Errorf("list of %d chunks not in one", len(*l.more))
+	}
+	for i, k := 0, l.numChunks(); i < k; i++ {
+		c := l.chunk(i)
 		if c.n == 0 {
 			return fmt.Errorf("list chunk %d empty", i)
 		}
@@ -25,15 +29,15 @@ func (l *listObj) sane() error {
 		}
 		n += c.n
 	}
-	if n != l.n {
-		return fmt.Errorf("list length %d, chunks hold %d", l.n, n)
+	if n != l.size() {
+		return fmt.Errorf("list length %d, chunks hold %d", l.size(), n)
 	}
 	return nil
 }
 
 func (s *setObj) sane() error {
 	if s.d != nil {
-		if len(s.pack) != 0 || s.n != 0 {
+		if len(s.pk.bytes()) != 0 || s.n != 0 {
 			return fmt.Errorf("set has both a map and a pack")
 		}
 		if err := saneDense(s.d); err != nil {
@@ -43,26 +47,26 @@ func (s *setObj) sane() error {
 	}
 	seen := map[string]bool{}
 	k := 0
-	for off := 0; off < len(s.pack); k++ {
+	for off := 0; off < len(s.pk.bytes()); k++ {
 		var e []byte
-		e, off = packNext(s.pack, off)
+		e, off = packNext(s.pk.bytes(), off)
 		if seen[string(e)] {
 			return fmt.Errorf("set member %q twice", e)
 		}
 		seen[string(e)] = true
 	}
-	if k != s.n {
+	if k != int(s.n) {
 		return fmt.Errorf("set pack holds %d, counted %d", k, s.n)
 	}
 	return nil
 }
 
 func (h *hashObj) sane() error {
-	if h.d != nil {
-		if len(h.pack) != 0 || h.n != 0 {
+	if h.dn() != nil {
+		if len(h.pk.bytes()) != 0 || h.n != 0 {
 			return fmt.Errorf("hash has both a map and a pack")
 		}
-		if err := saneDense(h.d); err != nil {
+		if err := saneDense(h.dn()); err != nil {
 			return err
 		}
 		return h.saneTTL()
@@ -72,10 +76,10 @@ func (h *hashObj) sane() error {
 	}
 	seen := map[string]bool{}
 	k := 0
-	for off := 0; off < len(h.pack); k++ {
+	for off := 0; off < len(h.pk.bytes()); k++ {
 		var f []byte
-		f, off = packNext(h.pack, off)
-		_, off = packNext(h.pack, off)
+		f, off = fieldNext(h.pk.bytes(), off)
+		_, off = packNext(h.pk.bytes(), off)
 		if seen[string(f)] {
 			return fmt.Errorf("hash field %q twice", f)
 		}
@@ -88,15 +92,15 @@ func (h *hashObj) sane() error {
 }
 
 func (z *zsetObj) sane() error {
-	if z.tree != nil {
-		if z.tree.Len() != z.dict.len() {
-			return fmt.Errorf("zset tree %d items, dict %d", z.tree.Len(), z.dict.len())
+	if z.big != nil {
+		if z.big.tree.Len() != z.big.dict.len() {
+			return fmt.Errorf("zset tree %d items, dict %d", z.big.tree.Len(), z.big.dict.len())
 		}
-		if err := saneDense(z.dict); err != nil {
+		if err := saneDense(z.big.dict); err != nil {
 			return err
 		}
 		var err error
-		z.tree.Scan(func(x zitem) bool {
+		z.big.tree.Scan(func(x zitem) bool {
 			if s, ok := z.score(stringBytes(x.member)); !ok || s != x.score {
 				err = fmt.Errorf("zset member %q: tree score %v, dict %v %v", x.member, x.score, s, ok)
 			}
@@ -105,7 +109,7 @@ func (z *zsetObj) sane() error {
 		return err
 	}
 	items := z.items()
-	if len(items) != z.n {
+	if len(items) != int(z.n) {
 		return fmt.Errorf("zset pack holds %d, counted %d", len(items), z.n)
 	}
 	for i := range items {
@@ -151,7 +155,7 @@ func (p *Projection) sane() error {
 				switch o.kind {
 				case KindList:
 					err = o.list().sane()
-					if err == nil && o.list().n == 0 {
+					if err == nil && o.list().size() == 0 {
 						err = fmt.Errorf("empty list kept")
 					}
 				case KindSet:

@@ -15,11 +15,11 @@ import "sort"
 // hashtable's dense is in its slice order, which does not change while
 // the set does not.
 type setObj struct {
-	pack []byte
-	n    int
-	d    *dense[smem]
-	lru  lruWord // before enc: the struct stays 48 bytes
-	enc  uint8
+	pk  pbuf
+	d   *dense[smem]
+	n   uint16 // members of the pack (at most setPackEntries)
+	enc uint8
+	lru lruWord
 }
 
 const (
@@ -78,12 +78,13 @@ func (s *setObj) card() int {
 	if s.d != nil {
 		return s.d.len()
 	}
-	return s.n
+	return int(s.n)
 }
 
 func (s *setObj) find(m []byte) (off, end int, ok bool) {
-	for off < len(s.pack) {
-		e, next := packNext(s.pack, off)
+	pack := s.pk.bytes()
+	for off < len(pack) {
+		e, next := packNext(pack, off)
 		if string(e) == string(m) {
 			return off, next, true
 		}
@@ -101,6 +102,25 @@ func (s *setObj) has(m []byte) bool {
 	return ok
 }
 
+// reserve sizes a packed set's pack for the members ms (SADD) when it
+// stays packed with them, so that the new ones are added without
+// regrowing it.
+func (s *setObj) reserve(ms [][]byte) {
+	if s.d != nil || int(s.n)+len(ms) > setPackEntries || len(ms) < 2 {
+		return
+	}
+	extra := 0
+	for _, m := range ms {
+		if len(m) > setPackValue {
+			return
+		}
+		if _, _, ok := s.find(m); !ok {
+			extra += packSize(m)
+		}
+	}
+	s.pk.reserve(extra)
+}
+
 // add inserts m and reports whether it was new.
 func (s *setObj) add(m []byte, ec *EncodingConfig) bool {
 	if s.has(m) {
@@ -112,9 +132,10 @@ func (s *setObj) add(m []byte, ec *EncodingConfig) bool {
 		v, ordered = parseStrictInt(m)
 	}
 	if s.d == nil && (s.n >= setPackEntries || len(m) > setPackValue) {
-		nd := newDense[smem](s.n + 1)
+		nd := newDense[smem](int(s.n) + 1)
 		s.each(func(x []byte) bool { nd.push(smem(x)); return true })
-		s.d, s.pack, s.n = nd, nil, 0
+		s.d, s.n = nd, 0
+		s.pk.set(nil)
 	}
 	switch {
 	case s.d != nil && ordered:
@@ -127,19 +148,19 @@ func (s *setObj) add(m []byte, ec *EncodingConfig) bool {
 	case s.d != nil:
 		s.d.push(smem(m))
 	case ordered:
-		off := 0
-		for off < len(s.pack) {
-			e, next := packNext(s.pack, off)
+		off, pack := 0, s.pk.bytes()
+		for off < len(pack) {
+			e, next := packNext(pack, off)
 			if x, _ := parseStrictInt(e); x > v {
 				break
 			}
 			off = next
 		}
 		var tmp [32]byte
-		s.pack = packInsert(s.pack, off, packAppend(tmp[:0], m))
+		s.pk.set(packInsert(pack, off, packAppend(tmp[:0], m)))
 		s.n++
 	default:
-		s.pack = packAppend(s.pack, m)
+		s.pk.set(packAppend(s.pk.bytes(), m))
 		s.n++
 	}
 	s.trackAdd(m, ec)
@@ -191,7 +212,7 @@ func (s *setObj) remove(m []byte) bool {
 	if !ok {
 		return false
 	}
-	s.pack = packCut(s.pack, off, end)
+	s.pk.set(packCut(s.pk.bytes(), off, end))
 	s.n--
 	return true
 }
@@ -205,9 +226,10 @@ func (s *setObj) each(fn func(m []byte) bool) {
 		}
 		return
 	}
-	for off := 0; off < len(s.pack); {
+	pack := s.pk.bytes()
+	for off := 0; off < len(pack); {
 		var e []byte
-		e, off = packNext(s.pack, off)
+		e, off = packNext(pack, off)
 		if !fn(e) {
 			return
 		}
@@ -225,7 +247,7 @@ func (s *setObj) at(i int, small [][]byte) []byte {
 
 // clone returns a deep copy (COPY).
 func (s *setObj) clone() *setObj {
-	ns := &setObj{n: s.n, enc: s.enc, pack: append([]byte(nil), s.pack...)}
+	ns := &setObj{n: s.n, enc: s.enc, pk: s.pk.clone()}
 	if s.d != nil {
 		ns.d = s.d.clone()
 	}
@@ -256,5 +278,5 @@ func (s *setObj) bytes(samples int) int {
 		}
 		return est
 	}
-	return 48 + cap(s.pack)
+	return 32 + s.pk.capacity()
 }

@@ -295,21 +295,7 @@ func (t *table) sane() error {
 // reads of small collections (LRANGE, SMEMBERS, HGETALL…) start there.
 // The caller holds the key's stripe lock.
 func (o *obj) prefetchData() {
-	var b []byte
-	switch o.kind {
-	case KindList:
-		if l := o.list(); len(l.chunks) > 0 {
-			b = l.chunks[0].b
-		}
-	case KindSet:
-		b = o.set().pack
-	case KindZSet:
-		b = o.zset().pack
-	case KindHash:
-		b = o.hash().pack
-	default:
-		// a string's bytes are prefetched with its slot; a stream has no packed data.
-	}
+	b := o.firstPack()
 	if len(b) == 0 {
 		return
 	}

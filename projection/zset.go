@@ -7,23 +7,35 @@ import (
 	"sort"
 
 	"github.com/tidwall/btree"
+	"github.com/vdr-project/vdr/rdbparse"
 )
 
 // zsetObj is a sorted set ordered by (score, member). While Redis would
-// keep it as a listpack (lp) it is one pack of member, 8-byte score, …
-// kept sorted; past zset-max-listpack-entries/-value it becomes a B-tree
-// of (score, member) plus a dense (dense.go: members and scores in a
-// slice, a member→index map), like Redis's skiplist+dict (src/t_zset.c).
-// Ranks in the B-tree come from binary search over GetAt (its nodes keep
-// counts); the dense gives O(1) random members and cursor scans.
+// keep it as a listpack it is one pack of member, score, … kept sorted
+// (scores in zscore's compact form, mostly 1 to 4 bytes); past
+// zset-max-listpack-entries/-value it becomes big: a B-tree of (score,
+// member) plus a dense (dense.go: members and scores in a slice, a
+// member→index map), like Redis's skiplist+dict (src/t_zset.c). Ranks in
+// the B-tree come from binary search over GetAt (its nodes keep counts);
+// the dense gives O(1) random members and cursor scans.
+//
+// It is a listpack exactly while big is nil (Redis never converts back).
+// 32 bytes: a packed sorted set is this and its pack.
 type zsetObj struct {
-	pack []byte
-	n    int
+	pk  pbuf
+	big *zbig
+	n   int32 // members of the pack
+	lru lruWord
+}
+
+// zbig is a sorted set past the listpack limits.
+type zbig struct {
 	tree *btree.BTreeG[zitem]
 	dict *dense[zmem]
-	lru  lruWord
-	lp   bool
 }
+
+// isLP reports whether Redis would keep the sorted set as a listpack.
+func (z *zsetObj) isLP() bool { return z.big == nil }
 
 type zitem struct {
 	score  float64
@@ -44,7 +56,7 @@ type zref struct {
 }
 
 func newZSet(sizeHint, maxLenHint int, ec *EncodingConfig) *zsetObj {
-	z := &zsetObj{lp: true}
+	z := &zsetObj{}
 	if sizeHint > ec.ZSetMaxListpackEntries || maxLenHint > ec.ZSetMaxListpackValue {
 		z.toBig()
 	}
@@ -53,65 +65,234 @@ func newZSet(sizeHint, maxLenHint int, ec *EncodingConfig) *zsetObj {
 
 func (z *zsetObj) toBig() {
 	t := btree.NewBTreeGOptions(zless, btree.Options{NoLocks: true})
-	d := newDense[zmem](z.n)
-	for off := 0; off < len(z.pack); {
+	d := newDense[zmem](int(z.n))
+	for off := 0; off < len(z.pk.bytes()); {
 		var m []byte
 		var s float64
-		m, s, off = zpackNext(z.pack, off)
+		m, s, off = zpackNext(z.pk.bytes(), off)
 		ms := string(m)
 		t.Load(zitem{score: s, member: ms})
 		d.push(zmem{ms, s})
 	}
-	z.tree, z.dict, z.pack, z.n, z.lp = t, d, nil, 0, false
+	z.big = &zbig{tree: t, dict: d}
+	z.pk.set(nil)
+	z.n = 0
 }
 
+// A packed score is a uvarint x: when x&7 = k < 7 the score is m/10^k
+// with m the zigzag-decoded x>>3, else (k = 7) the 8 bytes of the float64
+// follow. The encoder picks the smallest k whose m gives back exactly the
+// score's bits, so the form is lossless: 1234.56 takes 3 bytes, 42 one,
+// and a score with no short decimal form 9 bytes. Redis's listpack keeps a
+// score as its shortest decimal string for the same reason.
+const zscoreRaw = 7
+
+var pow10 = [...]float64{1, 10, 100, 1e3, 1e4, 1e5, 1e6}
+
+// zscoreMantissa returns m and k of score's short form, ok false when it
+// has none (non-integral at 6 decimals, ±Inf, -0, or |m| ≥ 2^53).
+func zscoreMantissa(score float64) (m int64, k int, ok bool) {
+	if score == 0 {
+		return 0, 0, !math.Signbit(score)
+	}
+	for k := range pow10 {
+		t := math.Round(score * pow10[k])
+		if math.Abs(t) >= 1<<53 {
+			return 0, 0, false
+		}
+		if t/pow10[k] == score {
+			return int64(t), k, true
+		}
+	}
+	return 0, 0, false
+}
+
+// zscoreAppend appends score's packed form.
+func zscoreAppend(b []byte, score float64) []byte {
+	if m, k, ok := zscoreMantissa(score); ok {
+		zz := uint64(m<<1) ^ uint64(m>>63)
+		return binary.AppendUvarint(b, zz<<3|uint64(k))
+	}
+	b = append(b, zscoreRaw)
+	return binary.LittleEndian.AppendUint64(b, math.Float64bits(score))
+}
+
+// zscoreSize is the length of score's packed form.
+func zscoreSize(score float64) int {
+	var tmp [16]byte
+	return len(zscoreAppend(tmp[:0], score))
+}
+
+// zscoreNext decodes the packed score at off.
+func zscoreNext(b []byte, off int) (float64, int) {
+	x, off := zuvarint(b, off)
+	k := x & 7
+	if k == zscoreRaw {
+		return math.Float64frombits(binary.LittleEndian.Uint64(b[off:])), off + 8
+	}
+	zz := x >> 3
+	m := int64(zz>>1) ^ -int64(zz&1)
+	if k == 0 {
+		return float64(m), off
+	}
+	return float64(m) / pow10[k], off
+}
+
+// reserve sizes a packed sorted set's pack for the score, member… pairs
+// of a ZADD (scores parsed) when it stays packed with them, so that the
+// new ones are added without regrowing it.
+func (z *zsetObj) reserve(sm [][]byte, scores []float64, ec *EncodingConfig) {
+	if z.big != nil || int(z.n)+len(scores) > ec.ZSetMaxListpackEntries || len(scores) < 2 {
+		return
+	}
+	extra := 0
+	for j, s := range scores {
+		m := sm[2*j+1]
+		if len(m) > ec.ZSetMaxListpackValue {
+			return
+		}
+		if _, _, _, _, ok := z.pfind(m); !ok {
+			extra += packSize(m) + zscoreSize(s)
+		}
+	}
+	z.pk.reserve(extra)
+}
+
+// zscoreSkip returns the offset after the packed score at off.
+func zscoreSkip(b []byte, off int) int {
+	x, off := zuvarint(b, off)
+	if x&7 == zscoreRaw {
+		return off + 8
+	}
+	return off
+}
+
+// zuvarint is binary.Uvarint at off, unrolled for the one to four bytes
+// of most packed scores, which ZRANGE decodes for every member.
+func zuvarint(b []byte, off int) (uint64, int) {
+	x := uint64(b[off])
+	if x < 0x80 {
+		return x, off + 1
+	}
+	y := uint64(b[off+1])
+	x = x&0x7f | y<<7
+	if y < 0x80 {
+		return x, off + 2
+	}
+	y = uint64(b[off+2])
+	x = x&(1<<14-1) | y<<14
+	if y < 0x80 {
+		return x, off + 3
+	}
+	y = uint64(b[off+3])
+	x = x&(1<<21-1) | y<<21
+	if y < 0x80 {
+		return x, off + 4
+	}
+	r, w := binary.Uvarint(b[off:])
+	return r, off + w
+}
+
+// loadSorted fills an empty packed sorted set with ms in one pass when
+// they come in (score, member) order, ascending or descending (an RDB
+// keeps a listpack ascending and saves a skiplist from its tail), with no
+// member twice and all within the listpack limits: no search per member,
+// and a pack of exactly its size. buf is scratch space, returned for
+// reuse. ok is false, and nothing done, otherwise (set them one by one).
+func (z *zsetObj) loadSorted(ms []rdbparse.ZMember, buf []byte, ec *EncodingConfig) ([]byte, bool) {
+	if z.big != nil || z.n != 0 || len(ms) < 2 || len(ms) > ec.ZSetMaxListpackEntries {
+		return buf, false
+	}
+	c0 := zcmp(&ms[0], &ms[1])
+	if c0 == 0 {
+		return buf, false
+	}
+	for i := range ms {
+		if len(ms[i].Member) > ec.ZSetMaxListpackValue || i > 0 && zcmp(&ms[i-1], &ms[i]) != c0 {
+			return buf, false
+		}
+	}
+	if seenTwice(len(ms), func(i int) []byte { return ms[i].Member }) {
+		return buf, false
+	}
+	buf = buf[:0]
+	for k := range ms {
+		i := k
+		if c0 > 0 {
+			i = len(ms) - 1 - k // descending: add from the end
+		}
+		score := ms[i].Score
+		if score == 0 {
+			score = 0 // a listpack gives -0 back as 0 (see set)
+		}
+		buf = zscoreAppend(packAppend(buf, ms[i].Member), score)
+	}
+	z.pk.set(append(make([]byte, 0, len(buf)), buf...))
+	z.n = int32(len(ms))
+	return buf, true
+}
+
+// zcmp orders two members as the sorted set does: -1, 0 or 1.
+func zcmp(a, b *rdbparse.ZMember) int {
+	switch {
+	case a.Score < b.Score:
+		return -1
+	case a.Score > b.Score:
+		return 1
+	}
+	return bytes.Compare(a.Member, b.Member)
+}
+
+// zpackNext decodes the member and score at off.
 func zpackNext(b []byte, off int) (m []byte, score float64, next int) {
 	m, off = packNext(b, off)
-	score = math.Float64frombits(binary.LittleEndian.Uint64(b[off:]))
-	return m, score, off + 8
+	score, off = zscoreNext(b, off)
+	return m, score, off
 }
 
 func (z *zsetObj) card() int {
-	if z.tree != nil {
-		return z.tree.Len()
+	if z.big != nil {
+		return z.big.tree.Len()
 	}
-	return z.n
+	return int(z.n)
 }
 
 // pfind locates member in the pack.
 func (z *zsetObj) pfind(m []byte) (off, end int, score float64, rank int, ok bool) {
-	for off < len(z.pack) {
-		e, s, next := zpackNext(z.pack, off)
+	pack := z.pk.bytes()
+	for off < len(pack) {
+		e, so := packNext(pack, off)
 		if string(e) == string(m) {
+			s, next := zscoreNext(pack, so)
 			return off, next, s, rank, true
 		}
-		off = next
+		off = zscoreSkip(pack, so)
 		rank++
 	}
 	return 0, 0, 0, 0, false
 }
 
 func (z *zsetObj) score(m []byte) (float64, bool) {
-	if z.tree != nil {
-		i, ok := z.dict.find(m)
+	if z.big != nil {
+		i, ok := z.big.dict.find(m)
 		if !ok {
 			return 0, false
 		}
-		return z.dict.items[i].s, true
+		return z.big.dict.items[i].s, true
 	}
 	_, _, s, _, ok := z.pfind(m)
 	return s, ok
 }
 
 func (z *zsetObj) rank(m []byte) (int, float64, bool) {
-	if z.tree != nil {
+	if z.big != nil {
 		s, ok := z.score(m)
 		if !ok {
 			return 0, 0, false
 		}
 		it := zitem{score: s, member: string(m)}
-		r := sort.Search(z.tree.Len(), func(i int) bool {
-			x, _ := z.tree.GetAt(i)
+		r := sort.Search(z.big.tree.Len(), func(i int) bool {
+			x, _ := z.big.tree.GetAt(i)
 			return !zless(x, it)
 		})
 		return r, s, true
@@ -123,20 +304,20 @@ func (z *zsetObj) rank(m []byte) (int, float64, bool) {
 // set adds member with score or changes its score; it reports whether the
 // member is new. Conversion follows zsetAdd (src/t_zset.c).
 func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
-	if z.tree != nil {
-		if i, ok := z.dict.find(m); ok {
-			x := &z.dict.items[i]
+	if z.big != nil {
+		if i, ok := z.big.dict.find(m); ok {
+			x := &z.big.dict.items[i]
 			if x.s == score {
 				return false
 			}
-			z.tree.Delete(zitem{score: x.s, member: x.m})
+			z.big.tree.Delete(zitem{score: x.s, member: x.m})
 			x.s = score
-			z.tree.Set(zitem{score: score, member: x.m})
+			z.big.tree.Set(zitem{score: score, member: x.m})
 			return false
 		}
 		ms := string(m)
-		z.dict.push(zmem{ms, score})
-		z.tree.Set(zitem{score: score, member: ms})
+		z.big.dict.push(zmem{ms, score})
+		z.big.tree.Set(zitem{score: score, member: ms})
 		return true
 	}
 	if score == 0 {
@@ -149,15 +330,16 @@ func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
 		if old == score {
 			return false
 		}
-		z.pack = packCut(z.pack, off, end)
+		z.pk.set(packCut(z.pk.bytes(), off, end))
 		z.n--
 		isNew = false
 	}
 	// find the insert position
 	it := zitem{score: score, member: string(m)}
 	off := 0
-	for off < len(z.pack) {
-		e, s, next := zpackNext(z.pack, off)
+	pack := z.pk.bytes()
+	for off < len(pack) {
+		e, s, next := zpackNext(pack, off)
 		if s > score || (s == score && string(e) > it.member) {
 			break
 		}
@@ -165,30 +347,30 @@ func (z *zsetObj) set(m []byte, score float64, ec *EncodingConfig) bool {
 	}
 	var tmp [80]byte
 	enc := packAppend(tmp[:0], m)
-	enc = binary.LittleEndian.AppendUint64(enc, math.Float64bits(score))
-	z.pack = packInsert(z.pack, off, enc)
+	enc = zscoreAppend(enc, score)
+	z.pk.set(packInsert(pack, off, enc))
 	z.n++
-	if z.n > ec.ZSetMaxListpackEntries || len(m) > ec.ZSetMaxListpackValue {
+	if int(z.n) > ec.ZSetMaxListpackEntries || len(m) > ec.ZSetMaxListpackValue {
 		z.toBig()
 	}
 	return isNew
 }
 
 func (z *zsetObj) remove(m []byte) bool {
-	if z.tree != nil {
-		i, ok := z.dict.find(m)
+	if z.big != nil {
+		i, ok := z.big.dict.find(m)
 		if !ok {
 			return false
 		}
-		z.tree.Delete(zitem{score: z.dict.items[i].s, member: z.dict.items[i].m})
-		z.dict.removeAt(i)
+		z.big.tree.Delete(zitem{score: z.big.dict.items[i].s, member: z.big.dict.items[i].m})
+		z.big.dict.removeAt(i)
 		return true
 	}
 	off, end, _, _, ok := z.pfind(m)
 	if !ok {
 		return false
 	}
-	z.pack = packCut(z.pack, off, end)
+	z.pk.set(packCut(z.pk.bytes(), off, end))
 	z.n--
 	return true
 }
@@ -196,9 +378,9 @@ func (z *zsetObj) remove(m []byte) bool {
 // items returns the decoded pack (small sets only).
 func (z *zsetObj) items() []zref {
 	out := make([]zref, 0, z.n)
-	for off := 0; off < len(z.pack); {
+	for off := 0; off < len(z.pk.bytes()); {
 		var r zref
-		r.m, r.s, off = zpackNext(z.pack, off)
+		r.m, r.s, off = zpackNext(z.pk.bytes(), off)
 		out = append(out, r)
 	}
 	return out
@@ -206,8 +388,8 @@ func (z *zsetObj) items() []zref {
 
 // at returns the item of ascending rank i.
 func (z *zsetObj) atRank(i int, small []zref) ([]byte, float64) {
-	if z.tree != nil {
-		x, _ := z.tree.GetAt(i)
+	if z.big != nil {
+		x, _ := z.big.tree.GetAt(i)
 		return stringBytes(x.member), x.score
 	}
 	return small[i].m, small[i].s
@@ -229,15 +411,15 @@ func (z *zsetObj) walkIdx(lo, hi int, reverse bool, offset, count int, fn func(m
 	if offset < 0 || lo >= hi {
 		return
 	}
-	if z.tree != nil {
+	if z.big != nil {
 		var pivot zitem
 		if !reverse {
 			if lo+offset >= hi {
 				return
 			}
-			pivot, _ = z.tree.GetAt(lo + offset)
+			pivot, _ = z.big.tree.GetAt(lo + offset)
 			i := lo + offset
-			z.tree.Ascend(pivot, func(x zitem) bool {
+			z.big.tree.Ascend(pivot, func(x zitem) bool {
 				if i >= hi || count == 0 {
 					return false
 				}
@@ -250,9 +432,9 @@ func (z *zsetObj) walkIdx(lo, hi int, reverse bool, offset, count int, fn func(m
 		if hi-1-offset < lo {
 			return
 		}
-		pivot, _ = z.tree.GetAt(hi - 1 - offset)
+		pivot, _ = z.big.tree.GetAt(hi - 1 - offset)
 		i := hi - 1 - offset
-		z.tree.Descend(pivot, func(x zitem) bool {
+		z.big.tree.Descend(pivot, func(x zitem) bool {
 			if i < lo || count == 0 {
 				return false
 			}
@@ -265,13 +447,13 @@ func (z *zsetObj) walkIdx(lo, hi int, reverse bool, offset, count int, fn func(m
 	// Packed: walk in place, without decoding into a slice.
 	if !reverse {
 		i, off := 0, 0
-		for ; off < len(z.pack) && i < lo+offset; i++ {
-			_, _, off = zpackNext(z.pack, off)
+		for ; off < len(z.pk.bytes()) && i < lo+offset; i++ {
+			_, _, off = zpackNext(z.pk.bytes(), off)
 		}
-		for ; off < len(z.pack) && i < hi && count != 0; i++ {
+		for ; off < len(z.pk.bytes()) && i < hi && count != 0; i++ {
 			var m []byte
 			var sc float64
-			m, sc, off = zpackNext(z.pack, off)
+			m, sc, off = zpackNext(z.pk.bytes(), off)
 			count--
 			if !fn(m, sc) {
 				return
@@ -281,12 +463,12 @@ func (z *zsetObj) walkIdx(lo, hi int, reverse bool, offset, count int, fn func(m
 	}
 	var small [256]int32
 	offs := small[:0]
-	for off := 0; off < len(z.pack) && len(offs) < hi; {
+	for off := 0; off < len(z.pk.bytes()) && len(offs) < hi; {
 		offs = append(offs, int32(off))
-		_, _, off = zpackNext(z.pack, off)
+		_, _, off = zpackNext(z.pk.bytes(), off)
 	}
 	for i := hi - 1 - offset; i >= lo && count != 0; i-- {
-		m, sc, _ := zpackNext(z.pack, int(offs[i]))
+		m, sc, _ := zpackNext(z.pk.bytes(), int(offs[i]))
 		count--
 		if !fn(m, sc) {
 			return
@@ -297,15 +479,15 @@ func (z *zsetObj) walkIdx(lo, hi int, reverse bool, offset, count int, fn func(m
 // search returns the first ascending index whose item satisfies pred
 // (pred must be monotone: false…false true…true).
 func (z *zsetObj) search(pred func(m []byte, s float64) bool) int {
-	if z.tree != nil {
-		return sort.Search(z.tree.Len(), func(i int) bool {
-			x, _ := z.tree.GetAt(i)
+	if z.big != nil {
+		return sort.Search(z.big.tree.Len(), func(i int) bool {
+			x, _ := z.big.tree.GetAt(i)
 			return pred(stringBytes(x.member), x.score)
 		})
 	}
 	i := 0
-	for off := 0; off < len(z.pack); i++ {
-		m, s, next := zpackNext(z.pack, off)
+	for off := 0; off < len(z.pk.bytes()); i++ {
+		m, s, next := zpackNext(z.pk.bytes(), off)
 		if pred(m, s) {
 			return i
 		}
@@ -375,7 +557,7 @@ func lexBelowMax(m []byte, max LexBound) bool {
 // zzlDeleteRangeByLex). The B-tree uses binary search, as Redis's skiplist
 // descent assumes the same order.
 func (z *zsetObj) lexRankRange(min, max LexBound) (int, int) {
-	if z.tree != nil {
+	if z.big != nil {
 		lo := z.search(func(m []byte, _ float64) bool { return lexAboveMin(m, min) })
 		hi := z.search(func(m []byte, _ float64) bool { return !lexBelowMax(m, max) })
 		if hi < lo {
@@ -384,16 +566,16 @@ func (z *zsetObj) lexRankRange(min, max LexBound) (int, int) {
 		return lo, hi
 	}
 	lo, off := 0, 0
-	for off < len(z.pack) {
-		m, _, next := zpackNext(z.pack, off)
+	for off < len(z.pk.bytes()) {
+		m, _, next := zpackNext(z.pk.bytes(), off)
 		if lexAboveMin(m, min) {
 			break
 		}
 		lo, off = lo+1, next
 	}
 	hi := lo
-	for off < len(z.pack) {
-		m, _, next := zpackNext(z.pack, off)
+	for off < len(z.pk.bytes()) {
+		m, _, next := zpackNext(z.pk.bytes(), off)
 		if !lexBelowMax(m, max) {
 			break
 		}
@@ -406,14 +588,14 @@ func (z *zsetObj) lexRankRange(min, max LexBound) (int, int) {
 // max (from the tail), then every preceding member while ≥ min
 // (zzlLastInLexRange).
 func (z *zsetObj) lexRankRangeRev(min, max LexBound) (int, int) {
-	if z.tree != nil {
+	if z.big != nil {
 		return z.lexRankRange(min, max)
 	}
 	var small [256]zref
 	items := small[:0]
-	for off := 0; off < len(z.pack); {
+	for off := 0; off < len(z.pk.bytes()); {
 		var r zref
-		r.m, r.s, off = zpackNext(z.pack, off)
+		r.m, r.s, off = zpackNext(z.pk.bytes(), off)
 		items = append(items, r)
 	}
 	hi := len(items)
@@ -465,30 +647,29 @@ const denseZSetElem = 32 + 24 + 12
 // bytes estimates the sorted set's memory from at most samples members
 // (0: all), like objectComputeSize (src/object.c).
 func (z *zsetObj) bytes(samples int) int {
-	if z.tree != nil {
-		n := z.dict.len()
+	if z.big != nil {
+		n := z.big.dict.len()
 		if samples <= 0 || samples > n {
 			samples = n
 		}
 		sum := 0
-		for _, x := range z.dict.items[:samples] {
+		for _, x := range z.big.dict.items[:samples] {
 			sum += len(x.m)
 		}
-		est := 64 + 48 + cap(z.dict.items)*24 + n*(denseZSetElem-24)
+		est := 64 + 48 + cap(z.big.dict.items)*24 + n*(denseZSetElem-24)
 		if samples > 0 {
 			est += int(float64(sum) / float64(samples) * float64(n))
 		}
 		return est
 	}
-	return 48 + cap(z.pack)
+	return 32 + z.pk.capacity()
 }
 
 // clone returns a deep copy (COPY).
 func (z *zsetObj) clone() *zsetObj {
-	nz := &zsetObj{n: z.n, lp: z.lp, pack: append([]byte(nil), z.pack...)}
-	if z.tree != nil {
-		nz.tree = z.tree.Copy()
-		nz.dict = z.dict.clone()
+	nz := &zsetObj{n: z.n, pk: z.pk.clone()}
+	if z.big != nil {
+		nz.big = &zbig{tree: z.big.tree.Copy(), dict: z.big.dict.clone()}
 	}
 	return nz
 }

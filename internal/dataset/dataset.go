@@ -234,8 +234,6 @@ func loadRange(addr string, lo, hi int, seed int64, s Spec) error {
 	vals := make([][]byte, 0, 2*s.Members+2)
 	scratch := make([]byte, 0, 4096)
 	for i := lo; i < hi; i++ {
-		r := rng{s: uint64(seed)*0x2545f4914f6cdd1d ^ uint64(i)}
-		kind, idx := s.kindOf(i)
 		vals = vals[:0]
 		scratch = scratch[:0]
 		add := func(b []byte) {
@@ -244,35 +242,7 @@ func loadRange(addr string, lo, hi int, seed int64, s Spec) error {
 			vals = append(vals, scratch[start:len(scratch):len(scratch)])
 		}
 		var cmd string
-		key = fmt.Appendf(key[:0], "%s%012d", prefixes[kind], idx)
-		switch kind {
-		case String:
-			cmd = "SET"
-			val = r.appendText(val[:0], s.StringMin+r.intn(s.StringMax-s.StringMin+1))
-			add(val)
-		case Hash:
-			cmd = "HSET"
-			for j := 0; j < s.Members; j++ {
-				add(fmt.Appendf(val[:0], "field%d", j))
-				add(r.appendText(val[:0], 8+r.intn(25)))
-			}
-		case List:
-			cmd = "RPUSH"
-			for j := 0; j < s.Members; j++ {
-				add(r.appendText(val[:0], 8+r.intn(25)))
-			}
-		case Set:
-			cmd = "SADD"
-			for j := 0; j < s.Members; j++ {
-				add(fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j))
-			}
-		default:
-			cmd = "ZADD"
-			for j := 0; j < s.Members; j++ {
-				add(strconv.AppendFloat(val[:0], float64(r.intn(1000000))/100, 'f', -1, 64))
-				add(fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j))
-			}
-		}
+		cmd, key, val = s.command(i, seed, key[:0], val, add)
 		cw.header(2 + len(vals))
 		cw.arg([]byte(cmd))
 		cw.arg(key)
@@ -284,6 +254,55 @@ func loadRange(addr string, lo, hi int, seed int64, s Spec) error {
 		return err
 	}
 	return <-done
+}
+
+// command returns key i's write command and its key (appended to key),
+// passing each argument after the key to add; val is scratch space, returned
+// for reuse.
+func (s Spec) command(i int, seed int64, key, val []byte, add func([]byte)) (string, []byte, []byte) {
+	r := rng{s: uint64(seed)*0x2545f4914f6cdd1d ^ uint64(i)}
+	kind, idx := s.kindOf(i)
+	key = fmt.Appendf(key, "%s%012d", prefixes[kind], idx)
+	switch kind {
+	case String:
+		val = r.appendText(val[:0], s.StringMin+r.intn(s.StringMax-s.StringMin+1))
+		add(val)
+		return "SET", key, val
+	case Hash:
+		for j := 0; j < s.Members; j++ {
+			add(fmt.Appendf(val[:0], "field%d", j))
+			val = r.appendText(val[:0], 8+r.intn(25))
+			add(val)
+		}
+		return "HSET", key, val
+	case List:
+		for j := 0; j < s.Members; j++ {
+			val = r.appendText(val[:0], 8+r.intn(25))
+			add(val)
+		}
+		return "RPUSH", key, val
+	case Set:
+		for j := 0; j < s.Members; j++ {
+			val = fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j)
+			add(val)
+		}
+		return "SADD", key, val
+	}
+	for j := 0; j < s.Members; j++ {
+		add(strconv.AppendFloat(val[:0], float64(r.intn(1000000))/100, 'f', -1, 64))
+		val = fmt.Appendf(r.appendText(val[:0], 8+r.intn(17)), "-%d", j)
+		add(val)
+	}
+	return "ZADD", key, val
+}
+
+// Command returns the write command (name, key, arguments) that Load
+// sends for key i of the mix with seed: another seed gives the same key
+// new content of the same kind (the churn scenario's overwrites).
+func (s Spec) Command(i int, seed int64) []string {
+	var args []string
+	cmd, key, _ := s.command(i, seed, nil, nil, func(b []byte) { args = append(args, string(b)) })
+	return append([]string{cmd, string(key)}, args...)
 }
 
 // readReplies reads n one-line replies (+OK or :n), failing on -ERR.

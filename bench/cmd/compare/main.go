@@ -27,6 +27,7 @@ func main() {
 	flag.Int64Var(&cfg.Seed, "seed", cfg.Seed, "dataset seed")
 	flag.IntVar(&cfg.Reps, "reps", cfg.Reps, "repetitions; medians and min–max are reported")
 	flag.StringVar(&cfg.VDR, "vdr", "bin/vdr", "path of the vdr binary")
+	flag.StringVar(&cfg.VDRBase, "vdr-base", "", "another vdr binary (e.g. one built from main) synced and read in the same run, reported as vdr-base")
 	flag.StringVar(&cfg.Out, "out", "bench", "directory for RESULTS.md and plots/ (empty: print only)")
 	flag.IntVar(&cfg.Requests, "requests", cfg.Requests, "requests per redis-benchmark run")
 	flag.IntVar(&cfg.Clients, "clients", cfg.Clients, "redis-benchmark clients (-c)")
