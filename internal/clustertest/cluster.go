@@ -1,0 +1,357 @@
+// Package clustertest starts a real Redis Cluster for tests: N primaries,
+// each with R replicas, every node a redis-server with cluster-enabled on
+// free 127.0.0.1 ports (the bus port set with cluster-port, so it need not
+// be port+10000), joined with `redis-cli --cluster create`. It also
+// reshards, fails over, and compares a replica of the whole cluster (vdr)
+// with the union of the primaries key by key.
+//
+// It does not manage Redis versions other than the one redistest picks
+// (VDR_REDIS_SERVER), nor clusters spread over hosts.
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/vdr-project/vdr/internal/redistest"
+)
+
+// Cluster is a running Redis Cluster. Nodes are in the order they were
+// created; after `--cluster create` the first len/(R+1) are primaries, but
+// failovers change that: ask Primaries.
+type Cluster struct {
+	tb    testing.TB
+	Nodes []*redistest.Server
+}
+
+// Start creates a cluster of primaries primaries with replicas replicas
+// each, and waits until every node reports cluster_state:ok and every
+// replica's link is up. args are extra redis.conf directives for every
+// node. The nodes are killed in tb.Cleanup.
+func Start(tb testing.TB, primaries, replicas int, args ...string) *Cluster {
+	tb.Helper()
+	c := &Cluster{tb: tb}
+	for range primaries * (1 + replicas) {
+		bus, err := redistest.FreePort()
+		if err != nil {
+			tb.Fatalf("clustertest: free port: %v", err)
+		}
+		a := append([]string{
+			"--cluster-enabled", "yes",
+			"--cluster-port", strconv.Itoa(bus),
+			"--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "2000",
+			// A replica must fail over even when it lagged (the tests
+			// drive failovers under writes).
+			"--cluster-replica-validity-factor", "0",
+		}, args...)
+		c.Nodes = append(c.Nodes, redistest.Start(tb, a...))
+	}
+	create := []string{"--cluster", "create"}
+	for _, n := range c.Nodes {
+		create = append(create, n.Addr())
+	}
+	create = append(create, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
+	c.cli(create...)
+	redistest.WaitFor(tb, 30*time.Second, "cluster_state:ok on every node and every replica linked", c.Healthy)
+	return c
+}
+
+// cli runs redis-cli with args and fails the test when it fails.
+func (c *Cluster) cli(args ...string) string {
+	c.tb.Helper()
+	out, err := exec.Command(redistest.Binary(c.tb, "redis-cli"), args...).CombinedOutput()
+	if err != nil {
+		c.tb.Fatalf("clustertest: redis-cli %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Healthy reports whether every live node says cluster_state:ok, agrees on
+// the slots, and every replica's link to its primary is up.
+func (c *Cluster) Healthy() bool {
+	for _, n := range c.Nodes {
+		if n.Exited() {
+			continue
+		}
+		if r, err := redistest.Do(n.Addr(), "CLUSTER", "INFO"); err != nil || !strings.Contains(r, "cluster_state:ok") {
+			return false
+		}
+		if redistest.InfoField(n.Addr(), "replication", "role") == "slave" &&
+			redistest.InfoField(n.Addr(), "replication", "master_link_status") != "up" {
+			return false
+		}
+	}
+	return true
+}
+
+// Addrs returns every node's address.
+func (c *Cluster) Addrs() []string {
+	var out []string
+	for _, n := range c.Nodes {
+		out = append(out, n.Addr())
+	}
+	return out
+}
+
+// Node is one node as CLUSTER NODES shows it.
+type Node struct {
+	ID, Addr, Primary string // Primary: the primary's ID for a replica, "" for a primary
+	IsPrimary         bool
+	Slots             int // number of slots served (primaries)
+}
+
+// Topology returns the nodes as the first live node sees them.
+func (c *Cluster) Topology() []Node {
+	c.tb.Helper()
+	for _, n := range c.Nodes {
+		if n.Exited() {
+			continue
+		}
+		cl := redis.NewClient(&redis.Options{Addr: n.Addr()})
+		txt, err := cl.ClusterNodes(context.Background()).Result()
+		cl.Close()
+		if err != nil {
+			continue
+		}
+		return parseNodes(txt)
+	}
+	c.tb.Fatal("clustertest: no node answers CLUSTER NODES")
+	return nil
+}
+
+func parseNodes(txt string) []Node {
+	var out []Node
+	for _, line := range strings.Split(strings.TrimSpace(txt), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 8 {
+			continue
+		}
+		addr, _, _ := strings.Cut(f[1], "@")
+		nd := Node{ID: f[0], Addr: addr, IsPrimary: strings.Contains(f[2], "master")}
+		if f[3] != "-" {
+			nd.Primary = f[3]
+		}
+		for _, r := range f[8:] {
+			if strings.HasPrefix(r, "[") {
+				continue // a migrating/importing marker
+			}
+			lo, hi, ok := strings.Cut(r, "-")
+			a, _ := strconv.Atoi(lo)
+			b := a
+			if ok {
+				b, _ = strconv.Atoi(hi)
+			}
+			nd.Slots += b - a + 1
+		}
+		out = append(out, nd)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Addr < out[j].Addr })
+	return out
+}
+
+// Primaries returns the primaries serving slots, by address.
+func (c *Cluster) Primaries() []Node {
+	var out []Node
+	for _, n := range c.Topology() {
+		if n.IsPrimary && n.Slots > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ReplicaOf returns a replica of the primary with the given ID.
+func (c *Cluster) ReplicaOf(primaryID string) Node {
+	c.tb.Helper()
+	for _, n := range c.Topology() {
+		if n.Primary == primaryID {
+			return n
+		}
+	}
+	c.tb.Fatalf("clustertest: no replica of %s", primaryID)
+	return Node{}
+}
+
+// Client returns a cluster client (following MOVED and ASK) closed in
+// Cleanup.
+func (c *Cluster) Client() *redis.ClusterClient {
+	cl := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs(), MaxRedirects: 16})
+	c.tb.Cleanup(func() { cl.Close() })
+	return cl
+}
+
+// Reshard moves slots slots from the primary with ID from to the one with
+// ID to, with redis-cli --cluster reshard (MIGRATE in batches), and waits
+// for the cluster to agree again.
+func (c *Cluster) Reshard(from, to string, slots int) {
+	c.tb.Helper()
+	c.cli("--cluster", "reshard", c.Nodes[0].Addr(), "--cluster-from", from, "--cluster-to", to,
+		"--cluster-slots", strconv.Itoa(slots), "--cluster-yes", "--cluster-pipeline", "100")
+	redistest.WaitFor(c.tb, 30*time.Second, "the cluster agrees after resharding", c.agreed)
+}
+
+// agreed reports whether every live node reports the same slot count for
+// every primary and cluster_state:ok.
+func (c *Cluster) agreed() bool {
+	var want string
+	for _, n := range c.Nodes {
+		if n.Exited() {
+			continue
+		}
+		cl := redis.NewClient(&redis.Options{Addr: n.Addr()})
+		txt, err := cl.ClusterNodes(context.Background()).Result()
+		cl.Close()
+		if err != nil || strings.Contains(txt, "->-") || strings.Contains(txt, "-<-") {
+			return false
+		}
+		var b strings.Builder
+		for _, nd := range parseNodes(txt) {
+			fmt.Fprintf(&b, "%s %v %d;", nd.ID, nd.IsPrimary, nd.Slots)
+		}
+		if want == "" {
+			want = b.String()
+		} else if want != b.String() {
+			return false
+		}
+	}
+	return c.Healthy()
+}
+
+// Failover runs CLUSTER FAILOVER on the replica at addr and waits until it
+// is a primary and the cluster agrees.
+func (c *Cluster) Failover(addr string) {
+	c.tb.Helper()
+	if r, err := redistest.Do(addr, "CLUSTER", "FAILOVER"); err != nil || !strings.HasPrefix(r, "+OK") {
+		c.tb.Fatalf("clustertest: CLUSTER FAILOVER on %s: %q %v", addr, r, err)
+	}
+	redistest.WaitFor(c.tb, 30*time.Second, addr+" promoted", func() bool {
+		return redistest.InfoField(addr, "replication", "role") == "master" && c.agreed()
+	})
+}
+
+// Keys returns every key of every primary with its DUMP payload and PTTL
+// (a key with a TTL reports "ttl"; the exact remaining time differs).
+func (c *Cluster) Keys() map[string]string {
+	c.tb.Helper()
+	out := map[string]string{}
+	for _, p := range c.Primaries() {
+		for k, v := range Snapshot(c.tb, p.Addr) {
+			if _, dup := out[k]; dup {
+				c.tb.Fatalf("clustertest: key %q on two primaries", k)
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Snapshot returns every key at addr (a plain connection, db 0) as a
+// canonical rendering of its type, value and whether it has a TTL.
+func Snapshot(tb testing.TB, addr string) map[string]string {
+	tb.Helper()
+	ctx := context.Background()
+	cl := redis.NewClient(&redis.Options{Addr: addr})
+	defer cl.Close()
+	out := map[string]string{}
+	iter := cl.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		v, err := render(ctx, cl, k)
+		if err == redis.Nil {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			tb.Fatalf("clustertest: reading %q at %s: %v", k, addr, err)
+		}
+		out[k] = v
+	}
+	if err := iter.Err(); err != nil {
+		tb.Fatalf("clustertest: SCAN %s: %v", addr, err)
+	}
+	return out
+}
+
+// render reads one key type-aware: a string, hash, list, set or sorted set
+// (sets and hashes sorted), plus "ttl" when it has one.
+func render(ctx context.Context, cl *redis.Client, k string) (string, error) {
+	typ, err := cl.Type(ctx, k).Result()
+	if err != nil {
+		return "", err
+	}
+	var v any
+	switch typ {
+	case "none":
+		return "", redis.Nil
+	case "string":
+		v, err = cl.Get(ctx, k).Result()
+	case "hash":
+		var m map[string]string
+		m, err = cl.HGetAll(ctx, k).Result()
+		v = sortedPairs(m)
+	case "list":
+		v, err = cl.LRange(ctx, k, 0, -1).Result()
+	case "set":
+		var s []string
+		s, err = cl.SMembers(ctx, k).Result()
+		sort.Strings(s)
+		v = s
+	case "zset":
+		v, err = cl.ZRangeWithScores(ctx, k, 0, -1).Result()
+	default:
+		v, err = cl.Dump(ctx, k).Result()
+	}
+	if err != nil {
+		return "", err
+	}
+	ttl, err := cl.PTTL(ctx, k).Result()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s %v ttl=%v", typ, v, ttl > 0), nil
+}
+
+func sortedPairs(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Diff compares want (the union of the primaries) with got (a replica) and
+// returns up to max differences, described.
+func Diff(want, got map[string]string, max int) []string {
+	var out []string
+	for k, w := range want {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("missing %q (%s)", k, w))
+		case g != w:
+			out = append(out, fmt.Sprintf("differs %q: want %s, got %s", k, w, g))
+		}
+		if len(out) >= max {
+			return out
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			out = append(out, fmt.Sprintf("extra %q (%s)", k, g))
+			if len(out) >= max {
+				return out
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
