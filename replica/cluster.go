@@ -52,29 +52,11 @@ func (s *ClusterShard) PrimaryNode() (ClusterNode, bool) {
 // authentication and TLS of o (o.Primary and o.Handler are ignored). A
 // node that is not in cluster mode answers ErrNotCluster.
 func DiscoverCluster(ctx context.Context, o Options, addr string) ([]ClusterShard, error) {
-	o.Primary, o.Handler = addr, NopHandler{}
-	o.ReadTimeout = o.DialTimeout
-	c := New(o)
-	conn, err := c.dial(ctx, addr)
+	l, err := dialQuery(ctx, o, addr)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
-	l := newLink(c, conn)
-	if o.Password != "" {
-		args := []string{"AUTH", o.Password}
-		if o.Username != "" {
-			args = []string{"AUTH", o.Username, o.Password}
-		}
-		rep, err := l.call(args...)
-		if err != nil {
-			return nil, fmt.Errorf("replica: AUTH %s: %w", addr, err)
-		}
-		if s, ok := rep.(string); !ok || s != "OK" {
-			return nil, fmt.Errorf("%w: %s: AUTH reply %v", ErrAuth, addr, rep)
-		}
-	}
-	conn.SetDeadline(time.Now().Add(c.opts.DialTimeout))
+	defer l.conn.Close()
 	host, _, _ := net.SplitHostPort(addr)
 	rep, err := l.call("CLUSTER", "SHARDS")
 	if err != nil {
@@ -237,4 +219,61 @@ func str(v any) string {
 		return s
 	}
 	return ""
+}
+
+// dialQuery connects to addr for a few queries (not a replication link),
+// authenticated and over TLS as o says, with every read and write bounded
+// by o's DialTimeout.
+func dialQuery(ctx context.Context, o Options, addr string) (*link, error) {
+	o.Primary, o.Handler = addr, NopHandler{}
+	c := New(o)
+	c.opts.ReadTimeout = c.opts.DialTimeout
+	conn, err := c.dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(4 * c.opts.DialTimeout))
+	l := newLink(c, conn)
+	if o.Password != "" {
+		args := []string{"AUTH", o.Password}
+		if o.Username != "" {
+			args = []string{"AUTH", o.Username, o.Password}
+		}
+		rep, err := l.call(args...)
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("replica: AUTH %s: %w", addr, err)
+		}
+		if s, ok := rep.(string); !ok || s != "OK" {
+			conn.Close()
+			return nil, fmt.Errorf("%w: %s: AUTH reply %v", ErrAuth, addr, rep)
+		}
+	}
+	return l, nil
+}
+
+// ReplOffset returns the replication offset of the server at addr (INFO
+// replication master_repl_offset), authenticated and over TLS as o says.
+func ReplOffset(ctx context.Context, o Options, addr string) (int64, error) {
+	l, err := dialQuery(ctx, o, addr)
+	if err != nil {
+		return 0, err
+	}
+	defer l.conn.Close()
+	rep, err := l.call("INFO", "replication")
+	if err != nil {
+		return 0, fmt.Errorf("replica: INFO replication at %s: %w", addr, err)
+	}
+	b, ok := rep.([]byte)
+	if !ok {
+		return 0, fmt.Errorf("%w: INFO replication at %s: %v", ErrProtocol, addr, rep)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "master_repl_offset:"); ok {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				return n, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%w: no master_repl_offset in INFO replication at %s", ErrProtocol, addr)
 }

@@ -52,6 +52,7 @@ func Start(tb testing.TB, primaries, replicas int, args ...string) *Cluster {
 			// A replica must fail over even when it lagged (the tests
 			// drive failovers under writes).
 			"--cluster-replica-validity-factor", "0",
+			"--repl-diskless-sync-delay", "0",
 		}, args...)
 		c.Nodes = append(c.Nodes, redistest.Start(tb, a...))
 	}
