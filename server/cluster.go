@@ -81,6 +81,10 @@ type ClusterOptions struct {
 	// RefreshInterval is how often the topology is read again; default 5s.
 	// A link that fails also triggers a refresh.
 	RefreshInterval time.Duration
+	// UnreachableGrace is how long a shard that has never synced may fail
+	// to connect before the others are served without it (its keys answer
+	// as missing; /readyz stays unready until it syncs). Default 30s.
+	UnreachableGrace time.Duration
 }
 
 // Errors of cluster replication.
@@ -150,6 +154,12 @@ type clusterState struct {
 	kick    chan struct{}
 	bg      sync.WaitGroup
 	allDone atomic.Bool // every shard has completed a full sync once
+	// serving: allDone, or some shards synced and the others have been
+	// unreachable longer than UnreachableGrace (the LOADING gate).
+	serving atomic.Bool
+	// The links together, for the per-command gate (updateLinks).
+	allUp     atomic.Bool
+	downSince atomic.Int64
 
 	// Counters (metrics, INFO).
 	refreshes     atomic.Int64
@@ -198,6 +208,9 @@ func newClusterState(n *Node, o ClusterOptions) (*clusterState, error) {
 	if o.RefreshInterval <= 0 {
 		o.RefreshInterval = 5 * time.Second
 	}
+	if o.UnreachableGrace <= 0 {
+		o.UnreachableGrace = 30 * time.Second
+	}
 	if o.Link.Logger == nil {
 		o.Link.Logger = n.log
 	}
@@ -210,7 +223,7 @@ func newClusterState(n *Node, o ClusterOptions) (*clusterState, error) {
 func (cs *clusterState) start(ctx context.Context) error {
 	ctx, cs.cancel = context.WithCancel(ctx)
 	cs.ctx = ctx
-	if err := cs.refresh(ctx); err != nil {
+	if err := cs.refresh(ctx); err != nil && errors.Is(err, replica.ErrNotCluster) {
 		cs.cancel()
 		return err
 	}
@@ -241,6 +254,7 @@ func (cs *clusterState) refreshLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			cs.checkReady() // the unreachable grace may have passed
 		case <-cs.kick:
 			// a link failed: the shard may have failed over or moved
 			select {
@@ -269,7 +283,6 @@ func (cs *clusterState) discover(ctx context.Context) ([]replica.ClusterShard, e
 	cs.mu.Unlock()
 	var errs []error
 	tried := map[string]bool{}
-	notCluster := 0
 	for _, a := range addrs {
 		if tried[a] {
 			continue
@@ -280,16 +293,16 @@ func (cs *clusterState) discover(ctx context.Context) ([]replica.ClusterShard, e
 			return shards, nil
 		}
 		if errors.Is(err, replica.ErrNotCluster) {
-			notCluster++
+			cs.topoErrors[topoNotCluster].Add(1)
+			cs.log.Error("cluster: a seed is not a cluster node (cluster-enabled no?)", "seed", a, "error", err)
 		}
 		errs = append(errs, err)
 	}
-	if notCluster > 0 {
-		cs.topoErrors[topoNotCluster].Add(1)
-	} else {
+	err := errors.Join(errs...)
+	if !errors.Is(err, replica.ErrNotCluster) {
 		cs.topoErrors[topoUnreachable].Add(1)
 	}
-	return nil, errors.Join(errs...)
+	return nil, err
 }
 
 // refresh reads the topology and applies it: new shards get a link,
@@ -342,9 +355,10 @@ func (cs *clusterState) refresh(ctx context.Context) error {
 	}
 	if nConflict > 0 {
 		cs.topoErrors[topoConflict].Add(1)
+	}
+	if prev := cs.conflictSlots.Swap(int64(nConflict)); prev != int64(nConflict) && nConflict > 0 {
 		cs.log.Error("cluster: the cluster reports conflicting owners; those slots keep the owner vdr had", "slots", nConflict)
 	}
-	cs.conflictSlots.Store(int64(nConflict))
 
 	// Offsets of the primaries that lose slots, read from each primary
 	// itself (gossip's copy lags).
@@ -399,7 +413,7 @@ func (cs *clusterState) refresh(ctx context.Context) error {
 		}
 		cs.pruneLocked(s)
 	}
-	cs.unownedSlots.Store(int64(unowned))
+	prevUnowned := cs.unownedSlots.Swap(int64(unowned))
 	cs.purgeHeldLocked()
 	for _, l := range links {
 		n := 0
@@ -416,7 +430,7 @@ func (cs *clusterState) refresh(ctx context.Context) error {
 			cs.log.Info("cluster: slots change owner", "shard", l.id, "slots", n)
 		}
 	}
-	if unowned > 0 {
+	if unowned > 0 && int64(unowned) != prevUnowned {
 		cs.log.Warn("cluster: slots without an owner (their keys answer as missing unless a shard held them before)", "slots", unowned)
 	}
 
@@ -504,6 +518,7 @@ func (cs *clusterState) newLink(sh replica.ClusterShard) *shardLink {
 	}
 	l.downSince.Store(time.Now().UnixNano())
 	cs.links = append(cs.links, l)
+	cs.allUp.Store(false)
 	cs.log.Info("cluster: new shard", "shard", l.id, "replicating", addr, "slots", slotRanges(sh.Slots))
 	return l
 }
@@ -550,22 +565,52 @@ func (cs *clusterState) retarget(l *shardLink, sh replica.ClusterShard) {
 }
 
 // checkReady turns the node ready once every shard with slots has
-// completed a full sync.
+// completed a full sync, and serving (the LOADING gate) either then or
+// once the shards still unsynced have been unreachable for
+// UnreachableGrace.
 func (cs *clusterState) checkReady() {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if len(cs.links) == 0 {
 		return
 	}
+	synced, waiting := 0, 0
 	for _, l := range cs.links {
-		if !l.synced.Load() {
-			return
+		switch {
+		case l.synced.Load():
+			synced++
+		case !l.unreachableFor(cs.opts.UnreachableGrace):
+			waiting++
 		}
 	}
-	if !cs.allDone.Swap(true) {
-		cs.log.Info("cluster: every shard has synced", "shards", len(cs.links))
+	if synced == len(cs.links) {
+		if !cs.allDone.Swap(true) {
+			cs.log.Info("cluster: every shard has synced", "shards", len(cs.links))
+		}
+		cs.n.link.firstSyncDone.Store(true)
 	}
-	cs.n.link.firstSyncDone.Store(true)
+	if synced > 0 && waiting == 0 && !cs.serving.Swap(true) && synced < len(cs.links) {
+		cs.log.Error("cluster: serving without the shards that cannot be reached; their keys answer as missing",
+			"synced", synced, "unreachable", len(cs.links)-synced)
+	}
+}
+
+// updateLinks recomputes the links' joint state for the per-command gate:
+// up while every link streams, down since the earliest went down.
+func (cs *clusterState) updateLinks() {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	up, down := true, int64(0)
+	for _, l := range cs.links {
+		if !l.linkUp.Load() {
+			up = false
+			if d := l.downSince.Load(); d != 0 && (down == 0 || d < down) {
+				down = d
+			}
+		}
+	}
+	cs.allUp.Store(up)
+	cs.downSince.Store(down)
 }
 
 // slotRanges formats slot ranges as Redis prints them: 0-5460,10923.

@@ -25,21 +25,13 @@ func (cs *clusterState) snapshotLinks() []*shardLink {
 	return slices.Clone(cs.links)
 }
 
-// LinkState implements commands.LinkStater: synced once every shard has
-// synced, up while every link streams, down since the earliest link went
-// down.
+// LinkState implements commands.LinkStater from atomics kept current by
+// the links (it runs on every command): synced once every shard has synced
+// or the rest are unreachable (checkReady), up while every link streams,
+// down since the earliest link went down (updateLinks).
 func (ci clusterInfo) LinkState() (firstSyncDone, linkUp bool, downSinceUnixNano int64) {
 	cs := ci.cs
-	linkUp = true
-	for _, l := range cs.snapshotLinks() {
-		if !l.linkUp.Load() {
-			linkUp = false
-			if d := l.downSince.Load(); d != 0 && (downSinceUnixNano == 0 || d < downSinceUnixNano) {
-				downSinceUnixNano = d
-			}
-		}
-	}
-	return cs.allDone.Load(), linkUp, downSinceUnixNano
+	return cs.serving.Load() || cs.allDone.Load(), cs.allUp.Load(), cs.downSince.Load()
 }
 
 // ReplState implements ReplicationInfo: the master_* fields describe the

@@ -138,6 +138,7 @@ func (l *shardLink) LinkState(s replica.State, err error) {
 		l.downSince.Store(time.Now().UnixNano())
 	}
 	l.linkUp.Store(up)
+	l.cs.updateLinks()
 	if prev == s {
 		return
 	}
@@ -313,4 +314,17 @@ func (cs *clusterState) claimNew(l *shardLink, key string) bool {
 		cs.held[key] = l
 	}
 	return true
+}
+
+// unreachableFor reports whether the link has been down for at least d
+// and is not past connecting (a primary preparing the RDB keeps the link
+// in the handshake: that shard is reachable, and waited for).
+func (l *shardLink) unreachableFor(d time.Duration) bool {
+	switch replica.State(l.state.Load()) {
+	case replica.StateNone, replica.StateConnecting, replica.StateBackoff:
+	default:
+		return false
+	}
+	ns := l.downSince.Load()
+	return ns != 0 && time.Since(time.Unix(0, ns)) >= d
 }
