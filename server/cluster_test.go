@@ -74,22 +74,24 @@ func (w *clusterWriter) halt() { close(w.stop); w.done.Wait() }
 
 // waitClusterSame waits until vdr holds exactly the union of the primaries, key
 // by key, and fails with the differences otherwise.
-func waitClusterSame(t *testing.T, c *clustertest.Cluster, vdr string, what string) {
+func waitClusterSame(t *testing.T, c *clustertest.Cluster, what string, vdrs ...*Node) {
 	t.Helper()
 	var diff []string
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		want := c.Keys()
-		got := clustertest.Snapshot(t, vdr)
-		diff = clustertest.Diff(want, got, 10)
-		if len(diff) == 0 {
-			t.Logf("%s: vdr holds the %d keys of the primaries", what, len(want))
-			return
+	for _, n := range vdrs {
+		for {
+			want := c.Keys()
+			got := clustertest.Snapshot(t, n.Addr())
+			diff = clustertest.Diff(want, got, 10)
+			if len(diff) == 0 {
+				t.Logf("%s: vdr (from %s) holds the %d keys of the primaries", what, n.cluster.opts.ReplicateFrom, len(want))
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: vdr (from %s) differs from the union of the primaries (%d keys):\n%s", what, n.cluster.opts.ReplicateFrom, len(want), strings.Join(diff, "\n"))
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: vdr differs from the union of the primaries (%d keys):\n%s", what, len(want), strings.Join(diff, "\n"))
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
 }
 
@@ -139,7 +141,13 @@ func TestClusterReplica(t *testing.T) {
 	if got := len(n.cluster.snapshotLinks()); got != 3 {
 		t.Fatalf("%d shard links, want 3", got)
 	}
-	waitClusterSame(t, c, n.Addr(), "initial sync")
+	n2 := startClusterNode(t, c, "replica")
+	waitClusterSame(t, c, "initial sync", n, n2)
+	for _, l := range n2.cluster.snapshotLinks() {
+		if role := redistest.InfoField(l.client.Primary(), "replication", "role"); role != "slave" {
+			t.Errorf("--cluster-replicate-from replica: shard %d replicates %s, a %s", l.id, l.client.Primary(), role)
+		}
+	}
 	info := redistest.InfoField(n.Addr(), "replication", "shard0")
 	if !strings.Contains(info, "state=connected") || !strings.Contains(info, "synced=1") {
 		t.Errorf("INFO replication shard0: %q", info)
@@ -149,7 +157,7 @@ func TestClusterReplica(t *testing.T) {
 		w := startWriter(t, cl, 5)
 		time.Sleep(500 * time.Millisecond)
 		w.halt()
-		waitClusterSame(t, c, n.Addr(), fmt.Sprintf("%d writes", w.writes.Load()))
+		waitClusterSame(t, c, fmt.Sprintf("%d writes", w.writes.Load()), n, n2)
 	})
 
 	t.Run("reshard", func(t *testing.T) {
@@ -158,7 +166,7 @@ func TestClusterReplica(t *testing.T) {
 		c.Reshard(ps[0].ID, ps[1].ID, 600)
 		time.Sleep(300 * time.Millisecond)
 		w.halt()
-		waitClusterSame(t, c, n.Addr(), fmt.Sprintf("600 slots resharded under %d writes", w.writes.Load()))
+		waitClusterSame(t, c, fmt.Sprintf("600 slots resharded under %d writes", w.writes.Load()), n, n2)
 		redistest.WaitFor(t, 10*time.Second, "vdr sees the new slot counts", func() bool {
 			return shardOf(t, n, ps[1].ID).slots.Load() == int64(ps[1].Slots+600)
 		})
@@ -177,9 +185,39 @@ func TestClusterReplica(t *testing.T) {
 		redistest.WaitFor(t, 10*time.Second, "the shard's link follows the promoted replica", func() bool {
 			return l.client.Primary() == r.Addr && l.linkUp.Load()
 		})
-		waitClusterSame(t, c, n.Addr(), fmt.Sprintf("failover under %d writes", w.writes.Load()))
+		waitClusterSame(t, c, fmt.Sprintf("failover under %d writes", w.writes.Load()), n, n2)
 		if got := l.client.Stats().FullSyncs; got != full {
 			t.Errorf("full syncs of the shard %d → %d: the promoted replica should continue by psync2", full, got)
+		}
+	})
+
+	t.Run("full sync of one shard", func(t *testing.T) {
+		p := c.Primaries()[1]
+		l := shardOf(t, n, p.ID)
+		full := l.client.Stats().FullSyncs
+		// A backlog too small for what follows: the shard's next link must
+		// full-sync, while the other shards keep streaming.
+		if _, err := redistest.Do(p.Addr, "CONFIG", "SET", "repl-backlog-size", "16384"); err != nil {
+			t.Fatal(err)
+		}
+		w := startWriter(t, cl, 6)
+		redistest.Do(p.Addr, "CLIENT", "KILL", "TYPE", "replica")
+		// Keys of this shard deleted and big values written while the
+		// link is down: the full sync must drop the first, add the second.
+		ctx := context.Background()
+		pc := redis.NewClient(&redis.Options{Addr: p.Addr})
+		defer pc.Close()
+		keys, _, _ := pc.Scan(ctx, 0, "k:*", 50).Result()
+		deleted := pc.Del(ctx, keys...).Val()
+		big := strings.Repeat("x", 64<<10)
+		for i := range 3 {
+			cl.Set(ctx, fmt.Sprintf("big:%d", i), big, 0)
+		}
+		time.Sleep(300 * time.Millisecond)
+		w.halt()
+		waitClusterSame(t, c, fmt.Sprintf("one shard full-synced under %d writes (%d of its keys deleted)", w.writes.Load(), deleted), n, n2)
+		if got := l.client.Stats().FullSyncs; got <= full {
+			t.Errorf("the shard's full syncs stayed %d: the test did not force one", got)
 		}
 	})
 
@@ -193,7 +231,7 @@ func TestClusterReplica(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 		w.halt()
-		waitClusterSame(t, c, n.Addr(), fmt.Sprintf("link killed under %d writes", w.writes.Load()))
+		waitClusterSame(t, c, fmt.Sprintf("link killed under %d writes", w.writes.Load()), n, n2)
 		now := l.client.Stats()
 		if now.Reconnects <= st.Reconnects || now.PartialSyncs <= st.PartialSyncs || now.FullSyncs != st.FullSyncs {
 			t.Errorf("shard stats %+v → %+v: want a reconnect with a partial resync, no full sync", st, now)
