@@ -91,6 +91,9 @@ type ClusterOptions struct {
 var (
 	// ErrClusterSeeds reports a cluster configuration without seeds.
 	ErrClusterSeeds = errors.New("server: cluster replication needs at least one seed address")
+	// errClusterReplicaOf answers REPLICAOF: each shard's link follows the
+	// cluster's topology.
+	errClusterReplicaOf = errors.New("vdr replicates a cluster (--cluster): each shard's link follows the topology, REPLICAOF does not apply")
 )
 
 // maxWriters bounds the writers of one slot (a slot moved back and forth

@@ -152,6 +152,12 @@ func TestClusterBadTopology(t *testing.T) {
 	if r, _ := redistest.Do(node.Addr(), "GET", kb); r != "$1\r\nb\r\n" {
 		t.Errorf("GET %s (shard b) = %q", kb, r)
 	}
+	if r, _ := redistest.Do(node.Addr(), "REPLICAOF", "127.0.0.1", "6379"); !strings.HasPrefix(r, "-ERR vdr replicates a cluster") {
+		t.Errorf("REPLICAOF = %q", r)
+	}
+	if r, _ := redistest.Do(node.Addr(), "MGET", ka, kb); r != "*2\r\n$1\r\na\r\n$1\r\nb\r\n" {
+		t.Errorf("MGET across shards = %q", r)
+	}
 	if node.Ready() {
 		t.Error("ready although a shard never synced")
 	}

@@ -155,6 +155,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 			return nil, err
 		}
 		so.Replication = clusterInfo{n.cluster}
+		so.SwitchPrimary = func(string, int) (bool, error) { return false, errClusterReplicaOf }
 		// With the cluster-mode front end (server.Options.ClusterMode,
 		// merged from its own branch) this sets so.ClusterMode = true.
 	}
