@@ -25,15 +25,15 @@ import (
 //
 //   - one vdr --cluster replicating all three shards: the time from its
 //     start to /readyz, and its RSS 2 s later;
-//
 //   - three redis-server replicas, one per shard (REPLICAOF its primary),
 //     started together: the time until all three have synced, and the sum
 //     of their RSS 2 s later;
-//
 //   - reads: redis-benchmark GET of random existing keys against vdr, and
 //     with --cluster against the three primaries.
 //
-//     go test -run '^$' -bench BenchmarkClusterSync -benchtime 1x -timeout 30m ./bench
+// Run it with
+//
+//	go test -run '^$' -bench BenchmarkClusterSync -benchtime 1x -timeout 30m ./bench
 //
 // BENCH_CLUSTER_KEYS (default 1000000); VDR_BIN names a built vdr binary
 // (else it is built).
