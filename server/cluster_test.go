@@ -200,18 +200,26 @@ func TestClusterReplica(t *testing.T) {
 		if _, err := redistest.Do(p.Addr, "CONFIG", "SET", "repl-backlog-size", "16384"); err != nil {
 			t.Fatal(err)
 		}
-		w := startWriter(t, cl, 6)
-		redistest.Do(p.Addr, "CLIENT", "KILL", "TYPE", "replica")
-		// Keys of this shard deleted and big values written while the
-		// link is down: the full sync must drop the first, add the second.
 		ctx := context.Background()
 		pc := redis.NewClient(&redis.Options{Addr: p.Addr})
 		defer pc.Close()
-		keys, _, _ := pc.Scan(ctx, 0, "k:*", 50).Result()
-		deleted := pc.Del(ctx, keys...).Val()
+		keys := pc.Keys(ctx, "k:*").Val()
+		if len(keys) < 50 {
+			t.Fatalf("only %d keys on %s", len(keys), p.Addr)
+		}
+		keys = keys[:50]
+		w := startWriter(t, cl, 6)
+		redistest.Do(p.Addr, "CLIENT", "KILL", "TYPE", "replica")
+		// At once, more than the backlog holds, in the shard's own slots
+		// (a key's hash tag); then some of its keys deleted: the full sync
+		// must add the first and drop the second.
 		big := strings.Repeat("x", 64<<10)
 		for i := range 3 {
-			cl.Set(ctx, fmt.Sprintf("big:%d", i), big, 0)
+			pc.Set(ctx, "{"+keys[i]+"}:big", big, 0)
+		}
+		deleted := 0
+		for _, k := range keys {
+			deleted += int(pc.Del(ctx, k).Val()) // one by one: DEL of several slots is CROSSSLOT
 		}
 		time.Sleep(300 * time.Millisecond)
 		w.halt()

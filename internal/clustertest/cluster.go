@@ -256,68 +256,88 @@ func (c *Cluster) Keys() map[string]string {
 }
 
 // Snapshot returns every key at addr (a plain connection, db 0) as a
-// canonical rendering of its type, value and whether it has a TTL.
+// canonical rendering of its type, value and whether it has a TTL. The
+// keys are read in pipelined batches.
 func Snapshot(tb testing.TB, addr string) map[string]string {
 	tb.Helper()
 	ctx := context.Background()
 	cl := redis.NewClient(&redis.Options{Addr: addr})
 	defer cl.Close()
 	out := map[string]string{}
+	var keys []string
 	iter := cl.Scan(ctx, 0, "*", 1000).Iterator()
 	for iter.Next(ctx) {
-		k := iter.Val()
-		v, err := render(ctx, cl, k)
-		if err == redis.Nil {
-			continue // deleted meanwhile
-		}
-		if err != nil {
-			tb.Fatalf("clustertest: reading %q at %s: %v", k, addr, err)
-		}
-		out[k] = v
+		keys = append(keys, iter.Val())
 	}
 	if err := iter.Err(); err != nil {
 		tb.Fatalf("clustertest: SCAN %s: %v", addr, err)
 	}
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		if err := renderBatch(ctx, cl, keys[:n], out); err != nil {
+			tb.Fatalf("clustertest: reading keys at %s: %v", addr, err)
+		}
+		keys = keys[n:]
+	}
 	return out
 }
 
-// render reads one key type-aware: a string, hash, list, set or sorted set
-// (sets and hashes sorted), plus "ttl" when it has one.
-func render(ctx context.Context, cl *redis.Client, k string) (string, error) {
-	typ, err := cl.Type(ctx, k).Result()
-	if err != nil {
-		return "", err
+// renderBatch reads keys type-aware into out: a string, hash, list, set or
+// sorted set (sets and hashes sorted), plus whether it has a TTL; keys
+// deleted meanwhile are left out.
+func renderBatch(ctx context.Context, cl *redis.Client, keys []string, out map[string]string) error {
+	pl := cl.Pipeline()
+	types := make([]*redis.StatusCmd, len(keys))
+	for i, k := range keys {
+		types[i] = pl.Type(ctx, k)
 	}
-	var v any
-	switch typ {
-	case "none":
-		return "", redis.Nil
-	case "string":
-		v, err = cl.Get(ctx, k).Result()
-	case "hash":
-		var m map[string]string
-		m, err = cl.HGetAll(ctx, k).Result()
-		v = sortedPairs(m)
-	case "list":
-		v, err = cl.LRange(ctx, k, 0, -1).Result()
-	case "set":
-		var s []string
-		s, err = cl.SMembers(ctx, k).Result()
-		sort.Strings(s)
-		v = s
-	case "zset":
-		v, err = cl.ZRangeWithScores(ctx, k, 0, -1).Result()
-	default:
-		v, err = cl.Dump(ctx, k).Result()
+	if _, err := pl.Exec(ctx); err != nil {
+		return err
 	}
-	if err != nil {
-		return "", err
+	vals := make([]func() (any, error), len(keys))
+	ttls := make([]*redis.DurationCmd, len(keys))
+	for i, k := range keys {
+		switch types[i].Val() {
+		case "none":
+			continue
+		case "string":
+			c := pl.Get(ctx, k)
+			vals[i] = func() (any, error) { return c.Result() }
+		case "hash":
+			c := pl.HGetAll(ctx, k)
+			vals[i] = func() (any, error) { m, err := c.Result(); return sortedPairs(m), err }
+		case "list":
+			c := pl.LRange(ctx, k, 0, -1)
+			vals[i] = func() (any, error) { return c.Result() }
+		case "set":
+			c := pl.SMembers(ctx, k)
+			vals[i] = func() (any, error) { m, err := c.Result(); sort.Strings(m); return m, err }
+		case "zset":
+			c := pl.ZRangeWithScores(ctx, k, 0, -1)
+			vals[i] = func() (any, error) { return c.Result() }
+		default:
+			c := pl.Dump(ctx, k)
+			vals[i] = func() (any, error) { return c.Result() }
+		}
+		ttls[i] = pl.PTTL(ctx, k)
 	}
-	ttl, err := cl.PTTL(ctx, k).Result()
-	if err != nil {
-		return "", err
+	if _, err := pl.Exec(ctx); err != nil && err != redis.Nil {
+		return err
 	}
-	return fmt.Sprintf("%s %v ttl=%v", typ, v, ttl > 0), nil
+	for i, k := range keys {
+		if vals[i] == nil {
+			continue
+		}
+		v, err := vals[i]()
+		if err == redis.Nil {
+			continue // deleted between the two round trips
+		}
+		if err != nil {
+			return fmt.Errorf("%q: %w", k, err)
+		}
+		out[k] = fmt.Sprintf("%s %v ttl=%v", types[i].Val(), v, ttls[i].Val() > 0)
+	}
+	return nil
 }
 
 func sortedPairs(m map[string]string) []string {
