@@ -46,13 +46,7 @@ func BenchmarkClusterSync(b *testing.B) {
 		keys = v
 	}
 	dir := b.TempDir()
-	bin := os.Getenv("VDR_BIN")
-	if bin == "" {
-		bin = filepath.Join(dir, "vdr-bin")
-		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/vdr").CombinedOutput(); err != nil {
-			b.Fatalf("building vdr: %v\n%s", err, out)
-		}
-	}
+	bin := vdrBinary(b)
 	c := clustertest.Start(b, 3, 0)
 	ps := c.Primaries()
 	owner := map[int]string{} // slot → primary address
@@ -182,4 +176,16 @@ func benchGet(b *testing.B, keys int, target ...string) string {
 		last = last[i+1:]
 	}
 	return strings.TrimSpace(last)
+}
+
+// vdrBinary returns VDR_BIN, or a vdr built into a temporary folder.
+func vdrBinary(tb testing.TB) string {
+	if bin := os.Getenv("VDR_BIN"); bin != "" {
+		return bin
+	}
+	bin := filepath.Join(tb.TempDir(), "vdr")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/vdr").CombinedOutput(); err != nil {
+		tb.Fatalf("building vdr: %v\n%s", err, out)
+	}
+	return bin
 }

@@ -234,20 +234,9 @@ func dialQuery(ctx context.Context, o Options, addr string) (*link, error) {
 	}
 	conn.SetDeadline(time.Now().Add(4 * c.opts.DialTimeout))
 	l := newLink(c, conn)
-	if o.Password != "" {
-		args := []string{"AUTH", o.Password}
-		if o.Username != "" {
-			args = []string{"AUTH", o.Username, o.Password}
-		}
-		rep, err := l.call(args...)
-		if err != nil {
-			conn.Close()
-			return nil, fmt.Errorf("replica: AUTH %s: %w", addr, err)
-		}
-		if s, ok := rep.(string); !ok || s != "OK" {
-			conn.Close()
-			return nil, fmt.Errorf("%w: %s: AUTH reply %v", ErrAuth, addr, rep)
-		}
+	if err := l.auth(&c.opts); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("%s: %w", addr, err)
 	}
 	return l, nil
 }

@@ -28,8 +28,9 @@ import (
 // created; after `--cluster create` the first len/(R+1) are primaries, but
 // failovers change that: ask Primaries.
 type Cluster struct {
-	tb    testing.TB
-	Nodes []*redistest.Server
+	tb       testing.TB
+	Nodes    []*redistest.Server
+	replicas int // replicas the cluster was created with, in all
 }
 
 // Start creates a cluster of primaries primaries with replicas replicas
@@ -38,7 +39,7 @@ type Cluster struct {
 // node. The nodes are killed in tb.Cleanup.
 func Start(tb testing.TB, primaries, replicas int, args ...string) *Cluster {
 	tb.Helper()
-	c := &Cluster{tb: tb}
+	c := &Cluster{tb: tb, replicas: primaries * replicas}
 	for range primaries * (1 + replicas) {
 		bus, err := redistest.FreePort()
 		if err != nil {
@@ -62,7 +63,7 @@ func Start(tb testing.TB, primaries, replicas int, args ...string) *Cluster {
 	}
 	create = append(create, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
 	c.cli(create...)
-	redistest.WaitFor(tb, 30*time.Second, "cluster_state:ok on every node and every replica linked", c.Healthy)
+	redistest.WaitFor(tb, 30*time.Second, "every node agreeing on the topology, every replica linked", c.agreed)
 	return c
 }
 
@@ -76,9 +77,11 @@ func (c *Cluster) cli(args ...string) string {
 	return string(out)
 }
 
-// Healthy reports whether every live node says cluster_state:ok, agrees on
-// the slots, and every replica's link to its primary is up.
+// Healthy reports whether every live node says cluster_state:ok, the
+// replicas the cluster was created with are replicas, and every replica's
+// link to its primary is up.
 func (c *Cluster) Healthy() bool {
+	replicas := 0
 	for _, n := range c.Nodes {
 		if n.Exited() {
 			continue
@@ -86,12 +89,14 @@ func (c *Cluster) Healthy() bool {
 		if r, err := redistest.Do(n.Addr(), "CLUSTER", "INFO"); err != nil || !strings.Contains(r, "cluster_state:ok") {
 			return false
 		}
-		if redistest.InfoField(n.Addr(), "replication", "role") == "slave" &&
-			redistest.InfoField(n.Addr(), "replication", "master_link_status") != "up" {
-			return false
+		if redistest.InfoField(n.Addr(), "replication", "role") == "slave" {
+			if redistest.InfoField(n.Addr(), "replication", "master_link_status") != "up" {
+				return false
+			}
+			replicas++
 		}
 	}
-	return true
+	return replicas >= c.replicas
 }
 
 // Addrs returns every node's address.
@@ -117,9 +122,7 @@ func (c *Cluster) Topology() []Node {
 		if n.Exited() {
 			continue
 		}
-		cl := redis.NewClient(&redis.Options{Addr: n.Addr()})
-		txt, err := cl.ClusterNodes(context.Background()).Result()
-		cl.Close()
+		txt, err := clusterNodes(n.Addr())
 		if err != nil {
 			continue
 		}
@@ -127,6 +130,13 @@ func (c *Cluster) Topology() []Node {
 	}
 	c.tb.Fatal("clustertest: no node answers CLUSTER NODES")
 	return nil
+}
+
+// clusterNodes returns CLUSTER NODES of the node at addr.
+func clusterNodes(addr string) (string, error) {
+	cl := redis.NewClient(&redis.Options{Addr: addr})
+	defer cl.Close()
+	return cl.ClusterNodes(context.Background()).Result()
 }
 
 func parseNodes(txt string) []Node {
@@ -200,23 +210,29 @@ func (c *Cluster) Reshard(from, to string, slots int) {
 	redistest.WaitFor(c.tb, 30*time.Second, "the cluster agrees after resharding", c.agreed)
 }
 
-// agreed reports whether every live node reports the same slot count for
-// every primary and cluster_state:ok.
+// agreed reports whether every live node reports the same nodes, roles
+// and slot counts, with the replicas the cluster was created with, and is
+// Healthy.
 func (c *Cluster) agreed() bool {
 	var want string
 	for _, n := range c.Nodes {
 		if n.Exited() {
 			continue
 		}
-		cl := redis.NewClient(&redis.Options{Addr: n.Addr()})
-		txt, err := cl.ClusterNodes(context.Background()).Result()
-		cl.Close()
+		txt, err := clusterNodes(n.Addr())
 		if err != nil || strings.Contains(txt, "->-") || strings.Contains(txt, "-<-") {
 			return false
 		}
 		var b strings.Builder
+		replicas := 0
 		for _, nd := range parseNodes(txt) {
 			fmt.Fprintf(&b, "%s %v %d;", nd.ID, nd.IsPrimary, nd.Slots)
+			if nd.Primary != "" {
+				replicas++
+			}
+		}
+		if replicas < c.replicas {
+			return false
 		}
 		if want == "" {
 			want = b.String()
