@@ -149,8 +149,9 @@ type clusterState struct {
 	batch []projection.Command
 	argv  [][]byte
 
-	mu     sync.Mutex // guards links, nodes
+	mu     sync.Mutex // guards links, nodes, resume
 	links  []*shardLink
+	resume map[string]resumePos // node ID → its shard's position in the loaded snapshot
 	nodes  []string // every node address of the last topology, to ask next time
 	nextID int
 
@@ -515,6 +516,19 @@ func (cs *clusterState) newLink(sh replica.ClusterShard) *shardLink {
 	ro.Primary = addr
 	ro.Handler = l
 	ro.Logger = cs.log.With("shard", l.id)
+	for _, nd := range sh.Nodes {
+		if pos, ok := cs.resume[nd.ID]; ok {
+			ro.ResumeReplID, ro.ResumeOffset, ro.ResumeDB = pos.replID, pos.offset, 0
+			l.applied.Store(pos.offset)
+			l.synced.Store(true) // its keys came with the snapshot
+			for id, p := range cs.resume {
+				if p == pos {
+					delete(cs.resume, id)
+				}
+			}
+			break
+		}
+	}
 	l.client = replica.New(ro)
 	if p, ok := sh.PrimaryNode(); ok {
 		l.primaryAddr.Store(&p.Addr)

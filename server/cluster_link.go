@@ -76,6 +76,9 @@ func (l *shardLink) FullSyncEnd(replID string, offset int64) error {
 	removed, stored, err := l.loader.CommitClaimed(
 		func(k string) bool { return cs.claimOld(l, k) },
 		func(k string) bool { return cs.claimNew(l, k) })
+	if err == nil {
+		l.applied.Store(offset)
+	}
 	cs.applyMu.Unlock()
 	l.loader = nil
 	l.syncing.Store(false)
@@ -83,7 +86,6 @@ func (l *shardLink) FullSyncEnd(replID string, offset int64) error {
 		return err
 	}
 	cs.n.srv.env.AddLatencySample("fullsync-swap", time.Since(t0))
-	l.applied.Store(offset)
 	l.caughtUp.Store(time.Now().UnixNano())
 	l.loaded.Store(int64(stored))
 	l.synced.Store(true)
@@ -111,8 +113,12 @@ func (l *shardLink) Commands(cmds []replica.Command) error {
 		return nil
 	}
 	cs := l.cs
+	last := cmds[len(cmds)-1]
 	cs.applyMu.Lock()
 	err := cs.applyLocked(l, cmds)
+	if err == nil {
+		l.applied.Store(last.Offset) // under applyMu: a snapshot pairs it with the data
+	}
 	cs.applyMu.Unlock()
 	if err != nil {
 		return err
@@ -120,8 +126,6 @@ func (l *shardLink) Commands(cmds []replica.Command) error {
 	if t := cs.n.srv.tracking(); t != nil {
 		t.Broadcast()
 	}
-	last := cmds[len(cmds)-1]
-	l.applied.Store(last.Offset)
 	if last.Offset >= l.client.PrimaryOffset() {
 		l.caughtUp.Store(now)
 	}

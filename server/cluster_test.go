@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -261,4 +262,48 @@ type tWriter struct{ t *testing.T }
 func (w tWriter) Write(b []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(b)))
 	return len(b), nil
+}
+
+// TestClusterSnapshot: a cluster replica closed with a snapshot comes back
+// with every shard resuming by a partial sync, and the writes made while
+// it was down.
+func TestClusterSnapshot(t *testing.T) {
+	c := clustertest.Start(t, 3, 0)
+	cl := c.Client()
+	w := startWriter(t, cl, 7)
+	time.Sleep(300 * time.Millisecond)
+	w.halt()
+	path := filepath.Join(t.TempDir(), "vdr.rdb")
+	start := func() *Node {
+		n, err := NewNode(NodeOptions{
+			Server:       Options{Port: RandomPort},
+			Cluster:      &ClusterOptions{Seeds: []string{c.Nodes[0].Addr()}, RefreshInterval: 200 * time.Millisecond},
+			SnapshotPath: path,
+			Logger:       testLogger(t),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		redistest.WaitFor(t, 30*time.Second, "every shard synced", n.Ready)
+		return n
+	}
+	n := start()
+	waitClusterSame(t, c, "first start", n)
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w = startWriter(t, cl, 8)
+	time.Sleep(300 * time.Millisecond)
+	w.halt()
+	n = start()
+	waitClusterSame(t, c, fmt.Sprintf("restart from the snapshot after %d writes", w.writes.Load()), n)
+	for _, l := range n.cluster.snapshotLinks() {
+		if st := l.client.Stats(); st.FullSyncs != 0 || st.PartialSyncs != 1 {
+			t.Errorf("shard %d after the restart: %+v, want one partial sync and no full sync", l.id, st)
+		}
+	}
 }

@@ -128,9 +128,6 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if o.Cluster != nil && (o.Replica != nil || o.RDBFile != "") {
 		return nil, errors.New("server: replicate a cluster, a primary or an RDB file, not two")
 	}
-	if o.Cluster != nil && o.SnapshotPath != "" {
-		return nil, errors.New("server: snapshots are not supported when replicating a cluster")
-	}
 	if o.Projection.NumDBs == 0 {
 		o.Projection.NumDBs = o.Server.Databases
 	}
@@ -182,7 +179,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Replica != nil {
+	if o.Replica != nil || o.Cluster != nil {
 		n.srv.env.Persist = nodePersister{n} // SAVE / BGSAVE (node_snapshot.go)
 	}
 	if o.Dir != "" { // CONFIG GET dir / dbfilename name where SAVE writes
@@ -236,7 +233,7 @@ func (n *Node) Start() error {
 		n.link.firstSyncDone.Store(true)
 	}
 	n.removeStaleSnapshotTemps()
-	if n.opts.Replica != nil && n.opts.SnapshotPath != "" {
+	if (n.opts.Replica != nil || n.cluster != nil) && n.opts.SnapshotPath != "" {
 		if err := n.loadSnapshot(); err != nil {
 			return err
 		}
@@ -261,6 +258,10 @@ func (n *Node) Start() error {
 			n.srv.Close()
 			n.closeHTTP(context.Background())
 			return err
+		}
+		if n.opts.SnapshotInterval > 0 && n.opts.SnapshotPath != "" {
+			n.bg.Add(1)
+			go func() { defer n.bg.Done(); n.snapshotLoop(ctx) }()
 		}
 	}
 	if n.opts.Replica != nil {
@@ -362,7 +363,7 @@ func (n *Node) Close() error {
 	}
 	n.closeHTTP(ctx)
 	n.bg.Wait()
-	if n.client != nil && n.opts.SnapshotPath != "" {
+	if (n.client != nil || n.cluster != nil) && n.opts.SnapshotPath != "" {
 		if err := n.saveSnapshot(); err != nil {
 			errs = append(errs, err)
 		}

@@ -491,8 +491,6 @@ func (c *Config) resolveCluster(primary, replicaof string) error {
 		return c.fail("cluster", "replicates a cluster; drop --sentinel")
 	case c.Str("rdb") != "":
 		return c.fail("cluster", "replicates a cluster; drop --rdb")
-	case c.Str("snapshot-path") != "":
-		return c.fail("snapshot-path", "not supported with --cluster yet")
 	}
 	for _, s := range c.Cluster {
 		host, port, err := net.SplitHostPort(s)
