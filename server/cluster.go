@@ -152,7 +152,7 @@ type clusterState struct {
 	mu     sync.Mutex // guards links, nodes, resume
 	links  []*shardLink
 	resume map[string]resumePos // node ID → its shard's position in the loaded snapshot
-	nodes  []string // every node address of the last topology, to ask next time
+	nodes  []string             // every node address of the last topology, to ask next time
 	nextID int
 
 	kick    chan struct{}
