@@ -230,6 +230,18 @@ func TestClusterReplica(t *testing.T) {
 		}
 	})
 
+	t.Run("new shard", func(t *testing.T) {
+		id := c.AddPrimary()
+		w := startWriter(t, cl, 9)
+		c.Reshard(c.Primaries()[0].ID, id, 300)
+		time.Sleep(300 * time.Millisecond)
+		w.halt()
+		waitClusterSame(t, c, fmt.Sprintf("300 slots moved to a new shard under %d writes", w.writes.Load()), n, n2)
+		redistest.WaitFor(t, 10*time.Second, "a link to the new shard owning its 300 slots", func() bool {
+			return len(n.cluster.snapshotLinks()) == 4 && shardOf(t, n, id).slots.Load() == 300
+		})
+	})
+
 	t.Run("link killed", func(t *testing.T) {
 		p := c.Primaries()[0]
 		l := shardOf(t, n, p.ID)

@@ -30,7 +30,8 @@ import (
 type Cluster struct {
 	tb       testing.TB
 	Nodes    []*redistest.Server
-	replicas int // replicas the cluster was created with, in all
+	replicas int      // replicas the cluster was created with, in all
+	args     []string // every node's extra directives
 }
 
 // Start creates a cluster of primaries primaries with replicas replicas
@@ -39,23 +40,9 @@ type Cluster struct {
 // node. The nodes are killed in tb.Cleanup.
 func Start(tb testing.TB, primaries, replicas int, args ...string) *Cluster {
 	tb.Helper()
-	c := &Cluster{tb: tb, replicas: primaries * replicas}
+	c := &Cluster{tb: tb, replicas: primaries * replicas, args: args}
 	for range primaries * (1 + replicas) {
-		bus, err := redistest.FreePort()
-		if err != nil {
-			tb.Fatalf("clustertest: free port: %v", err)
-		}
-		a := append([]string{
-			"--cluster-enabled", "yes",
-			"--cluster-port", strconv.Itoa(bus),
-			"--cluster-config-file", "nodes.conf",
-			"--cluster-node-timeout", "2000",
-			// A replica must fail over even when it lagged (the tests
-			// drive failovers under writes).
-			"--cluster-replica-validity-factor", "0",
-			"--repl-diskless-sync-delay", "0",
-		}, args...)
-		c.Nodes = append(c.Nodes, redistest.Start(tb, a...))
+		c.Nodes = append(c.Nodes, c.startNode())
 	}
 	create := []string{"--cluster", "create"}
 	for _, n := range c.Nodes {
@@ -65,6 +52,44 @@ func Start(tb testing.TB, primaries, replicas int, args ...string) *Cluster {
 	c.cli(create...)
 	redistest.WaitFor(tb, 30*time.Second, "every node agreeing on the topology, every replica linked", c.agreed)
 	return c
+}
+
+// startNode starts one cluster-enabled redis-server, not yet joined.
+func (c *Cluster) startNode() *redistest.Server {
+	c.tb.Helper()
+	bus, err := redistest.FreePort()
+	if err != nil {
+		c.tb.Fatalf("clustertest: free port: %v", err)
+	}
+	a := append([]string{
+		"--cluster-enabled", "yes",
+		"--cluster-port", strconv.Itoa(bus),
+		"--cluster-config-file", "nodes.conf",
+		"--cluster-node-timeout", "2000",
+		// A replica must fail over even when it lagged (the tests drive
+		// failovers under writes).
+		"--cluster-replica-validity-factor", "0",
+		"--repl-diskless-sync-delay", "0",
+	}, c.args...)
+	return redistest.Start(c.tb, a...)
+}
+
+// AddPrimary starts a new node, joins it as a primary without slots
+// (redis-cli --cluster add-node), waits until every node knows it, and
+// returns its ID.
+func (c *Cluster) AddPrimary() string {
+	c.tb.Helper()
+	n := c.startNode()
+	c.cli("--cluster", "add-node", n.Addr(), c.Nodes[0].Addr())
+	c.Nodes = append(c.Nodes, n)
+	redistest.WaitFor(c.tb, 30*time.Second, "every node knows the new one", c.agreed)
+	for _, nd := range c.Topology() {
+		if nd.Addr == n.Addr() {
+			return nd.ID
+		}
+	}
+	c.tb.Fatalf("clustertest: %s not in the topology", n.Addr())
+	return ""
 }
 
 // cli runs redis-cli with args and fails the test when it fails.
