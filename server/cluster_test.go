@@ -258,6 +258,17 @@ func TestClusterReplica(t *testing.T) {
 			t.Errorf("shard stats %+v → %+v: want a reconnect with a partial resync, no full sync", st, now)
 		}
 	})
+
+	t.Run("flushall on one shard", func(t *testing.T) {
+		p := c.Primaries()[1]
+		if r, err := redistest.Do(p.Addr, "FLUSHALL"); err != nil || r != "+OK\r\n" {
+			t.Fatalf("FLUSHALL on %s: %q %v", p.Addr, r, err)
+		}
+		waitClusterSame(t, c, "one shard flushed", n, n2)
+		if n.cluster.dropped[dropFlushAll].Load() == 0 {
+			t.Error("no key counted as removed by the shard's FLUSHALL")
+		}
+	})
 }
 
 // testLogger logs to the test's output when VDR_TEST_LOG is set, else
