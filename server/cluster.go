@@ -188,10 +188,11 @@ const (
 	topoUnreachable = iota // no seed or known node answered
 	topoNotCluster         // a seed answered, but is not a cluster node
 	topoConflict           // two shards claim a slot
+	topoAuth               // a node refused the credentials
 	topoErrKinds
 )
 
-var topoErrNames = [topoErrKinds]string{"unreachable", "not_cluster", "conflict"}
+var topoErrNames = [topoErrKinds]string{"unreachable", "not_cluster", "conflict", "auth"}
 
 func newClusterState(n *Node, o ClusterOptions) (*clusterState, error) {
 	if len(o.Seeds) == 0 {
@@ -303,7 +304,10 @@ func (cs *clusterState) discover(ctx context.Context) ([]replica.ClusterShard, e
 		errs = append(errs, err)
 	}
 	err := errors.Join(errs...)
-	if !errors.Is(err, replica.ErrNotCluster) {
+	switch {
+	case errors.Is(err, replica.ErrAuth):
+		cs.topoErrors[topoAuth].Add(1)
+	case !errors.Is(err, replica.ErrNotCluster):
 		cs.topoErrors[topoUnreachable].Add(1)
 	}
 	return nil, err

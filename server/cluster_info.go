@@ -130,7 +130,7 @@ var (
 	mShardPartial  = prometheus.NewDesc("vdr_cluster_shard_partial_syncs_total", "Partial resyncs the shard's nodes accepted (after a failover too).", []string{"shard"}, nil)
 	mShardReconn   = prometheus.NewDesc("vdr_cluster_shard_reconnects_total", "Links to the shard lost.", []string{"shard"}, nil)
 	mClusterDrop   = prometheus.NewDesc("vdr_cluster_writes_dropped_total", "Writes of a shard's stream not applied, by reason (stale: a newer owner of the slot holds the key; other_db: not db 0; flushall: keys a shard's FLUSHALL removed).", []string{"reason"}, nil)
-	mClusterTopo   = prometheus.NewDesc("vdr_cluster_topology_errors_total", "Topology reads that failed or disagreed, by reason (unreachable, not_cluster, conflict).", []string{"reason"}, nil)
+	mClusterTopo   = prometheus.NewDesc("vdr_cluster_topology_errors_total", "Topology reads that failed or disagreed, by reason (unreachable, not_cluster, conflict, auth).", []string{"reason"}, nil)
 	mClusterRefr   = prometheus.NewDesc("vdr_cluster_topology_refreshes_total", "Topology reads applied.", nil, nil)
 	mClusterNoOwn  = prometheus.NewDesc("vdr_cluster_slots_unowned", "Slots the last topology gave no owner (their keys answer as missing unless a shard held them before).", nil, nil)
 	mClusterConfl  = prometheus.NewDesc("vdr_cluster_slots_conflicting", "Slots the last topology gave two owners (they keep the owner vdr had).", nil, nil)

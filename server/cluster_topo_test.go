@@ -21,9 +21,11 @@ import (
 // topology the test sets: its "shards" may be plain redis-servers (PSYNC
 // does not care), closed ports, or claim each other's slots.
 type fakeSeed struct {
-	ln     net.Listener
-	mu     sync.Mutex
-	shards []fakeShard
+	ln       net.Listener
+	mu       sync.Mutex
+	shards   []fakeShard
+	user     string // with password: AUTH user password is required first
+	password string
 }
 
 type fakeShard struct {
@@ -59,6 +61,7 @@ func (f *fakeSeed) set(shards ...fakeShard) {
 func (f *fakeSeed) serve(c net.Conn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
+	authed := f.password == ""
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil || !strings.HasPrefix(line, "*") {
@@ -71,7 +74,19 @@ func (f *fakeSeed) serve(c net.Conn) {
 			a, _ := br.ReadString('\n')
 			argv = append(argv, strings.TrimSpace(a))
 		}
-		if len(argv) == 2 && strings.EqualFold(argv[0], "cluster") && strings.EqualFold(argv[1], "shards") {
+		switch {
+		case strings.EqualFold(argv[0], "auth"):
+			authed = strings.Join(argv[1:], " ") == strings.TrimSpace(f.user+" "+f.password)
+			if !authed {
+				io.WriteString(c, "-WRONGPASS invalid username-password pair or user is disabled.\r\n")
+				continue
+			}
+			io.WriteString(c, "+OK\r\n")
+			continue
+		case !authed:
+			io.WriteString(c, "-NOAUTH Authentication required.\r\n")
+			continue
+		case len(argv) == 2 && strings.EqualFold(argv[0], "cluster") && strings.EqualFold(argv[1], "shards"):
 			io.WriteString(c, f.reply())
 			continue
 		}
@@ -199,4 +214,48 @@ func scrape(t *testing.T, n *Node) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// TestClusterAuth: the topology reads and every shard's link authenticate
+// with the link options' ACL user and password, as a single link does.
+func TestClusterAuth(t *testing.T) {
+	a, b := redistest.Start(t, "--repl-diskless-sync-delay", "0"), redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	ka, kb := keyIn(0, 8191), keyIn(8192, 16383)
+	a.Do(t, "SET", ka, "v")
+	b.Do(t, "SET", kb, "v")
+	for _, s := range []*redistest.Server{a, b} {
+		s.Do(t, "ACL", "SETUSER", "vdr", "on", ">pw", "~*", "&*", "+@all")
+		s.Do(t, "ACL", "SETUSER", "default", "off")
+	}
+	f := startFakeSeed(t)
+	f.user, f.password = "vdr", "pw"
+	f.set(fakeShard{"a0", a.Addr(), [][2]int{{0, 8191}}}, fakeShard{"b0", b.Addr(), [][2]int{{8192, 16383}}})
+	node := startNodeWith(t, NodeOptions{
+		Server:  Options{Port: RandomPort},
+		Cluster: &ClusterOptions{Seeds: []string{f.ln.Addr().String()}, Link: replica.Options{Username: "vdr", Password: "pw"}},
+		Logger:  testLogger(t),
+	})
+	redistest.WaitFor(t, 20*time.Second, "both shards synced", node.Ready)
+	if r, _ := redistest.Do(node.Addr(), "MGET", ka, kb); r != "*2\r\n$1\r\nv\r\n$1\r\nv\r\n" {
+		t.Errorf("MGET = %q", r)
+	}
+
+	// A wrong password: the seed refuses, and Start says so.
+	n, err := NewNode(NodeOptions{Server: Options{Port: RandomPort},
+		Cluster: &ClusterOptions{Seeds: []string{f.ln.Addr().String()}, Link: replica.Options{Username: "vdr", Password: "no"}},
+		Logger:  testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.Start(); err != nil {
+		t.Fatalf("Start with a wrong password: %v (want it to keep trying, unready)", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n.Ready() {
+		t.Error("ready with a wrong password")
+	}
+	if n.cluster.topoErrors[topoAuth].Load() == 0 {
+		t.Error("the refused credentials are not counted")
+	}
 }
