@@ -127,16 +127,25 @@ func shardOf(t *testing.T, n *Node, nodeID string) *shardLink {
 	return nil
 }
 
-// TestClusterReplica replicates a real 3×1 Redis Cluster into one vdr and
-// compares it key by key with the union of the primaries after the
-// initial sync, after 600 slots were resharded under writes, after a
-// CLUSTER FAILOVER under writes, and after a shard's link was killed.
-func TestClusterReplica(t *testing.T) {
-	c := clustertest.Start(t, 3, 1)
+// writtenCluster starts a cluster of 3 primaries with replicas replicas
+// each and writes to it for a moment.
+func writtenCluster(t *testing.T, replicas int) (*clustertest.Cluster, *redis.ClusterClient) {
+	c := clustertest.Start(t, 3, replicas)
 	cl := c.Client()
 	w := startWriter(t, cl, 1)
-	time.Sleep(500 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
 	w.halt()
+	return c, cl
+}
+
+// TestClusterReplica replicates a real 3×1 Redis Cluster into two vdrs
+// (one linked to each shard's primary, one to its replica) and compares
+// them key by key with the union of the primaries after the initial sync,
+// after writes, 600 slots resharded under writes, a CLUSTER FAILOVER
+// under writes, one shard's forced full sync, 300 slots moved to a new
+// shard, a shard's link killed, and a FLUSHALL on one primary.
+func TestClusterReplica(t *testing.T) {
+	c, cl := writtenCluster(t, 1)
 
 	n := startClusterNode(t, c, "primary")
 	if got := len(n.cluster.snapshotLinks()); got != 3 {
@@ -291,11 +300,7 @@ func (w tWriter) Write(b []byte) (int, error) {
 // with every shard resuming by a partial sync, and the writes made while
 // it was down.
 func TestClusterSnapshot(t *testing.T) {
-	c := clustertest.Start(t, 3, 0)
-	cl := c.Client()
-	w := startWriter(t, cl, 7)
-	time.Sleep(300 * time.Millisecond)
-	w.halt()
+	c, cl := writtenCluster(t, 0)
 	path := filepath.Join(t.TempDir(), "vdr.rdb")
 	start := func() *Node {
 		n, err := NewNode(NodeOptions{
@@ -319,7 +324,7 @@ func TestClusterSnapshot(t *testing.T) {
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
 	}
-	w = startWriter(t, cl, 8)
+	w := startWriter(t, cl, 8)
 	time.Sleep(300 * time.Millisecond)
 	w.halt()
 	n = start()
