@@ -334,9 +334,12 @@ func (cs *clusterState) refresh(ctx context.Context) error {
 		for _, nd := range sh.Nodes {
 			cs.nodes = append(cs.nodes, nd.Addr)
 		}
-		if len(sh.Slots) == 0 {
-			continue // a primary without slots (a new node before resharding) has nothing to replicate
+		if _, ok := sh.PrimaryNode(); !ok {
+			continue
 		}
+		// A primary without slots gets a link too: a node just added
+		// receives its first slot's keys (RESTORE-ASKING) before the
+		// topology gives it the slot.
 		l := cs.linkFor(sh)
 		if l == nil {
 			l = cs.newLink(sh)
