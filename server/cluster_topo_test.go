@@ -259,3 +259,36 @@ func TestClusterAuth(t *testing.T) {
 		t.Error("the refused credentials are not counted")
 	}
 }
+
+// TestClusterKeyPrefix: the key-prefix filter applies to every shard's
+// full sync and stream.
+func TestClusterKeyPrefix(t *testing.T) {
+	a, b := redistest.Start(t, "--repl-diskless-sync-delay", "0"), redistest.Start(t, "--repl-diskless-sync-delay", "0")
+	f := startFakeSeed(t)
+	f.set(fakeShard{"a0", a.Addr(), [][2]int{{0, 8191}}}, fakeShard{"b0", b.Addr(), [][2]int{{8192, 16383}}})
+	keyOn := func(prefix string, lo, hi int) string {
+		for i := 0; ; i++ {
+			if k := prefix + strconv.Itoa(i); int(keyslot.Of([]byte(k))) >= lo && int(keyslot.Of([]byte(k))) <= hi {
+				return k
+			}
+		}
+	}
+	ua, xa, ub, xb := keyOn("user:", 0, 8191), keyOn("other:", 0, 8191), keyOn("user:", 8192, 16383), keyOn("other:", 8192, 16383)
+	a.Do(t, "SET", ua, "1")
+	a.Do(t, "SET", xa, "1")
+	node := startNodeWith(t, NodeOptions{
+		Server:  Options{Port: RandomPort},
+		Cluster: &ClusterOptions{Seeds: []string{f.ln.Addr().String()}, Link: replica.Options{KeyPrefixes: []string{"user:"}}},
+		Logger:  testLogger(t),
+	})
+	redistest.WaitFor(t, 20*time.Second, "both shards synced", node.Ready)
+	b.Do(t, "SET", xb, "1") // on the stream, before the key waited for
+	b.Do(t, "SET", ub, "1")
+	redistest.WaitFor(t, 5*time.Second, ub+" streamed", func() bool {
+		r, _ := redistest.Do(node.Addr(), "EXISTS", ub)
+		return r == ":1\r\n"
+	})
+	if r, _ := redistest.Do(node.Addr(), "EXISTS", ua, xa, xb); r != ":1\r\n" {
+		t.Errorf("EXISTS %s %s %s = %q, want only the first", ua, xa, xb, r)
+	}
+}
