@@ -61,7 +61,10 @@ func (f *fakeSeed) set(shards ...fakeShard) {
 func (f *fakeSeed) serve(c net.Conn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
-	authed := f.password == ""
+	f.mu.Lock()
+	user, password := f.user, f.password
+	f.mu.Unlock()
+	authed := password == ""
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil || !strings.HasPrefix(line, "*") {
@@ -76,7 +79,7 @@ func (f *fakeSeed) serve(c net.Conn) {
 		}
 		switch {
 		case strings.EqualFold(argv[0], "auth"):
-			authed = strings.Join(argv[1:], " ") == strings.TrimSpace(f.user+" "+f.password)
+			authed = strings.Join(argv[1:], " ") == strings.TrimSpace(user+" "+password)
 			if !authed {
 				io.WriteString(c, "-WRONGPASS invalid username-password pair or user is disabled.\r\n")
 				continue
@@ -228,7 +231,9 @@ func TestClusterAuth(t *testing.T) {
 		s.Do(t, "ACL", "SETUSER", "default", "off")
 	}
 	f := startFakeSeed(t)
+	f.mu.Lock()
 	f.user, f.password = "vdr", "pw"
+	f.mu.Unlock()
 	f.set(fakeShard{"a0", a.Addr(), [][2]int{{0, 8191}}}, fakeShard{"b0", b.Addr(), [][2]int{{8192, 16383}}})
 	node := startNodeWith(t, NodeOptions{
 		Server:  Options{Port: RandomPort},
