@@ -96,8 +96,8 @@ func waitClusterSame(t *testing.T, c *clustertest.Cluster, what string, vdrs ...
 	}
 }
 
-// startClusterNode starts a vdr replicating the cluster c.
-func startClusterNode(t *testing.T, c *clustertest.Cluster, from string) *Node {
+// startClusterReplica starts a vdr replicating the cluster c.
+func startClusterReplica(t *testing.T, c *clustertest.Cluster, from string) *Node {
 	t.Helper()
 	n := startNodeWith(t, NodeOptions{
 		Server: Options{Port: RandomPort},
@@ -147,11 +147,11 @@ func writtenCluster(t *testing.T, replicas int) (*clustertest.Cluster, *redis.Cl
 func TestClusterReplica(t *testing.T) {
 	c, cl := writtenCluster(t, 1)
 
-	n := startClusterNode(t, c, "primary")
+	n := startClusterReplica(t, c, "primary")
 	if got := len(n.cluster.snapshotLinks()); got != 3 {
 		t.Fatalf("%d shard links, want 3", got)
 	}
-	n2 := startClusterNode(t, c, "replica")
+	n2 := startClusterReplica(t, c, "replica")
 	waitClusterSame(t, c, "initial sync", n, n2)
 	for _, l := range n2.cluster.snapshotLinks() {
 		if role := redistest.InfoField(l.client.Primary(), "replication", "role"); role != "slave" {
