@@ -24,8 +24,9 @@ type ClusterNode struct {
 	ID      string
 	Addr    string // host:port to reach it (its TLS port when Options.TLS is set and it announces one)
 	Primary bool
-	// Health is CLUSTER SHARDS's "online", "failed" or "loading"; CLUSTER
-	// SLOTS reports only healthy nodes and leaves it "".
+	// Health is CLUSTER SHARDS's "online", "fail" or "loading" (a replica
+	// whose offset is 0 as the answering node knows it); CLUSTER SLOTS
+	// reports no health and leaves it "".
 	Health string
 	// Offset is its replication offset; -1 when unknown (CLUSTER SLOTS).
 	Offset int64

@@ -554,22 +554,34 @@ func (cs *clusterState) pick(sh replica.ClusterShard, cur string) string {
 	if cs.opts.ReplicateFrom != "replica" {
 		return p.Addr
 	}
-	var first string
+	// CLUSTER SHARDS says "loading" for a replica whose offset the node
+	// asked has seen as 0 (src/cluster.c addNodeDetailsToShardReply): it
+	// may be syncing, or the gossip may not have told yet. Online
+	// replicas first, then those; a failed one never.
+	var online, loading string
 	for _, nd := range sh.Nodes {
-		if nd.Primary || (nd.Health != "" && nd.Health != "online") {
+		if nd.Primary || nd.Health == "fail" {
 			continue
 		}
 		if nd.Addr == cur {
 			return cur
 		}
-		if first == "" {
-			first = nd.Addr
+		switch {
+		case nd.Health == "" || nd.Health == "online":
+			if online == "" {
+				online = nd.Addr
+			}
+		case loading == "":
+			loading = nd.Addr
 		}
 	}
-	if first == "" {
-		return p.Addr
+	switch {
+	case online != "":
+		return online
+	case loading != "":
+		return loading
 	}
-	return first
+	return p.Addr
 }
 
 // retarget points a link at the node it should replicate now (after a
