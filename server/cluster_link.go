@@ -118,6 +118,7 @@ func (l *shardLink) Commands(cmds []replica.Command) error {
 	err := cs.applyLocked(l, cmds)
 	if err == nil {
 		l.applied.Store(last.Offset) // under applyMu: a snapshot pairs it with the data
+		l.feedMonitors(cmds)
 	}
 	cs.applyMu.Unlock()
 	if err != nil {
@@ -331,4 +332,27 @@ func (l *shardLink) unreachableFor(d time.Duration) bool {
 	}
 	ns := l.downSince.Load()
 	return ns != 0 && time.Since(time.Unix(0, ns)) >= d
+}
+
+// feedMonitors shows a shard's batch to MONITOR clients as a Redis
+// replica shows its master client's commands, with the address of the
+// node the shard's link reads (see linkHandler.feedMonitors); a cluster
+// has only db 0, so no SELECT. applyMu is held, so the shards' batches
+// do not interleave.
+func (l *shardLink) feedMonitors(cmds []replica.Command) {
+	m := &l.cs.n.srv.env.Monitors
+	if !m.Active() {
+		return
+	}
+	peer := l.client.Primary()
+	unit := cmds[0].Unit
+	if unit {
+		m.FeedApplied(peer, 0, monMulti)
+	}
+	for _, c := range cmds {
+		m.FeedApplied(peer, c.DB, c.Argv)
+	}
+	if unit {
+		m.FeedApplied(peer, 0, monExec)
+	}
 }

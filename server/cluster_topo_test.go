@@ -296,4 +296,27 @@ func TestClusterKeyPrefix(t *testing.T) {
 	if r, _ := redistest.Do(node.Addr(), "EXISTS", ua, xa, xb); r != ":1\r\n" {
 		t.Errorf("EXISTS %s %s %s = %q, want only the first", ua, xa, xb, r)
 	}
+
+	// MONITOR shows a shard's stream with the address of its node.
+	mon, err := net.Dial("tcp", node.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mon.Close()
+	io.WriteString(mon, "MONITOR\r\n")
+	br := bufio.NewReader(mon)
+	if l, _ := br.ReadString('\n'); l != "+OK\r\n" {
+		t.Fatalf("MONITOR: %q", l)
+	}
+	a.Do(t, "SET", ua, "2")
+	mon.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		l, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("MONITOR never showed the SET from %s: %v", a.Addr(), err)
+		}
+		if strings.Contains(l, "[0 "+a.Addr()+"] \"SET\" \""+ua+"\" \"2\"") {
+			break
+		}
+	}
 }
