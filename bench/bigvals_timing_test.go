@@ -3,8 +3,6 @@ package bench
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,13 +42,7 @@ func BenchmarkBigValueLatency(b *testing.B) {
 		n = v
 	}
 	dir := b.TempDir()
-	bin := os.Getenv("VDR_BIN")
-	if bin == "" {
-		bin = filepath.Join(b.TempDir(), "vdr")
-		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/vdr").CombinedOutput(); err != nil {
-			b.Fatalf("building vdr: %v\n%s", err, out)
-		}
-	}
+	bin := vdrBinary(b)
 	primary, err := startRedis("primary", dir, "--repl-diskless-sync-delay", "0")
 	if err != nil {
 		b.Fatal(err)

@@ -62,13 +62,7 @@ func BenchmarkFanout(b *testing.B) {
 		rate:     env("BENCH_FANOUT_RATE", 8000),
 		window:   time.Duration(env("BENCH_FANOUT_SECS", 10)) * time.Second,
 	}
-	cfg.bin = os.Getenv("VDR_BIN")
-	if cfg.bin == "" {
-		cfg.bin = filepath.Join(b.TempDir(), "vdr")
-		if out, err := exec.Command("go", "build", "-o", cfg.bin, "../cmd/vdr").CombinedOutput(); err != nil {
-			b.Fatalf("building vdr: %v\n%s", err, out)
-		}
-	}
+	cfg.bin = vdrBinary(b)
 	var table strings.Builder
 	fmt.Fprintf(&table, "| topology (%d sidecars, %d keys, %d writes/s) | replicas of the primary | primary CPU | hub CPU | replica clients' memory (peak tot-mem / mem_clients_slaves) | rolling restart: all ready | primary CPU meanwhile | full syncs on the primary | replica clients' memory meanwhile |\n",
 		cfg.sidecars, cfg.keys, cfg.rate)

@@ -30,6 +30,9 @@ type ReplState struct {
 	// State is the ROLE state word: "connect", "connecting", "sync",
 	// "connected" (or "handshake"); empty means derived from LinkUp.
 	State string
+	// Shards, when replicating a Redis Cluster, holds one INFO replication
+	// field per shard (name "shard<i>", value its link's state).
+	Shards [][2]string
 }
 
 // ReplicationInfo supplies the replication link's state. Implementations

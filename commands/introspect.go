@@ -854,6 +854,9 @@ func infoCommand(c *Ctx, args [][]byte) {
 		addReplicaInfo(rl, add)
 		add("master_failover_state", "no-failover")
 		addBacklogInfo(rl, st, add)
+		for _, sh := range st.Shards {
+			add(sh[0], sh[1])
+		}
 	})
 	section("CPU", func(add func(string, any)) { infoCPU(add) })
 	section("Modules", func(add func(string, any)) {})

@@ -5,8 +5,9 @@
 // (+CONTINUE) when the primary's backlog allows it.
 //
 // It does not store data, answer reads, or know about the projection: the
-// Handler does that. It does not speak the old SYNC protocol, RESP3, or
-// cluster topology.
+// Handler does that. It does not speak the old SYNC protocol or RESP3. It
+// reads a Redis Cluster's topology (DiscoverCluster) but does not follow
+// it: a caller replicating a cluster runs one Client per shard.
 //
 // # The link
 //

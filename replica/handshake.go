@@ -82,6 +82,25 @@ func (l *link) skipKeepalives() error {
 	}
 }
 
+// auth sends AUTH [user] password when o has a password.
+func (l *link) auth(o *Options) error {
+	if o.Password == "" {
+		return nil
+	}
+	args := []string{"AUTH", o.Password}
+	if o.Username != "" {
+		args = []string{"AUTH", o.Username, o.Password}
+	}
+	rep, err := l.call(args...)
+	if err != nil {
+		return fmt.Errorf("replica: AUTH: %w", err)
+	}
+	if s, ok := rep.(string); !ok || s != "OK" {
+		return fmt.Errorf("%w: AUTH reply %v", ErrAuth, rep)
+	}
+	return nil
+}
+
 // call sends a command and reads its reply.
 func (l *link) call(args ...string) (any, error) {
 	if err := l.send(args...); err != nil {
@@ -186,18 +205,8 @@ func (l *link) handshake(replID string, off int64) (psyncResult, error) {
 	default:
 		return psyncResult{}, fmt.Errorf("%w: unexpected reply to PING: %v", ErrProtocol, rep)
 	}
-	if o.Password != "" {
-		args := []string{"AUTH", o.Password}
-		if o.Username != "" {
-			args = []string{"AUTH", o.Username, o.Password}
-		}
-		rep, err := l.call(args...)
-		if err != nil {
-			return psyncResult{}, fmt.Errorf("replica: AUTH: %w", err)
-		}
-		if s, ok := rep.(string); !ok || s != "OK" {
-			return psyncResult{}, fmt.Errorf("%w: AUTH reply %v", ErrAuth, rep)
-		}
+	if err := l.auth(o); err != nil {
+		return psyncResult{}, err
 	}
 	if ch, ok := o.Handler.(ConfigHandler); ok && len(o.PrimaryConfig) > 0 {
 		cfg, version, err := l.primaryConfig(o.PrimaryConfig)

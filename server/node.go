@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +38,9 @@ type NodeOptions struct {
 	// the node). Nil means no primary: the node serves RDBFile, or an empty
 	// projection.
 	Replica *replica.Options
+	// Cluster, when set, replicates a whole Redis Cluster: one link per
+	// shard into the one projection (cluster.go). Replica must be nil.
+	Cluster *ClusterOptions
 	// RDBFile is a static RDB file to serve read-only instead of a primary.
 	RDBFile string
 	// Projection tunes the projection (databases, shards, unknown-command
@@ -91,8 +95,10 @@ type Node struct {
 	srv    *Server
 	client *replica.Client
 	link   *linkHandler
-	http   *http.Server
-	httpLn net.Listener
+	// cluster replicates a Redis Cluster (NodeOptions.Cluster); nil otherwise.
+	cluster *clusterState
+	http    *http.Server
+	httpLn  net.Listener
 
 	started time.Time
 	// hugeLogged: the outcome of the first huge-page advice was logged.
@@ -119,6 +125,9 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if o.Replica != nil && o.RDBFile != "" {
 		return nil, errors.New("server: serve a primary or an RDB file, not both")
 	}
+	if o.Cluster != nil && (o.Replica != nil || o.RDBFile != "") {
+		return nil, errors.New("server: replicate a cluster, a primary or an RDB file, not two")
+	}
 	if o.Projection.NumDBs == 0 {
 		o.Projection.NumDBs = o.Server.Databases
 	}
@@ -138,6 +147,15 @@ func NewNode(o NodeOptions) (*Node, error) {
 		so.Logger = o.Logger
 	}
 	var down *downstreams
+	if o.Cluster != nil {
+		if n.cluster, err = newClusterState(n, *o.Cluster); err != nil {
+			return nil, err
+		}
+		so.Replication = clusterInfo{n.cluster}
+		so.SwitchPrimary = func(string, int) (bool, error) { return false, errClusterReplicaOf }
+		// Clients see one node owning every slot (commands/cluster.go).
+		so.ClusterMode = true
+	}
 	if o.Replica != nil {
 		so.Replication = linkInfo{n.link}
 		so.SwitchPrimary, so.CurrentPrimary, so.PrimaryDemoted = n.switchPrimary, n.currentPrimary, n.primaryDemoted
@@ -161,7 +179,7 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Replica != nil {
+	if o.Replica != nil || o.Cluster != nil {
 		n.srv.env.Persist = nodePersister{n} // SAVE / BGSAVE (node_snapshot.go)
 	}
 	if o.Dir != "" { // CONFIG GET dir / dbfilename name where SAVE writes
@@ -215,7 +233,7 @@ func (n *Node) Start() error {
 		n.link.firstSyncDone.Store(true)
 	}
 	n.removeStaleSnapshotTemps()
-	if n.opts.Replica != nil && n.opts.SnapshotPath != "" {
+	if (n.opts.Replica != nil || n.cluster != nil) && n.opts.SnapshotPath != "" {
 		if err := n.loadSnapshot(); err != nil {
 			return err
 		}
@@ -234,6 +252,18 @@ func (n *Node) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	if n.cluster != nil {
+		if err := n.cluster.start(ctx); err != nil {
+			cancel()
+			n.srv.Close()
+			n.closeHTTP(context.Background())
+			return err
+		}
+		if n.opts.SnapshotInterval > 0 && n.opts.SnapshotPath != "" {
+			n.bg.Add(1)
+			go func() { defer n.bg.Done(); n.snapshotLoop(ctx) }()
+		}
+	}
 	if n.opts.Replica != nil {
 		ro := *n.opts.Replica
 		if ro.ListeningPort == 0 {
@@ -264,7 +294,11 @@ func (n *Node) Start() error {
 	}
 	// Only what is set: no http="" or rdb="" noise.
 	attrs := []any{"addr", n.srv.Addr()}
-	for _, kv := range [][2]string{{"http", n.HTTPAddr()}, {"primary", primaryName(n.opts.Replica)}, {"rdb", n.opts.RDBFile}} {
+	cluster := ""
+	if n.opts.Cluster != nil {
+		cluster = strings.Join(n.opts.Cluster.Seeds, ",")
+	}
+	for _, kv := range [][2]string{{"http", n.HTTPAddr()}, {"primary", primaryName(n.opts.Replica)}, {"cluster", cluster}, {"rdb", n.opts.RDBFile}} {
 		if kv[1] != "" {
 			attrs = append(attrs, kv[0], kv[1])
 		}
@@ -291,7 +325,7 @@ func (n *Node) Ready() bool {
 		return false
 	}
 	if n.opts.Replica == nil {
-		return true
+		return n.cluster == nil || n.clusterFresh()
 	}
 	if ms := n.opts.Server.MaxStaleness; ms > 0 {
 		st := linkInfo{n.link}.ReplState()
@@ -321,12 +355,15 @@ func (n *Node) Close() error {
 	if n.client != nil {
 		n.client.Stop()
 	}
+	if n.cluster != nil {
+		n.cluster.stop()
+	}
 	if n.cancel != nil {
 		n.cancel()
 	}
 	n.closeHTTP(ctx)
 	n.bg.Wait()
-	if n.client != nil && n.opts.SnapshotPath != "" {
+	if (n.client != nil || n.cluster != nil) && n.opts.SnapshotPath != "" {
 		if err := n.saveSnapshot(); err != nil {
 			errs = append(errs, err)
 		}

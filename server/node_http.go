@@ -29,6 +29,9 @@ func (n *Node) startHTTP() error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), &nodeCollector{n: n}, replicaCollector{n.srv})
+	if n.cluster != nil {
+		reg.MustRegister(clusterCollector{n.cluster})
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/livez", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
@@ -58,6 +61,9 @@ func (n *Node) notReadyReason() string {
 		return "not accepting clients"
 	}
 	if !n.link.firstSyncDone.Load() {
+		if n.cluster != nil {
+			return "not every shard has completed a full sync"
+		}
 		return "first full sync not completed"
 	}
 	return "link to the primary down longer than max-staleness"

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -117,6 +118,7 @@ type rdbFileLoader struct {
 	replID              string
 	replOffset, replDB  int64
 	haveOffset, haveAux bool
+	cluster             string // vdr-cluster: the shards' positions (cluster_snapshot.go)
 }
 
 func (l *rdbFileLoader) Aux(key, value []byte) error {
@@ -132,6 +134,8 @@ func (l *rdbFileLoader) Aux(key, value []byte) error {
 	case "repl-stream-db":
 		n, _ := strconv.ParseInt(string(value), 10, 64)
 		l.replDB = n
+	case auxCluster:
+		l.cluster = string(value)
 	}
 	return nil
 }
@@ -183,6 +187,10 @@ func (n *Node) loadSnapshot() error {
 		n.log.Warn("snapshot not usable; doing a full sync", "path", n.opts.SnapshotPath, "error", err)
 		return nil
 	}
+	if n.cluster != nil {
+		n.cluster.resumeFrom(l.cluster)
+		return nil
+	}
 	if len(l.replID) != 40 || !l.haveOffset {
 		n.log.Warn("snapshot has no replication position; doing a full sync", "path", n.opts.SnapshotPath)
 		return nil
@@ -230,6 +238,9 @@ func (p nodePersister) Changes() int64 { return p.n.link.changes.Load() }
 // saveSnapshotTo writes the snapshot to path; commands.ErrNothingToSave
 // when there is no complete data set with a replication position yet.
 func (n *Node) saveSnapshotTo(path string) error {
+	if n.cluster != nil {
+		return n.cluster.saveSnapshotTo(path)
+	}
 	h := n.link
 	// Hold the applier out while the data and its offset are captured
 	// together; the View below blocks it as well.
@@ -246,18 +257,32 @@ func (n *Node) saveSnapshotTo(path string) error {
 		return commands.ErrNothingToSave
 	}
 	t0 := time.Now()
+	keys, err := n.writeSnapshotFile(path, map[string]string{
+		"repl-id":        replID,
+		"repl-offset":    strconv.FormatInt(h.appliedAt, 10),
+		"repl-stream-db": strconv.Itoa(h.appliedDB),
+	})
+	if err != nil {
+		return err
+	}
+	n.log.Info("snapshot saved", "path", path, "keys", keys, "replid", replID, "offset", h.appliedAt, "seconds", time.Since(t0).Seconds())
+	return nil
+}
+
+// writeSnapshotFile writes the projection with the version AUX fields and
+// extra to path: into a temporary file, fsynced, then renamed over the
+// old one. The caller holds the applier out.
+func (n *Node) writeSnapshotFile(path string, extra map[string]string) (int64, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("server: snapshot: %w", err)
+		return 0, fmt.Errorf("server: snapshot: %w", err)
 	}
 	defer os.Remove(tmp.Name())
 	v := n.srv.env.Version.Load()
 	aux := snapshotAux(v)
 	aux["vdr-ver"] = n.opts.Server.Version
-	aux["repl-id"] = replID
-	aux["repl-offset"] = strconv.FormatInt(h.appliedAt, 10)
-	aux["repl-stream-db"] = strconv.Itoa(h.appliedDB)
 	aux["ctime"] = strconv.FormatInt(time.Now().Unix(), 10)
+	maps.Copy(aux, extra)
 	keys, err := writeProjection(tmp, n.proj, v.RDBVersion(), aux)
 	if err == nil {
 		err = tmp.Sync()
@@ -275,17 +300,16 @@ func (n *Node) saveSnapshotTo(path string) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("server: snapshot: %w", err)
+		return 0, fmt.Errorf("server: snapshot: %w", err)
 	}
-	n.log.Info("snapshot saved", "path", path, "keys", keys, "replid", replID, "offset", h.appliedAt, "seconds", time.Since(t0).Seconds())
-	return nil
+	return keys, nil
 }
 
 // writeProjection writes every live key of p as an RDB file declaring
 // rdbVersion.
 func writeProjection(w io.Writer, p *projection.Projection, rdbVersion int, aux map[string]string) (int64, error) {
 	rw := rdbparse.NewWriterVersion(w, rdbVersion)
-	for _, k := range []string{"redis-ver", "valkey-ver", "vdr-compat", "vdr-ver", "ctime", "repl-id", "repl-offset", "repl-stream-db"} {
+	for _, k := range []string{"redis-ver", "valkey-ver", "vdr-compat", "vdr-ver", "ctime", "repl-id", "repl-offset", "repl-stream-db", auxCluster} {
 		if v, ok := aux[k]; ok {
 			rw.Aux(k, v)
 		}

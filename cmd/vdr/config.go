@@ -71,6 +71,9 @@ var settings = []setting{
 	{"tls-sentinel", "Primary", "no", "connect to the sentinels with TLS (with the tls-ca-cert-file, tls-cert-file and tls-key-file of the primary)", kBool},
 	{"sentinel-role", "Primary", "primary", "what to replicate of the group Sentinel names: primary, or replica (a healthy replica, sparing the primary)", kString},
 	{"sentinel-host-map", "Primary", "", "rewrite addresses Sentinel announces: from=to,... (host or host:port on each side)", kList},
+	{"cluster", "Primary", "", "replicate a whole Redis Cluster: addresses of some of its nodes (host:port,...); one link per shard, every slot in one keyspace", kList},
+	{"cluster-replicate-from", "Primary", "primary", "with --cluster, what each shard's link replicates: primary, or replica (a healthy replica, sparing the primaries)", kString},
+	{"cluster-refresh", "Primary", "5s", "with --cluster, how often the topology is read again (also at once when a shard's link fails)", kDuration},
 	{"replica-announce-port", "Primary", "0", "port vdr announces to the primary (REPLCONF listening-port); 0 means the serving port", kInt},
 	{"repl-ack-period", "Primary", "1s", "how often vdr acknowledges its applied offset (REPLCONF ACK)", kDuration},
 	{"tls-replication", "Primary", "no", "connect to the primary with TLS (implied by rediss://)", kBool},
@@ -137,6 +140,7 @@ type Config struct {
 	PrimaryTLS     bool
 	Sentinels      []string
 	SentinelMaster string
+	Cluster        []string // --cluster seeds
 
 	Port      int
 	Databases int
@@ -480,6 +484,37 @@ func (c *Config) validate(settings []setting) error {
 	return c.resolvePrimary()
 }
 
+// resolveCluster checks --cluster: seed addresses, and nothing else to
+// replicate or serve.
+func (c *Config) resolveCluster(primary, replicaof string) error {
+	switch {
+	case primary != "" || replicaof != "":
+		return c.fail("cluster", "replicates a cluster; drop --primary/--replicaof")
+	case len(c.Sentinels) > 0:
+		return c.fail("cluster", "replicates a cluster; drop --sentinel")
+	case c.Str("rdb") != "":
+		return c.fail("cluster", "replicates a cluster; drop --rdb")
+	}
+	for _, s := range c.Cluster {
+		host, port, err := net.SplitHostPort(s)
+		if err != nil || host == "" {
+			return c.fail("cluster", "want host:port, got %q", s)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return c.fail("cluster", "bad port in %q", s)
+		}
+	}
+	switch c.Str("cluster-replicate-from") {
+	case "primary", "replica":
+	default:
+		return c.fail("cluster-replicate-from", "want primary or replica, got %q", c.Str("cluster-replicate-from"))
+	}
+	if c.Duration("cluster-refresh") <= 0 {
+		return c.fail("cluster-refresh", "must be positive")
+	}
+	return nil
+}
+
 // resolvePrimary turns --primary / --replicaof / --sentinel into one address
 // and credentials.
 func (c *Config) resolvePrimary() error {
@@ -504,6 +539,10 @@ func (c *Config) resolvePrimary() error {
 		return c.fail("sentinel-master", "required with --sentinel")
 	}
 	p, r := c.Str("primary"), c.Str("replicaof")
+	c.Cluster = c.List("cluster")
+	if len(c.Cluster) > 0 {
+		return c.resolveCluster(p, r)
+	}
 	if p != "" && r != "" {
 		return c.fail("replicaof", "give --primary or --replicaof, not both")
 	}
@@ -520,7 +559,7 @@ func (c *Config) resolvePrimary() error {
 	}
 	if p == "" {
 		if len(c.Sentinels) == 0 && c.Str("rdb") == "" {
-			return c.fail("primary", "nothing to serve: give --primary, --replicaof, --sentinel or --rdb")
+			return c.fail("primary", "nothing to serve: give --primary, --replicaof, --sentinel, --cluster or --rdb")
 		}
 		return nil
 	}

@@ -298,3 +298,45 @@ func configOptions(t *testing.T, args []string, e map[string]string) (*Config, s
 	}
 	return cfg, o
 }
+
+// TestClusterSettings: --cluster from the flag, VDR_CLUSTER and the config
+// file into server.ClusterOptions with the link's credentials and TLS;
+// --cluster with another source, or a bad seed, is refused.
+func TestClusterSettings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "vdr.conf")
+	os.WriteFile(file, []byte("cluster 10.0.0.1:7000,10.0.0.2:7000\nmasterauth pw\n"), 0o600)
+	for name, c := range map[string]struct {
+		args []string
+		env  map[string]string
+	}{
+		"flag": {args: []string{"--cluster", "10.0.0.1:7000,10.0.0.2:7000", "--masterauth", "pw"}},
+		"env":  {env: map[string]string{"VDR_CLUSTER": "10.0.0.1:7000,10.0.0.2:7000", "VDR_MASTERAUTH": "pw"}},
+		"file": {args: []string{"--config", file}},
+	} {
+		cfg, err := parseConfig(append(c.args, "--cluster-replicate-from", "replica", "--tls-replication"), env(c.env), io.Discard)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		o, err := nodeOptions(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		co := o.Cluster
+		if o.Replica != nil || co == nil || strings.Join(co.Seeds, ",") != "10.0.0.1:7000,10.0.0.2:7000" ||
+			co.ReplicateFrom != "replica" || co.Link.Password != "pw" || co.Link.TLS == nil || co.RefreshInterval != 5*time.Second {
+			t.Errorf("%s: cluster options %+v, replica %+v", name, co, o.Replica)
+		}
+	}
+	for _, args := range [][]string{
+		{"--cluster", "10.0.0.1:7000", "--primary", "10.0.0.1:6379"},
+		{"--cluster", "10.0.0.1:7000", "--rdb", "dump.rdb"},
+		{"--cluster", "10.0.0.1"},
+		{"--cluster", "10.0.0.1:7000", "--cluster-replicate-from", "any"},
+	} {
+		if _, err := parseConfig(args, env(nil), io.Discard); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+}

@@ -153,7 +153,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 	if o.Server.Port == -1 {
 		o.Server.Port = server.RandomPort
 	}
-	if cfg.PrimaryAddr == "" && len(cfg.Sentinels) == 0 {
+	if cfg.PrimaryAddr == "" && len(cfg.Sentinels) == 0 && len(cfg.Cluster) == 0 {
 		return o, nil
 	}
 	ro := &replica.Options{
@@ -194,6 +194,16 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 	}
 	if (ro.TLS != nil) && (ro.TLS.CertFile == "") != (ro.TLS.KeyFile == "") {
 		return o, &configError{name: "tls-key-file", msg: "tls-cert-file and tls-key-file go together"}
+	}
+	if len(cfg.Cluster) > 0 {
+		// Every shard's link is ro with its own primary. A cluster has
+		// only db 0.
+		ro.DBs = nil
+		o.Cluster = &server.ClusterOptions{
+			Seeds: cfg.Cluster, ReplicateFrom: cfg.Str("cluster-replicate-from"),
+			RefreshInterval: cfg.Duration("cluster-refresh"), Link: *ro,
+		}
+		return o, nil
 	}
 	o.Replica = ro
 	o.Server.PrimaryAddr = cfg.PrimaryAddr
