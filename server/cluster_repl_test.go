@@ -163,6 +163,37 @@ func TestClusterReplica(t *testing.T) {
 		t.Errorf("INFO replication shard0: %q", info)
 	}
 
+	t.Run("cluster client", func(t *testing.T) {
+		// A cluster-mode client sees vdr as one node owning every slot
+		// and reads every key of every shard from it, never redirected.
+		ctx := context.Background()
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{n.Addr()}, ReadOnly: true, MaxRedirects: 0})
+		defer cc.Close()
+		slots, err := cc.ClusterSlots(ctx).Result()
+		if err != nil || len(slots) != 1 || slots[0].Start != 0 || slots[0].End != 16383 || slots[0].Nodes[0].Addr != n.Addr() {
+			t.Fatalf("CLUSTER SLOTS: %+v, %v", slots, err)
+		}
+		want := c.Keys()
+		checked := 0
+		for k := range want {
+			typ, err := cc.Type(ctx, k).Result()
+			if err != nil {
+				t.Fatalf("TYPE %s: %v", k, err)
+			}
+			if typ != "string" {
+				continue
+			}
+			got, err := cc.Get(ctx, k).Result()
+			if err != nil || !strings.HasPrefix(want[k], "string "+got+" ttl=") {
+				t.Fatalf("GET %s: %q, %v; want %q", k, got, err, want[k])
+			}
+			checked++
+		}
+		if checked == 0 {
+			t.Fatalf("no string keys among %d", len(want))
+		}
+	})
+
 	t.Run("writes", func(t *testing.T) {
 		w := startWriter(t, cl, 5)
 		time.Sleep(500 * time.Millisecond)
