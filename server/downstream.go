@@ -63,6 +63,8 @@ type downstreams struct {
 	fullSyncs, partialOK, partialErr atomic.Int64
 	rdbPasses                        atomic.Int64 // RDB passes walked (full syncs share them)
 	timeoutNs                        atomic.Int64 // repl-timeout (tests shorten it)
+	paceDelayNs                      atomic.Int64 // a pause per chunk a pass walks (tests slow it down)
+	preImages                        atomic.Int64 // keys the applier wrote into passes before changing them
 
 	cutMu  sync.Mutex
 	shared *rdbPass // the pass replicas attaching now join (acquirePass)

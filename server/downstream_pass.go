@@ -165,7 +165,9 @@ func (p *rdbPass) run(prev *rdbPass) {
 		return
 	}
 	p.d.rdbPasses.Add(1)
-	if err := p.snap.Walk(p.pace); err != nil {
+	err := p.snap.Walk(p.pace)
+	p.d.preImages.Add(p.snap.Stats().Keys)
+	if err != nil {
 		p.fail(err)
 		return
 	}
@@ -304,6 +306,9 @@ func (p *rdbPass) failLocked(err error) {
 // ends the walk (the pass failed, its replicas are gone, or the history
 // changed: they are dropped anyway).
 func (p *rdbPass) pace() bool {
+	if ns := p.d.paceDelayNs.Load(); ns > 0 {
+		time.Sleep(time.Duration(ns))
+	}
 	for {
 		if _, epoch, _, _ := p.d.bl.position(); epoch != p.epoch {
 			p.fail(errors.New("the upstream history changed"))
