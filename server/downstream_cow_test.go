@@ -211,7 +211,7 @@ func TestDownstreamFullSyncUnderWrites(t *testing.T) {
 // read to its end afterwards, holds the keys as they were at the cut.
 func TestDownstreamSlowReplicaKeepsApplier(t *testing.T) {
 	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes")
-	const keys = 150000
+	const keys = 100000
 	primary.Do(t, "DEBUG", "POPULATE", strconv.Itoa(keys), "key", "100")
 	hub := startHub(t, primary.Addr(), 0, replicaOptions{})
 	c := dialRaw(t, hub.Addr())
