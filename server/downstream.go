@@ -66,13 +66,21 @@ type downstreams struct {
 	paceDelayNs                      atomic.Int64 // a pause per chunk a pass walks (tests slow it down)
 	preImages                        atomic.Int64 // keys the applier wrote into passes before changing them
 
+	// own: the stream served is this vdr's own (filters with
+	// DownstreamFiltered: downstream_own.go), not the upstream's tap.
+	own  bool
+	ownS ownStream // under linkHandler.mu
+
 	cutMu  sync.Mutex
 	shared *rdbPass // the pass replicas attaching now join (acquirePass)
 }
 
-func newDownstreams(n *Node, backlogSize int) *downstreams {
-	d := &downstreams{n: n, bl: newBacklog(backlogSize), live: map[*downstream]struct{}{}}
+func newDownstreams(n *Node, backlogSize int, own bool) *downstreams {
+	d := &downstreams{n: n, bl: newBacklog(backlogSize), live: map[*downstream]struct{}{}, own: own}
 	d.timeoutNs.Store(int64(replTimeout))
+	if own {
+		d.ownStart()
+	}
 	return d
 }
 
@@ -99,8 +107,8 @@ func (ds *downstream) close() { ds.once.Do(func() { close(ds.closed); ds.nc.Clos
 
 // refusal implements commands.ReplicaServer for the node.
 func (d *downstreams) refusal() string {
-	if ro := d.n.opts.Replica; ro != nil && (len(ro.DBs) > 0 || len(ro.KeyPrefixes) > 0) {
-		return "ERR vdr: can't serve a replica: this vdr projects only part of the data (db or key-prefix filters), a replica would get a partial copy"
+	if ro := d.n.opts.Replica; !d.own && ro != nil && (len(ro.DBs) > 0 || len(ro.KeyPrefixes) > 0) {
+		return "ERR vdr: can't serve a replica: this vdr projects only part of the data (db or key-prefix filters), a replica would get a partial copy (--downstream-filtered serves it that copy under vdr's own replication ID)"
 	}
 	if !d.n.link.linkUp.Load() || !d.n.link.firstSyncDone.Load() {
 		return "NOMASTERLINK Can't SYNC while not connected with my master"

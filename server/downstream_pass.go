@@ -195,16 +195,23 @@ func (p *rdbPass) cut() error {
 		return errors.New("no complete data set")
 	}
 	replID, epoch, start, end := d.bl.position()
-	if len(replID) != 40 || end < h.appliedAt {
+	at, db := h.appliedAt, h.appliedDB
+	if d.own {
+		// The own stream is written under h.mu: its end is the cut. The
+		// next command carries a SELECT.
+		at, db = end, 0
+		d.ownS.db = -1
+	}
+	if len(replID) != 40 || end < at {
 		return errors.New("the stream's history is not known yet")
 	}
-	if h.appliedAt+1 < start {
+	if at+1 < start {
 		// The backlog was activated by this very request while commands
 		// were read but not yet applied: what follows the cut is not
 		// held. The replica retries (-NOMASTERLINK) and finds it then.
 		return errors.New("the backlog starts after the applied offset")
 	}
-	p.replID, p.epoch, p.at = replID, epoch, h.appliedAt
+	p.replID, p.epoch, p.at = replID, epoch, at
 	v := d.n.srv.env.Version.Load()
 	var head bytes.Buffer
 	rw := rdbparse.NewWriterVersion(&head, v.RDBVersion())
@@ -212,7 +219,7 @@ func (p *rdbPass) cut() error {
 	aux["vdr-ver"] = d.n.opts.Server.Version
 	aux["repl-id"] = replID
 	aux["repl-offset"] = strconv.FormatInt(p.at, 10)
-	aux["repl-stream-db"] = strconv.Itoa(h.appliedDB)
+	aux["repl-stream-db"] = strconv.Itoa(db)
 	aux["ctime"] = strconv.FormatInt(time.Now().Unix(), 10)
 	writeAux(rw, aux)
 	writeFunctions(rw, d.n.proj)

@@ -95,6 +95,7 @@ var settings = []setting{
 	{"max-staleness", "Serving", "0s", "answer MASTERDOWN once the link has been down this long (0: never)", kDuration},
 	{"notify-keyspace-events", "Serving", "", `keyspace events published for the writes applied, as Redis's setting ("KEA": all; empty: none)`, kString},
 	{"repl-backlog-size", "Serving", "67108864", "bytes of the primary's stream kept for replicas of this vdr: how long a cut link may resume with a partial sync, and how far a replica may lag before it is dropped (allocated when the first replica attaches)", kInt},
+	{"downstream-filtered", "Serving", "no", "with --key-prefix or --dbs, serve replicas of this vdr its filtered data under a replication ID of its own (no: refuse them, as they would get a partial copy)", kBool},
 	{"compat", "Serving", "", "server version to answer as until the primary tells its own, and with --rdb: " + compatNames() + " (default: " + compat.Default.Name() + ")", kString},
 
 	{"databases", "Projection", "16", "number of databases", kInt},
