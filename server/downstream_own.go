@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vdr-project/vdr/internal/resp"
 	"github.com/vdr-project/vdr/replica"
 )
 
@@ -66,7 +67,7 @@ func (d *downstreams) ownFeed(cmds []replica.Command) {
 	unit := len(cmds) > 0 && cmds[0].Unit
 	if unit {
 		if o.db != cmds[0].DB {
-			b = appendOwnCmd(b, "SELECT", strconv.Itoa(cmds[0].DB))
+			b = resp.AppendArray(b, []string{"SELECT", strconv.Itoa(cmds[0].DB)})
 			o.db = cmds[0].DB
 		}
 		b = append(b, respMulti...)
@@ -118,32 +119,8 @@ var (
 // in another db) as RESP.
 func (o *ownStream) appendCmd(b []byte, db int, argv [][]byte) []byte {
 	if db != o.db {
-		b = appendOwnCmd(b, "SELECT", strconv.Itoa(db))
+		b = resp.AppendArray(b, []string{"SELECT", strconv.Itoa(db)})
 		o.db = db
 	}
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(argv)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range argv {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
-
-func appendOwnCmd(b []byte, args ...string) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
+	return resp.AppendArray(b, argv)
 }
