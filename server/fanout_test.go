@@ -175,3 +175,21 @@ func TestChainedPrimaryForcesFullResync(t *testing.T) {
 		t.Fatalf("chained replica's replid %s, the primary's %s", got, id)
 	}
 }
+
+// TestHubIdlePrimary: a replica attaches to a hub whose primary sends
+// nothing but PINGs since the hub's sync; it is served once a PING
+// came (the applied offset follows the PINGs), with no write needed.
+func TestHubIdlePrimary(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1")
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	node := startHub(t, primary.Addr(), 0, replicaOptions{})
+	want := replOffset(primary.Addr())
+	redistest.WaitFor(t, 20*time.Second, "vdr applied the writes", func() bool {
+		return strconv.FormatInt(node.Client().Offset(), 10) == want
+	})
+	time.Sleep(1500 * time.Millisecond) // a PING or two, nothing else
+	_, vport, _ := net.SplitHostPort(node.Addr())
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	waitSame(t, primary, direct, chained)
+}
