@@ -3,6 +3,7 @@ package projection
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,24 +20,26 @@ import (
 //
 // At the cut (BeginSnapshot, with the applier held out) the snapshot
 // notes each db's bucket set and key counts. Then two parties write the
-// buckets of those sets, each bucket exactly once:
+// keys of those sets, each key exactly once:
 //
 //   - the walker (Walk), in order, db by db, bucket by bucket;
-//   - the applier, before it writes into a bucket not written yet: its
-//     lock paths (Apply's fast path, ApplyBatch, PFCountWrite) call the
-//     hook first, which writes the bucket's keys as they still are (their
-//     pre-images) and only then lets the write go on.
+//   - the applier, before it writes a key of a bucket the walker has not
+//     written yet: its lock paths (Apply's fast path, ApplyBatch,
+//     PFCountWrite) call the hook first, which writes that key as it
+//     still is (its pre-image; nothing when it did not exist) and marks it
+//     done in its bucket, and only then lets the write go on.
 //
-// Each bucket has a state: 0 not written, 1 being written, 2 written.
-// Whoever moves it from 0 to 1 writes it; the applier, finding the
-// walker at 1, waits for 2 (one bucket's worth of time) before it writes
-// into it. The walker reads a bucket without its stripe lock: nothing
-// writes a bucket in state 0 or 1 (the applier is the only writer, and
-// it waits), and readers only read. So the records are exactly the
-// keyspace at the cut. A key lives in one bucket, so it is written once;
-// the order of the records is free (an RDB loader takes keys in any
-// order), so the sink puts a SELECTDB before each record run of another
-// db.
+// Each bucket has a state: 0 not written, 1 being written by the walker,
+// 2 written, 3 the applier writing a key's pre-image. The walker takes a
+// bucket from 0 to 1 and writes, under the stripe lock that guards the
+// bucket now, the keys the applier did not mark; the applier takes it
+// from 0 to 3 for one key and back to 0, and, finding the walker at 1,
+// waits for 2 (one bucket's worth of time): then it has nothing to write.
+// A key the applier has not marked is as it was at the cut (the applier
+// is the only writer, and marks a key before its first write), so the
+// records are exactly the keyspace at the cut. The order of the records
+// is free (an RDB loader takes keys in any order), so the sink puts a
+// SELECTDB before each record run of another db.
 //
 // What replaces data rather than changing it needs nothing: FLUSHDB and
 // FLUSHALL give a db a new, empty bucket set and leave the noted one as
@@ -93,7 +96,11 @@ type cowSet struct {
 	db            int
 	bs            *bucketSet
 	keys, expires int64
-	state         []atomic.Uint32 // per bucket: 0, 1, 2 (see above)
+	state         []atomic.Uint32 // per bucket: 0, 1, 2, 3 (see above)
+	// done holds, per bucket not written yet, the keys the applier wrote
+	// (or found absent) before changing them: the walker leaves them out.
+	// Read and written only by whoever holds the bucket at 1 or 3.
+	done []map[string]struct{}
 }
 
 // BeginSnapshot takes a cut of the keyspace. The caller must hold the
@@ -116,7 +123,8 @@ func (p *Projection) BeginSnapshot(sink func(db int, rec []byte)) (*Snapshot, er
 	s.adb = -1
 	for i, d := range ds.dbs {
 		bs := d.tabs.Load()
-		s.sets = append(s.sets, &cowSet{db: i, bs: bs, keys: d.keys.Load(), expires: d.expires.Load(), state: make([]atomic.Uint32, bs.nb)})
+		s.sets = append(s.sets, &cowSet{db: i, bs: bs, keys: d.keys.Load(), expires: d.expires.Load(),
+			state: make([]atomic.Uint32, bs.nb), done: make([]map[string]struct{}, bs.nb)})
 	}
 	p.cow.Store(s)
 	return s, nil
@@ -178,12 +186,12 @@ func (s *Snapshot) Walk(pace func() bool) error {
 			if s.dead.Load() {
 				return ErrSnapshotAborted
 			}
-			st := &cs.state[b]
-			if st.Load() != 0 || !st.CompareAndSwap(0, 1) {
+			if !s.claim(&cs.state[b]) {
 				continue
 			}
-			s.writeBucket(w, cs, b)
-			st.Store(2)
+			s.walkBucket(w, cs, b)
+			cs.done[b] = nil
+			cs.state[b].Store(2)
 			if s.waiting.Load() {
 				s.wmu.Lock()
 				s.waiting.Store(false)
@@ -216,21 +224,80 @@ func (s *Snapshot) Walk(pace func() bool) error {
 	return nil
 }
 
-// writeBucket writes the live keys of bucket b of cs (expired at the cut:
-// left out, as a read at the cut would) and returns how many.
+// claim takes a bucket for the walker (0 to 1); false when it is
+// written already. It waits out the applier's short hold (3).
+func (s *Snapshot) claim(st *atomic.Uint32) bool {
+	for {
+		switch st.Load() {
+		case 2:
+			return false
+		case 0:
+			if st.CompareAndSwap(0, 1) {
+				return true
+			}
+		default:
+			runtime.Gosched()
+		}
+	}
+}
+
+// walkBucket writes bucket b of cs, under the stripe lock that guards it
+// now: a write the applier started before the walker took the bucket
+// (its key marked, its bucket back at 0) ends first. The db that holds
+// the set may have changed with SWAPDB (holding a stripe pins it); a set
+// no db holds (after FLUSHDB, FLUSHALL or a load, or for the instant of a
+// SWAPDB) has no write going on.
+func (s *Snapshot) walkBucket(w *rdbparse.Writer, cs *cowSet, b int) {
+	for {
+		var d *db
+		for _, x := range s.ds.dbs {
+			if x.tabs.Load() == cs.bs {
+				d = x
+				break
+			}
+		}
+		if d == nil {
+			s.writeBucket(w, cs, b)
+			return
+		}
+		mu := &d.stripes[uint64(b)&d.smask].mu
+		mu.RLock()
+		if d.tabs.Load() == cs.bs {
+			s.writeBucket(w, cs, b)
+			mu.RUnlock()
+			return
+		}
+		mu.RUnlock()
+	}
+}
+
+// writeBucket writes the live keys of bucket b of cs that the applier
+// has not written (expired at the cut: left out, as a read at the cut
+// would) and returns how many.
 func (s *Snapshot) writeBucket(w *rdbparse.Writer, cs *cowSet, b int) int {
 	n := 0
+	done := cs.done[b]
 	cs.bs.t[b].each(func(sl *slot) bool {
-		if sl.o.exp != 0 && sl.o.exp <= s.now {
-			return true
+		if done != nil {
+			if _, ok := done[sl.keyString()]; ok {
+				return true
+			}
 		}
-		v := Value{o: sl.o, ok: true, enc: s.enc, now: s.now}
-		if v.WriteRDB(w, stringBytes(sl.keyString())) {
+		if s.writeKey(w, sl) {
 			n++
 		}
 		return w.Err() == nil
 	})
 	return n
+}
+
+// writeKey writes one slot's key unless it is expired at the cut.
+func (s *Snapshot) writeKey(w *rdbparse.Writer, sl *slot) bool {
+	if sl.o.exp != 0 && sl.o.exp <= s.now {
+		return false
+	}
+	v := Value{o: sl.o, ok: true, enc: s.enc, now: s.now}
+	return v.WriteRDB(w, stringBytes(sl.keyString()))
 }
 
 // setOf returns the noted set that d holds now, or nil (a set made
@@ -245,34 +312,87 @@ func (s *Snapshot) setOf(d *db) *cowSet {
 	return nil
 }
 
-// emitBucket makes sure bucket b of cs is written before the applier
-// writes into it. The applier's goroutine only, between hookBegin and
-// hookEnd.
+// waitWalker waits until the walker has written a bucket it holds (1).
+func (s *Snapshot) waitWalker(st *atomic.Uint32) {
+	s.wmu.Lock()
+	for st.Load() != 2 {
+		s.waiting.Store(true)
+		if st.Load() == 2 {
+			break
+		}
+		s.cond.Wait()
+	}
+	s.wmu.Unlock()
+}
+
+// hold takes bucket st for the applier (0 to 3); false when the bucket is
+// written already (after waiting for the walker, if it is at it).
+func (s *Snapshot) hold(st *atomic.Uint32) bool {
+	for {
+		switch st.Load() {
+		case 2:
+			return false
+		case 1:
+			s.waitWalker(st)
+			return false
+		case 0:
+			if st.CompareAndSwap(0, 3) {
+				return true
+			}
+		}
+	}
+}
+
+func (s *Snapshot) use(db int) {
+	if s.adb != db {
+		s.flushApplier()
+		s.adb = db
+	}
+}
+
+// emitBucket writes the whole of bucket b of cs, if the walker has not
+// (emitDB). The applier's goroutine only, between hookBegin and hookEnd.
 func (s *Snapshot) emitBucket(cs *cowSet, b int) {
 	st := &cs.state[b]
-	if st.Load() == 2 {
+	if !s.hold(st) {
 		return
 	}
-	if !st.CompareAndSwap(0, 1) {
-		// The walker is writing it: wait for it to finish.
-		s.wmu.Lock()
-		for st.Load() != 2 {
-			s.waiting.Store(true)
-			if st.Load() == 2 {
-				break
-			}
-			s.cond.Wait()
-		}
-		s.wmu.Unlock()
-		return
-	}
-	if s.adb != cs.db {
-		s.flushApplier()
-		s.adb = cs.db
-	}
+	s.use(cs.db)
 	s.appliedKeys.Add(int64(s.writeBucket(s.aw, cs, b)))
 	s.appliedBuckets.Add(1)
+	cs.done[b] = nil
 	st.Store(2)
+	s.afterWrite()
+}
+
+// emitOne writes key's pre-image, if the walker has not written its
+// bucket and the applier has not written the key, and marks it done.
+func (s *Snapshot) emitOne(cs *cowSet, key []byte) {
+	h := keyHash(key)
+	b := cs.bs.bucketOfHash(h)
+	st := &cs.state[b]
+	if !s.hold(st) {
+		return
+	}
+	done := cs.done[b]
+	if _, ok := done[string(key)]; !ok {
+		if done == nil {
+			done = map[string]struct{}{}
+			cs.done[b] = done
+		}
+		done[string(key)] = struct{}{}
+		if sl := cs.bs.t[b].find(key, h); sl != nil {
+			s.use(cs.db)
+			if s.writeKey(s.aw, sl) {
+				s.appliedKeys.Add(1)
+			}
+		}
+	}
+	st.Store(0)
+	s.afterWrite()
+}
+
+func (s *Snapshot) afterWrite() {
 	s.aw.Flush()
 	if s.abuf.Len() >= walkChunk {
 		s.flushApplier()
@@ -309,14 +429,13 @@ func (s *Snapshot) hookEnd(t0 time.Time) {
 	s.inflight.Add(-1)
 }
 
-// emitKey makes sure key's bucket in db is written.
+// emitKey makes sure key of db is written before the applier changes it.
 func (s *Snapshot) emitKey(ds *dataset, db int, key []byte) {
 	if db < 0 || db >= len(ds.dbs) {
 		return
 	}
-	d := ds.dbs[db]
-	if cs := s.setOf(d); cs != nil {
-		s.emitBucket(cs, cs.bs.bucketOfHash(keyHash(key)))
+	if cs := s.setOf(ds.dbs[db]); cs != nil {
+		s.emitOne(cs, key)
 	}
 }
 

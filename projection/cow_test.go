@@ -209,10 +209,10 @@ func TestSnapshotCopyOnWrite(t *testing.T) {
 				}
 			}
 			st := s.Stats()
-			t.Logf("%d keys; the applier wrote %d buckets (%d keys, %d bytes) in %v; %d sink calls",
-				len(want), st.Buckets, st.Keys, st.Bytes, st.ApplierTime, r.calls)
-			if st.Buckets == 0 {
-				t.Error("the applier wrote no bucket: the test did not race it with the walker")
+			t.Logf("%d keys; the applier wrote %d keys (%d whole buckets, %d bytes) in %v; %d sink calls",
+				len(want), st.Keys, st.Buckets, st.Bytes, st.ApplierTime, r.calls)
+			if st.Keys == 0 {
+				t.Error("the applier wrote no pre-image: the test did not race it with the walker")
 			}
 		})
 	}
