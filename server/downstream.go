@@ -266,6 +266,7 @@ wait:
 			log.Warn("replica dropped while sending the RDB")
 			return
 		}
+		size += len(b)
 	}
 	if mark == nil {
 		head = fmt.Appendf(head, "$%d\r\n", size)
@@ -281,6 +282,7 @@ wait:
 	} else if ds.write(mark) != nil {
 		return
 	}
+	log.Info("RDB sent to a replica", "rdb_bytes", size)
 	release()
 	if mark != nil {
 		t := time.NewTimer(d.timeout())
