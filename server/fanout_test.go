@@ -189,6 +189,11 @@ func TestHubIdlePrimary(t *testing.T) {
 		return strconv.FormatInt(node.Client().Offset(), 10) == want
 	})
 	time.Sleep(1500 * time.Millisecond) // a PING or two, nothing else
+	// No more PINGs: the offsets waitSame compares stay still.
+	primary.Do(t, "CONFIG", "SET", "repl-ping-replica-period", "3600")
+	redistest.WaitFor(t, 20*time.Second, "vdr past the last PING", func() bool {
+		return strconv.FormatInt(node.Client().Offset(), 10) == replOffset(primary.Addr())
+	})
 	_, vport, _ := net.SplitHostPort(node.Addr())
 	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
 	waitSame(t, primary, direct, chained)
