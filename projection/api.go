@@ -37,6 +37,8 @@ type Projection struct {
 	// keyspace swap, and by ViewAll (read): a ViewAll sees one state
 	// without locking every stripe (see LOCKING.md).
 	hold sync.RWMutex
+	// cow is the copy-on-write snapshot running, if any (cow.go).
+	cow atomic.Pointer[Snapshot]
 	// onChange hears every change (OnChange, change.go).
 	onChange func(ch *Change)
 	// notify and onEvents: keyspace notifications (notify.go).

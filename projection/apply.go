@@ -164,6 +164,9 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 			s0, s1 = s1, s0
 		}
 	}
+	if cw := p.cow.Load(); cw != nil && s0 >= 0 {
+		cw.beforeKeys(ds, db, a.keys) // pre-images first (cow.go)
+	}
 	if s0 >= 0 {
 		d.stripes[s0].mu.Lock()
 	}
@@ -231,6 +234,9 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 		}
 	}
 	a.loadNotify(ds)
+	if cw := p.cow.Load(); cw != nil {
+		cw.beforeBatch(ds, cmds, descs) // pre-images first (cow.go)
+	}
 	a.lock(ds)
 	var firstErr error
 	ec := p.enc.Load()

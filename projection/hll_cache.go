@@ -76,6 +76,9 @@ func (p *Projection) pfCountWriteLocked(db int, key []byte) (card uint64, exists
 		return 0, false, false, ErrDBIndex
 	}
 	d := ds.dbs[db]
+	if cw := p.cow.Load(); cw != nil {
+		cw.beforeKeys(ds, db, [][]byte{key}) // the pre-image first (cow.go)
+	}
 	mu := &d.stripes[d.stripeOf(key)].mu
 	mu.Lock()
 	defer mu.Unlock()

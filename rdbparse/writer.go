@@ -31,6 +31,7 @@ type Writer struct {
 	count uint64 // elements still expected for the open collection
 
 	minExpire int64 // BeginHashMetadata's minimum field TTL
+	noCRC     bool  // a record writer (NewRecordWriter): no checksum kept
 }
 
 // WriterVersion is the RDB version Writer declares: Redis 7.0's, so any
@@ -51,7 +52,9 @@ func (w *Writer) raw(p []byte) {
 	if w.err != nil {
 		return
 	}
-	w.crc = crc64Update(w.crc, p)
+	if !w.noCRC {
+		w.crc = crc64Update(w.crc, p)
+	}
 	_, w.err = w.bw.Write(p)
 }
 

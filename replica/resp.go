@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	respenc "github.com/vdr-project/vdr/internal/resp"
 )
 
 // bigBulkBytes is the size above which a bulk string is read in growing
@@ -343,16 +345,4 @@ func (r *reader) readReplyDepth(depth int) (any, error) {
 func appendCommand(b []byte, args ...string) []byte { return appendArray(b, args) }
 
 // appendArray appends args as a RESP array of bulk strings.
-func appendArray[T string | []byte](b []byte, args []T) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
+func appendArray[T string | []byte](b []byte, args []T) []byte { return respenc.AppendArray(b, args) }

@@ -10,23 +10,26 @@ package server
 //
 //	primary ──▶ replica.Client ──Tap──▶ backlog ──▶ downstream goroutine ──▶ replica
 //	                   │                    ▲
-//	                   └──▶ projection ─────┴── cut (RDB at the applied offset)
+//	                   └──▶ projection ─────┴── pass (RDB of a copy-on-write cut at the applied offset)
 //
-// Locks, outermost first: linkHandler.mu (a cut holds the applier out,
-// FullSyncEnd announces a new history under it), then backlog.mu (leaf:
-// the tap, and each downstream's copy of at most 64 KiB, hold it
-// briefly). downstreams.mu and downstreams.cutMu are taken alone or,
-// cutMu, before backlog.mu; no socket I/O happens under any of them.
+// Locks, outermost first: linkHandler.mu (a cut holds the applier out
+// while it notes the offset and starts a projection.Snapshot; FullSyncEnd
+// announces a new history under it), then rdbPass.mu (leaf: the
+// snapshot's sink, called by the walker and by the applier, appends
+// under it) and backlog.mu (leaf: the tap, and each downstream's copy of
+// at most 64 KiB, hold it briefly). downstreams.mu and
+// downstreams.cutMu are taken alone or, cutMu, before backlog.mu and
+// rdbPass.mu; no socket I/O happens under any of them.
 //
 // A SYNC/PSYNC is checked by the command (commands/downstream.go); the
 // connection then leaves the event loop (handoff) and gets a goroutine
 // that answers +CONTINUE and streams the backlog from the asked offset,
-// or answers +FULLRESYNC, sends an RDB written from the projection at its
-// applied offset, and streams the backlog from there. The goroutine
-// writes straight from the backlog, so the backlog is every downstream's
-// output buffer: one that lags by more than it holds is dropped with a
-// log line (DefaultReplBacklogSize). Another goroutine reads its REPLCONF
-// ACKs; anything else it sends drops it.
+// or answers +FULLRESYNC, streams an RDB of the projection at its
+// applied offset (downstream_pass.go), and streams the backlog from
+// there. The goroutine writes straight from the backlog, so the backlog
+// is every downstream's output buffer: one that lags by more than it
+// holds is dropped with a log line (DefaultReplBacklogSize). Another
+// goroutine reads its REPLCONF ACKs; anything else it sends drops it.
 
 import (
 	"bytes"
@@ -58,16 +61,26 @@ type downstreams struct {
 	live map[*downstream]struct{}
 
 	fullSyncs, partialOK, partialErr atomic.Int64
-	rdbPasses                        atomic.Int64 // RDBs written (full syncs share them)
+	rdbPasses                        atomic.Int64 // RDB passes walked (full syncs share them)
 	timeoutNs                        atomic.Int64 // repl-timeout (tests shorten it)
+	paceDelayNs                      atomic.Int64 // a pause per chunk a pass walks (tests slow it down)
+	preImages                        atomic.Int64 // keys the applier wrote into passes before changing them
+
+	// own: the stream served is this vdr's own (filters with
+	// DownstreamFiltered: downstream_own.go), not the upstream's tap.
+	own  bool
+	ownS ownStream // under linkHandler.mu
 
 	cutMu  sync.Mutex
-	shared *rdbCut // the cut replicas attaching now join (acquireCut)
+	shared *rdbPass // the pass replicas attaching now join (acquirePass)
 }
 
-func newDownstreams(n *Node, backlogSize int) *downstreams {
-	d := &downstreams{n: n, bl: newBacklog(backlogSize), live: map[*downstream]struct{}{}}
+func newDownstreams(n *Node, backlogSize int, own bool) *downstreams {
+	d := &downstreams{n: n, bl: newBacklog(backlogSize), live: map[*downstream]struct{}{}, own: own}
 	d.timeoutNs.Store(int64(replTimeout))
+	if own {
+		d.ownStart()
+	}
 	return d
 }
 
@@ -94,8 +107,8 @@ func (ds *downstream) close() { ds.once.Do(func() { close(ds.closed); ds.nc.Clos
 
 // refusal implements commands.ReplicaServer for the node.
 func (d *downstreams) refusal() string {
-	if ro := d.n.opts.Replica; ro != nil && (len(ro.DBs) > 0 || len(ro.KeyPrefixes) > 0) {
-		return "ERR vdr: can't serve a replica: this vdr projects only part of the data (db or key-prefix filters), a replica would get a partial copy"
+	if ro := d.n.opts.Replica; !d.own && ro != nil && (len(ro.DBs) > 0 || len(ro.KeyPrefixes) > 0) {
+		return "ERR vdr: can't serve a replica: this vdr projects only part of the data (db or key-prefix filters), a replica would get a partial copy (--downstream-filtered serves it that copy under vdr's own replication ID)"
 	}
 	if !d.n.link.linkUp.Load() || !d.n.link.firstSyncDone.Load() {
 		return "NOMASTERLINK Can't SYNC while not connected with my master"
@@ -165,25 +178,35 @@ func (d *downstreams) serve(c *conn, nc net.Conn, rest []byte, req *commands.Syn
 		}
 	}
 	d.fullSyncs.Add(1)
-	// Replicas that attach together share one cut (acquireCut). It may
-	// take a while on a big data set: a newline a second keeps the
-	// replica from timing out meanwhile, as a Redis master does for
-	// replicas waiting for their RDB (replicationCron); both Redis's
-	// replica and vdr's skip it before the PSYNC reply.
-	cut := d.acquireCut()
+	d.fullSync(ds, log)
+}
+
+// fullSync sends the replica an RDB of a cut (a pass it shares with the
+// replicas that attach with it: downstream_pass.go), then the stream from
+// the cut's offset on.
+func (d *downstreams) fullSync(ds *downstream, log interface {
+	Info(string, ...any)
+	Warn(string, ...any)
+}) {
+	req := ds.req
+	pass, r := d.acquirePass()
 	released := false
 	release := func() {
 		if !released {
 			released = true
-			d.releaseCut(cut)
+			d.releasePass(pass, r)
 		}
 	}
 	defer release()
+	// The cut may wait for another pass's walk to end: a newline a second
+	// keeps the replica from timing out meanwhile, as a Redis master does
+	// for replicas waiting for their RDB (replicationCron); both Redis's
+	// replica and vdr's skip it before the PSYNC reply.
 	tick := time.NewTicker(time.Second)
 wait:
 	for {
 		select {
-		case <-cut.done:
+		case <-pass.ready:
 			break wait
 		case <-tick.C:
 			if ds.write([]byte("\n")) != nil {
@@ -196,34 +219,70 @@ wait:
 		}
 	}
 	tick.Stop()
-	rdb, replID, epoch, at, err := cut.rdb, cut.replID, cut.epoch, cut.at, cut.err
+	replID, epoch, at, err := pass.replID, pass.epoch, pass.at, pass.err
 	if err != nil {
 		log.Warn("full sync of a replica refused", "error", err)
 		ds.write([]byte("-NOMASTERLINK Can't SYNC while not connected with my master\r\n"))
 		return
 	}
-	log.Info("full sync of a replica", "replid", replID, "offset", at, "rdb_bytes", len(rdb))
+	log.Info("full sync of a replica", "replid", replID, "offset", at)
 	var head []byte
 	if req.PSync {
 		head = fmt.Appendf(head, "+FULLRESYNC %s %d\r\n", replID, at)
 	}
 	// With capa eof the RDB goes as a diskless primary sends it: "$EOF:"
-	// and a 40-byte mark that also ends it (rdbSaveToSlavesSockets). A
-	// replica reading that form reads ahead of the mark, so the stream
-	// starts only once it ACKed (repl_start_cmd_stream_on_ack).
+	// and a 40-byte mark that also ends it (rdbSaveToSlavesSockets),
+	// streamed as the pass writes it. A replica reading that form reads
+	// ahead of the mark, so the stream starts only once it ACKed
+	// (repl_start_cmd_stream_on_ack). Without it the length comes first:
+	// the RDB is gathered whole before it is sent.
 	var mark []byte
+	var whole [][]byte
+	size := 0
 	if req.CapaEOF {
 		var rnd [20]byte
 		rand.Read(rnd[:])
 		mark = hex.AppendEncode(nil, rnd[:])
 		head = fmt.Appendf(head, "$EOF:%s\r\n", mark)
-	} else {
-		head = fmt.Appendf(head, "$%d\r\n", len(rdb))
+		if ds.write(head) != nil {
+			return
+		}
 	}
-	if ds.write(head) != nil || ds.write(rdb) != nil || ds.write(mark) != nil {
-		log.Warn("replica dropped while sending the RDB")
+	for {
+		b, end, err := pass.next(r, ds.closed)
+		if err != nil {
+			log.Warn("dropping a replica: its RDB was not completed", "error", err)
+			return
+		}
+		if end {
+			break
+		}
+		if mark == nil {
+			whole = append(whole, b)
+			size += len(b)
+			continue
+		}
+		if ds.write(b) != nil {
+			log.Warn("replica dropped while sending the RDB")
+			return
+		}
+		size += len(b)
+	}
+	if mark == nil {
+		head = fmt.Appendf(head, "$%d\r\n", size)
+		if ds.write(head) != nil {
+			return
+		}
+		for _, b := range whole {
+			if ds.write(b) != nil {
+				log.Warn("replica dropped while sending the RDB")
+				return
+			}
+		}
+	} else if ds.write(mark) != nil {
 		return
 	}
+	log.Info("RDB sent to a replica", "rdb_bytes", size)
 	release()
 	if mark != nil {
 		t := time.NewTimer(d.timeout())
@@ -242,97 +301,6 @@ wait:
 }
 
 func (d *downstreams) timeout() time.Duration { return time.Duration(d.timeoutNs.Load()) }
-
-// rdbCut is one RDB of the projection, shared by the replicas that
-// attach while it is taken or sent.
-type rdbCut struct {
-	done   chan struct{} // closed once the fields below are set
-	rdb    []byte
-	replID string
-	epoch  uint64
-	at     int64
-	err    error
-	users  int // replicas taking or sending it (under downstreams.cutMu)
-}
-
-// acquireCut returns the cut a replica is served: the one being taken,
-// or being sent to other replicas while it is still good (the same
-// history, what follows it still in the backlog), else a new one. A cut
-// is kept only while a replica uses it, so its memory goes with the last
-// transfer.
-func (d *downstreams) acquireCut() *rdbCut {
-	d.cutMu.Lock()
-	defer d.cutMu.Unlock()
-	if c := d.shared; c != nil && d.reusable(c) {
-		c.users++
-		return c
-	}
-	c := &rdbCut{done: make(chan struct{}), users: 1}
-	d.shared = c
-	go func() {
-		c.rdb, c.replID, c.epoch, c.at, c.err = d.cut()
-		d.rdbPasses.Add(1)
-		close(c.done)
-	}()
-	return c
-}
-
-func (d *downstreams) reusable(c *rdbCut) bool {
-	select {
-	case <-c.done:
-	default:
-		return true // being taken: join it
-	}
-	if c.err != nil {
-		return false
-	}
-	_, epoch, start, _ := d.bl.position()
-	return epoch == c.epoch && c.at+1 >= start
-}
-
-func (d *downstreams) releaseCut(c *rdbCut) {
-	d.cutMu.Lock()
-	defer d.cutMu.Unlock()
-	c.users--
-	if c.users == 0 && d.shared == c {
-		d.shared = nil
-	}
-}
-
-// cut writes the projection as an RDB with the replication position it
-// reflects: the applier is held out meanwhile (as saveSnapshot does), so
-// data, offset and history agree.
-func (d *downstreams) cut() (rdb []byte, replID string, epoch uint64, at int64, err error) {
-	h := d.n.link
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.firstSyncDone.Load() || h.loader != nil {
-		return nil, "", 0, 0, errors.New("no complete data set")
-	}
-	replID, epoch, start, end := d.bl.position()
-	if len(replID) != 40 || end < h.appliedAt {
-		return nil, "", 0, 0, errors.New("the stream's history is not known yet")
-	}
-	if h.appliedAt+1 < start {
-		// The backlog was activated by this very request while commands
-		// were read but not yet applied: what follows the cut is not
-		// held. The replica retries (-NOMASTERLINK) and finds it then.
-		return nil, "", 0, 0, errors.New("the backlog starts after the applied offset")
-	}
-	at = h.appliedAt
-	v := d.n.srv.env.Version.Load()
-	aux := snapshotAux(v)
-	aux["vdr-ver"] = d.n.opts.Server.Version
-	aux["repl-id"] = replID
-	aux["repl-offset"] = strconv.FormatInt(at, 10)
-	aux["repl-stream-db"] = strconv.Itoa(h.appliedDB)
-	aux["ctime"] = strconv.FormatInt(time.Now().Unix(), 10)
-	var buf bytes.Buffer
-	if _, err := writeProjection(&buf, d.n.proj, v.RDBVersion(), aux); err != nil {
-		return nil, "", 0, 0, err
-	}
-	return buf.Bytes(), replID, epoch, at, nil
-}
 
 // write writes b in pieces of at most writeChunk, each within
 // replTimeout: a big RDB to a slow but live replica is not cut, a replica

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -385,43 +386,65 @@ func TestDownstreamGoroutineConns(t *testing.T) {
 	waitSame(t, primary, direct, chained)
 }
 
-// TestDownstreamSharedCut: replicas that attach while a cut is taken or
-// sent share it; once the last one is done with it the next replica
-// gets a new one.
+// readPass reads a pass to its end and returns the RDB.
+func readPass(t *testing.T, p *rdbPass, r *passReader) []byte {
+	t.Helper()
+	var out []byte
+	for {
+		b, end, err := p.next(r, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if end {
+			return out
+		}
+		out = append(out, b...)
+	}
+}
+
+// TestDownstreamSharedCut: replicas that attach while a pass is at its
+// start share it, and get the same RDB; once the last one is done with
+// it the next replica gets a new one; a pass of another history is not
+// shared.
 func TestDownstreamSharedCut(t *testing.T) {
 	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	writeAllTypes(t, primary, 1)
 	hub := startHub(t, primary.Addr(), 0, replicaOptions{})
 	d := hub.srv.down
 	d.bl.activate()
-	a := d.acquireCut()
-	<-a.done
+	a, ra := d.acquirePass()
+	<-a.ready
 	if a.err != nil {
 		t.Fatal(a.err)
 	}
-	b := d.acquireCut()
+	rdbA := readPass(t, a, ra)
+	b, rb := d.acquirePass()
 	if b != a {
-		t.Fatal("a replica attaching during another's transfer did not share its cut")
+		t.Fatal("a replica attaching during another's transfer did not share its pass")
 	}
-	d.releaseCut(a)
-	d.releaseCut(b)
-	c := d.acquireCut()
-	<-c.done
-	d.releaseCut(c)
+	if rdbB := readPass(t, b, rb); !bytes.Equal(rdbA, rdbB) || !bytes.HasPrefix(rdbA, []byte("REDIS00")) {
+		t.Fatalf("two readers of one pass got %d and %d bytes", len(rdbA), len(rdbB))
+	}
+	d.releasePass(a, ra)
+	d.releasePass(b, rb)
+	c, rc := d.acquirePass()
+	<-c.ready
+	readPass(t, c, rc)
+	d.releasePass(c, rc)
 	if c == a || d.rdbPasses.Load() != 2 {
-		t.Fatalf("after the transfers: same cut %v, %d RDB passes; want a new one, 2", c == a, d.rdbPasses.Load())
+		t.Fatalf("after the transfers: same pass %v, %d RDB passes; want a new one, 2", c == a, d.rdbPasses.Load())
 	}
-	// A cut whose offset fell out of the backlog (here: the history
+	// A pass whose offset fell out of the backlog (here: the history
 	// changed) is not shared.
-	e := d.acquireCut()
-	<-e.done
+	e, re := d.acquirePass()
+	<-e.ready
 	d.bl.TapStart(strings.Repeat("f", 40), 1000, true)
-	g := d.acquireCut()
-	<-g.done
-	d.releaseCut(e)
-	d.releaseCut(g)
+	g, rg := d.acquirePass()
+	<-g.ready
+	d.releasePass(e, re)
+	d.releasePass(g, rg)
 	if g == e {
-		t.Fatal("a cut of another history was shared")
+		t.Fatal("a pass of another history was shared")
 	}
 }
 

@@ -135,3 +135,66 @@ func TestHubRequirePass(t *testing.T) {
 		t.Fatalf("sidecar's HGET hash:2 f2 = %q, %v", a, b)
 	}
 }
+
+// TestChainedPrimaryForcesFullResync: vdr falls out of the primary's
+// backlog (16 KiB here: its link is cut and a script writes 80 KiB
+// before it can reconnect), so the primary answers its PSYNC with
+// +FULLRESYNC under the same replid. vdr's replica is dropped (a new
+// history for vdr) and full-syncs again from vdr; both end equal to a
+// direct replica.
+func TestChainedPrimaryForcesFullResync(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0", "--repl-backlog-size", "16384")
+	writeAllTypes(t, primary, 1)
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	node := startHub(t, primary.Addr(), 0, replicaOptions{})
+	_, vport, _ := net.SplitHostPort(node.Addr())
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	writeAllTypes(t, primary, 2)
+	waitSame(t, primary, direct, chained)
+	id := redistest.InfoField(primary.Addr(), "replication", "master_replid")
+
+	// One read of the primary: the kill, then the script, before any
+	// replica is back.
+	c := dialRaw(t, primary.Addr())
+	c.send(append(encodeCmd(bs("CLIENT", "KILL", "TYPE", "replica")...),
+		encodeCmd(bs("EVAL", "for i = 1, 20 do redis.call('set', 'big' .. i, string.rep('x', 4096)) end return 1", "0")...)...))
+	c.read()
+	c.read()
+	writeAllTypes(t, primary, 3)
+	waitSame(t, primary, direct, chained)
+	if st := node.Client().Stats(); st.FullSyncs != 2 {
+		t.Fatalf("vdr: %d full syncs, want 2 (it fell out of the primary's backlog)", st.FullSyncs)
+	}
+	if got := redistest.InfoField(primary.Addr(), "replication", "master_replid"); got != id {
+		t.Fatalf("the primary's replid changed: %s, was %s", got, id)
+	}
+	if rl := node.srv.ReplicaLines(); rl.SyncFull != 2 || len(rl.Replicas) != 1 {
+		t.Fatalf("vdr served %d full syncs to %d replicas; want 2 to 1 (dropped and full-synced again)", rl.SyncFull, len(rl.Replicas))
+	}
+	if got := redistest.InfoField(chained.Addr(), "replication", "master_replid"); got != id {
+		t.Fatalf("chained replica's replid %s, the primary's %s", got, id)
+	}
+}
+
+// TestHubIdlePrimary: a replica attaches to a hub whose primary sends
+// nothing but PINGs since the hub's sync; it is served once a PING
+// came (the applied offset follows the PINGs), with no write needed.
+func TestHubIdlePrimary(t *testing.T) {
+	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0", "--repl-ping-replica-period", "1")
+	direct := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	writeAllTypes(t, primary, 1)
+	node := startHub(t, primary.Addr(), 0, replicaOptions{})
+	want := replOffset(primary.Addr())
+	redistest.WaitFor(t, 20*time.Second, "vdr applied the writes", func() bool {
+		return strconv.FormatInt(node.Client().Offset(), 10) == want
+	})
+	time.Sleep(1500 * time.Millisecond) // a PING or two, nothing else
+	// No more PINGs: the offsets waitSame compares stay still.
+	primary.Do(t, "CONFIG", "SET", "repl-ping-replica-period", "3600")
+	redistest.WaitFor(t, 20*time.Second, "vdr past the last PING", func() bool {
+		return strconv.FormatInt(node.Client().Offset(), 10) == replOffset(primary.Addr())
+	})
+	_, vport, _ := net.SplitHostPort(node.Addr())
+	chained := redistest.Start(t, "--enable-debug-command", "yes", "--replicaof", "127.0.0.1", vport)
+	waitSame(t, primary, direct, chained)
+}

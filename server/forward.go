@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
 	"time"
+
+	"github.com/vdr-project/vdr/internal/resp"
 )
 
 // Write forwarding (Options.ForwardWrites): a write command is sent to the
@@ -81,17 +82,7 @@ func (f *forwarder) dial() (*fconn, error) {
 }
 
 func (fc *fconn) roundTrip(args [][]byte) ([]byte, error) {
-	var b []byte
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
-	}
+	b := resp.AppendArray(nil, args)
 	fc.nc.SetDeadline(time.Now().Add(forwardTimeout))
 	if _, err := fc.nc.Write(b); err != nil {
 		return nil, err

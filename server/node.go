@@ -83,6 +83,10 @@ type NodeOptions struct {
 	// ReplBacklogSize sizes the backlog replicas of this node are served
 	// from (repl-backlog-size); default DefaultReplBacklogSize.
 	ReplBacklogSize int
+	// DownstreamFiltered lets a vdr with db or key-prefix filters serve
+	// replicas its own, filtered data and stream, under a replication ID
+	// of its own (downstream_own.go); without it such a vdr refuses them.
+	DownstreamFiltered bool
 
 	Logger *slog.Logger
 }
@@ -165,8 +169,11 @@ func NewNode(o NodeOptions) (*Node, error) {
 		}
 		ro := *o.Replica
 		ro.Handler = n.link
-		down = newDownstreams(n, o.ReplBacklogSize)
-		ro.Tap = down.bl
+		filtered := len(ro.DBs) > 0 || len(ro.KeyPrefixes) > 0
+		down = newDownstreams(n, o.ReplBacklogSize, filtered && o.DownstreamFiltered)
+		if !down.own {
+			ro.Tap = down.bl
+		}
 		if ro.PrimaryConfig == nil {
 			ro.PrimaryConfig = primaryConfigNames
 		}
@@ -286,6 +293,10 @@ func (n *Node) Start() error {
 		if n.opts.HugePages {
 			n.bg.Add(1)
 			go func() { defer n.bg.Done(); n.hugePagesLoop(ctx) }()
+		}
+		if d := n.srv.down; d != nil && d.own {
+			n.bg.Add(1)
+			go func() { defer n.bg.Done(); d.ownPingLoop(ctx.Done()) }()
 		}
 		if n.opts.SnapshotInterval > 0 && n.opts.SnapshotPath != "" {
 			n.bg.Add(1)

@@ -96,7 +96,11 @@ func (h *linkHandler) FullSyncEnd(replID string, offset int64) error {
 	if d := h.n.srv.down; d != nil {
 		// A new history: replicas served drop and resync (under mu, so no
 		// cut pairs the new data with the old history).
-		d.bl.TapStart(replID, offset, true)
+		if d.own {
+			d.ownStart()
+		} else {
+			d.bl.TapStart(replID, offset, true)
+		}
 	}
 	h.syncing.Store(false)
 	h.firstSyncDone.Store(true)
@@ -157,6 +161,9 @@ func (h *linkHandler) Commands(cmds []replica.Command) error {
 				return errors.Join(replica.ErrFullResync, err)
 			}
 		}
+	}
+	if d := h.n.srv.down; d != nil && d.own {
+		d.ownFeed(cmds)
 	}
 	h.changes.Add(int64(len(cmds)))
 	h.feedMonitors(cmds)

@@ -17,6 +17,9 @@ var (
 // The primary sends it without a SELECT: the line carries the database
 // the stream last selected.
 func (h *linkHandler) Ping(db int, argv [][]byte) error {
+	if d := h.n.srv.down; d != nil && !d.own {
+		h.pinged(d, db)
+	}
 	m := &h.n.srv.env.Monitors
 	if !m.Active() {
 		return nil
@@ -70,5 +73,23 @@ func (h *linkHandler) feedMonitors(cmds []replica.Command) {
 	}
 	if unit {
 		m.FeedApplied(peer, h.monDB, monExec)
+	}
+}
+
+// pinged moves the applied offset past a PING of the primary: what came
+// before it is applied and it changes nothing, so the data reflects the
+// stream up to its end, which is the tap's end (the tap gets each command
+// before the handler). A downstream's cut can then start there: without
+// this, on an idle primary whose stream is only PINGs, the backlog a
+// first downstream activates would start after the applied offset until
+// the next write.
+func (h *linkHandler) pinged(d *downstreams, db int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.firstSyncDone.Load() || h.loader != nil {
+		return
+	}
+	if _, _, _, end := d.bl.position(); end > h.appliedAt {
+		h.appliedAt, h.appliedDB = end, db
 	}
 }

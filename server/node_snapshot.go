@@ -309,11 +309,7 @@ func (n *Node) writeSnapshotFile(path string, extra map[string]string) (int64, e
 // rdbVersion.
 func writeProjection(w io.Writer, p *projection.Projection, rdbVersion int, aux map[string]string) (int64, error) {
 	rw := rdbparse.NewWriterVersion(w, rdbVersion)
-	for _, k := range []string{"redis-ver", "valkey-ver", "vdr-compat", "vdr-ver", "ctime", "repl-id", "repl-offset", "repl-stream-db", auxCluster} {
-		if v, ok := aux[k]; ok {
-			rw.Aux(k, v)
-		}
-	}
+	writeAux(rw, aux)
 	writeFunctions(rw, p)
 	var keys int64
 	p.ViewAll(func(v *projection.View) {
@@ -323,32 +319,8 @@ func writeProjection(w io.Writer, p *projection.Projection, rdbVersion int, aux 
 			}
 			rw.SelectDB(db, uint64(v.DBSize()), 0)
 			v.Keys(func(key []byte, val projection.Value) bool {
-				keys++
-				exp := val.ExpireMs()
-				switch val.Kind() {
-				case rdbparse.KindString:
-					rw.String(key, val.Bytes(), exp)
-				case rdbparse.KindList:
-					rw.Begin(rdbparse.KindList, key, uint64(val.Len()), exp)
-					val.ListEach(false, func(_ int, e []byte) bool { rw.Elem(e); return true })
-				case rdbparse.KindSet:
-					rw.Begin(rdbparse.KindSet, key, uint64(val.Len()), exp)
-					val.SetEach(func(m []byte) bool { rw.Elem(m); return true })
-				case rdbparse.KindZSet:
-					rw.Begin(rdbparse.KindZSet, key, uint64(val.Len()), exp)
-					val.ZEach(func(m []byte, s float64) bool { rw.Member(m, s); return true })
-				case rdbparse.KindHash:
-					if m := val.HashMinFieldExpire(); m != 0 { // field TTLs (Redis 7.4)
-						rw.BeginHashMetadata(key, uint64(val.Len()), exp, m)
-						val.HashEachWithTTL(func(f, x []byte, t int64) bool { rw.PairTTL(f, x, t); return true })
-						break
-					}
-					rw.Begin(rdbparse.KindHash, key, uint64(val.Len()), exp)
-					val.HashEach(func(f, x []byte) bool { rw.Pair(f, x); return true })
-				case rdbparse.KindStream:
-					rw.Stream(key, val.StreamRDB(), exp)
-				default:
-					keys--
+				if val.WriteRDB(rw, key) {
+					keys++
 				}
 				return rw.Err() == nil
 			})

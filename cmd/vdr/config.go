@@ -101,6 +101,7 @@ var settings = []setting{
 	{"cluster-mode", "Serving", "no", "answer cluster-mode clients as a one-node Redis Cluster owning every slot (CLUSTER SLOTS, SHARDS, NODES, READONLY…), whatever vdr replicates", kBool},
 	{"cluster-announce-ip", "Serving", "", "address CLUSTER SLOTS, SHARDS and NODES give for vdr (default: the one the client connected to)", kString},
 	{"cluster-announce-port", "Serving", "0", "port CLUSTER SLOTS, SHARDS and NODES give for vdr (0: the one the client connected to)", kInt},
+	{"downstream-filtered", "Serving", "no", "with --key-prefix or --dbs, serve replicas of this vdr its filtered data under a replication ID of its own (no: refuse them, as they would get a partial copy)", kBool},
 	{"compat", "Serving", "", "server version to answer as until the primary tells its own, and with --rdb: " + compatNames() + " (default: " + compat.Default.Name() + ")", kString},
 
 	{"databases", "Projection", "16", "number of databases", kInt},

@@ -149,3 +149,19 @@ func Info(addr, section string) (map[string]string, error) {
 	}
 	return m, nil
 }
+
+// AppendArray appends args as a RESP array of bulk strings: a command as
+// a client sends it, or as a primary propagates it.
+func AppendArray[T string | []byte](b []byte, args []T) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
