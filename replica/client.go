@@ -150,6 +150,19 @@ func (c *Client) Primary() string {
 	return *c.primary.Load()
 }
 
+// Target returns the primary the client follows now: the one SetPrimary
+// (or Sentinel) named last, even while the link is still connected to the
+// previous one, which Primary reports until it reconnects.
+func (c *Client) Target() string {
+	if p := c.next.Load(); p != nil {
+		return *p
+	}
+	if c.opts.Sentinel == nil {
+		return *c.primary.Load()
+	}
+	return c.Primary()
+}
+
 // Start validates the options and runs the client in a new goroutine.
 func (c *Client) Start(ctx context.Context) error {
 	if err := c.opts.Validate(); err != nil {

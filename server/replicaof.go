@@ -69,7 +69,7 @@ func (n *Node) primaryDemoted() {
 // currentPrimary is the node's Options.CurrentPrimary.
 func (n *Node) currentPrimary() string {
 	if c := n.client; c != nil {
-		return c.Primary()
+		return c.Target() // (a REPLICAOF just answered counts before the link moves)
 	}
 	return ""
 }
