@@ -246,7 +246,8 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 			return
 		}
 		if sl := ts[i].find(keys[i], hs[i]); sl != nil {
-			sl.o.prefetchData()
+			o := sl.obj()
+			o.prefetchData()
 		}
 		s.mu.RUnlock()
 	}
@@ -332,11 +333,12 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 		full := false
 		d.each(int(b), func(sl *slot) bool {
 			full = true
-			if sl.o.exp != 0 && sl.o.exp <= now {
+			o := sl.obj()
+			if o.exp != 0 && o.exp <= now {
 				return true
 			}
 			seen++
-			fn(stringBytes(sl.keyString()), Value{o: sl.o, ok: true, enc: enc, now: now})
+			fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: enc, now: now})
 			return true
 		})
 		s.mu.RUnlock()
@@ -472,10 +474,11 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 	}
 	for b, nb := 0, v.d.numBuckets(); b < nb; b++ {
 		more := v.d.each(b, func(sl *slot) bool {
-			if v.expired(sl.o.exp) {
+			o := sl.obj()
+			if v.expired(o.exp) {
 				return true
 			}
-			return fn(stringBytes(sl.keyString()), Value{o: sl.o, ok: true, enc: v.enc, now: v.Now()})
+			return fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: v.enc, now: v.Now()})
 		})
 		if !more {
 			return
@@ -512,7 +515,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 			continue
 		}
 		sl := t.nth(randN(r, t.n))
-		if sl.o.exp == 0 {
+		if sl.exp() == 0 {
 			return stringBytes(sl.keyString()), true
 		}
 		if allVolatile {
@@ -520,7 +523,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 				return stringBytes(sl.keyString()), true
 			}
 		}
-		if !v.expired(sl.o.exp) {
+		if !v.expired(sl.exp()) {
 			return stringBytes(sl.keyString()), true
 		}
 		if !allVolatile && draw > 1000 {
@@ -537,7 +540,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 			if first == nil {
 				first = stringBytes(sl.keyString())
 			}
-			if v.expired(sl.o.exp) {
+			if v.expired(sl.exp()) {
 				return true
 			}
 			key = stringBytes(sl.keyString())

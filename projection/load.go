@@ -102,9 +102,10 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		ld.curDB = e.DB
 		switch e.Kind {
 		case KindString:
-			k, o := newStringObj(e.Key, e.String, exp)
+			ns := slot{p: newRec(e.Key, e.String, exp, stringEncoding(e.String)), tag: uint32(KindString), klen: uint32(len(e.Key))}
+			o := ns.obj()
 			o.touch(ld.accessTime(e))
-			ld.put(d, k, o)
+			ld.putSlot(d, ns)
 			ld.keys++
 			return nil
 		case KindList:
@@ -148,7 +149,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		if e.Last {
 			ld.reserve(e)
 		}
-		ld.put(d, string(e.Key), ld.cur)
+		ld.putSlot(d, makeSlot(e.Key, &ld.cur))
 		ld.keys++
 	} else if ld.skip || string(e.Key) != string(ld.curKey) || e.DB != ld.curDB {
 		if ld.skip {
@@ -320,13 +321,14 @@ func (d *db) presize(keys int) {
 	d.tabs.Store(bs)
 }
 
-// put stores a loaded key: inline, or through the builder.
-func (ld *Loader) put(d *db, key string, o obj) {
+// putSlot stores a loaded key (a record or box that holds it): inline,
+// or through the builder.
+func (ld *Loader) putSlot(d *db, ns slot) {
 	if ld.bld != nil {
-		ld.bld.add(loadOp{op: opPut, d: d, key: key, o: o})
+		ld.bld.add(loadOp{op: opPut, d: d, s: ns})
 		return
 	}
-	d.storeKeyed(key, o)
+	d.putSlot(ns)
 }
 
 // remove drops a loaded key (an empty collection): inline, or through the
@@ -368,9 +370,9 @@ const (
 type loadOp struct {
 	op  loadOpKind
 	d   *db
-	key string
-	o   obj
-	n   int // opResize: keys per bucket
+	s   slot   // opPut: the key's record or box
+	key string // opRemove
+	n   int    // opResize: keys per bucket
 }
 
 func newBuilder() *builder {
@@ -402,7 +404,7 @@ func (b *builder) run() {
 			op := &ops[i]
 			switch op.op {
 			case opPut:
-				op.d.storeKeyed(op.key, op.o)
+				op.d.putSlot(op.s)
 			case opRemove:
 				op.d.removeKeyed(op.key)
 			case opResize:

@@ -2,22 +2,26 @@
 
 package projection
 
+import "unsafe"
+
 // prefetchDeep is the second stage of Projection.PrefetchKeys: with the
 // slot lines on their way (stage one), it walks each key's probe run and
-// prefetches, for the slots whose hash bits match, the key's bytes and the
-// value (o.ptr), the next two misses of the lookup; for a string, whose
-// key and value share a buffer, the buffer's first and last lines (the
-// last holds the access-time word a read refreshes).
+// prefetches, for the slots whose hash bits match, what the slot points
+// at, the next miss of the lookup: a string's record (key and value) —
+// its first line and its last, which holds the access-time word a read
+// refreshes — or a box.
 //
 // It holds no lock: the applier may be rewriting the slots it reads. That
-// is safe because it only ever prefetches what it reads, never follows
-// it (its pointers, or addresses computed from them: a torn read makes a
-// wrong address, and a prefetch of any address is harmless): slotArr is
-// published whole (its length and mask agree), so every
-// slot read is inside the array, and a word-sized racy read yields some
-// value once written there (the Go memory model), so at worst a stale or
-// mismatched address is prefetched. The race detector cannot know that
-// these reads are only hints, so race builds skip this stage
+// is safe because it only reads memory it may read and only prefetches
+// the addresses it computes (a prefetch of any address is harmless):
+// slotArr is published whole (its length and mask agree), so every slot
+// read is inside the array; a word-sized racy read yields some value once
+// written there (the Go memory model), so p is some record or box (kept
+// alive by the local copy), possibly not the one the tag belongs to; it
+// reads at most the first ten bytes behind p (a record's head; every
+// record and box is at least that long) to find the record's end, and a
+// mismatched guess only prefetches a wrong line. The race detector cannot
+// know that these reads are only hints, so race builds skip this stage
 // (prefetch_deep_race.go).
 func (t *table) prefetchDeep(h uint64) {
 	a := t.arr.Load()
@@ -25,27 +29,43 @@ func (t *table) prefetchDeep(h uint64) {
 		return
 	}
 	tag := hash32(h)
-	i := uint64(tag) & a.mask
+	i := home(tag) & a.mask
 	for probe := 0; probe < 8; probe++ {
 		s := &a.s[i]
 		st := s.tag
 		if st == 0 {
 			return
 		}
-		if st == tag {
-			o := s.o // racy copy: its fields may not belong together
-			prefetch(uintptr(s.key))
-			if o.kind == KindString && o.flags&flagBoxed == 0 {
-				// Key, value and access-time word share one buffer: its
-				// last line too, where touch reads the word.
-				if end := uintptr(o.ptr) + uintptr(o.n) + 3; end&^63 != uintptr(s.key)&^63 {
+		if st&tagHash == tag {
+			p := s.p // racy copy: may not belong with st
+			prefetch(uintptr(p))
+			if st&tagBox == 0 && p != nil {
+				// The record's last line too, where touch reads the word.
+				head, w := recHeadBounded(p)
+				end := uintptr(p) + uintptr(w) + uintptr(s.klen) + uintptr(head>>3) + 7
+				if head&recExp != 0 {
+					end += 8
+				}
+				if end&^63 != uintptr(p)&^63 {
 					prefetch(end)
 				}
-				return
 			}
-			prefetch(uintptr(o.ptr))
 			return
 		}
 		i = (i + 1) & a.mask
 	}
+}
+
+// recHeadBounded is recHead reading at most 10 bytes, for a p that may
+// not be a record.
+func recHeadBounded(p unsafe.Pointer) (head uint64, w int) {
+	for shift := 0; w < 10; shift += 7 {
+		b := *(*byte)(unsafe.Add(p, w))
+		w++
+		head |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			break
+		}
+	}
+	return head, w
 }
