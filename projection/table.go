@@ -89,8 +89,8 @@ type slot struct {
 
 // Bits of slot.tag.
 const (
-	tagKind = 7       // the value's Kind
-	tagBox  = 8       // p is a *box, not a string record
+	tagKind = 7           // the value's Kind
+	tagBox  = 8           // p is a *box, not a string record
 	tagHash = ^uint32(15) // the key's hash bits
 )
 
