@@ -19,6 +19,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -656,7 +657,22 @@ func (x Value) MemoryUsageSamples(key []byte, samples int) int64 {
 	if !x.ok {
 		return 0
 	}
-	return int64(len(key)) + memUsage(&x.o, samples)
+	return memUsage(&x.o, len(key), samples, defaultSlotShare)
+}
+
+// MemoryUsage is MEMORY USAGE key [SAMPLES samples]: Peek(key)'s
+// MemoryUsageSamples, with the key's share of its own table (its slot
+// array over its keys) in place of the average; 0 for a missing key.
+func (v *View) MemoryUsage(key []byte, samples int) int64 {
+	x := v.Peek(key)
+	if !x.ok {
+		return 0
+	}
+	share := int64(defaultSlotShare)
+	if t := v.d.tableOf(keyHash(key)); t.n > 0 {
+		share = int64(t.mask.Load()+1) * int64(unsafe.Sizeof(slot{})) / int64(t.n)
+	}
+	return memUsage(&x.o, len(key), samples, share)
 }
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),
