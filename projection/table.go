@@ -12,12 +12,13 @@ import (
 // Why not a Go map: a read of a random key in a large keyspace is a chain
 // of cache misses, and the map costs three of them before the value (its
 // group's control word, the slot, the key's bytes), with no way to start
-// them early. Here a slot holds 32 bits of the key's hash, its length and
-// a pointer to its bytes beside the obj, so
+// them early. Here a 16-byte slot holds 28 bits of the key's hash, the
+// value's kind, the key's length and a pointer to the key's record or
+// box (rec.go), where the key's bytes sit beside the value's header, so
 //
-//   - a lookup reads one slot line, compares the stored hash bits, and
-//     reads the key's bytes only for a slot whose bits match (and, as it
-//     does, starts fetching the value: prefetch(o.ptr));
+//   - a lookup reads one slot line, compares the stored hash bits and
+//     length, and reads the record or box only for a slot where both
+//     match (starting that fetch at once: prefetch(s.p));
 //   - the slot's address is known from the hash alone, so a reader with
 //     several requests in hand (a pipeline, MGET) fetches every slot line
 //     at once before it runs any of them (Projection.Prefetch);
