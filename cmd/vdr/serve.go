@@ -139,6 +139,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		HTTPAddr:         cfg.HTTPAddr,
 		Pprof:            cfg.Bool("pprof"),
 		HugePages:        cfg.Bool("huge-pages"),
+		GCPercent:        cfg.Int("gc-percent"),
 		SnapshotPath:     cfg.Str("snapshot-path"),
 		SnapshotInterval: cfg.Duration("snapshot-interval"),
 		Dir:              cfg.Str("dir"),
