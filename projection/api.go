@@ -213,9 +213,11 @@ func (p *Projection) Prefetch(db int, key []byte) {
 // maxPrefetchKeys is the most keys PrefetchKeys hints at once.
 const maxPrefetchKeys = 64
 
-// PrefetchKeys is Prefetch for several keys of db, in two stages: every
+// PrefetchKeys is Prefetch for several keys of db, in stages: every
 // key's slot line first, then, once those are on their way, each key's
-// bytes and value (prefetchDeep). Keys past maxPrefetchKeys are ignored.
+// record or box (prefetchDeep), then the value a box points at
+// (prefetchBoxed), then the first lines of a collection's data. Keys past
+// maxPrefetchKeys are ignored.
 func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 	ds := p.cur.Load()
 	if uint(db) >= uint(len(ds.dbs)) || len(keys) == 0 {
@@ -231,8 +233,16 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 		hs[i], ts[i] = h, &bs.t[bs.bucketOfHash(h)]
 		ts[i].prefetchSlot(h)
 	}
+	var boxed uint64 // bit i: key i's slot points at a box
 	for i := 0; i < n; i++ {
-		ts[i].prefetchDeep(hs[i])
+		if ts[i].prefetchDeep(hs[i]) {
+			boxed |= 1 << i
+		}
+	}
+	for i := 0; boxed != 0 && i < n; i++ {
+		if boxed&(1<<i) != 0 {
+			ts[i].prefetchBoxed(hs[i])
+		}
 	}
 	// Stage three, under each key's stripe lock: by now the slots, keys
 	// and value headers are (mostly) in cache; start on the first bytes

@@ -9,7 +9,8 @@ import "unsafe"
 // prefetches, for the slots whose hash bits match, what the slot points
 // at, the next miss of the lookup: a string's record (key and value) —
 // its first line and its last, which holds the access-time word a read
-// refreshes — or a box.
+// refreshes — or a box. It reports whether the slot it found points at a
+// box (then prefetchBoxed has a next line to fetch).
 //
 // It holds no lock: the applier may be rewriting the slots it reads. That
 // is safe because it only reads memory it may read and only prefetches
@@ -23,10 +24,10 @@ import "unsafe"
 // mismatched guess only prefetches a wrong line. The race detector cannot
 // know that these reads are only hints, so race builds skip this stage
 // (prefetch_deep_race.go).
-func (t *table) prefetchDeep(h uint64) {
+func (t *table) prefetchDeep(h uint64) (boxed bool) {
 	a := t.arr.Load()
 	if a == nil {
-		return
+		return false
 	}
 	tag := hash32(h)
 	i := home(tag) & a.mask
@@ -34,7 +35,7 @@ func (t *table) prefetchDeep(h uint64) {
 		s := &a.s[i]
 		st := s.tag
 		if st == 0 {
-			return
+			return false
 		}
 		if st&tagHash == tag {
 			p := s.p // racy copy: may not belong with st
@@ -49,6 +50,36 @@ func (t *table) prefetchDeep(h uint64) {
 				if end&^63 != uintptr(p)&^63 {
 					prefetch(end)
 				}
+			}
+			return st&tagBox != 0
+		}
+		i = (i + 1) & a.mask
+	}
+	return false
+}
+
+// prefetchBoxed is the stage after prefetchDeep: for a key held in a box
+// (a collection), whose line prefetchDeep started fetching, it reads the
+// box's first word, the value's pointer, and prefetches the value's
+// struct, so that stage three finds it in cache. It reads racily as
+// prefetchDeep does: p is some record or box (every one is at least 8
+// bytes), and the word read is only prefetched, never followed.
+func (t *table) prefetchBoxed(h uint64) {
+	a := t.arr.Load()
+	if a == nil {
+		return
+	}
+	tag := hash32(h)
+	i := home(tag) & a.mask
+	for probe := 0; probe < 8; probe++ {
+		s := &a.s[i]
+		st := s.tag
+		if st == 0 {
+			return
+		}
+		if st&tagHash == tag {
+			if p := s.p; st&tagBox != 0 && p != nil {
+				prefetch(*(*uintptr)(p))
 			}
 			return
 		}
