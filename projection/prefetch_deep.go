@@ -25,9 +25,32 @@ import "unsafe"
 // know that these reads are only hints, so race builds skip this stage
 // (prefetch_deep_race.go).
 func (t *table) prefetchDeep(h uint64) (boxed bool) {
+	s := t.racyProbe(h)
+	if s == nil {
+		return false
+	}
+	st, p := s.tag, s.p // racy copies: they may not belong together
+	prefetch(uintptr(p))
+	if st&tagBox == 0 && p != nil {
+		// The record's last line too, where touch reads the word.
+		head, w := recHeadBounded(p)
+		end := uintptr(p) + uintptr(w) + uintptr(s.klen) + uintptr(head>>3) + 7
+		if head&recExp != 0 {
+			end += 8
+		}
+		if end&^63 != uintptr(p)&^63 {
+			prefetch(end)
+		}
+	}
+	return st&tagBox != 0
+}
+
+// racyProbe walks h's probe run, without a lock, to the first slot whose
+// hash bits match (at most 8 slots); nil if it meets an empty slot first.
+func (t *table) racyProbe(h uint64) *slot {
 	a := t.arr.Load()
 	if a == nil {
-		return false
+		return nil
 	}
 	tag := hash32(h)
 	i := home(tag) & a.mask
@@ -35,27 +58,14 @@ func (t *table) prefetchDeep(h uint64) (boxed bool) {
 		s := &a.s[i]
 		st := s.tag
 		if st == 0 {
-			return false
+			return nil
 		}
 		if st&tagHash == tag {
-			p := s.p // racy copy: may not belong with st
-			prefetch(uintptr(p))
-			if st&tagBox == 0 && p != nil {
-				// The record's last line too, where touch reads the word.
-				head, w := recHeadBounded(p)
-				end := uintptr(p) + uintptr(w) + uintptr(s.klen) + uintptr(head>>3) + 7
-				if head&recExp != 0 {
-					end += 8
-				}
-				if end&^63 != uintptr(p)&^63 {
-					prefetch(end)
-				}
-			}
-			return st&tagBox != 0
+			return s
 		}
 		i = (i + 1) & a.mask
 	}
-	return false
+	return nil
 }
 
 // prefetchBoxed is the stage after prefetchDeep: for a key held in a box
@@ -65,25 +75,10 @@ func (t *table) prefetchDeep(h uint64) (boxed bool) {
 // prefetchDeep does: p is some record or box (every one is at least 8
 // bytes), and the word read is only prefetched, never followed.
 func (t *table) prefetchBoxed(h uint64) {
-	a := t.arr.Load()
-	if a == nil {
-		return
-	}
-	tag := hash32(h)
-	i := home(tag) & a.mask
-	for probe := 0; probe < 8; probe++ {
-		s := &a.s[i]
-		st := s.tag
-		if st == 0 {
-			return
+	if s := t.racyProbe(h); s != nil {
+		if st, p := s.tag, s.p; st&tagBox != 0 && p != nil {
+			prefetch(*(*uintptr)(p))
 		}
-		if st&tagHash == tag {
-			if p := s.p; st&tagBox != 0 && p != nil {
-				prefetch(*(*uintptr)(p))
-			}
-			return
-		}
-		i = (i + 1) & a.mask
 	}
 }
 
