@@ -102,7 +102,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		ld.curDB = e.DB
 		switch e.Kind {
 		case KindString:
-			ns := slot{p: newRec(e.Key, e.String, exp, stringEncoding(e.String)), tag: uint32(KindString), klen: uint32(len(e.Key))}
+			ns := d.stringSlot(e.Key, e.String, exp, stringEncoding(e.String))
 			o := ns.obj()
 			o.touch(ld.accessTime(e))
 			ld.putSlot(d, ns)

@@ -29,8 +29,13 @@ import (
 // allocation; longer ones are a string beside it.
 
 // recExp is the head bit that says the record holds an expire time; the
-// low two bits are the string's encoding (encEmbstr, encInt, encRaw).
-const recExp = 4
+// low two bits are the string's encoding (encEmbstr, encInt, encRaw), or
+// encLZ4: a raw string stored compressed (Options.CompressValues), as the
+// uvarint of its length then one LZ4 block.
+const (
+	recExp = 4
+	encLZ4 = 3
+)
 
 // newRec builds the record of a string key.
 func newRec(key, val []byte, exp int64, enc uint8) unsafe.Pointer {
@@ -90,6 +95,9 @@ func recKey(p unsafe.Pointer) *byte { return (*byte)(unsafe.Add(p, recHdrLen(p))
 func recObj(p unsafe.Pointer, klen uint32) obj {
 	head, w := recHead(p)
 	o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> 3)}
+	if o.enc == encLZ4 {
+		o.enc, o.flags = encRaw, flagLZ4
+	}
 	if head&recExp != 0 {
 		o.exp = int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, w)), 8)))
 		w += 8
@@ -191,7 +199,7 @@ func (s *slot) exp() int64 {
 // access time starts at 0), a box for the rest.
 func makeSlot(key []byte, o *obj) slot {
 	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		return slot{p: newRec(key, o.bytes(), o.exp, o.enc), tag: uint32(KindString), klen: uint32(len(key))}
+		return slot{p: newRec(key, o.stored(), o.exp, o.recEnc()), tag: uint32(KindString), klen: uint32(len(key))}
 	}
 	return slot{p: newBox(key, o), tag: uint32(o.kind) | tagBox, klen: uint32(len(key))}
 }

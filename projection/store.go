@@ -36,6 +36,7 @@ const (
 // obj flags.
 const (
 	flagBoxed uint8 = 1 << iota // string: ptr is *rawStr (growable), not inline bytes
+	flagLZ4                     // inline string stored compressed (rec.go encLZ4): bytes() decompresses
 )
 
 // obj is one key's value, as the code that reads and writes values
@@ -60,14 +61,33 @@ type rawStr struct {
 	lru lruWord
 }
 
+// bytes returns a string's value: the stored bytes, or for a compressed
+// one (flagLZ4) a new slice of them decompressed.
 func (o *obj) bytes() []byte {
 	if o.flags&flagBoxed != 0 {
 		return (*rawStr)(o.ptr).b
 	}
+	if o.flags&flagLZ4 != 0 {
+		return lz4Value(o.stored())
+	}
+	return o.stored()
+}
+
+// stored returns an inline string's bytes as its record holds them
+// (compressed when flagLZ4 is set).
+func (o *obj) stored() []byte {
 	if o.n == 0 {
 		return nil
 	}
 	return unsafe.Slice((*byte)(o.ptr), int(o.n))
+}
+
+// recEnc is the encoding an inline string's record head holds.
+func (o *obj) recEnc() uint8 {
+	if o.flags&flagLZ4 != 0 {
+		return encLZ4
+	}
+	return o.enc
 }
 
 func (o *obj) list() *listObj { return (*listObj)(o.ptr) }
@@ -89,6 +109,9 @@ type db struct {
 	keys    atomic.Int64              // keys present, including logically expired ones (as DBSIZE counts)
 	expires atomic.Int64              // keys with an expire time
 	smask   uint64
+	// compressOver is Options.CompressValues: string values longer are
+	// stored LZ4-compressed when that saves bytes (0: never).
+	compressOver int
 	// ev hears the keys store creates ("new" events, notify.go); set by
 	// the applier only while it applies with the 'n' class on.
 	ev   *applier
@@ -105,6 +128,7 @@ func newDataset(o *Options) *dataset {
 	ds := &dataset{dbs: make([]*db, o.NumDBs)}
 	for i := range ds.dbs {
 		ds.dbs[i] = newDB(o.Stripes, o.Buckets)
+		ds.dbs[i].compressOver = o.CompressValues
 	}
 	return ds
 }
@@ -211,7 +235,20 @@ func (d *db) setString(key, val []byte, exp int64) {
 func (d *db) setStringEnc(key, val []byte, exp int64, enc uint8) {
 	h := keyHash(key)
 	t := d.tableOf(h)
-	d.put(t, t.find(key, h), h, slot{p: newRec(key, val, exp, enc), tag: uint32(KindString), klen: uint32(len(key))})
+	d.put(t, t.find(key, h), h, d.stringSlot(key, val, exp, enc))
+}
+
+// stringSlot builds the record of a string key, compressing the value
+// when the database is set to and that saves bytes.
+func (d *db) stringSlot(key, val []byte, exp int64, enc uint8) slot {
+	if d.compressOver > 0 && len(val) > d.compressOver && enc == encRaw {
+		z := compressors.Get().(*compressor)
+		defer compressors.Put(z) // after newRec has copied the bytes
+		if c, ok := z.compress(val); ok {
+			val, enc = c, encLZ4
+		}
+	}
+	return slot{p: newRec(key, val, exp, enc), tag: uint32(KindString), klen: uint32(len(key))}
 }
 
 // setExpire changes the expire time of an existing key.
@@ -226,7 +263,7 @@ func (d *db) setExpire(key []byte, exp int64) bool {
 		// A record holds its expire time: build it again (its access
 		// time starts over, as the applier touches the key anyway).
 		o := s.obj()
-		d.put(t, s, h, slot{p: newRec(key, o.bytes(), exp, o.enc), tag: uint32(KindString), klen: s.klen})
+		d.put(t, s, h, slot{p: newRec(key, o.stored(), exp, o.recEnc()), tag: uint32(KindString), klen: s.klen})
 		return true
 	}
 	b := (*box)(s.p)

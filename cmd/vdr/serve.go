@@ -145,7 +145,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		Dir:              cfg.Str("dir"),
 		DBFilename:       cfg.Str("dbfilename"),
 		ReplBacklogSize:  cfg.Int("repl-backlog-size"),
-		Projection:       projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command"))},
+		Projection:       projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command")), CompressValues: cfg.Int("compress-values")},
 		Logger:           log,
 	}
 	if o.Server.Port == -1 {
