@@ -2,14 +2,11 @@
 
 package projection
 
-import "unsafe"
-
 // prefetchDeep is the second stage of Projection.PrefetchKeys: with the
 // slot lines on their way (stage one), it walks each key's probe run and
 // prefetches, for the slots whose hash bits match, what the slot points
-// at, the next miss of the lookup: a string's record (key and value) —
-// its first line and its last, which holds the access-time word a read
-// refreshes — or a box. It reports whether the slot it found points at a
+// at, the next miss of the lookup: a string's record (key and value, its
+// first two lines) or a box. It reports whether the slot it found points at a
 // box (then prefetchBoxed has a next line to fetch).
 //
 // It holds no lock: the applier may be rewriting the slots it reads. That
@@ -17,11 +14,10 @@ import "unsafe"
 // the addresses it computes (a prefetch of any address is harmless):
 // slotArr is published whole (its length and mask agree), so every slot
 // read is inside the array; a word-sized racy read yields some value once
-// written there (the Go memory model), so p is some record or box (kept
-// alive by the local copy), possibly not the one the tag belongs to; it
-// reads at most the first ten bytes behind p (a record's head; every
-// record and box is at least that long) to find the record's end, and a
-// mismatched guess only prefetches a wrong line. The race detector cannot
+// written there (the Go memory model), so p is some record or box,
+// possibly not the one the tag belongs to, and a mismatch only
+// prefetches a wrong line. prefetchBoxed reads a box's first word (every
+// record and box is at least 8 bytes). The race detector cannot
 // know that these reads are only hints, so race builds skip this stage
 // (prefetch_deep_race.go).
 func (t *table) prefetchDeep(h uint64) (boxed bool) {
@@ -31,16 +27,12 @@ func (t *table) prefetchDeep(h uint64) (boxed bool) {
 	}
 	st, p := s.tag, s.p // racy copies: they may not belong together
 	prefetch(uintptr(p))
-	if st&tagBox == 0 && p != nil {
-		// The record's last line too, where touch reads the word.
-		head, w := recHeadBounded(p)
-		end := uintptr(p) + uintptr(w) + uintptr(s.klen) + uintptr(head>>3) + 7
-		if head&recExp != 0 {
-			end += 8
-		}
-		if end&^63 != uintptr(p)&^63 {
-			prefetch(end)
-		}
+	if st&tagBox == 0 {
+		// A record's next line too: a record of the usual size (under
+		// 128 bytes) spans two, and the last holds the access-time word
+		// a read refreshes. Its length is in the record, and reading it
+		// here would wait for the line just asked for.
+		prefetch(uintptr(p) + 64)
 	}
 	return st&tagBox != 0
 }
@@ -80,18 +72,4 @@ func (t *table) prefetchBoxed(h uint64) {
 			prefetch(*(*uintptr)(p))
 		}
 	}
-}
-
-// recHeadBounded is recHead reading at most 10 bytes, for a p that may
-// not be a record.
-func recHeadBounded(p unsafe.Pointer) (head uint64, w int) {
-	for shift := 0; w < 10; shift += 7 {
-		b := *(*byte)(unsafe.Add(p, w))
-		w++
-		head |= uint64(b&0x7f) << shift
-		if b < 0x80 {
-			break
-		}
-	}
-	return head, w
 }

@@ -67,8 +67,16 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// recHead decodes a record's head; w is its width.
+// recHead decodes a record's head; w is its width. Heads of one and two
+// bytes (values under 2 KB) take the short path.
 func recHead(p unsafe.Pointer) (head uint64, w int) {
+	b0 := *(*byte)(p)
+	if b0 < 0x80 {
+		return uint64(b0), 1
+	}
+	if b1 := *(*byte)(unsafe.Add(p, 1)); b1 < 0x80 {
+		return uint64(b0&0x7f) | uint64(b1)<<7, 2
+	}
 	for shift := 0; ; shift += 7 {
 		b := *(*byte)(unsafe.Add(p, w))
 		w++
