@@ -174,7 +174,7 @@ func buildMixed(b *testing.B, n int) *Projection {
 		return s
 	}
 	argv := make([][]byte, 0, 22)
-	stringsOnly := os.Getenv("BENCH_MIX") == "strings"
+	stringsOnly := benchStringsOnly()
 	for i := 0; i < n; i++ {
 		key := []byte("key:" + strconv.Itoa(i))
 		x := r.IntN(100)
