@@ -233,7 +233,7 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 		hs[i], ts[i] = h, &bs.t[bs.bucketOfHash(h)]
 		ts[i].prefetchSlot(h)
 	}
-	var boxed uint64 // bit i: key i's slot points at a box
+	var boxed uint64 // bit i: key i's slot may point at a box
 	for i := 0; i < n; i++ {
 		if ts[i].prefetchDeep(hs[i]) {
 			boxed |= 1 << i
@@ -246,10 +246,14 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 	}
 	// Stage three, under each key's stripe lock: by now the slots, keys
 	// and value headers are (mostly) in cache; start on the first bytes
-	// of each collection's data. A stripe pins the db's bucket set only
-	// if bs is still it (SWAPDB may have moved bs to another db, whose
-	// stripes guard it now).
-	for i := 0; i < n; i++ {
+	// of each collection's data (a string, in a record, has none: its
+	// key is skipped). A stripe pins the db's bucket set only if bs is
+	// still it (SWAPDB may have moved bs to another db, whose stripes
+	// guard it now).
+	for i := 0; boxed != 0 && i < n; i++ {
+		if boxed&(1<<i) == 0 {
+			continue
+		}
 		s := &d.stripes[bs.bucketOfHash(hs[i])&int(d.smask)]
 		s.mu.RLock()
 		if d.tabs.Load() != bs {

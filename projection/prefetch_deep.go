@@ -6,8 +6,9 @@ package projection
 // slot lines on their way (stage one), it walks each key's probe run and
 // prefetches, for the slots whose hash bits match, what the slot points
 // at, the next miss of the lookup: a string's record (key and value, its
-// first two lines) or a box. It reports whether the slot it found points at a
-// box (then prefetchBoxed has a next line to fetch).
+// first two lines) or a box. It reports whether the slot it found points
+// at a box (then prefetchBoxed and stage three have more to fetch; a
+// string's record has nothing past its lines).
 //
 // It holds no lock: the applier may be rewriting the slots it reads. That
 // is safe because it only reads memory it may read and only prefetches

@@ -182,6 +182,11 @@ func (s *slot) obj() obj {
 	if s.tag&tagBox == 0 {
 		return recObj(s.p, s.klen)
 	}
+	return s.boxObj()
+}
+
+// boxObj is obj for a slot that holds a box.
+func (s *slot) boxObj() obj {
 	b := (*box)(s.p)
 	o := obj{ptr: b.ptr, kind: Kind(s.tag & tagKind), exp: b.exp}
 	if o.kind == KindString {

@@ -168,10 +168,7 @@ func (d *db) tableOf(h uint64) *table {
 // lookup returns the raw entry, expired or not.
 func (d *db) lookup(key []byte) (obj, bool) {
 	h := keyHash(key)
-	if s := d.tableOf(h).find(key, h); s != nil {
-		return s.obj(), true
-	}
-	return obj{}, false
+	return d.tableOf(h).findObj(key, h)
 }
 
 // store puts o under key, replacing any old value (and its expire

@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -154,6 +155,43 @@ func (t *table) find(key []byte, h uint64) *slot {
 			}
 		} else if s.tag == 0 {
 			return nil
+		}
+	}
+}
+
+// findObj is find returning the key's value: a record's head is decoded
+// once, for the key's position and for the obj.
+func (t *table) findObj(key []byte, h uint64) (obj, bool) {
+	p := t.first.Load()
+	if p == nil {
+		return obj{}, false
+	}
+	mask := t.mask.Load()
+	tag := hash32(h)
+	for i := home(tag) & mask; ; i = (i + 1) & mask {
+		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
+		if s.tag&tagHash == tag && int(s.klen) == len(key) && s.tag != 0 {
+			if s.tag&tagBox != 0 {
+				if string(key) == s.keyString() {
+					return s.boxObj(), true
+				}
+				continue
+			}
+			head, w := recHead(s.p)
+			var exp int64
+			if head&recExp != 0 {
+				exp = int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s.p, w)), 8)))
+				w += 8
+			}
+			if string(key) == unsafe.String((*byte)(unsafe.Add(s.p, w)), len(key)) {
+				o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> 3), exp: exp, ptr: unsafe.Add(s.p, w+len(key))}
+				if o.enc == encLZ4 {
+					o.enc, o.flags = encRaw, flagLZ4
+				}
+				return o, true
+			}
+		} else if s.tag == 0 {
+			return obj{}, false
 		}
 	}
 }
