@@ -318,12 +318,11 @@ func memoryUsageCommand(c *Ctx, args [][]byte) {
 	c.read1(args[2], func(v *projection.View) {
 		// A logically expired key still has a size: memoryCommand finds it
 		// in the dict without a lookup (no expiry check, no access time).
-		x := v.Peek(args[2])
-		if !x.Exists() {
+		if !v.Peek(args[2]).Exists() {
 			c.W.Null()
 			return
 		}
-		c.W.Int(x.MemoryUsageSamples(args[2], int(samples)))
+		c.W.Int(v.MemoryUsage(args[2], int(samples)))
 	})
 }
 

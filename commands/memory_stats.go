@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,24 +18,27 @@ import (
 // moduleCommand), with vdr's own numbers.
 //
 // vdr's memory is the Go runtime's, so the fields Redis takes from its
-// allocator come from runtime.MemStats:
+// allocator come from the runtime:
 //
-//	total.allocated      HeapAlloc (INFO used_memory)
-//	peak.allocated       the largest HeapAlloc MEMORY or INFO has seen, or
-//	                     HeapSys (the heap's reserved size, which the heap's
-//	                     peak never exceeds) when larger — the runtime keeps
-//	                     no peak of its own
+//	total.allocated      the heap the last garbage collection found live
+//	                     (/gc/heap/live:bytes; INFO used_memory): the
+//	                     projection's keys, values and index, and what else
+//	                     the process keeps reachable (clients, scripts) —
+//	                     without the garbage not collected yet, which
+//	                     HeapAlloc counts (up to GOGC% more); HeapAlloc
+//	                     before the first collection
+//	peak.allocated       the largest total.allocated MEMORY or INFO has seen
 //	startup.allocated    HeapAlloc when the commands package started
-//	allocator.allocated  HeapAlloc
+//	allocator.allocated  total.allocated
 //	allocator.active     HeapInuse (spans in use, with their free slots)
 //	allocator.resident   Sys - HeapReleased (what the runtime holds from the OS)
 //	rss                  the process's resident set (/proc; INFO used_memory_rss)
 //
-// The per-database overhead counts Go map entries: a key's slot in its
-// stripe's map (a string header and a pointer, with the map's per-slot
-// bytes), and the same again for keys with an expire time. Fields for
-// what vdr has none of (replication backlog, replicas' buffers, AOF,
-// cluster links) are 0.
+// The per-database overhead is the key index's real size (its tables'
+// 16-byte slots and bucket headers, projection.DBStats.IndexBytes); an
+// expire time lives in its key's record or box, so there is no second
+// table to count for expires. Fields for what vdr has none of (replication
+// backlog, replicas' buffers, AOF, cluster links) are 0.
 
 // startupAllocated is HeapAlloc when the process started serving
 // commands (startup.allocated).
@@ -44,13 +48,9 @@ var startupAllocated = func() uint64 {
 	return ms.HeapAlloc
 }()
 
-// peakAllocated is the largest HeapAlloc seen by MEMORY STATS / DOCTOR.
+// peakAllocated is the largest total.allocated seen by MEMORY STATS,
+// DOCTOR or INFO.
 var peakAllocated atomic.Uint64
-
-// mapSlotBytes is what one key costs in a Go map of string to pointer
-// beyond the key and value themselves: the string header, the pointer,
-// the tophash byte, and the buckets' load-factor slack (6.5 of 8 slots).
-const mapSlotBytes = int64(unsafe.Sizeof("")+unsafe.Sizeof(uintptr(0))+1) * 8 / 6
 
 // memoryFigures are the numbers of MEMORY STATS.
 type memoryFigures struct {
@@ -63,14 +63,18 @@ type memoryFigures struct {
 func (c *Ctx) memoryFigures() *memoryFigures {
 	f := &memoryFigures{}
 	runtime.ReadMemStats(&f.ms)
-	f.total = int64(f.ms.HeapAlloc)
+	total := f.ms.HeapAlloc
+	if live := liveHeapBytes(); live > 0 {
+		total = live
+	}
+	f.total = int64(total)
 	for {
 		p := peakAllocated.Load()
-		if f.ms.HeapAlloc <= p || peakAllocated.CompareAndSwap(p, f.ms.HeapAlloc) {
+		if total <= p || peakAllocated.CompareAndSwap(p, total) {
 			break
 		}
 	}
-	f.peak = int64(max(peakAllocated.Load(), f.ms.HeapSys))
+	f.peak = int64(peakAllocated.Load())
 	f.startup = int64(startupAllocated)
 	if c.Env.Host != nil {
 		// A client's reply buffer is its Writer's (not counted here);
@@ -83,9 +87,20 @@ func (c *Ctx) memoryFigures() *memoryFigures {
 	}
 	for _, d := range f.dbs {
 		f.keys += d.Keys
-		f.overheadTotal += (d.Keys + d.Expires) * mapSlotBytes
+		f.overheadTotal += d.IndexBytes
 	}
 	return f
+}
+
+// liveHeapBytes is the heap the last garbage collection found live, 0
+// before the first one.
+func liveHeapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 func ratio(a, b int64) float64 {
@@ -139,8 +154,8 @@ func memoryStatsCommand(c *Ctx, args [][]byte) {
 		} else {
 			w.Map(3)
 		}
-		pairInt("overhead.hashtable.main", d.Keys*mapSlotBytes)
-		pairInt("overhead.hashtable.expires", d.Expires*mapSlotBytes)
+		pairInt("overhead.hashtable.main", d.IndexBytes)
+		pairInt("overhead.hashtable.expires", 0) // kept in the records and boxes
 		if !newLayout {
 			pairInt("overhead.hashtable.slot-to-keys", 0)
 		}
@@ -192,7 +207,7 @@ func memoryDoctorCommand(c *Ctx, args [][]byte) {
 	}
 	var issues []string
 	if f.peak > f.total*3/2 {
-		issues = append(issues, fmt.Sprintf(" * Peak memory: the heap once reserved %s, %.2f times what it holds now (%s). The Go runtime returns unused pages to the system over time; MEMORY PURGE does it at once.", humanBytes(uint64(f.peak)), ratio(f.peak, f.total), humanBytes(uint64(f.total))))
+		issues = append(issues, fmt.Sprintf(" * Peak memory: the heap once held %s live, %.2f times what it holds now (%s). The Go runtime returns unused pages to the system over time; MEMORY PURGE does it at once.", humanBytes(uint64(f.peak)), ratio(f.peak, f.total), humanBytes(uint64(f.total))))
 	}
 	if active := int64(f.ms.HeapInuse); active > f.total*14/10 && active-f.total > 10<<20 {
 		issues = append(issues, fmt.Sprintf(" * Fragmentation: %s of heap spans are in use for %s of live objects (ratio %.2f). It shrinks as the garbage collector reuses the free slots.", humanBytes(uint64(active)), humanBytes(uint64(f.total)), ratio(active, f.total)))

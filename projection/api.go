@@ -19,6 +19,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -214,9 +215,11 @@ func (p *Projection) Prefetch(db int, key []byte) {
 // maxPrefetchKeys is the most keys PrefetchKeys hints at once.
 const maxPrefetchKeys = 64
 
-// PrefetchKeys is Prefetch for several keys of db, in two stages: every
+// PrefetchKeys is Prefetch for several keys of db, in stages: every
 // key's slot line first, then, once those are on their way, each key's
-// bytes and value (prefetchDeep). Keys past maxPrefetchKeys are ignored.
+// record or box (prefetchDeep), then the value a box points at
+// (prefetchBoxed), then the first lines of a collection's data. Keys past
+// maxPrefetchKeys are ignored.
 func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 	ds := p.cur.Load()
 	if uint(db) >= uint(len(ds.dbs)) || len(keys) == 0 {
@@ -232,15 +235,27 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 		hs[i], ts[i] = h, &bs.t[bs.bucketOfHash(h)]
 		ts[i].prefetchSlot(h)
 	}
+	var boxed uint64 // bit i: key i's slot may point at a box
 	for i := 0; i < n; i++ {
-		ts[i].prefetchDeep(hs[i])
+		if ts[i].prefetchDeep(hs[i]) {
+			boxed |= 1 << i
+		}
+	}
+	for i := 0; boxed != 0 && i < n; i++ {
+		if boxed&(1<<i) != 0 {
+			ts[i].prefetchBoxed(hs[i])
+		}
 	}
 	// Stage three, under each key's stripe lock: by now the slots, keys
 	// and value headers are (mostly) in cache; start on the first bytes
-	// of each collection's data. A stripe pins the db's bucket set only
-	// if bs is still it (SWAPDB may have moved bs to another db, whose
-	// stripes guard it now).
-	for i := 0; i < n; i++ {
+	// of each collection's data (a string, in a record, has none: its
+	// key is skipped). A stripe pins the db's bucket set only if bs is
+	// still it (SWAPDB may have moved bs to another db, whose stripes
+	// guard it now).
+	for i := 0; boxed != 0 && i < n; i++ {
+		if boxed&(1<<i) == 0 {
+			continue
+		}
 		s := &d.stripes[bs.bucketOfHash(hs[i])&int(d.smask)]
 		s.mu.RLock()
 		if d.tabs.Load() != bs {
@@ -248,7 +263,8 @@ func (p *Projection) PrefetchKeys(db int, keys [][]byte) {
 			return
 		}
 		if sl := ts[i].find(keys[i], hs[i]); sl != nil {
-			sl.o.prefetchData()
+			o := sl.obj()
+			o.prefetchData()
 		}
 		s.mu.RUnlock()
 	}
@@ -334,11 +350,12 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 		full := false
 		d.each(int(b), func(sl *slot) bool {
 			full = true
-			if sl.o.exp != 0 && sl.o.exp <= now {
+			o := sl.obj()
+			if o.exp != 0 && o.exp <= now {
 				return true
 			}
 			seen++
-			fn(stringBytes(sl.keyString()), Value{o: sl.o, ok: true, enc: enc, now: now})
+			fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: enc, now: now})
 			return true
 		})
 		s.mu.RUnlock()
@@ -474,10 +491,11 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 	}
 	for b, nb := 0, v.d.numBuckets(); b < nb; b++ {
 		more := v.d.each(b, func(sl *slot) bool {
-			if v.expired(sl.o.exp) {
+			o := sl.obj()
+			if v.expired(o.exp) {
 				return true
 			}
-			return fn(stringBytes(sl.keyString()), Value{o: sl.o, ok: true, enc: v.enc, now: v.Now()})
+			return fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: v.enc, now: v.Now()})
 		})
 		if !more {
 			return
@@ -514,7 +532,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 			continue
 		}
 		sl := t.nth(randN(r, t.n))
-		if sl.o.exp == 0 {
+		if sl.exp() == 0 {
 			return stringBytes(sl.keyString()), true
 		}
 		if allVolatile {
@@ -522,7 +540,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 				return stringBytes(sl.keyString()), true
 			}
 		}
-		if !v.expired(sl.o.exp) {
+		if !v.expired(sl.exp()) {
 			return stringBytes(sl.keyString()), true
 		}
 		if !allVolatile && draw > 1000 {
@@ -539,7 +557,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 			if first == nil {
 				first = stringBytes(sl.keyString())
 			}
-			if v.expired(sl.o.exp) {
+			if v.expired(sl.exp()) {
 				return true
 			}
 			key = stringBytes(sl.keyString())
@@ -655,7 +673,22 @@ func (x Value) MemoryUsageSamples(key []byte, samples int) int64 {
 	if !x.ok {
 		return 0
 	}
-	return int64(len(key)) + memUsage(&x.o, samples)
+	return memUsage(&x.o, len(key), samples, defaultSlotShare)
+}
+
+// MemoryUsage is MEMORY USAGE key [SAMPLES samples]: Peek(key)'s
+// MemoryUsageSamples, with the key's share of its own table (its slot
+// array over its keys) in place of the average; 0 for a missing key.
+func (v *View) MemoryUsage(key []byte, samples int) int64 {
+	x := v.Peek(key)
+	if !x.ok {
+		return 0
+	}
+	share := int64(defaultSlotShare)
+	if t := v.d.tableOf(keyHash(key)); t.n > 0 {
+		share = int64(t.mask.Load()+1) * int64(unsafe.Sizeof(slot{})) / int64(t.n)
+	}
+	return memUsage(&x.o, len(key), samples, share)
 }
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),

@@ -36,15 +36,9 @@ func parseInt(b []byte) (int64, error) {
 	return v, nil
 }
 
-// storeCopyOf stores o under key in d, repacking an inline string so that
-// key and value share one allocation.
+// storeMoved stores o under key in d: an inline string is copied into a
+// record of the new key (store does that).
 func storeMoved(d *db, key []byte, o obj) {
-	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		k, no := newStringObj(key, o.bytes(), o.exp)
-		no.enc = o.enc
-		d.storeKeyed(k, no)
-		return
-	}
 	d.store(key, o)
 }
 

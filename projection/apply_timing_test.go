@@ -130,7 +130,8 @@ func BenchmarkReadUnderApply(b *testing.B) {
 // BenchmarkMemoryPerKey builds the mixed dataset (70% strings of 16–128
 // bytes, 10% hashes of 10 fields, 10% lists of 10, 5% sets of 10, 5%
 // zsets of 10) through Apply and reports live heap bytes per key.
-// BENCH_KEYS sets the key count (default 1,000,000).
+// BENCH_KEYS sets the key count (default 1,000,000); BENCH_MIX=strings
+// builds strings only.
 func BenchmarkMemoryPerKey(b *testing.B) {
 	n := benchKeys(b, 1_000_000)
 	for i := 0; i < b.N; i++ {
@@ -156,9 +157,13 @@ func buildMixed(b *testing.B, n int) *Projection {
 		return s
 	}
 	argv := make([][]byte, 0, 22)
+	stringsOnly := benchStringsOnly()
 	for i := 0; i < n; i++ {
 		key := []byte("key:" + strconv.Itoa(i))
 		x := r.IntN(100)
+		if stringsOnly {
+			x = 0
+		}
 		argv = argv[:0]
 		switch {
 		case x < 70:

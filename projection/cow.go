@@ -293,10 +293,11 @@ func (s *Snapshot) writeBucket(w *rdbparse.Writer, cs *cowSet, b int) int {
 
 // writeKey writes one slot's key unless it is expired at the cut.
 func (s *Snapshot) writeKey(w *rdbparse.Writer, sl *slot) bool {
-	if sl.o.exp != 0 && sl.o.exp <= s.now {
+	o := sl.obj()
+	if o.exp != 0 && o.exp <= s.now {
 		return false
 	}
-	v := Value{o: sl.o, ok: true, enc: s.enc, now: s.now}
+	v := Value{o: o, ok: true, enc: s.enc, now: s.now}
 	return v.WriteRDB(w, stringBytes(sl.keyString()))
 }
 

@@ -104,9 +104,10 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		ld.curDB = e.DB
 		switch e.Kind {
 		case KindString:
-			k, o := newStringObj(e.Key, e.String, exp)
+			ns := d.stringSlot(e.Key, e.String, exp, stringEncoding(e.String))
+			o := ns.obj()
 			o.touch(ld.accessTime(e))
-			ld.put(d, k, o)
+			ld.putSlot(d, ns)
 			ld.keys++
 			return nil
 		case KindList:
@@ -150,7 +151,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		if e.Last {
 			ld.reserve(e)
 		}
-		ld.put(d, string(e.Key), ld.cur)
+		ld.putSlot(d, makeSlot(e.Key, &ld.cur))
 		ld.keys++
 	} else if ld.skip || string(e.Key) != string(ld.curKey) || e.DB != ld.curDB {
 		if ld.skip {
@@ -320,10 +321,12 @@ func (ld *Loader) ResizeDB(db int, keys uint64) {
 }
 
 // loadKeysPerBucket is how many keys a load puts in one bucket's table. A
-// table of 512 slots takes up to 416 keys (13/16) before it grows; with
-// keys spread at random, 330 per bucket keeps nearly every table (4.7σ)
-// under that, so the tables end about 64% full.
-const loadKeysPerBucket = 330
+// table of 1024 slots takes up to 832 keys (13/16) before it grows; with
+// keys spread at random, 740 per bucket keeps nearly every table (3.4σ:
+// about one in 3000 grows) under that, so the tables end about 72% full:
+// 22 bytes of slot a key. (330 in 512-slot tables, 4.7σ, left them 64%
+// full: 25 bytes a key.)
+const loadKeysPerBucket = 740
 
 // presize prepares an empty database for about keys keys: buckets of
 // loadKeysPerBucket keys each (but at least four per stripe, so the
@@ -342,13 +345,14 @@ func (d *db) presize(keys int) {
 	d.tabs.Store(bs)
 }
 
-// put stores a loaded key: inline, or through the builder.
-func (ld *Loader) put(d *db, key string, o obj) {
+// putSlot stores a loaded key (a record or box that holds it): inline,
+// or through the builder.
+func (ld *Loader) putSlot(d *db, ns slot) {
 	if ld.bld != nil {
-		ld.bld.add(loadOp{op: opPut, d: d, key: key, o: o})
+		ld.bld.add(loadOp{op: opPut, d: d, s: ns})
 		return
 	}
-	d.storeKeyed(key, o)
+	d.putSlot(ns)
 }
 
 // remove drops a loaded key (an empty collection): inline, or through the
@@ -390,9 +394,9 @@ const (
 type loadOp struct {
 	op  loadOpKind
 	d   *db
-	key string
-	o   obj
-	n   int // opResize: keys per bucket
+	s   slot   // opPut: the key's record or box
+	key string // opRemove
+	n   int    // opResize: keys per bucket
 }
 
 func newBuilder() *builder {
@@ -424,7 +428,7 @@ func (b *builder) run() {
 			op := &ops[i]
 			switch op.op {
 			case opPut:
-				op.d.storeKeyed(op.key, op.o)
+				op.d.putSlot(op.s)
 			case opRemove:
 				op.d.removeKeyed(op.key)
 			case opResize:

@@ -14,9 +14,10 @@ import (
 // replica refreshes it for every command the primary sends that names
 // the key, and sets it from the RDB's IDLE field on load.
 //
-// The projection keeps the time (Unix seconds) in the value's own memory,
-// not in the 24-byte obj of the bucket map: a reader holds only a read
-// lock and cannot rewrite the map entry. It is an atomic word, written
+// The projection keeps the time (Unix seconds) in the value's own memory
+// (a string record's last word, a collection's struct), not in the slot:
+// it travels with the value when the value is moved, as Redis's robj
+// does. It is an atomic word, written
 // only when it changes (at most once a second per key), so readers of a
 // hot key on many cores do not keep stealing its cache line.
 

@@ -110,6 +110,11 @@ type Options struct {
 	// Logger receives one warning per unknown command name; default
 	// slog.Default().
 	Logger *slog.Logger
+	// CompressValues, when above 0, stores string values longer than this
+	// many bytes LZ4-compressed when that saves bytes: less memory for
+	// big text values (JSON, HTML), a decompression (and a copy) on every
+	// read of one. 0: off.
+	CompressValues int
 }
 
 // EnsureDefaults fills in zero fields with their defaults.

@@ -155,7 +155,7 @@ func snapshotDB(p *Projection, dbi int) map[string]projKey {
 	ec := p.enc.Load()
 	for b, nb := 0, d.numBuckets(); b < nb; b++ {
 		d.each(b, func(sl *slot) bool {
-			k, o := sl.keyString(), sl.o
+			k, o := sl.keyString(), sl.obj()
 			v := Value{o: o, ok: true, enc: ec}
 			pk := projKey{kind: o.kind, exp: o.exp, enc: v.Encoding()}
 			switch o.kind {

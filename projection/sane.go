@@ -143,7 +143,7 @@ func (p *Projection) sane() error {
 			}
 			var err error
 			d.each(b, func(sl *slot) bool {
-				k, o := sl.keyString(), sl.o
+				k, o := sl.keyString(), sl.obj()
 				keys++
 				if o.exp != 0 {
 					expires++

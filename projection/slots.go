@@ -31,7 +31,7 @@ func (p *Projection) CommandKeys(argv [][]byte, keys [][]byte) ([][]byte, bool) 
 // loadedKey is a key of a partial load waiting to be stored.
 type loadedKey struct {
 	key string
-	o   obj
+	s   slot // the loaded record or box, which holds the key
 }
 
 // CommitClaimed ends a load that holds part of the keyspace: in db 0 of
@@ -54,7 +54,7 @@ func (ld *Loader) CommitClaimed(claimOld, claimNew func(key string) bool) (remov
 			k := s.keyString()
 			if claimNew(k) {
 				i := live.stripeOf([]byte(k))
-				byStripe[i] = append(byStripe[i], loadedKey{k, s.o})
+				byStripe[i] = append(byStripe[i], loadedKey{k, *s})
 			}
 			return true
 		})
@@ -70,7 +70,7 @@ func (ld *Loader) CommitClaimed(claimOld, claimNew func(key string) bool) (remov
 			d.removeKeyed(k)
 		}
 		for _, lk := range byStripe[i] {
-			d.storeKeyed(lk.key, lk.o)
+			d.putSlot(lk.s)
 		}
 		d.stripes[i].mu.Unlock()
 		p.hold.Unlock()

@@ -5,6 +5,7 @@ import (
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // statsState holds the counters Stats reports.
@@ -31,6 +32,10 @@ func (s *statsState) init() {
 type DBStats struct {
 	Keys    int64 // keys present, including logically expired ones
 	Expires int64 // keys with an expire time
+	// IndexBytes is what the database's key index takes: its tables'
+	// slot arrays (16 bytes a slot) and the bucket headers. The keys and
+	// values (records, boxes, collections) are not in it.
+	IndexBytes int64
 }
 
 // Stats is a snapshot of the projection's counters, for INFO and metrics.
@@ -42,6 +47,11 @@ type Stats struct {
 	// HeapBytes is the Go heap in use by live objects (the whole process;
 	// the projection is nearly all of it), from runtime/metrics.
 	HeapBytes uint64
+	// LiveHeapBytes is the heap the last garbage collection found live
+	// (/gc/heap/live:bytes): the projection and the rest of the process's
+	// reachable data, without the garbage HeapBytes still counts until
+	// the next collection frees it. 0 before the first collection.
+	LiveHeapBytes uint64
 	// Applied counts applied commands by lower-case name (control commands
 	// included).
 	Applied map[string]uint64
@@ -77,7 +87,7 @@ func (p *Projection) Stats() Stats {
 		LoadedKeys:        p.st.loadedKeys.Load(),
 	}
 	for i, d := range ds.dbs {
-		st.DBs[i] = DBStats{Keys: d.keys.Load(), Expires: d.expires.Load()}
+		st.DBs[i] = DBStats{Keys: d.keys.Load(), Expires: d.expires.Load(), IndexBytes: d.indexBytes()}
 	}
 	for name, c := range p.ap.table {
 		if n := c.count.Load(); n > 0 {
@@ -88,33 +98,97 @@ func (p *Projection) Stats() Stats {
 	st.Unknown = maps.Clone(p.st.unknown)
 	st.Failed = maps.Clone(p.st.failed)
 	p.st.mu.Unlock()
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(sample)
 	if sample[0].Value.Kind() == metrics.KindUint64 {
 		st.HeapBytes = sample[0].Value.Uint64()
 	}
+	if sample[1].Value.Kind() == metrics.KindUint64 {
+		st.LiveHeapBytes = sample[1].Value.Uint64()
+	}
 	return st
 }
 
-// memUsage estimates the bytes a value takes (MEMORY USAGE).
-func memUsage(o *obj, samples int) int64 {
-	const slot = 48 // map slot + control byte + load-factor slack
+// indexBytes is the memory of d's key index: each table's slot array and
+// the bucket headers. It reads only the tables' atomic words (no lock): a
+// table growing meanwhile is counted at either size.
+func (d *db) indexBytes() int64 {
+	bs := d.tabs.Load()
+	n := int64(len(bs.t)) * int64(unsafe.Sizeof(table{}))
+	for i := range bs.t {
+		if bs.t[i].first.Load() != nil {
+			n += int64(bs.t[i].mask.Load()+1) * int64(unsafe.Sizeof(slot{}))
+		}
+	}
+	return n
+}
+
+// memUsage estimates the bytes a value and its key take (MEMORY USAGE),
+// by the layout of table.go and rec.go: the key's share of its table
+// (slotShare), then a string's record, or a box and what it points at,
+// each rounded up to the size class the Go allocator gives it.
+func memUsage(o *obj, klen, samples int, slotShare int64) int64 {
+	u := slotShare
+	if o.kind == KindString && o.flags&flagBoxed == 0 {
+		w := uvarintLen(uint64(o.n) << 3)
+		if o.exp != 0 {
+			w += 8
+		}
+		return u + allocSize((w+klen+int(o.n)+3)&^3+4)
+	}
+	switch {
+	case klen <= 16:
+		u += int64(unsafe.Sizeof(box16{}))
+	case klen <= 32:
+		u += int64(unsafe.Sizeof(box32{}))
+	case klen <= boxKeyInline:
+		u += int64(unsafe.Sizeof(box48{}))
+	default:
+		u += int64(unsafe.Sizeof(box{})) + allocSize(klen)
+	}
 	switch o.kind {
 	case KindString:
-		if o.flags&flagBoxed != 0 {
-			return slot + 32 + int64(cap((*rawStr)(o.ptr).b))
-		}
-		return slot + int64(o.n)
+		return u + 32 + allocSize(cap((*rawStr)(o.ptr).b))
 	case KindList:
-		return slot + int64(o.list().bytes())
+		return u + int64(o.list().bytes())
 	case KindSet:
-		return slot + int64(o.set().bytes(samples))
+		return u + int64(o.set().bytes(samples))
 	case KindZSet:
-		return slot + int64(o.zset().bytes(samples))
+		return u + int64(o.zset().bytes(samples))
 	case KindHash:
-		return slot + int64(o.hash().bytes(samples))
+		return u + int64(o.hash().bytes(samples))
 	case KindStream:
-		return slot + int64(o.stream().bytes())
+		return u + int64(o.stream().bytes())
 	}
-	return slot
+	return u
 }
+
+// allocSize is the bytes the Go allocator hands out for an n-byte
+// pointer-free object: n rounded up to its size class. append grows a
+// slice to exactly the size class of what it needs, so the runtime
+// itself tells; sizes up to allocSizeTable are asked once and kept.
+func allocSize(n int) int64 {
+	if n <= 0 {
+		return 0
+	}
+	if n > allocSizeTable {
+		return int64(cap(append([]byte(nil), make([]byte, n)...)))
+	}
+	allocSizesOnce.Do(func() {
+		for i := range allocSizes {
+			allocSizes[i] = uint16(cap(append([]byte(nil), make([]byte, i+1)...)))
+		}
+	})
+	return int64(allocSizes[n-1])
+}
+
+const allocSizeTable = 1024
+
+// defaultSlotShare is a key's share of its table when the table is not
+// known: a 16-byte slot at the two-thirds load a table holds on average.
+const defaultSlotShare = 24
+
+var (
+	allocSizes     [allocSizeTable]uint16
+	allocSizesOnce sync.Once
+)

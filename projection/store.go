@@ -36,14 +36,16 @@ const (
 // obj flags.
 const (
 	flagBoxed uint8 = 1 << iota // string: ptr is *rawStr (growable), not inline bytes
+	flagLZ4                     // inline string stored compressed (rec.go encLZ4): bytes() decompresses
 )
 
-// obj is one key's value as kept in a bucket map. It is 24 bytes and holds
-// no Go interface: a string's bytes share one allocation with the map key
-// (the key string points at the first bytes of that buffer, ptr at the
-// rest), so a string key costs one allocation plus its map slot. A string
-// modified in place (APPEND, SETRANGE, SETBIT…) is "boxed": ptr points at
-// a rawStr whose slice grows geometrically like an sds.
+// obj is one key's value, as the code that reads and writes values
+// handles it: 24 bytes, no Go interface. It is decoded from the key's
+// slot (slot.obj) and written back with store; what a slot keeps is the
+// compact form of rec.go (a string's record, or a box). An inline
+// string's ptr points at its bytes in the record; a string modified in
+// place (APPEND, SETRANGE, SETBIT…) is "boxed": ptr points at a rawStr
+// whose slice grows geometrically like an sds.
 type obj struct {
 	ptr   unsafe.Pointer // string: first value byte or *rawStr; list: *listObj; set: *setObj; zset: *zsetObj; hash: *hashObj
 	n     uint32         // inline string: length
@@ -59,14 +61,33 @@ type rawStr struct {
 	lru lruWord
 }
 
+// bytes returns a string's value: the stored bytes, or for a compressed
+// one (flagLZ4) a new slice of them decompressed.
 func (o *obj) bytes() []byte {
 	if o.flags&flagBoxed != 0 {
 		return (*rawStr)(o.ptr).b
 	}
+	if o.flags&flagLZ4 != 0 {
+		return lz4Value(o.stored())
+	}
+	return o.stored()
+}
+
+// stored returns an inline string's bytes as its record holds them
+// (compressed when flagLZ4 is set).
+func (o *obj) stored() []byte {
 	if o.n == 0 {
 		return nil
 	}
 	return unsafe.Slice((*byte)(o.ptr), int(o.n))
+}
+
+// recEnc is the encoding an inline string's record head holds.
+func (o *obj) recEnc() uint8 {
+	if o.flags&flagLZ4 != 0 {
+		return encLZ4
+	}
+	return o.enc
 }
 
 func (o *obj) list() *listObj { return (*listObj)(o.ptr) }
@@ -88,6 +109,9 @@ type db struct {
 	keys    atomic.Int64              // keys present, including logically expired ones (as DBSIZE counts)
 	expires atomic.Int64              // keys with an expire time
 	smask   uint64
+	// compressOver is Options.CompressValues: string values longer are
+	// stored LZ4-compressed when that saves bytes (0: never).
+	compressOver int
 	// ev hears the keys store creates ("new" events, notify.go); set by
 	// the applier only while it applies with the 'n' class on.
 	ev   *applier
@@ -104,6 +128,7 @@ func newDataset(o *Options) *dataset {
 	ds := &dataset{dbs: make([]*db, o.NumDBs)}
 	for i := range ds.dbs {
 		ds.dbs[i] = newDB(o.Stripes, o.Buckets)
+		ds.dbs[i].compressOver = o.CompressValues
 	}
 	return ds
 }
@@ -143,111 +168,113 @@ func (d *db) tableOf(h uint64) *table {
 // lookup returns the raw entry, expired or not.
 func (d *db) lookup(key []byte) (obj, bool) {
 	h := keyHash(key)
-	if s := d.tableOf(h).find(key, h); s != nil {
-		return s.o, true
-	}
-	return obj{}, false
+	return d.tableOf(h).findObj(key, h)
 }
 
-// store puts o under key, replacing any old value (and its expire counter).
-// For strings use storeString, which shares the key's allocation.
+// store puts o under key, replacing any old value (and its expire
+// counter). An inline string is copied into a new record (its access
+// time starts over); any other value keeps the key's box when it has
+// one.
 func (d *db) store(key []byte, o obj) {
 	h := keyHash(key)
 	t := d.tableOf(h)
-	if s := t.find(key, h); s != nil {
-		if s.o.exp != 0 {
+	s := t.find(key, h)
+	if s != nil && s.tag&tagBox != 0 && !(o.kind == KindString && o.flags&flagBoxed == 0) {
+		b := (*box)(s.p)
+		if b.exp != 0 {
 			d.expires.Add(-1)
 		}
-		s.o = o // the existing key string is kept
+		b.ptr, b.exp = o.ptr, o.exp
+		s.tag = s.tag&tagHash | uint32(o.kind) | tagBox
+		if o.exp != 0 {
+			d.expires.Add(1)
+		}
+		return
+	}
+	d.put(t, s, h, makeSlot(key, &o))
+}
+
+// put stores ns (a record or box with its key) in t, in place of s (the
+// key's slot from find; nil: a new key).
+func (d *db) put(t *table, s *slot, h uint64, ns slot) {
+	if s != nil {
+		if s.exp() != 0 {
+			d.expires.Add(-1)
+		}
+		s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
 	} else {
 		d.keys.Add(1)
-		k := string(key)
-		t.insert(k, h, o)
+		s = t.insert(h, ns)
 		if d.ev != nil {
-			d.ev.newKeyString(d.evDB, k)
+			d.ev.newKeyString(d.evDB, s.keyString())
 		}
 	}
-	if o.exp != 0 {
+	if s.exp() != 0 {
 		d.expires.Add(1)
 	}
 }
 
-// storeKeyed is store with a key string the caller allocated (it may share
-// memory with the value); it replaces the stored key string too.
-func (d *db) storeKeyed(key string, o obj) {
-	h := xxhash.Sum64String(key)
+// putSlot stores ns, which holds its key (a loaded key).
+func (d *db) putSlot(ns slot) {
+	key := unsafe.Slice(ns.keyData(), int(ns.klen))
+	h := keyHash(key)
 	t := d.tableOf(h)
-	if s := t.findString(key, h); s != nil {
-		if s.o.exp != 0 {
-			d.expires.Add(-1)
-		}
-		s.key = unsafe.Pointer(unsafe.StringData(key))
-		s.o = o
-	} else {
-		d.keys.Add(1)
-		t.insert(key, h, o)
-		if d.ev != nil {
-			d.ev.newKeyString(d.evDB, key)
-		}
-	}
-	if o.exp != 0 {
-		d.expires.Add(1)
-	}
+	d.put(t, t.find(key, h), h, ns)
 }
 
 // setString stores a string value with the encoding Redis would give a
-// freshly set value, in one allocation shared with the key.
+// freshly set value, in one record with the key.
 func (d *db) setString(key, val []byte, exp int64) {
-	d.storeKeyed(newStringObj(key, val, exp))
+	d.setStringEnc(key, val, exp, stringEncoding(val))
 }
 
-// newStringObj builds a string value and its key in one buffer: key,
-// value, then the value's last-access word (lruWord)
-// at the next multiple of 4: the size is a multiple of 4, so even Go's
-// tiny allocator returns it 4-aligned, and the word is aligned too. ptr
-// points at the value's first byte (where it would be, for an empty
-// value), so that lru finds the word from the obj alone.
-func newStringObj(key, val []byte, exp int64) (string, obj) {
-	kv := len(key) + len(val)
-	buf := make([]byte, (kv+3)&^3+4)
-	copy(buf, key)
-	copy(buf[len(key):], val)
-	k := ""
-	if len(key) > 0 {
-		k = unsafe.String(&buf[0], len(key))
+// setStringEnc is setString with the encoding given.
+func (d *db) setStringEnc(key, val []byte, exp int64, enc uint8) {
+	h := keyHash(key)
+	t := d.tableOf(h)
+	d.put(t, t.find(key, h), h, d.stringSlot(key, val, exp, enc))
+}
+
+// stringSlot builds the record of a string key, compressing the value
+// when the database is set to and that saves bytes.
+func (d *db) stringSlot(key, val []byte, exp int64, enc uint8) slot {
+	if d.compressOver > 0 && len(val) > d.compressOver && enc == encRaw {
+		z := compressors.Get().(*compressor)
+		defer compressors.Put(z) // after newRec has copied the bytes
+		if c, ok := z.compress(val); ok {
+			val, enc = c, encLZ4
+		}
 	}
-	o := obj{kind: rdbparse.KindString, enc: stringEncoding(val), n: uint32(len(val)), exp: exp}
-	o.ptr = unsafe.Pointer(&buf[len(key)])
-	return k, o
+	return slot{p: newRec(key, val, exp, enc), tag: uint32(KindString), klen: uint32(len(key))}
 }
 
 // setExpire changes the expire time of an existing key.
 func (d *db) setExpire(key []byte, exp int64) bool {
 	h := keyHash(key)
-	s := d.tableOf(h).find(key, h)
+	t := d.tableOf(h)
+	s := t.find(key, h)
 	if s == nil {
 		return false
 	}
-	o := s.o
-	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		// Repack, so that the stored key string shares the new value
-		// buffer (the old key+value buffer is not kept alive).
-		k, no := newStringObj(key, o.bytes(), exp)
-		no.enc = o.enc
-		d.storeKeyed(k, no)
+	if s.tag&tagBox == 0 {
+		// A record holds its expire time: build it again (its access
+		// time starts over, as the applier touches the key anyway).
+		o := s.obj()
+		d.put(t, s, h, slot{p: newRec(key, o.stored(), exp, o.recEnc()), tag: uint32(KindString), klen: s.klen})
 		return true
 	}
-	if o.exp != 0 {
+	b := (*box)(s.p)
+	if b.exp != 0 {
 		d.expires.Add(-1)
 	}
 	if exp != 0 {
 		d.expires.Add(1)
 	}
-	s.o.exp = exp
+	b.exp = exp
 	return true
 }
 
-// update rewrites an existing key's obj in place (same key string), keeping
+// update rewrites an existing key's value in place (same key), keeping
 // the expire counters right.
 func (d *db) update(key []byte, o obj) {
 	d.store(key, o)
@@ -261,7 +288,7 @@ func (d *db) remove(key []byte) bool {
 	if s == nil {
 		return false
 	}
-	if s.o.exp != 0 {
+	if s.exp() != 0 {
 		d.expires.Add(-1)
 	}
 	t.remove(s)

@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"unsafe"
@@ -12,12 +13,13 @@ import (
 // Why not a Go map: a read of a random key in a large keyspace is a chain
 // of cache misses, and the map costs three of them before the value (its
 // group's control word, the slot, the key's bytes), with no way to start
-// them early. Here a slot holds 32 bits of the key's hash, its length and
-// a pointer to its bytes beside the obj, so
+// them early. Here a 16-byte slot holds 28 bits of the key's hash, the
+// value's kind, the key's length and a pointer to the key's record or
+// box (rec.go), where the key's bytes sit beside the value's header, so
 //
-//   - a lookup reads one slot line, compares the stored hash bits, and
-//     reads the key's bytes only for a slot whose bits match (and, as it
-//     does, starts fetching the value: prefetch(o.ptr));
+//   - a lookup reads one slot line, compares the stored hash bits and
+//     length, and reads the record or box only for a slot where both
+//     match (starting that fetch at once: prefetch(s.p));
 //   - the slot's address is known from the hash alone, so a reader with
 //     several requests in hand (a pipeline, MGET) fetches every slot line
 //     at once before it runs any of them (Projection.Prefetch);
@@ -71,26 +73,38 @@ func (t *table) publish(a *slotArr) {
 	t.first.Store(&a.s[0])
 }
 
-// slot is one key and its value: 40 bytes.
+// slot is one key and where its value is: 16 bytes.
+//
+//	p     the key's string record (rec.go), or its *box (every other value)
+//	tag   bits 4–31: bits 4–31 of the key's hash; bit 3: p is a box;
+//	      bits 0–2: the value's Kind (never 0, so a used slot's tag is never 0)
+//	klen  the key's length
+//
+// A lookup compares the hash bits and the length in the slot, and reads
+// the key's bytes (in the record or box, beside the value's header) only
+// for a slot where both match.
 type slot struct {
-	key  unsafe.Pointer // the key's first byte (strings: shared with the value's buffer)
+	p    unsafe.Pointer
+	tag  uint32
 	klen uint32
-	tag  uint32 // hash32 of the key; 0: empty
-	o    obj
 }
+
+// Bits of slot.tag.
+const (
+	tagKind = 7           // the value's Kind
+	tagBox  = 8           // p is a *box, not a string record
+	tagHash = ^uint32(15) // the key's hash bits
+)
 
 const minTableSlots = 8
 
-// hash32 is the part of a key's hash a table keeps: the low 32 bits (the
-// bucket is chosen by the high 32), never 0, which marks an empty slot. A
-// slot's home is hash32 & mask.
-func hash32(h uint64) uint32 {
-	t := uint32(h)
-	if t == 0 {
-		t = 1
-	}
-	return t
-}
+// hash32 is the part of a key's hash a slot keeps: bits 4–31 of the low
+// 32 (the bucket is chosen by the high 32). A slot's home is
+// (hash32 >> 4) & mask.
+func hash32(h uint64) uint32 { return uint32(h) & tagHash }
+
+// home is the first slot a key with hash bits t may occupy, before masking.
+func home(t uint32) uint64 { return uint64(t >> 4) }
 
 // slotsFor returns the slot count that holds n keys under the growth
 // threshold.
@@ -113,7 +127,16 @@ func (t *table) reserve(n int) {
 	}
 }
 
-func (s *slot) keyString() string { return unsafe.String((*byte)(s.key), int(s.klen)) }
+func (s *slot) keyString() string { return unsafe.String(s.keyData(), int(s.klen)) }
+
+// keyData returns the first byte of the slot's key: in the record or the
+// box.
+func (s *slot) keyData() *byte {
+	if s.tag&tagBox != 0 {
+		return boxKey(s.p, s.klen)
+	}
+	return recKey(s.p)
+}
 
 // find returns key's slot, or nil.
 func (t *table) find(key []byte, h uint64) *slot {
@@ -123,10 +146,10 @@ func (t *table) find(key []byte, h uint64) *slot {
 	}
 	mask := t.mask.Load()
 	tag := hash32(h)
-	for i := uint64(tag) & mask; ; i = (i + 1) & mask {
+	for i := home(tag) & mask; ; i = (i + 1) & mask {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
-		if s.tag == tag && int(s.klen) == len(key) {
-			prefetch(uintptr(s.o.ptr))
+		if s.tag&tagHash == tag && int(s.klen) == len(key) && s.tag != 0 {
+			prefetch(uintptr(s.p))
 			if string(key) == s.keyString() {
 				return s
 			}
@@ -136,24 +159,62 @@ func (t *table) find(key []byte, h uint64) *slot {
 	}
 }
 
+// findObj is find returning the key's value: a record's head is decoded
+// once, for the key's position and for the obj.
+func (t *table) findObj(key []byte, h uint64) (obj, bool) {
+	p := t.first.Load()
+	if p == nil {
+		return obj{}, false
+	}
+	mask := t.mask.Load()
+	tag := hash32(h)
+	for i := home(tag) & mask; ; i = (i + 1) & mask {
+		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
+		if s.tag&tagHash == tag && int(s.klen) == len(key) && s.tag != 0 {
+			if s.tag&tagBox != 0 {
+				if string(key) == s.keyString() {
+					return s.boxObj(), true
+				}
+				continue
+			}
+			head, w := recHead(s.p)
+			var exp int64
+			if head&recExp != 0 {
+				exp = int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s.p, w)), 8)))
+				w += 8
+			}
+			if string(key) == unsafe.String((*byte)(unsafe.Add(s.p, w)), len(key)) {
+				o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> 3), exp: exp, ptr: unsafe.Add(s.p, w+len(key))}
+				if o.enc == encLZ4 {
+					o.enc, o.flags = encRaw, flagLZ4
+				}
+				return o, true
+			}
+		} else if s.tag == 0 {
+			return obj{}, false
+		}
+	}
+}
+
 // findString is find for a key held as a string.
 func (t *table) findString(key string, h uint64) *slot {
 	return t.find(unsafe.Slice(unsafe.StringData(key), len(key)), h)
 }
 
-// insert adds a key known to be absent and returns its slot.
-func (t *table) insert(key string, h uint64, o obj) *slot {
+// insert adds the key of ns (a slot's p, kind bits and klen; its hash
+// bits are h's), known to be absent, and returns its slot.
+func (t *table) insert(h uint64, ns slot) *slot {
 	a := t.load()
 	if a == nil || t.n+1 > int(a.mask+1)*13/16 {
 		a = t.grow(a)
 	}
-	tag := hash32(h)
-	i := uint64(tag) & a.mask
+	ns.tag = ns.tag&^tagHash | hash32(h)
+	i := home(ns.tag) & a.mask
 	for a.s[i].tag != 0 {
 		i = (i + 1) & a.mask
 	}
 	s := &a.s[i]
-	*s = slot{key: unsafe.Pointer(unsafe.StringData(key)), klen: uint32(len(key)), tag: tag, o: o}
+	*s = ns
 	t.n++
 	return s
 }
@@ -172,7 +233,7 @@ func (t *table) grow(old *slotArr) *slotArr {
 		if s.tag == 0 {
 			continue
 		}
-		i := uint64(s.tag) & a.mask
+		i := home(s.tag) & a.mask
 		for a.s[i].tag != 0 {
 			i = (i + 1) & a.mask
 		}
@@ -193,10 +254,10 @@ func (t *table) remove(s *slot) {
 		if a.s[j].tag == 0 {
 			break
 		}
-		home := uint64(a.s[j].tag) & a.mask
+		hm := home(a.s[j].tag) & a.mask
 		// s[j] may fill the hole at i unless its home lies cyclically in
 		// (i, j].
-		if (i < j && (home <= i || home > j)) || (i > j && home <= i && home > j) {
+		if (i < j && (hm <= i || hm > j)) || (i > j && hm <= i && hm > j) {
 			a.s[i] = a.s[j]
 			i = j
 		}
@@ -241,7 +302,7 @@ func (t *table) nth(i int) *slot {
 // It reads only published, immutable memory, so it needs no lock.
 func (t *table) prefetchSlot(h uint64) {
 	if p := t.first.Load(); p != nil {
-		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(uint64(hash32(h))&t.mask.Load())*unsafe.Sizeof(slot{}))
+		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(home(hash32(h))&t.mask.Load())*unsafe.Sizeof(slot{}))
 	}
 }
 
@@ -266,7 +327,7 @@ func (t *table) sane() error {
 	for i := range a.s {
 		s := &a.s[i]
 		if s.tag == 0 {
-			if s.key != nil || s.klen != 0 || s.o.ptr != nil {
+			if s.p != nil || s.klen != 0 {
 				return fmt.Errorf("table: empty slot %d not cleared", i)
 			}
 			continue
@@ -274,8 +335,11 @@ func (t *table) sane() error {
 		n++
 		key := stringBytes(s.keyString())
 		h := keyHash(key)
-		if hash32(h) != s.tag {
-			return fmt.Errorf("table: key %q stored with hash bits %#x, not %#x", key, s.tag, hash32(h))
+		if hash32(h) != s.tag&tagHash {
+			return fmt.Errorf("table: key %q stored with hash bits %#x, not %#x", key, s.tag&tagHash, hash32(h))
+		}
+		if k := Kind(s.tag & tagKind); k < KindString || k > KindStream || (s.tag&tagBox == 0 && k != KindString) {
+			return fmt.Errorf("table: key %q: bad kind bits %#x", key, s.tag&^tagHash)
 		}
 		if t.find(key, h) != s {
 			return fmt.Errorf("table: key %q in slot %d is not found from its home", key, i)

@@ -3,6 +3,7 @@ package projection
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"unsafe"
 
@@ -43,11 +44,15 @@ func TestTableAgainstMap(t *testing.T) {
 					switch r.IntN(3) {
 					case 0, 1: // set
 						v := r.IntN(1 << 20)
-						o := obj{kind: KindString, n: uint32(v)}
+						ns := slot{p: newRec(k, []byte(strconv.Itoa(v)), int64(v%3), encInt), tag: uint32(KindString), klen: uint32(len(k))}
+						if v%5 == 0 { // a box now and then
+							o := obj{kind: KindString, flags: flagBoxed, enc: encRaw, exp: int64(v % 3), ptr: ptrOf(&rawStr{b: []byte(strconv.Itoa(v))})}
+							ns = makeSlot(k, &o)
+						}
 						if s := tb.find(k, h); s != nil {
-							s.o = o
+							s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
 						} else {
-							tb.insert(string(k), h, o)
+							tb.insert(h, ns)
 						}
 						ref[string(k)] = v
 					case 2: // delete
@@ -75,7 +80,10 @@ func checkTable(t *testing.T, tb *table, ref map[string]int, hashOf func([]byte)
 	for k, v := range ref {
 		s := tb.find([]byte(k), hashOf([]byte(k)))
 		require.NotNil(t, s, "key %s lost", k)
-		require.Equal(t, uint32(v), s.o.n, "key %s", k)
+		o := s.obj()
+		require.Equal(t, int64(v%3), o.exp, "key %s", k)
+		require.Equal(t, v%5 == 0, s.tag&tagBox != 0, "key %s", k)
+		require.Equal(t, strconv.Itoa(v), string(o.bytes()), "key %s", k)
 	}
 	seen := 0
 	tb.each(func(s *slot) bool {
@@ -96,7 +104,7 @@ func checkTable(t *testing.T, tb *table, ref map[string]int, hashOf func([]byte)
 		if a.s[i].tag == 0 {
 			continue
 		}
-		for j := uint64(a.s[i].tag) & a.mask; j != uint64(i); j = (j + 1) & a.mask {
+		for j := home(a.s[i].tag) & a.mask; j != uint64(i); j = (j + 1) & a.mask {
 			require.NotZero(t, a.s[j].tag, "hole at %d before key %s in slot %d", j, a.s[i].keyString(), i)
 		}
 	}
@@ -121,7 +129,7 @@ func TestTableSane(t *testing.T) {
 	a := tb.load()
 	for i := range a.s {
 		j := (uint64(i) + 1) & a.mask
-		if a.s[i].tag != 0 && a.s[j].tag != 0 && uint64(a.s[j].tag)&a.mask != j {
+		if a.s[i].tag != 0 && a.s[j].tag != 0 && home(a.s[j].tag)&a.mask != j {
 			a.s[i] = slot{}
 			break
 		}
@@ -129,7 +137,11 @@ func TestTableSane(t *testing.T) {
 	require.Error(t, tb.sane())
 }
 
-// TestSlotSize keeps a slot at 40 bytes: the table's memory per key.
+// TestSlotSize keeps a slot at 16 bytes (the table's memory per key), and
+// the boxes at their size classes.
 func TestSlotSize(t *testing.T) {
-	require.EqualValues(t, 40, unsafe.Sizeof(slot{}))
+	require.EqualValues(t, 16, unsafe.Sizeof(slot{}))
+	require.EqualValues(t, 32, unsafe.Sizeof(box{}))
+	require.EqualValues(t, 32, unsafe.Sizeof(box16{}))
+	require.EqualValues(t, unsafe.Offsetof(box{}.key), unsafe.Offsetof(box48{}.k))
 }

@@ -107,6 +107,7 @@ var settings = []setting{
 	{"databases", "Projection", "16", "number of databases", kInt},
 	{"key-prefix", "Projection", "", "project only keys with one of these prefixes (comma-separated)", kList},
 	{"dbs", "Projection", "", "project only these database numbers (comma-separated)", kList},
+	{"compress-values", "Projection", "0", "store string values longer than this many bytes LZ4-compressed when that saves bytes (0: off): less memory for big text values, a decompression on every read of one", kInt},
 	{"unknown-command", "Projection", "invalidate", "a command from the primary vdr cannot apply exactly: invalidate (remove the keys it names; flush its database when they are unknown) or resync (a full resync)", kString},
 
 	{"snapshot-path", "Snapshot", "", "RDB snapshot written on shutdown and loaded on start, to resume with a partial sync", kString},
@@ -117,6 +118,7 @@ var settings = []setting{
 	{"http", "Operations", "127.0.0.1:9380", "address for /metrics, /livez, /readyz (empty: off)", kString},
 	{"pprof", "Operations", "no", "serve /debug/pprof on the HTTP address", kBool},
 	{"enable-debug-command", "Operations", "no", "allow DEBUG (OBJECT, SLEEP, HELP): no, yes, or local (loopback and unix-socket clients)", kString},
+	{"gc-percent", "Operations", "0", "GOGC between loads: how far the heap may grow past its live data before a collection, so how high RSS rises under overwrites and deletes (0: the runtime's, GOGC or 100)", kInt},
 	{"huge-pages", "Operations", "yes", "back the heap with transparent huge pages (Linux madvise): faster random reads of a big keyspace", kBool},
 	{"slowlog-log-slower-than", "Operations", "10000", "SLOWLOG records commands that run at least this many microseconds (-1: none, 0: all)", kInt},
 	{"slowlog-max-len", "Operations", "128", "entries SLOWLOG keeps", kInt},

@@ -142,13 +142,14 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		HTTPAddr:           cfg.HTTPAddr,
 		Pprof:              cfg.Bool("pprof"),
 		HugePages:          cfg.Bool("huge-pages"),
+		GCPercent:          cfg.Int("gc-percent"),
 		SnapshotPath:       cfg.Str("snapshot-path"),
 		SnapshotInterval:   cfg.Duration("snapshot-interval"),
 		Dir:                cfg.Str("dir"),
 		DBFilename:         cfg.Str("dbfilename"),
 		ReplBacklogSize:    cfg.Int("repl-backlog-size"),
 		DownstreamFiltered: cfg.Bool("downstream-filtered"),
-		Projection:         projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command"))},
+		Projection:         projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command")), CompressValues: cfg.Int("compress-values")},
 		Logger:             log,
 	}
 	if o.Server.Port == -1 {
