@@ -103,8 +103,8 @@ func forward(t *testing.T, addr string) string {
 func TestSentinelTLS(t *testing.T) {
 	redistest.RequireTLS(t)
 	dir := t.TempDir()
-	ca, cert, key := testCA(t, dir, "sent")
-	otherCA, _, _ := testCA(t, dir, "other")
+	ca, cert, key := redistest.TestCA(t, dir, "sent")
+	otherCA, _, _ := redistest.TestCA(t, dir, "other")
 	primary := redistest.Start(t, "--repl-diskless-sync-delay", "0")
 	tlsPort, err := redistest.FreePort()
 	requireNoError(t, err)

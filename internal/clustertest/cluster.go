@@ -30,8 +30,9 @@ import (
 type Cluster struct {
 	tb       testing.TB
 	Nodes    []*redistest.Server
-	replicas int      // replicas the cluster was created with, in all
-	args     []string // every node's extra directives
+	replicas int             // replicas the cluster was created with, in all
+	args     []string        // every node's extra directives
+	perNode  func() []string // more directives, made for each node (nil: none)
 }
 
 // Start creates a cluster of primaries primaries with replicas replicas
@@ -40,7 +41,14 @@ type Cluster struct {
 // node. The nodes are killed in tb.Cleanup.
 func Start(tb testing.TB, primaries, replicas int, args ...string) *Cluster {
 	tb.Helper()
-	c := &Cluster{tb: tb, replicas: primaries * replicas, args: args}
+	return StartWith(tb, primaries, replicas, nil, args...)
+}
+
+// StartWith is Start with directives made for each node by perNode (a
+// TLS port of its own, say), after args.
+func StartWith(tb testing.TB, primaries, replicas int, perNode func() []string, args ...string) *Cluster {
+	tb.Helper()
+	c := &Cluster{tb: tb, replicas: primaries * replicas, args: args, perNode: perNode}
 	for range primaries * (1 + replicas) {
 		c.Nodes = append(c.Nodes, c.startNode())
 	}
@@ -71,6 +79,9 @@ func (c *Cluster) startNode() *redistest.Server {
 		"--cluster-replica-validity-factor", "0",
 		"--repl-diskless-sync-delay", "0",
 	}, c.args...)
+	if c.perNode != nil {
+		a = append(a, c.perNode()...)
+	}
 	return redistest.Start(c.tb, a...)
 }
 
