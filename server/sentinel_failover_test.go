@@ -122,11 +122,16 @@ func startFailoverGroup(tb testing.TB, third int, failoverTimeout time.Duration)
 			"sentinel parallel-syncs grp 2")
 		g.sentinels = append(g.sentinels, s.Addr())
 	}
-	redistest.WaitFor(tb, 40*time.Second, "every sentinel connected to the replicas and knows the others", func() bool {
+	// A replica's master-link-status turns "ok" once a sentinel has read
+	// its INFO (what it announces, replica-priority included); before
+	// that the sentinel shows defaults.
+	redistest.WaitFor(tb, 40*time.Second, "every sentinel connected to the replicas, read their INFO and knows the others", func() bool {
 		for _, s := range g.sentinels {
 			reps := sentinelReplicas(tb, s)
 			m, _ := redistest.Do(s, "SENTINEL", "master", "grp")
-			if reps[strconv.Itoa(g.b.Port)]["flags"] != "slave" || (thirdPort != "" && reps[thirdPort]["flags"] != "slave") ||
+			b, third := reps[strconv.Itoa(g.b.Port)], reps[thirdPort]
+			if b["flags"] != "slave" || b["master-link-status"] != "ok" ||
+				(thirdPort != "" && (third["flags"] != "slave" || third["master-link-status"] != "ok")) ||
 				!strings.Contains(m, "num-other-sentinels\r\n$1\r\n2\r\n") {
 				return false
 			}
