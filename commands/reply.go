@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/vdr-project/vdr/internal/fpconv"
+	"github.com/vdr-project/vdr/projection"
 )
 
 // Writer builds the RESP reply of a connection into one growing buffer,
@@ -113,6 +114,14 @@ func (w *Writer) Int(n int64) { w.header(':', n) }
 func (w *Writer) Bulk(p []byte) {
 	w.header('$', int64(len(p)))
 	w.b = append(w.b, p...)
+	w.crlf()
+}
+
+// BulkValue writes a string value as a bulk string, unpacking it (a
+// packed value, projection's textpack.go) straight into the reply.
+func (w *Writer) BulkValue(x projection.Value) {
+	w.header('$', int64(x.Len()))
+	w.b = x.AppendBytes(w.b)
 	w.crlf()
 }
 

@@ -22,7 +22,7 @@ func getCommand(c *Ctx, args [][]byte) {
 		if !c.checkType(x, rdbparse.KindString) {
 			return
 		}
-		c.W.Bulk(x.Bytes())
+		c.W.BulkValue(x)
 	})
 }
 
@@ -35,7 +35,7 @@ func mgetCommand(c *Ctx, args [][]byte) {
 				c.W.Null()
 				continue
 			}
-			c.W.Bulk(x.Bytes())
+			c.W.BulkValue(x)
 		}
 	})
 }

@@ -713,6 +713,16 @@ func (x Value) Bytes() []byte {
 	return x.o.bytes()
 }
 
+// AppendBytes appends a string value's bytes (integers in decimal) to
+// dst, unpacking a packed one straight into it; other kinds append
+// nothing. Bytes may allocate for a packed value; this does not.
+func (x Value) AppendBytes(dst []byte) []byte {
+	if !x.ok || x.o.kind != rdbparse.KindString {
+		return dst
+	}
+	return x.o.appendBytes(dst)
+}
+
 // Len returns a string's length (STRLEN), a list's length (LLEN), a set's
 // or sorted set's cardinality (SCARD, ZCARD), a hash's field count (HLEN);
 // 0 for a missing key.
@@ -722,7 +732,7 @@ func (x Value) Len() int {
 	}
 	switch x.o.kind {
 	case rdbparse.KindString:
-		return len(x.o.bytes())
+		return x.o.strLen()
 	case rdbparse.KindList:
 		return x.o.list().size()
 	case rdbparse.KindSet:

@@ -148,7 +148,7 @@ func boxed(d *db, key []byte, o obj) *rawStr {
 		return (*rawStr)(o.ptr) // boxed strings are always encRaw
 	}
 	r := &rawStr{b: append([]byte(nil), o.bytes()...)}
-	o.ptr, o.n, o.flags, o.enc = ptrOf(r), 0, o.flags|flagBoxed, encRaw
+	o.ptr, o.n, o.flags, o.enc = ptrOf(r), 0, o.flags&^flagCoded|flagBoxed, encRaw
 	d.update(key, o)
 	return r
 }

@@ -8,8 +8,9 @@ import (
 )
 
 // Optional compression of string values (Options.CompressValues): the
-// record holds the uvarint of the value's length, then the value as one
-// LZ4 block (github.com/pierrec/lz4/v4's block format, no frame).
+// record holds a coded form (textpack.go) whose payload is the uvarint of
+// the value's length, then the value as one LZ4 block
+// (github.com/pierrec/lz4/v4's block format, no frame).
 
 // compressor is one goroutine's LZ4 state and output buffer; pooled, as
 // the applier and a loader compress on their own goroutines.
@@ -20,15 +21,17 @@ type compressor struct {
 
 var compressors = sync.Pool{New: func() any { return new(compressor) }}
 
-// compress returns val compressed, in z's buffer (valid until z's next
-// use), or false when compressing saves nothing.
-func (z *compressor) compress(val []byte) ([]byte, bool) {
-	need := binary.MaxVarintLen64 + lz4.CompressBlockBound(len(val))
+// compress returns val's coded form (textpack.go: codec byte codecLZ4,
+// flag in it) in z's buffer, valid until z's next use, or false when
+// compressing saves nothing.
+func (z *compressor) compress(val []byte, flag byte) ([]byte, bool) {
+	need := 1 + binary.MaxVarintLen64 + lz4.CompressBlockBound(len(val))
 	if cap(z.out) < need {
 		z.out = make([]byte, need)
 	}
 	out := z.out[:need]
-	w := binary.PutUvarint(out, uint64(len(val)))
+	out[0] = flag | codecLZ4<<2
+	w := 1 + binary.PutUvarint(out[1:], uint64(len(val)))
 	n, err := z.c.CompressBlock(val, out[w:])
 	if err != nil || n == 0 || w+n >= len(val) {
 		return nil, false
@@ -36,17 +39,17 @@ func (z *compressor) compress(val []byte) ([]byte, bool) {
 	return out[:w+n], true
 }
 
-// lz4Value decompresses a stored value (see compressValue) into a new
-// slice.
-func lz4Value(b []byte) []byte {
-	n, w := binary.Uvarint(b)
+// appendLZ4 appends the n bytes an LZ4 coded form's payload (after the
+// codec byte) holds to dst.
+func appendLZ4(dst, payload []byte, n int) []byte {
+	_, w := binary.Uvarint(payload)
 	if w <= 0 {
-		return nil
+		return dst
 	}
-	out := make([]byte, n)
-	m, err := lz4.UncompressBlock(b[w:], out)
+	dst = append(dst, make([]byte, n)...)[:len(dst)]
+	m, err := lz4.UncompressBlock(payload[w:], dst[len(dst):len(dst)+n])
 	if err != nil {
-		return nil // the projection wrote it: not reached
+		return dst // the projection wrote it: not reached
 	}
-	return out[:m]
+	return dst[:len(dst)+m]
 }

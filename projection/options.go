@@ -115,6 +115,10 @@ type Options struct {
 	// big text values (JSON, HTML), a decompression (and a copy) on every
 	// read of one. 0: off.
 	CompressValues int
+	// PlainText turns text packing off: string values made only of hex
+	// digits or base64 characters are otherwise stored at 4 or 6 bits a
+	// character (textpack.go) and unpacked on every read.
+	PlainText bool
 }
 
 // EnsureDefaults fills in zero fields with their defaults.

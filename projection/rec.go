@@ -30,11 +30,12 @@ import (
 
 // recExp is the head bit that says the record holds an expire time; the
 // low two bits are the string's encoding (encEmbstr, encInt, encRaw), or
-// encLZ4: a raw string stored compressed (Options.CompressValues), as the
-// uvarint of its length then one LZ4 block.
+// encCoded: the value is stored as a coded form (textpack.go: packed text
+// or an LZ4 block), whose codec byte has codecFlagBit set when the
+// value's encoding is raw rather than embstr.
 const (
-	recExp = 4
-	encLZ4 = 3
+	recExp   = 4
+	encCoded = 3
 )
 
 // newRec builds the record of a string key.
@@ -103,14 +104,14 @@ func recKey(p unsafe.Pointer) *byte { return (*byte)(unsafe.Add(p, recHdrLen(p))
 func recObj(p unsafe.Pointer, klen uint32) obj {
 	head, w := recHead(p)
 	o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> 3)}
-	if o.enc == encLZ4 {
-		o.enc, o.flags = encRaw, flagLZ4
-	}
 	if head&recExp != 0 {
 		o.exp = int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, w)), 8)))
 		w += 8
 	}
 	o.ptr = unsafe.Add(p, w+int(klen))
+	if o.enc == encCoded {
+		o.decoded()
+	}
 	return o
 }
 

@@ -36,7 +36,7 @@ const (
 // obj flags.
 const (
 	flagBoxed uint8 = 1 << iota // string: ptr is *rawStr (growable), not inline bytes
-	flagLZ4                     // inline string stored compressed (rec.go encLZ4): bytes() decompresses
+	flagCoded                   // inline string stored as a coded form (rec.go encCoded): bytes() decodes
 )
 
 // obj is one key's value, as the code that reads and writes values
@@ -61,20 +61,49 @@ type rawStr struct {
 	lru lruWord
 }
 
-// bytes returns a string's value: the stored bytes, or for a compressed
-// one (flagLZ4) a new slice of them decompressed.
+// bytes returns a string's value: the stored bytes, or for a coded one
+// (flagCoded) a new slice of them decoded.
 func (o *obj) bytes() []byte {
 	if o.flags&flagBoxed != 0 {
 		return (*rawStr)(o.ptr).b
 	}
-	if o.flags&flagLZ4 != 0 {
-		return lz4Value(o.stored())
+	if o.flags&flagCoded != 0 {
+		return appendCoded(make([]byte, 0, codedLen(o.stored())), o.stored())
 	}
 	return o.stored()
 }
 
+// appendBytes appends a string's value to dst, decoding a coded one in
+// place (no allocation of its own).
+func (o *obj) appendBytes(dst []byte) []byte {
+	if o.flags&(flagCoded|flagBoxed) == flagCoded {
+		return appendCoded(dst, o.stored())
+	}
+	return append(dst, o.bytes()...)
+}
+
+// strLen is a string's length, decoded.
+func (o *obj) strLen() int {
+	switch {
+	case o.flags&flagBoxed != 0:
+		return len((*rawStr)(o.ptr).b)
+	case o.flags&flagCoded != 0:
+		return codedLen(o.stored())
+	}
+	return int(o.n)
+}
+
+// decoded completes an obj read from a record whose head says encCoded:
+// its encoding is in the codec byte.
+func (o *obj) decoded() {
+	o.enc, o.flags = encEmbstr, flagCoded
+	if *(*byte)(o.ptr)&codecFlagBit != 0 {
+		o.enc = encRaw
+	}
+}
+
 // stored returns an inline string's bytes as its record holds them
-// (compressed when flagLZ4 is set).
+// (a coded form when flagCoded is set).
 func (o *obj) stored() []byte {
 	if o.n == 0 {
 		return nil
@@ -84,8 +113,8 @@ func (o *obj) stored() []byte {
 
 // recEnc is the encoding an inline string's record head holds.
 func (o *obj) recEnc() uint8 {
-	if o.flags&flagLZ4 != 0 {
-		return encLZ4
+	if o.flags&flagCoded != 0 {
+		return encCoded
 	}
 	return o.enc
 }
@@ -112,6 +141,8 @@ type db struct {
 	// compressOver is Options.CompressValues: string values longer are
 	// stored LZ4-compressed when that saves bytes (0: never).
 	compressOver int
+	// plainText is Options.PlainText: string values are never packed.
+	plainText bool
 	// ev hears the keys store creates ("new" events, notify.go); set by
 	// the applier only while it applies with the 'n' class on.
 	ev   *applier
@@ -129,6 +160,7 @@ func newDataset(o *Options) *dataset {
 	for i := range ds.dbs {
 		ds.dbs[i] = newDB(o.Stripes, o.Buckets)
 		ds.dbs[i].compressOver = o.CompressValues
+		ds.dbs[i].plainText = o.PlainText
 	}
 	return ds
 }
@@ -235,18 +267,40 @@ func (d *db) setStringEnc(key, val []byte, exp int64, enc uint8) {
 	d.put(t, t.find(key, h), h, d.stringSlot(key, val, exp, enc))
 }
 
-// stringSlot builds the record of a string key, compressing the value
-// when the database is set to and that saves bytes.
+// stringSlot builds the record of a string key, packing the value
+// (textpack.go) when it is text of a small alphabet, or compressing it
+// when the database is set to and that saves more.
 func (d *db) stringSlot(key, val []byte, exp int64, enc uint8) slot {
-	if d.compressOver > 0 && len(val) > d.compressOver && enc == encRaw {
-		z := compressors.Get().(*compressor)
-		defer compressors.Put(z) // after newRec has copied the bytes
-		if c, ok := z.compress(val); ok {
-			val, enc = c, encLZ4
+	if enc != encInt && len(val) >= 4 {
+		flag := byte(0)
+		if enc == encRaw {
+			flag = codecFlagBit
+		}
+		var coded []byte
+		var buf [160]byte
+		if !d.plainText && len(val) <= maxPackedText {
+			if c, ok := packText(buf[:0], val, flag); ok {
+				coded = c
+			}
+		}
+		if d.compressOver > 0 && len(val) > d.compressOver {
+			z := compressors.Get().(*compressor)
+			defer compressors.Put(z) // after newRec has copied the bytes
+			if c, ok := z.compress(val, flag); ok && (coded == nil || len(c) < len(coded)) {
+				coded = c
+			}
+		}
+		if coded != nil {
+			val, enc = coded, encCoded
 		}
 	}
 	return slot{p: newRec(key, val, exp, enc), tag: uint32(KindString), klen: uint32(len(key))}
 }
+
+// maxPackedText is the longest string value text packing is tried on:
+// longer ones are rare as text of one small alphabet, and a read would
+// spend its time unpacking them.
+const maxPackedText = 4096
 
 // setExpire changes the expire time of an existing key.
 func (d *db) setExpire(key []byte, exp int64) bool {

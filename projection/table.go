@@ -185,8 +185,8 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 			}
 			if string(key) == unsafe.String((*byte)(unsafe.Add(s.p, w)), len(key)) {
 				o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> 3), exp: exp, ptr: unsafe.Add(s.p, w+len(key))}
-				if o.enc == encLZ4 {
-					o.enc, o.flags = encRaw, flagLZ4
+				if o.enc == encCoded {
+					o.decoded()
 				}
 				return o, true
 			}

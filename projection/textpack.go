@@ -1,0 +1,192 @@
+package projection
+
+import "encoding/binary"
+
+// Text packing: a value whose every byte is in one of a few small
+// alphabets is stored at fewer bits a character — 6 for the base64
+// alphabets (tokens, identifiers, alphanumeric text, UUIDs), 4 for hex
+// digits (digests, numbers too long for an int) — and unpacked when read.
+// It is exact (the packed form gives back the same bytes), canonical (a
+// value has one packed form, so two packed values are equal exactly when
+// their forms are) and cheap: a read unpacks three bytes into four
+// characters with table lookups.
+//
+// A packed form (a "coded" value, which LZ4 blocks share, compress.go) is
+// a codec byte and a payload:
+//
+//	codec byte: flag (bit 7, its user's) | codec (bits 2–6) | rem (bits 0–1)
+//	codecLZ4     payload: uvarint length, one LZ4 block
+//	codec6*      payload: ceil(6n/8) bytes, 4 characters in 3; rem = n mod 4
+//	codec4*      payload: ceil(n/2) bytes, 2 characters in 1; rem = n mod 2
+//
+// Bit 7 is left to the caller (a string record keeps there whether the
+// value's encoding is raw rather than embstr).
+
+// Codecs.
+const (
+	codecLZ4     = 0
+	codec6URL    = 1 // A–Z a–z 0–9 - _
+	codec6Std    = 2 // A–Z a–z 0–9 + /
+	codec4Lower  = 3 // 0–9 a–f
+	codec4Upper  = 4 // 0–9 A–F
+	codecFlagBit = 0x80
+)
+
+var codecAlphabet = [...]string{
+	codec6URL:   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+	codec6Std:   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+	codec4Lower: "0123456789abcdef",
+	codec4Upper: "0123456789ABCDEF",
+}
+
+// charClass[c] has bit 1<<codec set for every text codec whose alphabet
+// holds c; charCode[codec][c] is c's number in it.
+var (
+	charClass [256]uint8
+	charCode  [len(codecAlphabet)][256]uint8
+)
+
+func init() {
+	for id, a := range codecAlphabet {
+		for i := 0; i < len(a); i++ {
+			charClass[a[i]] |= 1 << id
+			charCode[id][a[i]] = uint8(i)
+		}
+	}
+}
+
+// textCodecOf returns the codec that packs v smallest, or 0 when none
+// applies. Hex is tried before the base64 alphabets.
+func textCodecOf(v []byte) int {
+	cls := uint8(0xff)
+	for _, c := range v {
+		cls &= charClass[c]
+	}
+	switch {
+	case cls&(1<<codec4Lower) != 0:
+		return codec4Lower
+	case cls&(1<<codec4Upper) != 0:
+		return codec4Upper
+	case cls&(1<<codec6URL) != 0:
+		return codec6URL
+	case cls&(1<<codec6Std) != 0:
+		return codec6Std
+	}
+	return 0
+}
+
+// packedTextLen is the size of v's packed form with codec: the codec byte
+// and the payload.
+func packedTextLen(codec, n int) int {
+	if codec >= codec4Lower {
+		return 1 + (n+1)/2
+	}
+	return 1 + (3*n+3)/4
+}
+
+// packText appends v's packed form to dst, with flag (0 or codecFlagBit)
+// in its codec byte. ok is false, and dst is returned as it was, when no
+// codec applies or packing would not save a byte.
+func packText(dst, v []byte, flag byte) (out []byte, ok bool) {
+	if len(v) < 4 {
+		return dst, false
+	}
+	codec := textCodecOf(v)
+	if codec == 0 || packedTextLen(codec, len(v)) >= len(v) {
+		return dst, false
+	}
+	code := &charCode[codec]
+	if codec >= codec4Lower {
+		dst = append(dst, flag|byte(codec)<<2|byte(len(v)&1))
+		i := 0
+		for ; i+1 < len(v); i += 2 {
+			dst = append(dst, code[v[i]]<<4|code[v[i+1]])
+		}
+		if i < len(v) {
+			dst = append(dst, code[v[i]]<<4)
+		}
+		return dst, true
+	}
+	dst = append(dst, flag|byte(codec)<<2|byte(len(v)&3))
+	i := 0
+	for ; i+3 < len(v); i += 4 {
+		x := uint32(code[v[i]])<<18 | uint32(code[v[i+1]])<<12 | uint32(code[v[i+2]])<<6 | uint32(code[v[i+3]])
+		dst = append(dst, byte(x>>16), byte(x>>8), byte(x))
+	}
+	if r := len(v) - i; r > 0 {
+		var x uint32
+		for j := 0; j < r; j++ {
+			x |= uint32(code[v[i+j]]) << (18 - 6*j)
+		}
+		dst = append(dst, byte(x>>16), byte(x>>8), byte(x))[:len(dst)+r]
+	}
+	return dst, true
+}
+
+// codedLen returns the length of the value a coded form (codec byte and
+// payload) holds, or -1 when the form is malformed.
+func codedLen(p []byte) int {
+	if len(p) == 0 {
+		return -1
+	}
+	codec, rem, b := int(p[0]>>2&31), int(p[0]&3), len(p)-1
+	switch codec {
+	case codecLZ4:
+		n, w := binary.Uvarint(p[1:])
+		if w <= 0 {
+			return -1
+		}
+		return int(n)
+	case codec6URL, codec6Std:
+		if b < rem || (b-rem)%3 != 0 {
+			return -1
+		}
+		return (b-rem)/3*4 + rem
+	case codec4Lower, codec4Upper:
+		if rem > 1 || b < rem {
+			return -1
+		}
+		return 2*b - rem
+	}
+	return -1
+}
+
+// appendCoded appends the value a coded form holds to dst. A malformed
+// form (which the projection never writes) appends nothing.
+func appendCoded(dst, p []byte) []byte {
+	n := codedLen(p)
+	if n < 0 {
+		return dst
+	}
+	codec := int(p[0] >> 2 & 31)
+	if codec == codecLZ4 {
+		return appendLZ4(dst, p[1:], n)
+	}
+	a := codecAlphabet[codec]
+	src := p[1:]
+	if codec >= codec4Lower {
+		for i := 0; i < n/2; i++ {
+			dst = append(dst, a[src[i]>>4], a[src[i]&15])
+		}
+		if n&1 != 0 {
+			dst = append(dst, a[src[n/2]>>4])
+		}
+		return dst
+	}
+	i := 0
+	for ; i+3 <= len(src) && n >= 4; i += 3 {
+		x := uint32(src[i])<<16 | uint32(src[i+1])<<8 | uint32(src[i+2])
+		dst = append(dst, a[x>>18], a[x>>12&63], a[x>>6&63], a[x&63])
+		n -= 4
+	}
+	if n > 0 {
+		var x uint32
+		for j := 0; j < n; j++ {
+			x |= uint32(src[i+j]) << (16 - 8*j)
+		}
+		for j := 0; j < n; j++ {
+			dst = append(dst, a[x>>(18-6*j)&63])
+		}
+	}
+	return dst
+}

@@ -1,0 +1,89 @@
+package projection
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// Every value gives back its own bytes, whether it packs or not, and a
+// value packs when and only when each of its bytes is in one alphabet.
+func TestTextPackRoundTrip(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabets := []string{
+		codecAlphabet[codec6URL], codecAlphabet[codec6Std],
+		codecAlphabet[codec4Lower], codecAlphabet[codec4Upper],
+		"0123456789", "abcdefghijklmnopqrstuvwxyz0123456789-",
+	}
+	for n := 0; n < 200; n++ {
+		for _, a := range alphabets {
+			v := make([]byte, n)
+			for i := range v {
+				v[i] = a[r.IntN(len(a))]
+			}
+			checkPack(t, v, true)
+			if n > 0 {
+				w := bytes.Clone(v)
+				w[r.IntN(n)] = "~= \x00\xff."[r.IntN(6)]
+				checkPack(t, w, false)
+			}
+		}
+	}
+}
+
+func checkPack(t *testing.T, v []byte, packable bool) {
+	t.Helper()
+	for _, flag := range []byte{0, codecFlagBit} {
+		p, ok := packText([]byte("x"), v, flag)
+		if !ok {
+			if packable && len(v) >= 8 {
+				t.Fatalf("%q: not packed", v)
+			}
+			if string(p) != "x" {
+				t.Fatalf("%q: refused but wrote %q", v, p)
+			}
+			continue
+		}
+		if !packable {
+			t.Fatalf("%q: packed, though a byte is outside every alphabet", v)
+		}
+		p = p[1:]
+		if len(p) >= len(v) {
+			t.Fatalf("%q: packed into %d bytes", v, len(p))
+		}
+		if p[0]&codecFlagBit != flag {
+			t.Fatalf("%q: flag %#x lost", v, flag)
+		}
+		if n := codedLen(p); n != len(v) {
+			t.Fatalf("%q: codedLen %d", v, n)
+		}
+		if got := appendCoded([]byte("y"), p); string(got) != "y"+string(v) {
+			t.Fatalf("%q: unpacked to %q", v, got[1:])
+		}
+	}
+}
+
+// A string set through the projection reads back the same, packed or
+// plain, through every accessor.
+func TestTextPackedStrings(t *testing.T) {
+	for _, plain := range []bool{false, true} {
+		p, err := New(Options{PlainText: plain})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals := []string{"0123456789abcdef0123", "Tm9ib2R5IGV4cGVjdHMgdGhlIFNwYW5pc2g", "a-b_c", "plain text, with spaces", "12345", "DEADBEEF00",
+			"x9Yz" + string(bytes.Repeat([]byte("Qr-7"), 20))}
+		for i, v := range vals {
+			if err := p.Apply(0, [][]byte{[]byte("SET"), {byte('a' + i)}, []byte(v)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, want := range vals {
+			get(p, 0, string(rune('a'+i)), func(x Value) {
+				if string(x.Bytes()) != want || string(x.AppendBytes([]byte("-"))) != "-"+want || x.Len() != len(want) {
+					t.Fatalf("plain=%v %q: Bytes %q AppendBytes %q Len %d", plain, want, x.Bytes(), x.AppendBytes(nil), x.Len())
+				}
+			})
+		}
+	}
+}
