@@ -12,6 +12,8 @@ func BenchmarkExec(b *testing.B) {
 	for i := 0; i < 100; i++ {
 		env.Proj.Apply(0, [][]byte{[]byte("SET"), []byte("key:" + strconv.Itoa(i)), []byte("xxx")})
 		env.Proj.Apply(0, [][]byte{[]byte("ZADD"), []byte("z"), []byte(strconv.Itoa(i)), []byte("m" + strconv.Itoa(i))})
+		// text of the compare harness's kind: 72 alphanumeric characters
+		env.Proj.Apply(0, [][]byte{[]byte("SET"), []byte("text:" + strconv.Itoa(i)), []byte(text72[i%8:] + text72[:i%8])})
 	}
 	for i := 0; i < 10; i++ {
 		si := strconv.Itoa(i)
@@ -25,6 +27,8 @@ func BenchmarkExec(b *testing.B) {
 		args []string
 	}{
 		{"GET", []string{"GET", "key:7"}},
+		{"GET_text72", []string{"GET", "text:7"}},
+		{"MGET_text72_10", []string{"MGET", "text:1", "text:2", "text:3", "text:4", "text:5", "text:6", "text:7", "text:8", "text:9", "text:10"}},
 		{"PING", []string{"PING"}},
 		{"ZRANGE_10", []string{"ZRANGE", "z", "0", "9", "WITHSCORES"}},
 		{"MGET_10", []string{"MGET", "key:1", "key:2", "key:3", "key:4", "key:5", "key:6", "key:7", "key:8", "key:9", "key:10"}},
@@ -51,3 +55,5 @@ func BenchmarkExec(b *testing.B) {
 		})
 	}
 }
+
+const text72 = "q7Hk2LmZp9Xa4BcRt0VwYe3NfGs8JdKu1MiOo5PlQr6SxTz2AbCdEfGhIjKlMnOpQrStUvWx"

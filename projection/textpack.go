@@ -1,6 +1,9 @@
 package projection
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Text packing: a value whose every byte is in one of a few small
 // alphabets is stored at fewer bits a character — 6 for the base64
@@ -40,10 +43,13 @@ var codecAlphabet = [...]string{
 }
 
 // charClass[c] has bit 1<<codec set for every text codec whose alphabet
-// holds c; charCode[codec][c] is c's number in it.
+// holds c; charCode[codec][c] is c's number in it; charPairs[codec][x]
+// is the two characters of the 12 bits x, little-endian (6-bit codecs
+// only: 8 KB each, and reads unpack two characters a lookup).
 var (
 	charClass [256]uint8
 	charCode  [len(codecAlphabet)][256]uint8
+	charPairs [codec6Std + 1]*[4096]uint16
 )
 
 func init() {
@@ -51,6 +57,13 @@ func init() {
 		for i := 0; i < len(a); i++ {
 			charClass[a[i]] |= 1 << id
 			charCode[id][a[i]] = uint8(i)
+		}
+		if len(a) == 64 {
+			t := new([4096]uint16)
+			for x := range t {
+				t[x] = uint16(a[x>>6]) | uint16(a[x&63])<<8
+			}
+			charPairs[id] = t
 		}
 	}
 }
@@ -96,29 +109,34 @@ func packText(dst, v []byte, flag byte) (out []byte, ok bool) {
 		return dst, false
 	}
 	code := &charCode[codec]
+	at := len(dst)
+	dst = slices.Grow(dst, packedTextLen(codec, len(v)))[:at+packedTextLen(codec, len(v))]
+	enc := dst[at+1:]
 	if codec >= codec4Lower {
-		dst = append(dst, flag|byte(codec)<<2|byte(len(v)&1))
+		dst[at] = flag | byte(codec)<<2 | byte(len(v)&1)
 		i := 0
 		for ; i+1 < len(v); i += 2 {
-			dst = append(dst, code[v[i]]<<4|code[v[i+1]])
+			enc[i/2] = code[v[i]]<<4 | code[v[i+1]]
 		}
 		if i < len(v) {
-			dst = append(dst, code[v[i]]<<4)
+			enc[i/2] = code[v[i]] << 4
 		}
 		return dst, true
 	}
-	dst = append(dst, flag|byte(codec)<<2|byte(len(v)&3))
-	i := 0
-	for ; i+3 < len(v); i += 4 {
+	dst[at] = flag | byte(codec)<<2 | byte(len(v)&3)
+	i, o := 0, 0
+	for ; i+3 < len(v); i, o = i+4, o+3 {
 		x := uint32(code[v[i]])<<18 | uint32(code[v[i+1]])<<12 | uint32(code[v[i+2]])<<6 | uint32(code[v[i+3]])
-		dst = append(dst, byte(x>>16), byte(x>>8), byte(x))
+		enc[o], enc[o+1], enc[o+2] = byte(x>>16), byte(x>>8), byte(x)
 	}
 	if r := len(v) - i; r > 0 {
 		var x uint32
 		for j := 0; j < r; j++ {
 			x |= uint32(code[v[i+j]]) << (18 - 6*j)
 		}
-		dst = append(dst, byte(x>>16), byte(x>>8), byte(x))[:len(dst)+r]
+		for j := 0; j < r; j++ {
+			enc[o+j] = byte(x >> (16 - 8*j))
+		}
 	}
 	return dst, true
 }
@@ -164,28 +182,39 @@ func appendCoded(dst, p []byte) []byte {
 	}
 	a := codecAlphabet[codec]
 	src := p[1:]
+	at := len(dst)
+	dst = slices.Grow(dst, n)[:at+n]
+	out := dst[at:]
 	if codec >= codec4Lower {
 		for i := 0; i < n/2; i++ {
-			dst = append(dst, a[src[i]>>4], a[src[i]&15])
+			out[2*i], out[2*i+1] = a[src[i]>>4], a[src[i]&15]
 		}
 		if n&1 != 0 {
-			dst = append(dst, a[src[n/2]>>4])
+			out[n-1] = a[src[n/2]>>4]
 		}
 		return dst
 	}
-	i := 0
-	for ; i+3 <= len(src) && n >= 4; i += 3 {
-		x := uint32(src[i])<<16 | uint32(src[i+1])<<8 | uint32(src[i+2])
-		dst = append(dst, a[x>>18], a[x>>12&63], a[x>>6&63], a[x&63])
-		n -= 4
+	pairs := charPairs[codec]
+	i, o := 0, 0
+	for ; o+8 <= n && i+8 <= len(src); i, o = i+6, o+8 {
+		// 6 bytes, 8 characters: four lookups, one store
+		x := binary.BigEndian.Uint64(src[i:]) >> 16
+		binary.LittleEndian.PutUint64(out[o:], uint64(pairs[x>>36])|uint64(pairs[x>>24&4095])<<16|
+			uint64(pairs[x>>12&4095])<<32|uint64(pairs[x&4095])<<48)
 	}
-	if n > 0 {
+	for ; o+4 <= n; i, o = i+3, o+4 {
+		s, d := src[i:i+3:i+3], out[o:o+4:o+4]
+		x := uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])
+		binary.LittleEndian.PutUint16(d, pairs[x>>12])
+		binary.LittleEndian.PutUint16(d[2:], pairs[x&4095])
+	}
+	if r := n - o; r > 0 {
 		var x uint32
-		for j := 0; j < n; j++ {
+		for j := 0; j < r; j++ {
 			x |= uint32(src[i+j]) << (16 - 8*j)
 		}
-		for j := 0; j < n; j++ {
-			dst = append(dst, a[x>>(18-6*j)&63])
+		for j := 0; j < r; j++ {
+			out[o+j] = a[x>>(18-6*j)&63]
 		}
 	}
 	return dst

@@ -87,3 +87,20 @@ func TestTextPackedStrings(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkTextPack(b *testing.B) {
+	v := []byte("Tm9ib2R5IGV4cGVjdHMgdGhlIFNwYW5pc2gTm9ib2R5IGV4cGVjdHMgdGhlIFNwYW5pc2gxyz")[:72]
+	p, _ := packText(nil, v, 0)
+	b.Run("pack", func(b *testing.B) {
+		buf := make([]byte, 0, 128)
+		for i := 0; i < b.N; i++ {
+			buf, _ = packText(buf[:0], v, 0)
+		}
+	})
+	b.Run("unpack", func(b *testing.B) {
+		buf := make([]byte, 0, 128)
+		for i := 0; i < b.N; i++ {
+			buf = appendCoded(buf[:0], p)
+		}
+	})
+}
