@@ -69,18 +69,36 @@
 //	              to 4, + 4 (access time), rounded up to the Go size class
 //	              (16-byte steps up to 256 B: 8 B lost on average)
 //	expire time   +8 B in the record when the key has one
+//	text packing  a value of 4 bytes or more (up to 4 KB) whose every byte
+//	              is a hex digit, or in one base64 alphabet (A–Z a–z 0–9
+//	              and -_ or +/), is stored as a codec byte and 4 or 6 bits
+//	              a character: 1 + ⌈v/2⌉ or 1 + ⌈3v/4⌉ bytes (textpack.go;
+//	              Options.PlainText turns it off). A read unpacks it, 8
+//	              characters a step through a 12-bit table: ~40 ns for 72
+//	              characters, straight into the reply for GET and MGET
 //	compression   with Options.CompressValues N, a value over N bytes is
 //	              stored as its length and one LZ4 block when that is
-//	              shorter (compress.go); reads decompress a copy
+//	              shorter than the packed or plain value (compress.go);
+//	              reads decompress a copy
 //
-// On the compare harness's strings (k = 14, v uniform in 16–128, mean
-// 72): 22 + (2 + 14 + 72 + 1.5 + 4 = 93.5, ~100 after rounding) ≈ 122 B,
-// against ~184 B with the 40-byte slot and 24-byte obj before. Measured
-// (vdr serve --rdb of that dataset's 1M-key RDB, live heap after the
-// load): 127 B a key; the process's RSS adds about 23 MB of its own (the
-// binary's text, ~15 MB, and the runtime). Redis 7.0 on the same keys
-// spends ~170 B: a 24-byte dictEntry and an 8-byte bucket pointer, an
-// sds key and a robj + sds value, each rounded to a jemalloc class.
+// On the compare harness's strings (k = 14, v uniform in 16–128, mean 72,
+// alphanumeric, so packed to 1 + 54): 22 + (2 + 14 + 55 + 1.5 + 4 = 76.5,
+// ~84 after rounding) ≈ 106 B, against ~184 B with the 40-byte slot and
+// 24-byte obj before, and 127 B with the value plain. Measured (vdr serve
+// --rdb of that dataset's 1M-key RDB, live heap after the load): 110 B a
+// key; the process's RSS adds about 22–25 MB of its own (an empty vdr:
+// the binary's text and read-only data, ~15 MB, and the runtime). Redis
+// 7.0 on the same keys spends ~170 B: a 24-byte dictEntry and an 8-byte
+// bucket pointer, an sds key and a robj + sds value, each rounded to a
+// jemalloc class.
+//
+// Why 0.6× of Redis's RSS is out of reach for these strings: 0.6 × 172.8
+// MB is 103.7 MB; less an empty vdr's ~23 MB that leaves ~81 bytes a key,
+// and the key and packed value alone are 69. Twelve bytes for the table,
+// the record head, the access time and the allocator's rounding (37 here,
+// 32 for Redis's dictEntry and bucket alone) would take a table without
+// per-key allocations (records packed back to back per bucket, 4-byte
+// offsets) and keys packed too.
 //
 // Collections, streams and boxed strings: the slot share plus a box (32 B
 // for keys up to 16 bytes, 48 up to 32, 64 up to 48; a 32-byte box and

@@ -107,6 +107,7 @@ var settings = []setting{
 	{"databases", "Projection", "16", "number of databases", kInt},
 	{"key-prefix", "Projection", "", "project only keys with one of these prefixes (comma-separated)", kList},
 	{"dbs", "Projection", "", "project only these database numbers (comma-separated)", kList},
+	{"pack-values", "Projection", "yes", "store string values made only of hex digits or base64 characters at 4 or 6 bits a character (an unpacking on every read of one)", kBool},
 	{"compress-values", "Projection", "0", "store string values longer than this many bytes LZ4-compressed when that saves bytes (0: off): less memory for big text values, a decompression on every read of one", kInt},
 	{"unknown-command", "Projection", "invalidate", "a command from the primary vdr cannot apply exactly: invalidate (remove the keys it names; flush its database when they are unknown) or resync (a full resync)", kString},
 

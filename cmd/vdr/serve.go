@@ -149,7 +149,7 @@ func nodeOptions(cfg *Config, log *slog.Logger) (server.NodeOptions, error) {
 		DBFilename:         cfg.Str("dbfilename"),
 		ReplBacklogSize:    cfg.Int("repl-backlog-size"),
 		DownstreamFiltered: cfg.Bool("downstream-filtered"),
-		Projection:         projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command")), CompressValues: cfg.Int("compress-values")},
+		Projection:         projection.Options{OnUnknown: unknownPolicy(cfg.Str("unknown-command")), CompressValues: cfg.Int("compress-values"), PlainText: !cfg.Bool("pack-values")},
 		Logger:             log,
 	}
 	if o.Server.Port == -1 {
