@@ -83,10 +83,6 @@ func growCap(n int) int {
 	return n + n/4
 }
 
-func encodeElem(e []byte) []byte {
-	return packAppend(make([]byte, 0, packSize(e)), e)
-}
-
 // stringBytes returns s's bytes without copying; the result must not be
 // modified.
 func stringBytes(s string) []byte {
