@@ -160,7 +160,6 @@ func (sc *scratch) recycle() {
 // text-packed (Options.PlainText unset).
 func (p *Projection) textPack() bool { return !p.opts.PlainText }
 
-
 // saneEntry checks that a coded entry is the one packText makes of its
 // value, so that entries stay canonical (one per value). A plain entry
 // that could have been coded is legal: Options.PlainText stores them so.
