@@ -48,12 +48,20 @@ func entryAppend(b, v []byte, tp bool) []byte {
 	if tp && len(v) >= 4 && len(v) <= maxPackedText {
 		if codec := textCodecOf(v); codec != 0 {
 			if n := packedTextLen(codec, len(v)); n < len(v) {
-				at := len(b)
-				b = binary.AppendUvarint(b, uint64(n)<<1|1)
-				if out, ok := packText(b, v, 0); ok && len(out)-len(b) == n {
-					return out
+				// packText may append past the form's end before cutting
+				// it (a partial group of 6-bit characters): pack on the
+				// stack, so that a pack reserved to the byte is not
+				// regrown for it.
+				var tmp [96]byte
+				dst := tmp[:0]
+				if n+2 > len(tmp) {
+					dst = make([]byte, 0, n+2)
 				}
-				b = b[:at] // packText disagrees: not reached, but store v plain
+				if out, ok := packText(dst, v, 0); ok && len(out) == n {
+					b = binary.AppendUvarint(b, uint64(n)<<1|1)
+					return append(b, out...)
+				}
+				// packText disagrees: not reached, but store v plain
 			}
 		}
 	}
