@@ -10,6 +10,11 @@ import "github.com/vdr-project/vdr/rdbparse"
 // map), whose order stays the same while the hash does not change, and
 // like Redis it never goes back (src/t_hash.c).
 //
+// A packed hash's values are entries (epack.go): text of one small
+// alphabet is stored packed and unpacked when read (get, each); the
+// listpack limits are judged on the values' own lengths, as Redis's.
+// A dense hash's values are plain strings.
+//
 // Field TTLs (Redis 7.4) live in x.ttl, allocated only when a field first
 // gets one. A packed hash without them is 32 bytes and its pack (x nil);
 // a packed hash with TTLs is Redis's OBJ_ENCODING_LISTPACK_EX; see

@@ -4,7 +4,12 @@ import "unsafe"
 
 // listObj is a list: a sequence of packed chunks, like Redis's quicklist
 // of listpacks. Each chunk holds at most listChunkEntries elements and
-// listChunkBytes bytes (a single larger element gets a chunk of its own).
+// listChunkBytes bytes (a single larger element gets a chunk of its own),
+// each element an entry (epack.go): text of one small alphabet is stored
+// packed, and unpacked by the reads (walk, index) into a scratch. Edits
+// in the middle move and compare entries without unpacking them (an
+// element has one entry). The chunk limits count stored bytes; the
+// listpack limit Redis 7.2 reports by counts the elements' own lengths.
 // Pushes and pops at either end touch one chunk; index operations walk
 // chunk counts; in-the-middle edits (LINSERT, LSET, LREM, LTRIM) rebuild.
 //
