@@ -449,7 +449,7 @@ func TestPackedRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.s = s
-	if err := s.Walk(nil); err != nil {
+	if err := s.Walk(func() bool { return true }); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
