@@ -35,37 +35,34 @@ func BenchmarkPackedReads(b *testing.B) {
 			name = "plain"
 		}
 		out := make([]byte, 0, 1024)
-		keyL, keyH := args("l"), args("h")
-		b.Run("LRANGE_10/"+name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(200)
-			for i := 0; i < b.N; i++ {
-				p.View(0, keyL, func(v *View) {
-					out = out[:0]
-					v.Get(keyL[0]).ListRange(0, -1, func(_ int, e []byte) bool { out = append(out, e...); return true })
-				})
-			}
-		})
-		b.Run("HGETALL_10/"+name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(200)
-			for i := 0; i < b.N; i++ {
-				p.View(0, keyH, func(v *View) {
-					out = out[:0]
-					v.Get(keyH[0]).HashEach(func(f, val []byte) bool { out = append(append(out, f...), val...); return true })
-				})
-			}
-		})
-		field := []byte("field7")
-		b.Run("HGET/"+name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(20)
-			for i := 0; i < b.N; i++ {
-				p.View(0, keyH, func(v *View) {
-					val, _ := v.Get(keyH[0]).HashGet(field)
-					out = append(out[:0], val...)
-				})
-			}
-		})
+		keyL, keyH, field := args("l"), args("h"), []byte("field7")
+		for _, bc := range []struct {
+			name  string
+			key   [][]byte
+			bytes int64
+			read  func(x Value)
+		}{
+			{"LRANGE_10", keyL, 200, func(x Value) {
+				x.ListRange(0, -1, func(_ int, e []byte) bool { out = append(out, e...); return true })
+			}},
+			{"HGETALL_10", keyH, 200, func(x Value) {
+				x.HashEach(func(f, val []byte) bool { out = append(append(out, f...), val...); return true })
+			}},
+			{"HGET", keyH, 20, func(x Value) {
+				val, _ := x.HashGet(field)
+				out = append(out, val...)
+			}},
+		} {
+			b.Run(bc.name+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.SetBytes(bc.bytes)
+				for i := 0; i < b.N; i++ {
+					p.View(0, bc.key, func(v *View) {
+						out = out[:0]
+						bc.read(v.Get(bc.key[0]))
+					})
+				}
+			})
+		}
 	}
 }
