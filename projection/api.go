@@ -798,6 +798,28 @@ func (x Value) ListEach(reverse bool, fn func(i int, elem []byte) bool) {
 	l.walk(0, l.size()-1, reverse, x.sc, fn)
 }
 
+// ListEachMatch calls fn for every element head to tail (or tail to head
+// when reverse), with its index from the head and whether it equals elem,
+// until fn returns false (LPOS). Packed elements are compared packed: a
+// value has one stored form (epack.go), so none is unpacked.
+func (x Value) ListEachMatch(elem []byte, reverse bool, fn func(i int, match bool) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindList || x.o.list().size() == 0 {
+		return
+	}
+	// elem's coded form, if it has one: whether the projection packs or
+	// not (Options.PlainText), an element equal to elem is stored either
+	// as elem or as this.
+	var tmp [96]byte
+	ce, ccoded, _ := entryNext(entryAppend(tmp[:0], elem, true), 0)
+	l := x.o.list()
+	l.walkEntries(0, l.size()-1, reverse, func(i int, e []byte, coded bool) bool {
+		if coded {
+			return fn(i, ccoded && string(e) == string(ce))
+		}
+		return fn(i, string(e) == string(elem))
+	})
+}
+
 // ---- sets ----
 
 // SetContains reports whether member is in the set (SISMEMBER).
