@@ -291,9 +291,36 @@ func (l *listObj) index(i int, sc *scratch) []byte {
 // walk calls fn for elements s..e inclusive (0 ≤ s ≤ e < n), in order or
 // reversed, until fn returns false. Coded elements are unpacked into sc.
 func (l *listObj) walk(s, e int, reverse bool, sc *scratch, fn func(i int, elem []byte) bool) {
-	l.walkEntries(s, e, reverse, func(i int, x []byte, coded bool) bool {
-		return fn(i, entryValue(x, coded, sc))
-	})
+	if reverse {
+		l.walkEntries(s, e, true, func(i int, x []byte, coded bool) bool {
+			return fn(i, entryValue(x, coded, sc))
+		})
+		return
+	}
+	// Forward, the common read (LRANGE), has a loop of its own: through
+	// walkEntries, a call more per element cost LRANGE of ten 9%.
+	base := 0
+	for ci, k := 0, l.numChunks(); ci < k && base <= e; ci++ {
+		c := l.chunk(ci)
+		if base+c.n <= s {
+			base += c.n
+			continue
+		}
+		for j, off := 0, 0; j < c.n && base+j <= e; j++ {
+			x, coded, next := entryNext(c.b, off)
+			off = next
+			if base+j < s {
+				continue
+			}
+			if coded {
+				x = sc.unpack(x)
+			}
+			if !fn(base+j, x) {
+				return
+			}
+		}
+		base += c.n
+	}
 }
 
 // walkEntries is walk handing out the stored bytes of each element and
