@@ -162,9 +162,11 @@
 //
 // BenchmarkMemoryPerKeyByType (200,000 keys, table included, load
 // average 0.5–0.8 on 2 cores): hashes 334 → 299 heap bytes a key, lists
-// 324 → 289. The price is an unpack on read, about 20 ns a 20-character
-// value (BenchmarkPackedReads: ten of them by LRANGE 233 → 420 ns, by
-// HGETALL 270 → 440 ns, in process); Options.PlainText turns it off.
+// 324 → 289 (the same loaded from an RDB). The price is an unpack on
+// read, about 15 ns a 20-character value (BenchmarkPackedReads, in
+// process, load average 1.4: ten of them by LRANGE 207 → 380 ns, by
+// HGETALL 263 → 408 ns; one by HGET 211 → 218 ns); Options.PlainText
+// turns it off.
 // Values built by Apply before the packs grew once took more: a 10-field
 // HSET's pack doubled its way to 512 bytes (BenchmarkMemoryPerKeyByType:
 // 562 → 359 heap bytes a hash key, table included).
