@@ -18,12 +18,11 @@ import (
 //
 // An entry is coded exactly when text packing is on (Options.PlainText
 // unset) and packText saves entryMinSaving bytes, so a value has one
-// entry: two entries
-// are equal exactly when their values are, and LREM, LINSERT and the
-// like compare entries without unpacking. Members of sets and sorted
-// sets, and hash field names (intern.go), stay plain pack elements (see
-// pack.go); only text codecs are used here, never LZ4, as a read unpacks
-// every element it touches.
+// entry: two entries are equal exactly when their values are, and LREM,
+// LINSERT, LPOS compare entries without unpacking. Members of sets and
+// sorted sets, and hash field names (intern.go), stay plain pack
+// elements (see pack.go); only text codecs are used here, never LZ4, as a
+// read unpacks every element it touches.
 //
 // Readers get unpacked values in a scratch (see scratch), never a
 // slice of the pack: what a read API hands out stays valid for the View.
