@@ -101,8 +101,8 @@ func hstrlenCommand(c *Ctx, args [][]byte) {
 		if !c.checkType(x, rdbparse.KindHash) {
 			return
 		}
-		val, _ := x.HashGet(args[2])
-		c.W.Int(int64(len(val)))
+		n, _ := x.HashValueLen(args[2]) // a packed value is not unpacked for it
+		c.W.Int(int64(n))
 	})
 }
 

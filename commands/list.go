@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"math"
 
 	"github.com/vdr-project/vdr/projection"
@@ -178,11 +177,11 @@ func lposCommand(c *Ctx, args [][]byte) {
 		ele := args[2]
 		var matches, arrayLen, index int64
 		found := false
-		x.ListEach(reverse, func(i int, e []byte) bool {
+		x.ListEachMatch(ele, reverse, func(i int, match bool) bool {
 			if maxlen != 0 && index >= maxlen {
 				return false
 			}
-			if bytes.Equal(e, ele) {
+			if match {
 				matches++
 				if anyMatch || matches >= rank {
 					pos := index

@@ -126,7 +126,9 @@ func (p *Projection) view(db int, keys [][]byte, noTouch bool, fn func(v *View))
 			d.stripes[idx[i]].mu.RUnlock()
 		}
 		lockBuf := v.lockBuf[:0] // a grown idx was a separate slice; keep the small one
-		*v = View{lockBuf: lockBuf}
+		sc := v.sc
+		sc.recycle()
+		*v = View{lockBuf: lockBuf, sc: sc}
 		viewPool.Put(v)
 	}()
 	fn(v)
@@ -331,6 +333,7 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 	}
 	now := p.opts.Now()
 	enc := p.enc.Load()
+	var sc scratch // a Value is valid during its fn call: reset after each
 	seen, looked := 0, 0
 	b := cursor
 	// looked counts only buckets that held keys: the bucket count is
@@ -355,7 +358,8 @@ func (p *Projection) Scan(db int, cursor uint64, count int, fn func(key []byte, 
 				return true
 			}
 			seen++
-			fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: enc, now: now})
+			fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: enc, now: now, sc: &sc})
+			sc.reset()
 			return true
 		})
 		s.mu.RUnlock()
@@ -385,6 +389,9 @@ type View struct {
 	multi   bool  // every stripe of every db held (ViewAll)
 	noTouch bool  // reads leave access times alone (NoTouch)
 	err     error
+	// sc holds the list elements and hash values read unpacked
+	// (epack.go), for the View's life; reused through viewPool.
+	sc scratch
 }
 
 // DB returns the database the View reads.
@@ -448,7 +455,7 @@ func (v *View) Get(key []byte) Value {
 	if !v.noTouch {
 		o.touch(v.p.lruNow())
 	}
-	x := Value{o: o, ok: true, enc: v.enc}
+	x := Value{o: o, ok: true, enc: v.enc, sc: &v.sc}
 	if o.kind == KindHash && o.hash().tl() != nil {
 		x.now = v.Now() // field TTLs are judged by the View's clock
 	}
@@ -467,7 +474,7 @@ func (v *View) Peek(key []byte) Value {
 	if !ok {
 		return Value{enc: v.enc}
 	}
-	x := Value{o: o, ok: true, enc: v.enc}
+	x := Value{o: o, ok: true, enc: v.enc, sc: &v.sc}
 	if o.kind == KindHash && o.hash().tl() != nil {
 		x.now = v.Now()
 	}
@@ -495,7 +502,7 @@ func (v *View) Keys(fn func(key []byte, val Value) bool) {
 			if v.expired(o.exp) {
 				return true
 			}
-			return fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: v.enc, now: v.Now()})
+			return fn(stringBytes(sl.keyString()), Value{o: o, ok: true, enc: v.enc, now: v.Now(), sc: &v.sc})
 		})
 		if !more {
 			return
@@ -581,7 +588,8 @@ type Value struct {
 	o   obj
 	ok  bool
 	enc *EncodingConfig
-	now int64 // the View's clock, set for hashes with field TTLs
+	now int64    // the View's clock, set for hashes with field TTLs
+	sc  *scratch // where packed elements are unpacked (the View's); nil: fresh slices
 }
 
 // Exists reports whether the key is present (and not expired).
@@ -762,7 +770,7 @@ func (x Value) ListIndex(i int) ([]byte, bool) {
 	if i < 0 || i >= l.size() {
 		return nil, false
 	}
-	return l.index(i), true
+	return l.index(i, x.sc), true
 }
 
 // ListRange calls fn for the elements from start to stop inclusive, with
@@ -777,7 +785,7 @@ func (x Value) ListRange(start, stop int, fn func(i int, elem []byte) bool) {
 	if !ok {
 		return
 	}
-	l.walk(s, e, false, fn)
+	l.walk(s, e, false, x.sc, fn)
 }
 
 // ListEach calls fn for every element head to tail (or tail to head when
@@ -787,7 +795,29 @@ func (x Value) ListEach(reverse bool, fn func(i int, elem []byte) bool) {
 		return
 	}
 	l := x.o.list()
-	l.walk(0, l.size()-1, reverse, fn)
+	l.walk(0, l.size()-1, reverse, x.sc, fn)
+}
+
+// ListEachMatch calls fn for every element head to tail (or tail to head
+// when reverse), with its index from the head and whether it equals elem,
+// until fn returns false (LPOS). Packed elements are compared packed: a
+// value has one stored form (epack.go), so none is unpacked.
+func (x Value) ListEachMatch(elem []byte, reverse bool, fn func(i int, match bool) bool) {
+	if !x.ok || x.o.kind != rdbparse.KindList || x.o.list().size() == 0 {
+		return
+	}
+	// elem's coded form, if it has one: whether the projection packs or
+	// not (Options.PlainText), an element equal to elem is stored either
+	// as elem or as this.
+	var tmp [96]byte
+	ce, ccoded, _ := entryNext(entryAppend(tmp[:0], elem, true), 0)
+	l := x.o.list()
+	l.walkEntries(0, l.size()-1, reverse, func(i int, e []byte, coded bool) bool {
+		if coded {
+			return fn(i, ccoded && string(e) == string(ce))
+		}
+		return fn(i, string(e) == string(elem))
+	})
 }
 
 // ---- sets ----
@@ -854,7 +884,20 @@ func (x Value) HashGet(field []byte) ([]byte, bool) {
 	if h.expiredAt(field, x.now) {
 		return nil, false
 	}
-	return h.get(field)
+	return h.get(field, x.sc)
+}
+
+// HashValueLen returns the length of a field's value (HSTRLEN) without
+// unpacking it, and false for a missing field.
+func (x Value) HashValueLen(field []byte) (int, bool) {
+	if !x.ok || x.o.kind != rdbparse.KindHash {
+		return 0, false
+	}
+	h := x.o.hash()
+	if h.expiredAt(field, x.now) {
+		return 0, false
+	}
+	return h.valueLen(field)
 }
 
 // HashEach calls fn for every field and value until fn returns false
@@ -863,7 +906,7 @@ func (x Value) HashEach(fn func(field, value []byte) bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return
 	}
-	x.o.hash().eachLive(x.now, fn)
+	x.o.hash().eachLive(x.now, x.sc, fn)
 }
 
 // HashRandom samples fields with HRANDFIELD's count rule (see SetRandom).
@@ -878,7 +921,7 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 	var small [][]byte
 	if h.dn() == nil {
 		small = make([][]byte, 0, 2*h.count())
-		h.each(func(f, v []byte) bool { small = append(small, f, v); return true })
+		h.each(x.sc, func(f, v []byte) bool { small = append(small, f, v); return true })
 	}
 	sampleIdx(r, h.count(), count, func(i int) { fn(h.at(i, small)) })
 }

@@ -24,7 +24,7 @@ func (x Value) HashFieldExpire(field []byte) int64 {
 		return -2
 	}
 	h := x.o.hash()
-	if _, ok := h.get(field); !ok {
+	if !h.has(field) {
 		return -2
 	}
 	t := h.fieldTTL(field)
@@ -61,7 +61,7 @@ func (x Value) HashEachWithTTL(fn func(field, value []byte, expireMs int64) bool
 		return
 	}
 	h := x.o.hash()
-	h.each(func(f, v []byte) bool {
+	h.each(x.sc, func(f, v []byte) bool {
 		t := h.fieldTTL(f)
 		if t == 0 {
 			t = -1

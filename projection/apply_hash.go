@@ -33,9 +33,10 @@ func hsetCommand(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	h.reserve(c.argv[2:], c.ec)
+	tp := c.a.p.textPack()
+	h.reserve(c.argv[2:], c.ec, tp)
 	for i := 2; i < len(c.argv); i += 2 {
-		h.set(c.argv[i], c.argv[i+1], c.ec)
+		h.set(c.argv[i], c.argv[i+1], c.ec, tp)
 	}
 	c.notify(NotifyHash, "hset", c.argv[1])
 	return nil
@@ -49,8 +50,8 @@ func hsetnxCommand(c *ctx) error {
 	if err != nil {
 		return err
 	}
-	if _, exists := h.get(c.argv[2]); !exists {
-		h.set(c.argv[2], c.argv[3], c.ec)
+	if !h.has(c.argv[2]) {
+		h.set(c.argv[2], c.argv[3], c.ec, c.a.p.textPack())
 		c.notify(NotifyHash, "hset", c.argv[1])
 	}
 	return nil
@@ -92,7 +93,7 @@ func hincrbyCommand(c *ctx) error {
 	}
 	var cur int64
 	if h != nil {
-		if v, ok := h.get(c.argv[2]); ok {
+		if v, ok := h.get(c.argv[2], nil); ok {
 			x, ok := parseStrictInt(v)
 			if !ok {
 				return fmt.Errorf("hash value is not an integer: %w", ErrNotInteger)
@@ -106,7 +107,7 @@ func hincrbyCommand(c *ctx) error {
 	if h == nil {
 		h, _ = c.hashFor(c.argv[1], true)
 	}
-	h.setKeepTTL(c.argv[2], strconv.AppendInt(nil, cur+by, 10), c.ec) // HASH_SET_KEEP_TTL
+	h.setKeepTTL(c.argv[2], strconv.AppendInt(nil, cur+by, 10), c.ec, c.a.p.textPack()) // HASH_SET_KEEP_TTL
 	c.notify(NotifyHash, "hincrby", c.argv[1])
 	return nil
 }

@@ -83,7 +83,7 @@ func hpexpireatCommand(c *ctx) error {
 		h.ensureTTL() // hashTypeSetExInit converts a listpack to listpackex
 	}
 	for _, f := range c.argv[first:] {
-		if _, ok := h.get(f); !ok {
+		if !h.has(f) {
 			continue // HSETEX_NO_FIELD
 		}
 		prev := h.fieldTTL(f)
@@ -179,7 +179,7 @@ func hsetexCommand(c *ctx) error {
 		for i := first; i < len(c.argv); i += 2 {
 			var ok bool
 			if h != nil {
-				_, ok = h.get(c.argv[i])
+				ok = h.has(c.argv[i])
 			}
 			if (fnx && ok) || (fxx && !ok) {
 				return fmt.Errorf("HSETEX condition does not hold on the copy: %w", ErrSyntax)
@@ -192,16 +192,17 @@ func hsetexCommand(c *ctx) error {
 	if withTTL && h.lp() {
 		h.ensureTTL()
 	}
+	tp := c.a.p.textPack()
 	for i := first; i < len(c.argv); i += 2 {
 		f, v := c.argv[i], c.argv[i+1]
 		switch {
 		case keep:
-			h.setKeepTTL(f, v, c.ec)
+			h.setKeepTTL(f, v, c.ec, tp)
 		case withTTL:
-			h.setKeepTTL(f, v, c.ec)
+			h.setKeepTTL(f, v, c.ec, tp)
 			h.setTTL(f, at)
 		default:
-			h.set(f, v, c.ec)
+			h.set(f, v, c.ec, tp)
 		}
 	}
 	return nil

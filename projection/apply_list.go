@@ -38,12 +38,13 @@ func pushGeneric(c *ctx, head, onlyExisting bool) error {
 	if err != nil || l == nil {
 		return err
 	}
-	l.reserve(c.argv[2:])
+	tp := c.a.p.textPack()
+	l.reserve(c.argv[2:], tp)
 	for _, e := range c.argv[2:] {
 		if head {
-			l.pushHead(e)
+			l.pushHead(e, tp)
 		} else {
-			l.pushTail(e)
+			l.pushTail(e, tp)
 		}
 	}
 	l.updateLP(c.ec)
@@ -76,16 +77,18 @@ func linsertCommand(c *ctx) error {
 	if err != nil || l == nil {
 		return err
 	}
-	es := l.elems()
+	tp := c.a.p.textPack()
+	es := l.entries()
+	pivot := entryOf(nil, c.argv[3], tp) // entries are canonical: compare them
 	for i, e := range es {
-		if string(e) == string(c.argv[3]) {
+		if string(e) == string(pivot) {
 			at := i
 			if after {
 				at++
 			}
 			es = append(es, nil)
 			copy(es[at+1:], es[at:])
-			es[at] = c.argv[4]
+			es[at] = entryOf(nil, c.argv[4], tp)
 			l.rebuild(es)
 			l.updateLP(c.ec)
 			c.notify(NotifyList, "linsert", c.argv[1])
@@ -116,8 +119,8 @@ func lsetCommand(c *ctx) error {
 	if idx < 0 || idx >= int64(l.size()) {
 		return ErrOutOfRange
 	}
-	es := l.elems()
-	es[idx] = c.argv[3]
+	es := l.entries()
+	es[idx] = entryOf(nil, c.argv[3], c.a.p.textPack())
 	l.rebuild(es)
 	l.updateLP(c.ec)
 	c.notify(NotifyList, "lset", c.argv[1])
@@ -136,8 +139,8 @@ func lremCommand(c *ctx) error {
 	if err != nil || l == nil {
 		return err
 	}
-	es := l.elems()
-	target := string(c.argv[3])
+	es := l.entries()
+	target := string(entryOf(nil, c.argv[3], c.a.p.textPack())) // entries are canonical
 	keep := make([]bool, len(es))
 	removed := int64(0)
 	for i := range es {
@@ -283,9 +286,9 @@ func lmoveGeneric(c *ctx, fromHead, toHead bool) error {
 	}
 	dl, _ := c.listFor(dst, true) // same object as sl when src == dst
 	if toHead {
-		dl.pushHead(e)
+		dl.pushHeadEntry(e)
 	} else {
-		dl.pushTail(e)
+		dl.pushTailEntry(e)
 	}
 	sl.updateLP(c.ec)
 	dl.updateLP(c.ec)

@@ -32,8 +32,9 @@ func sortCommand(c *ctx) error {
 		return nil // a plain SORT writes nothing (and is never propagated)
 	}
 	l := &listObj{}
+	tp := c.a.p.textPack()
 	for _, e := range res.Elems {
-		l.pushTail(e) // a GET that found nothing stores ""
+		l.pushTail(e, tp) // a GET that found nothing stores ""
 	}
 	l.updateLP(c.ec)
 	if l.size() > 0 {

@@ -87,6 +87,10 @@ type Snapshot struct {
 	adb   int      // db of what abuf holds
 	akeys [][]byte // a command's keys
 
+	// Where the walker (wsc) and the applier (asc) unpack the list
+	// elements and hash values they write (epack.go).
+	wsc, asc scratch
+
 	appliedKeys, appliedBytes, appliedBuckets atomic.Int64
 	applierNs                                 atomic.Int64
 }
@@ -297,8 +301,12 @@ func (s *Snapshot) writeKey(w *rdbparse.Writer, sl *slot) bool {
 	if o.exp != 0 && o.exp <= s.now {
 		return false
 	}
+	sc := &s.wsc // the walker's, or the applier's: they write at once
+	if w == s.aw {
+		sc = &s.asc
+	}
 	v := Value{o: o, ok: true, enc: s.enc, now: s.now}
-	return v.WriteRDB(w, stringBytes(sl.keyString()))
+	return v.writeRDB(w, stringBytes(sl.keyString()), sc)
 }
 
 // setOf returns the noted set that d holds now, or nil (a set made
@@ -533,13 +541,21 @@ func dbNumber(b []byte) int {
 // WriteRDB writes x as the RDB record of key (rdbparse.Writer's plain
 // encodings); false for a kind it has no record for.
 func (x Value) WriteRDB(rw *rdbparse.Writer, key []byte) bool {
+	var sc scratch
+	return x.writeRDB(rw, key, &sc)
+}
+
+// writeRDB is WriteRDB unpacking packed elements into sc, which it
+// empties after writing each.
+func (x Value) writeRDB(rw *rdbparse.Writer, key []byte, sc *scratch) bool {
+	x.sc = sc
 	exp := x.ExpireMs()
 	switch x.Kind() {
 	case rdbparse.KindString:
 		rw.String(key, x.Bytes(), exp)
 	case rdbparse.KindList:
 		rw.Begin(rdbparse.KindList, key, uint64(x.Len()), exp)
-		x.ListEach(false, func(_ int, e []byte) bool { rw.Elem(e); return true })
+		x.ListEach(false, func(_ int, e []byte) bool { rw.Elem(e); sc.reset(); return true })
 	case rdbparse.KindSet:
 		rw.Begin(rdbparse.KindSet, key, uint64(x.Len()), exp)
 		x.SetEach(func(m []byte) bool { rw.Elem(m); return true })
@@ -549,11 +565,11 @@ func (x Value) WriteRDB(rw *rdbparse.Writer, key []byte) bool {
 	case rdbparse.KindHash:
 		if m := x.HashMinFieldExpire(); m != 0 { // field TTLs (Redis 7.4)
 			rw.BeginHashMetadata(key, uint64(x.Len()), exp, m)
-			x.HashEachWithTTL(func(f, v []byte, t int64) bool { rw.PairTTL(f, v, t); return true })
+			x.HashEachWithTTL(func(f, v []byte, t int64) bool { rw.PairTTL(f, v, t); sc.reset(); return true })
 			break
 		}
 		rw.Begin(rdbparse.KindHash, key, uint64(x.Len()), exp)
-		x.HashEach(func(f, v []byte) bool { rw.Pair(f, v); return true })
+		x.HashEach(func(f, v []byte) bool { rw.Pair(f, v); sc.reset(); return true })
 	case rdbparse.KindStream:
 		rw.Stream(key, x.StreamRDB(), exp)
 	default:

@@ -57,7 +57,11 @@ func dump(o *obj) []byte {
 		b = append(b, rdbTypeList)
 		b = appendRDBLen(b, uint64(l.size()))
 		if l.size() > 0 {
-			l.walk(0, l.size()-1, false, func(_ int, e []byte) bool { b = appendRDBString(b, e); return true })
+			l.walkEntries(0, l.size()-1, false, func(_ int, e []byte, coded bool) bool {
+				b = appendRDBLen(b, uint64(entryLen(e, coded)))
+				b = appendEntry(b, e, coded) // unpacked straight into the payload
+				return true
+			})
 		}
 	case KindSet:
 		s := o.set()
@@ -82,9 +86,11 @@ func dump(o *obj) []byte {
 		}
 		b = append(b, rdbTypeHash)
 		b = appendRDBLen(b, uint64(h.count()))
-		h.each(func(f, v []byte) bool {
+		var sc scratch
+		h.each(&sc, func(f, v []byte) bool {
 			b = appendRDBString(b, f)
 			b = appendRDBString(b, v)
+			sc.reset()
 			return true
 		})
 	case KindStream:

@@ -10,6 +10,11 @@ import "github.com/vdr-project/vdr/rdbparse"
 // map), whose order stays the same while the hash does not change, and
 // like Redis it never goes back (src/t_hash.c).
 //
+// A packed hash's values are entries (epack.go): text of one small
+// alphabet is stored packed and unpacked when read (get, each); the
+// listpack limits are judged on the values' own lengths, as Redis's.
+// A dense hash's values are plain strings.
+//
 // Field TTLs (Redis 7.4) live in x.ttl, allocated only when a field first
 // gets one. A packed hash without them is 32 bytes and its pack (x nil);
 // a packed hash with TTLs is Redis's OBJ_ENCODING_LISTPACK_EX; see
@@ -72,7 +77,7 @@ func (h *hashObj) find(f []byte) (off, voff, end int, ok bool) {
 	pack := h.pk.bytes()
 	for off < len(pack) {
 		e, vo := fieldNext(pack, off)
-		_, next := packNext(pack, vo)
+		next := entrySkip(pack, vo)
 		if string(e) == string(f) {
 			return off, vo, next, true
 		}
@@ -81,7 +86,9 @@ func (h *hashObj) find(f []byte) (off, voff, end int, ok bool) {
 	return 0, 0, 0, false
 }
 
-func (h *hashObj) get(f []byte) ([]byte, bool) {
+// get returns field f's value, unpacked into sc if it is stored coded
+// (a nil sc: into a slice of its own).
+func (h *hashObj) get(f []byte, sc *scratch) ([]byte, bool) {
 	if h.dn() != nil {
 		i, ok := h.dn().find(f)
 		if !ok {
@@ -93,13 +100,46 @@ func (h *hashObj) get(f []byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	v, _ := packNext(h.pk.bytes(), vo)
-	return v, true
+	v, coded, _ := entryNext(h.pk.bytes(), vo)
+	return entryValue(v, coded, sc), true
+}
+
+// has reports whether field f is present (expired or not).
+func (h *hashObj) has(f []byte) bool {
+	if h.dn() != nil {
+		_, ok := h.dn().find(f)
+		return ok
+	}
+	_, _, _, ok := h.find(f)
+	return ok
+}
+
+// valueLen returns the length of field f's value (HSTRLEN) without
+// unpacking it.
+func (h *hashObj) valueLen(f []byte) (int, bool) {
+	if h.dn() != nil {
+		i, ok := h.dn().find(f)
+		if !ok {
+			return 0, false
+		}
+		return len(h.dn().items[i].v), true
+	}
+	_, vo, _, ok := h.find(f)
+	if !ok {
+		return 0, false
+	}
+	v, coded, _ := entryNext(h.pk.bytes(), vo)
+	return entryLen(v, coded), true
 }
 
 func (h *hashObj) convert() {
 	d := newDense[hfield](int(h.n) + 1)
-	h.each(func(f, v []byte) bool { d.push(hfield{string(f), string(v)}); return true })
+	var sc scratch
+	h.each(&sc, func(f, v []byte) bool {
+		d.push(hfield{string(f), string(v)})
+		sc.reset()
+		return true
+	})
 	h.setX(d, h.tl())
 	h.pk.set(nil)
 	h.n = 0
@@ -110,7 +150,7 @@ func (h *hashObj) convert() {
 // saves it): no search per field, field numbers through fc, and a pack of
 // exactly its size. buf is scratch space, returned for reuse. ok is
 // false, and nothing done, otherwise (set them one by one).
-func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache, ec *EncodingConfig) ([]byte, bool) {
+func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache, ec *EncodingConfig, tp bool) ([]byte, bool) {
 	if h.x != nil || h.n != 0 || len(fs) == 0 || len(fs) > ec.HashMaxListpackEntries {
 		return buf, false
 	}
@@ -125,7 +165,7 @@ func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache
 	buf = buf[:0]
 	for j := range fs {
 		id, ok := fc.id(j, fs[j].Field)
-		buf = packAppend(fieldAppendID(buf, fs[j].Field, id, ok), fs[j].Value)
+		buf = entryAppend(fieldAppendID(buf, fs[j].Field, id, ok), fs[j].Value, tp)
 	}
 	h.pk.set(append(make([]byte, 0, len(buf)), buf...))
 	h.n = int32(len(fs))
@@ -135,7 +175,7 @@ func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache
 // reserve sizes a packed hash's pack for the field, value… pairs fv
 // (HSET) when it stays packed with them, so that the new ones are added
 // without regrowing it.
-func (h *hashObj) reserve(fv [][]byte, ec *EncodingConfig) {
+func (h *hashObj) reserve(fv [][]byte, ec *EncodingConfig, tp bool) {
 	if h.x != nil || int(h.n)+len(fv)/2 > ec.HashMaxListpackEntries || len(fv) < 4 {
 		return
 	}
@@ -145,16 +185,18 @@ func (h *hashObj) reserve(fv [][]byte, ec *EncodingConfig) {
 			return
 		}
 		if _, _, _, ok := h.find(fv[i]); !ok {
-			extra += fieldSize(fv[i]) + packSize(fv[i+1])
+			extra += fieldSize(fv[i]) + entrySize(fv[i+1], tp)
 		}
 	}
 	h.pk.reserve(extra)
 }
 
 // set sets field to value and reports whether the field is new. Like
-// HSET it removes the field's TTL (src/t_hash.c hashTypeSet).
-func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
-	isNew := h.setKeepTTL(f, v, ec)
+// HSET it removes the field's TTL (src/t_hash.c hashTypeSet). A packed
+// hash stores the value packed when tp (text packing on) and that saves;
+// the listpack limits are on its own length, as Redis's.
+func (h *hashObj) set(f, v []byte, ec *EncodingConfig, tp bool) bool {
+	isNew := h.setKeepTTL(f, v, ec, tp)
 	if !isNew && h.tl() != nil {
 		h.clearTTL(f)
 	}
@@ -162,7 +204,7 @@ func (h *hashObj) set(f, v []byte, ec *EncodingConfig) bool {
 }
 
 // setKeepTTL is set keeping the field's TTL (HASH_SET_KEEP_TTL: HINCRBY).
-func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
+func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig, tp bool) bool {
 	if h.dn() == nil && (len(f) > ec.HashMaxListpackValue || len(v) > ec.HashMaxListpackValue) {
 		h.convert()
 	}
@@ -177,7 +219,7 @@ func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
 	_, vo, end, ok := h.find(f)
 	if ok {
 		var tmp [72]byte
-		enc := packAppend(tmp[:0], v)
+		enc := entryAppend(tmp[:0], v, tp)
 		if len(enc) == end-vo {
 			copy(h.pk.bytes()[vo:end], enc) // same size: overwrite in place
 			return false
@@ -185,7 +227,7 @@ func (h *hashObj) setKeepTTL(f, v []byte, ec *EncodingConfig) bool {
 		h.pk.set(packInsert(packCut(h.pk.bytes(), vo, end), vo, enc))
 		return false
 	}
-	h.pk.set(packAppend(fieldAppend(h.pk.bytes(), f), v))
+	h.pk.set(entryAppend(fieldAppend(h.pk.bytes(), f), v, tp))
 	h.n++
 	if int(h.n) > ec.HashMaxListpackEntries {
 		h.convert()
@@ -214,7 +256,9 @@ func (h *hashObj) del(f []byte) bool {
 	return true
 }
 
-func (h *hashObj) each(fn func(f, v []byte) bool) {
+// each calls fn for every field and value until fn returns false;
+// coded values are unpacked into sc (nil: each into a slice of its own).
+func (h *hashObj) each(sc *scratch, fn func(f, v []byte) bool) {
 	if h.dn() != nil {
 		for _, x := range h.dn().items {
 			if !fn(stringBytes(x.f), stringBytes(x.v)) {
@@ -226,9 +270,34 @@ func (h *hashObj) each(fn func(f, v []byte) bool) {
 	pack := h.pk.bytes()
 	for off := 0; off < len(pack); {
 		var f, v []byte
+		var coded bool
 		f, off = fieldNext(pack, off)
-		v, off = packNext(pack, off)
+		v, coded, off = entryNext(pack, off)
+		if coded {
+			v = sc.unpack(v)
+		}
 		if !fn(f, v) {
+			return
+		}
+	}
+}
+
+// eachField calls fn for every field until fn returns false.
+func (h *hashObj) eachField(fn func(f []byte) bool) {
+	if h.dn() != nil {
+		for _, x := range h.dn().items {
+			if !fn(stringBytes(x.f)) {
+				return
+			}
+		}
+		return
+	}
+	pack := h.pk.bytes()
+	for off := 0; off < len(pack); {
+		var f []byte
+		f, off = fieldNext(pack, off)
+		off = entrySkip(pack, off)
+		if !fn(f) {
 			return
 		}
 	}

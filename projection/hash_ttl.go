@@ -90,7 +90,7 @@ func (h *hashObj) ttlPos(at int64, self []byte) int {
 	}
 	for off := 0; off < len(h.pk.bytes()); {
 		f, vo := fieldNext(h.pk.bytes(), off)
-		_, next := packNext(h.pk.bytes(), vo)
+		next := entrySkip(h.pk.bytes(), vo)
 		if string(f) != string(self) {
 			t, has := h.tl().at[string(f)]
 			if !has || t >= at {
@@ -111,9 +111,9 @@ func (h *hashObj) clearTTL(f []byte) {
 
 // addWithTTL adds a new field with a TTL (at > 0) at its ordered place,
 // as listpackExAddNew does when Redis loads RDB_TYPE_HASH_METADATA.
-func (h *hashObj) addWithTTL(f, v []byte, at int64, ec *EncodingConfig) {
+func (h *hashObj) addWithTTL(f, v []byte, at int64, ec *EncodingConfig, tp bool) {
 	h.ensureTTL()
-	h.set(f, v, ec)
+	h.set(f, v, ec, tp)
 	if at != 0 {
 		h.setTTL(f, at)
 	}
@@ -121,9 +121,9 @@ func (h *hashObj) addWithTTL(f, v []byte, at int64, ec *EncodingConfig) {
 
 // appendWithTTL adds a field at the end keeping the order it is given in
 // (an RDB_TYPE_HASH_LISTPACK_EX listpack, already ordered).
-func (h *hashObj) appendWithTTL(f, v []byte, at int64, ec *EncodingConfig) {
+func (h *hashObj) appendWithTTL(f, v []byte, at int64, ec *EncodingConfig, tp bool) {
 	h.ensureTTL()
-	h.set(f, v, ec)
+	h.set(f, v, ec, tp)
 	if at != 0 {
 		h.tl().at[string(f)] = at
 	}
@@ -145,12 +145,12 @@ func (h *hashObj) liveCount(now int64) int {
 }
 
 // eachLive is each skipping fields expired at now.
-func (h *hashObj) eachLive(now int64, fn func(f, v []byte) bool) {
+func (h *hashObj) eachLive(now int64, sc *scratch, fn func(f, v []byte) bool) {
 	if h.tl() == nil || len(h.tl().at) == 0 {
-		h.each(fn)
+		h.each(sc, fn)
 		return
 	}
-	h.each(func(f, v []byte) bool {
+	h.each(sc, func(f, v []byte) bool {
 		if h.expiredAt(f, now) {
 			return true
 		}
@@ -190,7 +190,7 @@ func hashTypeWithTTLs(t byte) bool {
 // does not drop them, and a replica never expires fields itself. A
 // RDB_TYPE_HASH_METADATA hash is rebuilt with listpackExAddNew's ordered
 // insertion; a RDB_TYPE_HASH_LISTPACK_EX listpack is already in order.
-func loadHashTTLBatch(h *hashObj, e *rdbparse.Entry, ec *EncodingConfig) {
+func loadHashTTLBatch(h *hashObj, e *rdbparse.Entry, ec *EncodingConfig, tp bool) {
 	ordered := e.RDBType == rdbparse.TypeHashMetadata || e.RDBType == rdbparse.TypeHashMetadataPreGA
 	for _, f := range e.Fields {
 		at := f.ExpireMs
@@ -200,9 +200,9 @@ func loadHashTTLBatch(h *hashObj, e *rdbparse.Entry, ec *EncodingConfig) {
 			at = 1 // 0 is "none" here; 1 ms is just as expired
 		}
 		if ordered {
-			h.addWithTTL(f.Field, f.Value, at, ec)
+			h.addWithTTL(f.Field, f.Value, at, ec, tp)
 		} else {
-			h.appendWithTTL(f.Field, f.Value, at, ec)
+			h.appendWithTTL(f.Field, f.Value, at, ec, tp)
 		}
 	}
 }
@@ -230,7 +230,8 @@ func dumpHashMetadata(h *hashObj) []byte {
 	b := []byte{rdbTypeHashMetadata}
 	b = binary.LittleEndian.AppendUint64(b, uint64(minAt))
 	b = appendRDBLen(b, uint64(h.count()))
-	h.each(func(f, v []byte) bool {
+	var sc scratch
+	h.each(&sc, func(f, v []byte) bool {
 		rel := uint64(0)
 		if t := h.fieldTTL(f); t != 0 {
 			rel = uint64(t-minAt) + 1
@@ -238,6 +239,7 @@ func dumpHashMetadata(h *hashObj) []byte {
 		b = appendRDBLen(b, rel)
 		b = appendRDBString(b, f)
 		b = appendRDBString(b, v)
+		sc.reset()
 		return true
 	})
 	b = binary.LittleEndian.AppendUint16(b, dumpRDBVerHFE)
@@ -251,7 +253,7 @@ func (h *hashObj) saneTTL() error {
 		return nil
 	}
 	for f, t := range h.tl().at {
-		if _, ok := h.get([]byte(f)); !ok || t <= 0 {
+		if ok := h.has([]byte(f)); !ok || t <= 0 {
 			return fmt.Errorf("field TTL %d for %q (present %v)", t, f, ok)
 		}
 	}
@@ -260,7 +262,7 @@ func (h *hashObj) saneTTL() error {
 	}
 	last, tail := int64(0), false
 	var err error
-	h.each(func(f, _ []byte) bool {
+	h.eachField(func(f []byte) bool {
 		t := h.fieldTTL(f)
 		switch {
 		case t == 0:

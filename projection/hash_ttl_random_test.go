@@ -103,7 +103,7 @@ func TestHashTTLRandom(t *testing.T) {
 				}
 				h := x.o.hash()
 				for f, v := range vals {
-					got, ok := h.get([]byte(f))
+					got, ok := h.get([]byte(f), nil)
 					if !ok || string(got) != v || h.fieldTTL([]byte(f)) != ttls[f] {
 						t.Fatalf("seed %d after %v: %s = %q ttl %d, model %q ttl %d", seed, cmd, f, got, h.fieldTTL([]byte(f)), v, ttls[f])
 					}

@@ -55,7 +55,7 @@ func TestHashTTLStructSize(t *testing.T) {
 	}
 	h := newHash()
 	ec := newTestProjection(t, nil).EncodingConfig()
-	h.set([]byte("f"), []byte("v"), &ec)
+	h.set([]byte("f"), []byte("v"), &ec, true)
 	if h.tl() != nil {
 		t.Error("a plain HSET allocated the TTL side structure")
 	}
@@ -229,7 +229,7 @@ func TestHashTTLReads(t *testing.T) {
 			if v := x.o.hash(); v.fieldTTL([]byte("a")) != 1000100 {
 				t.Error("HINCRBY dropped the TTL")
 			}
-			raw, _ := x.o.hash().get([]byte("a"))
+			raw, _ := x.o.hash().get([]byte("a"), nil)
 			if string(raw) != "11" {
 				t.Errorf("HINCRBY on the expired field: %q", raw)
 			}

@@ -162,8 +162,15 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 	switch e.Kind {
 	case KindList:
 		l := ld.cur.list()
-		for _, x := range e.Elems {
-			l.pushTail(x)
+		tp := ld.p.textPack()
+		var done bool
+		if e.Batch == 0 && e.Last {
+			ld.zbuf, done = l.loadElems(e.Elems, ld.zbuf, tp)
+		}
+		if !done {
+			for _, x := range e.Elems {
+				l.pushTail(x, tp)
+			}
 		}
 		if e.Last {
 			l.updateLP(ld.ec)
@@ -193,12 +200,12 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 	case KindHash:
 		h := ld.cur.hash()
 		if hashTypeWithTTLs(e.RDBType) || fieldTTL(e) {
-			loadHashTTLBatch(h, e, ld.ec)
+			loadHashTTLBatch(h, e, ld.ec, ld.p.textPack())
 			break
 		}
 		var done bool
 		if e.Batch == 0 && e.Last {
-			ld.zbuf, done = h.loadFields(e.Fields, ld.zbuf, &ld.fc, ld.ec)
+			ld.zbuf, done = h.loadFields(e.Fields, ld.zbuf, &ld.fc, ld.ec, ld.p.textPack())
 		}
 		if done {
 			break
@@ -206,8 +213,9 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		if e.Batch == 0 && e.Last {
 			ld.reserveHash(h, e)
 		}
+		tp := ld.p.textPack()
 		for _, f := range e.Fields {
-			h.set(f.Field, f.Value, ld.ec)
+			h.set(f.Field, f.Value, ld.ec, tp)
 		}
 	default:
 		// strings come whole in their first batch.

@@ -11,14 +11,6 @@ import "github.com/vdr-project/vdr/rdbparse"
 // this path; a collection that will not stay packed is left alone.
 func (ld *Loader) reserve(e *rdbparse.Entry) {
 	switch e.Kind {
-	case KindList:
-		size := 0
-		for _, x := range e.Elems {
-			size += packSize(x)
-		}
-		if len(e.Elems) > 0 && len(e.Elems) <= listChunkEntries && size <= listChunkBytes {
-			ld.cur.list().one.set(make([]byte, 0, size))
-		}
 	case KindSet:
 		s := ld.cur.set()
 		if len(e.Elems) > setPackEntries {
@@ -33,9 +25,10 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 		}
 		s.pk.set(make([]byte, 0, size))
 	default:
-		// strings come sized; streams are not packed; a sorted set or a
-		// hash is reserveZSet's or reserveHash's, when loadSorted or
-		// loadFields cannot take it.
+		// strings come sized; streams are not packed; a list is
+		// listObj.loadElems's (which packs one chunk of exactly its size);
+		// a sorted set or a hash is reserveZSet's or reserveHash's, when
+		// loadSorted or loadFields cannot take it.
 	}
 }
 
@@ -58,12 +51,12 @@ func (ld *Loader) reserveHash(h *hashObj, e *rdbparse.Entry) {
 	if len(e.Fields) > ec.HashMaxListpackEntries {
 		return
 	}
-	size := 0
+	size, tp := 0, ld.p.textPack()
 	for _, f := range e.Fields {
 		if len(f.Field) > ec.HashMaxListpackValue || len(f.Value) > ec.HashMaxListpackValue {
 			return
 		}
-		size += fieldSize(f.Field) + packSize(f.Value)
+		size += fieldSize(f.Field) + entrySize(f.Value, tp)
 	}
 	h.pk.set(make([]byte, 0, size))
 }

@@ -13,9 +13,12 @@ import (
 //	+--------+---------+--------+---------+----
 //
 // Small lists, sets, hashes (field, value, field, value…) and sorted sets
-// (member, 8-byte score, …) live in one pack, as Redis keeps them in one
+// (member, score, …) live in one pack, as Redis keeps them in one
 // listpack, instead of a slice of slices or a map: a 10-field hash is one
-// allocation of ~150 bytes instead of eleven.
+// allocation of ~200 bytes instead of eleven. This is the element of sets
+// and sorted sets; hash fields have their own (intern.go), and list
+// elements and hash values are entries, whose length also says whether
+// the bytes are text-packed (epack.go).
 
 // packNext decodes the element at off and returns it and the offset of
 // the next element.
@@ -81,10 +84,6 @@ func growCap(n int) int {
 		return n + 8
 	}
 	return n + n/4
-}
-
-func encodeElem(e []byte) []byte {
-	return packAppend(make([]byte, 0, packSize(e)), e)
 }
 
 // stringBytes returns s's bytes without copying; the result must not be

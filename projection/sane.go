@@ -21,7 +21,12 @@ func (l *listObj) sane() error {
 		}
 		off, k := 0, 0
 		for off < len(c.b) {
-			_, off = packNext(c.b, off)
+			var e []byte
+			var coded bool
+			e, coded, off = entryNext(c.b, off)
+			if err := saneEntry(e, coded); err != nil {
+				return fmt.Errorf("list chunk %d element %d: %w", i, k, err)
+			}
 			k++
 		}
 		if off != len(c.b) || k != c.n {
@@ -78,8 +83,13 @@ func (h *hashObj) sane() error {
 	k := 0
 	for off := 0; off < len(h.pk.bytes()); k++ {
 		var f []byte
+		var v []byte
+		var coded bool
 		f, off = fieldNext(h.pk.bytes(), off)
-		_, off = packNext(h.pk.bytes(), off)
+		v, coded, off = entryNext(h.pk.bytes(), off)
+		if err := saneEntry(v, coded); err != nil {
+			return fmt.Errorf("hash field %q: %w", f, err)
+		}
 		if seen[string(f)] {
 			return fmt.Errorf("hash field %q twice", f)
 		}
