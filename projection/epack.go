@@ -206,7 +206,7 @@ func init() {
 func unpackText(dst, p []byte) []byte {
 	codec := int(p[0] >> 2 & 31)
 	if codec == codecLZ4 || codec >= len(textAlpha) {
-		return appendCoded(dst[:0], p) // never in an entry
+		return dst[:0] // not a text codec: appendCoded handles LZ4
 	}
 	src := p[1:]
 	n := len(dst)
@@ -223,12 +223,18 @@ func unpackText(dst, p []byte) []byte {
 		}
 		return dst
 	}
-	pair = pair[:4096]
+	pt := (*[4096]uint16)(pair)
 	i, j := 0, 0
+	for ; j+8 <= n && i+8 <= len(src); i, j = i+6, j+8 {
+		// 6 bytes, 8 characters: four lookups, one store
+		x := binary.BigEndian.Uint64(src[i:]) >> 16
+		binary.LittleEndian.PutUint64(dst[j:j+8], uint64(pt[x>>36&4095])|uint64(pt[x>>24&4095])<<16|
+			uint64(pt[x>>12&4095])<<32|uint64(pt[x&4095])<<48)
+	}
 	for ; j+4 <= n; i, j = i+3, j+4 {
 		s := src[i : i+3 : i+3]
 		x := uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])
-		binary.LittleEndian.PutUint32(dst[j:j+4], uint32(pair[x>>12&4095])|uint32(pair[x&4095])<<16)
+		binary.LittleEndian.PutUint32(dst[j:j+4], uint32(pt[x>>12&4095])|uint32(pt[x&4095])<<16)
 	}
 	if r := n - j; r > 0 {
 		a := &textAlpha[codec]

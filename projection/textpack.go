@@ -43,13 +43,11 @@ var codecAlphabet = [...]string{
 }
 
 // charClass[c] has bit 1<<codec set for every text codec whose alphabet
-// holds c; charCode[codec][c] is c's number in it; charPairs[codec][x]
-// is the two characters of the 12 bits x, little-endian (6-bit codecs
-// only: 8 KB each, and reads unpack two characters a lookup).
+// holds c; charCode[codec][c] is c's number in it (the tables that
+// unpack are epack.go's textAlpha and textPair).
 var (
 	charClass [256]uint8
 	charCode  [len(codecAlphabet)][256]uint8
-	charPairs [codec6Std + 1]*[4096]uint16
 )
 
 func init() {
@@ -57,13 +55,6 @@ func init() {
 		for i := 0; i < len(a); i++ {
 			charClass[a[i]] |= 1 << id
 			charCode[id][a[i]] = uint8(i)
-		}
-		if len(a) == 64 {
-			t := new([4096]uint16)
-			for x := range t {
-				t[x] = uint16(a[x>>6]) | uint16(a[x&63])<<8
-			}
-			charPairs[id] = t
 		}
 	}
 }
@@ -180,42 +171,8 @@ func appendCoded(dst, p []byte) []byte {
 	if codec == codecLZ4 {
 		return appendLZ4(dst, p[1:], n)
 	}
-	a := codecAlphabet[codec]
-	src := p[1:]
 	at := len(dst)
 	dst = slices.Grow(dst, n)[:at+n]
-	out := dst[at:]
-	if codec >= codec4Lower {
-		for i := 0; i < n/2; i++ {
-			out[2*i], out[2*i+1] = a[src[i]>>4], a[src[i]&15]
-		}
-		if n&1 != 0 {
-			out[n-1] = a[src[n/2]>>4]
-		}
-		return dst
-	}
-	pairs := charPairs[codec]
-	i, o := 0, 0
-	for ; o+8 <= n && i+8 <= len(src); i, o = i+6, o+8 {
-		// 6 bytes, 8 characters: four lookups, one store
-		x := binary.BigEndian.Uint64(src[i:]) >> 16
-		binary.LittleEndian.PutUint64(out[o:], uint64(pairs[x>>36])|uint64(pairs[x>>24&4095])<<16|
-			uint64(pairs[x>>12&4095])<<32|uint64(pairs[x&4095])<<48)
-	}
-	for ; o+4 <= n; i, o = i+3, o+4 {
-		s, d := src[i:i+3:i+3], out[o:o+4:o+4]
-		x := uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])
-		binary.LittleEndian.PutUint16(d, pairs[x>>12])
-		binary.LittleEndian.PutUint16(d[2:], pairs[x&4095])
-	}
-	if r := n - o; r > 0 {
-		var x uint32
-		for j := 0; j < r; j++ {
-			x |= uint32(src[i+j]) << (16 - 8*j)
-		}
-		for j := 0; j < r; j++ {
-			out[o+j] = a[x>>(18-6*j)&63]
-		}
-	}
+	unpackText(dst[at:], p)
 	return dst
 }
