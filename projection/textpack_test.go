@@ -3,6 +3,7 @@ package projection
 import (
 	"bytes"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 )
 
@@ -103,4 +104,46 @@ func BenchmarkTextPack(b *testing.B) {
 			buf = appendCoded(buf[:0], p)
 		}
 	})
+}
+
+// packedStringExtra generates string writes whose values are hex or
+// base64 text around the packing and embstr limits (a workload Extra),
+// so that packed values are appended to, overwritten in part, renamed,
+// copied and read back as a real replica holds them.
+func packedStringExtra(w *workload) []string {
+	r := w.Rand()
+	alphabets := []string{"0123456789abcdef", "0123456789ABCDEF", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", "abc+/XYZ019", "007"}
+	lengths := []int{3, 4, 5, 8, 11, 12, 21, 44, 45, 72, 128}
+	val := func() string {
+		a, n, v := alphabets[r.IntN(len(alphabets))], lengths[r.IntN(len(lengths))], r.IntN(5)
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = a[(i*7+v*13)%len(a)]
+		}
+		return string(b)
+	}
+	key := w.Key()
+	switch r.IntN(9) {
+	case 0, 1:
+		return []string{"SET", key, val()}
+	case 2:
+		return []string{"SET", key, val(), "PX", strconv.Itoa(60000 + r.IntN(1000))}
+	case 3:
+		return []string{"APPEND", key, val()}
+	case 4:
+		return []string{"SETRANGE", key, strconv.Itoa(r.IntN(50)), val()}
+	case 5:
+		return []string{"MSET", key, val(), w.Key(), val()}
+	case 6:
+		return []string{"PERSIST", key}
+	case 7:
+		return []string{"COPY", key, w.Key(), "REPLACE"}
+	}
+	return []string{"RENAME", key, w.Key()}
+}
+
+// TestDifferentialPackedStrings: string values stored packed read as a
+// real replica's do (values, encodings, expire times).
+func TestDifferentialPackedStrings(t *testing.T) {
+	forSeeds(t, 2, 2000, 10, 20000, func(t *testing.T, seed int64, ops int) { runDifferentialMix(t, seed, ops, packedStringExtra) })
 }
