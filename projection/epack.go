@@ -224,7 +224,7 @@ func unpackText(dst, p []byte) []byte {
 		return dst
 	}
 	pt := (*[4096]uint16)(pair)
-	i, j := 0, 0
+	i, j := unpack6Fast(dst[:n], src, codec)
 	for ; j+8 <= n && i+8 <= len(src); i, j = i+6, j+8 {
 		// 6 bytes, 8 characters: four lookups, one store
 		x := binary.BigEndian.Uint64(src[i:]) >> 16

@@ -8,8 +8,18 @@ import (
 )
 
 // Every value gives back its own bytes, whether it packs or not, and a
-// value packs when and only when each of its bytes is in one alphabet.
+// value packs when and only when each of its bytes is in one alphabet;
+// with the vector unpacker and without it.
 func TestTextPackRoundTrip(t *testing.T) {
+	t.Run("fast", testTextPackRoundTrip)
+	if haveUnpack16 {
+		haveUnpack16 = false
+		defer func() { haveUnpack16 = true }()
+		t.Run("scalar", testTextPackRoundTrip)
+	}
+}
+
+func testTextPackRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabets := []string{
 		codecAlphabet[codec6URL], codecAlphabet[codec6Std],
