@@ -157,6 +157,13 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 
 func runRep(ctx context.Context, cfg Config, res *Results, primary *proc, last bool, logf func(string, ...any)) error {
 	// 1. Full sync, one replica at a time so they do not share the cores.
+	// Each repetition's Redis replica starts in an empty directory: the
+	// RDB file a disk-backed load left behind carries the replication ID
+	// and offset, and a replica that loads it resumes by partial sync —
+	// which timed a restart, not a full sync, in repetitions 2 and 3.
+	if err := os.RemoveAll(filepath.Join(cfg.Dir, "replica")); err != nil {
+		return err
+	}
 	replica, err := startRedis("replica", cfg.Dir, "--replicaof", "127.0.0.1", strconv.Itoa(primary.port),
 		"--repl-diskless-load", "disabled")
 	if err != nil {
