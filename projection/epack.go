@@ -48,20 +48,8 @@ func entryAppend(b, v []byte, tp bool) []byte {
 	if tp && len(v) > entryMinSaving && len(v) <= maxPackedText {
 		if codec := textCodecOf(v); codec != 0 {
 			if n := packedTextLen(codec, len(v)); n <= len(v)-entryMinSaving {
-				// packText may append past the form's end before cutting
-				// it (a partial group of 6-bit characters): pack on the
-				// stack, so that a pack reserved to the byte is not
-				// regrown for it.
-				var tmp [96]byte
-				dst := tmp[:0]
-				if n+2 > len(tmp) {
-					dst = make([]byte, 0, n+2)
-				}
-				if out, ok := packText(dst, v, 0); ok && len(out) == n {
-					b = binary.AppendUvarint(b, uint64(n)<<1|1)
-					return append(b, out...)
-				}
-				// packText disagrees: not reached, but store v plain
+				b = binary.AppendUvarint(b, uint64(n)<<1|1)
+				return packWith(b, v, 0, codec)
 			}
 		}
 	}
@@ -169,84 +157,6 @@ func textLen(p []byte) int {
 		}
 	}
 	return codedLen(p)
-}
-
-// Lookup tables for unpacking: textAlpha[codec][c] is character c of a
-// text codec; textPair[codec][x] the two characters of 12 bits x of a
-// 6-bit codec, and of 8 bits x of a 4-bit one, as a little-endian
-// uint16 (2 × 8 KiB and 2 × 512 bytes), so that three packed bytes
-// become four characters with two lookups.
-var (
-	textAlpha [len(codecAlphabet)][64]byte
-	textPair  [len(codecAlphabet)][]uint16
-)
-
-func init() {
-	for id, a := range codecAlphabet {
-		if a == "" {
-			continue
-		}
-		copy(textAlpha[id][:], a)
-		bits := 6
-		if len(a) == 16 {
-			bits = 4
-		}
-		t := make([]uint16, 1<<(2*bits))
-		for x := range t {
-			t[x] = uint16(a[x>>bits]) | uint16(a[x&(1<<bits-1)])<<8
-		}
-		textPair[id] = t
-	}
-}
-
-// unpackText writes the value of coded form p, a text codec's, into dst
-// (exactly its length, textLen(p)) and returns dst. It is appendCoded for
-// a slice already sized, writing by index with the pair tables: a read of
-// a list unpacks every element it returns.
-func unpackText(dst, p []byte) []byte {
-	codec := int(p[0] >> 2 & 31)
-	if codec == codecLZ4 || codec >= len(textAlpha) {
-		return dst[:0] // not a text codec: appendCoded handles LZ4
-	}
-	src := p[1:]
-	n := len(dst)
-	pair := textPair[codec]
-	if codec >= codec4Lower {
-		pair = pair[:256]
-		src = src[:(n+1)/2]
-		j := 0
-		for ; j+1 < n; j += 2 {
-			binary.LittleEndian.PutUint16(dst[j:j+2], pair[src[j/2]])
-		}
-		if j < n {
-			dst[j] = byte(pair[src[j/2]])
-		}
-		return dst
-	}
-	pt := (*[4096]uint16)(pair)
-	i, j := unpack6Fast(dst[:n], src, codec)
-	for ; j+8 <= n && i+8 <= len(src); i, j = i+6, j+8 {
-		// 6 bytes, 8 characters: four lookups, one store
-		x := binary.BigEndian.Uint64(src[i:]) >> 16
-		binary.LittleEndian.PutUint64(dst[j:j+8], uint64(pt[x>>36&4095])|uint64(pt[x>>24&4095])<<16|
-			uint64(pt[x>>12&4095])<<32|uint64(pt[x&4095])<<48)
-	}
-	for ; j+4 <= n; i, j = i+3, j+4 {
-		s := src[i : i+3 : i+3]
-		x := uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])
-		binary.LittleEndian.PutUint32(dst[j:j+4], uint32(pt[x>>12&4095])|uint32(pt[x&4095])<<16)
-	}
-	if r := n - j; r > 0 {
-		a := &textAlpha[codec]
-		var x uint32
-		for k := 0; k < r; k++ {
-			x |= uint32(src[i+k]) << (16 - 8*k)
-		}
-		for k := 0; k < r; k++ {
-			dst[j+k] = a[x>>(18-6*k)&63]
-		}
-	}
-	return dst
 }
 
 // reset forgets what sc holds, for an owner whose values are used up

@@ -44,7 +44,7 @@ var codecAlphabet = [...]string{
 
 // charClass[c] has bit 1<<codec set for every text codec whose alphabet
 // holds c; charCode[codec][c] is c's number in it (the tables that
-// unpack are epack.go's textAlpha and textPair).
+// unpack are textAlpha and textPair, below).
 var (
 	charClass [256]uint8
 	charCode  [len(codecAlphabet)][256]uint8
@@ -99,6 +99,12 @@ func packText(dst, v []byte, flag byte) (out []byte, ok bool) {
 	if codec == 0 || packedTextLen(codec, len(v)) >= len(v) {
 		return dst, false
 	}
+	return packWith(dst, v, flag, codec), true
+}
+
+// packWith appends v's packed form with codec, which textCodecOf(v)
+// chose, to dst: exactly packedTextLen(codec, len(v)) bytes.
+func packWith(dst, v []byte, flag byte, codec int) []byte {
 	code := &charCode[codec]
 	at := len(dst)
 	dst = slices.Grow(dst, packedTextLen(codec, len(v)))[:at+packedTextLen(codec, len(v))]
@@ -112,7 +118,7 @@ func packText(dst, v []byte, flag byte) (out []byte, ok bool) {
 		if i < len(v) {
 			enc[i/2] = code[v[i]] << 4
 		}
-		return dst, true
+		return dst
 	}
 	dst[at] = flag | byte(codec)<<2 | byte(len(v)&3)
 	i, o := 0, 0
@@ -129,7 +135,85 @@ func packText(dst, v []byte, flag byte) (out []byte, ok bool) {
 			enc[o+j] = byte(x >> (16 - 8*j))
 		}
 	}
-	return dst, true
+	return dst
+}
+
+// Lookup tables for unpacking: textAlpha[codec][c] is character c of a
+// text codec; textPair[codec][x] the two characters of 12 bits x of a
+// 6-bit codec, and of 8 bits x of a 4-bit one, as a little-endian
+// uint16 (2 × 8 KiB and 2 × 512 bytes), so that three packed bytes
+// become four characters with two lookups.
+var (
+	textAlpha [len(codecAlphabet)][64]byte
+	textPair  [len(codecAlphabet)][]uint16
+)
+
+func init() {
+	for id, a := range codecAlphabet {
+		if a == "" {
+			continue
+		}
+		copy(textAlpha[id][:], a)
+		bits := 6
+		if len(a) == 16 {
+			bits = 4
+		}
+		t := make([]uint16, 1<<(2*bits))
+		for x := range t {
+			t[x] = uint16(a[x>>bits]) | uint16(a[x&(1<<bits-1)])<<8
+		}
+		textPair[id] = t
+	}
+}
+
+// unpackText writes the value of coded form p, a text codec's, into dst
+// (exactly its length, textLen(p)) and returns dst. It is appendCoded for
+// a slice already sized, writing by index with the pair tables: a read of
+// a list unpacks every element it returns.
+func unpackText(dst, p []byte) []byte {
+	codec := int(p[0] >> 2 & 31)
+	if codec == codecLZ4 || codec >= len(textAlpha) {
+		return dst[:0] // not a text codec: appendCoded handles LZ4
+	}
+	src := p[1:]
+	n := len(dst)
+	pair := textPair[codec]
+	if codec >= codec4Lower {
+		pair = pair[:256]
+		src = src[:(n+1)/2]
+		j := 0
+		for ; j+1 < n; j += 2 {
+			binary.LittleEndian.PutUint16(dst[j:j+2], pair[src[j/2]])
+		}
+		if j < n {
+			dst[j] = byte(pair[src[j/2]])
+		}
+		return dst
+	}
+	pt := (*[4096]uint16)(pair)
+	i, j := unpack6Fast(dst[:n], src, codec)
+	for ; j+8 <= n && i+8 <= len(src); i, j = i+6, j+8 {
+		// 6 bytes, 8 characters: four lookups, one store
+		x := binary.BigEndian.Uint64(src[i:]) >> 16
+		binary.LittleEndian.PutUint64(dst[j:j+8], uint64(pt[x>>36&4095])|uint64(pt[x>>24&4095])<<16|
+			uint64(pt[x>>12&4095])<<32|uint64(pt[x&4095])<<48)
+	}
+	for ; j+4 <= n; i, j = i+3, j+4 {
+		s := src[i : i+3 : i+3]
+		x := uint32(s[0])<<16 | uint32(s[1])<<8 | uint32(s[2])
+		binary.LittleEndian.PutUint32(dst[j:j+4], uint32(pt[x>>12&4095])|uint32(pt[x&4095])<<16)
+	}
+	if r := n - j; r > 0 {
+		a := &textAlpha[codec]
+		var x uint32
+		for k := 0; k < r; k++ {
+			x |= uint32(src[i+k]) << (16 - 8*k)
+		}
+		for k := 0; k < r; k++ {
+			dst[j+k] = a[x>>(18-6*k)&63]
+		}
+	}
+	return dst
 }
 
 // codedLen returns the length of the value a coded form (codec byte and
