@@ -11,8 +11,9 @@ import (
 // digits (digests, numbers too long for an int) — and unpacked when read.
 // It is exact (the packed form gives back the same bytes), canonical (a
 // value has one packed form, so two packed values are equal exactly when
-// their forms are) and cheap: a read unpacks three bytes into four
-// characters with table lookups.
+// their forms are) and cheap: a read unpacks sixteen characters a step
+// with SSSE3 (textpack_amd64.s), else eight through a 12-bit table —
+// about 25 ns for 72 characters.
 //
 // A packed form (a "coded" value, which LZ4 blocks share, compress.go) is
 // a codec byte and a payload:
