@@ -570,14 +570,7 @@ func packedExtra(w *workload) []string {
 	r := w.Rand()
 	alphabets := []string{"0123456789abcdef", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", "abc+/XYZ019"}
 	lengths := []int{4, 6, 8, 11, 12, 15, 16, 17, 20, 32, 63, 64, 65, 70}
-	val := func() string {
-		a, n, v := alphabets[r.IntN(len(alphabets))], lengths[r.IntN(len(lengths))], r.IntN(3)
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = a[(i*7+v*13)%len(a)]
-		}
-		return string(b)
-	}
+	val := func() string { return textValue(r, alphabets, lengths, 3) }
 	key := w.Key()
 	switch r.IntN(10) {
 	case 0, 1:

@@ -124,14 +124,7 @@ func packedStringExtra(w *workload) []string {
 	r := w.Rand()
 	alphabets := []string{"0123456789abcdef", "0123456789ABCDEF", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", "abc+/XYZ019", "007"}
 	lengths := []int{3, 4, 5, 8, 11, 12, 21, 44, 45, 72, 128}
-	val := func() string {
-		a, n, v := alphabets[r.IntN(len(alphabets))], lengths[r.IntN(len(lengths))], r.IntN(5)
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = a[(i*7+v*13)%len(a)]
-		}
-		return string(b)
-	}
+	val := func() string { return textValue(r, alphabets, lengths, 5) }
 	key := w.Key()
 	switch r.IntN(9) {
 	case 0, 1:
@@ -156,4 +149,16 @@ func packedStringExtra(w *workload) []string {
 // real replica's do (values, encodings, expire times).
 func TestDifferentialPackedStrings(t *testing.T) {
 	forSeeds(t, 2, 2000, 10, 20000, func(t *testing.T, seed int64, ops int) { runDifferentialMix(t, seed, ops, packedStringExtra) })
+}
+
+// textValue returns a value of one of alphabets' characters and one of
+// lengths, in one of variants deterministic patterns (so that values
+// repeat, for the writes that look for an equal one).
+func textValue(r *rand.Rand, alphabets []string, lengths []int, variants int) string {
+	a, n, v := alphabets[r.IntN(len(alphabets))], lengths[r.IntN(len(lengths))], r.IntN(variants)
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = a[(i*7+v*13)%len(a)]
+	}
+	return string(b)
 }
