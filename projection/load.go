@@ -151,7 +151,11 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		if e.Last {
 			ld.reserve(e)
 		}
-		ld.putSlot(d, makeSlot(e.Key, &ld.cur))
+		ns, ok := foldSlot(e.Key, &ld.cur)
+		if !ok {
+			ns = makeSlot(e.Key, &ld.cur)
+		}
+		ld.putSlot(d, ns)
 		ld.keys++
 	} else if ld.skip || string(e.Key) != string(ld.curKey) || e.DB != ld.curDB {
 		if ld.skip {

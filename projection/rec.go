@@ -188,6 +188,9 @@ func (s *slot) obj() obj {
 
 // boxObj is obj for a slot that holds a box.
 func (s *slot) boxObj() obj {
+	if s.tag&tagFold != 0 {
+		return obj{ptr: s.p, kind: Kind(s.tag & tagKind), flags: flagFolded}
+	}
 	b := (*box)(s.p)
 	o := obj{ptr: b.ptr, kind: Kind(s.tag & tagKind), exp: b.exp}
 	if o.kind == KindString {
@@ -198,6 +201,9 @@ func (s *slot) boxObj() obj {
 
 // exp returns the expire time of a used slot's value.
 func (s *slot) exp() int64 {
+	if s.tag&tagFold != 0 {
+		return 0
+	}
 	if s.tag&tagBox != 0 {
 		return (*box)(s.p).exp
 	}

@@ -37,6 +37,7 @@ const (
 const (
 	flagBoxed uint8 = 1 << iota // string: ptr is *rawStr (growable), not inline bytes
 	flagCoded                   // inline string stored as a coded form (rec.go encCoded): bytes() decodes
+	flagFolded                  // collection read from a folded slot (fold.go): no box
 )
 
 // obj is one key's value, as the code that reads and writes values
@@ -211,7 +212,7 @@ func (d *db) store(key []byte, o obj) {
 	h := keyHash(key)
 	t := d.tableOf(h)
 	s := t.find(key, h)
-	if s != nil && s.tag&tagBox != 0 && !(o.kind == KindString && o.flags&flagBoxed == 0) {
+	if s != nil && s.tag&(tagBox|tagFold) == tagBox && !(o.kind == KindString && o.flags&flagBoxed == 0) {
 		b := (*box)(s.p)
 		if b.exp != 0 {
 			d.expires.Add(-1)
@@ -315,6 +316,13 @@ func (d *db) setExpire(key []byte, exp int64) bool {
 		// time starts over, as the applier touches the key anyway).
 		o := s.obj()
 		d.put(t, s, h, slot{p: newRec(key, o.stored(), exp, o.recEnc()), tag: uint32(KindString), klen: s.klen})
+		return true
+	}
+	if s.tag&tagFold != 0 {
+		if exp != 0 {
+			s.unfold(exp)
+			d.expires.Add(1)
+		}
 		return true
 	}
 	b := (*box)(s.p)

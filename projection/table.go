@@ -76,7 +76,8 @@ func (t *table) publish(a *slotArr) {
 // slot is one key and where its value is: 16 bytes.
 //
 //	p     the key's string record (rec.go), or its *box (every other value)
-//	tag   bits 4–31: bits 4–31 of the key's hash; bit 3: p is a box;
+//	tag   bits 5–31: bits 5–31 of the key's hash; bit 4: p is a folded
+//	      collection (fold.go; bit 3 is then set too); bit 3: p is a box;
 //	      bits 0–2: the value's Kind (never 0, so a used slot's tag is never 0)
 //	klen  the key's length
 //
@@ -92,19 +93,20 @@ type slot struct {
 // Bits of slot.tag.
 const (
 	tagKind = 7           // the value's Kind
-	tagBox  = 8           // p is a *box, not a string record
-	tagHash = ^uint32(15) // the key's hash bits
+	tagBox  = 8           // p is a *box or a folded collection, not a string record
+	tagFold = 16          // p is a folded collection (fold.go), not a *box
+	tagHash = ^uint32(31) // the key's hash bits
 )
 
 const minTableSlots = 8
 
-// hash32 is the part of a key's hash a slot keeps: bits 4–31 of the low
+// hash32 is the part of a key's hash a slot keeps: bits 5–31 of the low
 // 32 (the bucket is chosen by the high 32). A slot's home is
-// (hash32 >> 4) & mask.
+// (hash32 >> 5) & mask.
 func hash32(h uint64) uint32 { return uint32(h) & tagHash }
 
 // home is the first slot a key with hash bits t may occupy, before masking.
-func home(t uint32) uint64 { return uint64(t >> 4) }
+func home(t uint32) uint64 { return uint64(t >> 5) }
 
 // slotsFor returns the slot count that holds n keys under the growth
 // threshold.
@@ -132,7 +134,10 @@ func (s *slot) keyString() string { return unsafe.String(s.keyData(), int(s.klen
 // keyData returns the first byte of the slot's key: in the record or the
 // box.
 func (s *slot) keyData() *byte {
-	if s.tag&tagBox != 0 {
+	switch {
+	case s.tag&tagFold != 0:
+		return (*byte)(unsafe.Add(s.p, foldOffset))
+	case s.tag&tagBox != 0:
 		return boxKey(s.p, s.klen)
 	}
 	return recKey(s.p)
@@ -338,7 +343,8 @@ func (t *table) sane() error {
 		if hash32(h) != s.tag&tagHash {
 			return fmt.Errorf("table: key %q stored with hash bits %#x, not %#x", key, s.tag&tagHash, hash32(h))
 		}
-		if k := Kind(s.tag & tagKind); k < KindString || k > KindStream || (s.tag&tagBox == 0 && k != KindString) {
+		if k := Kind(s.tag & tagKind); k < KindString || k > KindStream || (s.tag&tagBox == 0 && k != KindString) ||
+			(s.tag&tagFold != 0 && (s.tag&tagBox == 0 || k < KindList || k > KindHash || s.klen > foldKeyMax)) {
 			return fmt.Errorf("table: key %q: bad kind bits %#x", key, s.tag&^tagHash)
 		}
 		if t.find(key, h) != s {
