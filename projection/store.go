@@ -35,9 +35,9 @@ const (
 
 // obj flags.
 const (
-	flagBoxed uint8 = 1 << iota // string: ptr is *rawStr (growable), not inline bytes
-	flagCoded                   // inline string stored as a coded form (rec.go encCoded): bytes() decodes
-	flagFolded                  // collection read from a folded slot (fold.go): no box
+	flagBoxed  uint8 = 1 << iota // string: ptr is *rawStr (growable), not inline bytes
+	flagCoded                    // inline string stored as a coded form (rec.go encCoded): bytes() decodes
+	flagFolded                   // collection read from a folded slot (fold.go): no box
 )
 
 // obj is one key's value, as the code that reads and writes values
