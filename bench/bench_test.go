@@ -99,7 +99,7 @@ func TestChurnSmoke(t *testing.T) {
 		t.Fatalf("%d samples, %d operations, reference at %v", len(res.Points), res.Ops, res.Ref.T)
 	}
 	for _, p := range res.Points {
-		if p.VDRRSS <= 0 || p.RedisRSS <= 0 || p.VDRKeys < 0 || p.RedisKeys < 0 {
+		if p.VDRRSS <= 0 || p.RedisRSS <= 0 || p.VDRKeys < 0 || p.RedisKeys < 0 || p.VDRCPU <= 0 || p.RedisCPU <= 0 {
 			t.Fatalf("sample %+v", p)
 		}
 	}
@@ -108,7 +108,10 @@ func TestChurnSmoke(t *testing.T) {
 	}
 	var b strings.Builder
 	WriteChurn(&b, res)
-	if !strings.Contains(b.String(), "within 10%") {
+	if e, r := res.End, res.Ref; e.VDRCPU < r.VDRCPU || e.RedisCPU < r.RedisCPU {
+		t.Errorf("CPU time went back: %+v then %+v", r, e)
+	}
+	if !strings.Contains(b.String(), "within 10%") || !strings.Contains(b.String(), "CPU vdr") {
 		t.Errorf("no verdict:\n%s", b.String())
 	}
 }

@@ -48,8 +48,9 @@ type ChurnPoint struct {
 	T                  time.Duration
 	VDRRSS, RedisRSS   int64
 	VDRKeys, RedisKeys int64
-	Ops                int64   // key operations sent so far
-	Load               float64 // 1-minute load average
+	VDRCPU, RedisCPU   time.Duration // CPU time each process has used so far
+	Ops                int64         // key operations sent so far
+	Load               float64       // 1-minute load average
 }
 
 // ChurnResult is a churn run's samples and its verdict.
@@ -163,6 +164,7 @@ func Churn(ctx context.Context, cfg ChurnConfig) (*ChurnResult, error) {
 		pt.VDRRSS, _ = memStatus(v.pid())
 		pt.RedisRSS, _ = memStatus(replica.pid())
 		pt.VDRKeys, pt.RedisKeys = dbSize(v.addr()), dbSize(replica.addr())
+		pt.VDRCPU, pt.RedisCPU = cpuTime(v.pid()), cpuTime(replica.pid())
 		res.Points = append(res.Points, pt)
 		logf("%7s  vdr %7.1f MB %8d keys   redis %7.1f MB %8d keys   %d ops, load %.2f",
 			pt.T.Round(time.Second), float64(pt.VDRRSS)/1e6, pt.VDRKeys, float64(pt.RedisRSS)/1e6, pt.RedisKeys, pt.Ops, pt.Load)
@@ -299,10 +301,10 @@ func dbSize(addr string) int64 {
 
 // WriteChurn writes the samples as a table, then the verdict.
 func WriteChurn(w io.Writer, r *ChurnResult) {
-	fmt.Fprintf(w, "# t_s\tvdr_rss_MB\tredis_rss_MB\tvdr_keys\tredis_keys\tops\tload1\n")
+	fmt.Fprintf(w, "# t_s\tvdr_rss_MB\tredis_rss_MB\tvdr_keys\tredis_keys\tops\tload1\tvdr_cpu_s\tredis_cpu_s\n")
 	for _, p := range r.Points {
-		fmt.Fprintf(w, "%.0f\t%.1f\t%.1f\t%d\t%d\t%d\t%.2f\n", p.T.Seconds(), float64(p.VDRRSS)/1e6,
-			float64(p.RedisRSS)/1e6, p.VDRKeys, p.RedisKeys, p.Ops, p.Load)
+		fmt.Fprintf(w, "%.0f\t%.1f\t%.1f\t%d\t%d\t%d\t%.2f\t%.2f\t%.2f\n", p.T.Seconds(), float64(p.VDRRSS)/1e6,
+			float64(p.RedisRSS)/1e6, p.VDRKeys, p.RedisKeys, p.Ops, p.Load, p.VDRCPU.Seconds(), p.RedisCPU.Seconds())
 	}
 	verdict := "within 10%"
 	if g := r.VDRGrowth(); g > 1.1 || g < 0.9 {
@@ -312,4 +314,33 @@ func WriteChurn(w io.Writer, r *ChurnResult) {
 		r.Ops, r.End.T.Round(time.Second), r.Ref.T.Round(time.Second),
 		float64(r.Ref.VDRRSS)/1e6, float64(r.End.VDRRSS)/1e6, r.VDRGrowth(), verdict,
 		float64(r.Ref.RedisRSS)/1e6, float64(r.End.RedisRSS)/1e6, r.RedisGrowth())
+	fmt.Fprintf(w, "# from %v to the end: vdr %.0f MB against redis %.0f MB on average (%.3f×); CPU vdr %.1f s, redis %.1f s (%.2f×)\n",
+		r.Ref.T.Round(time.Second), r.MeanVDRRSS()/1e6, r.MeanRedisRSS()/1e6, r.MeanVDRRSS()/r.MeanRedisRSS(),
+		(r.End.VDRCPU - r.Ref.VDRCPU).Seconds(), (r.End.RedisCPU - r.Ref.RedisCPU).Seconds(),
+		ratio(int64(r.End.VDRCPU-r.Ref.VDRCPU), int64(r.End.RedisCPU-r.Ref.RedisCPU)))
+}
+
+// MeanVDRRSS is vdr's mean RSS over the samples from the reference one
+// on: what a sidecar under this churn pays.
+func (r *ChurnResult) MeanVDRRSS() float64 {
+	return r.meanRSS(func(p ChurnPoint) int64 { return p.VDRRSS })
+}
+
+// MeanRedisRSS is the Redis replica's, over the same samples.
+func (r *ChurnResult) MeanRedisRSS() float64 {
+	return r.meanRSS(func(p ChurnPoint) int64 { return p.RedisRSS })
+}
+
+func (r *ChurnResult) meanRSS(of func(ChurnPoint) int64) float64 {
+	sum, n := 0.0, 0
+	for _, p := range r.Points {
+		if p.T >= r.Ref.T {
+			sum += float64(of(p))
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
 }

@@ -199,6 +199,32 @@ func memStatus(pid int) (rss, peak int64) {
 	return rss, peak
 }
 
+// cpuTime returns the CPU time (user and system) process pid has used,
+// from /proc/pid/stat; 0 when it cannot be read.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from the last ')'. utime and stime are fields 14 and 15.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc's CPU times: 100 on every
+// Linux this runs on.
+const clockTicks = 100
+
 // loadAvg returns the 1-minute load average.
 func loadAvg() float64 {
 	b, err := os.ReadFile("/proc/loadavg")

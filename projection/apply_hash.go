@@ -19,9 +19,9 @@ func (c *ctx) hashFor(key []byte, create bool) (*hashObj, error) {
 	if !create {
 		return nil, nil
 	}
-	h := newHash()
-	c.d.store(key, obj{kind: KindHash, ptr: ptrOf(h)})
-	return h, nil
+	o = obj{kind: KindHash}
+	c.d.storeNew(key, &o)
+	return o.hash(), nil
 }
 
 // hsetCommand: HSET/HMSET key field value [field value …].

@@ -15,9 +15,9 @@ func (c *ctx) listFor(key []byte, create bool) (*listObj, error) {
 	if !create {
 		return nil, nil
 	}
-	l := &listObj{}
-	c.d.store(key, obj{kind: KindList, ptr: ptrOf(l)})
-	return l, nil
+	o = obj{kind: KindList}
+	c.d.storeNew(key, &o)
+	return o.list(), nil
 }
 
 // dropIfEmpty deletes key when its collection became empty, as Redis does

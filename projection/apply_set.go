@@ -19,8 +19,9 @@ func saddCommand(c *ctx) error {
 		return err
 	}
 	if s == nil {
-		s = newSet(c.argv[2], len(c.argv)-2, c.ec)
-		c.d.store(c.argv[1], obj{kind: KindSet, ptr: ptrOf(s)})
+		o := obj{kind: KindSet, ptr: ptrOf(newSet(c.argv[2], len(c.argv)-2, c.ec))}
+		c.d.storeNew(c.argv[1], &o)
+		s = o.set()
 	} else {
 		s.sizeFor(len(c.argv)-2, c.ec)
 	}
@@ -79,8 +80,9 @@ func smoveCommand(c *ctx) error {
 	c.notify(NotifySet, "srem", src)
 	c.dropIfEmpty(c.d, src, ss.card())
 	if ds == nil {
-		ds = newSet(m, 1, c.ec)
-		c.d.store(dst, obj{kind: KindSet, ptr: ptrOf(ds)})
+		o := obj{kind: KindSet, ptr: ptrOf(newSet(m, 1, c.ec))}
+		c.d.storeNew(dst, &o)
+		ds = o.set()
 	}
 	if ds.add(m, c.ec) {
 		c.notify(NotifySet, "sadd", dst)

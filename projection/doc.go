@@ -53,12 +53,17 @@
 //	| p       | tag     | klen  | ───► | head | exp    | key | value | pad | lru |
 //	| 8 B     | 4 B     | 4 B   |      | 1–2+ | 0 or 8 |     |       | 0–3 | 4 B |
 //	+---------+---------+-------+      +------+--------+-----+-------+-----+-----+
-//	  tag: 28 hash bits | box bit | Kind (3 bits)
+//	  tag: 27 hash bits | fold bit | box bit | Kind (3 bits)
 //	                                   box (a collection, stream or in-place-edited string)
 //	                               ──► +-----+-----+------------------------+
 //	                                   | ptr | exp | key (inline up to 48 B) | ──► listObj, setObj, …
 //	                                   +-----+-----+------------------------+
 //	                                   32, 48 or 64 B (a longer key: a string beside a 32-byte box)
+//	                                   folded collection (fold.go): no box
+//	                               ──► +------------------------------+------------------+
+//	                                   | listObj/setObj/zsetObj/hashObj | key (16/32/48 B) |
+//	                                   +------------------------------+------------------+
+//	                                   48, 64 or 80 B: a key of up to 48 bytes with no expire time
 //
 // Bytes per key, strings. A key of k bytes with a v-byte value and no
 // expire time costs
@@ -100,7 +105,14 @@
 // per-key allocations (records packed back to back per bucket, 4-byte
 // offsets) and keys packed too.
 //
-// Collections, streams and boxed strings: the slot share plus a box (32 B
+// Collections whose key has no expire time and is at most 48 bytes are
+// folded (fold.go): the slot points at the collection's 32-byte struct,
+// the key's bytes follow it, and the box is gone — 16 bytes a key less
+// (48 B for a key of up to 16 bytes where a box and the struct took 64).
+// A load folds every such key, and so do the writes that create one
+// (LPUSH, HSET, SADD, ZADD…).
+//
+// Other collections, streams and boxed strings: the slot share plus a box (32 B
 // for keys up to 16 bytes, 48 up to 32, 64 up to 48; a 32-byte box and
 // the key's own allocation beyond), plus the value's own structure — see
 // the next section.

@@ -1,6 +1,9 @@
 package projection
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // A folded key: a list, set, sorted set or hash whose key has no expire
 // time and is at most foldKeyMax bytes long can be held in one
@@ -19,11 +22,12 @@ import "unsafe"
 // that points at the same struct (the inline key is then unused), and a
 // store of another value under the key boxes it again.
 //
-// Keys are folded where the loader makes them (a full sync, an RDB file):
-// that is where a sidecar's keys come from. A key the stream creates is
-// boxed, as before: the apply paths build a value, store it and go on
-// changing it through their own pointer, so moving the struct there would
-// need each of them to take the pointer back.
+// Keys are folded where the loader makes them (a full sync, an RDB file)
+// and where a write creates a collection and goes on changing it (LPUSH,
+// RPUSH, HSET, SADD, SMOVE, ZADD…: storeNew, which hands back the moved
+// struct). A value built whole and then stored (COPY, RESTORE, RENAME,
+// the …STORE commands) is boxed: store cannot move a struct its caller
+// may still hold.
 type folded[T, K any] struct {
 	v T
 	k K
@@ -33,6 +37,9 @@ const (
 	foldKeyMax = 48 // longest key a folded allocation holds
 	foldOffset = 32 // where the key starts: every foldable struct is 32 bytes
 )
+
+// noFold turns folding off, for tests that build a boxed twin.
+var noFold atomic.Bool
 
 // newFolded returns a zero T in a new folded allocation holding key
 // (len(key) ≤ foldKeyMax), and the allocation.
@@ -66,13 +73,14 @@ func foldedSize(klen int) int64 {
 	return foldOffset + 48
 }
 
-// foldSlot moves the collection o (a loaded key's, not yet stored) into a
+// foldSlot moves the collection o (a new key's, not yet stored) into a
 // folded allocation with key, points o at it and returns the slot that
 // holds it; ok is false when the key cannot fold (an expire time, a long
 // key, a string or a stream), and o is unchanged. The move copies every
-// field of the struct (TestFoldCopiesEveryField holds it to that).
+// field of the struct (TestFoldCopiesEveryField holds it to that); a nil
+// o.ptr stands for a zero struct.
 func foldSlot(key []byte, o *obj) (s slot, ok bool) {
-	if o.exp != 0 || len(key) > foldKeyMax {
+	if o.exp != 0 || len(key) > foldKeyMax || noFold.Load() {
 		return slot{}, false
 	}
 	var p unsafe.Pointer
@@ -80,32 +88,60 @@ func foldSlot(key []byte, o *obj) (s slot, ok bool) {
 	case KindList:
 		var l *listObj
 		p, l = newFolded[listObj](key)
-		src := o.list()
-		l.one, l.more, l.n = src.one, src.more, src.n
-		l.lru.t.Store(src.lru.t.Load())
+		if src := o.list(); src != nil {
+			l.one, l.more, l.n = src.one, src.more, src.n
+			l.lru.t.Store(src.lru.t.Load())
+		}
 	case KindSet:
 		var st *setObj
 		p, st = newFolded[setObj](key)
-		src := o.set()
-		st.pk, st.d, st.n, st.enc = src.pk, src.d, src.n, src.enc
-		st.lru.t.Store(src.lru.t.Load())
+		if src := o.set(); src != nil {
+			st.pk, st.d, st.n, st.enc = src.pk, src.d, src.n, src.enc
+			st.lru.t.Store(src.lru.t.Load())
+		}
 	case KindZSet:
 		var z *zsetObj
 		p, z = newFolded[zsetObj](key)
-		src := o.zset()
-		z.pk, z.big, z.n = src.pk, src.big, src.n
-		z.lru.t.Store(src.lru.t.Load())
+		if src := o.zset(); src != nil {
+			z.pk, z.big, z.n = src.pk, src.big, src.n
+			z.lru.t.Store(src.lru.t.Load())
+		}
 	case KindHash:
 		var h *hashObj
 		p, h = newFolded[hashObj](key)
-		src := o.hash()
-		h.pk, h.x, h.n = src.pk, src.x, src.n
-		h.lru.t.Store(src.lru.t.Load())
+		if src := o.hash(); src != nil {
+			h.pk, h.x, h.n = src.pk, src.x, src.n
+			h.lru.t.Store(src.lru.t.Load())
+		}
 	default:
 		return slot{}, false
 	}
 	o.ptr = p
 	return slot{p: p, tag: uint32(o.kind) | tagBox | tagFold, klen: uint32(len(key))}, true
+}
+
+// storeNew stores the new collection o under key (replacing what is
+// there, as store does), folded when it can be: o.ptr then points at the
+// moved struct, and the caller goes on through o, never through the
+// pointer it had. A nil o.ptr stands for a zero list or hash.
+func (d *db) storeNew(key []byte, o *obj) {
+	if ns, ok := foldSlot(key, o); ok {
+		h := keyHash(key)
+		t := d.tableOf(h)
+		d.put(t, t.find(key, h), h, ns)
+		return
+	}
+	if o.ptr == nil {
+		switch o.kind {
+		case KindList:
+			o.ptr = ptrOf(&listObj{})
+		case KindHash:
+			o.ptr = ptrOf(newHash())
+		default:
+			panic("projection: storeNew of a zero " + o.kind.String())
+		}
+	}
+	d.store(key, *o)
 }
 
 // unfold gives the folded key in s a box with expire time exp (setExpire):

@@ -56,6 +56,8 @@ func slotTag(p *Projection, key string) (tag uint32, ok bool) {
 func TestFoldedKeys(t *testing.T) {
 	now := int64(1_000_000)
 	src := newTestProjection(t, &now)
+	noFold.Store(true) // src: every key boxed, as before folding
+	defer noFold.Store(false)
 	var keys []string
 	for _, n := range []int{1, 16, 17, 32, 33, 48, 49, 80} {
 		for _, typ := range []string{"l", "s", "i", "z", "h", "b", "x"} {
@@ -95,6 +97,7 @@ func TestFoldedKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
+	noFold.Store(false)
 	ld := loadRDB(t, r.file())
 	ld.opts.Now = src.opts.Now
 
@@ -157,11 +160,28 @@ func TestFoldedKeys(t *testing.T) {
 	k16, k48 := "l"+strings.Repeat("k", 15), "h"+strings.Repeat("k", 47)
 	both := func(cmds ...string) {
 		t.Helper()
+		noFold.Store(true)
 		mustApply(t, src, 0, cmds...)
+		noFold.Store(false)
 		mustApply(t, ld, 0, cmds...)
 	}
 	both("RPUSH l c", "HSET h f3 v3", "SADD s m4", "ZADD z 3 d", "SADD i 4")
 	check("written")
+	// Writes that create a collection fold it (storeNew); a value built
+	// whole and stored (SUNIONSTORE) is boxed.
+	both("DEL l h s", "RPUSH l a", "LPUSH l b", "HSET h f v", "SADD s m", "SMOVE s s2 m", "SADD s m2",
+		"SUNIONSTORE s3 s2 s", "RPUSH "+k48+"xx a", "HSETNX hh f v", "LPUSHX l c")
+	for _, k := range []string{"l", "h", "s", "s2", "hh"} {
+		if tag, _ := slotTag(ld, k); tag&tagFold == 0 {
+			t.Errorf("%s: created by a write, not folded", k)
+		}
+	}
+	for _, k := range []string{"s3", k48 + "xx"} {
+		if tag, _ := slotTag(ld, k); tag&tagFold != 0 {
+			t.Errorf("%s: folded", k)
+		}
+	}
+	check("created")
 	both("PEXPIREAT "+k16+" 2000000", "PEXPIREAT "+k48+" 2000000", "PERSIST "+k48, "EXPIRE s 0")
 	if tag, _ := slotTag(ld, k16); tag&tagFold != 0 {
 		t.Errorf("%s: still folded with an expire time", k16)

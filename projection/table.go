@@ -13,7 +13,7 @@ import (
 // Why not a Go map: a read of a random key in a large keyspace is a chain
 // of cache misses, and the map costs three of them before the value (its
 // group's control word, the slot, the key's bytes), with no way to start
-// them early. Here a 16-byte slot holds 28 bits of the key's hash, the
+// them early. Here a 16-byte slot holds 27 bits of the key's hash, the
 // value's kind, the key's length and a pointer to the key's record or
 // box (rec.go), where the key's bytes sit beside the value's header, so
 //
