@@ -119,7 +119,7 @@ var settings = []setting{
 	{"http", "Operations", "127.0.0.1:9380", "address for /metrics, /livez, /readyz (empty: off)", kString},
 	{"pprof", "Operations", "no", "serve /debug/pprof on the HTTP address", kBool},
 	{"enable-debug-command", "Operations", "no", "allow DEBUG (OBJECT, SLEEP, HELP): no, yes, or local (loopback and unix-socket clients)", kString},
-	{"gc-percent", "Operations", "0", "GOGC between loads: how far the heap may grow past its live data before a collection, so how high RSS rises under overwrites and deletes (0: the runtime's, GOGC or 100)", kInt},
+	{"gc-percent", "Operations", "25", "GOGC between loads: how far the heap may grow past its live data before a collection, so how high RSS rises under overwrites and deletes (0: the runtime's, the GOGC environment variable or 100)", kInt},
 	{"huge-pages", "Operations", "yes", "back the heap with transparent huge pages (Linux madvise): faster random reads of a big keyspace", kBool},
 	{"slowlog-log-slower-than", "Operations", "10000", "SLOWLOG records commands that run at least this many microseconds (-1: none, 0: all)", kInt},
 	{"slowlog-max-len", "Operations", "128", "entries SLOWLOG keeps", kInt},

@@ -51,6 +51,18 @@ timeout 30
 	if cfg.Duration("timeout") != 30*time.Second {
 		t.Errorf("timeout = %v (bare integers are seconds)", cfg.Duration("timeout"))
 	}
+	// gc-percent defaults to 25 (RSS under overwrites, bench/RESULTS.md);
+	// 0 hands GOGC back to the runtime.
+	if got := cfg.Int("gc-percent"); got != 25 {
+		t.Errorf("gc-percent = %d by default, want 25", got)
+	}
+	cfg, err = parseConfig([]string{"--config", file, "--gc-percent", "0"}, env(nil), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Int("gc-percent"); got != 0 {
+		t.Errorf("--gc-percent 0 gives %d", got)
+	}
 }
 
 // TestConfigCompat checks --compat from the flag, the environment and the
