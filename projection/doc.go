@@ -110,7 +110,10 @@
 // the key's bytes follow it, and the box is gone — 16 bytes a key less
 // (48 B for a key of up to 16 bytes where a box and the struct took 64).
 // A load folds every such key, and so do the writes that create one
-// (LPUSH, HSET, SADD, ZADD…).
+// (LPUSH, HSET, SADD, ZADD…). Measured (vdr serve --rdb of each 1M-key
+// dataset of the compare harness, INFO used_memory after the load):
+// hashes 284 → 268 MB, lists 274 → 258, sorted sets 327 → 311, mixed
+// 164 → 159.
 //
 // Other collections, streams and boxed strings: the slot share plus a box (32 B
 // for keys up to 16 bytes, 48 up to 32, 64 up to 48; a 32-byte box and
