@@ -37,8 +37,13 @@ func parseInt(b []byte) (int64, error) {
 }
 
 // storeMoved stores o under key in d: an inline string is copied into a
-// record of the new key (store does that).
+// record of the new key (store does that), a collection is folded with
+// the new key when it can be (storeNew: nothing uses o's pointer after).
 func storeMoved(d *db, key []byte, o obj) {
+	if o.kind >= KindList && o.kind <= KindHash {
+		d.storeNew(key, &o)
+		return
+	}
 	d.store(key, o)
 }
 

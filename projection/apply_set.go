@@ -173,7 +173,7 @@ func setStore(c *ctx, op int) error {
 	for _, m := range result {
 		ns.add(m, c.ec)
 	}
-	c.d.store(dst, obj{kind: KindSet, ptr: ptrOf(ns)}) // setKey: overwrites, or adds ("new")
+	c.d.storeNew(dst, &obj{kind: KindSet, ptr: ptrOf(ns)}) // setKey: overwrites, or adds ("new")
 	c.notify(NotifySet, setStoreEvents[op], dst)
 	return nil
 }

@@ -22,12 +22,12 @@ import (
 // that points at the same struct (the inline key is then unused), and a
 // store of another value under the key boxes it again.
 //
-// Keys are folded where the loader makes them (a full sync, an RDB file)
-// and where a write creates a collection and goes on changing it (LPUSH,
-// RPUSH, HSET, SADD, SMOVE, ZADD…: storeNew, which hands back the moved
-// struct). A value built whole and then stored (COPY, RESTORE, RENAME,
-// the …STORE commands) is boxed: store cannot move a struct its caller
-// may still hold.
+// Keys are folded where the loader makes them (a full sync, an RDB file),
+// where a write creates a collection and goes on changing it (LPUSH,
+// RPUSH, HSET, SADD, SMOVE, ZADD…) and where one is moved or built whole
+// (RENAME, MOVE, COPY, RESTORE, SINTERSTORE…): all through storeNew,
+// which hands back the moved struct. store itself never folds: it cannot
+// move a struct its caller may still hold.
 type folded[T, K any] struct {
 	v T
 	k K

@@ -167,16 +167,16 @@ func TestFoldedKeys(t *testing.T) {
 	}
 	both("RPUSH l c", "HSET h f3 v3", "SADD s m4", "ZADD z 3 d", "SADD i 4")
 	check("written")
-	// Writes that create a collection fold it (storeNew); a value built
-	// whole and stored (SUNIONSTORE) is boxed.
+	// Writes that create a collection fold it (storeNew), the …STORE
+	// commands too; a key longer than 48 bytes is boxed.
 	both("DEL l h s", "RPUSH l a", "LPUSH l b", "HSET h f v", "SADD s m", "SMOVE s s2 m", "SADD s m2",
 		"SUNIONSTORE s3 s2 s", "RPUSH "+k48+"xx a", "HSETNX hh f v", "LPUSHX l c")
-	for _, k := range []string{"l", "h", "s", "s2", "hh"} {
+	for _, k := range []string{"l", "h", "s", "s2", "hh", "s3"} {
 		if tag, _ := slotTag(ld, k); tag&tagFold == 0 {
 			t.Errorf("%s: created by a write, not folded", k)
 		}
 	}
-	for _, k := range []string{"s3", k48 + "xx"} {
+	for _, k := range []string{k48 + "xx"} {
 		if tag, _ := slotTag(ld, k); tag&tagFold != 0 {
 			t.Errorf("%s: folded", k)
 		}
@@ -188,6 +188,13 @@ func TestFoldedKeys(t *testing.T) {
 	}
 	check("expired")
 	both("RENAME l lnew", "RENAME "+k16+" l2", "COPY z z2", "MOVE i 3", "SET h now-a-string")
+	// A moved or copied collection folds with its new key unless it has
+	// an expire time (l2 kept k16's).
+	for k, want := range map[string]bool{"lnew": true, "z2": true, "l2": false} {
+		if tag, _ := slotTag(ld, k); (tag&tagFold != 0) != want {
+			t.Errorf("%s: folded %v, want %v", k, tag&tagFold != 0, want)
+		}
+	}
 	both("DEL z", "HSET "+k48+" f9 v9", "RPUSH x"+strings.Repeat("k", 15)+" c")
 	check("moved")
 	var big []string
