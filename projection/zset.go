@@ -21,7 +21,11 @@ import (
 // the dense gives O(1) random members and cursor scans.
 //
 // It is a listpack exactly while big is nil (Redis never converts back).
-// 32 bytes: a packed sorted set is this and its pack.
+// 32 bytes: a packed sorted set is this and its pack. Packing members
+// took the harness's sorted sets (10 members of 10–26 alphanumeric
+// characters) from 342 to 311 heap bytes a key, table included
+// (BenchmarkMemoryPerKeyByType), for about 20 ns of unpacking a member
+// read (BenchmarkZPackedReads: ZRANGE of 10, 285 → 490 ns).
 type zsetObj struct {
 	pk  pbuf
 	big *zbig
