@@ -15,9 +15,12 @@ import "bytes"
 // The pack stays sorted by (score, member bytes): coded forms do not sort
 // as their members do ("a" < "B" in the base64 alphabet's numbering, the
 // other way round in bytes), so members of equal score are compared
-// unpacked. Lookups compare stored forms: a member's coded form is
-// canonical, so a coded entry holds m exactly when its bytes are m's
-// coded form, and a plain one exactly when they are m.
+// unpacked. A lookup (ZSCORE, ZRANK, ZREM, ZADD's) compares stored forms:
+// a coded form is canonical, so a coded entry holds m exactly when its
+// bytes are m's coded form, and a plain one exactly when they are m. It
+// packs m once, when it meets the first coded member (unpacking the
+// coded members of m's length instead doubled ZSCORE's time on a set of
+// members of one length), so a PlainText projection never does.
 
 // zpackNext decodes the stored member and score at off.
 func zpackNext(b []byte, off int) (e []byte, coded bool, score float64, next int) {
@@ -31,29 +34,41 @@ func zskip(b []byte, off int) int {
 	return zscoreSkip(b, entrySkip(b, off))
 }
 
-// zquery is a member to look for among stored entries: its bytes, and its
-// coded form when text packing would store it so.
+// zquery is a member to look for among stored entries: its bytes and,
+// once a coded entry is met, what to compare coded entries with (state).
 type zquery struct {
-	m, c []byte
+	m      []byte
+	state  int8 // 0 not known yet; zqCoded, zqPlain or zqLong
+	cs, ce int  // zqCoded: m's coded form is buf[cs:ce]
+	buf    [zmemberTmpLen + 8]byte
 }
 
-// newZQuery makes m's zquery, its coded form in buf when it fits there.
-func newZQuery(m, buf []byte) zquery {
-	q := zquery{m: m}
-	if ent := entryAppend(buf[:0], m, true); len(ent) > 0 {
-		if e, coded, _ := entryNext(ent, 0); coded {
-			q.c = e
-		}
-	}
-	return q
-}
+const (
+	zqCoded = 1 + iota // text packing codes m
+	zqPlain            // it leaves m plain: no coded entry is m
+	zqLong             // m is too long for buf: coded entries of its length are unpacked
+)
 
 // is reports whether the stored member (e, coded) is q's.
 func (q *zquery) is(e []byte, coded bool) bool {
-	if coded {
-		return q.c != nil && string(e) == string(q.c)
+	if !coded {
+		return string(e) == string(q.m)
 	}
-	return string(e) == string(q.m)
+	if q.state == 0 {
+		q.state = zqPlain
+		if len(q.m) > zmemberTmpLen {
+			q.state = zqLong
+		} else if c, ok, next := entryNext(entryAppend(q.buf[:0], q.m, true), 0); ok {
+			q.state, q.cs, q.ce = zqCoded, next-len(c), next
+		}
+	}
+	switch q.state {
+	case zqCoded:
+		return string(e) == string(q.buf[q.cs:q.ce])
+	case zqLong:
+		return textLen(e) == len(q.m) && string(appendCoded(nil, e)) == string(q.m)
+	}
+	return false
 }
 
 // zmemberTmp is the stored member (e, coded) unpacked into buf when it
@@ -79,15 +94,4 @@ func zcmpStored(e []byte, coded bool, m []byte) int {
 	}
 	var buf [zmemberTmpLen]byte
 	return bytes.Compare(zmemberTmp(&buf, e, coded), m)
-}
-
-// zwalkScratch runs walk, whose fn copies what it keeps, with a scratch
-// reset after every member (the applier's reads of sorted sets).
-func zwalkScratch(walk func(sc *scratch, fn func(m []byte, s float64) bool), fn func(m []byte, s float64) bool) {
-	var sc scratch
-	walk(&sc, func(m []byte, s float64) bool {
-		ok := fn(m, s)
-		sc.reset()
-		return ok
-	})
 }

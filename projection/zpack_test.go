@@ -350,7 +350,19 @@ func TestZPackThresholds(t *testing.T) {
 			t.Errorf("%s: %s, want %s", key, got, want)
 		}
 	}
-	ec := EncodingConfig{ZSetMaxListpackValue: 10, ZSetMaxListpackEntries: 4}
+	// members longer than a lookup's buffer (zquery)
+	ec := EncodingConfig{ZSetMaxListpackValue: 400}
+	pp = newPackedPair(t, &ec)
+	long := []string{strings.Repeat("0123456789abcdef", 20), strings.Repeat("0123456789abcdeF", 20), strings.Repeat("Ab-_", 60), strings.Repeat("x", 200)}
+	for i, m := range long {
+		pp.apply(t, "ZADD", "zl", "1", m, strconv.Itoa(i), "short"+strconv.Itoa(i), "2", fmt.Sprintf("%0200x", i))
+	}
+	pp.apply(t, "ZREM", "zl", long[2])
+	pp.apply(t, "ZINCRBY", "zl", "1", long[0])
+	if pp.zsame(t, "zl", long...) < 3 || encodingOf(pp.p, "zl") != "listpack" {
+		t.Errorf("long members: %s", encodingOf(pp.p, "zl"))
+	}
+	ec = EncodingConfig{ZSetMaxListpackValue: 10, ZSetMaxListpackEntries: 4}
 	pp = newPackedPair(t, &ec)
 	pp.apply(t, "ZADD", "z", "1", "0123456789", "2", "abcdef", "3", "x")
 	if pp.zsame(t, "z", "abcdef") != 2 || encodingOf(pp.p, "z") != "listpack" {

@@ -260,8 +260,7 @@ func (z *zsetObj) card() int {
 
 // pfind locates member in the pack.
 func (z *zsetObj) pfind(m []byte) (off, end int, score float64, rank int, ok bool) {
-	var buf [zmemberTmpLen]byte
-	q := newZQuery(m, buf[:])
+	q := zquery{m: m}
 	pack := z.pk.bytes()
 	for off < len(pack) {
 		e, coded, so := entryNext(pack, off)
