@@ -997,7 +997,7 @@ func (x Value) ZRangeByRank(start, stop int, reverse bool, fn func(member []byte
 	if !ok {
 		return
 	}
-	z.walkRank(s, e, reverse, fn)
+	z.walkRank(s, e, reverse, x.sc, fn)
 }
 
 // ZRangeByScore calls fn for members with min ≤ score ≤ max (bounds may be
@@ -1008,7 +1008,7 @@ func (x Value) ZRangeByScore(min, max ScoreBound, reverse bool, offset, count in
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	x.o.zset().walkScore(min, max, reverse, offset, count, fn)
+	x.o.zset().walkScore(min, max, reverse, offset, count, x.sc, fn)
 }
 
 // ZRangeByLex is ZRangeByScore for lex ranges (all members are assumed to
@@ -1017,7 +1017,7 @@ func (x Value) ZRangeByLex(min, max LexBound, reverse bool, offset, count int, f
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	x.o.zset().walkLex(min, max, reverse, offset, count, fn)
+	x.o.zset().walkLex(min, max, reverse, offset, count, x.sc, fn)
 }
 
 // ZCount returns the number of members with scores in [min, max] (ZCOUNT).
@@ -1048,7 +1048,7 @@ func (x Value) ZEach(fn func(member []byte, score float64) bool) {
 	if z.card() == 0 {
 		return
 	}
-	z.walkRank(0, z.card()-1, false, fn)
+	z.walkRank(0, z.card()-1, false, x.sc, fn)
 }
 
 // ZRandom samples members with ZRANDMEMBER's count rule (see SetRandom).
@@ -1060,7 +1060,7 @@ func (x Value) ZRandom(r *rand.Rand, count int, fn func(member []byte, score flo
 	if n := z.card(); count >= n && n > 0 {
 		// CASE 2 gives the whole zset through zuiNext, which starts at the
 		// tail: descending (src/t_zset.c zrandmemberWithCountCommand).
-		z.walkRank(0, n-1, true, func(m []byte, s float64) bool { fn(m, s); return true })
+		z.walkRank(0, n-1, true, x.sc, func(m []byte, s float64) bool { fn(m, s); return true })
 		return
 	}
 	if z.big != nil {
@@ -1070,7 +1070,7 @@ func (x Value) ZRandom(r *rand.Rand, count int, fn func(member []byte, score flo
 		})
 		return
 	}
-	small := z.items()
+	small := z.items(x.sc)
 	sampleIdx(r, len(small), count, func(i int) { fn(small[i].m, small[i].s) })
 }
 

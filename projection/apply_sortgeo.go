@@ -67,13 +67,14 @@ func georadiusStoreCommand(c *ctx) error {
 	}
 	var nz *zsetObj
 	if len(res.Points) > 0 {
+		tp := c.a.p.textPack()
 		nz = newZSet(len(res.Points), maxLen, c.ec)
 		for _, p := range res.Points {
 			s := p.Score
 			if res.StoreDist {
 				s = p.Dist
 			}
-			nz.set(p.Member, s, c.ec)
+			nz.set(p.Member, s, c.ec, tp)
 		}
 	}
 	if nz != nil {

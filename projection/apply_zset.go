@@ -98,7 +98,8 @@ pairs:
 		c.ec.ZAddLongestMember && maxLen > c.ec.ZSetMaxListpackValue) {
 		z.toBig()
 	}
-	z.reserve(rest, scores, c.ec)
+	tp := c.a.p.textPack()
+	z.reserve(rest, scores, c.ec, tp)
 	changed := false
 	for j, s := range scores {
 		m := rest[2*j+1]
@@ -118,7 +119,7 @@ pairs:
 				continue
 			}
 			if ns != cur {
-				z.set(m, ns, c.ec)
+				z.set(m, ns, c.ec, tp)
 				changed = true
 			}
 			continue
@@ -126,7 +127,7 @@ pairs:
 		if flags&zaddXX != 0 {
 			continue
 		}
-		z.set(m, s, c.ec)
+		z.set(m, s, c.ec, tp)
 		changed = true
 	}
 	if z.card() == 0 {
@@ -323,7 +324,12 @@ func (s *zsrc) each(fn func(m []byte, score float64) bool) {
 	switch {
 	case s.z != nil:
 		if n := s.z.card(); n > 0 {
-			s.z.walkRank(0, n-1, false, fn)
+			var sc scratch // fn copies what it keeps
+			s.z.walkRank(0, n-1, false, &sc, func(m []byte, score float64) bool {
+				ok := fn(m, score)
+				sc.reset()
+				return ok
+			})
 		}
 	case s.s != nil:
 		s.s.each(func(m []byte) bool { return fn(m, 1) })
@@ -500,8 +506,9 @@ func zsetStore(c *ctx, op int) error {
 	}
 	// zsetConvertToListpackIfNeeded: listpack iff it fits.
 	z := newZSet(len(out), maxLen, c.ec)
+	tp := c.a.p.textPack()
 	for _, r := range out {
-		z.set(r.m, r.s, c.ec)
+		z.set(r.m, r.s, c.ec, tp)
 	}
 	c.d.store(dst, obj{kind: KindZSet, ptr: ptrOf(z)}) // setKey: overwrites, or adds ("new")
 	c.notify(NotifyZSet, zsetStoreEvents[op], dst)
@@ -565,8 +572,10 @@ func zrangestoreCommand(c *ctx) error {
 		s float64
 	}
 	var out []res
+	var sc scratch // collect copies each member: reset after it
 	collect := func(m []byte, s float64) bool {
 		out = append(out, res{append([]byte(nil), m...), s})
+		sc.reset()
 		return true
 	}
 	empty := &zsetObj{}
@@ -582,7 +591,7 @@ func zrangestoreCommand(c *ctx) error {
 			return fmt.Errorf("min or max is not a float: %w", ErrNotFloat)
 		}
 		if offset >= 0 && count != 0 {
-			zz.walkScore(min, max, rev, int(offset), int(count), collect)
+			zz.walkScore(min, max, rev, int(offset), int(count), &sc, collect)
 		}
 	case byLex:
 		min, err1 := ParseLexBound(minArg)
@@ -591,7 +600,7 @@ func zrangestoreCommand(c *ctx) error {
 			return fmt.Errorf("min or max not valid string range item: %w", ErrSyntax)
 		}
 		if offset >= 0 && count != 0 {
-			zz.walkLex(min, max, rev, int(offset), int(count), collect)
+			zz.walkLex(min, max, rev, int(offset), int(count), &sc, collect)
 		}
 	default:
 		start, err := parseInt(minArg)
@@ -603,7 +612,7 @@ func zrangestoreCommand(c *ctx) error {
 			return err
 		}
 		if s, e, ok := normRange64(start, stop, int64(zz.card())); ok {
-			zz.walkRank(s, e, rev, collect)
+			zz.walkRank(s, e, rev, &sc, collect)
 		}
 	}
 	if len(out) == 0 {
@@ -617,8 +626,9 @@ func zrangestoreCommand(c *ctx) error {
 		maxLen = max(maxLen, len(r.m))
 	}
 	nz := newZSet(len(out), maxLen, c.ec)
+	tp := c.a.p.textPack()
 	for _, r := range out {
-		nz.set(r.m, r.s, c.ec)
+		nz.set(r.m, r.s, c.ec, tp)
 	}
 	c.d.store(dst, obj{kind: KindZSet, ptr: ptrOf(nz)})
 	c.notify(NotifyZSet, "zrangestore", dst)

@@ -561,7 +561,7 @@ func (x Value) writeRDB(rw *rdbparse.Writer, key []byte, sc *scratch) bool {
 		x.SetEach(func(m []byte) bool { rw.Elem(m); return true })
 	case rdbparse.KindZSet:
 		rw.Begin(rdbparse.KindZSet, key, uint64(x.Len()), exp)
-		x.ZEach(func(m []byte, sc float64) bool { rw.Member(m, sc); return true })
+		x.ZEach(func(m []byte, s float64) bool { rw.Member(m, s); sc.reset(); return true })
 	case rdbparse.KindHash:
 		if m := x.HashMinFieldExpire(); m != 0 { // field TTLs (Redis 7.4)
 			rw.BeginHashMetadata(key, uint64(x.Len()), exp, m)

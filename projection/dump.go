@@ -73,9 +73,11 @@ func dump(o *obj) []byte {
 		b = append(b, rdbTypeZSet2)
 		b = appendRDBLen(b, uint64(z.card()))
 		if n := z.card(); n > 0 {
-			z.walkRank(0, n-1, false, func(m []byte, s float64) bool {
+			var sc scratch
+			z.walkRank(0, n-1, false, &sc, func(m []byte, s float64) bool {
 				b = appendRDBString(b, m)
 				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s))
+				sc.reset()
 				return true
 			})
 		}

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/vdr-project/vdr/rdbparse"
 )
 
 // Packed list elements and hash values (epack.go): every write path packs
@@ -463,32 +461,7 @@ func TestPackedRoundTrips(t *testing.T) {
 		}
 	}
 
-	r := &snapshotRDB{resized: map[int]bool{}}
-	s, err := pp.p.BeginSnapshot(r.sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.s = s
-	if err := s.Walk(func() bool { return true }); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	file := r.file()
-	for _, plain := range []bool{false, true} {
-		lp, err := New(Options{PlainText: plain})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ld := lp.BeginLoad(LoadOptions{})
-		if err := rdbparse.Parse(bytes.NewReader(file), loadHandler{ld: ld}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := ld.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		if a, b := canonical(pp.p), canonical(lp); !maps2Equal(a, b) {
-			t.Fatalf("plain=%v: loaded snapshot differs:\n%v\n%v", plain, a, b)
-		}
+	reloadPacked(t, pp.p, func(plain bool, lp *Projection) {
 		for _, k := range keys {
 			a, b := readAll(pp.p, k), readAll(lp, k)
 			if a != b {
@@ -498,7 +471,7 @@ func TestPackedRoundTrips(t *testing.T) {
 				t.Errorf("plain=%v: %s loaded with %d coded", plain, k, n)
 			}
 		}
-	}
+	})
 }
 
 func maps2Equal(a, b map[string]string) bool {

@@ -186,18 +186,19 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		}
 	case KindZSet:
 		z := ld.cur.zset()
+		tp := ld.p.textPack()
 		var done bool
 		if e.Batch == 0 && e.Last {
-			ld.zbuf, done = z.loadSorted(e.ZMembers, ld.zbuf, ld.ec)
+			ld.zbuf, done = z.loadSorted(e.ZMembers, ld.zbuf, ld.ec, tp)
 		}
 		if done {
 			break
 		}
 		if e.Batch == 0 && e.Last {
-			ld.reserveZSet(z, e)
+			ld.reserveZSet(z, e, tp)
 		}
 		for _, m := range e.ZMembers {
-			z.set(m.Member, m.Score, ld.ec)
+			z.set(m.Member, m.Score, ld.ec, tp)
 		}
 	case KindStream:
 		return ld.streamBatch(e) // an empty stream is a legal key: never dropped

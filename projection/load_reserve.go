@@ -33,14 +33,14 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 }
 
 // reserveZSet is reserve for a sorted set whose members do not come in
-// order (zsetObj.loadSorted takes those that do).
-func (ld *Loader) reserveZSet(z *zsetObj, e *rdbparse.Entry) {
+// order (zsetObj.loadSorted takes those that do); tp: members text-packed.
+func (ld *Loader) reserveZSet(z *zsetObj, e *rdbparse.Entry, tp bool) {
 	if z.big != nil {
 		return
 	}
 	size := 0
 	for _, m := range e.ZMembers {
-		size += packSize(m.Member) + zscoreSize(m.Score)
+		size += entrySize(m.Member, tp) + zscoreSize(m.Score)
 	}
 	z.pk.set(make([]byte, 0, size))
 }

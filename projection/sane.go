@@ -118,7 +118,16 @@ func (z *zsetObj) sane() error {
 		})
 		return err
 	}
-	items := z.items()
+	pack := z.pk.bytes()
+	for off := 0; off < len(pack); {
+		var e []byte
+		var coded bool
+		e, coded, _, off = zpackNext(pack, off)
+		if err := saneEntry(e, coded); err != nil {
+			return fmt.Errorf("zset member: %w", err)
+		}
+	}
+	items := z.items(nil)
 	if len(items) != int(z.n) {
 		return fmt.Errorf("zset pack holds %d, counted %d", len(items), z.n)
 	}

@@ -3,6 +3,7 @@ package projection
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/vdr-project/vdr/rdbparse"
@@ -48,19 +49,24 @@ func TestZSetLoadSorted(t *testing.T) {
 		}
 		return ms
 	}
-	asc := mk(1.5, "a", 2.0, "b", 2.0, "c", 1234.56, "x", math.Inf(1), "z")
-	desc := mk(math.Inf(1), "z", 1234.56, "x", 2.0, "c", 2.0, "b", 1.5, "a")
-	want := &zsetObj{}
-	for _, m := range asc {
-		want.set(m.Member, m.Score, &ec)
-	}
-	for _, ms := range [][]rdbparse.ZMember{asc, desc} {
-		z := &zsetObj{}
-		if _, ok := z.loadSorted(ms, nil, &ec); !ok {
-			t.Fatalf("loadSorted declined %v", ms)
+	// with members text-packed (zpack.go) or not; "0000aaaaffff" and
+	// "ZZZZZZZZZZZZ" are coded, and sort otherwise than their forms
+	asc := mk(1.5, "a", 2.0, "0000aaaaffff", 2.0, "ZZZZZZZZZZZZ", 2.0, "b", 2.0, "c", 1234.56, "x", math.Inf(1), "z")
+	desc := slices.Clone(asc)
+	slices.Reverse(desc)
+	for _, tp := range []bool{false, true} {
+		want := &zsetObj{}
+		for _, m := range asc {
+			want.set(m.Member, m.Score, &ec, tp)
 		}
-		if string(z.pk.bytes()) != string(want.pk.bytes()) || z.n != want.n || z.sane() != nil {
-			t.Fatalf("loadSorted %v: pack %x n %d, want %x n %d", ms, z.pk.bytes(), z.n, want.pk.bytes(), want.n)
+		for _, ms := range [][]rdbparse.ZMember{asc, desc} {
+			z := &zsetObj{}
+			if _, ok := z.loadSorted(ms, nil, &ec, tp); !ok {
+				t.Fatalf("loadSorted declined %v", ms)
+			}
+			if string(z.pk.bytes()) != string(want.pk.bytes()) || z.n != want.n || z.sane() != nil {
+				t.Fatalf("tp %v: loadSorted %v: pack %x n %d, want %x n %d", tp, ms, z.pk.bytes(), z.n, want.pk.bytes(), want.n)
+			}
 		}
 	}
 	for _, ms := range [][]rdbparse.ZMember{
@@ -68,7 +74,7 @@ func TestZSetLoadSorted(t *testing.T) {
 		mk(1.0, "a", 3.0, "c", 2.0, "b"), // out of order
 		mk(1.0, "a", 1.0, "a"),
 	} {
-		if _, ok := (&zsetObj{}).loadSorted(ms, nil, &ec); ok {
+		if _, ok := (&zsetObj{}).loadSorted(ms, nil, &ec, true); ok {
 			t.Errorf("loadSorted took %v", ms)
 		}
 	}
