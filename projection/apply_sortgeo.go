@@ -38,7 +38,7 @@ func sortCommand(c *ctx) error {
 	}
 	l.updateLP(c.ec)
 	if l.size() > 0 {
-		c.d.store(res.Store, obj{kind: KindList, ptr: ptrOf(l)}) // setKey
+		c.d.storeNew(res.Store, &obj{kind: KindList, ptr: ptrOf(l)}) // setKey
 		c.notify(NotifyList, "sortstore", res.Store)
 	} else if c.d.remove(res.Store) {
 		c.notify(NotifyGeneric, "del", res.Store)
@@ -78,7 +78,7 @@ func georadiusStoreCommand(c *ctx) error {
 		}
 	}
 	if nz != nil {
-		c.d.store(res.Store, obj{kind: KindZSet, ptr: ptrOf(nz)}) // setKey
+		c.d.storeNew(res.Store, &obj{kind: KindZSet, ptr: ptrOf(nz)}) // setKey
 		if c.name == "geosearchstore" {
 			c.notify(NotifyZSet, "geosearchstore", res.Store)
 		} else {

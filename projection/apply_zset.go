@@ -93,7 +93,9 @@ pairs:
 		} else {
 			z = newZSet(0, lenHint, c.ec)
 		}
-		c.d.store(key, obj{kind: KindZSet, ptr: ptrOf(z)})
+		o := obj{kind: KindZSet, ptr: ptrOf(z)}
+		c.d.storeNew(key, &o)
+		z = o.zset()
 	} else if z.big == nil && c.ec.Redis72 && (len(scores) > c.ec.ZSetMaxListpackEntries ||
 		c.ec.ZAddLongestMember && maxLen > c.ec.ZSetMaxListpackValue) {
 		z.toBig()
@@ -510,7 +512,7 @@ func zsetStore(c *ctx, op int) error {
 	for _, r := range out {
 		z.set(r.m, r.s, c.ec, tp)
 	}
-	c.d.store(dst, obj{kind: KindZSet, ptr: ptrOf(z)}) // setKey: overwrites, or adds ("new")
+	c.d.storeNew(dst, &obj{kind: KindZSet, ptr: ptrOf(z)}) // setKey: overwrites, or adds ("new")
 	c.notify(NotifyZSet, zsetStoreEvents[op], dst)
 	return nil
 }
@@ -630,7 +632,7 @@ func zrangestoreCommand(c *ctx) error {
 	for _, r := range out {
 		nz.set(r.m, r.s, c.ec, tp)
 	}
-	c.d.store(dst, obj{kind: KindZSet, ptr: ptrOf(nz)})
+	c.d.storeNew(dst, &obj{kind: KindZSet, ptr: ptrOf(nz)})
 	c.notify(NotifyZSet, "zrangestore", dst)
 	return nil
 }

@@ -170,8 +170,9 @@ func TestFoldedKeys(t *testing.T) {
 	// Writes that create a collection fold it (storeNew), the …STORE
 	// commands too; a key longer than 48 bytes is boxed.
 	both("DEL l h s", "RPUSH l a", "LPUSH l b", "HSET h f v", "SADD s m", "SMOVE s s2 m", "SADD s m2",
-		"SUNIONSTORE s3 s2 s", "RPUSH "+k48+"xx a", "HSETNX hh f v", "LPUSHX l c")
-	for _, k := range []string{"l", "h", "s", "s2", "hh", "s3"} {
+		"SUNIONSTORE s3 s2 s", "RPUSH "+k48+"xx a", "HSETNX hh f v", "LPUSHX l c",
+		"ZADD zn 1 a 2 b", "ZINCRBY zn 1 c", "ZUNIONSTORE zu 2 zn z", "ZRANGESTORE zr zn 0 -1", "SORT l ALPHA STORE ls")
+	for _, k := range []string{"l", "h", "s", "s2", "hh", "s3", "zn", "zu", "zr", "ls"} {
 		if tag, _ := slotTag(ld, k); tag&tagFold == 0 {
 			t.Errorf("%s: created by a write, not folded", k)
 		}
