@@ -87,18 +87,9 @@ func TestFoldedKeys(t *testing.T) {
 	}
 	mustApply(t, src, 0, "SET str v", "XADD st 1-1 f v")
 
-	r := &snapshotRDB{resized: map[int]bool{}}
-	s, err := src.BeginSnapshot(r.sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.s = s
-	if err := s.Walk(func() bool { return true }); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	file := snapshotFile(t, src)
 	noFold.Store(false)
-	ld := loadRDB(t, r.file())
+	ld := loadRDB(t, file)
 	ld.opts.Now = src.opts.Now
 
 	folds := 0
@@ -208,4 +199,21 @@ func TestFoldedKeys(t *testing.T) {
 	check("after the clock")
 	both("FLUSHALL")
 	check("flushed")
+}
+
+// snapshotFile returns p's keyspace as an RDB file, written by a
+// snapshot walked at once.
+func snapshotFile(t *testing.T, p *Projection) []byte {
+	t.Helper()
+	r := &snapshotRDB{resized: map[int]bool{}}
+	s, err := p.BeginSnapshot(r.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.s = s
+	if err := s.Walk(func() bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	return r.file()
 }

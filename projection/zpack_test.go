@@ -420,17 +420,7 @@ func TestZPackRoundTrips(t *testing.T) {
 // each.
 func reloadPacked(t *testing.T, p *Projection, fn func(plain bool, lp *Projection)) {
 	t.Helper()
-	r := &snapshotRDB{resized: map[int]bool{}}
-	s, err := p.BeginSnapshot(r.sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.s = s
-	if err := s.Walk(func() bool { return true }); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	file := r.file()
+	file := snapshotFile(t, p)
 	for _, plain := range []bool{false, true} {
 		lp, err := New(Options{PlainText: plain})
 		if err != nil {
