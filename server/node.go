@@ -67,7 +67,9 @@ type NodeOptions struct {
 	// records hold no pointers, so a collection marks them without
 	// scanning them, and a lower setting costs less CPU than in a
 	// pointer-heavy heap. 0 leaves the runtime's (the GOGC environment
-	// variable, else 100).
+	// variable, else 100); the vdr command's default is 25 (gc-percent:
+	// under the churn scenario it held RSS at 0.77× a Redis replica's
+	// where 100 let it reach 1.08×, for ~10% more of vdr's CPU).
 	GCPercent int
 
 	// HTTPAddr serves /metrics, /livez and /readyz; empty means none.
