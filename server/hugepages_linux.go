@@ -11,10 +11,7 @@ import (
 )
 
 // Linux madvise advice values not in package syscall.
-const (
-	madvHugepage = 14 // MADV_HUGEPAGE
-	madvCollapse = 25 // MADV_COLLAPSE (Linux 6.1+)
-)
+const madvCollapse = 25 // MADV_COLLAPSE (Linux 6.1+)
 
 // heapProbe holds a heap object whose address tells where the Go heap
 // is: the runtime grows its heap arenas contiguously from one (possibly
@@ -23,12 +20,21 @@ const (
 // allocated at run time: a package-level new may be placed statically.)
 var heapProbe *[4096]byte
 
-// adviseHugePages asks the kernel to back the Go heap with transparent
-// huge pages (madvise MADV_HUGEPAGE, then MADV_COLLAPSE for what is
-// already resident). A projection is a large heap read at random: with
-// 4 KiB pages nearly every key lookup misses the TLB, and in a virtual
-// machine each miss walks two page tables. It reports the bytes advised.
-// Errors (no THP, an old kernel) leave the heap as it was.
+// adviseHugePages backs the dense parts of the Go heap with transparent
+// huge pages: each 2 MiB stretch of a heap mapping whose 4 KiB pages are
+// nearly all resident (hugeDenseMin of 512, by mincore) is collapsed into
+// one huge page (madvise MADV_COLLAPSE, Linux 6.1+, which needs no
+// MADV_HUGEPAGE and ignores the sysfs setting). A projection is a large
+// heap read at random: with 4 KiB pages nearly every key lookup misses
+// the TLB, and in a virtual machine each miss walks two page tables.
+//
+// Sparse stretches are left alone, and the mappings are not marked
+// MADV_HUGEPAGE: marked, khugepaged would later collapse any stretch with
+// a single resident page, filling the pages the Go runtime returned to
+// the OS with zeros (after a full sync of 1M hashes RSS rose by 27 MB,
+// 9%, some 20 s after the load, with the live heap unchanged), and every
+// new fault in them would take a whole huge page. It reports the bytes
+// collapsed. Errors (no THP, an old kernel) leave the heap as it was.
 func adviseHugePages() (int64, error) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
@@ -39,6 +45,7 @@ func adviseHugePages() (int64, error) {
 	region := uint64(uintptr(unsafe.Pointer(heapProbe))) >> 40
 	var total int64
 	var firstErr error
+	var vec [hugeSize / pageSize]byte
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		// "c000000000-c004000000 rw-p 00000000 00:00 0"
@@ -52,21 +59,54 @@ func adviseHugePages() (int64, error) {
 		}
 		start, err1 := strconv.ParseUint(lo, 16, 64)
 		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || start>>40 != region || end-start < 2<<20 {
+		if err1 != nil || err2 != nil || start>>40 != region || end-start < hugeSize {
 			continue
 		}
-		if err := madvise(uintptr(start), uintptr(end-start), madvHugepage); err != nil {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("madvise(MADV_HUGEPAGE): %w", err)
+		for a := (start + hugeSize - 1) &^ (hugeSize - 1); a+hugeSize <= end; a += hugeSize {
+			if err := mincore(uintptr(a), hugeSize, &vec[0]); err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("mincore: %w", err)
+				}
+				continue
 			}
-			continue
+			resident := 0
+			for _, v := range vec {
+				resident += int(v & 1)
+			}
+			if resident < hugeDenseMin {
+				continue
+			}
+			// A stretch already huge collapses at once; a failure
+			// (EAGAIN under memory pressure) leaves it as it was.
+			if err := madvise(uintptr(a), hugeSize, madvCollapse); err != nil {
+				if firstErr == nil && err != syscall.EAGAIN {
+					firstErr = fmt.Errorf("madvise(MADV_COLLAPSE): %w", err)
+				}
+				continue
+			}
+			total += hugeSize
 		}
-		// Collapse what is resident now; a failure (EAGAIN under memory
-		// pressure, an old kernel) still leaves new faults huge.
-		madvise(uintptr(start), uintptr(end-start), madvCollapse)
-		total += int64(end - start)
+	}
+	if total > 0 {
+		firstErr = nil // collapsing works; a stretch that failed is only a lost speed-up
 	}
 	return total, firstErr
+}
+
+const (
+	pageSize = 4096
+	hugeSize = 2 << 20
+	// hugeDenseMin is how many of a stretch's 512 pages must be resident
+	// for it to be collapsed: collapsing fills the rest with zeros.
+	hugeDenseMin = 496
+)
+
+func mincore(addr, n uintptr, vec *byte) error {
+	_, _, e := syscall.Syscall(syscall.SYS_MINCORE, addr, n, uintptr(unsafe.Pointer(vec)))
+	if e != 0 {
+		return e
+	}
+	return nil
 }
 
 func madvise(addr, n uintptr, advice int) error {
