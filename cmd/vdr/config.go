@@ -120,7 +120,7 @@ var settings = []setting{
 	{"pprof", "Operations", "no", "serve /debug/pprof on the HTTP address", kBool},
 	{"enable-debug-command", "Operations", "no", "allow DEBUG (OBJECT, SLEEP, HELP): no, yes, or local (loopback and unix-socket clients)", kString},
 	{"gc-percent", "Operations", "25", "GOGC between loads: how far the heap may grow past its live data before a collection, so how high RSS rises under overwrites and deletes (0: the runtime's, the GOGC environment variable or 100)", kInt},
-	{"huge-pages", "Operations", "yes", "back the heap with transparent huge pages (Linux madvise): faster random reads of a big keyspace", kBool},
+	{"huge-pages", "Operations", "yes", "back the dense parts of the heap with transparent huge pages (Linux madvise MADV_COLLAPSE): faster random reads of a big keyspace", kBool},
 	{"slowlog-log-slower-than", "Operations", "10000", "SLOWLOG records commands that run at least this many microseconds (-1: none, 0: all)", kInt},
 	{"slowlog-max-len", "Operations", "128", "entries SLOWLOG keeps", kInt},
 	{"latency-monitor-threshold", "Operations", "0", "LATENCY records events (slow commands, apply batches, full-sync swaps) of at least this many milliseconds (0: off)", kInt},
