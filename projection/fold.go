@@ -25,9 +25,9 @@ import (
 // Keys are folded where the loader makes them (a full sync, an RDB file),
 // where a write creates a collection and goes on changing it (LPUSH,
 // RPUSH, HSET, SADD, SMOVE, ZADD…) and where one is moved or built whole
-// (RENAME, MOVE, COPY, RESTORE, SINTERSTORE…): all through storeNew,
-// which hands back the moved struct. store itself never folds: it cannot
-// move a struct its caller may still hold.
+// (RENAME, MOVE, COPY, RESTORE, SINTERSTORE…). The loader calls foldSlot
+// and the writes storeNew; both hand back the moved struct. store itself
+// never folds: it cannot move a struct its caller may still hold.
 type folded[T, K any] struct {
 	v T
 	k K
