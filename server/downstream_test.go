@@ -43,12 +43,13 @@ func replOffset(addr string) string {
 
 // waitSame waits until every replica reached the primary's offset, then
 // compares their DEBUG DIGEST (the whole data set, TTLs included) with
-// the first one's.
+// the first one's. The wait is long: on a loaded 2-core machine a
+// replica once took over 20 s to reach the offset.
 func waitSame(t *testing.T, p *redistest.Server, replicas ...*redistest.Server) {
 	t.Helper()
 	want := replOffset(p.Addr())
 	for _, r := range replicas {
-		redistest.WaitFor(t, 20*time.Second, "replica "+r.Addr()+" at offset "+want, func() bool {
+		redistest.WaitFor(t, 60*time.Second, "replica "+r.Addr()+" at offset "+want, func() bool {
 			up := redistest.InfoField(r.Addr(), "replication", "master_link_status") == "up" ||
 				redistest.InfoField(r.Addr(), "replication", "role") == "master" // the reference may be the primary
 			return up && replOffset(r.Addr()) == want
