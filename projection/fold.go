@@ -126,9 +126,7 @@ func foldSlot(key []byte, o *obj) (s slot, ok bool) {
 // pointer it had. A nil o.ptr stands for a zero list or hash.
 func (d *db) storeNew(key []byte, o *obj) {
 	if ns, ok := foldSlot(key, o); ok {
-		h := keyHash(key)
-		t := d.tableOf(h)
-		d.put(t, t.find(key, h), h, ns)
+		d.putSlot(ns)
 		return
 	}
 	if o.ptr == nil {

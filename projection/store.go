@@ -247,7 +247,7 @@ func (d *db) put(t *table, s *slot, h uint64, ns slot) {
 	}
 }
 
-// putSlot stores ns, which holds its key (a loaded key).
+// putSlot stores ns, which holds its key (a loaded key, a folded one).
 func (d *db) putSlot(ns slot) {
 	key := unsafe.Slice(ns.keyData(), int(ns.klen))
 	h := keyHash(key)
