@@ -392,6 +392,10 @@ type View struct {
 	// sc holds the list elements and hash values read unpacked
 	// (epack.go), for the View's life; reused through viewPool.
 	sc scratch
+	// views hold the structs Get and Peek build of packed records
+	// (crec.go), for the View's life; past them, views are allocated.
+	views  [4]listObj
+	nviews int
 }
 
 // DB returns the database the View reads.
@@ -448,15 +452,32 @@ func (v *View) Get(key []byte) Value {
 		v.err = ErrKeyNotLocked
 		return Value{enc: v.enc}
 	}
-	o, ok := v.d.lookup(key)
+	o, ok := v.d.lookupR(key)
 	if !ok || v.expired(o.exp) {
 		return Value{enc: v.enc}
 	}
 	if !v.noTouch {
 		o.touch(v.p.lruNow())
 	}
+	return v.value(o)
+}
+
+// value is the Value of o, a key's obj: a packed record's view is built
+// in the View's room (crec.go), and a hash with field TTLs gets the
+// View's clock.
+func (v *View) value(o obj) Value {
 	x := Value{o: o, ok: true, enc: v.enc, sc: &v.sc}
-	if o.kind == KindHash && o.hash().tl() != nil {
+	switch {
+	case o.flags&flagCRec != 0:
+		var dst *listObj
+		if v.nviews < len(v.views) {
+			dst = &v.views[v.nviews]
+			v.nviews++
+		} else {
+			dst = new(listObj)
+		}
+		x.view = o.viewInto(dst, false)
+	case o.kind == KindHash && o.hash().tl() != nil:
 		x.now = v.Now() // field TTLs are judged by the View's clock
 	}
 	return x
@@ -470,15 +491,11 @@ func (v *View) Peek(key []byte) Value {
 		v.err = ErrKeyNotLocked
 		return Value{enc: v.enc}
 	}
-	o, ok := v.d.lookup(key)
+	o, ok := v.d.lookupR(key)
 	if !ok {
 		return Value{enc: v.enc}
 	}
-	x := Value{o: o, ok: true, enc: v.enc, sc: &v.sc}
-	if o.kind == KindHash && o.hash().tl() != nil {
-		x.now = v.Now()
-	}
-	return x
+	return v.value(o)
 }
 
 // Exists reports whether key is present and not expired.
@@ -590,6 +607,39 @@ type Value struct {
 	enc *EncodingConfig
 	now int64    // the View's clock, set for hashes with field TTLs
 	sc  *scratch // where packed elements are unpacked (the View's); nil: fresh slices
+	// view is the struct of a packed record (o has flagCRec) the View
+	// built; nil: o.list() and the like build one when asked.
+	view unsafe.Pointer
+}
+
+// list, set, zset and hash return the value's struct (a view of a packed
+// record).
+func (x *Value) list() *listObj {
+	if x.view != nil {
+		return (*listObj)(x.view)
+	}
+	return x.o.list()
+}
+
+func (x *Value) set() *setObj {
+	if x.view != nil {
+		return (*setObj)(x.view)
+	}
+	return x.o.set()
+}
+
+func (x *Value) zset() *zsetObj {
+	if x.view != nil {
+		return (*zsetObj)(x.view)
+	}
+	return x.o.zset()
+}
+
+func (x *Value) hash() *hashObj {
+	if x.view != nil {
+		return (*hashObj)(x.view)
+	}
+	return x.o.hash()
 }
 
 // Exists reports whether the key is present (and not expired).
@@ -641,16 +691,16 @@ func (x Value) Encoding() string {
 		}
 		return "raw"
 	case rdbparse.KindList:
-		return x.o.list().encoding(x.enc)
+		return x.list().encoding(x.enc)
 	case rdbparse.KindSet:
-		return x.o.set().encoding()
+		return x.set().encoding()
 	case rdbparse.KindZSet:
-		if x.o.zset().isLP() {
+		if x.zset().isLP() {
 			return "listpack"
 		}
 		return "skiplist"
 	case rdbparse.KindHash:
-		if h := x.o.hash(); h.listpackEx() {
+		if h := x.hash(); h.listpackEx() {
 			return "listpackex" // OBJ_ENCODING_LISTPACK_EX (Redis 7.4)
 		} else if h.lp() {
 			return "listpack"
@@ -742,13 +792,13 @@ func (x Value) Len() int {
 	case rdbparse.KindString:
 		return x.o.strLen()
 	case rdbparse.KindList:
-		return x.o.list().size()
+		return x.list().size()
 	case rdbparse.KindSet:
-		return x.o.set().card()
+		return x.set().card()
 	case rdbparse.KindZSet:
-		return x.o.zset().card()
+		return x.zset().card()
 	case rdbparse.KindHash:
-		return x.o.hash().count()
+		return x.hash().count()
 	case rdbparse.KindStream:
 		return x.o.stream().length()
 	}
@@ -763,7 +813,7 @@ func (x Value) ListIndex(i int) ([]byte, bool) {
 	if !x.ok || x.o.kind != rdbparse.KindList {
 		return nil, false
 	}
-	l := x.o.list()
+	l := x.list()
 	if i < 0 {
 		i += l.size()
 	}
@@ -780,7 +830,7 @@ func (x Value) ListRange(start, stop int, fn func(i int, elem []byte) bool) {
 	if !x.ok || x.o.kind != rdbparse.KindList {
 		return
 	}
-	l := x.o.list()
+	l := x.list()
 	s, e, ok := normRange(start, stop, l.size())
 	if !ok {
 		return
@@ -791,10 +841,10 @@ func (x Value) ListRange(start, stop int, fn func(i int, elem []byte) bool) {
 // ListEach calls fn for every element head to tail (or tail to head when
 // reverse), with its index from the head, until fn returns false (LPOS).
 func (x Value) ListEach(reverse bool, fn func(i int, elem []byte) bool) {
-	if !x.ok || x.o.kind != rdbparse.KindList || x.o.list().size() == 0 {
+	if !x.ok || x.o.kind != rdbparse.KindList || x.list().size() == 0 {
 		return
 	}
-	l := x.o.list()
+	l := x.list()
 	l.walk(0, l.size()-1, reverse, x.sc, fn)
 }
 
@@ -803,7 +853,7 @@ func (x Value) ListEach(reverse bool, fn func(i int, elem []byte) bool) {
 // until fn returns false (LPOS). Packed elements are compared packed: a
 // value has one stored form (epack.go), so none is unpacked.
 func (x Value) ListEachMatch(elem []byte, reverse bool, fn func(i int, match bool) bool) {
-	if !x.ok || x.o.kind != rdbparse.KindList || x.o.list().size() == 0 {
+	if !x.ok || x.o.kind != rdbparse.KindList || x.list().size() == 0 {
 		return
 	}
 	// elem's coded form, if it has one: whether the projection packs or
@@ -811,7 +861,7 @@ func (x Value) ListEachMatch(elem []byte, reverse bool, fn func(i int, match boo
 	// as elem or as this.
 	var tmp [96]byte
 	ce, ccoded, _ := entryNext(entryAppend(tmp[:0], elem, true), 0)
-	l := x.o.list()
+	l := x.list()
 	l.walkEntries(0, l.size()-1, reverse, func(i int, e []byte, coded bool) bool {
 		if coded {
 			return fn(i, ccoded && string(e) == string(ce))
@@ -827,7 +877,7 @@ func (x Value) SetContains(member []byte) bool {
 	if !x.ok || x.o.kind != rdbparse.KindSet {
 		return false
 	}
-	return x.o.set().has(member)
+	return x.set().has(member)
 }
 
 // SetEach calls fn for every member until it returns false (SMEMBERS and
@@ -837,7 +887,7 @@ func (x Value) SetEach(fn func(member []byte) bool) {
 	if !x.ok || x.o.kind != rdbparse.KindSet {
 		return
 	}
-	x.o.set().each(fn)
+	x.set().each(fn)
 }
 
 // SetRandom samples members with SRANDMEMBER's count rule: count > 0
@@ -847,7 +897,7 @@ func (x Value) SetRandom(r *rand.Rand, count int, fn func(member []byte)) {
 	if !x.ok || x.o.kind != rdbparse.KindSet {
 		return
 	}
-	s := x.o.set()
+	s := x.set()
 	var small [][]byte
 	if s.d == nil {
 		var buf [setPackEntries][]byte
@@ -866,7 +916,7 @@ func (x Value) SetScan(cursor uint64, count int, fn func(member []byte)) uint64 
 	if !x.ok || x.o.kind != rdbparse.KindSet {
 		return 0
 	}
-	if s := x.o.set(); s.d != nil && s.enc == setEncHT {
+	if s := x.set(); s.d != nil && s.enc == setEncHT {
 		return s.d.scanDesc(cursor, count, func(m *smem) { fn(stringBytes(string(*m))) })
 	}
 	x.SetEach(func(m []byte) bool { fn(m); return true })
@@ -880,7 +930,7 @@ func (x Value) HashGet(field []byte) ([]byte, bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return nil, false
 	}
-	h := x.o.hash()
+	h := x.hash()
 	if h.expiredAt(field, x.now) {
 		return nil, false
 	}
@@ -893,7 +943,7 @@ func (x Value) HashValueLen(field []byte) (int, bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return 0, false
 	}
-	h := x.o.hash()
+	h := x.hash()
 	if h.expiredAt(field, x.now) {
 		return 0, false
 	}
@@ -906,7 +956,7 @@ func (x Value) HashEach(fn func(field, value []byte) bool) {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return
 	}
-	x.o.hash().eachLive(x.now, x.sc, fn)
+	x.hash().eachLive(x.now, x.sc, fn)
 }
 
 // HashRandom samples fields with HRANDFIELD's count rule (see SetRandom).
@@ -917,7 +967,7 @@ func (x Value) HashRandom(r *rand.Rand, count int, fn func(field, value []byte))
 	// A 7.4 replica samples expired fields too: it cannot delete them
 	// (hashTypeExpireIfNeeded does nothing with masterhost set) and
 	// hrandfieldWithCountCommand samples hashTypeLength(hash, 0) fields.
-	h := x.o.hash()
+	h := x.hash()
 	var small [][]byte
 	if h.dn() == nil {
 		small = make([][]byte, 0, 2*h.count())
@@ -933,7 +983,7 @@ func (x Value) HashScan(cursor uint64, count int, fn func(field, value []byte)) 
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return 0
 	}
-	if h := x.o.hash(); h.dn() != nil {
+	if h := x.hash(); h.dn() != nil {
 		return h.dn().scanDesc(cursor, count, func(it *hfield) {
 			f := stringBytes(it.f)
 			if h.tl() == nil || !h.expiredAt(f, x.now) {
@@ -967,7 +1017,7 @@ func (x Value) ZScore(member []byte) (float64, bool) {
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return 0, false
 	}
-	return x.o.zset().score(member)
+	return x.zset().score(member)
 }
 
 // ZRank returns a member's 0-based rank in ascending (score, member) order,
@@ -976,7 +1026,7 @@ func (x Value) ZRank(member []byte, reverse bool) (rank int, score float64, ok b
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return 0, 0, false
 	}
-	z := x.o.zset()
+	z := x.zset()
 	rank, score, ok = z.rank(member)
 	if ok && reverse {
 		rank = z.card() - 1 - rank
@@ -992,7 +1042,7 @@ func (x Value) ZRangeByRank(start, stop int, reverse bool, fn func(member []byte
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	z := x.o.zset()
+	z := x.zset()
 	s, e, ok := normRange(start, stop, z.card())
 	if !ok {
 		return
@@ -1008,7 +1058,7 @@ func (x Value) ZRangeByScore(min, max ScoreBound, reverse bool, offset, count in
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	x.o.zset().walkScore(min, max, reverse, offset, count, x.sc, fn)
+	x.zset().walkScore(min, max, reverse, offset, count, x.sc, fn)
 }
 
 // ZRangeByLex is ZRangeByScore for lex ranges (all members are assumed to
@@ -1017,7 +1067,7 @@ func (x Value) ZRangeByLex(min, max LexBound, reverse bool, offset, count int, f
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	x.o.zset().walkLex(min, max, reverse, offset, count, x.sc, fn)
+	x.zset().walkLex(min, max, reverse, offset, count, x.sc, fn)
 }
 
 // ZCount returns the number of members with scores in [min, max] (ZCOUNT).
@@ -1025,7 +1075,7 @@ func (x Value) ZCount(min, max ScoreBound) int {
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return 0
 	}
-	lo, hi := x.o.zset().scoreRankRange(min, max)
+	lo, hi := x.zset().scoreRankRange(min, max)
 	return hi - lo
 }
 
@@ -1034,7 +1084,7 @@ func (x Value) ZLexCount(min, max LexBound) int {
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return 0
 	}
-	lo, hi := x.o.zset().lexRankRange(min, max)
+	lo, hi := x.zset().lexRankRange(min, max)
 	return hi - lo
 }
 
@@ -1044,7 +1094,7 @@ func (x Value) ZEach(fn func(member []byte, score float64) bool) {
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	z := x.o.zset()
+	z := x.zset()
 	if z.card() == 0 {
 		return
 	}
@@ -1056,7 +1106,7 @@ func (x Value) ZRandom(r *rand.Rand, count int, fn func(member []byte, score flo
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return
 	}
-	z := x.o.zset()
+	z := x.zset()
 	if n := z.card(); count >= n && n > 0 {
 		// CASE 2 gives the whole zset through zuiNext, which starts at the
 		// tail: descending (src/t_zset.c zrandmemberWithCountCommand).
@@ -1081,7 +1131,7 @@ func (x Value) ZScan(cursor uint64, count int, fn func(member []byte, score floa
 	if !x.ok || x.o.kind != rdbparse.KindZSet {
 		return 0
 	}
-	if z := x.o.zset(); z.big != nil {
+	if z := x.zset(); z.big != nil {
 		return z.big.dict.scanDesc(cursor, count, func(it *zmem) { fn(stringBytes(it.m), it.s) })
 	}
 	x.ZEach(func(m []byte, s float64) bool { fn(m, s); return true })

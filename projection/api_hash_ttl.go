@@ -11,7 +11,7 @@ func (x Value) HashLen() int {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return 0
 	}
-	return x.o.hash().liveCount(x.now)
+	return x.hash().liveCount(x.now)
 }
 
 // HashFieldExpire returns what HPEXPIRETIME replies for one field: the
@@ -23,7 +23,7 @@ func (x Value) HashFieldExpire(field []byte) int64 {
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return -2
 	}
-	h := x.o.hash()
+	h := x.hash()
 	if !h.has(field) {
 		return -2
 	}
@@ -40,11 +40,11 @@ func (x Value) HashFieldExpire(field []byte) int64 {
 // HashMinFieldExpire returns the earliest field TTL (Unix ms) of a hash,
 // expired or not, or 0 when no field has one.
 func (x Value) HashMinFieldExpire() int64 {
-	if !x.ok || x.o.kind != rdbparse.KindHash || x.o.hash().tl() == nil {
+	if !x.ok || x.o.kind != rdbparse.KindHash || x.hash().tl() == nil {
 		return 0
 	}
 	m := int64(0)
-	for _, t := range x.o.hash().tl().at {
+	for _, t := range x.hash().tl().at {
 		if m == 0 || t < m {
 			m = t
 		}
@@ -60,7 +60,7 @@ func (x Value) HashEachWithTTL(fn func(field, value []byte, expireMs int64) bool
 	if !x.ok || x.o.kind != rdbparse.KindHash {
 		return
 	}
-	h := x.o.hash()
+	h := x.hash()
 	h.each(x.sc, func(f, v []byte) bool {
 		t := h.fieldTTL(f)
 		if t == 0 {

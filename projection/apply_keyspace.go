@@ -37,10 +37,15 @@ func parseInt(b []byte) (int64, error) {
 }
 
 // storeMoved stores o under key in d: an inline string is copied into a
-// record of the new key (store does that), a collection is folded with
-// the new key when it can be (storeNew: nothing uses o's pointer after).
+// record of the new key (store does that), a collection becomes a packed
+// record of the new key when it can be (crec.go), or is folded with it
+// (storeNew: nothing uses o's pointer after).
 func storeMoved(d *db, key []byte, o obj) {
 	if o.kind >= KindList && o.kind <= KindHash {
+		if ns, ok := crecSlot(key, &o); ok {
+			d.putSlot(ns)
+			return
+		}
 		d.storeNew(key, &o)
 		return
 	}

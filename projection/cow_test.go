@@ -83,7 +83,7 @@ func (r *snapshotRDB) file() []byte {
 }
 
 // loadRDB builds a projection from an RDB file.
-func loadRDB(t *testing.T, b []byte) *Projection {
+func loadRDB(t testing.TB, b []byte) *Projection {
 	t.Helper()
 	p := newTestProjection(t, nil)
 	ld := p.BeginLoad(LoadOptions{})

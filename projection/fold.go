@@ -22,7 +22,9 @@ import (
 // that points at the same struct (the inline key is then unused), and a
 // store of another value under the key boxes it again.
 //
-// Keys are folded where the loader makes them (a full sync, an RDB file),
+// Keys are folded where the loader makes them (a full sync, an RDB file)
+// and cannot make a packed record of them (crec.go; a record written to
+// is expanded to a folded key),
 // where a write creates a collection and goes on changing it (LPUSH,
 // RPUSH, HSET, SADD, SMOVE, ZADD…) and where one is moved or built whole
 // (RENAME, MOVE, COPY, RESTORE, SINTERSTORE…). The loader calls foldSlot

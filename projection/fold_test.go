@@ -48,6 +48,19 @@ func slotTag(p *Projection, key string) (tag uint32, ok bool) {
 	return 0, false
 }
 
+// rep names what a slot's tag says its p is.
+func rep(tag uint32) string {
+	switch {
+	case isCRec(tag):
+		return "crec"
+	case tag&tagFold != 0:
+		return "fold"
+	case tag&tagBox != 0:
+		return "box"
+	}
+	return "record"
+}
+
 // TestFoldedKeys: a load folds each list, set, sorted set and hash whose
 // key has no expire time and is at most 48 bytes, and nothing else; the
 // folded keys read, change, expire, move and go exactly as boxed ones do
@@ -74,9 +87,9 @@ func TestFoldedKeys(t *testing.T) {
 				mustApply(t, src, 0, "ZADD "+k+" 1 a 2 b 2.5 c")
 			case "h":
 				mustApply(t, src, 0, "HSET "+k+" f1 v1 f2 0123456789abcdef0123")
-			case "b": // a big hash: its dense moves with the struct
+			case "b": // a big hash (past 512 fields): its dense moves with the struct
 				var b strings.Builder
-				for i := range 200 {
+				for i := range 600 {
 					fmt.Fprintf(&b, " f%d v%d", i, i)
 				}
 				mustApply(t, src, 0, "HSET "+k+b.String())
@@ -92,21 +105,30 @@ func TestFoldedKeys(t *testing.T) {
 	ld := loadRDB(t, file)
 	ld.opts.Now = src.opts.Now
 
-	folds := 0
+	folds, crecs := 0, 0
 	for _, k := range keys {
 		tag, ok := slotTag(ld, k)
 		if !ok {
 			t.Fatalf("%s not loaded", k)
 		}
-		want := len(k) <= foldKeyMax && k[0] != 'x'
-		if got := tag&tagFold != 0; got != want {
-			t.Errorf("%s (%d bytes): folded %v, want %v", k, len(k), got, want)
+		// A small collection without an expire time is a packed record
+		// (crec.go) whatever its key's length; the big hash is folded
+		// when its key fits; the rest is boxed.
+		want := "box"
+		switch {
+		case k[0] == 'b' && len(k) <= foldKeyMax:
+			want = "fold"
+		case k[0] != 'b' && k[0] != 'x':
+			want = "crec"
 		}
-		if tag&tagFold != 0 {
+		if got := rep(tag); got != want {
+			t.Errorf("%s (%d bytes): %s, want %s", k, len(k), got, want)
+		}
+		switch rep(tag) {
+		case "fold":
 			folds++
-			if tag&tagBox == 0 {
-				t.Errorf("%s: folded without the box bit", k)
-			}
+		case "crec":
+			crecs++
 		}
 		if a, b := readAll(src, k), readAll(ld, k); a != b {
 			t.Errorf("%s loaded differs:\n%s\n%s", k, a, b)
@@ -117,8 +139,8 @@ func TestFoldedKeys(t *testing.T) {
 			t.Errorf("%s folded", k)
 		}
 	}
-	if folds == 0 {
-		t.Fatal("nothing folded")
+	if folds == 0 || crecs == 0 {
+		t.Fatalf("%d keys folded, %d packed records", folds, crecs)
 	}
 	check := func(stage string) {
 		t.Helper()
@@ -138,13 +160,39 @@ func TestFoldedKeys(t *testing.T) {
 	}
 	check("loaded")
 
-	// MEMORY USAGE counts the folded allocation where a box was.
-	for _, k := range []string{"l", "h" + strings.Repeat("k", 31)} {
-		var boxed, fold int64
-		src.View(0, [][]byte{[]byte(k)}, func(v *View) { boxed = v.MemoryUsage([]byte(k), 0) })
-		ld.View(0, [][]byte{[]byte(k)}, func(v *View) { fold = v.MemoryUsage([]byte(k), 0) })
-		if boxed-fold != 16 {
-			t.Errorf("%s: MEMORY USAGE %d boxed, %d folded: want 16 less", k, boxed, fold)
+	// MEMORY USAGE counts the packed record where a box, the struct and
+	// its pack were: the key, a flag byte, the count and the pack's
+	// length, the pack, the access time, in one size class.
+	share := func(v *View, k string) int64 {
+		tb := v.d.tableOf(keyHash([]byte(k)))
+		return int64(tb.mask.Load()+1) * int64(unsafe.Sizeof(slot{})) / int64(tb.n)
+	}
+	for _, k := range []string{"l", "h" + strings.Repeat("k", 31), "z" + strings.Repeat("k", 79)} {
+		var boxed, rec, pack int64
+		src.View(0, [][]byte{[]byte(k)}, func(v *View) {
+			boxed = v.MemoryUsage([]byte(k), 0) - share(v, k)
+			switch x := v.Get([]byte(k)); x.Kind() {
+			case KindList:
+				pack = int64(x.list().one.size())
+			case KindHash:
+				pack = int64(x.hash().pk.size())
+			case KindZSet:
+				pack = int64(x.zset().pk.size())
+			}
+		})
+		ld.View(0, [][]byte{[]byte(k)}, func(v *View) { rec = v.MemoryUsage([]byte(k), 0) - share(v, k) })
+		size := (len(k)+1+1+1+int(pack)+3)&^3 + 4 // the count and the pack's length take a byte each here
+		if want := allocSize(size); pack == 0 || rec != want {
+			t.Errorf("%s: MEMORY USAGE %d past the slot as a record of a %d-byte pack, want %d", k, rec, pack, want)
+		}
+		if rec >= boxed-16 { // folding alone saves 16
+			t.Errorf("%s: MEMORY USAGE %d past the slot as a record, %d boxed", k, rec, boxed)
+		}
+	}
+	// Reads leave a record as it is.
+	for _, k := range keys {
+		if tag, _ := slotTag(ld, k); k[0] == 'l' && rep(tag) != "crec" {
+			t.Errorf("%s: %s after reads", k, rep(tag))
 		}
 	}
 
@@ -157,6 +205,16 @@ func TestFoldedKeys(t *testing.T) {
 		mustApply(t, ld, 0, cmds...)
 	}
 	both("RPUSH l c", "HSET h f3 v3", "SADD s m4", "ZADD z 3 d", "SADD i 4")
+	// A written record becomes a folded key; the others stay records.
+	for _, k := range []string{"l", "h", "s", "z", "i", "l" + strings.Repeat("k", 15)} {
+		want := "fold"
+		if len(k) > 1 {
+			want = "crec"
+		}
+		if tag, _ := slotTag(ld, k); rep(tag) != want {
+			t.Errorf("%s: %s after the writes, want %s", k, rep(tag), want)
+		}
+	}
 	check("written")
 	// Writes that create a collection fold it (storeNew), the …STORE
 	// commands too; a key longer than 48 bytes is boxed.
@@ -180,11 +238,11 @@ func TestFoldedKeys(t *testing.T) {
 	}
 	check("expired")
 	both("RENAME l lnew", "RENAME "+k16+" l2", "COPY z z2", "MOVE i 3", "SET h now-a-string")
-	// A moved or copied collection folds with its new key unless it has
-	// an expire time (l2 kept k16's).
-	for k, want := range map[string]bool{"lnew": true, "z2": true, "l2": false} {
-		if tag, _ := slotTag(ld, k); (tag&tagFold != 0) != want {
-			t.Errorf("%s: folded %v, want %v", k, tag&tagFold != 0, want)
+	// A moved or copied collection is a packed record with its new key
+	// unless it has an expire time (l2 kept k16's).
+	for k, want := range map[string]string{"lnew": "crec", "z2": "crec", "l2": "box"} {
+		if tag, _ := slotTag(ld, k); rep(tag) != want {
+			t.Errorf("%s: %s, want %s", k, rep(tag), want)
 		}
 	}
 	both("DEL z", "HSET "+k48+" f9 v9", "RPUSH x"+strings.Repeat("k", 15)+" c")
@@ -203,7 +261,7 @@ func TestFoldedKeys(t *testing.T) {
 
 // snapshotFile returns p's keyspace as an RDB file, written by a
 // snapshot walked at once.
-func snapshotFile(t *testing.T, p *Projection) []byte {
+func snapshotFile(t testing.TB, p *Projection) []byte {
 	t.Helper()
 	r := &snapshotRDB{resized: map[int]bool{}}
 	s, err := p.BeginSnapshot(r.sink)

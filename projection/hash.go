@@ -167,7 +167,7 @@ func (h *hashObj) loadFields(fs []rdbparse.HashField, buf []byte, fc *fieldCache
 		id, ok := fc.id(j, fs[j].Field)
 		buf = entryAppend(fieldAppendID(buf, fs[j].Field, id, ok), fs[j].Value, tp)
 	}
-	h.pk.set(append(make([]byte, 0, len(buf)), buf...))
+	h.pk.set(buf[:len(buf):len(buf)]) // the loader's: it copies the pack out (Loader.unalias)
 	h.n = int32(len(fs))
 	return buf, true
 }

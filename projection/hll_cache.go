@@ -82,7 +82,7 @@ func (p *Projection) pfCountWriteLocked(db int, key []byte) (card uint64, exists
 	mu := &d.stripes[d.stripeOf(key)].mu
 	mu.Lock()
 	defer mu.Unlock()
-	o, ok := d.lookup(key)
+	o, ok := d.lookupR(key)
 	if !ok || (o.exp != 0 && o.exp <= p.opts.Now()) {
 		return 0, false, false, nil
 	}

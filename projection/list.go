@@ -189,7 +189,7 @@ func (l *listObj) loadElems(es [][]byte, buf []byte, tp bool) ([]byte, bool) {
 			return buf, false
 		}
 	}
-	l.one.set(append(make([]byte, 0, len(buf)), buf...))
+	l.one.set(buf[:len(buf):len(buf)]) // the loader's: it copies the pack out (Loader.unalias)
 	l.n = int32(len(es))
 	return buf, true
 }

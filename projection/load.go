@@ -34,6 +34,8 @@ type Loader struct {
 	keys   uint64
 	done   bool
 	cur    obj    // collection being loaded (Batch > 0)
+	whole  bool   // cur came whole in its first batch: stored once built
+	room   []byte // where a whole collection's pack is built (roomFor)
 	curKey []byte // its key
 	curDB  int
 	skip   bool       // current key is skipped (module/stream)
@@ -151,11 +153,13 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		if e.Last {
 			ld.reserve(e)
 		}
-		ns, ok := foldSlot(e.Key, &ld.cur)
-		if !ok {
-			ns = makeSlot(e.Key, &ld.cur)
+		// A collection that comes whole in this batch is stored once
+		// it is built, as a packed record when it can be (crec.go);
+		// one in several batches is stored now and built in place.
+		ld.whole = e.Last && ld.cur.kind >= KindList && ld.cur.kind <= KindHash
+		if !ld.whole {
+			ld.putSlot(d, foldOrBox(e.Key, &ld.cur))
 		}
-		ld.putSlot(d, ns)
 		ld.keys++
 	} else if ld.skip || string(e.Key) != string(ld.curKey) || e.DB != ld.curDB {
 		if ld.skip {
@@ -225,10 +229,29 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 	default:
 		// strings come whole in their first batch.
 	}
-	if e.Last && memCount(&ld.cur) == 0 {
+	switch {
+	case e.Last && memCount(&ld.cur) == 0:
 		ld.remove(d, e.Key) // Redis skips empty collections on load (src/rdb.c "empty keys")
+	case ld.whole:
+		ns, ok := crecSlot(e.Key, &ld.cur)
+		if !ok {
+			ld.unalias(&ld.cur)
+			ns = foldOrBox(e.Key, &ld.cur)
+		}
+		ld.putSlot(d, ns)
 	}
+	ld.whole = false
 	return nil
+}
+
+// foldOrBox returns the slot of a new collection o under key: folded
+// when it can be (o then points at the moved struct), boxed otherwise.
+func foldOrBox(key []byte, o *obj) slot {
+	ns, ok := foldSlot(key, o)
+	if !ok {
+		ns = makeSlot(key, o)
+	}
+	return ns
 }
 
 // accessTime is a loaded key's access time: now, less the RDB's IDLE

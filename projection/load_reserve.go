@@ -1,6 +1,10 @@
 package projection
 
-import "github.com/vdr-project/vdr/rdbparse"
+import (
+	"unsafe"
+
+	"github.com/vdr-project/vdr/rdbparse"
+)
 
 // reserve sizes the pack of a collection that arrives whole, in one
 // batch, before its elements are added: appending element by element
@@ -23,7 +27,7 @@ func (ld *Loader) reserve(e *rdbparse.Entry) {
 			}
 			size += packSize(x)
 		}
-		s.pk.set(make([]byte, 0, size))
+		s.pk.set(ld.roomFor(size))
 	default:
 		// strings come sized; streams are not packed; a list is
 		// listObj.loadElems's (which packs one chunk of exactly its size);
@@ -42,7 +46,7 @@ func (ld *Loader) reserveZSet(z *zsetObj, e *rdbparse.Entry, tp bool) {
 	for _, m := range e.ZMembers {
 		size += entrySize(m.Member, tp) + zscoreSize(m.Score)
 	}
-	z.pk.set(make([]byte, 0, size))
+	z.pk.set(ld.roomFor(size))
 }
 
 // reserveHash is reserve for a hash that hashObj.loadFields cannot take.
@@ -58,5 +62,51 @@ func (ld *Loader) reserveHash(h *hashObj, e *rdbparse.Entry) {
 		}
 		size += fieldSize(f.Field) + entrySize(f.Value, tp)
 	}
-	h.pk.set(make([]byte, 0, size))
+	h.pk.set(ld.roomFor(size))
+}
+
+// roomFor returns the loader's own room for a pack of size bytes (empty,
+// with that capacity at least): a collection that comes whole is built
+// there and copied out once, into its packed record or, when it cannot be
+// one, a pack of its size (unalias). Building it in a fresh allocation
+// would leave, for every key, a freed pack of the record's size class
+// between the records, a heap the runtime cannot give back.
+func (ld *Loader) roomFor(size int) []byte {
+	if cap(ld.room) < size {
+		ld.room = make([]byte, 0, max(size, 2*cap(ld.room), 4096))
+	}
+	return ld.room[:0:size]
+}
+
+// unalias gives the collection o a pack of its own when it is built in
+// the loader's room or scratch (a key that is not stored as a record).
+func (ld *Loader) unalias(o *obj) {
+	var pk *pbuf
+	switch o.kind {
+	case KindList:
+		pk = &o.list().one
+	case KindSet:
+		pk = &o.set().pk
+	case KindZSet:
+		pk = &o.zset().pk
+	case KindHash:
+		pk = &o.hash().pk
+	default:
+		return
+	}
+	if pk.size() == 0 || !within(pk.p, ld.room) && !within(pk.p, ld.zbuf) {
+		return
+	}
+	f := pk.flag()
+	pk.set(append(make([]byte, 0, pk.size()), pk.bytes()...))
+	pk.setFlag(f)
+}
+
+// within reports whether p points into b's array.
+func within(p *byte, b []byte) bool {
+	if cap(b) == 0 {
+		return false
+	}
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return uintptr(unsafe.Pointer(p)) >= a && uintptr(unsafe.Pointer(p)) < a+uintptr(cap(b))
 }

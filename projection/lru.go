@@ -27,6 +27,10 @@ type lruWord struct{ t atomic.Uint32 }
 // lru returns the value's access-time word, or nil for a kind that has
 // none.
 func (o *obj) lru() *lruWord {
+	if o.flags&flagCRec != 0 {
+		_, _, _, w := crecRead(o.ptr, int(o.n))
+		return w
+	}
 	switch o.kind {
 	case KindString:
 		if o.flags&flagBoxed != 0 {
@@ -116,7 +120,7 @@ func (x Value) IdleSeconds(p *Projection) int64 {
 // caller holds their stripe locks).
 func (d *db) touchKeys(keys [][]byte, now uint32) {
 	for _, k := range keys {
-		if o, ok := d.lookup(k); ok {
+		if o, ok := d.lookupR(k); ok {
 			o.touch(now)
 		}
 	}

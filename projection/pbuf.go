@@ -81,6 +81,10 @@ func (b *pbuf) clone() pbuf {
 // first chunk, a packed set, sorted set or hash), where reads of small
 // collections start (prefetchData); nil for other values.
 func (o *obj) firstPack() []byte {
+	if o.flags&flagCRec != 0 {
+		_, _, pack, _ := crecRead(o.ptr, int(o.n))
+		return pack
+	}
 	switch o.kind {
 	case KindList:
 		if l := o.list(); l.n > 0 {

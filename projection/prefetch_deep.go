@@ -34,6 +34,12 @@ func (t *table) prefetchDeep(h uint64) (boxed bool) {
 		// a read refreshes. Its length is in the record, and reading it
 		// here would wait for the line just asked for.
 		prefetch(uintptr(p) + 64)
+		if st&tagFold != 0 {
+			// A packed collection record (crec.go): its pack follows
+			// the key, and its reads walk it from the start.
+			prefetch(uintptr(p) + 128)
+			prefetch(uintptr(p) + 192)
+		}
 	}
 	return st&tagBox != 0
 }

@@ -181,6 +181,9 @@ func boxKey(p unsafe.Pointer, klen uint32) *byte {
 // obj returns the value of a used slot.
 func (s *slot) obj() obj {
 	if s.tag&tagBox == 0 {
+		if s.tag&tagFold != 0 {
+			return obj{ptr: s.p, kind: Kind(s.tag & tagKind), n: s.klen, flags: flagCRec}
+		}
 		return recObj(s.p, s.klen)
 	}
 	return s.boxObj()

@@ -137,6 +137,8 @@ func memUsage(o *obj, klen, samples int, slotShare int64) int64 {
 		return u + allocSize((w+klen+int(o.n)+3)&^3+4)
 	}
 	switch {
+	case o.flags&flagCRec != 0:
+		return u + allocSize(crecBytes(o.ptr, klen))
 	case o.flags&flagFolded != 0:
 		u += foldedSize(klen) - foldOffset // the struct is counted below
 	case klen <= 16:

@@ -38,6 +38,7 @@ const (
 	flagBoxed  uint8 = 1 << iota // string: ptr is *rawStr (growable), not inline bytes
 	flagCoded                    // inline string stored as a coded form (rec.go encCoded): bytes() decodes
 	flagFolded                   // collection read from a folded slot (fold.go): no box
+	flagCRec                     // collection read from a packed record (crec.go): ptr is the record, n the key's length
 )
 
 // obj is one key's value, as the code that reads and writes values
@@ -120,10 +121,19 @@ func (o *obj) recEnc() uint8 {
 	return o.enc
 }
 
-func (o *obj) list() *listObj { return (*listObj)(o.ptr) }
-func (o *obj) set() *setObj   { return (*setObj)(o.ptr) }
-func (o *obj) zset() *zsetObj { return (*zsetObj)(o.ptr) }
-func (o *obj) hash() *hashObj { return (*hashObj)(o.ptr) }
+// list, set, zset and hash return the value's struct; for a packed
+// record (flagCRec), a read-only view of it on the heap (crec.go).
+func (o *obj) list() *listObj { return (*listObj)(o.structPtr()) }
+func (o *obj) set() *setObj   { return (*setObj)(o.structPtr()) }
+func (o *obj) zset() *zsetObj { return (*zsetObj)(o.structPtr()) }
+func (o *obj) hash() *hashObj { return (*hashObj)(o.structPtr()) }
+
+func (o *obj) structPtr() unsafe.Pointer {
+	if o.flags&flagCRec != 0 {
+		return o.view()
+	}
+	return o.ptr
+}
 
 // stripe is one lock of a database; padded so that two stripes never
 // share a cache line.
@@ -198,8 +208,22 @@ func (d *db) tableOf(h uint64) *table {
 // The methods below require the caller to hold the key's stripe lock
 // (read lock for lookup, write lock for the rest).
 
-// lookup returns the raw entry, expired or not.
+// lookup returns the raw entry, expired or not, for a writer: a packed
+// collection record is first turned back into a struct the write can
+// change (crec.go expand). The caller holds the write lock.
 func (d *db) lookup(key []byte) (obj, bool) {
+	h := keyHash(key)
+	t := d.tableOf(h)
+	o, ok := t.findObj(key, h)
+	if ok && o.flags&flagCRec != 0 {
+		o = t.find(key, h).expand()
+	}
+	return o, ok
+}
+
+// lookupR is lookup for a reader: a packed record stays one (its obj has
+// flagCRec). The caller holds the read or the write lock.
+func (d *db) lookupR(key []byte) (obj, bool) {
 	h := keyHash(key)
 	return d.tableOf(h).findObj(key, h)
 }
@@ -310,6 +334,12 @@ func (d *db) setExpire(key []byte, exp int64) bool {
 	s := t.find(key, h)
 	if s == nil {
 		return false
+	}
+	if isCRec(s.tag) {
+		if exp == 0 {
+			return true
+		}
+		s.expand() // folded (or boxed): the branches below give it its box
 	}
 	if s.tag&tagBox == 0 {
 		// A record holds its expire time: build it again (its access

@@ -135,6 +135,8 @@ func (s *slot) keyString() string { return unsafe.String(s.keyData(), int(s.klen
 // box.
 func (s *slot) keyData() *byte {
 	switch {
+	case isCRec(s.tag):
+		return (*byte)(s.p)
 	case s.tag&tagFold != 0:
 		return (*byte)(unsafe.Add(s.p, foldOffset))
 	case s.tag&tagBox != 0:
@@ -176,9 +178,9 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 	for i := home(tag) & mask; ; i = (i + 1) & mask {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
 		if s.tag&tagHash == tag && int(s.klen) == len(key) && s.tag != 0 {
-			if s.tag&tagBox != 0 {
+			if s.tag&(tagBox|tagFold) != 0 {
 				if string(key) == s.keyString() {
-					return s.boxObj(), true
+					return s.obj(), true
 				}
 				continue
 			}
@@ -343,8 +345,8 @@ func (t *table) sane() error {
 		if hash32(h) != s.tag&tagHash {
 			return fmt.Errorf("table: key %q stored with hash bits %#x, not %#x", key, s.tag&tagHash, hash32(h))
 		}
-		if k := Kind(s.tag & tagKind); k < KindString || k > KindStream || (s.tag&tagBox == 0 && k != KindString) ||
-			(s.tag&tagFold != 0 && (s.tag&tagBox == 0 || k < KindList || k > KindHash || s.klen > foldKeyMax)) {
+		if k := Kind(s.tag & tagKind); k < KindString || k > KindStream || (s.tag&(tagBox|tagFold) == 0 && k != KindString) ||
+			(s.tag&tagFold != 0 && (k < KindList || k > KindHash || s.tag&tagBox != 0 && s.klen > foldKeyMax)) {
 			return fmt.Errorf("table: key %q: bad kind bits %#x", key, s.tag&^tagHash)
 		}
 		if t.find(key, h) != s {

@@ -238,7 +238,7 @@ func (z *zsetObj) loadSorted(ms []rdbparse.ZMember, buf []byte, ec *EncodingConf
 		}
 		buf = zscoreAppend(entryAppend(buf, ms[i].Member, tp), score)
 	}
-	z.pk.set(append(make([]byte, 0, len(buf)), buf...))
+	z.pk.set(buf[:len(buf):len(buf)]) // the loader's: it copies the pack out (Loader.unalias)
 	z.n = int32(len(ms))
 	return buf, true
 }

@@ -1,0 +1,209 @@
+package projection
+
+import (
+	"sync/atomic"
+	"unsafe"
+)
+
+// A packed collection record (crec): a small list, set, sorted set or
+// hash whose key has no expire time is held, after a load, as one
+// allocation without Go pointers, like a string's record:
+//
+//	slot.p ──► +-----+----+---------+---------+------+-----+-----+
+//	           | key | fl | n       | plen    | pack | pad | lru |
+//	           |     | 1B | uvarint | uvarint |      | 0–3 | 4 B |
+//	           +-----+----+---------+---------+------+-----+-----+
+//	fl: bit 7 the pack's flag (pbufFlag: a list's listpack encoding),
+//	    bits 0–6 a set's encoding; n: the struct's element count
+//
+// where a folded key is the type's 32-byte struct with the key after it
+// (48 B for a key of up to 16 bytes) and its pack, a second allocation:
+// the record drops the struct's pointers, capacity and the second
+// allocation's rounding, about 25 bytes a key. It is what the struct
+// would be when the struct has nothing but its pack (a list of one
+// chunk, a set without a dense, a sorted set without its tree, a hash
+// without field TTLs or a dense).
+//
+// The slot says so with tagFold and no tagBox (a folded key has both).
+// The obj read from it has flagCRec, ptr the record and n the key's
+// length; its list(), set(), zset() and hash() build a read-only copy of
+// the struct whose pack points into the record (a view): on the heap for
+// the rare readers, in the View's own room for View.Get and View.Peek
+// (Value.view). A view is never written through: every write looks its
+// key up with db.lookup, which first turns a record back into a folded
+// key (expand), so the writes of list.go, set.go… run on a struct as
+// before. Only a load and a moved key (RENAME, MOVE, COPY, RESTORE) make
+// records; a key written since its load stays folded.
+
+// noCRec turns packed collection records off, for tests that build a
+// folded twin (noFold turns both off).
+var noCRec atomic.Bool
+
+const (
+	crecFlagBit = 0x80 // fl: the pack's pbufFlag
+)
+
+// isCRec reports whether a slot's tag says its p is a packed collection
+// record.
+func isCRec(tag uint32) bool { return tag&(tagBox|tagFold) == tagFold }
+
+// crecParts returns what a collection struct holds when it can be a
+// record: its pack, element count, fl byte and access-time word; ok is
+// false when it holds more than its pack.
+func crecParts(o *obj) (pk *pbuf, n uint32, fl byte, lru *lruWord, ok bool) {
+	switch o.kind {
+	case KindList:
+		l := o.list()
+		if l.more != nil {
+			return nil, 0, 0, nil, false
+		}
+		pk, n, lru = &l.one, uint32(l.n), &l.lru
+	case KindSet:
+		s := o.set()
+		if s.d != nil || s.enc >= crecFlagBit {
+			return nil, 0, 0, nil, false
+		}
+		pk, n, fl, lru = &s.pk, uint32(s.n), s.enc, &s.lru
+	case KindZSet:
+		z := o.zset()
+		if z.big != nil {
+			return nil, 0, 0, nil, false
+		}
+		pk, n, lru = &z.pk, uint32(z.n), &z.lru
+	case KindHash:
+		h := o.hash()
+		if h.x != nil {
+			return nil, 0, 0, nil, false
+		}
+		pk, n, lru = &h.pk, uint32(h.n), &h.lru
+	default:
+		return nil, 0, 0, nil, false
+	}
+	if pk.size() == 0 {
+		return nil, 0, 0, nil, false // an empty collection is never kept
+	}
+	if pk.flag() {
+		fl |= crecFlagBit
+	}
+	return pk, n, fl, lru, true
+}
+
+// crecSlot builds the record of the collection o under key (a key being
+// stored whole: a load, a moved key) and returns the slot that holds it;
+// ok is false when o cannot be one (an expire time, more than a pack).
+// The pack is copied: o stays as it was.
+func crecSlot(key []byte, o *obj) (slot, bool) {
+	if o.exp != 0 || o.flags&flagCRec != 0 || noFold.Load() || noCRec.Load() {
+		return slot{}, false
+	}
+	pk, n, fl, lru, ok := crecParts(o)
+	if !ok {
+		return slot{}, false
+	}
+	p := newCRec(key, fl, n, pk.bytes(), lru.t.Load())
+	return slot{p: p, tag: uint32(o.kind) | tagFold, klen: uint32(len(key))}, true
+}
+
+// crecSize is the bytes a record of a klen-byte key holds before its
+// rounding to a size class.
+func crecSize(klen int, n uint32, plen int) int {
+	return (klen+1+uvarintLen(uint64(n))+uvarintLen(uint64(plen))+plen+3)&^3 + 4
+}
+
+// newCRec allocates a record.
+func newCRec(key []byte, fl byte, n uint32, pack []byte, lru uint32) unsafe.Pointer {
+	buf := make([]byte, crecSize(len(key), n, len(pack)))
+	i := copy(buf, key)
+	buf[i] = fl
+	i++
+	i += putUvarint(buf[i:], uint64(n))
+	i += putUvarint(buf[i:], uint64(len(pack)))
+	i += copy(buf[i:], pack)
+	p := unsafe.Pointer(&buf[0])
+	(*lruWord)(unsafe.Add(p, (i+3)&^3)).t.Store(lru)
+	return p
+}
+
+func putUvarint(b []byte, x uint64) int {
+	i := 0
+	for ; x >= 0x80; x >>= 7 {
+		b[i] = byte(x) | 0x80
+		i++
+	}
+	b[i] = byte(x)
+	return i + 1
+}
+
+// crecRead decodes the record at p of a klen-byte key: its fl byte,
+// element count, pack and access-time word.
+func crecRead(p unsafe.Pointer, klen int) (fl byte, n uint32, pack []byte, lru *lruWord) {
+	i := klen
+	fl = *(*byte)(unsafe.Add(p, i))
+	i++
+	n64, w := recHead(unsafe.Add(p, i)) // a uvarint, as a string record's head is
+	i += w
+	plen, w := recHead(unsafe.Add(p, i))
+	i += w
+	pack = unsafe.Slice((*byte)(unsafe.Add(p, i)), int(plen))
+	lru = (*lruWord)(unsafe.Add(p, (i+int(plen)+3)&^3))
+	return fl, uint32(n64), pack, lru
+}
+
+// crecBytes is the size of the record (MEMORY USAGE).
+func crecBytes(p unsafe.Pointer, klen int) int {
+	_, n, pack, _ := crecRead(p, klen)
+	return crecSize(klen, n, len(pack))
+}
+
+// viewInto fills dst, a zero struct of o's kind (every one is 32 bytes
+// with its pointers in the same words, so a listObj holds any of them),
+// from the record o points at. With own set the pack is a copy (a struct
+// that will be written); otherwise it points into the record, with its
+// capacity its length.
+func (o *obj) viewInto(dst *listObj, own bool) unsafe.Pointer {
+	fl, n, pack, lru := crecRead(o.ptr, int(o.n))
+	if own {
+		pack = append(make([]byte, 0, len(pack)), pack...)
+	}
+	var pk *pbuf
+	var w *lruWord
+	switch o.kind {
+	case KindList:
+		dst.n = int32(n)
+		pk, w = &dst.one, &dst.lru
+	case KindSet:
+		s := (*setObj)(unsafe.Pointer(dst))
+		s.n, s.enc = uint16(n), fl&^crecFlagBit
+		pk, w = &s.pk, &s.lru
+	case KindZSet:
+		z := (*zsetObj)(unsafe.Pointer(dst))
+		z.n = int32(n)
+		pk, w = &z.pk, &z.lru
+	default:
+		h := (*hashObj)(unsafe.Pointer(dst))
+		h.n = int32(n)
+		pk, w = &h.pk, &h.lru
+	}
+	pk.set(pack)
+	pk.setFlag(fl&crecFlagBit != 0)
+	w.t.Store(lru.t.Load())
+	return unsafe.Pointer(dst)
+}
+
+// view returns a heap view of the record o points at (flagCRec).
+func (o *obj) view() unsafe.Pointer { return o.viewInto(new(listObj), false) }
+
+// expand turns the record in s (a key being written: see db.lookup) into
+// a folded key, or a boxed one when the key is too long to fold, and
+// returns its obj. The struct owns a copy of the pack.
+func (s *slot) expand() obj {
+	o := obj{ptr: s.p, kind: Kind(s.tag & tagKind), n: s.klen, flags: flagCRec}
+	st := obj{ptr: o.viewInto(new(listObj), true), kind: o.kind}
+	key := unsafe.Slice(s.keyData(), int(s.klen))
+	ns, ok := foldSlot(key, &st)
+	if !ok {
+		ns = makeSlot(key, &st)
+	}
+	s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
+	return s.obj()
+}
