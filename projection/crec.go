@@ -9,12 +9,12 @@ import (
 // hash whose key has no expire time is held, after a load, as one
 // allocation without Go pointers, like a string's record:
 //
-//	slot.p ──► +-----+----+---------+---------+------+-----+-----+
-//	           | key | fl | n       | plen    | pack | pad | lru |
-//	           |     | 1B | uvarint | uvarint |      | 0–3 | 4 B |
-//	           +-----+----+---------+---------+------+-----+-----+
-//	fl: bit 7 the pack's flag (pbufFlag: a list's listpack encoding),
-//	    bits 0–6 a set's encoding; n: the struct's element count
+//	slot.p ──► +-----+-----+-----------+---------+------+
+//	           | lru | key | n<<3 | fl | plen    | pack |
+//	           | 4 B |     | uvarint   | uvarint |      |
+//	           +-----+-----+-----------+---------+------+
+//	n: the struct's element count; fl: bit 2 the pack's flag (pbufFlag:
+//	a list's listpack encoding), bits 0–1 a set's encoding
 //
 // where a folded key is the type's 32-byte struct with the key after it
 // (48 B for a key of up to 16 bytes) and its pack, a second allocation:
@@ -40,7 +40,9 @@ import (
 var noCRec atomic.Bool
 
 const (
-	crecFlagBit = 0x80 // fl: the pack's pbufFlag
+	crecFlagBit = 4 // fl: the pack's pbufFlag
+	crecEncBits = 3 // fl: a set's encoding
+	crecFlBits  = 3 // how many bits of the head fl takes
 )
 
 // isCRec reports whether a slot's tag says its p is a packed collection
@@ -60,7 +62,7 @@ func crecParts(o *obj) (pk *pbuf, n uint32, fl byte, lru *lruWord, ok bool) {
 		pk, n, lru = &l.one, uint32(l.n), &l.lru
 	case KindSet:
 		s := o.set()
-		if s.d != nil || s.enc >= crecFlagBit {
+		if s.d != nil || s.enc&^crecEncBits != 0 {
 			return nil, 0, 0, nil, false
 		}
 		pk, n, fl, lru = &s.pk, uint32(s.n), s.enc, &s.lru
@@ -106,21 +108,25 @@ func crecSlot(key []byte, o *obj) (slot, bool) {
 
 // crecSize is the bytes a record of a klen-byte key holds before its
 // rounding to a size class.
+// The access-time word comes first, where the allocation's alignment is
+// its alignment; the record is at least 16 bytes, past Go's tiny
+// allocator, whose blocks of odd sizes may start anywhere.
 func crecSize(klen int, n uint32, plen int) int {
-	return (klen+1+uvarintLen(uint64(n))+uvarintLen(uint64(plen))+plen+3)&^3 + 4
+	return max(crecKey+klen+uvarintLen(uint64(n)<<crecFlBits)+uvarintLen(uint64(plen))+plen, 16)
 }
+
+// crecKey is where a record's key starts, after its access time.
+const crecKey = 4
 
 // newCRec allocates a record.
 func newCRec(key []byte, fl byte, n uint32, pack []byte, lru uint32) unsafe.Pointer {
 	buf := make([]byte, crecSize(len(key), n, len(pack)))
-	i := copy(buf, key)
-	buf[i] = fl
-	i++
-	i += putUvarint(buf[i:], uint64(n))
+	i := crecKey + copy(buf[crecKey:], key)
+	i += putUvarint(buf[i:], uint64(n)<<crecFlBits|uint64(fl))
 	i += putUvarint(buf[i:], uint64(len(pack)))
 	i += copy(buf[i:], pack)
 	p := unsafe.Pointer(&buf[0])
-	(*lruWord)(unsafe.Add(p, (i+3)&^3)).t.Store(lru)
+	(*lruWord)(p).t.Store(lru)
 	return p
 }
 
@@ -137,16 +143,14 @@ func putUvarint(b []byte, x uint64) int {
 // crecRead decodes the record at p of a klen-byte key: its fl byte,
 // element count, pack and access-time word.
 func crecRead(p unsafe.Pointer, klen int) (fl byte, n uint32, pack []byte, lru *lruWord) {
-	i := klen
-	fl = *(*byte)(unsafe.Add(p, i))
-	i++
-	n64, w := recHead(unsafe.Add(p, i)) // a uvarint, as a string record's head is
+	i := crecKey + klen
+	head, w := recHead(unsafe.Add(p, i)) // a uvarint, as a string record's head is
 	i += w
 	plen, w := recHead(unsafe.Add(p, i))
 	i += w
 	pack = unsafe.Slice((*byte)(unsafe.Add(p, i)), int(plen))
-	lru = (*lruWord)(unsafe.Add(p, (i+int(plen)+3)&^3))
-	return fl, uint32(n64), pack, lru
+	lru = (*lruWord)(p)
+	return byte(head & (1<<crecFlBits - 1)), uint32(head >> crecFlBits), pack, lru
 }
 
 // crecBytes is the size of the record (MEMORY USAGE).
@@ -173,7 +177,7 @@ func (o *obj) viewInto(dst *listObj, own bool) unsafe.Pointer {
 		pk, w = &dst.one, &dst.lru
 	case KindSet:
 		s := (*setObj)(unsafe.Pointer(dst))
-		s.n, s.enc = uint16(n), fl&^crecFlagBit
+		s.n, s.enc = uint16(n), fl&crecEncBits
 		pk, w = &s.pk, &s.lru
 	case KindZSet:
 		z := (*zsetObj)(unsafe.Pointer(dst))

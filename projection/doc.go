@@ -122,10 +122,10 @@
 // sorted-set tree, no hash dense or field TTLs), is one pointer-free
 // allocation like a string's record:
 //
-//	slot.p ──► +-----+----+---------+---------+------+-----+-----+
-//	           | key | fl | n       | plen    | pack | pad | lru |
-//	           +-----+----+---------+---------+------+-----+-----+
-//	           k + 1 + 1–2 + 1–2 + plen, padded to 4, + 4, in one size class
+//	slot.p ──► +-----+-----+-----------+---------+------+
+//	           | lru | key | n<<3 | fl | plen    | pack |
+//	           +-----+-----+-----------+---------+------+
+//	           4 + k + 1–2 + 1–2 + plen, in one size class
 //
 // The slot has tagFold without tagBox. Reads build a 32-byte view of the
 // struct in the View (nothing allocated); a write first expands the key

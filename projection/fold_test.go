@@ -181,7 +181,7 @@ func TestFoldedKeys(t *testing.T) {
 			}
 		})
 		ld.View(0, [][]byte{[]byte(k)}, func(v *View) { rec = v.MemoryUsage([]byte(k), 0) - share(v, k) })
-		size := (len(k)+1+1+1+int(pack)+3)&^3 + 4 // the count and the pack's length take a byte each here
+		size := 4 + len(k) + 1 + 1 + int(pack) // the access time; the count (with the flags) and the pack's length take a byte each here
 		if want := allocSize(size); pack == 0 || rec != want {
 			t.Errorf("%s: MEMORY USAGE %d past the slot as a record of a %d-byte pack, want %d", k, rec, pack, want)
 		}
@@ -274,4 +274,55 @@ func snapshotFile(t testing.TB, p *Projection) []byte {
 	}
 	s.Close()
 	return r.file()
+}
+
+// TestCRecRoundTrip: a packed record gives back, as a view and expanded,
+// every field of the struct it was made of — the count, the pack, the
+// pack's flag (a list's listpack encoding), a set's encoding and the
+// access time — for counts whose head takes one byte and two.
+func TestCRecRoundTrip(t *testing.T) {
+	pack := []byte("\x03abc\x02de")
+	for _, n := range []int32{1, 15, 16, 300} {
+		for _, flag := range []bool{false, true} {
+			l := &listObj{n: n}
+			l.one.set(append([]byte(nil), pack...))
+			l.one.setFlag(flag)
+			l.lru.t.Store(12345)
+			s := &setObj{n: uint16(n), enc: setEncListpack}
+			s.pk.set(append([]byte(nil), pack...))
+			s.lru.t.Store(77)
+			z := &zsetObj{n: n}
+			z.pk.set(append([]byte(nil), pack...))
+			h := &hashObj{n: n}
+			h.pk.set(append([]byte(nil), pack...))
+			h.lru.t.Store(9)
+			for _, o := range []obj{{kind: KindList, ptr: ptrOf(l)}, {kind: KindSet, ptr: ptrOf(s)},
+				{kind: KindZSet, ptr: ptrOf(z)}, {kind: KindHash, ptr: ptrOf(h)}} {
+				key := []byte("key:" + strings.Repeat("k", int(n%40)))
+				ns, ok := crecSlot(key, &o)
+				if !ok {
+					t.Fatalf("%v n=%d: no record", o.kind, n)
+				}
+				if got := unsafe.String(ns.keyData(), int(ns.klen)); got != string(key) {
+					t.Fatalf("%v: key %q", o.kind, got)
+				}
+				ro := ns.obj()
+				for _, v := range []unsafe.Pointer{ro.view(), ro.viewInto(new(listObj), true)} {
+					want, got := (*[32]byte)(o.ptr), (*[32]byte)(v)
+					// The pack's pointer and capacity differ; its bytes and
+					// every other byte of the struct must not.
+					if string(want[8:12]) != string(got[8:12]) || string(want[16:]) != string(got[16:]) ||
+						(*pbuf)(v).flag() != (*pbuf)(o.ptr).flag() {
+						t.Errorf("%v n=%d flag=%v: struct %x, from the record %x", o.kind, n, flag, want[8:], got[8:])
+					}
+					if b := (*pbuf)(v).bytes(); string(b) != string(pack) {
+						t.Errorf("%v: pack %q", o.kind, b)
+					}
+				}
+				if w := ro.lru().t.Load(); w != o.lru().t.Load() {
+					t.Errorf("%v: access time %d, want %d", o.kind, w, o.lru().t.Load())
+				}
+			}
+		}
+	}
 }

@@ -136,7 +136,7 @@ func (s *slot) keyString() string { return unsafe.String(s.keyData(), int(s.klen
 func (s *slot) keyData() *byte {
 	switch {
 	case isCRec(s.tag):
-		return (*byte)(s.p)
+		return (*byte)(unsafe.Add(s.p, crecKey))
 	case s.tag&tagFold != 0:
 		return (*byte)(unsafe.Add(s.p, foldOffset))
 	case s.tag&tagBox != 0:
