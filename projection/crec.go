@@ -1,6 +1,7 @@
 package projection
 
 import (
+	"encoding/binary"
 	"sync/atomic"
 	"unsafe"
 )
@@ -107,10 +108,10 @@ func crecSlot(key []byte, o *obj) (slot, bool) {
 }
 
 // crecSize is the bytes a record of a klen-byte key holds before its
-// rounding to a size class.
-// The access-time word comes first, where the allocation's alignment is
-// its alignment; the record is at least 16 bytes, past Go's tiny
-// allocator, whose blocks of odd sizes may start anywhere.
+// rounding to a size class. The access-time word comes first, where the
+// allocation's alignment is its alignment; the record is at least 16
+// bytes, past Go's tiny allocator, whose blocks of odd sizes may start
+// anywhere.
 func crecSize(klen int, n uint32, plen int) int {
 	return max(crecKey+klen+uvarintLen(uint64(n)<<crecFlBits)+uvarintLen(uint64(plen))+plen, 16)
 }
@@ -122,22 +123,12 @@ const crecKey = 4
 func newCRec(key []byte, fl byte, n uint32, pack []byte, lru uint32) unsafe.Pointer {
 	buf := make([]byte, crecSize(len(key), n, len(pack)))
 	i := crecKey + copy(buf[crecKey:], key)
-	i += putUvarint(buf[i:], uint64(n)<<crecFlBits|uint64(fl))
-	i += putUvarint(buf[i:], uint64(len(pack)))
+	i += binary.PutUvarint(buf[i:], uint64(n)<<crecFlBits|uint64(fl))
+	i += binary.PutUvarint(buf[i:], uint64(len(pack)))
 	i += copy(buf[i:], pack)
 	p := unsafe.Pointer(&buf[0])
 	(*lruWord)(p).t.Store(lru)
 	return p
-}
-
-func putUvarint(b []byte, x uint64) int {
-	i := 0
-	for ; x >= 0x80; x >>= 7 {
-		b[i] = byte(x) | 0x80
-		i++
-	}
-	b[i] = byte(x)
-	return i + 1
 }
 
 // crecRead decodes the record at p of a klen-byte key: its fl byte,
