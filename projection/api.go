@@ -731,7 +731,7 @@ func (x Value) MemoryUsageSamples(key []byte, samples int) int64 {
 	if !x.ok {
 		return 0
 	}
-	return memUsage(&x.o, len(key), samples, defaultSlotShare)
+	return memUsage(&x.o, len(key), samples, defaultSlotShare, false)
 }
 
 // MemoryUsage is MEMORY USAGE key [SAMPLES samples]: Peek(key)'s
@@ -743,10 +743,12 @@ func (v *View) MemoryUsage(key []byte, samples int) int64 {
 		return 0
 	}
 	share := int64(defaultSlotShare)
-	if t := v.d.tableOf(keyHash(key)); t.n > 0 {
+	t := v.d.tableOf(keyHash(key))
+	if t.n > 0 {
 		share = int64(t.mask.Load()+1) * int64(unsafe.Sizeof(slot{})) / int64(t.n)
 	}
-	return memUsage(&x.o, len(key), samples, share)
+	return memUsage(&x.o, len(key), samples, share, x.o.kind == KindString && x.o.flags&flagBoxed == 0 && t.inArena(x.o.ptr) ||
+		x.o.flags&flagCRec != 0 && t.inArena(x.o.ptr))
 }
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),

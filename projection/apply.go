@@ -184,6 +184,7 @@ func (p *Projection) Apply(db int, argv [][]byte) error {
 	if s0 >= 0 {
 		d.stripes[s0].mu.Unlock()
 	}
+	ds.compactQueued()
 	p.hold.Unlock()
 	a.deliver()
 	return err
@@ -254,6 +255,7 @@ func (p *Projection) ApplyBatch(cmds []Command) error {
 	}
 	*cx = ctx{}
 	a.unlock(ds)
+	ds.compactQueued()
 	p.hold.Unlock()
 	a.deliver()
 	return firstErr

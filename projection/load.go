@@ -314,6 +314,7 @@ func (ld *Loader) Commit() error {
 		return ErrLoadClosed
 	}
 	ld.end()
+	ld.ds.packArenas() // before anyone sees it: no locks (arena.go)
 	ld.p.hold.Lock()
 	ld.p.cur.Store(ld.ds)
 	ld.p.watch.touchAll()

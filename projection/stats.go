@@ -127,18 +127,22 @@ func (d *db) indexBytes() int64 {
 // by the layout of table.go and rec.go: the key's share of its table
 // (slotShare), then a string's record, or a box and what it points at,
 // each rounded up to the size class the Go allocator gives it.
-func memUsage(o *obj, klen, samples int, slotShare int64) int64 {
+func memUsage(o *obj, klen, samples int, slotShare int64, inArena bool) int64 {
 	u := slotShare
+	size := allocSize
+	if inArena {
+		size = func(n int) int64 { return int64(n+3) &^ 3 } // no size class (arena.go)
+	}
 	if o.kind == KindString && o.flags&flagBoxed == 0 {
 		w := uvarintLen(uint64(o.n) << 3)
 		if o.exp != 0 {
 			w += 8
 		}
-		return u + allocSize((w+klen+int(o.n)+3)&^3+4)
+		return u + size((w+klen+int(o.n)+3)&^3+4)
 	}
 	switch {
 	case o.flags&flagCRec != 0:
-		return u + allocSize(crecBytes(o.ptr, klen))
+		return u + size(crecBytes(o.ptr, klen))
 	case o.flags&flagFolded != 0:
 		u += foldedSize(klen) - foldOffset // the struct is counted below
 	case klen <= 16:

@@ -158,12 +158,16 @@ type db struct {
 	// the applier only while it applies with the 'n' class on.
 	ev   *applier
 	evDB int
+	// aq is where retire queues a table whose arena wants compacting
+	// (arena.go): the dataset's queue; nil for a scratch db.
+	aq *arenaQueue
 }
 
 // dataset is one complete keyspace; a full sync builds a new one.
 type dataset struct {
 	dbs []*db
 	fn  atomic.Pointer[libraries] // function libraries (functions.go); nil: none
+	aq  arenaQueue                // tables to compact after the command (arena.go)
 }
 
 func newDataset(o *Options) *dataset {
@@ -172,6 +176,7 @@ func newDataset(o *Options) *dataset {
 		ds.dbs[i] = newDB(o.Stripes, o.Buckets)
 		ds.dbs[i].compressOver = o.CompressValues
 		ds.dbs[i].plainText = o.PlainText
+		ds.dbs[i].aq = &ds.aq
 	}
 	return ds
 }
@@ -216,7 +221,9 @@ func (d *db) lookup(key []byte) (obj, bool) {
 	t := d.tableOf(h)
 	o, ok := t.findObj(key, h)
 	if ok && o.flags&flagCRec != 0 {
-		o = t.find(key, h).expand()
+		s := t.find(key, h)
+		d.retire(t, s)
+		o = s.expand()
 	}
 	return o, ok
 }
@@ -258,6 +265,7 @@ func (d *db) put(t *table, s *slot, h uint64, ns slot) {
 		if s.exp() != 0 {
 			d.expires.Add(-1)
 		}
+		d.retire(t, s)
 		s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
 	} else {
 		d.keys.Add(1)
@@ -339,6 +347,7 @@ func (d *db) setExpire(key []byte, exp int64) bool {
 		if exp == 0 {
 			return true
 		}
+		d.retire(t, s)
 		s.expand() // folded (or boxed): the branches below give it its box
 	}
 	if s.tag&tagBox == 0 {
@@ -383,6 +392,7 @@ func (d *db) remove(key []byte) bool {
 	if s.exp() != 0 {
 		d.expires.Add(-1)
 	}
+	d.retire(t, s)
 	t.remove(s)
 	d.keys.Add(-1)
 	return true

@@ -41,6 +41,11 @@ type table struct {
 	mask  atomic.Uint64           // slots - 1
 	arr   atomic.Pointer[slotArr] // the same array with its mask, consistent (prefetchDeep)
 	n     int                     // used slots
+
+	// The table's arena (arena.go): its records, back to back; dead is
+	// how many of its bytes no slot points at any more.
+	ar   []byte
+	dead int
 }
 
 // slotArr is a view of a table's array, for the methods that hold the
@@ -355,6 +360,9 @@ func (t *table) sane() error {
 	}
 	if n != t.n {
 		return fmt.Errorf("table: %d keys, n=%d", n, t.n)
+	}
+	if live, ok := t.saneArena(); !ok {
+		return fmt.Errorf("table: arena of %d bytes holds %d live and %d dead", len(t.ar), live, t.dead)
 	}
 	if n > int(a.mask+1)*13/16 {
 		return fmt.Errorf("table: %d keys in %d slots", n, a.mask+1)

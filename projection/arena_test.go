@@ -1,0 +1,237 @@
+package projection
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+
+	"github.com/vdr-project/vdr/rdbparse"
+)
+
+// arenaBooks sums every table's arena of p's db 0: tables with one, their
+// bytes, and the keys whose record is in one.
+func arenaBooks(p *Projection) (tables, bytes, inArena int) {
+	d := p.cur.Load().dbs[0]
+	d.rlockAll()
+	defer d.runlockAll()
+	bs := d.tabs.Load()
+	for i := range bs.t {
+		tb := &bs.t[i]
+		if len(tb.ar) == 0 {
+			continue
+		}
+		tables++
+		bytes += len(tb.ar)
+		tb.each(func(s *slot) bool {
+			if tb.inArena(s.p) {
+				inArena++
+			}
+			return true
+		})
+	}
+	return
+}
+
+// slotP returns where key's slot in db 0 points.
+func slotP(p *Projection, key string) unsafe.Pointer {
+	d := p.cur.Load().dbs[0]
+	d.rlockAll()
+	defer d.runlockAll()
+	k := []byte(key)
+	if s := d.tableOf(keyHash(k)).find(k, keyHash(k)); s != nil {
+		return s.p
+	}
+	return nil
+}
+
+// TestArenaCompaction: a load puts the records in their tables' arenas;
+// overwrites, deletes, expire changes and renames of the loaded keys
+// leave dead bytes there, and a table is compacted once a quarter of its
+// arena is dead. Through all of it the keyspace is the one a projection
+// without arenas gets from the same commands, the books of every arena
+// balance (sane), a value a reader holds from before a compaction still
+// reads the same, and a key the writes never named keeps its access time
+// across the moves. Readers run beside the writes (for -race).
+func TestArenaCompaction(t *testing.T) {
+	now := int64(1_000_000)
+	src := newTestProjection(t, &now)
+	const n = 6000
+	key := func(i int) string { return fmt.Sprintf("k:%06d", i) }
+	for i := range n {
+		k := key(i)
+		switch i % 5 {
+		case 0, 1:
+			mustApply(t, src, 0, fmt.Sprintf("SET %s v!%d,not-packed,%d", k, i, i*i))
+		case 2:
+			mustApply(t, src, 0, fmt.Sprintf("SET %s %x", k, i*7919), fmt.Sprintf("PEXPIREAT %s %d", k, 9_000_000+i))
+		case 3:
+			mustApply(t, src, 0, fmt.Sprintf("RPUSH %s a%d b c%d", k, i, i))
+		default:
+			mustApply(t, src, 0, fmt.Sprintf("HSET %s f1 v%d f2 w%d", k, i, i))
+		}
+	}
+	// Four stripes: sixteen tables of ~375 keys, arenas of kilobytes (a
+	// default projection spreads these keys three to a table).
+	ld, err := New(Options{Stripes: 4, Buckets: 16, Now: src.opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo := ld.BeginLoad(LoadOptions{})
+	if err := rdbparse.Parse(bytes.NewReader(snapshotFile(t, src)), loadHandler{ld: lo}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := lo.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	tables, _, inArena := arenaBooks(ld)
+	bases := map[int]unsafe.Pointer{}
+	for i := range ld.cur.Load().dbs[0].tabs.Load().t {
+		if tb := &ld.cur.Load().dbs[0].tabs.Load().t[i]; len(tb.ar) > 0 {
+			bases[i] = unsafe.Pointer(&tb.ar[0])
+		}
+	}
+	if tables == 0 || inArena < n*9/10 {
+		t.Fatalf("after the load: %d tables with an arena, %d of %d records in one", tables, inArena, n)
+	}
+	if err := ld.sane(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A value held from before: a plain string, so its bytes are the
+	// record's, in an arena.
+	var held []byte
+	get(ld, 0, key(0), func(x Value) { held = x.Bytes() })
+	heldWant := string(held)
+	if p0 := slotP(ld, key(0)); uintptr(unsafe.Pointer(&held[0]))-uintptr(p0) > 64 {
+		t.Fatalf("the held value is not the record's bytes")
+	}
+
+	// Keys the writes never name get an access time of their own.
+	const stamp = 4242
+	untouched := map[string]unsafe.Pointer{}
+	for i := 5; i < n; i += 50 {
+		untouched[key(i)] = slotP(ld, key(i))
+	}
+	ld.View(0, nil, func(v *View) {
+		for k := range untouched {
+			o, _ := v.d.lookupR([]byte(k))
+			o.lru().t.Store(stamp)
+		}
+	})
+
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // readers beside the writes
+		defer wg.Done()
+		r := rand.New(rand.NewSource(2))
+		for !stop.Load() {
+			k := []byte(key(r.Intn(n)))
+			ld.View(0, [][]byte{k}, func(v *View) {
+				x := v.Peek(k)
+				switch x.Kind() {
+				case KindString:
+					_ = x.Bytes()
+				case KindList:
+					x.ListRange(0, -1, func(int, []byte) bool { return true })
+				case KindHash:
+					x.HashEach(func(f, v []byte) bool { return true })
+				}
+			})
+		}
+	}()
+
+	r := rand.New(rand.NewSource(1))
+	for round := range 6 {
+		for range n / 6 {
+			i := r.Intn(n)
+			if _, skip := untouched[key(i)]; skip || i == 0 {
+				continue
+			}
+			var cmd string
+			switch r.Intn(6) {
+			case 0, 1:
+				cmd = fmt.Sprintf("SET %s new%d", key(i), round)
+			case 2:
+				cmd = "DEL " + key(i)
+			case 3:
+				cmd = fmt.Sprintf("PEXPIREAT %s %d", key(i), 8_000_000+i)
+			case 4:
+				cmd = fmt.Sprintf("RENAME %s r:%s", key(i), key(i))
+			default:
+				cmd = "PERSIST " + key(i)
+			}
+			for _, p := range []*Projection{src, ld} {
+				if err := p.Apply(0, args(cmd)); err != nil && cmd[0] != 'R' {
+					t.Fatalf("%s: %v", cmd, err)
+				}
+			}
+		}
+		if a, b := canonical(src), canonical(ld); !maps2Equal(a, b) {
+			t.Fatalf("round %d: the keyspaces differ", round)
+		}
+		if err := ld.sane(); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+
+	d := ld.cur.Load().dbs[0]
+	bs := d.tabs.Load()
+	replaced := 0
+	for i := range bs.t {
+		tb := &bs.t[i]
+		if len(tb.ar) > 0 && tb.dead*4 >= len(tb.ar) {
+			t.Errorf("table %d: %d of %d arena bytes dead, not compacted", i, tb.dead, len(tb.ar))
+		}
+		if len(tb.ar) > 0 && unsafe.Pointer(&tb.ar[0]) != bases[i] {
+			replaced++
+		}
+	}
+	if replaced < len(bs.t)/2 {
+		t.Errorf("%d of %d tables compacted", replaced, len(bs.t))
+	}
+	if string(held) != heldWant {
+		t.Errorf("a value held from before the compactions reads %q, was %q", held, heldWant)
+	}
+	moved := 0
+	for k, p0 := range untouched {
+		ld.View(0, nil, func(v *View) {
+			o, ok := v.d.lookupR([]byte(k))
+			if !ok {
+				t.Fatalf("%s lost", k)
+			}
+			if got := o.lru().t.Load(); got != stamp {
+				t.Errorf("%s: access time %d after the compactions, want %d", k, got, stamp)
+			}
+		})
+		if slotP(ld, k) != p0 {
+			moved++
+		}
+	}
+	if moved == 0 {
+		t.Errorf("no untouched key was moved by a compaction")
+	}
+}
+
+// TestArenaFit: an arena's size is one the allocator hands out exactly,
+// as close under what its records need as the size classes allow.
+func TestArenaFit(t *testing.T) {
+	for _, total := range []int{0, 3, 8, 100, 1000, 1025, 5000, 18500, 32767, 32768, 40000, 100001, 1 << 20} {
+		got := arenaFit(total)
+		if got > total || (got > 0 && allocSize(got) != int64(got)) {
+			t.Errorf("arenaFit(%d) = %d: over the records, or rounded up to %d", total, got, allocSize(got))
+		}
+		// Class steps are at most 1/6 of a class from 1 KiB up; pages
+		// are 8 KiB (the rest goes after other tables' leftovers).
+		if total >= 1000 && got <= total*5/6 && got <= total-8192 {
+			t.Errorf("arenaFit(%d) = %d: too far under", total, got)
+		}
+	}
+}
