@@ -189,7 +189,7 @@ func TestFoldedKeys(t *testing.T) {
 			inArena = tb.inArena(tb.find([]byte(k), keyHash([]byte(k))).p)
 		})
 		size := 4 + len(k) + 1 + 1 + int(pack) // the access time; the count (with the flags) and the pack's length take a byte each here
-		want := allocSize(size) // a leftover of its table's arena (arenaFit)
+		want := allocSize(size)                // a leftover of its table's arena (arenaFit)
 		if inArena {
 			want = int64(size+3) &^ 3
 		}
