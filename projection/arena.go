@@ -1,7 +1,6 @@
 package projection
 
 import (
-	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -23,17 +22,26 @@ import (
 // 512), 6 bytes a key on every dataset of the compare harness, where the
 // arena takes n rounded to 4.
 //
-// Who makes one: a load (Loader.Commit packs every table of the new
-// keyspace before it is published: nobody else sees it, so no lock), and
-// a compaction. Records are still immutable, and the arena's bytes are
-// never reused: a record that is replaced or removed leaves dead bytes
-// behind (retire counts them). Once a quarter of a table's arena is dead
-// the table is queued, and after the command that did it (Apply,
-// ApplyBatch, with the writer's hold and the table's stripe lock) the
-// table is compacted: every record it holds, in its arena or written
-// since on the heap, is copied into a new arena of exactly their size,
-// and the slots are pointed there. The old arena is left to the garbage
-// collector, so whatever still holds a slice of it (a reader's value
+// Who makes one: a load, and a compaction. A load builds each record in
+// a stage (a buffer that travels with the builder's batch of inserts and
+// is reused once they are done) and the builder copies it into its
+// table's arena as it inserts the key: chunks of loadChunk bytes, the
+// last one copied at Commit into a piece of exactly its used size (a
+// bump chunk shared by the tables' last pieces). So a load allocates no
+// record of its own, and at no point holds a record twice over more
+// than a batch's worth. A table's arena is then a few ranges (t.ar and
+// t.more).
+//
+// Records are still immutable, and an arena's bytes are never reused: a
+// record that is replaced or removed leaves dead bytes behind (retire
+// counts them). Once a quarter of a table's arena is dead the table is
+// queued, and after the command that did it (Apply, ApplyBatch, with the
+// writer's hold and the table's stripe lock) the table is compacted:
+// every record it holds, in its arena or written since on the heap, is
+// copied into one new arena (arenaFit: an allocation the allocator does
+// not round up; what does not fit gets an allocation of its own), and
+// the slots are pointed there. The old ranges are left to the garbage
+// collector, so whatever still holds a slice of them (a reader's value
 // past its lock, a reply being written) reads the bytes it read before.
 // A compaction is deferred to the end of the command because the
 // command may still hold an obj into the old arena: it may read it, but
@@ -61,20 +69,124 @@ func recBytes(s *slot) int {
 	return 0
 }
 
-// inArena reports whether p points into the table's arena.
+// inArena reports whether p points into one of the table's arena ranges.
 func (t *table) inArena(p unsafe.Pointer) bool {
-	return len(t.ar) > 0 && uintptr(p)-uintptr(unsafe.Pointer(&t.ar[0])) < uintptr(len(t.ar))
+	if inRange(p, t.ar) {
+		return true
+	}
+	for _, r := range t.more {
+		if inRange(p, r) {
+			return true
+		}
+	}
+	return false
 }
 
-// packArena moves the table's records of at most arenaMaxRec bytes into
-// one new arena; its old one, and the records it copied from the heap,
-// become garbage. The arena is an allocation the Go allocator does not
-// round up (arenaFit): the records that do not fit in it stay on their
-// own, and one that was in the old arena gets a new allocation of its
-// own (from lo, after a load: see there).
-// The caller holds the table's stripe lock or owns the table alone (a
-// load).
-func (t *table) packArena(lo *bump) {
+// inRange reports whether p points into r (its length, not capacity).
+func inRange(p unsafe.Pointer, r []byte) bool {
+	return len(r) > 0 && uintptr(p)-uintptr(unsafe.Pointer(&r[0])) < uintptr(len(r))
+}
+
+// arenaBytes is the size of the table's arena, all its ranges.
+func (t *table) arenaBytes() int {
+	n := len(t.ar)
+	for _, r := range t.more {
+		n += len(r)
+	}
+	return n
+}
+
+// stage is where a load builds its records before the builder copies
+// them into their tables (a nil *stage allocates each on its own).
+type stage struct{ b []byte }
+
+// alloc returns n bytes at a multiple of 4 (a record's access-time word
+// is atomic). A record too big for an arena gets an allocation of its
+// own: the builder copies only those of at most arenaMaxRec bytes.
+func (st *stage) alloc(n int) []byte {
+	m := (n + 3) &^ 3
+	if st == nil || m > arenaMaxRec {
+		return make([]byte, n)
+	}
+	if cap(st.b)-len(st.b) < m {
+		// The records already built stay in the old buffer until their
+		// batch is done; the new one is kept for the next batches.
+		st.b = make([]byte, 0, max(2*cap(st.b), 32<<10))
+	}
+	off := len(st.b)
+	st.b = st.b[:off+m]
+	return st.b[off : off+n : off+n]
+}
+
+func (st *stage) reset() { st.b = st.b[:0] }
+
+// loadChunk is the size of the chunks a load fills a table's arena with:
+// a size class, so none of it is lost to rounding.
+const loadChunk = 16 << 10
+
+// putLoaded stores a loaded key; with arenas on, a record of at most
+// arenaMaxRec bytes (built in the load's stage) is copied into its
+// table's arena first.
+func (d *db) putLoaded(ns slot, arenas bool) {
+	key := unsafe.Slice(ns.keyData(), int(ns.klen))
+	h := keyHash(key)
+	t := d.tableOf(h)
+	if arenas {
+		if n := recBytes(&ns); n > 0 && n <= arenaMaxRec {
+			ns.p = t.loadCopy(&ns, n)
+		}
+	}
+	d.put(t, t.find(key, h), h, ns)
+}
+
+// loadCopy copies the record of ns (n bytes in the arena) to the end of
+// the table's arena being loaded: t.ar is the chunk being filled, t.fill
+// its used bytes, t.more the chunks filled before.
+func (t *table) loadCopy(ns *slot, n int) unsafe.Pointer {
+	if len(t.ar)-t.fill < n {
+		if t.fill > 0 {
+			t.more = append(t.more, t.ar[:t.fill:t.fill])
+		}
+		t.ar, t.fill = make([]byte, max(loadChunk, n)), 0
+	}
+	own := n
+	if isCRec(ns.tag) {
+		own = crecBytes(ns.p, int(ns.klen)) // the bytes past it are not its own
+	}
+	dst := t.ar[t.fill : t.fill+own]
+	copy(dst, unsafe.Slice((*byte)(ns.p), own))
+	t.fill += n
+	return unsafe.Pointer(&dst[0])
+}
+
+// finishLoad ends the load's arena of the table: the used part of the
+// chunk being filled is copied into a piece of tails (exactly its size)
+// and its records are pointed there.
+func (t *table) finishLoad(tails *bump) {
+	cur := t.ar[:t.fill]
+	t.ar, t.fill = nil, 0
+	if len(cur) == 0 {
+		return
+	}
+	piece := tails.alloc(len(cur))
+	copy(piece, cur)
+	base := uintptr(unsafe.Pointer(&cur[0]))
+	if a := t.load(); a != nil {
+		for i := range a.s {
+			if s := &a.s[i]; s.tag != 0 && inRange(s.p, cur) {
+				s.p = unsafe.Pointer(&piece[uintptr(s.p)-base])
+			}
+		}
+	}
+	t.ar = piece
+}
+
+// packArena compacts the table: its records of at most arenaMaxRec
+// bytes, wherever they are, are copied into one new arena of arenaFit
+// size, and those that do not fit in it, when they were in the old
+// arena, get allocations of their own; the old ranges become garbage.
+// The caller holds the table's stripe lock.
+func (t *table) packArena() {
 	a := t.load()
 	total := 0
 	if a != nil {
@@ -101,23 +213,15 @@ func (t *table) packArena(lo *bump) {
 		if n == 0 || n > arenaMaxRec {
 			continue
 		}
-		// The record's own bytes: a packed record's size is not always a
-		// multiple of 4, and the bytes past it are not its own.
 		own := n
 		if isCRec(s.tag) {
-			own = crecBytes(s.p, int(s.klen))
+			own = crecBytes(s.p, int(s.klen)) // the bytes past it are not its own
 		}
 		var dst []byte
 		switch {
 		case off+n <= size:
 			dst = buf[off : off+own]
 			off += n
-		case lo != nil:
-			// After a load every record it made is freed, so that whole
-			// spans go back to the OS: one left where it was would keep
-			// its span, and one allocated anew would fill a hole in
-			// another. The leftovers go after each other instead.
-			dst = lo.alloc(n)[:own]
 		case t.inArena(s.p):
 			dst = make([]byte, n)[:own] // it cannot stay in the old arena
 		default:
@@ -126,7 +230,7 @@ func (t *table) packArena(lo *bump) {
 		copy(dst, unsafe.Slice((*byte)(s.p), own))
 		s.p = unsafe.Pointer(&dst[0])
 	}
-	t.ar, t.dead = nil, 0
+	t.ar, t.more, t.dead = nil, nil, 0
 	if off > 0 {
 		t.ar = buf[:off:off] // what first-fit left of the tail is not its
 	}
@@ -158,8 +262,8 @@ func arenaFit(total int) int {
 }
 
 // bump hands out pieces of big allocations, one after the other: where a
-// load's leftover records go (packArena). A piece keeps its whole chunk
-// alive; the chunk's tail past the last piece is lost.
+// load puts the tables' last pieces (finishLoad). A piece keeps its
+// whole chunk alive; the chunk's tail past the last piece is lost.
 type bump struct{ b []byte }
 
 const bumpChunk = 256 << 10
@@ -186,9 +290,9 @@ func (d *db) retire(t *table, s *slot) {
 	if !t.inArena(s.p) {
 		return
 	}
-	before := t.dead
+	before, size := t.dead, t.arenaBytes()
 	t.dead += recBytes(s)
-	if before*4 < len(t.ar) && t.dead*4 >= len(t.ar) && d.aq != nil {
+	if before*4 < size && t.dead*4 >= size && d.aq != nil {
 		d.aq.add(t)
 	}
 }
@@ -223,8 +327,8 @@ func (ds *dataset) compactQueued() {
 			}
 			mu := &d.stripes[uint64(off/unsafe.Sizeof(table{}))&d.smask].mu
 			mu.Lock()
-			if t.dead*4 >= len(t.ar) && len(t.ar) > 0 {
-				t.packArena(nil)
+			if size := t.arenaBytes(); size > 0 && t.dead*4 >= size {
+				t.packArena()
 			}
 			mu.Unlock()
 			break
@@ -236,42 +340,18 @@ func (ds *dataset) compactQueued() {
 // noArena turns table arenas off, for tests that compare the two.
 var noArena atomic.Bool
 
-// packArenas gives every table of a loaded keyspace its arena, on as many
-// goroutines as there are CPUs; nothing else sees the keyspace yet.
-func (ds *dataset) packArenas() {
-	if noArena.Load() {
-		return
-	}
-	var sets []*bucketSet
-	total := 0
+// finishArenas ends the load's arenas of every table (finishLoad);
+// nothing else sees the keyspace yet.
+func (ds *dataset) finishArenas() {
+	tails := &bump{}
 	for _, d := range ds.dbs {
-		if bs := d.tabs.Load(); d.keys.Load() > 0 {
-			sets = append(sets, bs)
-			total += len(bs.t)
+		bs := d.tabs.Load()
+		for i := range bs.t {
+			if len(bs.t[i].ar) > 0 {
+				bs.t[i].finishLoad(tails)
+			}
 		}
 	}
-	if total == 0 {
-		return
-	}
-	workers := min(runtime.GOMAXPROCS(0), max(total/64, 1))
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*total/workers, (w+1)*total/workers // tables of their own: no shared cache lines
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			i, left := 0, &bump{}
-			for _, bs := range sets {
-				for k := range bs.t {
-					if i >= lo && i < hi {
-						bs.t[k].packArena(left)
-					}
-					i++
-				}
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // saneArena checks the arena's books: the records the slots hold in it
@@ -285,5 +365,5 @@ func (t *table) saneArena() (live int, ok bool) {
 			}
 		}
 	}
-	return live, live+t.dead == len(t.ar)
+	return live, live+t.dead == t.arenaBytes()
 }

@@ -95,7 +95,11 @@ func crecParts(o *obj) (pk *pbuf, n uint32, fl byte, lru *lruWord, ok bool) {
 // stored whole: a load, a moved key) and returns the slot that holds it;
 // ok is false when o cannot be one (an expire time, more than a pack).
 // The pack is copied: o stays as it was.
-func crecSlot(key []byte, o *obj) (slot, bool) {
+func crecSlot(key []byte, o *obj) (slot, bool) { return crecSlotIn(nil, key, o) }
+
+// crecSlotIn is crecSlot building the record in st (a load's stage,
+// arena.go; nil: an allocation of its own).
+func crecSlotIn(st *stage, key []byte, o *obj) (slot, bool) {
 	if o.exp != 0 || o.flags&flagCRec != 0 || noFold.Load() || noCRec.Load() {
 		return slot{}, false
 	}
@@ -103,7 +107,7 @@ func crecSlot(key []byte, o *obj) (slot, bool) {
 	if !ok {
 		return slot{}, false
 	}
-	p := newCRec(key, fl, n, pk.bytes(), lru.t.Load())
+	p := newCRec(st, key, fl, n, pk.bytes(), lru.t.Load())
 	return slot{p: p, tag: uint32(o.kind) | tagFold, klen: uint32(len(key))}, true
 }
 
@@ -120,8 +124,8 @@ func crecSize(klen int, n uint32, plen int) int {
 const crecKey = 4
 
 // newCRec allocates a record.
-func newCRec(key []byte, fl byte, n uint32, pack []byte, lru uint32) unsafe.Pointer {
-	buf := make([]byte, crecSize(len(key), n, len(pack)))
+func newCRec(st *stage, key []byte, fl byte, n uint32, pack []byte, lru uint32) unsafe.Pointer {
+	buf := st.alloc(crecSize(len(key), n, len(pack)))
 	i := crecKey + copy(buf[crecKey:], key)
 	i += binary.PutUvarint(buf[i:], uint64(n)<<crecFlBits|uint64(fl))
 	i += binary.PutUvarint(buf[i:], uint64(len(pack)))

@@ -46,6 +46,11 @@ type Loader struct {
 	// while this one parses and builds values (see builder); nil: inline.
 	bld *builder
 
+	// arenas: records are built in a stage and copied into their
+	// tables' arenas (arena.go); st is the stage when loading inline.
+	arenas bool
+	st     stage
+
 	gcRestore int // GOGC to restore at the end; 0: unchanged
 }
 
@@ -58,9 +63,9 @@ func (p *Projection) BeginLoad(opts LoadOptions) *Loader {
 		p.hold.Unlock()
 		p.flushedAll()
 	}
-	ld := &Loader{p: p, ds: newDataset(&p.opts), ec: p.enc.Load()}
+	ld := &Loader{p: p, ds: newDataset(&p.opts), ec: p.enc.Load(), arenas: !noArena.Load()}
 	if runtime.GOMAXPROCS(0) > 1 {
-		ld.bld = newBuilder()
+		ld.bld = newBuilder(ld.arenas)
 	}
 	if opts.GCPercent > 0 {
 		if prev := debug.SetGCPercent(opts.GCPercent); prev < 0 || prev >= opts.GCPercent {
@@ -106,7 +111,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		ld.curDB = e.DB
 		switch e.Kind {
 		case KindString:
-			ns := d.stringSlot(e.Key, e.String, exp, stringEncoding(e.String))
+			ns := d.stringSlotIn(ld.stage(), e.Key, e.String, exp, stringEncoding(e.String))
 			o := ns.obj()
 			o.touch(ld.accessTime(e))
 			ld.putSlot(d, ns)
@@ -233,7 +238,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 	case e.Last && memCount(&ld.cur) == 0:
 		ld.remove(d, e.Key) // Redis skips empty collections on load (src/rdb.c "empty keys")
 	case ld.whole:
-		ns, ok := crecSlot(e.Key, &ld.cur)
+		ns, ok := crecSlotIn(ld.stage(), e.Key, &ld.cur)
 		if !ok {
 			ld.unalias(&ld.cur)
 			ns = foldOrBox(e.Key, &ld.cur)
@@ -314,7 +319,7 @@ func (ld *Loader) Commit() error {
 		return ErrLoadClosed
 	}
 	ld.end()
-	ld.ds.packArenas() // before anyone sees it: no locks (arena.go)
+	ld.ds.finishArenas() // before anyone sees it: no locks (arena.go)
 	ld.p.hold.Lock()
 	ld.p.cur.Store(ld.ds)
 	ld.p.watch.touchAll()
@@ -389,7 +394,22 @@ func (ld *Loader) putSlot(d *db, ns slot) {
 		ld.bld.add(loadOp{op: opPut, d: d, s: ns})
 		return
 	}
-	d.putSlot(ns)
+	d.putLoaded(ns, ld.arenas)
+	ld.st.reset() // the record, if staged, is in its table now
+}
+
+// stage is where the next record of the load is built (arena.go): in the
+// builder's current batch, which the builder copies into the tables
+// before it reuses it; the loader's own when it loads inline; nil (an
+// allocation of its own) with arenas off.
+func (ld *Loader) stage() *stage {
+	switch {
+	case !ld.arenas:
+		return nil
+	case ld.bld != nil:
+		return &ld.bld.cur.st
+	}
+	return &ld.st
 }
 
 // remove drops a loaded key (an empty collection): inline, or through the
@@ -410,10 +430,17 @@ func (ld *Loader) remove(d *db, key []byte) {
 // reads the new keyspace before Commit, which waits for the builder, so it
 // needs no locks; the operations keep their order.
 type builder struct {
-	buf  []loadOp
-	work chan []loadOp
-	free chan []loadOp
-	done chan struct{}
+	cur    *batch
+	work   chan *batch
+	free   chan *batch
+	done   chan struct{}
+	arenas bool // copy staged records into the tables' arenas
+}
+
+// batch is a run of operations and the stage their records were built in.
+type batch struct {
+	ops []loadOp
+	st  stage
 }
 
 // builderBatch is how many operations travel together: big enough that the
@@ -436,36 +463,37 @@ type loadOp struct {
 	n   int    // opResize: keys per bucket
 }
 
-func newBuilder() *builder {
+func newBuilder(arenas bool) *builder {
 	b := &builder{
-		work: make(chan []loadOp, 4),
-		free: make(chan []loadOp, 6),
-		done: make(chan struct{}),
+		work:   make(chan *batch, 4),
+		free:   make(chan *batch, 6),
+		done:   make(chan struct{}),
+		arenas: arenas,
 	}
 	for range 5 {
-		b.free <- make([]loadOp, 0, builderBatch)
+		b.free <- &batch{ops: make([]loadOp, 0, builderBatch)}
 	}
-	b.buf = <-b.free
+	b.cur = <-b.free
 	go b.run()
 	return b
 }
 
 func (b *builder) add(op loadOp) {
-	b.buf = append(b.buf, op)
-	if len(b.buf) == builderBatch {
-		b.work <- b.buf
-		b.buf = <-b.free
+	b.cur.ops = append(b.cur.ops, op)
+	if len(b.cur.ops) == builderBatch {
+		b.work <- b.cur
+		b.cur = <-b.free
 	}
 }
 
 func (b *builder) run() {
 	defer close(b.done)
-	for ops := range b.work {
-		for i := range ops {
-			op := &ops[i]
+	for bt := range b.work {
+		for i := range bt.ops {
+			op := &bt.ops[i]
 			switch op.op {
 			case opPut:
-				op.d.putSlot(op.s)
+				op.d.putLoaded(op.s, b.arenas)
 			case opRemove:
 				op.d.removeKeyed(op.key)
 			case opResize:
@@ -473,7 +501,9 @@ func (b *builder) run() {
 			}
 			*op = loadOp{} // drop references: the slice is reused
 		}
-		b.free <- ops[:0]
+		bt.ops = bt.ops[:0]
+		bt.st.reset() // its records are in their tables now
+		b.free <- bt
 	}
 }
 
@@ -483,11 +513,11 @@ func (b *builder) finish() {
 	if b == nil || b.work == nil {
 		return
 	}
-	if len(b.buf) > 0 {
-		b.work <- b.buf
+	if len(b.cur.ops) > 0 {
+		b.work <- b.cur
 	}
 	close(b.work)
 	<-b.done
 	b.work = nil
-	b.buf = nil
+	b.cur = nil
 }

@@ -40,6 +40,12 @@ const (
 
 // newRec builds the record of a string key.
 func newRec(key, val []byte, exp int64, enc uint8) unsafe.Pointer {
+	return newRecIn(nil, key, val, exp, enc)
+}
+
+// newRecIn is newRec building the record in st (a load's stage, arena.go;
+// nil: an allocation of its own).
+func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
 	head := uint64(len(val))<<3 | uint64(enc)
 	if exp != 0 {
 		head |= recExp
@@ -50,7 +56,7 @@ func newRec(key, val []byte, exp int64, enc uint8) unsafe.Pointer {
 		hdr += 8
 	}
 	kv := hdr + len(key) + len(val)
-	buf := make([]byte, (kv+3)&^3+4)
+	buf := st.alloc((kv+3)&^3 + 4)
 	binary.PutUvarint(buf, head)
 	if exp != 0 {
 		binary.LittleEndian.PutUint64(buf[w:], uint64(exp))

@@ -304,6 +304,12 @@ func (d *db) setStringEnc(key, val []byte, exp int64, enc uint8) {
 // (textpack.go) when it is text of a small alphabet, or compressing it
 // when the database is set to and that saves more.
 func (d *db) stringSlot(key, val []byte, exp int64, enc uint8) slot {
+	return d.stringSlotIn(nil, key, val, exp, enc)
+}
+
+// stringSlotIn is stringSlot building the record in st (a load's stage,
+// arena.go; nil: an allocation of its own).
+func (d *db) stringSlotIn(st *stage, key, val []byte, exp int64, enc uint8) slot {
 	if enc != encInt && len(val) >= 4 {
 		flag := byte(0)
 		if enc == encRaw {
@@ -327,7 +333,7 @@ func (d *db) stringSlot(key, val []byte, exp int64, enc uint8) slot {
 			val, enc = coded, encCoded
 		}
 	}
-	return slot{p: newRec(key, val, exp, enc), tag: uint32(KindString), klen: uint32(len(key))}
+	return slot{p: newRecIn(st, key, val, exp, enc), tag: uint32(KindString), klen: uint32(len(key))}
 }
 
 // maxPackedText is the longest string value text packing is tried on:
