@@ -52,6 +52,17 @@ import (
 // the readers of that stripe; their rounding is a small share of them.
 const arenaMaxRec = 4096
 
+// tableArena is a table's arena: its records, back to back, in ar and the
+// ranges in more; dead is how many of their bytes no slot points at any
+// more; fill is the used part of ar while a load fills it. A table holds
+// a pointer to one (most tables of a keyspace, the empty dbs', have none).
+type tableArena struct {
+	ar   []byte
+	more [][]byte
+	dead int
+	fill int
+}
+
 // recBytes is the bytes s's value takes in an arena: a string record or a
 // packed collection record, rounded up to 4; 0 for anything else (a box,
 // a folded collection), which is never put in one.
@@ -71,10 +82,14 @@ func recBytes(s *slot) int {
 
 // inArena reports whether p points into one of the table's arena ranges.
 func (t *table) inArena(p unsafe.Pointer) bool {
-	if inRange(p, t.ar) {
+	a := t.a
+	if a == nil {
+		return false
+	}
+	if inRange(p, a.ar) {
 		return true
 	}
-	for _, r := range t.more {
+	for _, r := range a.more {
 		if inRange(p, r) {
 			return true
 		}
@@ -89,8 +104,11 @@ func inRange(p unsafe.Pointer, r []byte) bool {
 
 // arenaBytes is the size of the table's arena, all its ranges.
 func (t *table) arenaBytes() int {
-	n := len(t.ar)
-	for _, r := range t.more {
+	if t.a == nil {
+		return 0
+	}
+	n := len(t.a.ar)
+	for _, r := range t.a.more {
 		n += len(r)
 	}
 	return n
@@ -143,19 +161,23 @@ func (d *db) putLoaded(ns slot, arenas bool) {
 // the table's arena being loaded: t.ar is the chunk being filled, t.fill
 // its used bytes, t.more the chunks filled before.
 func (t *table) loadCopy(ns *slot, n int) unsafe.Pointer {
-	if len(t.ar)-t.fill < n {
-		if t.fill > 0 {
-			t.more = append(t.more, t.ar[:t.fill:t.fill])
+	if t.a == nil {
+		t.a = &tableArena{}
+	}
+	a := t.a
+	if len(a.ar)-a.fill < n {
+		if a.fill > 0 {
+			a.more = append(a.more, a.ar[:a.fill:a.fill])
 		}
-		t.ar, t.fill = make([]byte, max(loadChunk, n)), 0
+		a.ar, a.fill = make([]byte, max(loadChunk, n)), 0
 	}
 	own := n
 	if isCRec(ns.tag) {
 		own = crecBytes(ns.p, int(ns.klen)) // the bytes past it are not its own
 	}
-	dst := t.ar[t.fill : t.fill+own]
+	dst := a.ar[a.fill : a.fill+own]
 	copy(dst, unsafe.Slice((*byte)(ns.p), own))
-	t.fill += n
+	a.fill += n
 	return unsafe.Pointer(&dst[0])
 }
 
@@ -163,9 +185,13 @@ func (t *table) loadCopy(ns *slot, n int) unsafe.Pointer {
 // chunk being filled is copied into a piece of tails (exactly its size)
 // and its records are pointed there.
 func (t *table) finishLoad(tails *bump) {
-	cur := t.ar[:t.fill]
-	t.ar, t.fill = nil, 0
+	ta := t.a
+	cur := ta.ar[:ta.fill]
+	ta.ar, ta.fill = nil, 0
 	if len(cur) == 0 {
+		if len(ta.more) == 0 {
+			t.a = nil
+		}
 		return
 	}
 	piece := tails.alloc(len(cur))
@@ -178,7 +204,7 @@ func (t *table) finishLoad(tails *bump) {
 			}
 		}
 	}
-	t.ar = piece
+	ta.ar = piece
 }
 
 // packArena compacts the table: its records of at most arenaMaxRec
@@ -230,9 +256,9 @@ func (t *table) packArena() {
 		copy(dst, unsafe.Slice((*byte)(s.p), own))
 		s.p = unsafe.Pointer(&dst[0])
 	}
-	t.ar, t.more, t.dead = nil, nil, 0
+	t.a = nil
 	if off > 0 {
-		t.ar = buf[:off:off] // what first-fit left of the tail is not its
+		t.a = &tableArena{ar: buf[:off:off]} // what first-fit left of the tail is not its
 	}
 }
 
@@ -290,9 +316,10 @@ func (d *db) retire(t *table, s *slot) {
 	if !t.inArena(s.p) {
 		return
 	}
-	before, size := t.dead, t.arenaBytes()
-	t.dead += recBytes(s)
-	if before*4 < size && t.dead*4 >= size && d.aq != nil {
+	a := t.a
+	before, size := a.dead, t.arenaBytes()
+	a.dead += recBytes(s)
+	if before*4 < size && a.dead*4 >= size && d.aq != nil {
 		d.aq.add(t)
 	}
 }
@@ -327,7 +354,7 @@ func (ds *dataset) compactQueued() {
 			}
 			mu := &d.stripes[uint64(off/unsafe.Sizeof(table{}))&d.smask].mu
 			mu.Lock()
-			if size := t.arenaBytes(); size > 0 && t.dead*4 >= size {
+			if size := t.arenaBytes(); size > 0 && t.a.dead*4 >= size {
 				t.packArena()
 			}
 			mu.Unlock()
@@ -347,7 +374,7 @@ func (ds *dataset) finishArenas() {
 	for _, d := range ds.dbs {
 		bs := d.tabs.Load()
 		for i := range bs.t {
-			if len(bs.t[i].ar) > 0 {
+			if bs.t[i].a != nil {
 				bs.t[i].finishLoad(tails)
 			}
 		}
@@ -365,5 +392,8 @@ func (t *table) saneArena() (live int, ok bool) {
 			}
 		}
 	}
-	return live, live+t.dead == t.arenaBytes()
+	if t.a == nil {
+		return live, live == 0
+	}
+	return live, live+t.a.dead == t.arenaBytes()
 }

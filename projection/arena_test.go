@@ -21,11 +21,11 @@ func arenaBooks(p *Projection) (tables, bytes, inArena int) {
 	bs := d.tabs.Load()
 	for i := range bs.t {
 		tb := &bs.t[i]
-		if len(tb.ar) == 0 {
+		if tb.a == nil {
 			continue
 		}
 		tables++
-		bytes += len(tb.ar)
+		bytes += tb.arenaBytes()
 		tb.each(func(s *slot) bool {
 			if tb.inArena(s.p) {
 				inArena++
@@ -91,8 +91,8 @@ func TestArenaCompaction(t *testing.T) {
 	tables, _, inArena := arenaBooks(ld)
 	bases := map[int]unsafe.Pointer{}
 	for i := range ld.cur.Load().dbs[0].tabs.Load().t {
-		if tb := &ld.cur.Load().dbs[0].tabs.Load().t[i]; len(tb.ar) > 0 {
-			bases[i] = unsafe.Pointer(&tb.ar[0])
+		if tb := &ld.cur.Load().dbs[0].tabs.Load().t[i]; tb.a != nil {
+			bases[i] = unsafe.Pointer(tb.a)
 		}
 	}
 	if tables == 0 || inArena < n*9/10 {
@@ -187,10 +187,10 @@ func TestArenaCompaction(t *testing.T) {
 	replaced := 0
 	for i := range bs.t {
 		tb := &bs.t[i]
-		if len(tb.ar) > 0 && tb.dead*4 >= len(tb.ar) {
-			t.Errorf("table %d: %d of %d arena bytes dead, not compacted", i, tb.dead, len(tb.ar))
+		if tb.a != nil && tb.a.dead*4 >= tb.arenaBytes() {
+			t.Errorf("table %d: %d of %d arena bytes dead, not compacted", i, tb.a.dead, tb.arenaBytes())
 		}
-		if len(tb.ar) > 0 && unsafe.Pointer(&tb.ar[0]) != bases[i] {
+		if tb.a != nil && unsafe.Pointer(tb.a) != bases[i] {
 			replaced++
 		}
 	}
@@ -232,6 +232,90 @@ func TestArenaFit(t *testing.T) {
 		// are 8 KiB (the rest goes after other tables' leftovers).
 		if total >= 1000 && got <= total*5/6 && got <= total-8192 {
 			t.Errorf("arenaFit(%d) = %d: too far under", total, got)
+		}
+	}
+}
+
+// BenchmarkArenaReads times reads of random keys of a keyspace far bigger
+// than the caches (400k strings of 72 characters and 200k lists of ten
+// 20-character elements) loaded with and without table arenas from one
+// snapshot: one key a View, and sixteen prefetched first as a pipeline's
+// reader does.
+func BenchmarkArenaReads(b *testing.B) {
+	src := newTestProjection(b, nil)
+	r := rand.New(rand.NewSource(1))
+	text := func(n int) []byte {
+		const abc = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		v := make([]byte, n)
+		for i := range v {
+			v[i] = abc[r.Intn(len(abc))]
+		}
+		return v
+	}
+	const strs, lists = 400_000, 200_000
+	for i := range strs {
+		if err := src.Apply(0, [][]byte{[]byte("SET"), fmt.Appendf(nil, "s:%012d", i), text(72)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range lists {
+		c := [][]byte{[]byte("RPUSH"), fmt.Appendf(nil, "l:%012d", i)}
+		for range 10 {
+			c = append(c, text(20))
+		}
+		if err := src.Apply(0, c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	file := snapshotFile(b, src)
+	src = nil
+	out := make([]byte, 0, 4096)
+	for _, arenas := range []bool{true, false} {
+		noArena.Store(!arenas)
+		p := loadRDB(b, file)
+		noArena.Store(false)
+		name := "arena"
+		if !arenas {
+			name = "heap"
+		}
+		if _, _, in := arenaBooks(p); (in > 0) != arenas {
+			b.Fatalf("%s: %d records in arenas", name, in)
+		}
+		for _, bc := range []struct {
+			name  string
+			key   func(i int) []byte
+			read  func(x Value)
+			batch int
+		}{
+			{"GET", func(i int) []byte { return fmt.Appendf(nil, "s:%012d", i%strs) }, func(x Value) { out = x.AppendBytes(out) }, 1},
+			{"GET_P16", func(i int) []byte { return fmt.Appendf(nil, "s:%012d", i%strs) }, func(x Value) { out = x.AppendBytes(out) }, 16},
+			{"LRANGE", func(i int) []byte { return fmt.Appendf(nil, "l:%012d", i%lists) }, func(x Value) {
+				x.ListRange(0, -1, func(_ int, e []byte) bool { out = append(out, e...); return true })
+			}, 1},
+			{"LRANGE_P16", func(i int) []byte { return fmt.Appendf(nil, "l:%012d", i%lists) }, func(x Value) {
+				x.ListRange(0, -1, func(_ int, e []byte) bool { out = append(out, e...); return true })
+			}, 16},
+		} {
+			keys := make([][]byte, 1<<16)
+			rk := rand.New(rand.NewSource(3))
+			for i := range keys {
+				keys[i] = bc.key(rk.Intn(1 << 30))
+			}
+			b.Run(bc.name+"/"+name, func(b *testing.B) {
+				b.ReportAllocs()
+				for i := 0; i < b.N; i += bc.batch {
+					ks := keys[i%len(keys) : i%len(keys)+bc.batch]
+					if bc.batch > 1 {
+						p.PrefetchKeys(0, ks)
+					}
+					for _, k := range ks {
+						p.View(0, [][]byte{k}, func(v *View) {
+							out = out[:0]
+							bc.read(v.Get(k))
+						})
+					}
+				}
+			})
 		}
 	}
 }

@@ -72,8 +72,11 @@
 //	slot share    16 B / table load: 22 B after a load (tables ~72% full,
 //	              see loadKeysPerBucket), 20–40 B as writes grow them
 //	record        head (1 B if v < 16, 2 B if v < 2048) + k + v, padded
-//	              to 4, + 4 (access time), rounded up to the Go size class
-//	              (16-byte steps up to 256 B: 8 B lost on average)
+//	              to 4, + 4 (access time); nothing more in its table's
+//	              arena (arena.go: where a load and a compaction put the
+//	              records, back to back); a record written since is an
+//	              allocation of its own, rounded up to its size class
+//	              (16-byte steps up to 256 B: 6 B a key on average)
 //	expire time   +8 B in the record when the key has one
 //	text packing  a value of 4 bytes or more (up to 4 KB) whose every byte
 //	              is a hex digit, or in one base64 alphabet (A–Z a–z 0–9
@@ -89,14 +92,14 @@
 //
 // On the compare harness's strings (k = 14, v uniform in 16–128, mean 72,
 // alphanumeric, so packed to 1 + 54): 22 + (2 + 14 + 55 + 1.5 + 4 = 76.5,
-// ~84 after rounding) ≈ 106 B, against ~184 B with the 40-byte slot and
-// 24-byte obj before, and 127 B with the value plain. Measured (vdr serve
-// --rdb of that dataset's 1M-key RDB, live heap after the load): 110 B a
-// key; the process's RSS adds about 22–25 MB of its own (an empty vdr:
-// the binary's text and read-only data, ~15 MB, and the runtime). Redis
-// 7.0 on the same keys spends ~170 B: a 24-byte dictEntry and an 8-byte
-// bucket pointer, an sds key and a robj + sds value, each rounded to a
-// jemalloc class.
+// 76.8 measured) ≈ 99 B in an arena, 105 with the size classes, against
+// ~184 B with the 40-byte slot and 24-byte obj before, and 127 B with the
+// value plain. Measured (vdr serve --rdb of that dataset's 1M-key RDB,
+// live heap after the load): 110 B a key; the process's RSS adds about
+// 20 MB of its own (an empty vdr: the binary's text and read-only data,
+// ~15 MB, and the runtime). Redis 7.0 on the same keys spends ~170 B: a
+// 24-byte dictEntry and an 8-byte bucket pointer, an sds key and a robj +
+// sds value, each rounded to a jemalloc class.
 //
 // Why 0.6× of Redis's RSS is out of reach for these strings: 0.6 × 172.8
 // MB is 103.7 MB; less an empty vdr's ~23 MB that leaves ~81 bytes a key,
@@ -125,7 +128,7 @@
 //	slot.p ──► +-----+-----+-----------+---------+------+
 //	           | lru | key | n<<3 | fl | plen    | pack |
 //	           +-----+-----+-----------+---------+------+
-//	           4 + k + 1–2 + 1–2 + plen, in one size class
+//	           4 + k + 1–2 + 1–2 + plen, rounded to 4 in its table's arena
 //
 // The slot has tagFold without tagBox. Reads build a 32-byte view of the
 // struct in the View (nothing allocated); a write first expands the key

@@ -44,6 +44,7 @@ func (ld *Loader) CommitClaimed(claimOld, claimNew func(key string) bool) (remov
 		return 0, 0, ErrLoadClosed
 	}
 	ld.end()
+	ld.ds.finishArenas() // the loaded records move to the serving tables as they are (arena.go)
 	p := ld.p
 	live := p.cur.Load().dbs[0]
 	// The loaded keys, by the serving db's stripe they go to.

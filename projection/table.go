@@ -42,13 +42,7 @@ type table struct {
 	arr   atomic.Pointer[slotArr] // the same array with its mask, consistent (prefetchDeep)
 	n     int                     // used slots
 
-	// The table's arena (arena.go): its records, back to back, in ar and
-	// the ranges in more; dead is how many of their bytes no slot points
-	// at any more; fill is the used part of ar while a load fills it.
-	ar   []byte
-	more [][]byte
-	dead int
-	fill int
+	a *tableArena // the table's arena (arena.go); nil: none
 }
 
 // slotArr is a view of a table's array, for the methods that hold the
@@ -365,7 +359,7 @@ func (t *table) sane() error {
 		return fmt.Errorf("table: %d keys, n=%d", n, t.n)
 	}
 	if live, ok := t.saneArena(); !ok {
-		return fmt.Errorf("table: arena of %d bytes holds %d live and %d dead", t.arenaBytes(), live, t.dead)
+		return fmt.Errorf("table: arena of %d bytes holds %d live and %d dead", t.arenaBytes(), live, t.a.dead)
 	}
 	if n > int(a.mask+1)*13/16 {
 		return fmt.Errorf("table: %d keys in %d slots", n, a.mask+1)
