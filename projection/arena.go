@@ -148,7 +148,7 @@ const loadChunk = 16 << 10
 func (d *db) putLoaded(ns slot, arenas bool) {
 	key := unsafe.Slice(ns.keyData(), int(ns.klen))
 	h := keyHash(key)
-	t := d.tableOf(h)
+	t := d.ownTable(h) // a db without a RESIZEDB hint still holds the shared empty set
 	if arenas {
 		if n := recBytes(&ns); n > 0 && n <= arenaMaxRec {
 			ns.p = t.loadCopy(&ns, n)

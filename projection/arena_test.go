@@ -319,3 +319,87 @@ func BenchmarkArenaReads(b *testing.B) {
 		}
 	}
 }
+
+// TestSharedEmptySet: every db of a new keyspace holds the dataset's one
+// shared empty bucket set until a write adds a key to it (a load without
+// a RESIZEDB hint included); FLUSHDB gives it back; nothing is ever
+// written into it, while readers of the db run beside the first writes.
+func TestSharedEmptySet(t *testing.T) {
+	p := newTestProjection(t, nil)
+	shared := func(p *Projection, db int) bool { return p.cur.Load().dbs[db].tabs.Load().shared }
+	untouched := func(p *Projection) {
+		t.Helper()
+		for _, d := range p.cur.Load().dbs {
+			if bs := d.tabs.Load(); bs.shared {
+				for i := range bs.t {
+					if bs.t[i].n != 0 || bs.t[i].first.Load() != nil || bs.t[i].a != nil {
+						t.Fatalf("the shared empty set was written (table %d)", i)
+					}
+				}
+			}
+		}
+	}
+	for db := range p.NumDBs() {
+		if !shared(p, db) {
+			t.Fatalf("db %d of a new projection has a set of its own", db)
+		}
+	}
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // readers of db 7 beside its first writes
+		defer wg.Done()
+		for !stop.Load() {
+			for _, k := range []string{"a", "b", "c"} {
+				p.View(7, [][]byte{[]byte(k)}, func(v *View) { _ = v.Get([]byte(k)).Bytes() })
+			}
+		}
+	}()
+	for range 200 {
+		mustApply(t, p, 7, "SET a 1", "MSET b 2 c 3")
+		if shared(p, 7) {
+			t.Fatal("db 7 still holds the shared set after a write")
+		}
+		get(p, 7, "c", func(x Value) {
+			if string(x.Bytes()) != "3" {
+				t.Fatalf("c = %q", x.Bytes())
+			}
+		})
+		mustApply(t, p, 7, "FLUSHDB")
+		if !shared(p, 7) {
+			t.Fatal("FLUSHDB did not give db 7 the shared set back")
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	mustApply(t, p, 0, "SET x 1", "SWAPDB 0 3", "DEL nothing")
+	if shared(p, 3) || !shared(p, 0) {
+		t.Fatal("SWAPDB did not swap the own and the shared set")
+	}
+	untouched(p)
+
+	// A load: a db with keys and no RESIZEDB hint gets its own set, the
+	// others keep the new keyspace's shared one.
+	ld := p.BeginLoad(LoadOptions{})
+	for i := range 100 {
+		e := &rdbparse.Entry{DB: 5, Kind: KindString, Key: fmt.Appendf(nil, "k%d", i), String: []byte("v"), ExpireMs: -1, Last: true}
+		if err := ld.Entry(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ld.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if shared(p, 5) || !shared(p, 0) || !shared(p, 3) {
+		t.Fatal("after the load: db 5 should have its own set, 0 and 3 the shared one")
+	}
+	get(p, 5, "k42", func(x Value) {
+		if string(x.Bytes()) != "v" {
+			t.Fatalf("k42 = %q", x.Bytes())
+		}
+	})
+	untouched(p)
+	if err := p.sane(); err != nil {
+		t.Fatal(err)
+	}
+}

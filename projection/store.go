@@ -161,6 +161,9 @@ type db struct {
 	// aq is where retire queues a table whose arena wants compacting
 	// (arena.go): the dataset's queue; nil for a scratch db.
 	aq *arenaQueue
+	// empty is the dataset's shared empty bucket set (bucketSet.shared),
+	// which FLUSHDB gives back; nil for a scratch db.
+	empty *bucketSet
 }
 
 // dataset is one complete keyspace; a full sync builds a new one.
@@ -172,8 +175,10 @@ type dataset struct {
 
 func newDataset(o *Options) *dataset {
 	ds := &dataset{dbs: make([]*db, o.NumDBs)}
+	empty := &bucketSet{nb: uint64(o.Buckets), t: make([]table, o.Buckets), shared: true}
 	for i := range ds.dbs {
-		ds.dbs[i] = newDB(o.Stripes, o.Buckets)
+		ds.dbs[i] = newDBSet(o.Stripes, empty)
+		ds.dbs[i].empty = empty
 		ds.dbs[i].compressOver = o.CompressValues
 		ds.dbs[i].plainText = o.PlainText
 		ds.dbs[i].aq = &ds.aq
@@ -182,11 +187,15 @@ func newDataset(o *Options) *dataset {
 }
 
 func newDB(stripes, buckets int) *db {
+	return newDBSet(stripes, &bucketSet{nb: uint64(buckets), t: make([]table, buckets)})
+}
+
+func newDBSet(stripes int, bs *bucketSet) *db {
 	d := &db{
 		stripes: make([]stripe, stripes),
 		smask:   uint64(stripes - 1),
 	}
-	d.tabs.Store(&bucketSet{nb: uint64(buckets), t: make([]table, buckets)})
+	d.tabs.Store(bs)
 	return d
 }
 
@@ -268,6 +277,9 @@ func (d *db) put(t *table, s *slot, h uint64, ns slot) {
 		d.retire(t, s)
 		s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
 	} else {
+		if d.tabs.Load().shared {
+			t = d.ownTable(h)
+		}
 		d.keys.Add(1)
 		s = t.insert(h, ns)
 		if d.ev != nil {
@@ -277,6 +289,21 @@ func (d *db) put(t *table, s *slot, h uint64, ns slot) {
 	if s.exp() != 0 {
 		d.expires.Add(1)
 	}
+}
+
+// ownTable returns the table of hash h, after giving the db a bucket set
+// of its own if it still holds the dataset's shared empty one. The
+// caller holds h's stripe for writing, and only that one may be held: a
+// reader of another stripe that loaded the shared set reads empty tables
+// that stay empty, which is what the db held before this write, and its
+// stripe keeps this writer out of the new set's bucket it reads.
+func (d *db) ownTable(h uint64) *table {
+	bs := d.tabs.Load()
+	if bs.shared {
+		bs = &bucketSet{nb: bs.nb, t: make([]table, bs.nb)}
+		d.tabs.Store(bs)
+	}
+	return &bs.t[bs.bucketOfHash(h)]
 }
 
 // putSlot stores ns, which holds its key (a loaded key, a folded one).
@@ -412,7 +439,11 @@ func (d *db) removeKeyed(key string) bool {
 // clear empties the database (FLUSHDB). Caller holds every stripe.
 func (d *db) clear() {
 	bs := d.tabs.Load()
-	d.tabs.Store(&bucketSet{nb: bs.nb, t: make([]table, bs.nb)})
+	if d.empty != nil && d.empty.nb == bs.nb {
+		d.tabs.Store(d.empty)
+	} else {
+		d.tabs.Store(&bucketSet{nb: bs.nb, t: make([]table, bs.nb)})
+	}
 	d.keys.Store(0)
 	d.expires.Store(0)
 }
