@@ -145,6 +145,24 @@
 // (RSS 294 → 267), lists 258 → 232 (RSS 284 → 259), sorted sets
 // 281 → 255 (RSS 309 → 280), mixed 158 → 150 (RSS 180 → 172).
 //
+// Table arenas (arena.go). A load does not allocate records one by one:
+// it builds each in a reused stage and the builder copies it to the end
+// of its table's arena, 16 KiB chunks (a size class), the last one cut
+// to its used bytes at Commit:
+//
+//	table.a ──► ar, more: [rec|rec|rec|…] [rec|rec|…] …   dead: bytes no slot points at
+//
+// so a record costs its bytes rounded to 4, not to a size class: 6 B a
+// key less on every harness dataset (strings 83.0 → 76.8 B a record,
+// hashes 213.7 → 207.7, lists 203.7 → 197.7, sorted sets 226.3 → 220.3),
+// and no transient copy (a sync's peak RSS stays where it was). A write
+// that replaces or removes a record leaves its bytes dead; a table a
+// quarter dead is compacted after the command into one arena of a size
+// class or whole pages (arenaFit), with the records written since. The
+// dataset's 16 dbs × 4096 tables cost 40 B each (the arena is behind a
+// pointer), and a db that never had a key holds one shared set of empty
+// tables: an empty vdr holds 0.16 MB of tables where it held 2.6.
+//
 // Other collections, streams and boxed strings: the slot share plus a box (32 B
 // for keys up to 16 bytes, 48 up to 32, 64 up to 48; a 32-byte box and
 // the key's own allocation beyond), plus the value's own structure — see
