@@ -36,6 +36,15 @@ func arenaBooks(p *Projection) (tables, bytes, inArena int) {
 	return
 }
 
+// loadWithout loads an RDB file with a layout knob (noArena, noCRec)
+// set to off for the load, and reset after.
+func loadWithout(tb testing.TB, file []byte, knob *atomic.Bool, off bool) *Projection {
+	tb.Helper()
+	knob.Store(off)
+	defer knob.Store(false)
+	return loadRDB(tb, file)
+}
+
 // slotP returns where key's slot in db 0 points.
 func slotP(p *Projection, key string) unsafe.Pointer {
 	d := p.cur.Load().dbs[0]
@@ -271,9 +280,7 @@ func BenchmarkArenaReads(b *testing.B) {
 	src = nil
 	out := make([]byte, 0, 4096)
 	for _, arenas := range []bool{true, false} {
-		noArena.Store(!arenas)
-		p := loadRDB(b, file)
-		noArena.Store(false)
+		p := loadWithout(b, file, &noArena, !arenas)
 		name := "arena"
 		if !arenas {
 			name = "heap"

@@ -28,9 +28,7 @@ func BenchmarkCRecReads(b *testing.B) {
 	out := make([]byte, 0, 1024)
 	field, member := []byte("field7"), []byte(fmt.Sprintf("Zm9vYmFy%012d", 7*7919))
 	for _, rec := range []bool{true, false} {
-		noCRec.Store(!rec)
-		p := loadRDB(b, file)
-		noCRec.Store(false)
+		p := loadWithout(b, file, &noCRec, !rec)
 		name := "record"
 		if !rec {
 			name = "folded"
