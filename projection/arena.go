@@ -35,8 +35,9 @@ import (
 // Records are still immutable, and an arena's bytes are never reused: a
 // record that is replaced or removed leaves dead bytes behind (retire
 // counts them). Once a quarter of a table's arena is dead the table is
-// queued, and after the command that did it (Apply, ApplyBatch, with the
-// writer's hold and the table's stripe lock) the table is compacted:
+// queued, and after the command that did it (Apply, ApplyBatch; a
+// cluster shard's DeleteWhere and CommitClaimed after each stripe; with
+// the writer's hold and the table's stripe lock) the table is compacted:
 // every record it holds, in its arena or written since on the heap, is
 // copied into one new arena (arenaFit: an allocation the allocator does
 // not round up; what does not fit gets an allocation of its own), and

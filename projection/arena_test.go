@@ -227,6 +227,19 @@ func TestArenaCompaction(t *testing.T) {
 	if moved == 0 {
 		t.Errorf("no untouched key was moved by a compaction")
 	}
+
+	// A cluster shard's FLUSHALL (DeleteWhere) compacts as it goes too.
+	if n := ld.DeleteWhere(0, func(k string) bool { return k[len(k)-1]%2 == 0 }); n == 0 {
+		t.Fatal("DeleteWhere removed nothing")
+	}
+	for i := range bs.t {
+		if tb := &ld.cur.Load().dbs[0].tabs.Load().t[i]; tb.a != nil && tb.a.dead*4 >= tb.arenaBytes() {
+			t.Errorf("table %d after DeleteWhere: %d of %d arena bytes dead", i, tb.a.dead, tb.arenaBytes())
+		}
+	}
+	if err := ld.sane(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestArenaFit: an arena's size is one the allocator hands out exactly,

@@ -74,6 +74,7 @@ func (ld *Loader) CommitClaimed(claimOld, claimNew func(key string) bool) (remov
 			d.putSlot(lk.s)
 		}
 		d.stripes[i].mu.Unlock()
+		p.cur.Load().compactQueued() // what the removals left a quarter dead (arena.go)
 		p.hold.Unlock()
 		removed += len(drop)
 		stored += len(byStripe[i])
@@ -118,6 +119,7 @@ func (p *Projection) DeleteWhere(db int, del func(key string) bool) int {
 			d.removeKeyed(k)
 		}
 		d.stripes[i].mu.Unlock()
+		p.cur.Load().compactQueued() // what the removals left a quarter dead (arena.go)
 		p.hold.Unlock()
 		n += len(drop)
 	}
