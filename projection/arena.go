@@ -11,11 +11,13 @@ import (
 // packed collection records, crec.go) sit back to back in one
 // pointer-free allocation of the table's own, not each in its own.
 //
-//	table.ar ──► +----------+------+----------+------+-----+----------+
-//	             | record   | pad  | record   | pad  | …   | record   |
-//	             +----------+------+----------+------+-----+----------+
-//	             each starts at a multiple of 4 (a record's access-time
-//	             word is an aligned atomic word); slot.p points inside
+//	table.a ──► tableArena{ar, more, dead}
+//	            ar, each range of more:
+//	            +----------+------+----------+------+-----+----------+
+//	            | record   | pad  | record   | pad  | …   | record   |
+//	            +----------+------+----------+------+-----+----------+
+//	            each starts at a multiple of 4 (a record's access-time
+//	            word is an aligned atomic word); slot.p points inside
 //
 // What it saves is the Go allocator's rounding: a record of n bytes
 // takes n rounded to its size class (16-byte steps up to 256 B, 32 up to
