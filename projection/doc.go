@@ -95,19 +95,19 @@
 // 76.8 measured) ≈ 99 B in an arena, 105 with the size classes, against
 // ~184 B with the 40-byte slot and 24-byte obj before, and 127 B with the
 // value plain. Measured (vdr serve --rdb of that dataset's 1M-key RDB,
-// live heap after the load): 110 B a key; the process's RSS adds about
-// 20 MB of its own (an empty vdr: the binary's text and read-only data,
+// live heap after the load): 106 B a key; the process's RSS adds about
+// 17 MB of its own (an empty vdr: the binary's text and read-only data,
 // ~15 MB, and the runtime). Redis 7.0 on the same keys spends ~170 B: a
 // 24-byte dictEntry and an 8-byte bucket pointer, an sds key and a robj +
 // sds value, each rounded to a jemalloc class.
 //
 // Why 0.6× of Redis's RSS is out of reach for these strings: 0.6 × 172.8
-// MB is 103.7 MB; less an empty vdr's ~23 MB that leaves ~81 bytes a key,
-// and the key and packed value alone are 69. Twelve bytes for the table,
-// the record head, the access time and the allocator's rounding (37 here,
-// 32 for Redis's dictEntry and bucket alone) would take a table without
-// per-key allocations (records packed back to back per bucket, 4-byte
-// offsets) and keys packed too.
+// MB is 103.7 MB; less an empty vdr's ~17 MB that leaves ~86 bytes a key,
+// and the key and packed value alone are 69. Seventeen bytes for the
+// table, the record head, the access time and the padding (30 here, with
+// the records in arenas; 32 for Redis's dictEntry and bucket alone) would
+// take slots of 8 bytes (a 4-byte offset into the table's arena and the
+// hash bits) and keys packed too.
 //
 // Collections whose key has no expire time and is at most 48 bytes are
 // folded (fold.go): the slot points at the collection's 32-byte struct,
