@@ -747,8 +747,9 @@ func (v *View) MemoryUsage(key []byte, samples int) int64 {
 	if t.n > 0 {
 		share = int64(t.mask.Load()+1) * int64(unsafe.Sizeof(slot{})) / int64(t.n)
 	}
-	return memUsage(&x.o, len(key), samples, share, x.o.kind == KindString && x.o.flags&flagBoxed == 0 && t.inArena(x.o.ptr) ||
-		x.o.flags&flagCRec != 0 && t.inArena(x.o.ptr))
+	// Only records are ever in an arena; ptr is inside one (a string's
+	// value, a packed record's start).
+	return memUsage(&x.o, len(key), samples, share, t.inArena(x.o.ptr))
 }
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),

@@ -70,17 +70,33 @@ type tableArena struct {
 // packed collection record, rounded up to 4; 0 for anything else (a box,
 // a folded collection), which is never put in one.
 func recBytes(s *slot) int {
+	_, n := recSizes(s)
+	return n
+}
+
+// recSizes is recBytes (n) with the record's own bytes: a packed
+// record's size is not always a multiple of 4, and the bytes past it are
+// not its own.
+func recSizes(s *slot) (own, n int) {
 	switch {
 	case s.tag&(tagBox|tagFold) == 0:
 		head, w := recHead(s.p)
 		if head&recExp != 0 {
 			w += 8
 		}
-		return (w+int(s.klen)+int(head>>3)+3)&^3 + 4 // newRec's size
+		n = (w+int(s.klen)+int(head>>3)+3)&^3 + 4 // newRec's size
+		return n, n
 	case isCRec(s.tag):
-		return (crecBytes(s.p, int(s.klen)) + 3) &^ 3
+		own = crecBytes(s.p, int(s.klen))
+		return own, (own + 3) &^ 3
 	}
-	return 0
+	return 0, 0
+}
+
+// moveRec copies s's record (own bytes of it) into dst and points s there.
+func moveRec(s *slot, dst []byte, own int) {
+	copy(dst[:own], unsafe.Slice((*byte)(s.p), own))
+	s.p = unsafe.Pointer(&dst[0])
 }
 
 // inArena reports whether p points into one of the table's arena ranges.
@@ -153,17 +169,17 @@ func (d *db) putLoaded(ns slot, arenas bool) {
 	h := keyHash(key)
 	t := d.ownTable(h) // a db without a RESIZEDB hint still holds the shared empty set
 	if arenas {
-		if n := recBytes(&ns); n > 0 && n <= arenaMaxRec {
-			ns.p = t.loadCopy(&ns, n)
+		if own, n := recSizes(&ns); n > 0 && n <= arenaMaxRec {
+			t.loadCopy(&ns, own, n)
 		}
 	}
 	d.put(t, t.find(key, h), h, ns)
 }
 
-// loadCopy copies the record of ns (n bytes in the arena) to the end of
-// the table's arena being loaded: t.ar is the chunk being filled, t.fill
-// its used bytes, t.more the chunks filled before.
-func (t *table) loadCopy(ns *slot, n int) unsafe.Pointer {
+// loadCopy moves the record of ns (own bytes, n in the arena) to the end
+// of the table's arena being loaded: ar is the chunk being filled, fill
+// its used bytes, more the chunks filled before.
+func (t *table) loadCopy(ns *slot, own, n int) {
 	if t.a == nil {
 		t.a = &tableArena{}
 	}
@@ -174,14 +190,8 @@ func (t *table) loadCopy(ns *slot, n int) unsafe.Pointer {
 		}
 		a.ar, a.fill = make([]byte, max(loadChunk, n)), 0
 	}
-	own := n
-	if isCRec(ns.tag) {
-		own = crecBytes(ns.p, int(ns.klen)) // the bytes past it are not its own
-	}
-	dst := a.ar[a.fill : a.fill+own]
-	copy(dst, unsafe.Slice((*byte)(ns.p), own))
+	moveRec(ns, a.ar[a.fill:], own)
 	a.fill += n
-	return unsafe.Pointer(&dst[0])
 }
 
 // finishLoad ends the load's arena of the table: the used part of the
@@ -238,26 +248,18 @@ func (t *table) packArena() {
 		if s.tag == 0 {
 			continue
 		}
-		n := recBytes(s)
+		own, n := recSizes(s)
 		if n == 0 || n > arenaMaxRec {
 			continue
 		}
-		own := n
-		if isCRec(s.tag) {
-			own = crecBytes(s.p, int(s.klen)) // the bytes past it are not its own
-		}
-		var dst []byte
 		switch {
 		case off+n <= size:
-			dst = buf[off : off+own]
+			moveRec(s, buf[off:], own)
 			off += n
 		case t.inArena(s.p):
-			dst = make([]byte, n)[:own] // it cannot stay in the old arena
-		default:
-			continue // stays where it is
+			moveRec(s, make([]byte, n), own) // it cannot stay in the old arena
 		}
-		copy(dst, unsafe.Slice((*byte)(s.p), own))
-		s.p = unsafe.Pointer(&dst[0])
+		// Otherwise it stays where it is.
 	}
 	t.a = nil
 	if off > 0 {
