@@ -161,8 +161,8 @@ type db struct {
 	// aq is where retire queues a table whose arena wants compacting
 	// (arena.go): the dataset's queue; nil for a scratch db.
 	aq *arenaQueue
-	// empty is the dataset's shared empty bucket set (bucketSet.shared),
-	// which FLUSHDB gives back; nil for a scratch db.
+	// empty is the dataset's shared empty bucket set (bucketSet.shared);
+	// nil for a scratch db.
 	empty *bucketSet
 }
 
@@ -438,12 +438,11 @@ func (d *db) removeKeyed(key string) bool {
 
 // clear empties the database (FLUSHDB). Caller holds every stripe.
 func (d *db) clear() {
+	// A new set, never the shared empty one: a snapshot running (cow.go)
+	// tells the sets it noted at its cut by identity, and the shared one
+	// may be among them.
 	bs := d.tabs.Load()
-	if d.empty != nil && d.empty.nb == bs.nb {
-		d.tabs.Store(d.empty)
-	} else {
-		d.tabs.Store(&bucketSet{nb: bs.nb, t: make([]table, bs.nb)})
-	}
+	d.tabs.Store(&bucketSet{nb: bs.nb, t: make([]table, bs.nb)})
 	d.keys.Store(0)
 	d.expires.Store(0)
 }
