@@ -555,7 +555,7 @@ func (v *View) RandomKey(r *rand.Rand) ([]byte, bool) {
 		if t.n == 0 {
 			continue
 		}
-		sl := t.nth(randN(r, t.n))
+		sl := t.nth(randN(r, int(t.n)))
 		if sl.exp() == 0 {
 			return stringBytes(sl.keyString()), true
 		}

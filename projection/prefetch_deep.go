@@ -29,11 +29,15 @@ func (t *table) prefetchDeep(h uint64) (boxed bool) {
 	st, p := s.tag, s.p // racy copies: they may not belong together
 	prefetch(uintptr(p))
 	if st&tagBox == 0 {
-		// A record's next line too: a record of the usual size (under
-		// 128 bytes) spans two, and the last holds the access-time word
-		// a read refreshes. Its length is in the record, and reading it
-		// here would wait for the line just asked for.
+		// A record's next lines too: a record of the usual size (under
+		// 128 bytes) spans two, or three when it starts late in a line
+		// (an arena packs records at any multiple of 4: one in five of
+		// the harness's strings), and the last holds the access-time
+		// word a read refreshes. Its length is in the record, and
+		// reading it here would wait for the line just asked for; the
+		// line of p+127 is the second one when p starts a line.
 		prefetch(uintptr(p) + 64)
+		prefetch(uintptr(p) + 127)
 		if st&tagFold != 0 {
 			// A packed collection record (crec.go): its pack follows
 			// the key, and its reads walk it from the start.

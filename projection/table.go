@@ -38,9 +38,9 @@ import (
 // its array when the last key goes.
 type table struct {
 	first atomic.Pointer[slot]    // slot 0 of the array; nil: no array
-	mask  atomic.Uint64           // slots - 1
+	mask  atomic.Uint32           // slots - 1 (a bucket's table never nears 2³² slots)
+	n     int32                   // used slots (32 bits each: a table is 32 B, two a cache line)
 	arr   atomic.Pointer[slotArr] // the same array with its mask, consistent (prefetchDeep)
-	n     int                     // used slots
 
 	a *tableArena // the table's arena (arena.go); nil: none
 }
@@ -59,7 +59,7 @@ func (t *table) load() *slotArr {
 	if p == nil {
 		return nil
 	}
-	m := t.mask.Load()
+	m := uint64(t.mask.Load())
 	return &slotArr{mask: m, s: unsafe.Slice(p, m+1)}
 }
 
@@ -71,7 +71,7 @@ func (t *table) publish(a *slotArr) {
 		t.mask.Store(0)
 		return
 	}
-	t.mask.Store(a.mask)
+	t.mask.Store(uint32(a.mask))
 	t.first.Store(&a.s[0])
 }
 
@@ -153,7 +153,7 @@ func (t *table) find(key []byte, h uint64) *slot {
 	if p == nil {
 		return nil
 	}
-	mask := t.mask.Load()
+	mask := uint64(t.mask.Load())
 	tag := hash32(h)
 	for i := home(tag) & mask; ; i = (i + 1) & mask {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
@@ -175,7 +175,7 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 	if p == nil {
 		return obj{}, false
 	}
-	mask := t.mask.Load()
+	mask := uint64(t.mask.Load())
 	tag := hash32(h)
 	for i := home(tag) & mask; ; i = (i + 1) & mask {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
@@ -214,7 +214,7 @@ func (t *table) findString(key string, h uint64) *slot {
 // bits are h's), known to be absent, and returns its slot.
 func (t *table) insert(h uint64, ns slot) *slot {
 	a := t.load()
-	if a == nil || t.n+1 > int(a.mask+1)*13/16 {
+	if a == nil || int(t.n)+1 > int(a.mask+1)*13/16 {
 		a = t.grow(a)
 	}
 	ns.tag = ns.tag&^tagHash | hash32(h)
@@ -311,7 +311,7 @@ func (t *table) nth(i int) *slot {
 // It reads only published, immutable memory, so it needs no lock.
 func (t *table) prefetchSlot(h uint64) {
 	if p := t.first.Load(); p != nil {
-		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(home(hash32(h))&t.mask.Load())*unsafe.Sizeof(slot{}))
+		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(home(hash32(h))&uint64(t.mask.Load()))*unsafe.Sizeof(slot{}))
 	}
 }
 
@@ -360,7 +360,7 @@ func (t *table) sane() error {
 			return fmt.Errorf("table: key %q in slot %d is not found from its home", key, i)
 		}
 	}
-	if n != t.n {
+	if n != int(t.n) {
 		return fmt.Errorf("table: %d keys, n=%d", n, t.n)
 	}
 	if live, ok := t.saneArena(); !ok {
