@@ -3,95 +3,162 @@ package projection
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Packed elements: the elements of a list and the values of a hash are
 // stored in their packs as entries of their own form, which may hold a
 // value text-packed (textpack.go) instead of its bytes:
 //
-//	+-------------------+----------------------------------------+
-//	| uvarint x         | x>>1 bytes                             |
-//	+-------------------+----------------------------------------+
-//	  x&1 = 0: the bytes are the value
-//	  x&1 = 1: the bytes are a coded form (codec byte, payload) of
-//	           a text codec; the value is what appendCoded gives
+//	plain  +------------------+-----------------------------+
+//	       | uvarint len<<1   | the value's len bytes       |
+//	       +------------------+-----------------------------+
+//	coded  +------------------+-----------+------------------+
+//	       | k:5 | codec:2 |1 | [uvarint] | payload          |
+//	       +------------------+-----------+------------------+
+//
+// The first byte's low bit tells them apart (a plain entry's uvarint has
+// it clear). A coded entry's head byte holds the codec (codec6URL,
+// codec6Std, codec4Lower or codec4Upper, less one) and k: the value has
+// codedMin + k characters, or when k is 31, codedMin + 31 + the uvarint
+// that follows. The payload is the codec's packing of those characters
+// (packWith, without its codec byte), so its length follows from the
+// count: the head replaces both the length and the codec byte a coded
+// form carries elsewhere, one byte less a value (ten a hash of ten
+// fields) for every value of up to codedMin + 30 characters.
 //
 // An entry is coded exactly when text packing is on (Options.PlainText
-// unset) and packText saves entryMinSaving bytes, so a value has one
+// unset) and packing saves entryMinSaving bytes, so a value has one
 // entry: two entries are equal exactly when their values are, and LREM,
-// LINSERT, LPOS compare entries without unpacking. Members of sets and
-// sorted sets, and hash field names (intern.go), stay plain pack
-// elements (see pack.go); only text codecs are used here, never LZ4, as a
-// read unpacks every element it touches.
+// LINSERT, LPOS compare entries without unpacking. The stored bytes
+// entryNext hands out are the value itself for a plain entry and the
+// whole entry, head included, for a coded one, so that comparing them
+// compares values too. Members of sets and sorted sets, and hash field
+// names (intern.go), stay plain pack elements (see pack.go); only text
+// codecs are used here, never LZ4, as a read unpacks every element it
+// touches.
 //
 // Readers get unpacked values in a scratch (see scratch), never a
 // slice of the pack: what a read API hands out stays valid for the View.
 
-// entryNext decodes the entry at off: its stored bytes, whether they are
-// coded, and the offset of the next entry.
+// codedMin is the fewest characters a coded entry holds: a hex value of
+// 6 is the shortest to save entryMinSaving bytes.
+const codedMin = 6
+
+// codedHead decodes the head of the coded entry at b[off]: the value's
+// codec and length, and where its payload starts.
+func codedHead(b []byte, off int) (codec, n, start int) {
+	h := b[off]
+	codec, k := int(h>>1&3)+1, int(h>>3)
+	if k < 31 {
+		return codec, codedMin + k, off + 1
+	}
+	x, w := binary.Uvarint(b[off+1:])
+	return codec, codedMin + 31 + int(x), off + 1 + w
+}
+
+// entryNext decodes the entry at off: its stored bytes (see above),
+// whether they are coded, and the offset of the next entry.
 func entryNext(b []byte, off int) (e []byte, coded bool, next int) {
+	if b[off]&1 != 0 {
+		codec, n, start := codedHead(b, off)
+		end := start + payloadLen(codec, n)
+		return b[off:end:end], true, end
+	}
 	x, w := binary.Uvarint(b[off:])
 	start := off + w
 	end := start + int(x>>1)
-	return b[start:end:end], x&1 != 0, end
+	return b[start:end:end], false, end
 }
 
 // entrySkip returns the offset of the entry after the one at off.
 func entrySkip(b []byte, off int) int {
+	if b[off]&1 != 0 {
+		codec, n, start := codedHead(b, off)
+		return start + payloadLen(codec, n)
+	}
 	x, w := binary.Uvarint(b[off:])
 	return off + w + int(x>>1)
+}
+
+// entryCodec returns the codec that codes v's entry, or 0 when its entry
+// is plain: text packing on (tp), one codec's alphabet, and a saving of
+// entryMinSaving bytes.
+func entryCodec(v []byte, tp bool) int {
+	n := len(v)
+	if !tp || n < codedMin || n > maxPackedText {
+		return 0
+	}
+	codec := textCodecOf(v)
+	if codec == 0 || codedHeadLen(n)+payloadLen(codec, n) > n+uvarintLen(uint64(n)<<1)-entryMinSaving {
+		return 0
+	}
+	return codec
+}
+
+// codedHeadLen is the size of the head of a coded entry of n characters.
+func codedHeadLen(n int) int {
+	k := n - codedMin
+	if k < 31 {
+		return 1
+	}
+	return 1 + uvarintLen(uint64(k-31))
 }
 
 // entryAppend appends v's entry to b, coded when tp (text packing on) and
 // packing saves entryMinSaving bytes.
 func entryAppend(b, v []byte, tp bool) []byte {
-	if tp && len(v) > entryMinSaving && len(v) <= maxPackedText {
-		if codec := textCodecOf(v); codec != 0 {
-			if n := packedTextLen(codec, len(v)); n <= len(v)-entryMinSaving {
-				b = binary.AppendUvarint(b, uint64(n)<<1|1)
-				return packWith(b, v, 0, codec)
-			}
+	if codec := entryCodec(v, tp); codec != 0 {
+		k := len(v) - codedMin
+		if k < 31 {
+			b = append(b, byte(k)<<3|byte(codec-1)<<1|1)
+		} else {
+			b = append(b, 31<<3|byte(codec-1)<<1|1)
+			b = binary.AppendUvarint(b, uint64(k-31))
 		}
+		return packPayload(b, v, codec)
 	}
 	b = binary.AppendUvarint(b, uint64(len(v))<<1)
 	return append(b, v...)
 }
 
-// entryMinSaving is the fewest bytes packing must save for an entry to be
-// coded. Every read of a coded element unpacks it; one byte (8 to 11
-// base64 characters, 4 or 5 hex digits) is not worth that: LRANGE of ten
-// 8-character elements took 30% longer for it, while leaving them plain
-// costs the harness's hashes and lists (values of 8 to 32 characters)
-// under 2 bytes a key.
-const entryMinSaving = 2
+// entryMinSaving is the fewest bytes coding must save for an entry to be
+// coded. Every read of a coded element unpacks it; two bytes (8 to 11
+// base64 characters, 4 or 5 hex digits) are not worth that: LRANGE of
+// ten 8-character elements took 30% longer for it, while leaving them
+// plain costs the harness's hashes and lists (values of 8 to 32
+// characters) under 2 bytes a key. (Before the head folded the codec
+// byte in, the same values were coded, for a byte less.)
+const entryMinSaving = 3
 
 // entrySize is the length of v's entry (see entryAppend).
 func entrySize(v []byte, tp bool) int {
 	n := len(v)
-	x := uint64(n) << 1
-	if tp && n > entryMinSaving && n <= maxPackedText {
-		if codec := textCodecOf(v); codec != 0 && packedTextLen(codec, n) <= n-entryMinSaving {
-			n = packedTextLen(codec, n)
-			x = uint64(n)<<1 | 1
-		}
+	if codec := entryCodec(v, tp); codec != 0 {
+		return codedHeadLen(n) + payloadLen(codec, n)
 	}
-	return uvarintLen(x) + n
+	return uvarintLen(uint64(n)<<1) + n
 }
 
 // entryLen is the length of the value an entry's stored bytes hold.
 func entryLen(e []byte, coded bool) int {
 	if coded {
-		return codedLen(e)
+		_, n, _ := codedHead(e, 0)
+		return n
 	}
 	return len(e)
 }
 
 // appendEntry appends the value an entry's stored bytes hold to dst.
 func appendEntry(dst, e []byte, coded bool) []byte {
-	if coded {
-		return appendCoded(dst, e)
+	if !coded {
+		return append(dst, e...)
 	}
-	return append(dst, e...)
+	codec, n, start := codedHead(e, 0)
+	at := len(dst)
+	dst = slices.Grow(dst, n)[:at+n]
+	unpackWith(dst[at:], codec, e[start:])
+	return dst
 }
 
 // entryValue returns the value of an entry's stored bytes: e itself when
@@ -101,6 +168,20 @@ func entryValue(e []byte, coded bool, sc *scratch) []byte {
 		return e
 	}
 	return sc.unpack(e)
+}
+
+// entryTmp is the value of an entry's stored bytes, unpacked into buf
+// when it fits there (a fresh slice when not): for a comparison, never
+// handed out.
+func entryTmp(buf []byte, e []byte, coded bool) []byte {
+	if !coded {
+		return e
+	}
+	codec, n, start := codedHead(e, 0)
+	if n > len(buf) {
+		buf = make([]byte, n)
+	}
+	return unpackWith(buf[:n], codec, e[start:])
 }
 
 // entryOf returns v's entry in buf (grown if need be): the form to find
@@ -127,36 +208,18 @@ const (
 	scratchKeep = 8 << 10
 )
 
-// unpack returns the value of coded form p, in sc.
-func (sc *scratch) unpack(p []byte) []byte {
-	n := textLen(p)
-	if n < 0 {
-		return nil // malformed: the projection never writes one
-	}
+// unpack returns the value of coded entry e, in sc.
+func (sc *scratch) unpack(e []byte) []byte {
+	codec, n, start := codedHead(e, 0)
 	if sc == nil {
-		return unpackText(make([]byte, n), p)
+		return unpackWith(make([]byte, n), codec, e[start:])
 	}
 	if cap(sc.b)-len(sc.b) < n {
 		sc.b = make([]byte, 0, max(n, min(2*cap(sc.b), scratchBlock), scratchMin))
 	}
 	at := len(sc.b)
 	sc.b = sc.b[:at+n]
-	return unpackText(sc.b[at:at+n:at+n], p)
-}
-
-// textLen is codedLen for the forms of entries (text codecs only, and
-// well formed: the projection wrote them), on the short path.
-func textLen(p []byte) int {
-	if len(p) > 1 {
-		codec, rem, b := p[0]>>2&31, int(p[0]&3), len(p)-1
-		switch {
-		case codec == codec6URL || codec == codec6Std:
-			return (b-rem)/3*4 + rem
-		case codec == codec4Lower || codec == codec4Upper:
-			return 2*b - rem
-		}
-	}
-	return codedLen(p)
+	return unpackWith(sc.b[at:at+n:at+n], codec, e[start:])
 }
 
 // reset forgets what sc holds, for an owner whose values are used up
@@ -187,10 +250,11 @@ func saneEntry(e []byte, coded bool) error {
 	if !coded {
 		return nil
 	}
-	v := appendCoded(nil, e)
-	if codedLen(e) != len(v) {
+	codec, n, start := codedHead(e, 0)
+	if start+payloadLen(codec, n) != len(e) {
 		return fmt.Errorf("coded entry %x malformed", e)
 	}
+	v := appendEntry(nil, e, true)
 	again, acoded, _ := entryNext(entryAppend(nil, v, true), 0)
 	if !acoded || string(again) != string(e) {
 		return fmt.Errorf("coded entry %x of %q is not entryAppend's", e, v)

@@ -56,8 +56,8 @@ func TestEntryCodec(t *testing.T) {
 	}
 	f("", false)
 	f("abc", false)
-	f("element0", false)    // 8 base64 characters save one byte: left plain
-	f("abcdefghijkl", true) // 12 save two
+	f("element0", false)    // 8 base64 characters save two bytes: left plain
+	f("abcdefghijkl", true) // 12 save three
 	f("deadbeef", true)
 	f("DEADBEEF0", true)
 	f("dEADBEEFdEAD", true) // base64
@@ -72,12 +72,27 @@ func TestEntryCodec(t *testing.T) {
 		f(strings.Repeat("0123456789abcdef", 3)[:n], n >= 6)
 		f(strings.Repeat("Ab0-", 10)[:n], n >= 12)
 	}
+	for n := 40; n < 600; n += 7 { // heads of two and three bytes
+		f(strings.Repeat("0123456789ABCDEF", 40)[:n], true)
+		f(strings.Repeat("Ab0+", 150)[:n], true)
+	}
+	// The head holds the codec and the count: a value of up to
+	// codedMin+30 characters costs one byte beside its payload, the
+	// length and codec byte of a coded form elsewhere folded in.
+	for n := codedMin; n <= codedMin+30; n++ {
+		for _, v := range []string{strings.Repeat("0123456789abcdef", 3)[:n], strings.Repeat("Ab0_", 10)[:n]} {
+			codec := textCodecOf([]byte(v))
+			if e := entryAppend(nil, []byte(v), true); e[0]&1 != 0 && len(e) != 1+payloadLen(codec, n) {
+				t.Errorf("%q: coded entry of %d bytes, want 1 + %d", v, len(e), payloadLen(codec, n))
+			}
+		}
+	}
 	// A coded entry that is not entryAppend's breaks the one-entry-per-value
 	// rule LREM relies on.
 	bad := entryAppend(nil, []byte("abcdefghijkl"), true)
 	x, _, _ := entryNext(bad, 0)
 	x = append([]byte(nil), x...)
-	x[0] ^= byte(codec6URL^codec6Std) << 2
+	x[0] ^= 1 << 1 // codec6URL's head made codec6Std's
 	if saneEntry(x, true) == nil {
 		t.Error("saneEntry took another alphabet's form")
 	}

@@ -83,10 +83,17 @@ func textCodecOf(v []byte) int {
 // packedTextLen is the size of v's packed form with codec: the codec byte
 // and the payload.
 func packedTextLen(codec, n int) int {
+	return 1 + payloadLen(codec, n)
+}
+
+// payloadLen is the size of n characters packed with a text codec: 2 in a
+// byte for hex, 4 in 3 bytes for base64 (and one byte each for the last
+// n mod 4).
+func payloadLen(codec, n int) int {
 	if codec >= codec4Lower {
-		return 1 + (n+1)/2
+		return (n + 1) / 2
 	}
-	return 1 + (3*n+3)/4
+	return 3*(n/4) + n%4
 }
 
 // packText appends v's packed form to dst, with flag (0 or codecFlagBit)
@@ -106,12 +113,21 @@ func packText(dst, v []byte, flag byte) (out []byte, ok bool) {
 // packWith appends v's packed form with codec, which textCodecOf(v)
 // chose, to dst: exactly packedTextLen(codec, len(v)) bytes.
 func packWith(dst, v []byte, flag byte, codec int) []byte {
+	rem := len(v) & 3
+	if codec >= codec4Lower {
+		rem = len(v) & 1
+	}
+	return packPayload(append(dst, flag|byte(codec)<<2|byte(rem)), v, codec)
+}
+
+// packPayload appends v's characters packed with codec to dst:
+// payloadLen(codec, len(v)) bytes.
+func packPayload(dst, v []byte, codec int) []byte {
 	code := &charCode[codec]
 	at := len(dst)
-	dst = slices.Grow(dst, packedTextLen(codec, len(v)))[:at+packedTextLen(codec, len(v))]
-	enc := dst[at+1:]
+	dst = slices.Grow(dst, payloadLen(codec, len(v)))[:at+payloadLen(codec, len(v))]
+	enc := dst[at:]
 	if codec >= codec4Lower {
-		dst[at] = flag | byte(codec)<<2 | byte(len(v)&1)
 		i := 0
 		for ; i+1 < len(v); i += 2 {
 			enc[i/2] = code[v[i]]<<4 | code[v[i+1]]
@@ -121,7 +137,6 @@ func packWith(dst, v []byte, flag byte, codec int) []byte {
 		}
 		return dst
 	}
-	dst[at] = flag | byte(codec)<<2 | byte(len(v)&3)
 	i, o := 0, 0
 	for ; i+3 < len(v); i, o = i+4, o+3 {
 		x := uint32(code[v[i]])<<18 | uint32(code[v[i+1]])<<12 | uint32(code[v[i+2]])<<6 | uint32(code[v[i+3]])
@@ -176,7 +191,12 @@ func unpackText(dst, p []byte) []byte {
 	if codec == codecLZ4 || codec >= len(textAlpha) {
 		return dst[:0] // not a text codec: appendCoded handles LZ4
 	}
-	src := p[1:]
+	return unpackWith(dst, codec, p[1:])
+}
+
+// unpackWith is unpackText of a payload whose codec is known (a coded
+// entry's, epack.go, has no codec byte of its own).
+func unpackWith(dst []byte, codec int, src []byte) []byte {
 	n := len(dst)
 	pair := textPair[codec]
 	if codec >= codec4Lower {

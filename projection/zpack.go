@@ -5,10 +5,10 @@ import "bytes"
 // Packed members: a packed sorted set (zset.go) stores each member as an
 // entry (epack.go) followed by its score,
 //
-//	+-----------------------+---------------------+--------------+----
-//	| uvarint len<<1|coded  | member or its coded | packed score | …
-//	|                       | form (textpack.go)  | (zscore)     |
-//	+-----------------------+---------------------+--------------+----
+//	+------------------------------------------+--------------+----
+//	| entry: uvarint len<<1 and the member, or | packed score | …
+//	| a coded head and the packed member       | (zscore)     |
+//	+------------------------------------------+--------------+----
 //
 // coded exactly when text packing is on (Options.PlainText unset) and
 // packing saves entryMinSaving bytes, as list elements and hash values.
@@ -66,7 +66,7 @@ func (q *zquery) is(e []byte, coded bool) bool {
 	case zqCoded:
 		return string(e) == string(q.buf[q.cs:q.ce])
 	case zqLong:
-		return textLen(e) == len(q.m) && string(appendCoded(nil, e)) == string(q.m)
+		return entryLen(e, true) == len(q.m) && string(appendEntry(nil, e, true)) == string(q.m)
 	}
 	return false
 }
@@ -74,13 +74,7 @@ func (q *zquery) is(e []byte, coded bool) bool {
 // zmemberTmp is the stored member (e, coded) unpacked into buf when it
 // fits there (a fresh slice when not): for a comparison, never handed out.
 func zmemberTmp(buf *[zmemberTmpLen]byte, e []byte, coded bool) []byte {
-	if !coded {
-		return e
-	}
-	if n := textLen(e); n >= 0 && n <= len(buf) {
-		return unpackText(buf[:n], e)
-	}
-	return appendCoded(nil, e)
+	return entryTmp(buf[:], e, coded)
 }
 
 // zmemberTmpLen holds every member under the default
