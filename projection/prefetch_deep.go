@@ -37,12 +37,14 @@ func (t *table) prefetchDeep(h uint64) (boxed bool) {
 		// reading it here would wait for the line just asked for; the
 		// line of p+127 is the second one when p starts a line.
 		prefetch(uintptr(p) + 64)
-		prefetch(uintptr(p) + 127)
 		if st&tagFold != 0 {
 			// A packed collection record (crec.go): its pack follows
-			// the key, and its reads walk it from the start.
+			// the key, and its reads walk it from the start (the line
+			// of p+127 is among these).
 			prefetch(uintptr(p) + 128)
 			prefetch(uintptr(p) + 192)
+		} else {
+			prefetch(uintptr(p) + 127)
 		}
 	}
 	return st&tagBox != 0
