@@ -161,12 +161,15 @@ func (st *stage) reset() { st.b = st.b[:0] }
 // a size class, so none of it is lost to rounding.
 const loadChunk = 16 << 10
 
-// putLoaded stores a loaded key; with arenas on, a record of at most
-// arenaMaxRec bytes (built in the load's stage) is copied into its
-// table's arena first.
-func (d *db) putLoaded(ns slot, arenas bool) {
+// putLoaded stores a loaded key whose hash is h (0: not computed yet; a
+// key whose hash is 0 only has it computed again); with arenas on, a
+// record of at most arenaMaxRec bytes (built in the load's stage) is
+// copied into its table's arena first.
+func (d *db) putLoaded(ns slot, h uint64, arenas bool) {
 	key := unsafe.Slice(ns.keyData(), int(ns.klen))
-	h := keyHash(key)
+	if h == 0 {
+		h = keyHash(key)
+	}
 	t := d.ownTable(h) // a db without a RESIZEDB hint still holds the shared empty set
 	if arenas {
 		if own, n := recSizes(&ns); n > 0 && n <= arenaMaxRec {

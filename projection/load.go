@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"unsafe"
 
 	"github.com/vdr-project/vdr/rdbparse"
 )
@@ -111,9 +112,7 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 		ld.curDB = e.DB
 		switch e.Kind {
 		case KindString:
-			ns := d.stringSlotIn(ld.stage(), e.Key, e.String, exp, stringEncoding(e.String))
-			o := ns.obj()
-			o.touch(ld.accessTime(e))
+			ns := d.stringSlotIn(ld.stage(), e.Key, e.String, exp, stringEncoding(e.String), ld.accessTime(e))
 			ld.putSlot(d, ns)
 			ld.keys++
 			return nil
@@ -394,7 +393,7 @@ func (ld *Loader) putSlot(d *db, ns slot) {
 		ld.bld.add(loadOp{op: opPut, d: d, s: ns})
 		return
 	}
-	d.putLoaded(ns, ld.arenas)
+	d.putLoaded(ns, 0, ld.arenas)
 	ld.st.reset() // the record, if staged, is in its table now
 }
 
@@ -459,6 +458,7 @@ type loadOp struct {
 	op  loadOpKind
 	d   *db
 	s   slot   // opPut: the key's record or box
+	h   uint64 // opPut: the key's hash, once the builder has looked ahead at it (0 before)
 	key string // opRemove
 	n   int    // opResize: keys per bucket
 }
@@ -489,11 +489,17 @@ func (b *builder) add(op loadOp) {
 func (b *builder) run() {
 	defer close(b.done)
 	for bt := range b.work {
+		for i := range min(builderAhead, len(bt.ops)) {
+			b.ahead(&bt.ops[i])
+		}
 		for i := range bt.ops {
+			if j := i + builderAhead; j < len(bt.ops) {
+				b.ahead(&bt.ops[j])
+			}
 			op := &bt.ops[i]
 			switch op.op {
 			case opPut:
-				op.d.putLoaded(op.s, b.arenas)
+				op.d.putLoaded(op.s, op.h, b.arenas)
 			case opRemove:
 				op.d.removeKeyed(op.key)
 			case opResize:
@@ -504,6 +510,30 @@ func (b *builder) run() {
 		bt.ops = bt.ops[:0]
 		bt.st.reset() // its records are in their tables now
 		b.free <- bt
+	}
+}
+
+// builderAhead is how many operations ahead of the one it inserts the
+// builder starts the cache misses of: a put's slot line and the end of
+// its table's arena, where its record goes. Each is a miss in a keyspace
+// bigger than the caches, and one at a time they were 60% of the
+// builder's time (a load of the 1M-key mixed dataset waited 0.23 s on
+// slot lines and 0.2 s on arena tails); started sixteen puts early they
+// overlap (4, 8 and 32 did no better).
+const builderAhead = 16
+
+// ahead hashes op's key and starts fetching what putting it will touch.
+// A prefetch that turns out wrong (an earlier operation presized the db
+// or filled the arena's chunk) only costs a line.
+func (b *builder) ahead(op *loadOp) {
+	if op.op != opPut {
+		return
+	}
+	op.h = keyHash(unsafe.Slice(op.s.keyData(), int(op.s.klen)))
+	t := op.d.tableOf(op.h)
+	t.prefetchSlot(op.h)
+	if b.arenas && t.a != nil && t.a.fill < len(t.a.ar) {
+		prefetch(uintptr(unsafe.Pointer(&t.a.ar[t.a.fill])))
 	}
 }
 

@@ -40,12 +40,12 @@ const (
 
 // newRec builds the record of a string key.
 func newRec(key, val []byte, exp int64, enc uint8) unsafe.Pointer {
-	return newRecIn(nil, key, val, exp, enc)
+	return newRecIn(nil, key, val, exp, enc, 0)
 }
 
 // newRecIn is newRec building the record in st (a load's stage, arena.go;
-// nil: an allocation of its own).
-func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
+// nil: an allocation of its own) with access time lru.
+func newRecIn(st *stage, key, val []byte, exp int64, enc uint8, lru uint32) unsafe.Pointer {
 	head := uint64(len(val))<<3 | uint64(enc)
 	if exp != 0 {
 		head |= recExp
@@ -58,6 +58,9 @@ func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
 	kv := hdr + len(key) + len(val)
 	buf := st.alloc((kv+3)&^3 + 4)
 	binary.PutUvarint(buf, head)
+	// The lruWord, 4-aligned (stage.alloc, or an allocation of a multiple
+	// of 4): no reader sees the record yet, so a plain store will do.
+	*(*uint32)(unsafe.Pointer(&buf[len(buf)-4])) = lru
 	if exp != 0 {
 		binary.LittleEndian.PutUint64(buf[w:], uint64(exp))
 	}

@@ -146,8 +146,6 @@ type stripe struct {
 type db struct {
 	stripes []stripe
 	tabs    atomic.Pointer[bucketSet] // bucket b is guarded by stripes[b&smask]
-	keys    atomic.Int64              // keys present, including logically expired ones (as DBSIZE counts)
-	expires atomic.Int64              // keys with an expire time
 	smask   uint64
 	// compressOver is Options.CompressValues: string values longer are
 	// stored LZ4-compressed when that saves bytes (0: never).
@@ -164,6 +162,16 @@ type db struct {
 	// empty is the dataset's shared empty bucket set (bucketSet.shared);
 	// nil for a scratch db.
 	empty *bucketSet
+
+	// The counters change with every key added or removed, so they have
+	// cache lines of their own: beside tabs and stripes, which every
+	// reader reads, each write of a new key took the line from the
+	// readers' cores (and, in a load, from the parser's, reading
+	// compressOver for every string: a tenth of a strings load).
+	_       [64]byte
+	keys    atomic.Int64 // keys present, including logically expired ones (as DBSIZE counts)
+	expires atomic.Int64 // keys with an expire time
+	_       [64]byte
 }
 
 // dataset is one complete keyspace; a full sync builds a new one.
@@ -331,12 +339,12 @@ func (d *db) setStringEnc(key, val []byte, exp int64, enc uint8) {
 // (textpack.go) when it is text of a small alphabet, or compressing it
 // when the database is set to and that saves more.
 func (d *db) stringSlot(key, val []byte, exp int64, enc uint8) slot {
-	return d.stringSlotIn(nil, key, val, exp, enc)
+	return d.stringSlotIn(nil, key, val, exp, enc, 0)
 }
 
 // stringSlotIn is stringSlot building the record in st (a load's stage,
-// arena.go; nil: an allocation of its own).
-func (d *db) stringSlotIn(st *stage, key, val []byte, exp int64, enc uint8) slot {
+// arena.go; nil: an allocation of its own) with access time lru.
+func (d *db) stringSlotIn(st *stage, key, val []byte, exp int64, enc uint8, lru uint32) slot {
 	if enc != encInt && len(val) >= 4 {
 		flag := byte(0)
 		if enc == encRaw {
@@ -360,7 +368,7 @@ func (d *db) stringSlotIn(st *stage, key, val []byte, exp int64, enc uint8) slot
 			val, enc = coded, encCoded
 		}
 	}
-	return slot{p: newRecIn(st, key, val, exp, enc), tag: uint32(KindString), klen: uint32(len(key))}
+	return slot{p: newRecIn(st, key, val, exp, enc, lru), tag: uint32(KindString), klen: uint32(len(key))}
 }
 
 // maxPackedText is the longest string value text packing is tried on:

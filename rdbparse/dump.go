@@ -77,6 +77,7 @@ func getDumpParser(h Handler, opts *Options) *Parser {
 	p.h, p.opts = fresh.h, fresh.opts
 	p.empty.Store(0)
 	p.keys.Store(0)
+	p.nkeys = 0
 	p.offset.Store(0)
 	p.hdr, p.valkey, p.db, p.plainNodes, p.inPlace = Header{}, false, 0, 0, false
 	return p
