@@ -434,6 +434,10 @@ type builder struct {
 	free   chan *batch
 	done   chan struct{}
 	arenas bool // copy staged records into the tables' arenas
+
+	// The builder goroutine's scratch for sorting a window (sorted).
+	order, out []*loadOp
+	bkt, count []int32
 }
 
 // batch is a run of operations and the stage their records were built in.
@@ -465,12 +469,12 @@ type loadOp struct {
 
 func newBuilder(arenas bool) *builder {
 	b := &builder{
-		work:   make(chan *batch, 4),
-		free:   make(chan *batch, 6),
+		work:   make(chan *batch, builderWindow),
+		free:   make(chan *batch, 2*builderWindow+6),
 		done:   make(chan struct{}),
 		arenas: arenas,
 	}
-	for range 5 {
+	for range 2*builderWindow + 5 {
 		b.free <- &batch{ops: make([]loadOp, 0, builderBatch)}
 	}
 	b.cur = <-b.free
@@ -486,31 +490,120 @@ func (b *builder) add(op loadOp) {
 	}
 }
 
+// builderWindow is how many batches the builder gathers before it
+// inserts them, and inserts in the order of their tables. Keys arrive in
+// no order the tables care about, so one at a time each put lands in a
+// table of its own: a slot array and an arena tail that are out of the
+// caches and, in a keyspace of gigabytes on 4 KiB pages, out of the TLB.
+// Sorted, the puts of a window that share a table follow each other
+// (about a dozen at 1M keys), and the rest walk forward through the slot
+// arrays, which presize allocated one after another, instead of jumping
+// about. Loading the 10M-key mixed dataset in process took 11.1–12.4 s
+// and 21–23 s of CPU, against 15.0–17.8 s and 27–29 s unsorted; at 1M
+// it makes no difference. The order of the keys does not matter to the
+// keyspace: puts of one key share its table, and the sort is stable.
+// The parser fills the next window meanwhile, so the builder keeps two
+// windows of batches: loading the 1M-key mixed dataset peaked 5.4 MB
+// higher (VmHWM 175.8 against 170.3 MB).
+const builderWindow = 64
+
 func (b *builder) run() {
 	defer close(b.done)
+	var win []*batch
 	for bt := range b.work {
-		for i := range min(builderAhead, len(bt.ops)) {
-			b.ahead(&bt.ops[i])
+		if win = append(win, bt); len(win) == builderWindow {
+			b.insertWindow(win)
+			win = win[:0]
 		}
-		for i := range bt.ops {
-			if j := i + builderAhead; j < len(bt.ops) {
-				b.ahead(&bt.ops[j])
-			}
-			op := &bt.ops[i]
-			switch op.op {
-			case opPut:
-				op.d.putLoaded(op.s, op.h, b.arenas)
-			case opRemove:
-				op.d.removeKeyed(op.key)
-			case opResize:
-				op.d.presize(op.n)
-			}
-			*op = loadOp{} // drop references: the slice is reused
+	}
+	b.insertWindow(win)
+}
+
+// insertWindow inserts the operations of win, sorted by table when they
+// are all puts into one db, in their order otherwise (a RESIZEDB, or a
+// removal, comes rarely), and gives the batches back.
+func (b *builder) insertWindow(win []*batch) {
+	if len(win) == 0 {
+		return
+	}
+	ops := b.sorted(win)
+	for i := range min(builderAhead, len(ops)) {
+		b.ahead(ops[i])
+	}
+	for i, op := range ops {
+		if j := i + builderAhead; j < len(ops) {
+			b.ahead(ops[j])
 		}
+		switch op.op {
+		case opPut:
+			op.d.putLoaded(op.s, op.h, b.arenas)
+		case opRemove:
+			op.d.removeKeyed(op.key)
+		case opResize:
+			op.d.presize(op.n)
+		}
+	}
+	for _, bt := range win {
+		clear(bt.ops) // drop references: the slice is reused
 		bt.ops = bt.ops[:0]
 		bt.st.reset() // its records are in their tables now
 		b.free <- bt
 	}
+}
+
+// sorted returns the operations of win in the order to insert them: by
+// bucket (a counting sort, stable) when every one is a put into one db,
+// with each put's hash computed; as they came otherwise.
+func (b *builder) sorted(win []*batch) []*loadOp {
+	ops := b.order[:0]
+	var d *db
+	same := true
+	for _, bt := range win {
+		for i := range bt.ops {
+			op := &bt.ops[i]
+			ops = append(ops, op)
+			if op.op != opPut || (d != nil && op.d != d) {
+				same = false
+			}
+			d = op.d
+		}
+	}
+	b.order = ops
+	if !same || len(ops) < 2 {
+		return ops
+	}
+	bs := d.tabs.Load()
+	if bs.shared {
+		return ops // no RESIZEDB hint: the db's own set is made by its first put
+	}
+	nb := int(bs.nb)
+	if cap(b.count) < nb+1 {
+		b.count = make([]int32, nb+1)
+	}
+	count := b.count[:nb+1]
+	clear(count)
+	if cap(b.bkt) < len(ops) {
+		b.bkt = make([]int32, len(ops))
+	}
+	bkt := b.bkt[:len(ops)]
+	for i, op := range ops {
+		op.h = keyHash(unsafe.Slice(op.s.keyData(), int(op.s.klen)))
+		k := bs.bucketOfHash(op.h)
+		bkt[i] = int32(k)
+		count[k+1]++
+	}
+	for k := 1; k <= nb; k++ {
+		count[k] += count[k-1]
+	}
+	if cap(b.out) < len(ops) {
+		b.out = make([]*loadOp, len(ops))
+	}
+	out := b.out[:len(ops)]
+	for i, op := range ops {
+		out[count[bkt[i]]] = op
+		count[bkt[i]]++
+	}
+	return out
 }
 
 // builderAhead is how many operations ahead of the one it inserts the
@@ -522,14 +615,17 @@ func (b *builder) run() {
 // overlap (4, 8 and 32 did no better).
 const builderAhead = 16
 
-// ahead hashes op's key and starts fetching what putting it will touch.
-// A prefetch that turns out wrong (an earlier operation presized the db
-// or filled the arena's chunk) only costs a line.
+// ahead hashes op's key (unless sorted did) and starts fetching what
+// putting it will touch. A prefetch that turns out wrong (an earlier
+// operation presized the db or filled the arena's chunk) only costs a
+// line.
 func (b *builder) ahead(op *loadOp) {
 	if op.op != opPut {
 		return
 	}
-	op.h = keyHash(unsafe.Slice(op.s.keyData(), int(op.s.klen)))
+	if op.h == 0 {
+		op.h = keyHash(unsafe.Slice(op.s.keyData(), int(op.s.klen)))
+	}
 	t := op.d.tableOf(op.h)
 	t.prefetchSlot(op.h)
 	if b.arenas && t.a != nil && t.a.fill < len(t.a.ar) {
@@ -550,4 +646,8 @@ func (b *builder) finish() {
 	<-b.done
 	b.work = nil
 	b.cur = nil
+	// The batches and their stages (a window's worth twice over, a few
+	// MB) are garbage now, whoever still holds the loader.
+	b.free = nil
+	b.order, b.out, b.bkt, b.count = nil, nil, nil, nil
 }
