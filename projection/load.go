@@ -427,7 +427,8 @@ func (ld *Loader) remove(d *db, key []byte) {
 // running it beside the parser, which decodes the RDB and builds the values,
 // takes it off the critical path on a machine with a second core. Nothing
 // reads the new keyspace before Commit, which waits for the builder, so it
-// needs no locks; the operations keep their order.
+// needs no locks; the operations of each key keep their order (see
+// builderWindow).
 type builder struct {
 	cur    *batch
 	work   chan *batch
