@@ -588,8 +588,7 @@ func (b *builder) sorted(win []*batch) []*loadOp {
 	}
 	bkt := b.bkt[:len(ops)]
 	for i, op := range ops {
-		op.h = keyHash(unsafe.Slice(op.s.keyData(), int(op.s.klen)))
-		k := bs.bucketOfHash(op.h)
+		k := bs.bucketOfHash(op.hash())
 		bkt[i] = int32(k)
 		count[k+1]++
 	}
@@ -616,7 +615,7 @@ func (b *builder) sorted(win []*batch) []*loadOp {
 // overlap (4, 8 and 32 did no better).
 const builderAhead = 16
 
-// ahead hashes op's key (unless sorted did) and starts fetching what
+// ahead hashes op's key (unless sorted has) and starts fetching what
 // putting it will touch. A prefetch that turns out wrong (an earlier
 // operation presized the db or filled the arena's chunk) only costs a
 // line.
@@ -624,14 +623,19 @@ func (b *builder) ahead(op *loadOp) {
 	if op.op != opPut {
 		return
 	}
-	if op.h == 0 {
-		op.h = keyHash(unsafe.Slice(op.s.keyData(), int(op.s.klen)))
-	}
-	t := op.d.tableOf(op.h)
+	t := op.d.tableOf(op.hash())
 	t.prefetchSlot(op.h)
 	if b.arenas && t.a != nil && t.a.fill < len(t.a.ar) {
 		prefetch(uintptr(unsafe.Pointer(&t.a.ar[t.a.fill])))
 	}
+}
+
+// hash returns the hash of a put's key, computing it the first time.
+func (op *loadOp) hash() uint64 {
+	if op.h == 0 {
+		op.h = keyHash(unsafe.Slice(op.s.keyData(), int(op.s.klen)))
+	}
+	return op.h
 }
 
 // finish applies what is queued and stops the goroutine; a nil builder

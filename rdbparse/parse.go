@@ -307,7 +307,7 @@ func (p *Parser) readEnd() error {
 		}
 	}
 	p.r.release()
-	p.offset.Store(p.r.offset())
+	p.publish() // exact for the handler's End
 	if err := p.h.End(stored); err != nil {
 		return p.handlerErr(err)
 	}
