@@ -13,16 +13,17 @@ import (
 //
 //	table.a ──► tableArena{ar, more, dead}
 //	            ar, each range of more:
-//	            +----------+------+----------+------+-----+----------+
-//	            | record   | pad  | record   | pad  | …   | record   |
-//	            +----------+------+----------+------+-----+----------+
-//	            each starts at a multiple of 4 (a record's access-time
-//	            word is an aligned atomic word); slot.p points inside
+//	            +----------+----------+-----+----------+
+//	            | record   | record   | …   | record   |
+//	            +----------+----------+-----+----------+
+//	            each starts where the last ends (a record needs no
+//	            alignment: its access time is in its slot); slot.p
+//	            points inside
 //
 // What it saves is the Go allocator's rounding: a record of n bytes
 // takes n rounded to its size class (16-byte steps up to 256 B, 32 up to
 // 512), 6 bytes a key on every dataset of the compare harness, where the
-// arena takes n rounded to 4.
+// arena takes n.
 //
 // Who makes one: a load, and a compaction. A load builds each record in
 // a stage (a buffer that travels with the builder's batch of inserts and
@@ -67,28 +68,23 @@ type tableArena struct {
 }
 
 // recBytes is the bytes s's value takes in an arena: a string record or a
-// packed collection record, rounded up to 4; 0 for anything else (a box,
-// a folded collection), which is never put in one.
+// packed collection record; 0 for anything else (a box, a folded
+// collection), which is never put in one.
 func recBytes(s *slot) int {
 	_, n := recSizes(s)
 	return n
 }
 
-// recSizes is recBytes (n) with the record's own bytes: a packed
-// record's size is not always a multiple of 4, and the bytes past it are
-// not its own.
+// recSizes is recBytes (n) with the record's own bytes, the same now that
+// no record is padded.
 func recSizes(s *slot) (own, n int) {
 	switch {
 	case s.tag&(tagBox|tagFold) == 0:
-		head, w := recHead(s.p)
-		if head&recExp != 0 {
-			w += 8
-		}
-		n = (w+int(s.klen)+int(head>>3)+3)&^3 + 4 // newRec's size
+		n = recOwn(s.p, s.klen())
 		return n, n
 	case isCRec(s.tag):
-		own = crecBytes(s.p, int(s.klen))
-		return own, (own + 3) &^ 3
+		own = crecBytes(s.p, s.klen())
+		return own, own
 	}
 	return 0, 0
 }
@@ -137,11 +133,11 @@ func (t *table) arenaBytes() int {
 // them into their tables (a nil *stage allocates each on its own).
 type stage struct{ b []byte }
 
-// alloc returns n bytes at a multiple of 4 (a record's access-time word
-// is atomic). A record too big for an arena gets an allocation of its
-// own: the builder copies only those of at most arenaMaxRec bytes.
+// alloc returns n bytes (a record needs no alignment). A record too big
+// for an arena gets an allocation of its own: the builder copies only
+// those of at most arenaMaxRec bytes.
 func (st *stage) alloc(n int) []byte {
-	m := (n + 3) &^ 3
+	m := n
 	if st == nil || m > arenaMaxRec {
 		return make([]byte, n)
 	}
@@ -166,7 +162,7 @@ const loadChunk = 16 << 10
 // record of at most arenaMaxRec bytes (built in the load's stage) is
 // copied into its table's arena first.
 func (d *db) putLoaded(ns slot, h uint64, arenas bool) {
-	key := unsafe.Slice(ns.keyData(), int(ns.klen))
+	key := unsafe.Slice(ns.keyData(), ns.klen())
 	if h == 0 {
 		h = keyHash(key)
 	}

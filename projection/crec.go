@@ -10,10 +10,12 @@ import (
 // hash whose key has no expire time is held, after a load, as one
 // allocation without Go pointers, like a string's record:
 //
-//	slot.p ──► +-----+-----+-----------+---------+------+
-//	           | lru | key | n<<3 | fl | plen    | pack |
-//	           | 4 B |     | uvarint   | uvarint |      |
-//	           +-----+-----+-----------+---------+------+
+//	slot.p ──► +---------+-----+-----------+---------+------+
+//	           | klen    | key | n<<3 | fl | plen    | pack |
+//	           | uvarint |     | uvarint   | uvarint |      |
+//	           +---------+-----+-----------+---------+------+
+//	klen only for a key of 63 bytes or more (the slot's tag holds
+//	shorter ones')
 //	n: the struct's element count; fl: bit 2 the pack's flag (pbufFlag:
 //	a list's listpack encoding), bits 0–1 a set's encoding
 //
@@ -25,9 +27,11 @@ import (
 // chunk, a set without a dense, a sorted set without its tree, a hash
 // without field TTLs or a dense).
 //
-// The slot says so with tagFold and no tagBox (a folded key has both).
-// The obj read from it has flagCRec, ptr the record and n the key's
-// length; its list(), set(), zset() and hash() build a read-only copy of
+// The slot says so with tagFold and no tagBox (a folded key has both),
+// and holds its access time (slot.lru), as a string record's slot does.
+// The obj
+// read from it has flagCRec, ptr the record, n the key's length and lw
+// the slot's access-time word; its list(), set(), zset() and hash() build a read-only copy of
 // the struct whose pack points into the record (a view): on the heap for
 // the rare readers, in the View's own room for View.Get and View.Peek
 // (Value.view). A view is never written through: every write looks its
@@ -107,50 +111,54 @@ func crecSlotIn(st *stage, key []byte, o *obj) (slot, bool) {
 	if !ok {
 		return slot{}, false
 	}
-	p := newCRec(st, key, fl, n, pk.bytes(), lru.t.Load())
-	return slot{p: p, tag: uint32(o.kind) | tagFold, klen: uint32(len(key))}, true
+	p := newCRec(st, key, fl, n, pk.bytes())
+	return slot{p: p, tag: uint32(o.kind) | tagFold | klenTag(len(key)), lru: lru.t.Load()}, true
 }
 
-// crecSize is the bytes a record of a klen-byte key holds before its
-// rounding to a size class. The access-time word comes first, where the
-// allocation's alignment is its alignment; the record is at least 16
-// bytes, past Go's tiny allocator, whose blocks of odd sizes may start
-// anywhere.
+// crecSize is the bytes a record of a klen-byte key holds: at least
+// recMin, as a string record.
 func crecSize(klen int, n uint32, plen int) int {
-	return max(crecKey+klen+uvarintLen(uint64(n)<<crecFlBits)+uvarintLen(uint64(plen))+plen, 16)
+	return recSize(crecKey(klen) + klen + uvarintLen(uint64(n)<<crecFlBits) + uvarintLen(uint64(plen)) + plen)
 }
 
-// crecKey is where a record's key starts, after its access time.
-const crecKey = 4
+// crecKey is where the key of a record of a klen-byte key starts: after
+// its length, for a long one.
+func crecKey(klen int) int {
+	if klen < tagLongKey {
+		return 0
+	}
+	return uvarintLen(uint64(klen))
+}
 
 // newCRec allocates a record.
-func newCRec(st *stage, key []byte, fl byte, n uint32, pack []byte, lru uint32) unsafe.Pointer {
+func newCRec(st *stage, key []byte, fl byte, n uint32, pack []byte) unsafe.Pointer {
 	buf := st.alloc(crecSize(len(key), n, len(pack)))
-	i := crecKey + copy(buf[crecKey:], key)
+	i := crecKey(len(key))
+	if i > 0 {
+		binary.PutUvarint(buf, uint64(len(key)))
+	}
+	i += copy(buf[i:], key)
 	i += binary.PutUvarint(buf[i:], uint64(n)<<crecFlBits|uint64(fl))
 	i += binary.PutUvarint(buf[i:], uint64(len(pack)))
-	i += copy(buf[i:], pack)
-	p := unsafe.Pointer(&buf[0])
-	(*lruWord)(p).t.Store(lru)
-	return p
+	copy(buf[i:], pack)
+	return unsafe.Pointer(&buf[0])
 }
 
 // crecRead decodes the record at p of a klen-byte key: its fl byte,
-// element count, pack and access-time word.
-func crecRead(p unsafe.Pointer, klen int) (fl byte, n uint32, pack []byte, lru *lruWord) {
-	i := crecKey + klen
+// element count and pack.
+func crecRead(p unsafe.Pointer, klen int) (fl byte, n uint32, pack []byte) {
+	i := crecKey(klen) + klen
 	head, w := recHead(unsafe.Add(p, i)) // a uvarint, as a string record's head is
 	i += w
 	plen, w := recHead(unsafe.Add(p, i))
 	i += w
 	pack = unsafe.Slice((*byte)(unsafe.Add(p, i)), int(plen))
-	lru = (*lruWord)(p)
-	return byte(head & (1<<crecFlBits - 1)), uint32(head >> crecFlBits), pack, lru
+	return byte(head & (1<<crecFlBits - 1)), uint32(head >> crecFlBits), pack
 }
 
 // crecBytes is the size of the record (MEMORY USAGE).
 func crecBytes(p unsafe.Pointer, klen int) int {
-	_, n, pack, _ := crecRead(p, klen)
+	_, n, pack := crecRead(p, klen)
 	return crecSize(klen, n, len(pack))
 }
 
@@ -160,7 +168,7 @@ func crecBytes(p unsafe.Pointer, klen int) int {
 // that will be written); otherwise it points into the record, with its
 // capacity its length.
 func (o *obj) viewInto(dst *listObj, own bool) unsafe.Pointer {
-	fl, n, pack, lru := crecRead(o.ptr, int(o.n))
+	fl, n, pack := crecRead(o.ptr, int(o.n))
 	if own {
 		pack = append(make([]byte, 0, len(pack)), pack...)
 	}
@@ -185,7 +193,9 @@ func (o *obj) viewInto(dst *listObj, own bool) unsafe.Pointer {
 	}
 	pk.set(pack)
 	pk.setFlag(fl&crecFlagBit != 0)
-	w.t.Store(lru.t.Load())
+	if o.lw != nil {
+		w.t.Store(o.lw.t.Load())
+	}
 	return unsafe.Pointer(dst)
 }
 
@@ -196,13 +206,13 @@ func (o *obj) view() unsafe.Pointer { return o.viewInto(new(listObj), false) }
 // a folded key, or a boxed one when the key is too long to fold, and
 // returns its obj. The struct owns a copy of the pack.
 func (s *slot) expand() obj {
-	o := obj{ptr: s.p, kind: Kind(s.tag & tagKind), n: s.klen, flags: flagCRec}
+	o := s.obj()
 	st := obj{ptr: o.viewInto(new(listObj), true), kind: o.kind}
-	key := unsafe.Slice(s.keyData(), int(s.klen))
+	key := unsafe.Slice(s.keyData(), s.klen())
 	ns, ok := foldSlot(key, &st)
 	if !ok {
 		ns = makeSlot(key, &st)
 	}
-	s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
+	s.p, s.tag, s.lru = ns.p, s.tag&tagKey|ns.tag&^tagKey, 0
 	return s.obj()
 }

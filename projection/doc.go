@@ -44,17 +44,19 @@
 //	                                                            (N a power of two; any B ≥ 1)
 //
 //	h = xxhash(key); bucket(key) = (h>>32 × B)>>32; stripe(bucket) = bucket & (N-1)
-//	slot: home ((uint32(h)>>4) & mask), linear probing
+//	slot: home ((h>>11) & mask), linear probing
 //
 // A slot and what it points at (table.go, rec.go):
 //
-//	slot (16 B)                        string record (one pointer-free allocation)
-//	+---------+---------+-------+      +------+--------+-----+-------+-----+-----+
-//	| p       | tag     | klen  | ───► | head | exp    | key | value | pad | lru |
-//	| 8 B     | 4 B     | 4 B   |      | 1–2+ | 0 or 8 |     |       | 0–3 | 4 B |
-//	+---------+---------+-------+      +------+--------+-----+-------+-----+-----+
-//	  tag: 27 hash bits | fold bit | box bit | Kind (3 bits)
+//	slot (16 B)                        string record (pointer-free bytes, no alignment)
+//	+---------+---------+-------+      +------+---------+--------+-----+-------+
+//	| p       | tag     | lru   | ───► | head | klen    | exp    | key | value |
+//	| 8 B     | 4 B     | 4 B   |      | 1–2+ | 0 or 1+ | 0 or 8 |     |       |
+//	+---------+---------+-------+      +------+---------+--------+-----+-------+
+//	  tag: 21 hash bits | key length (6 bits; 63: long, its length in the
+//	  record or box) | fold bit | box bit | Kind (3 bits)
 //	  (fold without box: a packed collection record, crec.go)
+//	  lru: a record's access time (a box's or folded struct's is its own)
 //	                                   box (a collection, stream or in-place-edited string)
 //	                               ──► +-----+-----+------------------------+
 //	                                   | ptr | exp | key (inline up to 48 B) | ──► listObj, setObj, …
@@ -71,12 +73,14 @@
 //
 //	slot share    16 B / table load: 22 B after a load (tables ~72% full,
 //	              see loadKeysPerBucket), 20–40 B as writes grow them
-//	record        head (1 B if v < 16, 2 B if v < 2048) + k + v, padded
-//	              to 4, + 4 (access time); nothing more in its table's
-//	              arena (arena.go: where a load and a compaction put the
-//	              records, back to back); a record written since is an
-//	              allocation of its own, rounded up to its size class
-//	              (16-byte steps up to 256 B: 6 B a key on average)
+//	record        head (1 B if v < 8, 2 B if v < 1024) + k + v (at least
+//	              8 B; a key of 63 bytes or more adds its length); nothing
+//	              more in its table's arena (arena.go: where a load and a
+//	              compaction put the records, back to back, at any byte);
+//	              a record written since is an allocation of its own,
+//	              rounded up to its size class (16-byte steps up to 256 B:
+//	              6 B a key on average). Its access time is the slot's
+//	              lru word, so it has no padding and no word of its own
 //	expire time   +8 B in the record when the key has one
 //	text packing  a value of 4 bytes or more (up to 4 KB) whose every byte
 //	              is a hex digit, or in one base64 alphabet (A–Z a–z 0–9
@@ -91,23 +95,24 @@
 //	              reads decompress a copy
 //
 // On the compare harness's strings (k = 14, v uniform in 16–128, mean 72,
-// alphanumeric, so packed to 1 + 54): 22 + (2 + 14 + 55 + 1.5 + 4 = 76.5,
-// 76.8 measured) ≈ 99 B in an arena, 105 with the size classes, against
+// alphanumeric, so packed to 1 + 54): 22 + (2 + 14 + 55 = 71) ≈ 93 B in
+// an arena, against 99 with the access time and padding in the record,
 // ~184 B with the 40-byte slot and 24-byte obj before, and 127 B with the
 // value plain. Measured (vdr serve --rdb of that dataset's 1M-key RDB,
-// live heap after the load): 106 B a key; the process's RSS adds about
-// 17 MB of its own (an empty vdr: the binary's text and read-only data,
-// ~15 MB, and the runtime). Redis 7.0 on the same keys spends ~170 B: a
+// INFO used_memory after the load): 98.0 MB, 5.4 MB less than with the
+// access time in the record (103.4); the process's RSS adds about 20 MB
+// of its own (an empty vdr: the binary's text and read-only data, ~15
+// MB, and the runtime). Redis 7.0 on the same keys spends ~170 B: a
 // 24-byte dictEntry and an 8-byte bucket pointer, an sds key and a robj +
 // sds value, each rounded to a jemalloc class.
 //
-// Why 0.6× of Redis's RSS is out of reach for these strings: 0.6 × 172.8
-// MB is 103.7 MB; less an empty vdr's ~17 MB that leaves ~86 bytes a key,
-// and the key and packed value alone are 69. Seventeen bytes for the
-// table, the record head, the access time and the padding (30 here, with
-// the records in arenas; 32 for Redis's dictEntry and bucket alone) would
-// take slots of 8 bytes (a 4-byte offset into the table's arena and the
-// hash bits) and keys packed too.
+// Why 0.6× of Redis's RSS is still out of reach for these strings: 0.6 ×
+// 172.8 MB is 103.7 MB; less an empty vdr's ~20 MB that leaves ~84 bytes
+// a key, and the key and packed value alone are 69. Fifteen bytes for
+// the table and the record head (24 here; 32 for Redis's dictEntry and
+// bucket alone) would take slots of 12 bytes at 80% (a 4-byte offset
+// into the table's arena, the tag and the access time) and keys packed
+// too.
 //
 // Collections whose key has no expire time and is at most 48 bytes are
 // folded (fold.go): the slot points at the collection's 32-byte struct,
@@ -125,10 +130,12 @@
 // sorted-set tree, no hash dense or field TTLs), is one pointer-free
 // allocation like a string's record:
 //
-//	slot.p ──► +-----+-----+-----------+---------+------+
-//	           | lru | key | n<<3 | fl | plen    | pack |
-//	           +-----+-----+-----------+---------+------+
-//	           4 + k + 1–2 + 1–2 + plen, rounded to 4 in its table's arena
+//	slot.p ──► +-----+-----------+---------+------+
+//	           | key | n<<3 | fl | plen    | pack |
+//	           +-----+-----------+---------+------+
+//	           k + 1–2 + 1–2 + plen in its table's arena (a key of 63
+//	           bytes or more: its length first); the access time is in
+//	           the slot, as a string record's
 //
 // The slot has tagFold without tagBox. Reads build a 32-byte view of the
 // struct in the View (nothing allocated); a write first expands the key
@@ -152,7 +159,8 @@
 //
 //	table.a ──► ar, more: [rec|rec|rec|…] [rec|rec|…] …   dead: bytes no slot points at
 //
-// so a record costs its bytes rounded to 4, not to a size class: 6 B a
+// so a record costs its bytes (rounded to 4 until the access time moved
+// into the slot; now not rounded at all), not a size class: 6 B a
 // key less on every harness dataset (strings 83.0 → 76.8 B a record,
 // hashes 213.7 → 207.7, lists 203.7 → 197.7, sorted sets 226.3 → 220.3),
 // and no transient copy (a sync's peak RSS stays where it was). A write

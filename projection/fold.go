@@ -119,7 +119,7 @@ func foldSlot(key []byte, o *obj) (s slot, ok bool) {
 		return slot{}, false
 	}
 	o.ptr = p
-	return slot{p: p, tag: uint32(o.kind) | tagBox | tagFold, klen: uint32(len(key))}, true
+	return slot{p: p, tag: uint32(o.kind) | tagBox | tagFold | klenTag(len(key))}, true
 }
 
 // storeNew stores the new collection o under key (replacing what is
@@ -147,7 +147,7 @@ func (d *db) storeNew(key []byte, o *obj) {
 // unfold gives the folded key in s a box with expire time exp (setExpire):
 // the box points at the same struct.
 func (s *slot) unfold(exp int64) {
-	key := unsafe.Slice(s.keyData(), int(s.klen))
+	key := unsafe.Slice(s.keyData(), s.klen())
 	o := obj{ptr: s.p, kind: Kind(s.tag & tagKind), exp: exp}
 	s.p = newBox(key, &o)
 	s.tag &^= tagFold

@@ -4,7 +4,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
 // Last access times, for OBJECT IDLETIME. Redis keeps a 24-bit LRU clock
@@ -14,10 +13,13 @@ import (
 // replica refreshes it for every command the primary sends that names
 // the key, and sets it from the RDB's IDLE field on load.
 //
-// The projection keeps the time (Unix seconds) in the value's own memory
-// (a string record's last word, a collection's struct), not in the slot:
-// it travels with the value when the value is moved, as Redis's robj
-// does. It is an atomic word, written
+// The projection keeps the time (Unix seconds) in a collection's or a
+// boxed string's struct, and for a record (a string's, a packed
+// collection's: pointer-free bytes with no aligned word of their own) in
+// its slot's lru word, which an obj read from the slot points at (lw).
+// Whatever moves a value moves its time: a struct carries it, a record's
+// slot keeps it when the record is copied (a compaction), and a value
+// stored anew starts at 0, as Redis's new robj does. It is an atomic word, written
 // only when it changes (at most once a second per key), so readers of a
 // hot key on many cores do not keep stealing its cache line.
 
@@ -27,20 +29,15 @@ type lruWord struct{ t atomic.Uint32 }
 // lru returns the value's access-time word, or nil for a kind that has
 // none.
 func (o *obj) lru() *lruWord {
-	if o.flags&flagCRec != 0 {
-		_, _, _, w := crecRead(o.ptr, int(o.n))
-		return w
+	if o.lw != nil || o.flags&flagCRec != 0 {
+		return o.lw
 	}
 	switch o.kind {
 	case KindString:
 		if o.flags&flagBoxed != 0 {
 			return &(*rawStr)(o.ptr).lru
 		}
-		if o.ptr == nil {
-			return nil
-		}
-		end := uintptr(o.ptr) + uintptr(o.n)
-		return (*lruWord)(unsafe.Add(o.ptr, int(o.n)+int((4-end%4)%4)))
+		return nil // a record's obj not read from its slot
 	case KindList:
 		return &o.list().lru
 	case KindSet:

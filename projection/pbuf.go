@@ -82,7 +82,7 @@ func (b *pbuf) clone() pbuf {
 // collections start (prefetchData); nil for other values.
 func (o *obj) firstPack() []byte {
 	if o.flags&flagCRec != 0 {
-		_, _, pack, _ := crecRead(o.ptr, int(o.n))
+		_, _, pack := crecRead(o.ptr, int(o.n))
 		return pack
 	}
 	switch o.kind {

@@ -18,7 +18,7 @@ package projection
 // written there (the Go memory model), so p is some record or box,
 // possibly not the one the tag belongs to, and a mismatch only
 // prefetches a wrong line. prefetchBoxed reads a box's first word (every
-// record and box is at least 8 bytes). The race detector cannot
+// record and box is at least 8 bytes: recMin). The race detector cannot
 // know that these reads are only hints, so race builds skip this stage
 // (prefetch_deep_race.go).
 func (t *table) prefetchDeep(h uint64) (boxed bool) {
@@ -31,11 +31,10 @@ func (t *table) prefetchDeep(h uint64) (boxed bool) {
 	if st&tagBox == 0 {
 		// A record's next lines too: a record of the usual size (under
 		// 128 bytes) spans two, or three when it starts late in a line
-		// (an arena packs records at any multiple of 4: one in five of
-		// the harness's strings), and the last holds the access-time
-		// word a read refreshes. Its length is in the record, and
-		// reading it here would wait for the line just asked for; the
-		// line of p+127 is the second one when p starts a line.
+		// (an arena packs records at any byte: one in five of the
+		// harness's strings). Its length is in the record, and reading
+		// it here would wait for the line just asked for; the line of
+		// p+127 is the second one when p starts a line.
 		prefetch(uintptr(p) + 64)
 		if st&tagFold != 0 {
 			// A packed collection record (crec.go): its pack follows
@@ -58,7 +57,7 @@ func (t *table) racyProbe(h uint64) *slot {
 		return nil
 	}
 	tag := hash32(h)
-	i := home(tag) & a.mask
+	i := home(h) & a.mask
 	for probe := 0; probe < 8; probe++ {
 		s := &a.s[i]
 		st := s.tag

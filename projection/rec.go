@@ -9,58 +9,67 @@ import (
 // its record, which the slot points at (the GC marks it and never scans
 // it):
 //
-//	+-----------+-----------+-------+---------+-----+-----------+
-//	| head      | exp       | key   | value   | pad | lru       |
-//	| uvarint   | 8 B, LE   | klen  | vlen    | 0–3 | 4 B       |
-//	+-----------+-----------+-------+---------+-----+-----------+
-//	head = vlen<<3 | recExp | enc      exp only when recExp is set
+//	+-----------+-----------+-----------+-------+---------+
+//	| head      | klen      | exp       | key   | value   |
+//	| uvarint   | uvarint   | 8 B, LE   |       | vlen    |
+//	+-----------+-----------+-----------+-------+---------+
+//	head = vlen<<4 | recLong | recExp | enc   klen only when recLong is
+//	set (a key of 63 bytes or more: the slot's tag holds shorter ones'),
+//	exp only when recExp is set
 //
-// The key's length is in the slot. The access-time word (lruWord) sits at
-// the next multiple of 4 after the value, and the record's size is a
-// multiple of 4, so even Go's tiny allocator returns it 4-aligned and the
-// word is aligned too; an obj's ptr points at the value's first byte, so
-// lru finds the word from the obj alone. A key with a 72-byte value and no
-// expire time costs a 2-byte head, its bytes, the value, 0–3 bytes of
-// padding and 4: the payload plus 6–9 bytes.
+// The record has no alignment and no padding: its access time is its
+// slot's lru word, so a record packs into its table's arena at any byte.
+// A record is at least recMin bytes (a racy prefetch reads a word of
+// whatever a slot points at). A key with a 72-byte value and no expire
+// time costs a 2-byte head, its bytes and the value: the payload plus 2.
 //
 // Every other value (a collection, a stream, a string edited in place) is
 // a box: the value's pointer, the expire time and the key. Keys of up to
 // boxKeyInline bytes are held in the box itself, so the box is one
 // allocation; longer ones are a string beside it.
 
-// recExp is the head bit that says the record holds an expire time; the
-// low two bits are the string's encoding (encEmbstr, encInt, encRaw), or
-// encCoded: the value is stored as a coded form (textpack.go: packed text
-// or an LZ4 block), whose codec byte has codecFlagBit set when the
-// value's encoding is raw rather than embstr.
+// recExp is the head bit that says the record holds an expire time;
+// recLong says it holds its key's length. The low two bits are the
+// string's encoding (encEmbstr, encInt, encRaw), or encCoded: the value
+// is stored as a coded form (textpack.go: packed text or an LZ4 block),
+// whose codec byte has codecFlagBit set when the value's encoding is raw
+// rather than embstr.
 const (
-	recExp   = 4
-	encCoded = 3
+	recExp      = 4
+	recLong     = 8
+	recLenShift = 4 // head>>recLenShift is the value's length
+	encCoded    = 3
+	recMin      = 8
 )
 
 // newRec builds the record of a string key.
 func newRec(key, val []byte, exp int64, enc uint8) unsafe.Pointer {
-	return newRecIn(nil, key, val, exp, enc, 0)
+	return newRecIn(nil, key, val, exp, enc)
 }
 
 // newRecIn is newRec building the record in st (a load's stage, arena.go;
-// nil: an allocation of its own) with access time lru.
-func newRecIn(st *stage, key, val []byte, exp int64, enc uint8, lru uint32) unsafe.Pointer {
-	head := uint64(len(val))<<3 | uint64(enc)
+// nil: an allocation of its own).
+func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
+	head := uint64(len(val))<<recLenShift | uint64(enc)
 	if exp != 0 {
 		head |= recExp
 	}
-	w := uvarintLen(head)
-	hdr := w
+	long := len(key) >= tagLongKey
+	if long {
+		head |= recLong
+	}
+	hdr := uvarintLen(head)
+	if long {
+		hdr += uvarintLen(uint64(len(key)))
+	}
 	if exp != 0 {
 		hdr += 8
 	}
-	kv := hdr + len(key) + len(val)
-	buf := st.alloc((kv+3)&^3 + 4)
-	binary.PutUvarint(buf, head)
-	// The lruWord, 4-aligned (stage.alloc, or an allocation of a multiple
-	// of 4): no reader sees the record yet, so a plain store will do.
-	*(*uint32)(unsafe.Pointer(&buf[len(buf)-4])) = lru
+	buf := st.alloc(recStrSize(hdr, len(key)+len(val)))
+	w := binary.PutUvarint(buf, head)
+	if long {
+		w += binary.PutUvarint(buf[w:], uint64(len(key)))
+	}
 	if exp != 0 {
 		binary.LittleEndian.PutUint64(buf[w:], uint64(exp))
 	}
@@ -68,6 +77,14 @@ func newRecIn(st *stage, key, val []byte, exp int64, enc uint8, lru uint32) unsa
 	copy(buf[hdr+len(key):], val)
 	return unsafe.Pointer(&buf[0])
 }
+
+// recSize is the size of a record of n bytes: at least recMin.
+func recSize(n int) int { return max(n, recMin) }
+
+// recStrSize is the size of a string record of hdr bytes of head and kv
+// of key and value: a byte more when both are empty, so that where the
+// key starts is inside the record.
+func recStrSize(hdr, kv int) int { return recSize(hdr + max(kv, 1)) }
 
 func uvarintLen(x uint64) int {
 	n := 1
@@ -100,24 +117,57 @@ func recHead(p unsafe.Pointer) (head uint64, w int) {
 // recHdrLen is the bytes before a record's key.
 func recHdrLen(p unsafe.Pointer) int {
 	head, w := recHead(p)
+	if head&recLong != 0 {
+		_, kw := recHead(unsafe.Add(p, w))
+		w += kw
+	}
 	if head&recExp != 0 {
 		w += 8
 	}
 	return w
 }
 
+// recLongKlen is the length of a record's key that its slot calls long.
+func recLongKlen(p unsafe.Pointer) int {
+	_, w := recHead(p)
+	n, _ := recHead(unsafe.Add(p, w)) // a uvarint, as the head is
+	return int(n)
+}
+
 // recKey returns the first byte of a record's key.
 func recKey(p unsafe.Pointer) *byte { return (*byte)(unsafe.Add(p, recHdrLen(p))) }
 
-// recObj returns the obj of a record whose key is klen bytes long.
-func recObj(p unsafe.Pointer, klen uint32) obj {
+// recVal is where the value of the record p starts, off bytes in (its
+// head is head); an empty value's is p itself, as off may be the end of
+// the record.
+func recVal(p unsafe.Pointer, off int, head uint64) unsafe.Pointer {
+	if head>>recLenShift == 0 {
+		return p
+	}
+	return unsafe.Add(p, off)
+}
+
+// recOwn is the bytes a record of a klen-byte key holds (arena.go,
+// MEMORY USAGE).
+func recOwn(p unsafe.Pointer, klen int) int {
+	head, _ := recHead(p)
+	return recStrSize(recHdrLen(p), klen+int(head>>recLenShift))
+}
+
+// recObj returns the obj of the record in s, whose key is klen bytes long.
+func (s *slot) recObj(klen int) obj {
+	p := s.p
 	head, w := recHead(p)
-	o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> 3)}
+	o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> recLenShift), lw: s.lruWord()}
+	if head&recLong != 0 {
+		_, kw := recHead(unsafe.Add(p, w))
+		w += kw
+	}
 	if head&recExp != 0 {
 		o.exp = int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(p, w)), 8)))
 		w += 8
 	}
-	o.ptr = unsafe.Add(p, w+int(klen))
+	o.ptr = recVal(p, w+klen, head)
 	if o.enc == encCoded {
 		o.decoded()
 	}
@@ -180,7 +230,7 @@ func newBox(key []byte, o *obj) unsafe.Pointer {
 }
 
 // boxKey returns the first byte of a box's key.
-func boxKey(p unsafe.Pointer, klen uint32) *byte {
+func boxKey(p unsafe.Pointer, klen int) *byte {
 	if klen > boxKeyInline {
 		return unsafe.StringData((*box)(p).key)
 	}
@@ -191,9 +241,9 @@ func boxKey(p unsafe.Pointer, klen uint32) *byte {
 func (s *slot) obj() obj {
 	if s.tag&tagBox == 0 {
 		if s.tag&tagFold != 0 {
-			return obj{ptr: s.p, kind: Kind(s.tag & tagKind), n: s.klen, flags: flagCRec}
+			return obj{ptr: s.p, kind: Kind(s.tag & tagKind), n: uint32(s.klen()), flags: flagCRec, lw: s.lruWord()}
 		}
-		return recObj(s.p, s.klen)
+		return s.recObj(s.klen())
 	}
 	return s.boxObj()
 }
@@ -219,11 +269,11 @@ func (s *slot) exp() int64 {
 	if s.tag&tagBox != 0 {
 		return (*box)(s.p).exp
 	}
-	head, w := recHead(s.p)
+	head, _ := recHead(s.p)
 	if head&recExp == 0 {
 		return 0
 	}
-	return int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s.p, w)), 8)))
+	return int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s.p, recHdrLen(s.p)-8)), 8)))
 }
 
 // makeSlot builds what a slot holds for key and o (all but its hash
@@ -231,7 +281,13 @@ func (s *slot) exp() int64 {
 // access time starts at 0), a box for the rest.
 func makeSlot(key []byte, o *obj) slot {
 	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		return slot{p: newRec(key, o.stored(), o.exp, o.recEnc()), tag: uint32(KindString), klen: uint32(len(key))}
+		return recSlot(key, newRec(key, o.stored(), o.exp, o.recEnc()), 0)
 	}
-	return slot{p: newBox(key, o), tag: uint32(o.kind) | tagBox, klen: uint32(len(key))}
+	return slot{p: newBox(key, o), tag: uint32(o.kind) | tagBox | klenTag(len(key))}
+}
+
+// recSlot is the slot (all but its hash bits) of a string record p of
+// key, with access time lru.
+func recSlot(key []byte, p unsafe.Pointer, lru uint32) slot {
+	return slot{p: p, tag: uint32(KindString) | klenTag(len(key)), lru: lru}
 }

@@ -131,14 +131,17 @@ func memUsage(o *obj, klen, samples int, slotShare int64, inArena bool) int64 {
 	u := slotShare
 	size := allocSize
 	if inArena {
-		size = func(n int) int64 { return int64(n+3) &^ 3 } // no size class (arena.go)
+		size = func(n int) int64 { return int64(n) } // no size class (arena.go)
 	}
 	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		w := uvarintLen(uint64(o.n) << 3)
+		w := uvarintLen(uint64(o.n) << recLenShift)
+		if klen >= tagLongKey {
+			w += uvarintLen(uint64(klen))
+		}
 		if o.exp != 0 {
 			w += 8
 		}
-		return u + size((w+klen+int(o.n)+3)&^3+4)
+		return u + size(recStrSize(w, klen+int(o.n)))
 	}
 	switch {
 	case o.flags&flagCRec != 0:

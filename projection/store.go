@@ -54,7 +54,8 @@ type obj struct {
 	kind  Kind
 	enc   uint8 // string: encEmbstr/encInt/encRaw
 	flags uint8
-	exp   int64 // absolute Unix ms; 0 means no expiry
+	exp   int64    // absolute Unix ms; 0 means no expiry
+	lw    *lruWord // a record's access time: its slot's (nil: the value holds its own)
 }
 
 // rawStr is a growable string value.
@@ -266,7 +267,7 @@ func (d *db) store(key []byte, o obj) {
 			d.expires.Add(-1)
 		}
 		b.ptr, b.exp = o.ptr, o.exp
-		s.tag = s.tag&tagHash | uint32(o.kind) | tagBox
+		s.tag = s.tag&tagKey | uint32(o.kind) | tagBox
 		if o.exp != 0 {
 			d.expires.Add(1)
 		}
@@ -283,7 +284,7 @@ func (d *db) put(t *table, s *slot, h uint64, ns slot) {
 			d.expires.Add(-1)
 		}
 		d.retire(t, s)
-		s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
+		s.p, s.tag, s.lru = ns.p, s.tag&tagKey|ns.tag&^tagKey, ns.lru
 	} else {
 		if d.tabs.Load().shared {
 			t = d.ownTable(h)
@@ -316,7 +317,7 @@ func (d *db) ownTable(h uint64) *table {
 
 // putSlot stores ns, which holds its key (a loaded key, a folded one).
 func (d *db) putSlot(ns slot) {
-	key := unsafe.Slice(ns.keyData(), int(ns.klen))
+	key := unsafe.Slice(ns.keyData(), ns.klen())
 	h := keyHash(key)
 	t := d.tableOf(h)
 	d.put(t, t.find(key, h), h, ns)
@@ -368,7 +369,7 @@ func (d *db) stringSlotIn(st *stage, key, val []byte, exp int64, enc uint8, lru 
 			val, enc = coded, encCoded
 		}
 	}
-	return slot{p: newRecIn(st, key, val, exp, enc, lru), tag: uint32(KindString), klen: uint32(len(key))}
+	return recSlot(key, newRecIn(st, key, val, exp, enc), lru)
 }
 
 // maxPackedText is the longest string value text packing is tried on:
@@ -395,7 +396,7 @@ func (d *db) setExpire(key []byte, exp int64) bool {
 		// A record holds its expire time: build it again (its access
 		// time starts over, as the applier touches the key anyway).
 		o := s.obj()
-		d.put(t, s, h, slot{p: newRec(key, o.stored(), exp, o.recEnc()), tag: uint32(KindString), klen: s.klen})
+		d.put(t, s, h, recSlot(key, newRec(key, o.stored(), exp, o.recEnc()), 0))
 		return true
 	}
 	if s.tag&tagFold != 0 {

@@ -13,9 +13,10 @@ import (
 // Why not a Go map: a read of a random key in a large keyspace is a chain
 // of cache misses, and the map costs three of them before the value (its
 // group's control word, the slot, the key's bytes), with no way to start
-// them early. Here a 16-byte slot holds 27 bits of the key's hash, the
-// value's kind, the key's length and a pointer to the key's record or
-// box (rec.go), where the key's bytes sit beside the value's header, so
+// them early. Here a 16-byte slot holds 21 bits of the key's hash, the
+// value's kind, the key's length, a record's access time and a pointer
+// to the key's record or box (rec.go), where the key's bytes sit beside
+// the value's header, so
 //
 //   - a lookup reads one slot line, compares the stored hash bits and
 //     length, and reads the record or box only for a slot where both
@@ -24,7 +25,9 @@ import (
 //     several requests in hand (a pipeline, MGET) fetches every slot line
 //     at once before it runs any of them (Projection.Prefetch);
 //   - a table grows without touching the keys: a slot's home is its stored
-//     hash bits.
+//     hash bits (in a table of up to 2^21 slots; a bigger one, which
+//     only a keyspace of millions of keys in a few buckets makes, hashes
+//     its keys again).
 //
 // The slot array's address and mask are atomic words, so Prefetch
 // computes a slot's address without the stripe lock and without a data
@@ -77,38 +80,93 @@ func (t *table) publish(a *slotArr) {
 
 // slot is one key and where its value is: 16 bytes.
 //
-//	p     the key's string record (rec.go), or its *box (every other value)
-//	tag   bits 5–31: bits 5–31 of the key's hash; bit 4: p is a folded
-//	      collection (fold.go; bit 3 is then set too); bit 3: p is a box;
-//	      bits 0–2: the value's Kind (never 0, so a used slot's tag is never 0)
-//	klen  the key's length
+//	p     the key's record (a string's, rec.go; a packed collection's,
+//	      crec.go), or its *box or folded collection (every other value)
+//	tag   bits 11–31: bits 11–31 of the key's hash; bits 5–10: the key's
+//	      length, or tagLongKey for a key of 63 bytes or more (its
+//	      length is then in its record or box); bit 4: p is a folded
+//	      collection (fold.go; bit 3 is then set too) or a packed
+//	      collection record (bit 3 clear); bit 3: p is a box; bits 0–2:
+//	      the value's Kind (never 0, so a used slot's tag is never 0)
+//	lru   a record's access time (lru.go): a record is pointer-free bytes
+//	      packed back to back in its table's arena, with no room for an
+//	      aligned atomic word, so the word it would hold is its slot's;
+//	      boxes and folded collections keep theirs in their structs
 //
 // A lookup compares the hash bits and the length in the slot, and reads
 // the key's bytes (in the record or box, beside the value's header) only
 // for a slot where both match.
 type slot struct {
-	p    unsafe.Pointer
-	tag  uint32
-	klen uint32
+	p   unsafe.Pointer
+	tag uint32
+	lru uint32 // atomic: readers touch it under the read lock
 }
 
 // Bits of slot.tag.
 const (
-	tagKind = 7           // the value's Kind
-	tagBox  = 8           // p is a *box or a folded collection, not a string record
-	tagFold = 16          // p is a folded collection (fold.go), not a *box
-	tagHash = ^uint32(31) // the key's hash bits
+	tagKind    = 7                  // the value's Kind
+	tagBox     = 8                  // p is a *box or a folded collection, not a string record
+	tagFold    = 16                 // p is a folded collection (fold.go), not a *box
+	tagKlen    = 63 << 5            // the key's length, up to tagLongKey
+	tagHash    = ^uint32(1<<11 - 1) // the key's hash bits
+	tagKey     = tagHash | tagKlen  // the bits a key decides
+	tagLongKey = 63                 // the length field of a key of 63 bytes or more
+	homeShift  = 11                 // where the hash bits start
+	homeBits   = 32 - homeShift     // tables of up to 2^homeBits slots find a slot's home in its tag
 )
+
+// klenTag is the length field of a key of n bytes, in place.
+func klenTag(n int) uint32 { return uint32(min(n, tagLongKey)) << 5 }
+
+// keyTag is the tag bits of a key of n bytes whose hash is h.
+func keyTag(h uint64, n int) uint32 { return hash32(h) | klenTag(n) }
+
+// klen returns the length of the slot's key: from its tag, or for a long
+// key from its record or box.
+func (s *slot) klen() int {
+	if n := int(s.tag&tagKlen) >> 5; n < tagLongKey {
+		return n
+	}
+	switch {
+	case s.tag&tagBox != 0:
+		return len((*box)(s.p).key) // a long key is never folded, nor boxed inline
+	case s.tag&tagFold != 0:
+		n, _ := recHead(s.p) // a packed collection record starts with it
+		return int(n)
+	}
+	return recLongKlen(s.p)
+}
+
+// lruWord is the slot's access-time word.
+func (s *slot) lruWord() *lruWord { return (*lruWord)(unsafe.Pointer(&s.lru)) }
 
 const minTableSlots = 8
 
-// hash32 is the part of a key's hash a slot keeps: bits 5–31 of the low
-// 32 (the bucket is chosen by the high 32). A slot's home is
-// (hash32 >> 5) & mask.
+// hash32 is the part of a key's hash a slot keeps: bits 11–31 of the
+// low 32 (the bucket is chosen by the high 32).
 func hash32(h uint64) uint32 { return uint32(h) & tagHash }
 
-// home is the first slot a key with hash bits t may occupy, before masking.
-func home(t uint32) uint64 { return uint64(t >> 5) }
+// home is the first slot a key of hash h may occupy, before masking: its
+// hash from bit 11 on, so that in a table of up to 2^homeBits slots the
+// stored bits give it (tagHome) and growing one reads no key.
+func home(h uint64) uint64 { return h >> homeShift }
+
+// tagHomeLimit is the first mask homeOf hashes keys for: 2^homeBits, and
+// lower in tests, which cannot build tables that big.
+var tagHomeLimit = func() (v atomic.Uint64) { v.Store(1 << homeBits); return }()
+
+// tagHome is home from a slot's stored hash bits: right for a mask below
+// 2^homeBits.
+func tagHome(t uint32) uint64 { return uint64(t >> homeShift) }
+
+// homeOf is the home of a used slot in an array of mask: from its tag, or
+// in a table too big for that from its key's hash.
+func homeOf(s *slot, mask uint64) uint64 {
+	if mask < tagHomeLimit.Load() {
+		return tagHome(s.tag) & mask
+	}
+	return home(keyHash(stringBytes(s.keyString()))) & mask
+}
 
 // slotsFor returns the slot count that holds n keys under the growth
 // threshold.
@@ -131,18 +189,18 @@ func (t *table) reserve(n int) {
 	}
 }
 
-func (s *slot) keyString() string { return unsafe.String(s.keyData(), int(s.klen)) }
+func (s *slot) keyString() string { return unsafe.String(s.keyData(), s.klen()) }
 
 // keyData returns the first byte of the slot's key: in the record or the
 // box.
 func (s *slot) keyData() *byte {
 	switch {
 	case isCRec(s.tag):
-		return (*byte)(unsafe.Add(s.p, crecKey))
+		return (*byte)(unsafe.Add(s.p, crecKey(s.klen())))
 	case s.tag&tagFold != 0:
 		return (*byte)(unsafe.Add(s.p, foldOffset))
 	case s.tag&tagBox != 0:
-		return boxKey(s.p, s.klen)
+		return boxKey(s.p, s.klen())
 	}
 	return recKey(s.p)
 }
@@ -154,10 +212,10 @@ func (t *table) find(key []byte, h uint64) *slot {
 		return nil
 	}
 	mask := uint64(t.mask.Load())
-	tag := hash32(h)
-	for i := home(tag) & mask; ; i = (i + 1) & mask {
+	tag := keyTag(h, len(key))
+	for i := home(h) & mask; ; i = (i + 1) & mask {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
-		if s.tag&tagHash == tag && int(s.klen) == len(key) && s.tag != 0 {
+		if s.tag&tagKey == tag && s.tag != 0 {
 			prefetch(uintptr(s.p))
 			if string(key) == s.keyString() {
 				return s
@@ -176,10 +234,10 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 		return obj{}, false
 	}
 	mask := uint64(t.mask.Load())
-	tag := hash32(h)
-	for i := home(tag) & mask; ; i = (i + 1) & mask {
+	tag := keyTag(h, len(key))
+	for i := home(h) & mask; ; i = (i + 1) & mask {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
-		if s.tag&tagHash == tag && int(s.klen) == len(key) && s.tag != 0 {
+		if s.tag&tagKey == tag && s.tag != 0 {
 			if s.tag&(tagBox|tagFold) != 0 {
 				if string(key) == s.keyString() {
 					return s.obj(), true
@@ -187,13 +245,20 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 				continue
 			}
 			head, w := recHead(s.p)
+			if head&recLong != 0 {
+				if recLongKlen(s.p) != len(key) {
+					continue
+				}
+				_, kw := recHead(unsafe.Add(s.p, w))
+				w += kw
+			}
 			var exp int64
 			if head&recExp != 0 {
 				exp = int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s.p, w)), 8)))
 				w += 8
 			}
 			if string(key) == unsafe.String((*byte)(unsafe.Add(s.p, w)), len(key)) {
-				o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> 3), exp: exp, ptr: unsafe.Add(s.p, w+len(key))}
+				o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> recLenShift), exp: exp, ptr: recVal(s.p, w+len(key), head), lw: s.lruWord()}
 				if o.enc == encCoded {
 					o.decoded()
 				}
@@ -210,15 +275,15 @@ func (t *table) findString(key string, h uint64) *slot {
 	return t.find(unsafe.Slice(unsafe.StringData(key), len(key)), h)
 }
 
-// insert adds the key of ns (a slot's p, kind bits and klen; its hash
-// bits are h's), known to be absent, and returns its slot.
+// insert adds the key of ns (a slot's p, kind and length bits and access
+// time; its hash bits are h's), known to be absent, and returns its slot.
 func (t *table) insert(h uint64, ns slot) *slot {
 	a := t.load()
 	if a == nil || int(t.n)+1 > int(a.mask+1)*13/16 {
 		a = t.grow(a)
 	}
 	ns.tag = ns.tag&^tagHash | hash32(h)
-	i := home(ns.tag) & a.mask
+	i := home(h) & a.mask
 	for a.s[i].tag != 0 {
 		i = (i + 1) & a.mask
 	}
@@ -229,7 +294,8 @@ func (t *table) insert(h uint64, ns slot) *slot {
 }
 
 // grow moves the slots to an array twice as big (or the first one); the
-// homes come from the stored hash bits, so no key is read.
+// homes come from the stored hash bits (homeOf), so no key is read below
+// 2^homeBits slots.
 func (t *table) grow(old *slotArr) *slotArr {
 	if old == nil {
 		a := newSlotArr(minTableSlots)
@@ -242,7 +308,7 @@ func (t *table) grow(old *slotArr) *slotArr {
 		if s.tag == 0 {
 			continue
 		}
-		i := home(s.tag) & a.mask
+		i := homeOf(s, a.mask)
 		for a.s[i].tag != 0 {
 			i = (i + 1) & a.mask
 		}
@@ -263,7 +329,7 @@ func (t *table) remove(s *slot) {
 		if a.s[j].tag == 0 {
 			break
 		}
-		hm := home(a.s[j].tag) & a.mask
+		hm := homeOf(&a.s[j], a.mask)
 		// s[j] may fill the hole at i unless its home lies cyclically in
 		// (i, j].
 		if (i < j && (hm <= i || hm > j)) || (i > j && hm <= i && hm > j) {
@@ -311,7 +377,7 @@ func (t *table) nth(i int) *slot {
 // It reads only published, immutable memory, so it needs no lock.
 func (t *table) prefetchSlot(h uint64) {
 	if p := t.first.Load(); p != nil {
-		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(home(hash32(h))&uint64(t.mask.Load()))*unsafe.Sizeof(slot{}))
+		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(home(h)&uint64(t.mask.Load()))*unsafe.Sizeof(slot{}))
 	}
 }
 
@@ -341,7 +407,7 @@ func (t *table) sane() error {
 	for i := range a.s {
 		s := &a.s[i]
 		if s.tag == 0 {
-			if s.p != nil || s.klen != 0 {
+			if s.p != nil || s.lru != 0 {
 				return fmt.Errorf("table: empty slot %d not cleared", i)
 			}
 			continue
@@ -349,12 +415,12 @@ func (t *table) sane() error {
 		n++
 		key := stringBytes(s.keyString())
 		h := keyHash(key)
-		if hash32(h) != s.tag&tagHash {
-			return fmt.Errorf("table: key %q stored with hash bits %#x, not %#x", key, s.tag&tagHash, hash32(h))
+		if keyTag(h, len(key)) != s.tag&tagKey {
+			return fmt.Errorf("table: key %q stored with hash and length bits %#x, not %#x", key, s.tag&tagKey, keyTag(h, len(key)))
 		}
 		if k := Kind(s.tag & tagKind); k < KindString || k > KindStream || (s.tag&(tagBox|tagFold) == 0 && k != KindString) ||
-			(s.tag&tagFold != 0 && (k < KindList || k > KindHash || s.tag&tagBox != 0 && s.klen > foldKeyMax)) {
-			return fmt.Errorf("table: key %q: bad kind bits %#x", key, s.tag&^tagHash)
+			(s.tag&tagFold != 0 && (k < KindList || k > KindHash || s.tag&tagBox != 0 && len(key) > foldKeyMax)) {
+			return fmt.Errorf("table: key %q: bad kind bits %#x", key, s.tag&^tagKey)
 		}
 		if t.find(key, h) != s {
 			return fmt.Errorf("table: key %q in slot %d is not found from its home", key, i)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -21,36 +22,48 @@ func TestTableAgainstMap(t *testing.T) {
 		name  string
 		keys  int
 		force bool // all keys share the home slot (hash bits differ only above the mask)
+		// rehash: tables of more than 64 slots find homes by hashing
+		// their keys again, as tables of more than 2^homeBits do
+		rehash bool
 	}{
-		{"small", 20, false},
-		{"medium", 2000, false},
-		{"same-home", 60, true},
+		{"small", 20, false, false},
+		{"medium", 2000, false, false},
+		{"same-home", 60, true, false},
+		{"rehash", 2000, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.rehash {
+				defer tagHomeLimit.Store(tagHomeLimit.Load())
+				tagHomeLimit.Store(64)
+			}
 			forSeeds(t, 4, 20000, 40, 200000, func(t *testing.T, seed int64, ops int) {
 				r := rand.New(rand.NewPCG(uint64(seed), 7))
 				hashOf := func(k []byte) uint64 {
 					h := keyHash(k)
 					if tc.force {
-						return h &^ 0xffff // every home is slot 0 while the table has ≤ 65536 slots
+						return h &^ (0xffff << homeShift) // every home is slot 0 while the table has ≤ 65536 slots
 					}
 					return h
 				}
 				var tb table
 				ref := map[string]int{}
 				for op := 0; op < ops; op++ {
-					k := []byte(fmt.Sprintf("k%d", r.IntN(tc.keys)))
+					n := r.IntN(tc.keys)
+					k := []byte(fmt.Sprintf("k%d", n))
+					if n%7 == 0 { // keys of 57–68 bytes: both sides of tagLongKey
+						k = append(k, strings.Repeat("x", 55+n%11)...)
+					}
 					h := hashOf(k)
 					switch r.IntN(3) {
 					case 0, 1: // set
 						v := r.IntN(1 << 20)
-						ns := slot{p: newRec(k, []byte(strconv.Itoa(v)), int64(v%3), encInt), tag: uint32(KindString), klen: uint32(len(k))}
+						ns := recSlot(k, newRec(k, []byte(strconv.Itoa(v)), int64(v%3), encInt), 0)
 						if v%5 == 0 { // a box now and then
 							o := obj{kind: KindString, flags: flagBoxed, enc: encRaw, exp: int64(v % 3), ptr: ptrOf(&rawStr{b: []byte(strconv.Itoa(v))})}
 							ns = makeSlot(k, &o)
 						}
 						if s := tb.find(k, h); s != nil {
-							s.p, s.tag = ns.p, s.tag&tagHash|ns.tag&^tagHash
+							s.p, s.tag, s.lru = ns.p, s.tag&tagKey|ns.tag&^tagKey, ns.lru
 						} else {
 							tb.insert(h, ns)
 						}
@@ -104,7 +117,7 @@ func checkTable(t *testing.T, tb *table, ref map[string]int, hashOf func([]byte)
 		if a.s[i].tag == 0 {
 			continue
 		}
-		for j := home(a.s[i].tag) & a.mask; j != uint64(i); j = (j + 1) & a.mask {
+		for j := homeOf(&a.s[i], a.mask); j != uint64(i); j = (j + 1) & a.mask {
 			require.NotZero(t, a.s[j].tag, "hole at %d before key %s in slot %d", j, a.s[i].keyString(), i)
 		}
 	}
@@ -129,7 +142,7 @@ func TestTableSane(t *testing.T) {
 	a := tb.load()
 	for i := range a.s {
 		j := (uint64(i) + 1) & a.mask
-		if a.s[i].tag != 0 && a.s[j].tag != 0 && home(a.s[j].tag)&a.mask != j {
+		if a.s[i].tag != 0 && a.s[j].tag != 0 && tagHome(a.s[j].tag)&a.mask != j {
 			a.s[i] = slot{}
 			break
 		}
