@@ -308,6 +308,24 @@ func TestUnknownPolicy(t *testing.T) {
 	}
 }
 
+// TestMissingSourceLikeReplica: a RENAME of a key this replica does not
+// hold, or an LSET of a missing list, is rejected by a Redis replica,
+// which changes nothing; under Invalidate the projection does the same
+// (RENAME's destination stays), counting the command as failed.
+func TestMissingSourceLikeReplica(t *testing.T) {
+	p := newTestProjection(t, nil)
+	mustApply(t, p, 0, "SET dst kept", "RENAME src dst", "RENAMENX src dst2", "LSET nolist 0 x")
+	get(p, 0, "dst", func(x Value) {
+		if string(x.Bytes()) != "kept" {
+			t.Errorf("RENAME of a missing key changed its destination: %q %v", x.Bytes(), x.Exists())
+		}
+	})
+	st := p.Stats()
+	if st.InvalidatedKeys != 0 || st.Failed["rename"] != 1 || st.Failed["renamenx"] != 1 || st.Failed["lset"] != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
 func TestBadInputNeverPanics(t *testing.T) {
 	p := newTestProjection(t, nil)
 	cmds := []string{"SET", "SET k", "ZADD z", "ZADD z 1", "ZADD z nan m", "ZADD z NX XX 1 m", "LPOP", "LSET l x y",

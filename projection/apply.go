@@ -345,7 +345,9 @@ func (a *applier) exec(c *ctx, d *cmdDesc) error {
 
 // cannotApply handles a command that cannot be mirrored exactly, by the
 // OnUnknown policy: under Invalidate, remove the keys it names (or flush
-// its db when its keys are unknown); under Resync, return ErrNeedResync.
+// its db when its keys are unknown), except for a command whose source
+// key is missing (ErrNoSuchKey), which changes nothing, as on a Redis
+// replica; under Resync, return ErrNeedResync.
 func (a *applier) cannotApply(c *ctx, name string, d *cmdDesc, cause error) error {
 	st := &a.p.st
 	st.mu.Lock()
@@ -362,6 +364,16 @@ func (a *applier) cannotApply(c *ctx, name string, d *cmdDesc, cause error) erro
 	if a.p.opts.OnUnknown == Resync {
 		st.resyncsRequested.Add(1)
 		return fmt.Errorf("projection: %s: %w (%w)", name, ErrNeedResync, cause)
+	}
+	if errors.Is(cause, ErrNoSuchKey) {
+		// The key the command reads (RENAME's source, LSET's list) is
+		// not here, and a Redis replica holding what this one holds
+		// rejects the command too and changes nothing: the primary's
+		// stream named a key it never sent into this database (Redis
+		// does that, rarely: diff_test.go, replicaRejected). Do as the
+		// replica does; removing the command's other keys (RENAME's
+		// destination) would drop a key the replica keeps.
+		return nil
 	}
 	if d == nil {
 		c.d.clear()

@@ -59,7 +59,9 @@ type Stats struct {
 	// names and known-but-unsupported ones such as SETBIT or XADD).
 	Unknown map[string]uint64
 	// Failed counts known commands that failed on the projection although
-	// the primary applied them (a divergence: their keys were invalidated).
+	// the primary applied them (a divergence: their keys were invalidated,
+	// but for a command whose source key is missing, which a Redis replica
+	// rejects too and vdr skips as it does).
 	Failed map[string]uint64
 	// InvalidatedKeys counts keys removed because a command naming them
 	// could not be applied exactly.

@@ -94,7 +94,7 @@ var (
 	mSyncBytes      = prometheus.NewDesc("vdr_last_full_sync_bytes", "RDB bytes of the last completed full sync.", nil, nil)
 	mSyncProgress   = prometheus.NewDesc("vdr_full_sync_progress_bytes", "RDB bytes parsed by the full sync under way.", nil, nil)
 	mApplied        = prometheus.NewDesc("vdr_commands_applied_total", "Commands from the stream applied to the projection, by name.", []string{"command"}, nil)
-	mUnknown        = prometheus.NewDesc("vdr_commands_unapplied_total", "Commands that could not be applied exactly, by name and reason (unknown: not supported; failed: failed here although the primary applied them). Their keys were invalidated.", []string{"command", "reason"}, nil)
+	mUnknown        = prometheus.NewDesc("vdr_commands_unapplied_total", "Commands that could not be applied exactly, by name and reason (unknown: not supported; failed: failed here although the primary applied them). Their keys were invalidated (a failed command whose source key is missing is skipped, as a Redis replica skips it).", []string{"command", "reason"}, nil)
 	mInvalidated    = prometheus.NewDesc("vdr_invalidated_keys_total", "Keys removed because a command naming them could not be applied exactly.", nil, nil)
 	mFlushedUnknown = prometheus.NewDesc("vdr_flushed_dbs_total", "Databases flushed because a command with unknown key positions arrived.", nil, nil)
 	mKeys           = prometheus.NewDesc("vdr_keys", "Keys per database (expired keys not yet deleted by the primary included, as DBSIZE).", []string{"db"}, nil)
