@@ -731,7 +731,7 @@ func (x Value) MemoryUsageSamples(key []byte, samples int) int64 {
 	if !x.ok {
 		return 0
 	}
-	return memUsage(&x.o, len(key), samples, defaultSlotShare, false)
+	return memUsage(&x.o, key, samples, defaultSlotShare, false)
 }
 
 // MemoryUsage is MEMORY USAGE key [SAMPLES samples]: Peek(key)'s
@@ -749,7 +749,7 @@ func (v *View) MemoryUsage(key []byte, samples int) int64 {
 	}
 	// Only records are ever in an arena; ptr is inside one (a string's
 	// value, a packed record's start).
-	return memUsage(&x.o, len(key), samples, share, t.inArena(x.o.ptr))
+	return memUsage(&x.o, key, samples, share, t.inArena(x.o.ptr))
 }
 
 // Dump returns the value's DUMP payload (a fresh slice the caller owns),

@@ -80,10 +80,10 @@ func recBytes(s *slot) int {
 func recSizes(s *slot) (own, n int) {
 	switch {
 	case s.tag&(tagBox|tagFold) == 0:
-		n = recOwn(s.p, s.klen())
+		n = recOwn(s.p, s.storedLen())
 		return n, n
 	case isCRec(s.tag):
-		own = crecBytes(s.p, s.klen())
+		own = crecBytes(s.p, s.storedLen())
 		return own, own
 	}
 	return 0, 0
@@ -162,7 +162,8 @@ const loadChunk = 16 << 10
 // record of at most arenaMaxRec bytes (built in the load's stage) is
 // copied into its table's arena first.
 func (d *db) putLoaded(ns slot, h uint64, arenas bool) {
-	key := unsafe.Slice(ns.keyData(), ns.klen())
+	var buf [tagLongKey]byte
+	key := ns.appendKey(buf[:0])
 	if h == 0 {
 		h = keyHash(key)
 	}

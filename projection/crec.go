@@ -112,11 +112,11 @@ func crecSlotIn(st *stage, key []byte, o *obj) (slot, bool) {
 		return slot{}, false
 	}
 	p := newCRec(st, key, fl, n, pk.bytes())
-	return slot{p: p, tag: uint32(o.kind) | tagFold | klenTag(len(key)), lru: lru.t.Load()}, true
+	return slot{p: p, tag: uint32(o.kind) | tagFold | klenTag(len(key)) | packedTag(key), lru: lru.t.Load()}, true
 }
 
-// crecSize is the bytes a record of a klen-byte key holds: at least
-// recMin, as a string record.
+// crecSize is the bytes a record holds whose key takes klen bytes in it
+// (packed or not): at least recMin, as a string record.
 func crecSize(klen int, n uint32, plen int) int {
 	return recSize(crecKey(klen) + klen + uvarintLen(uint64(n)<<crecFlBits) + uvarintLen(uint64(plen)) + plen)
 }
@@ -132,20 +132,20 @@ func crecKey(klen int) int {
 
 // newCRec allocates a record.
 func newCRec(st *stage, key []byte, fl byte, n uint32, pack []byte) unsafe.Pointer {
-	buf := st.alloc(crecSize(len(key), n, len(pack)))
+	buf := st.alloc(crecSize(storedKeyLen(key), n, len(pack)))
 	i := crecKey(len(key))
 	if i > 0 {
 		binary.PutUvarint(buf, uint64(len(key)))
 	}
-	i += copy(buf[i:], key)
+	i += putStoredKey(buf[i:], key)
 	i += binary.PutUvarint(buf[i:], uint64(n)<<crecFlBits|uint64(fl))
 	i += binary.PutUvarint(buf[i:], uint64(len(pack)))
 	copy(buf[i:], pack)
 	return unsafe.Pointer(&buf[0])
 }
 
-// crecRead decodes the record at p of a klen-byte key: its fl byte,
-// element count and pack.
+// crecRead decodes the record at p whose key takes klen bytes in it: its
+// fl byte, element count and pack.
 func crecRead(p unsafe.Pointer, klen int) (fl byte, n uint32, pack []byte) {
 	i := crecKey(klen) + klen
 	head, w := recHead(unsafe.Add(p, i)) // a uvarint, as a string record's head is
@@ -208,7 +208,7 @@ func (o *obj) view() unsafe.Pointer { return o.viewInto(new(listObj), false) }
 func (s *slot) expand() obj {
 	o := s.obj()
 	st := obj{ptr: o.viewInto(new(listObj), true), kind: o.kind}
-	key := unsafe.Slice(s.keyData(), s.klen())
+	key := s.appendKey(nil)
 	ns, ok := foldSlot(key, &st)
 	if !ok {
 		ns = makeSlot(key, &st)

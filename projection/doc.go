@@ -44,7 +44,7 @@
 //	                                                            (N a power of two; any B ≥ 1)
 //
 //	h = xxhash(key); bucket(key) = (h>>32 × B)>>32; stripe(bucket) = bucket & (N-1)
-//	slot: home ((h>>11) & mask), linear probing
+//	slot: home ((h>>12) & mask), linear probing
 //
 // A slot and what it points at (table.go, rec.go):
 //
@@ -53,8 +53,8 @@
 //	| p       | tag     | lru   | ───► | head | klen    | exp    | key | value |
 //	| 8 B     | 4 B     | 4 B   |      | 1–2+ | 0 or 1+ | 0 or 8 |     |       |
 //	+---------+---------+-------+      +------+---------+--------+-----+-------+
-//	  tag: 21 hash bits | key length (6 bits; 63: long, its length in the
-//	  record or box) | fold bit | box bit | Kind (3 bits)
+//	  tag: 20 hash bits | key length (6 bits; 63: long, its length in the
+//	  record or box) | packed-key bit | fold bit | box bit | Kind (3 bits)
 //	  (fold without box: a packed collection record, crec.go)
 //	  lru: a record's access time (a box's or folded struct's is its own)
 //	                                   box (a collection, stream or in-place-edited string)
@@ -82,6 +82,9 @@
 //	              6 B a key on average). Its access time is the slot's
 //	              lru word, so it has no padding and no word of its own
 //	expire time   +8 B in the record when the key has one
+//	packed key    a key of under 63 bytes that ends in 6 digits or more
+//	              keeps its last 2n digits two to a byte, after a count:
+//	              n − 1 bytes less (5 for 12 digits; keypack.go)
 //	text packing  a value of 4 bytes or more (up to 4 KB) whose every byte
 //	              is a hex digit, or in one base64 alphabet (A–Z a–z 0–9
 //	              and -_ or +/), is stored as a codec byte and 4 or 6 bits
@@ -94,25 +97,25 @@
 //	              shorter than the packed or plain value (compress.go);
 //	              reads decompress a copy
 //
-// On the compare harness's strings (k = 14, v uniform in 16–128, mean 72,
-// alphanumeric, so packed to 1 + 54): 22 + (2 + 14 + 55 = 71) ≈ 93 B in
-// an arena, against 99 with the access time and padding in the record,
-// ~184 B with the 40-byte slot and 24-byte obj before, and 127 B with the
-// value plain. Measured (vdr serve --rdb of that dataset's 1M-key RDB,
-// INFO used_memory after the load): 98.0 MB, 5.4 MB less than with the
-// access time in the record (103.4); the process's RSS adds about 20 MB
-// of its own (an empty vdr: the binary's text and read-only data, ~15
-// MB, and the runtime). Redis 7.0 on the same keys spends ~170 B: a
-// 24-byte dictEntry and an 8-byte bucket pointer, an sds key and a robj +
-// sds value, each rounded to a jemalloc class.
+// On the compare harness's strings (k = 14: "s:" and 12 digits, packed
+// to 9; v uniform in 16–128, mean 72, alphanumeric, so packed to 1 + 54):
+// 22 + (2 + 9 + 55 = 66) ≈ 88 B in an arena, against 93 with the key as
+// it is, 99 with the access time and padding in the record, ~184 B with
+// the 40-byte slot and 24-byte obj before, and 127 B with the value
+// plain. Measured (vdr serve --rdb of that dataset's 1M-key RDB, INFO
+// used_memory after the load): 93.1 MB, against 98.0 with the key as it
+// is and 103.4 with the access time in the record; the process's RSS
+// adds about 20 MB of its own (an empty vdr: the binary's text and
+// read-only data, ~15 MB, and the runtime). Redis 7.0 on the same keys
+// spends ~170 B: a 24-byte dictEntry and an 8-byte bucket pointer, an
+// sds key and a robj + sds value, each rounded to a jemalloc class.
 //
 // Why 0.6× of Redis's RSS is still out of reach for these strings: 0.6 ×
 // 172.8 MB is 103.7 MB; less an empty vdr's ~20 MB that leaves ~84 bytes
-// a key, and the key and packed value alone are 69. Fifteen bytes for
-// the table and the record head (24 here; 32 for Redis's dictEntry and
+// a key, and the packed key and value alone are 64. Twenty bytes for the
+// table and the record head (24 here; 32 for Redis's dictEntry and
 // bucket alone) would take slots of 12 bytes at 80% (a 4-byte offset
-// into the table's arena, the tag and the access time) and keys packed
-// too.
+// into the table's arena, the tag and the access time: 15 B a key).
 //
 // Collections whose key has no expire time and is at most 48 bytes are
 // folded (fold.go): the slot points at the collection's 32-byte struct,

@@ -633,7 +633,8 @@ func (b *builder) ahead(op *loadOp) {
 // hash returns the hash of a put's key, computing it the first time.
 func (op *loadOp) hash() uint64 {
 	if op.h == 0 {
-		op.h = keyHash(unsafe.Slice(op.s.keyData(), op.s.klen()))
+		var buf [tagLongKey]byte
+		op.h = keyHash(op.s.appendKey(buf[:0]))
 	}
 	return op.h
 }

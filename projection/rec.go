@@ -11,8 +11,9 @@ import (
 //
 //	+-----------+-----------+-----------+-------+---------+
 //	| head      | klen      | exp       | key   | value   |
-//	| uvarint   | uvarint   | 8 B, LE   |       | vlen    |
+//	| uvarint   | uvarint   | 8 B, LE   | (1)   | vlen    |
 //	+-----------+-----------+-----------+-------+---------+
+//	(1) the key, or with the slot's tagPacked its packed form (keypack.go)
 //	head = vlen<<4 | recLong | recExp | enc   klen only when recLong is
 //	set (a key of 63 bytes or more: the slot's tag holds shorter ones'),
 //	exp only when recExp is set
@@ -65,7 +66,8 @@ func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
 	if exp != 0 {
 		hdr += 8
 	}
-	buf := st.alloc(recStrSize(hdr, len(key)+len(val)))
+	kl := storedKeyLen(key)
+	buf := st.alloc(recStrSize(hdr, kl+len(val)))
 	w := binary.PutUvarint(buf, head)
 	if long {
 		w += binary.PutUvarint(buf[w:], uint64(len(key)))
@@ -73,8 +75,8 @@ func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
 	if exp != 0 {
 		binary.LittleEndian.PutUint64(buf[w:], uint64(exp))
 	}
-	copy(buf[hdr:], key)
-	copy(buf[hdr+len(key):], val)
+	putStoredKey(buf[hdr:], key)
+	copy(buf[hdr+kl:], val)
 	return unsafe.Pointer(&buf[0])
 }
 
@@ -147,14 +149,15 @@ func recVal(p unsafe.Pointer, off int, head uint64) unsafe.Pointer {
 	return unsafe.Add(p, off)
 }
 
-// recOwn is the bytes a record of a klen-byte key holds (arena.go,
-// MEMORY USAGE).
+// recOwn is the bytes a record holds whose key takes klen bytes in it
+// (arena.go, MEMORY USAGE).
 func recOwn(p unsafe.Pointer, klen int) int {
 	head, _ := recHead(p)
 	return recStrSize(recHdrLen(p), klen+int(head>>recLenShift))
 }
 
-// recObj returns the obj of the record in s, whose key is klen bytes long.
+// recObj returns the obj of the record in s, whose key takes klen bytes in
+// it.
 func (s *slot) recObj(klen int) obj {
 	p := s.p
 	head, w := recHead(p)
@@ -241,9 +244,9 @@ func boxKey(p unsafe.Pointer, klen int) *byte {
 func (s *slot) obj() obj {
 	if s.tag&tagBox == 0 {
 		if s.tag&tagFold != 0 {
-			return obj{ptr: s.p, kind: Kind(s.tag & tagKind), n: uint32(s.klen()), flags: flagCRec, lw: s.lruWord()}
+			return obj{ptr: s.p, kind: Kind(s.tag & tagKind), n: uint32(s.storedLen()), flags: flagCRec, lw: s.lruWord()}
 		}
-		return s.recObj(s.klen())
+		return s.recObj(s.storedLen())
 	}
 	return s.boxObj()
 }
@@ -289,5 +292,13 @@ func makeSlot(key []byte, o *obj) slot {
 // recSlot is the slot (all but its hash bits) of a string record p of
 // key, with access time lru.
 func recSlot(key []byte, p unsafe.Pointer, lru uint32) slot {
-	return slot{p: p, tag: uint32(KindString) | klenTag(len(key)), lru: lru}
+	return slot{p: p, tag: uint32(KindString) | klenTag(len(key)) | packedTag(key), lru: lru}
+}
+
+// packedTag is tagPacked when a record holds key packed.
+func packedTag(key []byte) uint32 {
+	if packNB(key) > 0 {
+		return tagPacked
+	}
+	return 0
 }

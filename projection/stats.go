@@ -129,7 +129,11 @@ func (d *db) indexBytes() int64 {
 // by the layout of table.go and rec.go: the key's share of its table
 // (slotShare), then a string's record, or a box and what it points at,
 // each rounded up to the size class the Go allocator gives it.
-func memUsage(o *obj, klen, samples int, slotShare int64, inArena bool) int64 {
+func memUsage(o *obj, key []byte, samples int, slotShare int64, inArena bool) int64 {
+	klen := len(key)
+	if o.flags&(flagBoxed|flagFolded) == 0 && (o.kind == KindString || o.flags&flagCRec != 0) {
+		klen = storedKeyLen(key) // a record holds a key packed (keypack.go)
+	}
 	u := slotShare
 	size := allocSize
 	if inArena {

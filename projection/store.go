@@ -317,7 +317,8 @@ func (d *db) ownTable(h uint64) *table {
 
 // putSlot stores ns, which holds its key (a loaded key, a folded one).
 func (d *db) putSlot(ns slot) {
-	key := unsafe.Slice(ns.keyData(), ns.klen())
+	var buf [tagLongKey]byte
+	key := ns.appendKey(buf[:0])
 	h := keyHash(key)
 	t := d.tableOf(h)
 	d.put(t, t.find(key, h), h, ns)

@@ -13,7 +13,7 @@ import (
 // Why not a Go map: a read of a random key in a large keyspace is a chain
 // of cache misses, and the map costs three of them before the value (its
 // group's control word, the slot, the key's bytes), with no way to start
-// them early. Here a 16-byte slot holds 21 bits of the key's hash, the
+// them early. Here a 16-byte slot holds 20 bits of the key's hash, the
 // value's kind, the key's length, a record's access time and a pointer
 // to the key's record or box (rec.go), where the key's bytes sit beside
 // the value's header, so
@@ -25,7 +25,7 @@ import (
 //     several requests in hand (a pipeline, MGET) fetches every slot line
 //     at once before it runs any of them (Projection.Prefetch);
 //   - a table grows without touching the keys: a slot's home is its stored
-//     hash bits (in a table of up to 2^21 slots; a bigger one, which
+//     hash bits (in a table of up to 2^20 slots; a bigger one, which
 //     only a keyspace of millions of keys in a few buckets makes, hashes
 //     its keys again).
 //
@@ -82,9 +82,10 @@ func (t *table) publish(a *slotArr) {
 //
 //	p     the key's record (a string's, rec.go; a packed collection's,
 //	      crec.go), or its *box or folded collection (every other value)
-//	tag   bits 11–31: bits 11–31 of the key's hash; bits 5–10: the key's
+//	tag   bits 12–31: bits 12–31 of the key's hash; bits 6–11: the key's
 //	      length, or tagLongKey for a key of 63 bytes or more (its
-//	      length is then in its record or box); bit 4: p is a folded
+//	      length is then in its record or box); bit 5: the record holds
+//	      the key packed (keypack.go); bit 4: p is a folded
 //	      collection (fold.go; bit 3 is then set too) or a packed
 //	      collection record (bit 3 clear); bit 3: p is a box; bits 0–2:
 //	      the value's Kind (never 0, so a used slot's tag is never 0)
@@ -104,19 +105,21 @@ type slot struct {
 
 // Bits of slot.tag.
 const (
-	tagKind    = 7                  // the value's Kind
-	tagBox     = 8                  // p is a *box or a folded collection, not a string record
-	tagFold    = 16                 // p is a folded collection (fold.go), not a *box
-	tagKlen    = 63 << 5            // the key's length, up to tagLongKey
-	tagHash    = ^uint32(1<<11 - 1) // the key's hash bits
-	tagKey     = tagHash | tagKlen  // the bits a key decides
-	tagLongKey = 63                 // the length field of a key of 63 bytes or more
-	homeShift  = 11                 // where the hash bits start
-	homeBits   = 32 - homeShift     // tables of up to 2^homeBits slots find a slot's home in its tag
+	tagKind    = 7                         // the value's Kind
+	tagBox     = 8                         // p is a *box or a folded collection, not a string record
+	tagFold    = 16                        // p is a folded collection (fold.go), not a *box
+	tagPacked  = 32                        // the record holds the key packed (keypack.go)
+	tagKlen    = 63 << klenShift           // the key's length, up to tagLongKey
+	tagHash    = ^uint32(1<<homeShift - 1) // the key's hash bits
+	tagKey     = tagHash | tagKlen         // the bits a key decides
+	tagLongKey = 63                        // the length field of a key of 63 bytes or more
+	klenShift  = 6                         // where the length field starts
+	homeShift  = 12                        // where the hash bits start
+	homeBits   = 32 - homeShift            // tables of up to 2^homeBits slots find a slot's home in its tag
 )
 
 // klenTag is the length field of a key of n bytes, in place.
-func klenTag(n int) uint32 { return uint32(min(n, tagLongKey)) << 5 }
+func klenTag(n int) uint32 { return uint32(min(n, tagLongKey)) << klenShift }
 
 // keyTag is the tag bits of a key of n bytes whose hash is h.
 func keyTag(h uint64, n int) uint32 { return hash32(h) | klenTag(n) }
@@ -124,7 +127,7 @@ func keyTag(h uint64, n int) uint32 { return hash32(h) | klenTag(n) }
 // klen returns the length of the slot's key: from its tag, or for a long
 // key from its record or box.
 func (s *slot) klen() int {
-	if n := int(s.tag&tagKlen) >> 5; n < tagLongKey {
+	if n := int(s.tag&tagKlen) >> klenShift; n < tagLongKey {
 		return n
 	}
 	switch {
@@ -142,12 +145,12 @@ func (s *slot) lruWord() *lruWord { return (*lruWord)(unsafe.Pointer(&s.lru)) }
 
 const minTableSlots = 8
 
-// hash32 is the part of a key's hash a slot keeps: bits 11–31 of the
+// hash32 is the part of a key's hash a slot keeps: bits 12–31 of the
 // low 32 (the bucket is chosen by the high 32).
 func hash32(h uint64) uint32 { return uint32(h) & tagHash }
 
 // home is the first slot a key of hash h may occupy, before masking: its
-// hash from bit 11 on, so that in a table of up to 2^homeBits slots the
+// hash from bit 12 on, so that in a table of up to 2^homeBits slots the
 // stored bits give it (tagHome) and growing one reads no key.
 func home(h uint64) uint64 { return h >> homeShift }
 
@@ -156,7 +159,7 @@ func home(h uint64) uint64 { return h >> homeShift }
 var tagHomeLimit = func() (v atomic.Uint64) { v.Store(1 << homeBits); return }()
 
 // tagHome is home from a slot's stored hash bits: right for a mask below
-// 2^homeBits.
+// 2^homeBits (2^20: a million slots).
 func tagHome(t uint32) uint64 { return uint64(t >> homeShift) }
 
 // homeOf is the home of a used slot in an array of mask: from its tag, or
@@ -165,7 +168,8 @@ func homeOf(s *slot, mask uint64) uint64 {
 	if mask < tagHomeLimit.Load() {
 		return tagHome(s.tag) & mask
 	}
-	return home(keyHash(stringBytes(s.keyString()))) & mask
+	var buf [tagLongKey]byte
+	return home(keyHash(s.appendKey(buf[:0]))) & mask
 }
 
 // slotsFor returns the slot count that holds n keys under the growth
@@ -189,10 +193,45 @@ func (t *table) reserve(n int) {
 	}
 }
 
-func (s *slot) keyString() string { return unsafe.String(s.keyData(), s.klen()) }
+// keyString returns the slot's key: its bytes in place, or for a packed
+// one a new string of them unpacked.
+func (s *slot) keyString() string {
+	if s.tag&tagPacked != 0 {
+		return string(appendUnpacked(nil, s.stored()))
+	}
+	return unsafe.String(s.keyData(), s.klen())
+}
 
-// keyData returns the first byte of the slot's key: in the record or the
-// box.
+// appendKey appends the slot's key to dst.
+func (s *slot) appendKey(dst []byte) []byte {
+	if s.tag&tagPacked != 0 {
+		return appendUnpacked(dst, s.stored())
+	}
+	return append(dst, s.stored()...)
+}
+
+// storedLen is the length of what the record or box holds of the key: the
+// key's, or its packed form's.
+func (s *slot) storedLen() int {
+	if s.tag&tagPacked != 0 {
+		return packedLen(s.klen(), int(*s.keyData()))
+	}
+	return s.klen()
+}
+
+// stored returns what the record or box holds of the key.
+func (s *slot) stored() []byte { return unsafe.Slice(s.keyData(), s.storedLen()) }
+
+// keyIs reports whether the slot holds key.
+func (s *slot) keyIs(key []byte) bool {
+	if s.tag&tagPacked != 0 {
+		return packedEq(s.stored(), key)
+	}
+	return string(key) == unsafe.String(s.keyData(), s.klen())
+}
+
+// keyData returns the first byte of what the slot's record or box holds
+// of its key (packed, with tagPacked).
 func (s *slot) keyData() *byte {
 	switch {
 	case isCRec(s.tag):
@@ -217,7 +256,7 @@ func (t *table) find(key []byte, h uint64) *slot {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
 		if s.tag&tagKey == tag && s.tag != 0 {
 			prefetch(uintptr(s.p))
-			if string(key) == s.keyString() {
+			if s.keyIs(key) {
 				return s
 			}
 		} else if s.tag == 0 {
@@ -239,7 +278,7 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
 		if s.tag&tagKey == tag && s.tag != 0 {
 			if s.tag&(tagBox|tagFold) != 0 {
-				if string(key) == s.keyString() {
+				if s.keyIs(key) {
 					return s.obj(), true
 				}
 				continue
@@ -257,13 +296,20 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 				exp = int64(binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(s.p, w)), 8)))
 				w += 8
 			}
-			if string(key) == unsafe.String((*byte)(unsafe.Add(s.p, w)), len(key)) {
-				o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> recLenShift), exp: exp, ptr: recVal(s.p, w+len(key), head), lw: s.lruWord()}
-				if o.enc == encCoded {
-					o.decoded()
+			kb, klen := unsafe.Add(s.p, w), len(key)
+			if s.tag&tagPacked != 0 {
+				klen = packedLen(klen, int(*(*byte)(kb)))
+				if !packedEq(unsafe.Slice((*byte)(kb), klen), key) {
+					continue
 				}
-				return o, true
+			} else if string(key) != unsafe.String((*byte)(kb), klen) {
+				continue
 			}
+			o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> recLenShift), exp: exp, ptr: recVal(s.p, w+klen, head), lw: s.lruWord()}
+			if o.enc == encCoded {
+				o.decoded()
+			}
+			return o, true
 		} else if s.tag == 0 {
 			return obj{}, false
 		}
@@ -421,6 +467,9 @@ func (t *table) sane() error {
 		if k := Kind(s.tag & tagKind); k < KindString || k > KindStream || (s.tag&(tagBox|tagFold) == 0 && k != KindString) ||
 			(s.tag&tagFold != 0 && (k < KindList || k > KindHash || s.tag&tagBox != 0 && len(key) > foldKeyMax)) {
 			return fmt.Errorf("table: key %q: bad kind bits %#x", key, s.tag&^tagKey)
+		}
+		if want := s.tag&tagBox == 0 && packNB(key) > 0; (s.tag&tagPacked != 0) != want {
+			return fmt.Errorf("table: key %q: packed bit %v, want %v", key, s.tag&tagPacked != 0, want)
 		}
 		if t.find(key, h) != s {
 			return fmt.Errorf("table: key %q in slot %d is not found from its home", key, i)

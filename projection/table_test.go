@@ -50,8 +50,11 @@ func TestTableAgainstMap(t *testing.T) {
 				for op := 0; op < ops; op++ {
 					n := r.IntN(tc.keys)
 					k := []byte(fmt.Sprintf("k%d", n))
-					if n%7 == 0 { // keys of 57–68 bytes: both sides of tagLongKey
+					switch {
+					case n%7 == 0: // keys of 57–68 bytes: both sides of tagLongKey
 						k = append(k, strings.Repeat("x", 55+n%11)...)
+					case n%3 == 0: // ending in 5–10 digits: packed from 6 on
+						k = fmt.Appendf(nil, "u:%0*d", 5+n%6, n)
 					}
 					h := hashOf(k)
 					switch r.IntN(3) {

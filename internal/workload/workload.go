@@ -37,6 +37,12 @@ func New(seed int64) *W {
 	for i := 0; i < 16; i++ {
 		w.keys = append(w.keys, "k"+strconv.Itoa(i))
 	}
+	// Keys that end in a number, as most keyspaces' do: the projection
+	// stores those of six digits or more packed (projection/keypack.go),
+	// an odd run with its first digit unpacked, all digits, and a key too
+	// long to pack.
+	w.keys = append(w.keys, "user:000123", "order:2024:1234567", "90210123456",
+		"session:"+strings.Repeat("a", 45)+"0123456789")
 	return w
 }
 

@@ -1,0 +1,127 @@
+package projection
+
+import "encoding/binary"
+
+// Packed keys. Most keyspaces name their keys with a prefix and a number
+// ("user:1042", "s:000000123456", "order:2024:000187"), and the number is
+// often the longer part. A record (a string's, rec.go; a packed
+// collection's, crec.go) stores such a key with its trailing digits two
+// to a byte:
+//
+//	+----+----------------+-------------------------+
+//	| nb | prefix         | nb bytes, two digits each |
+//	+----+----------------+-------------------------+
+//	the prefix is the key up to its last 2·nb digits
+//
+// when the key ends in at least minPackedDigits digits and is shorter
+// than 63 bytes (its length, in the slot's tag, stays the key's own). nb
+// is half the trailing digit run, rounded down (an odd run leaves its
+// first digit in the prefix), so a key has exactly one packed form and
+// saves nb−1 bytes: 5 for a key that ends in 12 digits. The slot's
+// tagPacked bit says the record holds the packed form; a box or a folded
+// collection always holds the key as it is.
+//
+// A lookup never packs the key it looks for: the slot's hash bits and
+// length decide which slot may hold it, as before, and only there is the
+// key compared with the packed form, digit by digit (packedEq). Whatever
+// needs the key's bytes (SCAN, KEYS, events, a cluster's slot claims,
+// rehashing a big table) gets them unpacked (slot.appendKey).
+
+// minPackedDigits is the shortest digit run packed: three bytes of pairs,
+// two saved.
+const minPackedDigits = 6
+
+// packNB returns how many bytes of digit pairs key's packed form holds,
+// or 0 when the key is stored as it is.
+func packNB(key []byte) int {
+	if len(key) >= tagLongKey {
+		return 0
+	}
+	r := 0
+	for i := len(key) - 1; i >= 0 && key[i]-'0' <= 9; i-- {
+		r++
+	}
+	if r < minPackedDigits {
+		return 0
+	}
+	return r / 2
+}
+
+// packedLen is the length of the packed form of a key of klen bytes with
+// nb bytes of pairs.
+func packedLen(klen, nb int) int { return klen + 1 - nb }
+
+// putPacked writes key's packed form (nb from packNB, > 0) into dst, which
+// has room for it, and returns its length.
+func putPacked(dst, key []byte, nb int) int {
+	pre := len(key) - 2*nb
+	dst[0] = byte(nb)
+	copy(dst[1:], key[:pre])
+	d := key[pre:]
+	for i := 0; i < nb; i++ {
+		dst[1+pre+i] = (d[2*i]-'0')<<4 | (d[2*i+1] - '0')
+	}
+	return 1 + pre + nb
+}
+
+// storedKeyLen is the length of what a record holds of key.
+func storedKeyLen(key []byte) int {
+	if nb := packNB(key); nb > 0 {
+		return packedLen(len(key), nb)
+	}
+	return len(key)
+}
+
+// putStoredKey writes what a record holds of key into dst (room for
+// storedKeyLen bytes) and returns its length.
+func putStoredKey(dst, key []byte) int {
+	if nb := packNB(key); nb > 0 {
+		return putPacked(dst, key, nb)
+	}
+	return copy(dst, key)
+}
+
+// appendUnpacked appends the key whose packed form is p to dst.
+func appendUnpacked(dst, p []byte) []byte {
+	nb := int(p[0])
+	pre := len(p) - 1 - nb
+	dst = append(dst, p[1:1+pre]...)
+	for _, b := range p[1+pre:] {
+		dst = append(dst, '0'+b>>4, '0'+b&15)
+	}
+	return dst
+}
+
+// packedEq reports whether p is the packed form of key: the prefixes
+// compared as bytes, then the digits eight at a time (unpack4), as a
+// plain key's bytes would be.
+func packedEq(p, key []byte) bool {
+	nb := int(p[0])
+	pre := len(key) - 2*nb
+	if pre < 0 || len(p) != 1+pre+nb || string(p[1:1+pre]) != string(key[:pre]) {
+		return false
+	}
+	bcd, d := p[1+pre:], key[pre:]
+	for len(bcd) >= 4 && len(d) >= 8 {
+		if unpack4(binary.LittleEndian.Uint32(bcd)) != binary.LittleEndian.Uint64(d) {
+			return false
+		}
+		bcd, d = bcd[4:], d[8:]
+	}
+	for i, b := range bcd {
+		if d[2*i] != '0'+b>>4 || d[2*i+1] != '0'+b&15 {
+			return false
+		}
+	}
+	return true
+}
+
+// unpack4 turns four bytes of digit pairs (little-endian) into the eight
+// digits' characters, the first in the lowest byte: each byte is spread
+// to a 16-bit lane, its high nibble to the lane's low byte.
+func unpack4(b uint32) uint64 {
+	x := uint64(b)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	return (x>>4)&0x000f000f000f000f | (x&0x000f000f000f000f)<<8 | 0x3030303030303030
+}

@@ -1,0 +1,146 @@
+package projection
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestKeyPack: a key that ends in six digits or more packs to a form one
+// byte longer than half its digits, unpacks to itself, and equals no
+// other key; any other key is stored as it is.
+func TestKeyPack(t *testing.T) {
+	for _, tc := range []struct {
+		key string
+		nb  int
+	}{
+		{"", 0}, {"k", 0}, {"12345", 0}, {"user:12345", 0},
+		{"123456", 3}, {"user:123456", 3}, {"user:1234567", 3}, {"s:000000123456", 6},
+		{"a1b2c3d4e5f6", 0}, {"x:12345678/", 0},
+		{strings.Repeat("a", 50) + "123456789012", 6}, // 62 bytes: packed
+		{strings.Repeat("a", 51) + "123456789012", 0}, // 63: long, never packed
+		{strings.Repeat("a", 44) + "123456789012345678", 9},
+		{strings.Repeat("a", 45) + "123456789012345678", 0},
+	} {
+		if got := packNB([]byte(tc.key)); got != tc.nb {
+			t.Errorf("packNB(%q) = %d, want %d", tc.key, got, tc.nb)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	const chars = "ab:/0123456789"
+	var keys [][]byte
+	for range 5000 {
+		n := r.IntN(70)
+		k := make([]byte, n)
+		for i := range k {
+			if i > n/3 && r.IntN(4) != 0 {
+				k[i] = '0' + byte(r.IntN(10))
+			} else {
+				k[i] = chars[r.IntN(len(chars))]
+			}
+		}
+		keys = append(keys, k)
+	}
+	keys = append(keys, []byte("s:000000123456"), []byte("s:000000123457"), []byte("s:00000012345"), []byte("s:0000001234567"))
+	packed := 0
+	for i, k := range keys {
+		nb := packNB(k)
+		if nb == 0 {
+			if storedKeyLen(k) != len(k) {
+				t.Fatalf("%q: stored length %d", k, storedKeyLen(k))
+			}
+			continue
+		}
+		packed++
+		buf := make([]byte, 64)
+		n := putStoredKey(buf, k)
+		p := buf[:n]
+		if n != storedKeyLen(k) || n != len(k)+1-nb {
+			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d", k, n, storedKeyLen(k))
+		}
+		if got := appendUnpacked(nil, p); string(got) != string(k) {
+			t.Fatalf("%q unpacked to %q", k, got)
+		}
+		if !packedEq(p, k) {
+			t.Fatalf("%q: not equal to its packed form", k)
+		}
+		for j := range 20 {
+			o := keys[(i+j*131+1)%len(keys)]
+			if packedEq(p, o) != (string(o) == string(k)) {
+				t.Fatalf("packed %q against %q: %v", k, o, packedEq(p, o))
+			}
+		}
+		// Change one digit, or cut the key: no longer equal.
+		o := append([]byte(nil), k...)
+		o[len(o)-1-r.IntN(2*nb)] ^= 1
+		if packedEq(p, o) {
+			t.Fatalf("packed %q equals %q", k, o)
+		}
+		if packedEq(p, k[:len(k)-1]) || packedEq(p, append(append([]byte(nil), k...), '0')) {
+			t.Fatalf("packed %q equals a key one byte off", k)
+		}
+	}
+	if packed < 1000 {
+		t.Fatalf("only %d of %d keys packed", packed, len(keys))
+	}
+}
+
+// TestPackedKeysRoundTrip stores strings and small collections under keys
+// that pack, loads them through an RDB (records in arenas, packed
+// collection records), and reads every key back by name and by SCAN.
+func TestPackedKeysRoundTrip(t *testing.T) {
+	src := newTestProjection(t, nil)
+	var want []string
+	for i := range 300 {
+		k := fmt.Sprintf("obj:%0*d", 6+i%7, i)
+		switch i % 3 {
+		case 0:
+			mustApply(t, src, 0, fmt.Sprintf("SET %s v%d", k, i))
+		case 1:
+			mustApply(t, src, 0, "RPUSH "+k+" a b")
+		default:
+			mustApply(t, src, 0, "HSET "+k+" f v")
+		}
+		want = append(want, k)
+	}
+	mustApply(t, src, 0, "SET ttl:123456789 x EX 1000")
+	want = append(want, "ttl:123456789")
+	for _, p := range []*Projection{src, loadWithout(t, snapshotFile(t, src), &noArena, false)} {
+		require := func(ok bool, f string, a ...any) {
+			t.Helper()
+			if !ok {
+				t.Fatalf(f, a...)
+			}
+		}
+		seen := map[string]bool{}
+		for _, k := range want {
+			p.View(0, [][]byte{[]byte(k)}, func(v *View) {
+				require(v.Exists([]byte(k)), "%s: missing", k)
+			})
+			seen[k] = false
+		}
+		var cur uint64
+		for {
+			next, err := p.Scan(0, cur, 1000, func(k []byte, _ Value) {
+				_, ok := seen[string(k)]
+				require(ok, "SCAN returned %q", k)
+				seen[string(k)] = true
+			})
+			require(err == nil, "SCAN: %v", err)
+			if cur = next; cur == 0 {
+				break
+			}
+		}
+		for k, ok := range seen {
+			require(ok, "SCAN missed %q", k)
+		}
+		require(p.sane() == nil, "sane: %v", p.sane())
+		// A string's record and a list's packed record hold their keys
+		// packed; the loaded copy holds both kinds as records.
+		for _, k := range []string{"obj:000000", "obj:0000001"} {
+			tag, ok := slotTag(p, k)
+			require(ok && tag&tagPacked != 0 == (k == "obj:000000" || p != src), "%s: tag %#x", k, tag)
+		}
+	}
+}
