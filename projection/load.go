@@ -128,6 +128,16 @@ func (ld *Loader) Entry(e *rdbparse.Entry) error {
 				hint = len(e.Elems)
 			}
 			s := newSet(first, hint, ld.ec)
+			if e.RDBType == rdbparse.TypeSetListpack && ld.ec.Redis72 {
+				// rdbLoadObject keeps a listpack set a listpack, in its
+				// order, whatever its members are (one of integers only
+				// is not made an intset), unless it holds more than
+				// set-max-listpack-entries.
+				s.enc = setEncListpack
+				if hint > ld.ec.SetMaxListpackEntries {
+					s.enc = setEncHT
+				}
+			}
 			if e.RDBType == rdbparse.TypeSet && hint > ld.ec.SetMaxIntsetEntries {
 				// rdbLoadObject (7.0 and 7.2+): a plain set with more
 				// members than set-max-intset-entries is a hashtable at

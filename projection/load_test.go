@@ -1,7 +1,9 @@
 package projection
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,5 +169,38 @@ func TestLoadRealRDB(t *testing.T) {
 	}
 	if loaded == 0 {
 		t.Error("no RDB file loaded")
+	}
+}
+
+// TestLoadListpackSetOfIntegers: Redis 7.2 keeps a set listpack-encoded
+// when a SREM leaves integers only, DUMPs it (and saves it) as
+// RDB_TYPE_SET_LISTPACK, and loads that (RESTORE, a full sync) as a
+// listpack again, in its order, never an intset (rdbLoadObject). The
+// loader made it an intset from its first member.
+func TestLoadListpackSetOfIntegers(t *testing.T) {
+	p := newTestProjection(t, nil)
+	ec := p.EncodingConfig()
+	ec.Redis72 = true
+	p.SetEncodingConfig(ec)
+	// The DUMP of a 7.2 listpack set holding 7 and 3: type 20, the
+	// listpack (total bytes, count, two 7-bit integers with their
+	// back-lengths, the end byte) as an RDB string, RDB version 11, and
+	// the CRC-64 of all that.
+	lp := []byte{11, 0, 0, 0, 2, 0, 0x07, 1, 0x03, 1, 0xff}
+	payload := append([]byte{20, byte(len(lp))}, lp...)
+	payload = append(payload, 11, 0)
+	payload = binary.LittleEndian.AppendUint64(payload, rdbparse.CRC64(payload))
+	if err := p.Apply(0, [][]byte{[]byte("RESTORE"), []byte("r"), []byte("0"), payload}); err != nil {
+		t.Fatal(err)
+	}
+	if got := encodingOf(p, "r"); got != "listpack" {
+		t.Errorf("RESTORE: %s, want listpack", got)
+	}
+	var members []string
+	get(p, 0, "r", func(x Value) {
+		x.SetEach(func(m []byte) bool { members = append(members, string(m)); return true })
+	})
+	if fmt.Sprint(members) != "[7 3]" {
+		t.Errorf("members %v, want [7 3] (a listpack keeps its order)", members)
 	}
 }
