@@ -111,8 +111,9 @@ func crecSlotIn(st *stage, key []byte, o *obj) (slot, bool) {
 	if !ok {
 		return slot{}, false
 	}
-	p := newCRec(st, key, fl, n, pk.bytes())
-	return slot{p: p, tag: uint32(o.kind) | tagFold | klenTag(len(key)) | packedTag(key), lru: lru.t.Load()}, true
+	f := formOf(key)
+	p := newCRec(st, f, fl, n, pk.bytes())
+	return slot{p: p, tag: uint32(o.kind) | tagFold | f.tag(), lru: lru.t.Load()}, true
 }
 
 // crecSize is the bytes a record holds whose key takes klen bytes in it
@@ -130,14 +131,14 @@ func crecKey(klen int) int {
 	return uvarintLen(uint64(klen))
 }
 
-// newCRec allocates a record.
-func newCRec(st *stage, key []byte, fl byte, n uint32, pack []byte) unsafe.Pointer {
-	buf := st.alloc(crecSize(storedKeyLen(key), n, len(pack)))
-	i := crecKey(len(key))
+// newCRec allocates a record of the key stored as f.
+func newCRec(st *stage, f keyForm, fl byte, n uint32, pack []byte) unsafe.Pointer {
+	buf := st.alloc(crecSize(f.n, n, len(pack)))
+	i := crecKey(len(f.key))
 	if i > 0 {
-		binary.PutUvarint(buf, uint64(len(key)))
+		binary.PutUvarint(buf, uint64(len(f.key)))
 	}
-	i += putStoredKey(buf[i:], key)
+	i += f.put(buf[i:])
 	i += binary.PutUvarint(buf[i:], uint64(n)<<crecFlBits|uint64(fl))
 	i += binary.PutUvarint(buf[i:], uint64(len(pack)))
 	copy(buf[i:], pack)

@@ -64,22 +64,41 @@ func putPacked(dst, key []byte, nb int) int {
 	return 1 + pre + nb
 }
 
-// storedKeyLen is the length of what a record holds of key.
-func storedKeyLen(key []byte) int {
-	if nb := packNB(key); nb > 0 {
-		return packedLen(len(key), nb)
-	}
-	return len(key)
+// keyForm is how a record stores a key, found with one look at its
+// digits: nb bytes of pairs (0: the key as it is) and n bytes in all.
+type keyForm struct {
+	key   []byte
+	nb, n int
 }
 
-// putStoredKey writes what a record holds of key into dst (room for
-// storedKeyLen bytes) and returns its length.
-func putStoredKey(dst, key []byte) int {
-	if nb := packNB(key); nb > 0 {
-		return putPacked(dst, key, nb)
+func formOf(key []byte) keyForm {
+	f := keyForm{key: key, nb: packNB(key), n: len(key)}
+	if f.nb > 0 {
+		f.n = packedLen(len(key), f.nb)
 	}
-	return copy(dst, key)
+	return f
 }
+
+// put writes the stored form into dst (room for f.n bytes) and returns
+// its length.
+func (f keyForm) put(dst []byte) int {
+	if f.nb > 0 {
+		return putPacked(dst, f.key, f.nb)
+	}
+	return copy(dst, f.key)
+}
+
+// tag is the slot's length field and packed bit for the key.
+func (f keyForm) tag() uint32 {
+	t := klenTag(len(f.key))
+	if f.nb > 0 {
+		t |= tagPacked
+	}
+	return t
+}
+
+// storedKeyLen is the length of what a record holds of key.
+func storedKeyLen(key []byte) int { return formOf(key).n }
 
 // appendUnpacked appends the key whose packed form is p to dst.
 func appendUnpacked(dst, p []byte) []byte {

@@ -54,7 +54,7 @@ func TestKeyPack(t *testing.T) {
 		}
 		packed++
 		buf := make([]byte, 64)
-		n := putStoredKey(buf, k)
+		n := formOf(k).put(buf)
 		p := buf[:n]
 		if n != storedKeyLen(k) || n != len(k)+1-nb {
 			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d", k, n, storedKeyLen(k))

@@ -43,14 +43,10 @@ const (
 	recMin      = 8
 )
 
-// newRec builds the record of a string key.
-func newRec(key, val []byte, exp int64, enc uint8) unsafe.Pointer {
-	return newRecIn(nil, key, val, exp, enc)
-}
-
-// newRecIn is newRec building the record in st (a load's stage, arena.go;
-// nil: an allocation of its own).
-func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
+// recSlot builds the record of a string key in st (a load's stage,
+// arena.go; nil: an allocation of its own) and returns the slot that
+// holds it (all but its hash bits), with access time lru.
+func recSlot(st *stage, key, val []byte, exp int64, enc uint8, lru uint32) slot {
 	head := uint64(len(val))<<recLenShift | uint64(enc)
 	if exp != 0 {
 		head |= recExp
@@ -66,8 +62,8 @@ func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
 	if exp != 0 {
 		hdr += 8
 	}
-	kl := storedKeyLen(key)
-	buf := st.alloc(recStrSize(hdr, kl+len(val)))
+	f := formOf(key)
+	buf := st.alloc(recStrSize(hdr, f.n+len(val)))
 	w := binary.PutUvarint(buf, head)
 	if long {
 		w += binary.PutUvarint(buf[w:], uint64(len(key)))
@@ -75,9 +71,9 @@ func newRecIn(st *stage, key, val []byte, exp int64, enc uint8) unsafe.Pointer {
 	if exp != 0 {
 		binary.LittleEndian.PutUint64(buf[w:], uint64(exp))
 	}
-	putStoredKey(buf[hdr:], key)
-	copy(buf[hdr+kl:], val)
-	return unsafe.Pointer(&buf[0])
+	f.put(buf[hdr:])
+	copy(buf[hdr+f.n:], val)
+	return slot{p: unsafe.Pointer(&buf[0]), tag: uint32(KindString) | f.tag(), lru: lru}
 }
 
 // recSize is the size of a record of n bytes: at least recMin.
@@ -284,21 +280,7 @@ func (s *slot) exp() int64 {
 // access time starts at 0), a box for the rest.
 func makeSlot(key []byte, o *obj) slot {
 	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		return recSlot(key, newRec(key, o.stored(), o.exp, o.recEnc()), 0)
+		return recSlot(nil, key, o.stored(), o.exp, o.recEnc(), 0)
 	}
 	return slot{p: newBox(key, o), tag: uint32(o.kind) | tagBox | klenTag(len(key))}
-}
-
-// recSlot is the slot (all but its hash bits) of a string record p of
-// key, with access time lru.
-func recSlot(key []byte, p unsafe.Pointer, lru uint32) slot {
-	return slot{p: p, tag: uint32(KindString) | klenTag(len(key)) | packedTag(key), lru: lru}
-}
-
-// packedTag is tagPacked when a record holds key packed.
-func packedTag(key []byte) uint32 {
-	if packNB(key) > 0 {
-		return tagPacked
-	}
-	return 0
 }

@@ -361,7 +361,7 @@ func (d *db) stringSlotIn(st *stage, key, val []byte, exp int64, enc uint8, lru 
 		}
 		if d.compressOver > 0 && len(val) > d.compressOver {
 			z := compressors.Get().(*compressor)
-			defer compressors.Put(z) // after newRec has copied the bytes
+			defer compressors.Put(z) // after recSlot has copied the bytes
 			if c, ok := z.compress(val, flag); ok && (coded == nil || len(c) < len(coded)) {
 				coded = c
 			}
@@ -370,7 +370,7 @@ func (d *db) stringSlotIn(st *stage, key, val []byte, exp int64, enc uint8, lru 
 			val, enc = coded, encCoded
 		}
 	}
-	return recSlot(key, newRecIn(st, key, val, exp, enc), lru)
+	return recSlot(st, key, val, exp, enc, lru)
 }
 
 // maxPackedText is the longest string value text packing is tried on:
@@ -397,7 +397,7 @@ func (d *db) setExpire(key []byte, exp int64) bool {
 		// A record holds its expire time: build it again (its access
 		// time starts over, as the applier touches the key anyway).
 		o := s.obj()
-		d.put(t, s, h, recSlot(key, newRec(key, o.stored(), exp, o.recEnc()), 0))
+		d.put(t, s, h, recSlot(nil, key, o.stored(), exp, o.recEnc(), 0))
 		return true
 	}
 	if s.tag&tagFold != 0 {

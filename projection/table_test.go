@@ -60,7 +60,7 @@ func TestTableAgainstMap(t *testing.T) {
 					switch r.IntN(3) {
 					case 0, 1: // set
 						v := r.IntN(1 << 20)
-						ns := recSlot(k, newRec(k, []byte(strconv.Itoa(v)), int64(v%3), encInt), 0)
+						ns := recSlot(nil, k, []byte(strconv.Itoa(v)), int64(v%3), encInt, 0)
 						if v%5 == 0 { // a box now and then
 							o := obj{kind: KindString, flags: flagBoxed, enc: encRaw, exp: int64(v % 3), ptr: ptrOf(&rawStr{b: []byte(strconv.Itoa(v))})}
 							ns = makeSlot(k, &o)
