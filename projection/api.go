@@ -745,7 +745,7 @@ func (v *View) MemoryUsage(key []byte, samples int) int64 {
 	share := int64(defaultSlotShare)
 	t := v.d.tableOf(keyHash(key))
 	if t.n > 0 {
-		share = int64(t.mask.Load()+1) * int64(unsafe.Sizeof(slot{})) / int64(t.n)
+		share = int64(t.size.Load()) * int64(unsafe.Sizeof(slot{})) / int64(t.n)
 	}
 	// Only records are ever in an arena; ptr is inside one (a string's
 	// value, a packed record's start).

@@ -278,6 +278,24 @@ func arenaFit(total int) int {
 	if total >= 32<<10 {
 		return total &^ (8<<10 - 1)
 	}
+	cl := sizeClasses()
+	i := sort.SearchInts(cl, total+1) // the first class over total
+	if i == 0 {
+		return 0
+	}
+	return cl[i-1]
+}
+
+// classUp is the size class an allocation of n bytes (0 < n ≤ 32 KiB)
+// takes.
+func classUp(n int) int {
+	cl := sizeClasses()
+	return cl[sort.SearchInts(cl, n)]
+}
+
+// sizeClasses is the allocator's size classes up to 32 KiB, as it rounds
+// a byte slice's capacity.
+func sizeClasses() []int {
 	classesOnce.Do(func() {
 		for n := 1; n <= 32<<10; {
 			c := int(allocSize(n))
@@ -285,24 +303,26 @@ func arenaFit(total int) int {
 			n = c + 1
 		}
 	})
-	i := sort.SearchInts(classes, total+1) // the first class over total
-	if i == 0 {
-		return 0
-	}
-	return classes[i-1]
+	return classes
 }
 
 // bump hands out pieces of big allocations, one after the other: where a
 // load puts the tables' last pieces (finishLoad). A piece keeps its
-// whole chunk alive; the chunk's tail past the last piece is lost.
-type bump struct{ b []byte }
+// whole chunk alive; the chunk's tail past the last piece is lost, so
+// chunks are big (bumpChunk) and the last one is cut to what is still
+// wanted (need: the bytes of pieces still to come).
+type bump struct {
+	b    []byte
+	need int
+}
 
-const bumpChunk = 256 << 10
+const bumpChunk = 1 << 20
 
 func (bp *bump) alloc(n int) []byte {
 	if len(bp.b) < n {
-		bp.b = make([]byte, max(n, bumpChunk))
+		bp.b = make([]byte, max(n, min(bp.need, bumpChunk)))
 	}
+	bp.need -= n
 	d := bp.b[:n:n]
 	bp.b = bp.b[n:]
 	return d
@@ -376,6 +396,14 @@ var noArena atomic.Bool
 // nothing else sees the keyspace yet.
 func (ds *dataset) finishArenas() {
 	tails := &bump{}
+	for _, d := range ds.dbs {
+		bs := d.tabs.Load()
+		for i := range bs.t {
+			if a := bs.t[i].a; a != nil {
+				tails.need += a.fill
+			}
+		}
+	}
 	for _, d := range ds.dbs {
 		bs := d.tabs.Load()
 		for i := range bs.t {

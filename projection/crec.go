@@ -149,9 +149,9 @@ func newCRec(st *stage, f keyForm, fl byte, n uint32, pack []byte) unsafe.Pointe
 // fl byte, element count and pack.
 func crecRead(p unsafe.Pointer, klen int) (fl byte, n uint32, pack []byte) {
 	i := crecKey(klen) + klen
-	head, w := recHead(unsafe.Add(p, i)) // a uvarint, as a string record's head is
+	head, w := uvarintAt(unsafe.Add(p, i))
 	i += w
-	plen, w := recHead(unsafe.Add(p, i))
+	plen, w := uvarintAt(unsafe.Add(p, i))
 	i += w
 	pack = unsafe.Slice((*byte)(unsafe.Add(p, i)), int(plen))
 	return byte(head & (1<<crecFlBits - 1)), uint32(head >> crecFlBits), pack

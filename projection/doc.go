@@ -44,7 +44,7 @@
 //	                                                            (N a power of two; any B ≥ 1)
 //
 //	h = xxhash(key); bucket(key) = (h>>32 × B)>>32; stripe(bucket) = bucket & (N-1)
-//	slot: home ((h>>12) & mask), linear probing
+//	slot: home (bits 12–31 of h × slots)>>20, linear probing; any number of slots
 //
 // A slot and what it points at (table.go, rec.go):
 //
@@ -71,9 +71,12 @@
 // Bytes per key, strings. A key of k bytes with a v-byte value and no
 // expire time costs
 //
-//	slot share    16 B / table load: 22 B after a load (tables ~72% full,
-//	              see loadKeysPerBucket), 20–40 B as writes grow them
-//	record        head (1 B if v < 8, 2 B if v < 1024) + k + v (at least
+//	slot share    16 B / table load: 19.7 B after a load (each table
+//	              given the slots its keys need at 13/16, fitTables),
+//	              20–30 B as writes grow them (by half, at 13/16)
+//	record        head (1 B for a coded value of up to 127 bytes or an
+//	              embstr or int of up to 31 with no expire time; else 2 B
+//	              up to 1023, putRecHead) + k + v (at least
 //	              8 B; a key of 63 bytes or more adds its length); nothing
 //	              more in its table's arena (arena.go: where a load and a
 //	              compaction put the records, back to back, at any byte);
@@ -82,9 +85,10 @@
 //	              6 B a key on average). Its access time is the slot's
 //	              lru word, so it has no padding and no word of its own
 //	expire time   +8 B in the record when the key has one
-//	packed key    a key of under 63 bytes that ends in 6 digits or more
-//	              keeps its last 2n digits two to a byte, after a count:
-//	              n − 1 bytes less (5 for 12 digits; keypack.go)
+//	packed key    a key of under 63 bytes with an ASCII prefix that ends
+//	              in 6 digits or more keeps its last 2n digits two to a
+//	              byte, the first pair marking where the prefix ends: n
+//	              bytes less (6 for 12 digits; keypack.go)
 //	text packing  a value of 4 bytes or more (up to 4 KB) whose every byte
 //	              is a hex digit, or in one base64 alphabet (A–Z a–z 0–9
 //	              and -_ or +/), is stored as a codec byte and 4 or 6 bits
@@ -98,24 +102,28 @@
 //	              reads decompress a copy
 //
 // On the compare harness's strings (k = 14: "s:" and 12 digits, packed
-// to 9; v uniform in 16–128, mean 72, alphanumeric, so packed to 1 + 54):
-// 22 + (2 + 9 + 55 = 66) ≈ 88 B in an arena, against 93 with the key as
-// it is, 99 with the access time and padding in the record, ~184 B with
-// the 40-byte slot and 24-byte obj before, and 127 B with the value
-// plain. Measured (vdr serve --rdb of that dataset's 1M-key RDB, INFO
-// used_memory after the load): 93.1 MB, against 98.0 with the key as it
-// is and 103.4 with the access time in the record; the process's RSS
-// adds about 20 MB of its own (an empty vdr: the binary's text and
-// read-only data, ~15 MB, and the runtime). Redis 7.0 on the same keys
-// spends ~170 B: a 24-byte dictEntry and an 8-byte bucket pointer, an
-// sds key and a robj + sds value, each rounded to a jemalloc class.
+// to 8; v uniform in 16–128, mean 72, alphanumeric, so packed to 1 + 54):
+// 19.7 + (1 + 8 + 55 = 64) ≈ 84 B in an arena, against 88 with a 2-byte
+// head, the key's count byte and tables 72% full, 93 with the key as it
+// is, 99 with the access time and padding in the record, ~184 B with the
+// 40-byte slot and 24-byte obj before, and 127 B with the value plain.
+// Measured (vdr serve --rdb of that dataset's 1M-key RDB, INFO
+// used_memory after the load): 85.7 MB, against 93.1 with tables of 1024
+// slots 72% full (whose 16 KiB arrays took 18 KiB with the allocator's
+// header), a 2-byte head and the count byte, 98.0 with the key as it is
+// and 103.4 with the access time in the record; the process's RSS adds
+// about 20 MB of its own (an empty vdr: the binary's text and read-only
+// data, ~15 MB, and the runtime). Redis 7.0 on the same keys spends ~170
+// B: a 24-byte dictEntry and an 8-byte bucket pointer, an sds key and a
+// robj + sds value, each rounded to a jemalloc class.
 //
 // Why 0.6× of Redis's RSS is still out of reach for these strings: 0.6 ×
 // 172.8 MB is 103.7 MB; less an empty vdr's ~20 MB that leaves ~84 bytes
-// a key, and the packed key and value alone are 64. Twenty bytes for the
-// table and the record head (24 here; 32 for Redis's dictEntry and
-// bucket alone) would take slots of 12 bytes at 80% (a 4-byte offset
-// into the table's arena, the tag and the access time: 15 B a key).
+// a key, and the packed key and value alone are 63. The table and the
+// record head take 20.7 here (32 for Redis's dictEntry and bucket
+// alone); slots of 12 bytes at the same fill (a 4-byte offset into the
+// table's arena, the tag and the access time, with no Go pointer) would
+// take 4.9 B a key off.
 //
 // Collections whose key has no expire time and is at most 48 bytes are
 // folded (fold.go): the slot points at the collection's 32-byte struct,

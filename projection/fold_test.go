@@ -167,7 +167,7 @@ func TestFoldedKeys(t *testing.T) {
 	// leftovers.
 	share := func(v *View, k string) int64 {
 		tb := v.d.tableOf(keyHash([]byte(k)))
-		return int64(tb.mask.Load()+1) * int64(unsafe.Sizeof(slot{})) / int64(tb.n)
+		return int64(tb.size.Load()) * int64(unsafe.Sizeof(slot{})) / int64(tb.n)
 	}
 	for _, k := range []string{"l", "h" + strings.Repeat("k", 31), "z" + strings.Repeat("k", 79)} {
 		var boxed, rec, pack int64

@@ -1,6 +1,9 @@
 package projection
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // Packed keys. Most keyspaces name their keys with a prefix and a number
 // ("user:1042", "s:000000123456", "order:2024:000187"), and the number is
@@ -8,18 +11,23 @@ import "encoding/binary"
 // collection's, crec.go) stores such a key with its trailing digits two
 // to a byte:
 //
-//	+----+----------------+-------------------------+
-//	| nb | prefix         | nb bytes, two digits each |
-//	+----+----------------+-------------------------+
-//	the prefix is the key up to its last 2·nb digits
+//	+----------------+--------+----------------------------+
+//	| prefix         | 0x80+  | nb−1 bytes, two digits each |
+//	| (bytes < 0x80) | 10a+b  | (high nibble first)         |
+//	+----------------+--------+----------------------------+
+//	the prefix is the key up to its last 2·nb digits; the first pair
+//	(a, b) is a byte of 0x80 or more, so it marks where the prefix ends
 //
-// when the key ends in at least minPackedDigits digits and is shorter
-// than 63 bytes (its length, in the slot's tag, stays the key's own). nb
-// is half the trailing digit run, rounded down (an odd run leaves its
-// first digit in the prefix), so a key has exactly one packed form and
-// saves nb−1 bytes: 5 for a key that ends in 12 digits. The slot's
-// tagPacked bit says the record holds the packed form; a box or a folded
-// collection always holds the key as it is.
+// when the key ends in at least minPackedDigits digits, its prefix is
+// ASCII (no byte of 0x80 or more), and it is shorter than 63 bytes (its
+// length, in the slot's tag, stays the key's own). nb is half the
+// trailing digit run, rounded down (an odd run leaves its first digit in
+// the prefix), so a key has exactly one packed form and saves nb bytes:
+// 6 for a key that ends in 12 digits. Its stored length needs no byte of
+// its own: the prefix ends at the first byte of 0x80 or more (packedPre),
+// and the key's length gives nb. The slot's tagPacked bit says the record
+// holds the packed form; a box or a folded collection always holds the
+// key as it is.
 //
 // A lookup never packs the key it looks for: the slot's hash bits and
 // length decide which slot may hold it, as before, and only there is the
@@ -44,24 +52,46 @@ func packNB(key []byte) int {
 	if r < minPackedDigits {
 		return 0
 	}
+	for _, c := range key[:len(key)-r] {
+		if c >= 0x80 {
+			return 0
+		}
+	}
 	return r / 2
 }
 
 // packedLen is the length of the packed form of a key of klen bytes with
 // nb bytes of pairs.
-func packedLen(klen, nb int) int { return klen + 1 - nb }
+func packedLen(klen, nb int) int { return klen - nb }
+
+// packedPre is the length of the prefix of the packed form at p: where
+// its first byte of 0x80 or more, the first pair, is.
+func packedPre(p *byte) int {
+	i := 0
+	for *(*byte)(unsafe.Add(unsafe.Pointer(p), i)) < 0x80 {
+		i++
+	}
+	return i
+}
+
+// packedStoredLen is the length of the packed form at p of a key of klen
+// bytes.
+func packedStoredLen(p *byte, klen int) int {
+	pre := packedPre(p)
+	return pre + (klen-pre)/2
+}
 
 // putPacked writes key's packed form (nb from packNB, > 0) into dst, which
 // has room for it, and returns its length.
 func putPacked(dst, key []byte, nb int) int {
 	pre := len(key) - 2*nb
-	dst[0] = byte(nb)
-	copy(dst[1:], key[:pre])
+	copy(dst, key[:pre])
 	d := key[pre:]
-	for i := 0; i < nb; i++ {
-		dst[1+pre+i] = (d[2*i]-'0')<<4 | (d[2*i+1] - '0')
+	dst[pre] = 0x80 + (d[0]-'0')*10 + d[1] - '0'
+	for i := 1; i < nb; i++ {
+		dst[pre+i] = (d[2*i]-'0')<<4 | (d[2*i+1] - '0')
 	}
-	return 1 + pre + nb
+	return pre + nb
 }
 
 // keyForm is how a record stores a key, found with one look at its
@@ -102,25 +132,30 @@ func storedKeyLen(key []byte) int { return formOf(key).n }
 
 // appendUnpacked appends the key whose packed form is p to dst.
 func appendUnpacked(dst, p []byte) []byte {
-	nb := int(p[0])
-	pre := len(p) - 1 - nb
-	dst = append(dst, p[1:1+pre]...)
-	for _, b := range p[1+pre:] {
+	pre := packedPre(&p[0])
+	first := p[pre] - 0x80
+	dst = append(dst, p[:pre]...)
+	dst = append(dst, '0'+first/10, '0'+first%10)
+	for _, b := range p[pre+1:] {
 		dst = append(dst, '0'+b>>4, '0'+b&15)
 	}
 	return dst
 }
 
 // packedEq reports whether p is the packed form of key: the prefixes
-// compared as bytes, then the digits eight at a time (unpack4), as a
-// plain key's bytes would be.
+// compared as bytes, the first pair, then the other digits eight at a
+// time (unpack4), as a plain key's bytes would be.
 func packedEq(p, key []byte) bool {
-	nb := int(p[0])
-	pre := len(key) - 2*nb
-	if pre < 0 || len(p) != 1+pre+nb || string(p[1:1+pre]) != string(key[:pre]) {
+	pre := packedPre(&p[0])
+	nb := len(p) - pre
+	if len(key) != pre+2*nb || string(p[:pre]) != string(key[:pre]) {
 		return false
 	}
-	bcd, d := p[1+pre:], key[pre:]
+	a, b := key[pre]-'0', key[pre+1]-'0'
+	if a > 9 || b > 9 || p[pre] != 0x80+a*10+b {
+		return false
+	}
+	bcd, d := p[pre+1:], key[pre+2:]
 	for len(bcd) >= 4 && len(d) >= 8 {
 		if unpack4(binary.LittleEndian.Uint32(bcd)) != binary.LittleEndian.Uint64(d) {
 			return false

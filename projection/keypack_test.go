@@ -7,9 +7,9 @@ import (
 	"testing"
 )
 
-// TestKeyPack: a key that ends in six digits or more packs to a form one
-// byte longer than half its digits, unpacks to itself, and equals no
-// other key; any other key is stored as it is.
+// TestKeyPack: a key with an ASCII prefix that ends in six digits or more
+// packs to a form half its digits shorter, unpacks to itself, and equals
+// no other key; any other key is stored as it is.
 func TestKeyPack(t *testing.T) {
 	for _, tc := range []struct {
 		key string
@@ -22,13 +22,14 @@ func TestKeyPack(t *testing.T) {
 		{strings.Repeat("a", 51) + "123456789012", 0}, // 63: long, never packed
 		{strings.Repeat("a", 44) + "123456789012345678", 9},
 		{strings.Repeat("a", 45) + "123456789012345678", 0},
+		{"ü:123456", 0}, {"\x80123456", 0}, {"\x7f123456", 3}, // the prefix must be ASCII
 	} {
 		if got := packNB([]byte(tc.key)); got != tc.nb {
 			t.Errorf("packNB(%q) = %d, want %d", tc.key, got, tc.nb)
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	const chars = "ab:/0123456789"
+	const chars = "ab:/\xe90123456789"
 	var keys [][]byte
 	for range 5000 {
 		n := r.IntN(70)
@@ -56,7 +57,7 @@ func TestKeyPack(t *testing.T) {
 		buf := make([]byte, 64)
 		n := formOf(k).put(buf)
 		p := buf[:n]
-		if n != storedKeyLen(k) || n != len(k)+1-nb {
+		if n != storedKeyLen(k) || n != len(k)-nb {
 			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d", k, n, storedKeyLen(k))
 		}
 		if got := appendUnpacked(nil, p); string(got) != string(k) {
@@ -81,7 +82,7 @@ func TestKeyPack(t *testing.T) {
 			t.Fatalf("packed %q equals a key one byte off", k)
 		}
 	}
-	if packed < 1000 {
+	if packed < 700 {
 		t.Fatalf("only %d of %d keys packed", packed, len(keys))
 	}
 }

@@ -329,6 +329,7 @@ func (ld *Loader) Commit() error {
 	}
 	ld.end()
 	ld.ds.finishArenas() // before anyone sees it: no locks (arena.go)
+	ld.ds.fitTables()
 	ld.p.hold.Lock()
 	ld.p.cur.Store(ld.ds)
 	ld.p.watch.touchAll()
@@ -372,11 +373,12 @@ func (ld *Loader) ResizeDB(db int, keys uint64) {
 }
 
 // loadKeysPerBucket is how many keys a load puts in one bucket's table. A
-// table of 1024 slots takes up to 832 keys (13/16) before it grows; with
-// keys spread at random, 740 per bucket keeps nearly every table (3.4σ:
-// about one in 3000 grows) under that, so the tables end about 72% full:
-// 22 bytes of slot a key. (330 in 512-slot tables, 4.7σ, left them 64%
-// full: 25 bytes a key.)
+// table of 1023 slots (what a 16 KiB allocation holds after its header)
+// takes up to 831 keys (13/16) before it grows; with keys spread at
+// random, 740 per bucket keeps nearly every table (3.3σ) under that while
+// it loads, so few grow on the way. At Commit each table then gets just
+// the slots its keys need (fitTables): about 81% full, 19.7 bytes of
+// slot a key, whatever the share each bucket drew.
 const loadKeysPerBucket = 740
 
 // presize prepares an empty database for about keys keys: buckets of

@@ -13,7 +13,7 @@ package projection
 // It holds no lock: the applier may be rewriting the slots it reads. That
 // is safe because it only reads memory it may read and only prefetches
 // the addresses it computes (a prefetch of any address is harmless):
-// slotArr is published whole (its length and mask agree), so every slot
+// slotArr is published whole (its length and slots agree), so every slot
 // read is inside the array; a word-sized racy read yields some value once
 // written there (the Go memory model), so p is some record or box,
 // possibly not the one the tag belongs to, and a mismatch only
@@ -57,7 +57,7 @@ func (t *table) racyProbe(h uint64) *slot {
 		return nil
 	}
 	tag := hash32(h)
-	i := home(h) & a.mask
+	i := homeIn(h, a.n)
 	for probe := 0; probe < 8; probe++ {
 		s := &a.s[i]
 		st := s.tag
@@ -67,7 +67,7 @@ func (t *table) racyProbe(h uint64) *slot {
 		if st&tagHash == tag {
 			return s
 		}
-		i = (i + 1) & a.mask
+		i = next(i, a.n)
 	}
 	return nil
 }

@@ -11,18 +11,22 @@ import (
 //
 //	+-----------+-----------+-----------+-------+---------+
 //	| head      | klen      | exp       | key   | value   |
-//	| uvarint   | uvarint   | 8 B, LE   | (1)   | vlen    |
+//	| 1+ B      | uvarint   | 8 B, LE   | (1)   | vlen    |
 //	+-----------+-----------+-----------+-------+---------+
 //	(1) the key, or with the slot's tagPacked its packed form (keypack.go)
 //	head = vlen<<4 | recLong | recExp | enc   klen only when recLong is
 //	set (a key of 63 bytes or more: the slot's tag holds shorter ones'),
 //	exp only when recExp is set
 //
-// The record has no alignment and no padding: its access time is its
-// slot's lru word, so a record packs into its table's arena at any byte.
-// A record is at least recMin bytes (a racy prefetch reads a word of
-// whatever a slot points at). A key with a 72-byte value and no expire
-// time costs a 2-byte head, its bytes and the value: the payload plus 2.
+// The head takes one byte for the common values (putRecHead): a coded
+// value (packed text, textpack.go) of up to 127 bytes, or an embstr or
+// int of up to 31, with no expire time and a short key; two or more
+// otherwise. The record has no alignment and no padding: its access
+// time is its slot's lru word, so a record packs into its table's arena
+// at any byte. A record is at least recMin bytes (a racy prefetch reads
+// a word of whatever a slot points at). A key with a 72-character value
+// packed to 55 bytes and no expire time costs a 1-byte head, its bytes
+// and the value.
 //
 // Every other value (a collection, a stream, a string edited in place) is
 // a box: the value's pointer, the expire time and the key. Keys of up to
@@ -47,15 +51,9 @@ const (
 // arena.go; nil: an allocation of its own) and returns the slot that
 // holds it (all but its hash bits), with access time lru.
 func recSlot(st *stage, key, val []byte, exp int64, enc uint8, lru uint32) slot {
-	head := uint64(len(val))<<recLenShift | uint64(enc)
-	if exp != 0 {
-		head |= recExp
-	}
-	long := len(key) >= tagLongKey
-	if long {
-		head |= recLong
-	}
-	hdr := uvarintLen(head)
+	head := recHeadOf(len(val), enc, exp != 0, len(key))
+	long := head&recLong != 0
+	hdr := recHeadLen(head)
 	if long {
 		hdr += uvarintLen(uint64(len(key)))
 	}
@@ -64,7 +62,7 @@ func recSlot(st *stage, key, val []byte, exp int64, enc uint8, lru uint32) slot 
 	}
 	f := formOf(key)
 	buf := st.alloc(recStrSize(hdr, f.n+len(val)))
-	w := binary.PutUvarint(buf, head)
+	w := putRecHead(buf, head)
 	if long {
 		w += binary.PutUvarint(buf[w:], uint64(len(key)))
 	}
@@ -92,9 +90,84 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// recHead decodes a record's head; w is its width. Heads of one and two
-// bytes (values under 2 KB) take the short path.
+// recHeadOf is the head of a string record: a value of n bytes in
+// encoding enc, with an expire time or not, for a key of klen bytes.
+func recHeadOf(n int, enc uint8, exp bool, klen int) uint64 {
+	head := uint64(n)<<recLenShift | uint64(enc)
+	if exp {
+		head |= recExp
+	}
+	if klen >= tagLongKey {
+		head |= recLong
+	}
+	return head
+}
+
+// A head's first byte:
+//
+//	0nnnnnnn  a coded value of n bytes (0–127); no expire time, short key
+//	10ennnnn  an embstr (e = 0) or int (e = 1) of n bytes (0–31); no
+//	          expire time, short key
+//	11hhhhhh  any head: its low 6 bits here, the rest a uvarint after
+const (
+	headShortCoded = 127 // the longest coded value of a one-byte head
+	headShortPlain = 31  // the longest embstr or int of a one-byte head
+)
+
+// recHeadShort returns head's one-byte form, if it has one.
+func recHeadShort(head uint64) (byte, bool) {
+	if head&(recExp|recLong) != 0 {
+		return 0, false
+	}
+	n := head >> recLenShift
+	switch uint8(head & 3) {
+	case encCoded:
+		return byte(n), n <= headShortCoded
+	case encEmbstr:
+		return 0x80 | byte(n), n <= headShortPlain
+	case encInt:
+		return 0xa0 | byte(n), n <= headShortPlain
+	}
+	return 0, false
+}
+
+// recHeadLen is the bytes putRecHead writes for head.
+func recHeadLen(head uint64) int {
+	if _, ok := recHeadShort(head); ok {
+		return 1
+	}
+	return 1 + uvarintLen(head>>6)
+}
+
+// putRecHead writes head at the start of buf and returns its width.
+func putRecHead(buf []byte, head uint64) int {
+	if b, ok := recHeadShort(head); ok {
+		buf[0] = b
+		return 1
+	}
+	buf[0] = 0xc0 | byte(head&0x3f)
+	return 1 + binary.PutUvarint(buf[1:], head>>6)
+}
+
+// recHead decodes a record's head (putRecHead); w is its width.
 func recHead(p unsafe.Pointer) (head uint64, w int) {
+	b0 := *(*byte)(p)
+	switch {
+	case b0 < 0x80:
+		return uint64(b0)<<recLenShift | encCoded, 1
+	case b0 < 0xa0:
+		return uint64(b0&0x1f)<<recLenShift | uint64(encEmbstr), 1
+	case b0 < 0xc0:
+		return uint64(b0&0x1f)<<recLenShift | uint64(encInt), 1
+	}
+	v, vw := uvarintAt(unsafe.Add(p, 1))
+	return uint64(b0&0x3f) | v<<6, 1 + vw
+}
+
+// uvarintAt decodes the uvarint at p (a long key's length, a packed
+// collection record's key length and pack length); w is its width. One
+// and two bytes take the short path.
+func uvarintAt(p unsafe.Pointer) (v uint64, w int) {
 	b0 := *(*byte)(p)
 	if b0 < 0x80 {
 		return uint64(b0), 1
@@ -105,9 +178,9 @@ func recHead(p unsafe.Pointer) (head uint64, w int) {
 	for shift := 0; ; shift += 7 {
 		b := *(*byte)(unsafe.Add(p, w))
 		w++
-		head |= uint64(b&0x7f) << shift
+		v |= uint64(b&0x7f) << shift
 		if b < 0x80 {
-			return head, w
+			return v, w
 		}
 	}
 }
@@ -116,7 +189,7 @@ func recHead(p unsafe.Pointer) (head uint64, w int) {
 func recHdrLen(p unsafe.Pointer) int {
 	head, w := recHead(p)
 	if head&recLong != 0 {
-		_, kw := recHead(unsafe.Add(p, w))
+		_, kw := uvarintAt(unsafe.Add(p, w))
 		w += kw
 	}
 	if head&recExp != 0 {
@@ -128,7 +201,7 @@ func recHdrLen(p unsafe.Pointer) int {
 // recLongKlen is the length of a record's key that its slot calls long.
 func recLongKlen(p unsafe.Pointer) int {
 	_, w := recHead(p)
-	n, _ := recHead(unsafe.Add(p, w)) // a uvarint, as the head is
+	n, _ := uvarintAt(unsafe.Add(p, w))
 	return int(n)
 }
 
@@ -159,7 +232,7 @@ func (s *slot) recObj(klen int) obj {
 	head, w := recHead(p)
 	o := obj{kind: KindString, enc: uint8(head & 3), n: uint32(head >> recLenShift), lw: s.lruWord()}
 	if head&recLong != 0 {
-		_, kw := recHead(unsafe.Add(p, w))
+		_, kw := uvarintAt(unsafe.Add(p, w))
 		w += kw
 	}
 	if head&recExp != 0 {

@@ -119,7 +119,7 @@ func (d *db) indexBytes() int64 {
 	n := int64(len(bs.t)) * int64(unsafe.Sizeof(table{}))
 	for i := range bs.t {
 		if bs.t[i].first.Load() != nil {
-			n += int64(bs.t[i].mask.Load()+1) * int64(unsafe.Sizeof(slot{}))
+			n += int64(bs.t[i].size.Load()) * int64(unsafe.Sizeof(slot{}))
 		}
 	}
 	return n
@@ -140,7 +140,7 @@ func memUsage(o *obj, key []byte, samples int, slotShare int64, inArena bool) in
 		size = func(n int) int64 { return int64(n) } // no size class (arena.go)
 	}
 	if o.kind == KindString && o.flags&flagBoxed == 0 {
-		w := uvarintLen(uint64(o.n) << recLenShift)
+		w := recHeadLen(recHeadOf(int(o.n), o.recEnc(), o.exp != 0, klen))
 		if klen >= tagLongKey {
 			w += uvarintLen(uint64(klen))
 		}

@@ -24,26 +24,32 @@ import (
 //   - the slot's address is known from the hash alone, so a reader with
 //     several requests in hand (a pipeline, MGET) fetches every slot line
 //     at once before it runs any of them (Projection.Prefetch);
-//   - a table grows without touching the keys: a slot's home is its stored
-//     hash bits (in a table of up to 2^20 slots; a bigger one, which
-//     only a keyspace of millions of keys in a few buckets makes, hashes
-//     its keys again).
+//   - a table grows without touching the keys: a slot's home is its
+//     stored hash bits scaled to the array's length (homeIn).
 //
-// The slot array's address and mask are atomic words, so Prefetch
+// An array may have any number of slots, not only a power of two: a
+// home is the 20 hash bits times the length, shifted down (a multiply,
+// not a mask), and a probe wraps at the length. So an array is sized to
+// what its allocation holds (arraySlots: a slot array over 512 bytes
+// carries the allocator's 8-byte header, and 1024 slots would round up
+// to 18 KiB), and a load gives each table exactly what its keys need
+// (fitTables).
+//
+// The slot array's address and length are atomic words, so Prefetch
 // computes a slot's address without the stripe lock and without a data
-// race (a mask and address from two different arrays, seen during a
+// race (a length and address from two different arrays, seen during a
 // growth, make a wrong address, and a prefetch of any address is
 // harmless); everything else holds the stripe lock as before, and sees
 // the two agree.
 //
 // Deletion shifts the following run back (no tombstones), so a probe
-// always ends at an empty slot. The table grows at 13/16 full; it frees
-// its array when the last key goes.
+// always ends at an empty slot. The table grows at 13/16 full, by half;
+// it frees its array when the last key goes.
 type table struct {
 	first atomic.Pointer[slot]    // slot 0 of the array; nil: no array
-	mask  atomic.Uint32           // slots - 1 (a bucket's table never nears 2³² slots)
+	size  atomic.Uint32           // the array's slots (a bucket's table never nears 2³²)
 	n     int32                   // used slots (32 bits each: a table is 32 B, two a cache line)
-	arr   atomic.Pointer[slotArr] // the same array with its mask, consistent (prefetchDeep)
+	arr   atomic.Pointer[slotArr] // the same array with its length, consistent (prefetchDeep)
 
 	a *tableArena // the table's arena (arena.go); nil: none
 }
@@ -51,8 +57,8 @@ type table struct {
 // slotArr is a view of a table's array, for the methods that hold the
 // stripe lock.
 type slotArr struct {
-	mask uint64
-	s    []slot
+	n uint64 // len(s)
+	s []slot
 }
 
 // load returns the table's array (nil when it has none); the caller holds
@@ -62,8 +68,8 @@ func (t *table) load() *slotArr {
 	if p == nil {
 		return nil
 	}
-	m := uint64(t.mask.Load())
-	return &slotArr{mask: m, s: unsafe.Slice(p, m+1)}
+	n := uint64(t.size.Load())
+	return &slotArr{n: n, s: unsafe.Slice(p, n)}
 }
 
 // publish makes a the table's array (nil: none).
@@ -71,10 +77,10 @@ func (t *table) publish(a *slotArr) {
 	t.arr.Store(a)
 	if a == nil {
 		t.first.Store(nil)
-		t.mask.Store(0)
+		t.size.Store(0)
 		return
 	}
-	t.mask.Store(uint32(a.mask))
+	t.size.Store(uint32(a.n))
 	t.first.Store(&a.s[0])
 }
 
@@ -134,7 +140,7 @@ func (s *slot) klen() int {
 	case s.tag&tagBox != 0:
 		return len((*box)(s.p).key) // a long key is never folded, nor boxed inline
 	case s.tag&tagFold != 0:
-		n, _ := recHead(s.p) // a packed collection record starts with it
+		n, _ := uvarintAt(s.p) // a packed collection record starts with it
 		return int(n)
 	}
 	return recLongKlen(s.p)
@@ -149,42 +155,52 @@ const minTableSlots = 8
 // low 32 (the bucket is chosen by the high 32).
 func hash32(h uint64) uint32 { return uint32(h) & tagHash }
 
-// home is the first slot a key of hash h may occupy, before masking: its
-// hash from bit 12 on, so that in a table of up to 2^homeBits slots the
-// stored bits give it (tagHome) and growing one reads no key.
-func home(h uint64) uint64 { return h >> homeShift }
+// homeIn is the first slot a key of hash h may occupy in an array of n
+// slots: its 20 stored hash bits scaled to n, so that the slot's tag
+// gives it (tagHome) and growing reads no key. (A table of more than
+// 2^20 slots, which only billions of keys make, has no more than 2^20
+// homes; its runs are longer, and it is still right.)
+func homeIn(h, n uint64) uint64 { return uint64(uint32(h)>>homeShift) * n >> homeBits }
 
-// tagHomeLimit is the first mask homeOf hashes keys for: 2^homeBits, and
-// lower in tests, which cannot build tables that big.
-var tagHomeLimit = func() (v atomic.Uint64) { v.Store(1 << homeBits); return }()
+// tagHome is homeIn from a slot's stored hash bits.
+func tagHome(t uint32, n uint64) uint64 { return uint64(t>>homeShift) * n >> homeBits }
 
-// tagHome is home from a slot's stored hash bits: right for a mask below
-// 2^homeBits (2^20: a million slots).
-func tagHome(t uint32) uint64 { return uint64(t >> homeShift) }
+// homeOf is the home of a used slot in an array of n slots.
+func homeOf(s *slot, n uint64) uint64 { return tagHome(s.tag, n) }
 
-// homeOf is the home of a used slot in an array of mask: from its tag, or
-// in a table too big for that from its key's hash.
-func homeOf(s *slot, mask uint64) uint64 {
-	if mask < tagHomeLimit.Load() {
-		return tagHome(s.tag) & mask
+// next is the slot after i in an array of n.
+func next(i, n uint64) uint64 {
+	if i++; i == n {
+		return 0
 	}
-	var buf [tagLongKey]byte
-	return home(keyHash(s.appendKey(buf[:0]))) & mask
+	return i
 }
 
-// slotsFor returns the slot count that holds n keys under the growth
-// threshold.
-func slotsFor(n int) int {
-	c := minTableSlots
-	for n > c*13/16 {
-		c *= 2
+// slotsNeeded is the fewest slots that hold n keys under the growth
+// threshold (13/16).
+func slotsNeeded(n int) int { return max(minTableSlots, (n*16+12)/13) }
+
+// slotsFor returns the slot count an array is given for n keys: what
+// they need, rounded up to what its allocation holds.
+func slotsFor(n int) int { return arraySlots(slotsNeeded(n)) }
+
+// arraySlots is the most slots an allocation for c of them holds: the
+// allocator rounds an array of slots up to a size class (one over 512
+// bytes carries an 8-byte header first, which it counts) or, over 32
+// KiB, to whole pages; the slots that fit in the rounding are free.
+func arraySlots(c int) int {
+	const sz = int(unsafe.Sizeof(slot{}))
+	switch b := c * sz; {
+	case b <= 512:
+		return classUp(b) / sz
+	case b+8 <= 32<<10:
+		return (classUp(b+8) - 8) / sz
+	default:
+		return (b + 8<<10 - 1) &^ (8<<10 - 1) / sz
 	}
-	return c
 }
 
-func newSlotArr(c int) *slotArr {
-	return &slotArr{mask: uint64(c - 1), s: make([]slot, c)}
-}
+func newSlotArr(c int) *slotArr { return &slotArr{n: uint64(c), s: make([]slot, c)} }
 
 // reserve sizes an empty table for n keys.
 func (t *table) reserve(n int) {
@@ -214,7 +230,7 @@ func (s *slot) appendKey(dst []byte) []byte {
 // key's, or its packed form's.
 func (s *slot) storedLen() int {
 	if s.tag&tagPacked != 0 {
-		return packedLen(s.klen(), int(*s.keyData()))
+		return packedStoredLen(s.keyData(), s.klen())
 	}
 	return s.klen()
 }
@@ -250,9 +266,9 @@ func (t *table) find(key []byte, h uint64) *slot {
 	if p == nil {
 		return nil
 	}
-	mask := uint64(t.mask.Load())
+	n := uint64(t.size.Load())
 	tag := keyTag(h, len(key))
-	for i := home(h) & mask; ; i = (i + 1) & mask {
+	for i := homeIn(h, n); ; i = next(i, n) {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
 		if s.tag&tagKey == tag && s.tag != 0 {
 			prefetch(uintptr(s.p))
@@ -272,9 +288,9 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 	if p == nil {
 		return obj{}, false
 	}
-	mask := uint64(t.mask.Load())
+	n := uint64(t.size.Load())
 	tag := keyTag(h, len(key))
-	for i := home(h) & mask; ; i = (i + 1) & mask {
+	for i := homeIn(h, n); ; i = next(i, n) {
 		s := (*slot)(unsafe.Add(unsafe.Pointer(p), uintptr(i)*unsafe.Sizeof(slot{})))
 		if s.tag&tagKey == tag && s.tag != 0 {
 			if s.tag&(tagBox|tagFold) != 0 {
@@ -288,7 +304,7 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 				if recLongKlen(s.p) != len(key) {
 					continue
 				}
-				_, kw := recHead(unsafe.Add(s.p, w))
+				_, kw := uvarintAt(unsafe.Add(s.p, w))
 				w += kw
 			}
 			var exp int64
@@ -298,7 +314,7 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 			}
 			kb, klen := unsafe.Add(s.p, w), len(key)
 			if s.tag&tagPacked != 0 {
-				klen = packedLen(klen, int(*(*byte)(kb)))
+				klen = packedStoredLen((*byte)(kb), klen)
 				if !packedEq(unsafe.Slice((*byte)(kb), klen), key) {
 					continue
 				}
@@ -325,13 +341,13 @@ func (t *table) findString(key string, h uint64) *slot {
 // time; its hash bits are h's), known to be absent, and returns its slot.
 func (t *table) insert(h uint64, ns slot) *slot {
 	a := t.load()
-	if a == nil || int(t.n)+1 > int(a.mask+1)*13/16 {
+	if a == nil || int(t.n)+1 > int(a.n)*13/16 {
 		a = t.grow(a)
 	}
 	ns.tag = ns.tag&^tagHash | hash32(h)
-	i := home(h) & a.mask
+	i := homeIn(h, a.n)
 	for a.s[i].tag != 0 {
-		i = (i + 1) & a.mask
+		i = next(i, a.n)
 	}
 	s := &a.s[i]
 	*s = ns
@@ -339,30 +355,89 @@ func (t *table) insert(h uint64, ns slot) *slot {
 	return s
 }
 
-// grow moves the slots to an array twice as big (or the first one); the
-// homes come from the stored hash bits (homeOf), so no key is read below
-// 2^homeBits slots.
+// grow moves the slots to an array half as big again (or the first one),
+// as much as its allocation holds; the homes come from the stored hash
+// bits (homeOf), so no key is read. Growing by half, not by twice, keeps
+// a table between 54% and 81% full, and a table a load left just under
+// the threshold (fitTables) gains half its slots, not all of them.
 func (t *table) grow(old *slotArr) *slotArr {
 	if old == nil {
-		a := newSlotArr(minTableSlots)
+		a := newSlotArr(arraySlots(minTableSlots))
 		t.publish(a)
 		return a
 	}
-	a := newSlotArr(2 * len(old.s))
+	a := newSlotArr(arraySlots(len(old.s) + len(old.s)/2))
+	t.rehashInto(old, a)
+	t.publish(a)
+	return a
+}
+
+// rehashInto puts old's slots in a, an empty array big enough for them.
+func (t *table) rehashInto(old, a *slotArr) {
 	for k := range old.s {
 		s := &old.s[k]
 		if s.tag == 0 {
 			continue
 		}
-		i := homeOf(s, a.mask)
+		i := homeOf(s, a.n)
 		for a.s[i].tag != 0 {
-			i = (i + 1) & a.mask
+			i = next(i, a.n)
 		}
 		a.s[i] = *s
 	}
-	t.publish(a)
-	return a
 }
+
+// fitTables gives each table of a dataset a load has just built (before
+// anyone else sees it) an array of the slots its keys need and no more:
+// slotsNeeded, 13/16 full, rounded up to a cache line's four slots. A
+// load sizes its tables for the mean share of keys (presize), with room
+// for the ones that get more, and leaves them about 72% full; fitted,
+// they are 79–81% full, 3.5 bytes of slot a key less, and the header and
+// rounding of 1023-slot arrays (1.7 bytes a key) are gone too.
+//
+// The fitted arrays are cut, back to back, from allocations of up to
+// slabSlots slots (no header; page aligned, so no slot straddles two
+// cache lines). A piece keeps its whole slab alive: when a table grows
+// out of its piece, the piece stays allocated until every table cut
+// from that slab has grown out of it or emptied, and the next load's
+// fit starts afresh. Every table moves, even one whose array is already
+// as small, so that every fitted array starts a cache line (an array of
+// its own starts 8 bytes into one, after the allocator's header).
+func (ds *dataset) fitTables() {
+	for _, d := range ds.dbs {
+		bs := d.tabs.Load()
+		if bs.shared {
+			continue
+		}
+		need := 0
+		for i := range bs.t {
+			if t := &bs.t[i]; t.n > 0 {
+				need += fitSlots(int(t.n))
+			}
+		}
+		var slab []slot
+		for i := range bs.t {
+			t := &bs.t[i]
+			if t.n == 0 {
+				continue
+			}
+			c := fitSlots(int(t.n))
+			if len(slab) < c {
+				slab = make([]slot, min(max(need, c), slabSlots))
+			}
+			a := &slotArr{n: uint64(c), s: slab[:c:c]}
+			slab, need = slab[c:], need-c
+			t.rehashInto(t.load(), a)
+			t.publish(a)
+		}
+	}
+}
+
+// fitSlots is the slots fitTables gives a table of n keys.
+func fitSlots(n int) int { return (slotsNeeded(n) + 3) &^ 3 }
+
+// slabSlots bounds the allocations fitTables cuts arrays from (1 MiB).
+const slabSlots = 1 << 16
 
 // remove deletes the slot s (from find) and closes the gap: each later
 // slot of the run that may live earlier moves back.
@@ -371,11 +446,11 @@ func (t *table) remove(s *slot) {
 	i := uint64((uintptr(unsafe.Pointer(s)) - uintptr(unsafe.Pointer(&a.s[0]))) / unsafe.Sizeof(slot{}))
 	j := i
 	for {
-		j = (j + 1) & a.mask
+		j = next(j, a.n)
 		if a.s[j].tag == 0 {
 			break
 		}
-		hm := homeOf(&a.s[j], a.mask)
+		hm := homeOf(&a.s[j], a.n)
 		// s[j] may fill the hole at i unless its home lies cyclically in
 		// (i, j].
 		if (i < j && (hm <= i || hm > j)) || (i > j && hm <= i && hm > j) {
@@ -423,7 +498,7 @@ func (t *table) nth(i int) *slot {
 // It reads only published, immutable memory, so it needs no lock.
 func (t *table) prefetchSlot(h uint64) {
 	if p := t.first.Load(); p != nil {
-		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(home(h)&uint64(t.mask.Load()))*unsafe.Sizeof(slot{}))
+		prefetch(uintptr(unsafe.Pointer(p)) + uintptr(homeIn(h, uint64(t.size.Load())))*unsafe.Sizeof(slot{}))
 	}
 }
 
@@ -481,8 +556,8 @@ func (t *table) sane() error {
 	if live, ok := t.saneArena(); !ok {
 		return fmt.Errorf("table: arena of %d bytes holds %d live and %d dead", t.arenaBytes(), live, t.a.dead)
 	}
-	if n > int(a.mask+1)*13/16 {
-		return fmt.Errorf("table: %d keys in %d slots", n, a.mask+1)
+	if n > int(a.n)*13/16 {
+		return fmt.Errorf("table: %d keys in %d slots", n, a.n)
 	}
 	return nil
 }

@@ -21,27 +21,19 @@ func TestTableAgainstMap(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		keys  int
-		force bool // all keys share the home slot (hash bits differ only above the mask)
-		// rehash: tables of more than 64 slots find homes by hashing
-		// their keys again, as tables of more than 2^homeBits do
-		rehash bool
+		force bool // all keys share the home slot (their hash bits differ only in the lowest four)
 	}{
-		{"small", 20, false, false},
-		{"medium", 2000, false, false},
-		{"same-home", 60, true, false},
-		{"rehash", 2000, false, true},
+		{"small", 20, false},
+		{"medium", 2000, false},
+		{"same-home", 60, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.rehash {
-				defer tagHomeLimit.Store(tagHomeLimit.Load())
-				tagHomeLimit.Store(64)
-			}
 			forSeeds(t, 4, 20000, 40, 200000, func(t *testing.T, seed int64, ops int) {
 				r := rand.New(rand.NewPCG(uint64(seed), 7))
 				hashOf := func(k []byte) uint64 {
 					h := keyHash(k)
 					if tc.force {
-						return h &^ (0xffff << homeShift) // every home is slot 0 while the table has ≤ 65536 slots
+						return h &^ (0xffff << (homeShift + 4)) // every home is slot 0 while the table has ≤ 65536 slots
 					}
 					return h
 				}
@@ -114,13 +106,14 @@ func checkTable(t *testing.T, tb *table, ref map[string]int, hashOf func([]byte)
 		require.Nil(t, a, "an empty table keeps no array")
 		return
 	}
-	require.LessOrEqual(t, len(ref), int(a.mask+1)*13/16)
+	require.LessOrEqual(t, len(ref), int(a.n)*13/16)
+	require.Equal(t, a.n, uint64(arraySlots(int(a.n))), "an array holds what its allocation does")
 	// Every key is reachable from its home without crossing an empty slot.
 	for i := range a.s {
 		if a.s[i].tag == 0 {
 			continue
 		}
-		for j := homeOf(&a.s[i], a.mask); j != uint64(i); j = (j + 1) & a.mask {
+		for j := homeOf(&a.s[i], a.n); j != uint64(i); j = next(j, a.n) {
 			require.NotZero(t, a.s[j].tag, "hole at %d before key %s in slot %d", j, a.s[i].keyString(), i)
 		}
 	}
@@ -144,8 +137,8 @@ func TestTableSane(t *testing.T) {
 	tb := &d.tabs.Load().t[0]
 	a := tb.load()
 	for i := range a.s {
-		j := (uint64(i) + 1) & a.mask
-		if a.s[i].tag != 0 && a.s[j].tag != 0 && tagHome(a.s[j].tag)&a.mask != j {
+		j := next(uint64(i), a.n)
+		if a.s[i].tag != 0 && a.s[j].tag != 0 && tagHome(a.s[j].tag, a.n) != j {
 			a.s[i] = slot{}
 			break
 		}
@@ -169,4 +162,55 @@ func TestSlotSize(t *testing.T) {
 func TestTableLayout(t *testing.T) {
 	require.Equal(t, uintptr(32), unsafe.Sizeof(table{}))
 	require.Equal(t, uintptr(16), unsafe.Sizeof(slot{}))
+}
+
+// TestFitTables: a load leaves each table with no more slots than its
+// keys need (fitSlots: 13/16 full, in fours), cut from shared slabs
+// rather than allocated one by one, and the tables keep working: every
+// key is found, and writes that add keys grow them out of their pieces.
+func TestFitTables(t *testing.T) {
+	src := newTestProjection(t, nil)
+	const n = 20000
+	for i := range n {
+		mustApply(t, src, 0, fmt.Sprintf("SET k:%d v%d", i, i))
+	}
+	mustApply(t, src, 3, "SET lone x") // a db with one key: a slab of its own size
+	p := loadRDB(t, snapshotFile(t, src))
+	ds := p.cur.Load()
+	bs := ds.dbs[0].tabs.Load()
+	before, slabs := 0, map[uintptr]bool{}
+	for i := range bs.t {
+		tb := &bs.t[i]
+		a := tb.load()
+		if a == nil {
+			continue
+		}
+		require.LessOrEqual(t, len(a.s), fitSlots(int(tb.n)), "table %d: %d keys", i, tb.n)
+		require.LessOrEqual(t, int(tb.n), len(a.s)*13/16)
+		require.Zero(t, uintptr(unsafe.Pointer(&a.s[0]))%64, "table %d: a fitted array starts a cache line", i)
+		slabs[uintptr(unsafe.Pointer(&a.s[0]))>>20] = true
+		before += len(a.s)
+		require.NoError(t, tb.sane())
+	}
+	require.Less(t, before, n*16/13+4*len(bs.t)+1)
+	require.Less(t, len(slabs), len(bs.t)/4, "arrays share slabs")
+	lone := ds.dbs[3].tabs.Load()
+	for i := range lone.t {
+		if a := lone.t[i].load(); a != nil {
+			require.Equal(t, minTableSlots, len(a.s))
+		}
+	}
+	// Writes after the load: new keys grow tables out of their pieces,
+	// and every key, old and new, reads back.
+	for i := n; i < 2*n; i++ {
+		mustApply(t, p, 0, fmt.Sprintf("SET k:%d v%d", i, i))
+	}
+	for i := 0; i < 2*n; i += 7 {
+		p.View(0, [][]byte{fmt.Appendf(nil, "k:%d", i)}, func(v *View) {
+			x := v.Get(fmt.Appendf(nil, "k:%d", i))
+			require.True(t, x.Exists(), "k:%d", i)
+			require.Equal(t, fmt.Sprintf("v%d", i), string(x.AppendBytes(nil)))
+		})
+	}
+	require.NoError(t, p.sane())
 }
