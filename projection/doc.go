@@ -108,14 +108,15 @@
 // is, 99 with the access time and padding in the record, ~184 B with the
 // 40-byte slot and 24-byte obj before, and 127 B with the value plain.
 // Measured (vdr serve --rdb of that dataset's 1M-key RDB, INFO
-// used_memory after the load): 85.7 MB, against 93.1 with tables of 1024
-// slots 72% full (whose 16 KiB arrays took 18 KiB with the allocator's
-// header), a 2-byte head and the count byte, 98.0 with the key as it is
-// and 103.4 with the access time in the record; the process's RSS adds
-// about 20 MB of its own (an empty vdr: the binary's text and read-only
-// data, ~15 MB, and the runtime). Redis 7.0 on the same keys spends ~170
-// B: a 24-byte dictEntry and an 8-byte bucket pointer, an sds key and a
-// robj + sds value, each rounded to a jemalloc class.
+// used_memory after the load): 85.7 MB (mixed: 123.4), against 93.1
+// (mixed: 130.5) with tables of 1024 slots 72% full (whose 16 KiB arrays
+// took 18 KiB with the allocator's header), a 2-byte head and the count
+// byte, 98.0 with the key as it is and 103.4 with the access time in the
+// record; the process's RSS adds about 20 MB of its own (an empty vdr:
+// the binary's text and read-only data, ~15 MB, and the runtime). Redis
+// 7.0 on the same keys spends ~170 B: a 24-byte dictEntry and an 8-byte
+// bucket pointer, an sds key and a robj + sds value, each rounded to a
+// jemalloc class.
 //
 // Why 0.6× of Redis's RSS is still out of reach for these strings: 0.6 ×
 // 172.8 MB is 103.7 MB; less an empty vdr's ~20 MB that leaves ~84 bytes
