@@ -391,10 +391,12 @@ func (d *db) presize(keys int) {
 	}
 	nb := max((keys+loadKeysPerBucket-1)/loadKeysPerBucket, 4*len(d.stripes))
 	bs := &bucketSet{nb: uint64(nb), t: make([]table, nb)}
-	per := keys/nb + 1
+	pc := newPieces(nb, (slotsFor(keys/nb+1)+3)&^3)
 	for i := range bs.t {
-		bs.t[i].reserve(per)
+		p := pc.piece(i)
+		bs.t[i].publish(&slotArr{n: uint64(len(p)), s: p})
 	}
+	d.loadPieces = pc
 	d.tabs.Store(bs)
 }
 

@@ -157,6 +157,9 @@ type db struct {
 	// the applier only while it applies with the 'n' class on.
 	ev   *applier
 	evDB int
+	// loadPieces is where a load's presize put the tables' arrays, for
+	// fitTables; nil otherwise.
+	loadPieces *pieces
 	// aq is where retire queues a table whose arena wants compacting
 	// (arena.go): the dataset's queue; nil for a scratch db.
 	aq *arenaQueue

@@ -202,11 +202,26 @@ func arraySlots(c int) int {
 
 func newSlotArr(c int) *slotArr { return &slotArr{n: uint64(c), s: make([]slot, c)} }
 
-// reserve sizes an empty table for n keys.
-func (t *table) reserve(n int) {
-	if t.n == 0 && n > 0 {
-		t.publish(newSlotArr(slotsFor(n)))
+// pieces is where a load's presize puts its tables' arrays: slabs of k
+// pieces of size slots each (a multiple of 4), table i's in slab i/k at
+// (i%k)·size, so that fitTables can fit the tables in place.
+type pieces struct {
+	slabs   [][]slot
+	size, k int
+}
+
+func newPieces(tables, size int) *pieces {
+	p := &pieces{size: size, k: max(1, slabSlots/size)}
+	for left := tables; left > 0; left -= p.k {
+		p.slabs = append(p.slabs, make([]slot, min(left, p.k)*size))
 	}
+	return p
+}
+
+// piece is table i's array.
+func (p *pieces) piece(i int) []slot {
+	s := p.slabs[i/p.k][(i%p.k)*p.size:]
+	return s[:p.size:p.size]
 }
 
 // keyString returns the slot's key: its bytes in place, or for a packed
@@ -392,33 +407,44 @@ func (t *table) rehashInto(old, a *slotArr) {
 // slotsNeeded, 13/16 full, rounded up to a cache line's four slots. A
 // load sizes its tables for the mean share of keys (presize), with room
 // for the ones that get more, and leaves them about 72% full; fitted,
-// they are 79–81% full, 3.5 bytes of slot a key less, and the header and
-// rounding of 1023-slot arrays (1.7 bytes a key) are gone too.
+// they are 79–81% full, 3.5 bytes of slot a key less.
 //
-// The fitted arrays are cut, back to back, from allocations of up to
-// slabSlots slots (no header; page aligned, so no slot straddles two
-// cache lines). A piece keeps its whole slab alive: when a table grows
-// out of its piece, the piece stays allocated until every table cut
-// from that slab has grown out of it or emptied, and the next load's
-// fit starts afresh. Every table moves, even one whose array is already
-// as small, so that every fitted array starts a cache line (an array of
-// its own starts 8 bytes into one, after the allocator's header).
+// The presized arrays are pieces of a few big allocations (pieces), and
+// the fitted ones take their place: table by table, in order, each is
+// rehashed (through a scratch copy) to the front of what is left, so
+// that no array is allocated and the slabs past the last fitted table
+// are freed. A table that outgrew its piece during the load, and every
+// table of a database the load did not presize, is fitted into new
+// slabs. A slab over 32 KiB starts a page, so no slot of a fitted array
+// straddles two cache lines.
+//
+// A piece keeps its whole slab alive: when a table grows out of its
+// piece, the piece stays allocated until every table in that slab has
+// grown out of it or emptied, and the next load's fit starts afresh.
 func (ds *dataset) fitTables() {
 	for _, d := range ds.dbs {
 		bs := d.tabs.Load()
+		pc := d.loadPieces
+		d.loadPieces = nil
 		if bs.shared {
 			continue
 		}
-		need := 0
-		for i := range bs.t {
-			if t := &bs.t[i]; t.n > 0 {
-				need += fitSlots(int(t.n))
+		var rest []*table // fitted into new slabs
+		if pc != nil {
+			rest = pc.fitInPlace(bs)
+		} else {
+			for i := range bs.t {
+				rest = append(rest, &bs.t[i])
 			}
 		}
+		need := 0
+		for _, t := range rest {
+			need += fitSlots(int(t.n))
+		}
 		var slab []slot
-		for i := range bs.t {
-			t := &bs.t[i]
+		for _, t := range rest {
 			if t.n == 0 {
+				t.publish(nil)
 				continue
 			}
 			c := fitSlots(int(t.n))
@@ -431,6 +457,39 @@ func (ds *dataset) fitTables() {
 			t.publish(a)
 		}
 	}
+}
+
+// fitInPlace fits the tables of bs that still hold their pieces into the
+// slabs, from the front, and returns the others (they outgrew their
+// pieces, or have no keys). A fitted table takes no more slots than its
+// piece (it holds at most 13/16 of it), so the front, which only moves
+// past what earlier tables took, never reaches a piece not yet fitted.
+func (pc *pieces) fitInPlace(bs *bucketSet) (rest []*table) {
+	var scratch []slot
+	si, off := 0, 0 // where the next fitted array goes: pc.slabs[si][off:]
+	for i := range bs.t {
+		t := &bs.t[i]
+		a := t.load()
+		if a == nil {
+			continue
+		}
+		if t.n == 0 || &a.s[0] != &pc.piece(i)[0] {
+			rest = append(rest, t)
+			continue
+		}
+		c := fitSlots(int(t.n))
+		if off+c > len(pc.slabs[si]) {
+			si, off = si+1, 0
+		}
+		scratch = append(scratch[:0], a.s...)
+		dst := pc.slabs[si][off : off+c : off+c]
+		clear(dst)
+		f := &slotArr{n: uint64(c), s: dst}
+		t.rehashInto(&slotArr{n: uint64(len(scratch)), s: scratch}, f)
+		t.publish(f)
+		off += c
+	}
+	return rest
 }
 
 // fitSlots is the slots fitTables gives a table of n keys.
