@@ -145,8 +145,22 @@ func appendUnpacked(dst, p []byte) []byte {
 // packedEq reports whether p is the packed form of key: the prefixes
 // compared as bytes, the first pair, then the other digits eight at a
 // time (unpack4), as a plain key's bytes would be.
-func packedEq(p, key []byte) bool {
-	pre := packedPre(&p[0])
+func packedEq(p, key []byte) bool { return packedEqPre(p, packedPre(&p[0]), key) }
+
+// packedMatch reports whether the packed form at p, of a key as long as
+// key (the slot's length bits say so), is key's; n is its length. The
+// prefix is scanned once, for both.
+func packedMatch(p *byte, key []byte) (n int, ok bool) {
+	pre := packedPre(p)
+	if len(key) < pre+2 {
+		return 0, false
+	}
+	n = pre + (len(key)-pre)/2
+	return n, packedEqPre(unsafe.Slice(p, n), pre, key)
+}
+
+// packedEqPre is packedEq with p's prefix length known.
+func packedEqPre(p []byte, pre int, key []byte) bool {
 	nb := len(p) - pre
 	if len(key) != pre+2*nb || string(p[:pre]) != string(key[:pre]) {
 		return false

@@ -256,7 +256,8 @@ func (s *slot) stored() []byte { return unsafe.Slice(s.keyData(), s.storedLen())
 // keyIs reports whether the slot holds key.
 func (s *slot) keyIs(key []byte) bool {
 	if s.tag&tagPacked != 0 {
-		return packedEq(s.stored(), key)
+		_, ok := packedMatch(s.keyData(), key)
+		return ok
 	}
 	return string(key) == unsafe.String(s.keyData(), s.klen())
 }
@@ -329,8 +330,8 @@ func (t *table) findObj(key []byte, h uint64) (obj, bool) {
 			}
 			kb, klen := unsafe.Add(s.p, w), len(key)
 			if s.tag&tagPacked != 0 {
-				klen = packedStoredLen((*byte)(kb), klen)
-				if !packedEq(unsafe.Slice((*byte)(kb), klen), key) {
+				var ok bool
+				if klen, ok = packedMatch((*byte)(kb), key); !ok {
 					continue
 				}
 			} else if string(key) != unsafe.String((*byte)(kb), klen) {
