@@ -123,7 +123,14 @@ func errorReply(addr string, args []string) error {
 	return r.Err()
 }
 
-func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[string]*proc, logf func(string, ...any)) error {
+// readBenchmarks runs each read case at -P 1 and -P 16 against every
+// target in turn: Redis, then vdr and vdr-base, or vdr-base and vdr with
+// baseFirst.
+func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[string]*proc, baseFirst bool, logf func(string, ...any)) error {
+	order := []string{"redis", "vdr", "vdr-base"}
+	if baseFirst {
+		order = []string{"redis", "vdr-base", "vdr"}
+	}
 	spec, err := dataset.ParseMix(cfg.Mix)
 	if err != nil {
 		return err
@@ -137,7 +144,7 @@ func readBenchmarks(ctx context.Context, cfg Config, res *Results, targets map[s
 			continue
 		}
 		for _, pipeline := range []int{1, 16} {
-			for _, target := range []string{"redis", "vdr", "vdr-base"} {
+			for _, target := range order {
 				p := targets[target]
 				if p == nil {
 					continue // no vdr-base in this run

@@ -86,9 +86,12 @@
 //	              lru word, so it has no padding and no word of its own
 //	expire time   +8 B in the record when the key has one
 //	packed key    a key of under 63 bytes with an ASCII prefix that ends
-//	              in 6 digits or more keeps its last 2n digits two to a
-//	              byte, the first pair marking where the prefix ends: n
-//	              bytes less (6 for 12 digits; keypack.go)
+//	              in 6 digits or more keeps them (up to 18) as one
+//	              number: a mark byte (where the prefix ends, how many
+//	              bytes follow, the top 4 bits) and the fewest bytes
+//	              that hold the rest; leading zeros take nothing, the
+//	              key's length says how many there are ("s:" and 12
+//	              digits under 2^20: 5 bytes; keypack.go)
 //	text packing  a value of 4 bytes or more (up to 4 KB) whose every byte
 //	              is a hex digit, or in one base64 alphabet (A–Z a–z 0–9
 //	              and -_ or +/), is stored as a codec byte and 4 or 6 bits

@@ -7,41 +7,52 @@ import (
 
 // Packed keys. Most keyspaces name their keys with a prefix and a number
 // ("user:1042", "s:000000123456", "order:2024:000187"), and the number is
-// often the longer part. A record (a string's, rec.go; a packed
-// collection's, crec.go) stores such a key with its trailing digits two
-// to a byte:
+// often the longer part, often zero-padded to a fixed width (the form
+// redis-benchmark writes, key:000000012345). A record (a string's,
+// rec.go; a packed collection's, crec.go) stores such a key with its
+// trailing digits as one binary number:
 //
-//	+----------------+--------+----------------------------+
-//	| prefix         | 0x80+  | nb−1 bytes, two digits each |
-//	| (bytes < 0x80) | 10a+b  | (high nibble first)         |
-//	+----------------+--------+----------------------------+
-//	the prefix is the key up to its last 2·nb digits; the first pair
-//	(a, b) is a byte of 0x80 or more, so it marks where the prefix ends
+//	+----------------+-----------+------------------------+
+//	| prefix         | 1 L vvvv  | L bytes: the rest of v |
+//	| (bytes < 0x80) | mark byte | (most significant first)|
+//	+----------------+-----------+------------------------+
+//	the prefix is the key up to its last d digits; v is their value;
+//	the mark byte is 0x80 | L<<4 | v's top 4 bits, so it ends the
+//	prefix and says how many bytes follow (L = 0–7, the fewest that
+//	hold v: 4 + 8·L bits)
 //
 // when the key ends in at least minPackedDigits digits, its prefix is
 // ASCII (no byte of 0x80 or more), and it is shorter than 63 bytes (its
-// length, in the slot's tag, stays the key's own). nb is half the
-// trailing digit run, rounded down (an odd run leaves its first digit in
-// the prefix), so a key has exactly one packed form and saves nb bytes:
-// 6 for a key that ends in 12 digits. Its stored length needs no byte of
-// its own: the prefix ends at the first byte of 0x80 or more (packedPre),
-// and the key's length gives nb. The slot's tagPacked bit says the record
-// holds the packed form; a box or a folded collection always holds the
-// key as it is.
+// length, in the slot's tag, stays the key's own). d is the whole digit
+// run, or its last maxPackedDigits (the rest stay in the prefix), so a
+// key has exactly one packed form. The key's length gives d, so leading
+// zeros cost nothing: "s:000000123456" takes 2 + 3 bytes, where its 12
+// digits two to a byte took 2 + 6; a run of d digits with no leading
+// zeros takes 1 + ⌈(3.33·d − 4)/8⌉ bytes, never more than two to a
+// byte would. The stored length needs no byte of its own: the prefix
+// ends at the mark (packedPre), which gives L. The slot's tagPacked bit
+// says the record holds the packed form; a box or a folded collection
+// always holds the key as it is.
 //
 // A lookup never packs the key it looks for: the slot's hash bits and
 // length decide which slot may hold it, as before, and only there is the
-// key compared with the packed form, digit by digit (packedEq). Whatever
-// needs the key's bytes (SCAN, KEYS, events, a cluster's slot claims,
-// rehashing a big table) gets them unpacked (slot.appendKey).
+// key compared with the packed form: the prefixes as bytes, then the
+// key's digits read as a number (eight at a time, digits8) against v
+// (packedMatch). Whatever needs the key's bytes (SCAN, KEYS, events, a
+// cluster's slot claims, rehashing a big table) gets them unpacked
+// (slot.appendKey), v written back out to d digits.
 
-// minPackedDigits is the shortest digit run packed: three bytes of pairs,
-// two saved.
-const minPackedDigits = 6
+// minPackedDigits is the shortest digit run packed: at most three bytes
+// for six digits, three saved. maxPackedDigits is the most digits one
+// number holds: 10^18 − 1 < 2^60, the most a mark and seven bytes hold.
+const (
+	minPackedDigits = 6
+	maxPackedDigits = 18
+)
 
-// packNB returns how many bytes of digit pairs key's packed form holds,
-// or 0 when the key is stored as it is.
-func packNB(key []byte) int {
+// packDigits returns how many trailing digits key's packed form holds as
+// its number, or 0 when the key is stored as it is.
+func packDigits(key []byte) int {
 	if len(key) >= tagLongKey {
 		return 0
 	}
@@ -52,20 +63,71 @@ func packNB(key []byte) int {
 	if r < minPackedDigits {
 		return 0
 	}
+	r = min(r, maxPackedDigits)
 	for _, c := range key[:len(key)-r] {
 		if c >= 0x80 {
 			return 0
 		}
 	}
-	return r / 2
+	return r
 }
 
-// packedLen is the length of the packed form of a key of klen bytes with
-// nb bytes of pairs.
-func packedLen(klen, nb int) int { return klen - nb }
+// numBytes is L for a number v: the bytes that follow the mark.
+func numBytes(v uint64) int {
+	l := 0
+	for v >= 1<<(4+8*l) {
+		l++
+	}
+	return l
+}
+
+// parseDigits returns the value of the ASCII digits in b (at most 19),
+// and false if any byte of b is not a digit.
+func parseDigits(b []byte) (uint64, bool) {
+	var v uint64
+	for len(b) >= 8 {
+		x, ok := digits8(binary.LittleEndian.Uint64(b))
+		if !ok {
+			return 0, false
+		}
+		v = v*1e8 + x
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c-'0' > 9 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	return v, true
+}
+
+// digits8 returns the value of the eight ASCII digits in x, the first
+// (most significant) in its lowest byte, and whether all eight are
+// digits. A byte is a digit when its high nibble is 3 and its low nibble
+// plus 6 does not carry into it. The digits are then combined in lanes
+// that double in width: pairs (a·10 + b) in 16 bits, fours (p·100 + q)
+// in 32, and the eight (f·10⁴ + g), none of which overflows its lane.
+func digits8(x uint64) (uint64, bool) {
+	const hi, six = 0xf0f0f0f0f0f0f0f0, 0x0606060606060606
+	if x&hi != 0x3030303030303030 || (x+six)&hi != 0x3030303030303030 {
+		return 0, false
+	}
+	x &^= hi
+	x = (x*10 + x>>8) & 0x00ff00ff00ff00ff
+	x = (x*100 + x>>16) & 0x0000ffff0000ffff
+	return (x*10000 + x>>32) & 0xffffffff, true
+}
+
+// packedLen is the length of the packed form of key, whose last d digits
+// (d from packDigits, > 0) are its number.
+func packedLen(key []byte, d int) int {
+	v, _ := parseDigits(key[len(key)-d:])
+	return len(key) - d + 1 + numBytes(v)
+}
 
 // packedPre is the length of the prefix of the packed form at p: where
-// its first byte of 0x80 or more, the first pair, is.
+// its first byte of 0x80 or more, the mark, is.
 func packedPre(p *byte) int {
 	i := 0
 	for *(*byte)(unsafe.Add(unsafe.Pointer(p), i)) < 0x80 {
@@ -74,37 +136,50 @@ func packedPre(p *byte) int {
 	return i
 }
 
-// packedStoredLen is the length of the packed form at p of a key of klen
-// bytes.
+// packedStoredLen is the length of the packed form at p (of a key of klen
+// bytes: the mark alone says it).
 func packedStoredLen(p *byte, klen int) int {
 	pre := packedPre(p)
-	return pre + (klen-pre)/2
+	return pre + 1 + int(*(*byte)(unsafe.Add(unsafe.Pointer(p), pre))>>4&7)
 }
 
-// putPacked writes key's packed form (nb from packNB, > 0) into dst, which
-// has room for it, and returns its length.
-func putPacked(dst, key []byte, nb int) int {
-	pre := len(key) - 2*nb
-	copy(dst, key[:pre])
-	d := key[pre:]
-	dst[pre] = 0x80 + (d[0]-'0')*10 + d[1] - '0'
-	for i := 1; i < nb; i++ {
-		dst[pre+i] = (d[2*i]-'0')<<4 | (d[2*i+1] - '0')
+// packedNum returns the number of the packed form at p, whose mark is at
+// pre.
+func packedNum(p *byte, pre int) uint64 {
+	m := *(*byte)(unsafe.Add(unsafe.Pointer(p), pre))
+	v := uint64(m & 15)
+	for i := 1; i <= int(m>>4&7); i++ {
+		v = v<<8 | uint64(*(*byte)(unsafe.Add(unsafe.Pointer(p), pre+i)))
 	}
-	return pre + nb
+	return v
+}
+
+// putPacked writes key's packed form (d from packDigits, > 0) into dst,
+// which has room for it, and returns its length.
+func putPacked(dst, key []byte, d int) int {
+	pre := len(key) - d
+	copy(dst, key[:pre])
+	v, _ := parseDigits(key[pre:])
+	l := numBytes(v)
+	dst[pre] = 0x80 | byte(l)<<4 | byte(v>>(8*l))
+	for i := 1; i <= l; i++ {
+		dst[pre+i] = byte(v >> (8 * (l - i)))
+	}
+	return pre + 1 + l
 }
 
 // keyForm is how a record stores a key, found with one look at its
-// digits: nb bytes of pairs (0: the key as it is) and n bytes in all.
+// digits: d of them as its number (0: the key as it is) and n bytes in
+// all.
 type keyForm struct {
-	key   []byte
-	nb, n int
+	key  []byte
+	d, n int
 }
 
 func formOf(key []byte) keyForm {
-	f := keyForm{key: key, nb: packNB(key), n: len(key)}
-	if f.nb > 0 {
-		f.n = packedLen(len(key), f.nb)
+	f := keyForm{key: key, d: packDigits(key), n: len(key)}
+	if f.d > 0 {
+		f.n = packedLen(key, f.d)
 	}
 	return f
 }
@@ -112,8 +187,8 @@ func formOf(key []byte) keyForm {
 // put writes the stored form into dst (room for f.n bytes) and returns
 // its length.
 func (f keyForm) put(dst []byte) int {
-	if f.nb > 0 {
-		return putPacked(dst, f.key, f.nb)
+	if f.d > 0 {
+		return putPacked(dst, f.key, f.d)
 	}
 	return copy(dst, f.key)
 }
@@ -121,7 +196,7 @@ func (f keyForm) put(dst []byte) int {
 // tag is the slot's length field and packed bit for the key.
 func (f keyForm) tag() uint32 {
 	t := klenTag(len(f.key))
-	if f.nb > 0 {
+	if f.d > 0 {
 		t |= tagPacked
 	}
 	return t
@@ -130,66 +205,41 @@ func (f keyForm) tag() uint32 {
 // storedKeyLen is the length of what a record holds of key.
 func storedKeyLen(key []byte) int { return formOf(key).n }
 
-// appendUnpacked appends the key whose packed form is p to dst.
-func appendUnpacked(dst, p []byte) []byte {
+// appendUnpacked appends the key of klen bytes whose packed form is p to
+// dst: its prefix, then its number in klen − prefix digits.
+func appendUnpacked(dst, p []byte, klen int) []byte {
 	pre := packedPre(&p[0])
-	first := p[pre] - 0x80
+	v := packedNum(&p[0], pre)
 	dst = append(dst, p[:pre]...)
-	dst = append(dst, '0'+first/10, '0'+first%10)
-	for _, b := range p[pre+1:] {
-		dst = append(dst, '0'+b>>4, '0'+b&15)
+	n := len(dst)
+	for range klen - pre {
+		dst = append(dst, '0')
+	}
+	for i := len(dst) - 1; i >= n && v > 0; i-- {
+		dst[i] = '0' + byte(v%10)
+		v /= 10
 	}
 	return dst
 }
 
-// packedEq reports whether p is the packed form of key: the prefixes
-// compared as bytes, the first pair, then the other digits eight at a
-// time (unpack4), as a plain key's bytes would be.
-func packedEq(p, key []byte) bool { return packedEqPre(p, packedPre(&p[0]), key) }
+// packedEq reports whether p is the packed form of key.
+func packedEq(p, key []byte) bool {
+	n, ok := packedMatch(&p[0], key)
+	return ok && n == len(p)
+}
 
 // packedMatch reports whether the packed form at p, of a key as long as
 // key (the slot's length bits say so), is key's; n is its length. The
 // prefix is scanned once, for both.
 func packedMatch(p *byte, key []byte) (n int, ok bool) {
 	pre := packedPre(p)
-	if len(key) < pre+2 {
+	d := len(key) - pre
+	if d < minPackedDigits || d > maxPackedDigits || string(unsafe.Slice(p, pre)) != string(key[:pre]) {
 		return 0, false
 	}
-	n = pre + (len(key)-pre)/2
-	return n, packedEqPre(unsafe.Slice(p, n), pre, key)
-}
-
-// packedEqPre is packedEq with p's prefix length known.
-func packedEqPre(p []byte, pre int, key []byte) bool {
-	nb := len(p) - pre
-	if len(key) != pre+2*nb || string(p[:pre]) != string(key[:pre]) {
-		return false
+	v, ok := parseDigits(key[pre:])
+	if !ok || v != packedNum(p, pre) {
+		return 0, false
 	}
-	a, b := key[pre]-'0', key[pre+1]-'0'
-	if a > 9 || b > 9 || p[pre] != 0x80+a*10+b {
-		return false
-	}
-	bcd, d := p[pre+1:], key[pre+2:]
-	for len(bcd) >= 4 && len(d) >= 8 {
-		if unpack4(binary.LittleEndian.Uint32(bcd)) != binary.LittleEndian.Uint64(d) {
-			return false
-		}
-		bcd, d = bcd[4:], d[8:]
-	}
-	for i, b := range bcd {
-		if d[2*i] != '0'+b>>4 || d[2*i+1] != '0'+b&15 {
-			return false
-		}
-	}
-	return true
-}
-
-// unpack4 turns four bytes of digit pairs (little-endian) into the eight
-// digits' characters, the first in the lowest byte: each byte is spread
-// to a 16-bit lane, its high nibble to the lane's low byte.
-func unpack4(b uint32) uint64 {
-	x := uint64(b)
-	x = (x | x<<16) & 0x0000ffff0000ffff
-	x = (x | x<<8) & 0x00ff00ff00ff00ff
-	return (x>>4)&0x000f000f000f000f | (x&0x000f000f000f000f)<<8 | 0x3030303030303030
+	return packedStoredLen(p, len(key)), true
 }

@@ -1,31 +1,49 @@
 package projection
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
 
 // TestKeyPack: a key with an ASCII prefix that ends in six digits or more
-// packs to a form half its digits shorter, unpacks to itself, and equals
-// no other key; any other key is stored as it is.
+// packs to a form that holds its digits as one number (leading zeros
+// free), unpacks to itself, and equals no other key; any other key is
+// stored as it is.
 func TestKeyPack(t *testing.T) {
 	for _, tc := range []struct {
 		key string
-		nb  int
+		d   int // digits packed
+		n   int // stored length
 	}{
-		{"", 0}, {"k", 0}, {"12345", 0}, {"user:12345", 0},
-		{"123456", 3}, {"user:123456", 3}, {"user:1234567", 3}, {"s:000000123456", 6},
-		{"a1b2c3d4e5f6", 0}, {"x:12345678/", 0},
-		{strings.Repeat("a", 50) + "123456789012", 6}, // 62 bytes: packed
-		{strings.Repeat("a", 51) + "123456789012", 0}, // 63: long, never packed
-		{strings.Repeat("a", 44) + "123456789012345678", 9},
-		{strings.Repeat("a", 45) + "123456789012345678", 0},
-		{"ü:123456", 0}, {"\x80123456", 0}, {"\x7f123456", 3}, // the prefix must be ASCII
+		{"", 0, 0}, {"k", 0, 1}, {"12345", 0, 5}, {"user:12345", 0, 10},
+		{"123456", 6, 3}, {"user:123456", 6, 8}, {"user:1234567", 7, 9}, {"s:000000123456", 12, 5},
+		{"s:000000000000", 12, 3}, {"s:000000000015", 12, 3}, {"s:000000000016", 12, 4},
+		{"s:999999999999", 12, 2 + 6}, {"s:1000000000000000000", 18, 3 + 1}, {"s:999999999999999999", 18, 2 + 8},
+		{"a1b2c3d4e5f6", 0, 12}, {"x:12345678/", 0, 11},
+		{strings.Repeat("a", 50) + "123456789012", 12, 56}, // 62 bytes: packed
+		{strings.Repeat("a", 51) + "123456789012", 0, 63},  // 63: long, never packed
+		{strings.Repeat("a", 44) + "123456789012345678", 18, 52},
+		{strings.Repeat("a", 40) + "9999999999999999999999", 18, 44 + 8}, // 22 digits: the last 18 packed
+		{strings.Repeat("a", 45) + "123456789012345678", 0, 63},
+		{"ü:123456", 0, 9}, {"\x80123456", 0, 7}, {"\x7f123456", 6, 4}, // the prefix must be ASCII
 	} {
-		if got := packNB([]byte(tc.key)); got != tc.nb {
-			t.Errorf("packNB(%q) = %d, want %d", tc.key, got, tc.nb)
+		if got := packDigits([]byte(tc.key)); got != tc.d {
+			t.Errorf("packDigits(%q) = %d, want %d", tc.key, got, tc.d)
+		}
+		if got := storedKeyLen([]byte(tc.key)); got != tc.n {
+			t.Errorf("storedKeyLen(%q) = %d, want %d", tc.key, got, tc.n)
+		}
+	}
+	for _, s := range []string{"00000000", "12345678", "99999999", "0000000/", ":0000000", "1234567a", "\x3a3456789", "12\xb0\x0045678", "1234\xf0678"} {
+		s = s[:8]
+		want, werr := strconv.ParseUint(s, 10, 64)
+		got, ok := digits8(binary.LittleEndian.Uint64([]byte(s)))
+		if ok != (werr == nil) || ok && got != want {
+			t.Errorf("digits8(%q) = %d, %v; want %d, %v", s, got, ok, want, werr == nil)
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
@@ -43,11 +61,12 @@ func TestKeyPack(t *testing.T) {
 		}
 		keys = append(keys, k)
 	}
-	keys = append(keys, []byte("s:000000123456"), []byte("s:000000123457"), []byte("s:00000012345"), []byte("s:0000001234567"))
+	keys = append(keys, []byte("s:000000123456"), []byte("s:000000123457"), []byte("s:00000012345"), []byte("s:0000001234567"),
+		[]byte("s:100000123456"), []byte("s:0000000123456"))
 	packed := 0
 	for i, k := range keys {
-		nb := packNB(k)
-		if nb == 0 {
+		d := packDigits(k)
+		if d == 0 {
 			if storedKeyLen(k) != len(k) {
 				t.Fatalf("%q: stored length %d", k, storedKeyLen(k))
 			}
@@ -55,12 +74,15 @@ func TestKeyPack(t *testing.T) {
 		}
 		packed++
 		buf := make([]byte, 64)
+		for j := range buf {
+			buf[j] = byte(r.IntN(256)) // what follows a packed key is anything
+		}
 		n := formOf(k).put(buf)
 		p := buf[:n]
-		if n != storedKeyLen(k) || n != len(k)-nb {
-			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d", k, n, storedKeyLen(k))
+		if n != storedKeyLen(k) || n > len(k)-d+(d+1)/2 || n != packedStoredLen(&buf[0], len(k)) {
+			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d, read back %d", k, n, storedKeyLen(k), packedStoredLen(&buf[0], len(k)))
 		}
-		if got := appendUnpacked(nil, p); string(got) != string(k) {
+		if got := appendUnpacked(nil, p, len(k)); string(got) != string(k) {
 			t.Fatalf("%q unpacked to %q", k, got)
 		}
 		if !packedEq(p, k) {
@@ -68,18 +90,25 @@ func TestKeyPack(t *testing.T) {
 		}
 		for j := range 20 {
 			o := keys[(i+j*131+1)%len(keys)]
-			if packedEq(p, o) != (string(o) == string(k)) {
-				t.Fatalf("packed %q against %q: %v", k, o, packedEq(p, o))
+			if len(o) == len(k) { // what the slot's length bits let through
+				if _, ok := packedMatch(&buf[0], o); ok != (string(o) == string(k)) {
+					t.Fatalf("packed %q against %q: %v", k, o, ok)
+				}
 			}
 		}
-		// Change one digit, or cut the key: no longer equal.
+		// Change one digit: no longer equal.
 		o := append([]byte(nil), k...)
-		o[len(o)-1-r.IntN(2*nb)] ^= 1
-		if packedEq(p, o) {
+		o[len(o)-1-r.IntN(d)] ^= 1
+		if _, ok := packedMatch(&buf[0], o); ok {
 			t.Fatalf("packed %q equals %q", k, o)
 		}
-		if packedEq(p, k[:len(k)-1]) || packedEq(p, append(append([]byte(nil), k...), '0')) {
-			t.Fatalf("packed %q equals a key one byte off", k)
+		// The same digits one place along, a digit for a prefix byte.
+		if pre := len(k) - d; pre > 0 {
+			o := append([]byte(nil), k...)
+			o[pre-1], o[pre] = o[pre], '0'
+			if _, ok := packedMatch(&buf[0], o); ok && string(o) != string(k) {
+				t.Fatalf("packed %q equals %q", k, o)
+			}
 		}
 	}
 	if packed < 700 {

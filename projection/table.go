@@ -228,7 +228,7 @@ func (p *pieces) piece(i int) []slot {
 // one a new string of them unpacked.
 func (s *slot) keyString() string {
 	if s.tag&tagPacked != 0 {
-		return string(appendUnpacked(nil, s.stored()))
+		return string(appendUnpacked(nil, s.stored(), s.klen()))
 	}
 	return unsafe.String(s.keyData(), s.klen())
 }
@@ -236,7 +236,7 @@ func (s *slot) keyString() string {
 // appendKey appends the slot's key to dst.
 func (s *slot) appendKey(dst []byte) []byte {
 	if s.tag&tagPacked != 0 {
-		return appendUnpacked(dst, s.stored())
+		return appendUnpacked(dst, s.stored(), s.klen())
 	}
 	return append(dst, s.stored()...)
 }
@@ -603,7 +603,7 @@ func (t *table) sane() error {
 			(s.tag&tagFold != 0 && (k < KindList || k > KindHash || s.tag&tagBox != 0 && len(key) > foldKeyMax)) {
 			return fmt.Errorf("table: key %q: bad kind bits %#x", key, s.tag&^tagKey)
 		}
-		if want := s.tag&tagBox == 0 && packNB(key) > 0; (s.tag&tagPacked != 0) != want {
+		if want := s.tag&tagBox == 0 && packDigits(key) > 0; (s.tag&tagPacked != 0) != want {
 			return fmt.Errorf("table: key %q: packed bit %v, want %v", key, s.tag&tagPacked != 0, want)
 		}
 		if t.find(key, h) != s {
