@@ -104,30 +104,36 @@
 //	              shorter than the packed or plain value (compress.go);
 //	              reads decompress a copy
 //
-// On the compare harness's strings (k = 14: "s:" and 12 digits, packed
-// to 8; v uniform in 16–128, mean 72, alphanumeric, so packed to 1 + 54):
-// 19.7 + (1 + 8 + 55 = 64) ≈ 84 B in an arena, against 88 with a 2-byte
+// On the compare harness's strings (k = 14: "s:" and 12 digits, the
+// number under 2^20, packed to 5; v uniform in 16–128, mean 72,
+// alphanumeric, so packed to 1 + 54): 19.7 + (1 + 5 + 55 = 61) ≈ 81 B in
+// an arena, against 84 with the digits two to a byte, 88 with a 2-byte
 // head, the key's count byte and tables 72% full, 93 with the key as it
 // is, 99 with the access time and padding in the record, ~184 B with the
-// 40-byte slot and 24-byte obj before, and 127 B with the value plain.
+// 40-byte slot and 24-byte obj before, and 124 B with the value plain.
 // Measured (vdr serve --rdb of that dataset's 1M-key RDB, INFO
-// used_memory after the load): 85.7 MB (mixed: 123.4), against 93.1
-// (mixed: 130.5) with tables of 1024 slots 72% full (whose 16 KiB arrays
-// took 18 KiB with the allocator's header), a 2-byte head and the count
-// byte, 98.0 with the key as it is and 103.4 with the access time in the
-// record; the process's RSS adds about 20 MB of its own (an empty vdr:
-// the binary's text and read-only data, ~15 MB, and the runtime). Redis
-// 7.0 on the same keys spends ~170 B: a 24-byte dictEntry and an 8-byte
-// bucket pointer, an sds key and a robj + sds value, each rounded to a
-// jemalloc class.
+// used_memory after the load): 82.7 MB (mixed: 120.4), against 85.7
+// (mixed: 123.4) with the digits two to a byte, 93.1 (mixed: 130.5) with
+// tables of 1024 slots 72% full (whose 16 KiB arrays took 18 KiB with
+// the allocator's header), a 2-byte head and the count byte, 98.0 with
+// the key as it is and 103.4 with the access time in the record; the
+// process's RSS adds about 17 MB of its own (an empty vdr: the files it
+// maps, 12.2 MiB for an installed binary, 10.5 of them its text and
+// read-only data; and the runtime). Redis 7.0 on the same keys spends ~170 B: a 24-byte
+// dictEntry and an 8-byte bucket pointer, an sds key and a robj + sds
+// value, each rounded to a jemalloc class.
 //
-// Why 0.6× of Redis's RSS is still out of reach for these strings: 0.6 ×
-// 172.8 MB is 103.7 MB; less an empty vdr's ~20 MB that leaves ~84 bytes
-// a key, and the packed key and value alone are 63. The table and the
-// record head take 20.7 here (32 for Redis's dictEntry and bucket
-// alone); slots of 12 bytes at the same fill (a 4-byte offset into the
-// table's arena, the tag and the access time, with no Go pointer) would
-// take 4.9 B a key off.
+// The binary's share depends on how its file sits in the page cache, not
+// only on its size: a binary straight from the Go linker is cached in
+// 2 MB folios, and a fault maps a whole one (smaps: FilePmdMapped), so
+// it maps all 13.3 MiB of its text and read-only data, where a copy of
+// the same file (written as an installer writes it) maps 10.5 MiB of
+// them, in 4 KiB pages. The compare harness runs copies.
+//
+// What is left between these strings and their floor: the slots' 19.7 B
+// a key (16-byte slots with a Go pointer; 12-byte slots at the same fill,
+// a 4-byte offset into the table's arena, the tag and the access time,
+// would take 4.9 B a key off) and the record's head and codec byte.
 //
 // Collections whose key has no expire time and is at most 48 bytes are
 // folded (fold.go): the slot points at the collection's 32-byte struct,

@@ -46,6 +46,16 @@ func TestKeyPack(t *testing.T) {
 			t.Errorf("digits8(%q) = %d, %v; want %d, %v", s, got, ok, want, werr == nil)
 		}
 	}
+	for x := uint64(0); x < 1e8; x += 1 + x/7 {
+		if got, want := chars8(x), fmt.Sprintf("%08d", x); string(binary.LittleEndian.AppendUint64(nil, got)) != want {
+			t.Fatalf("chars8(%d) = %q, want %q", x, binary.LittleEndian.AppendUint64(nil, got), want)
+		}
+	}
+	for _, x := range []uint64{99999999, 10000000, 9999, 10000, 100, 99} {
+		if got, want := chars8(x), fmt.Sprintf("%08d", x); string(binary.LittleEndian.AppendUint64(nil, got)) != want {
+			t.Fatalf("chars8(%d) = %q, want %q", x, binary.LittleEndian.AppendUint64(nil, got), want)
+		}
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	const chars = "ab:/\xe90123456789"
 	var keys [][]byte
@@ -82,7 +92,7 @@ func TestKeyPack(t *testing.T) {
 		if n != storedKeyLen(k) || n > len(k)-d+(d+1)/2 || n != packedStoredLen(&buf[0], len(k)) {
 			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d, read back %d", k, n, storedKeyLen(k), packedStoredLen(&buf[0], len(k)))
 		}
-		if got := appendUnpacked(nil, p, len(k)); string(got) != string(k) {
+		if got := appendUnpacked(nil, &p[0], len(k)); string(got) != string(k) {
 			t.Fatalf("%q unpacked to %q", k, got)
 		}
 		if !packedEq(p, k) {

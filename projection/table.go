@@ -228,7 +228,7 @@ func (p *pieces) piece(i int) []slot {
 // one a new string of them unpacked.
 func (s *slot) keyString() string {
 	if s.tag&tagPacked != 0 {
-		return string(appendUnpacked(nil, s.stored(), s.klen()))
+		return string(appendUnpacked(nil, s.keyData(), s.klen()))
 	}
 	return unsafe.String(s.keyData(), s.klen())
 }
@@ -236,7 +236,7 @@ func (s *slot) keyString() string {
 // appendKey appends the slot's key to dst.
 func (s *slot) appendKey(dst []byte) []byte {
 	if s.tag&tagPacked != 0 {
-		return appendUnpacked(dst, s.stored(), s.klen())
+		return appendUnpacked(dst, s.keyData(), s.klen())
 	}
 	return append(dst, s.stored()...)
 }
