@@ -46,14 +46,22 @@ func TestKeyPack(t *testing.T) {
 			t.Errorf("digits8(%q) = %d, %v; want %d, %v", s, got, ok, want, werr == nil)
 		}
 	}
-	for x := uint64(0); x < 1e8; x += 1 + x/7 {
-		if got, want := chars8(x), fmt.Sprintf("%08d", x); string(binary.LittleEndian.AppendUint64(nil, got)) != want {
-			t.Fatalf("chars8(%d) = %q, want %q", x, binary.LittleEndian.AppendUint64(nil, got), want)
+	// chars8 and digits8 against every number under 10^8: want is x's
+	// eight characters, the first in the lowest byte, counted up with x.
+	want := uint64(0x3030303030303030)
+	for x := uint64(0); x < 1e8; x++ {
+		if got := chars8(x); got != want {
+			t.Fatalf("chars8(%d) = %q, want %q", x, binary.LittleEndian.AppendUint64(nil, got), binary.LittleEndian.AppendUint64(nil, want))
 		}
-	}
-	for _, x := range []uint64{99999999, 10000000, 9999, 10000, 100, 99} {
-		if got, want := chars8(x), fmt.Sprintf("%08d", x); string(binary.LittleEndian.AppendUint64(nil, got)) != want {
-			t.Fatalf("chars8(%d) = %q, want %q", x, binary.LittleEndian.AppendUint64(nil, got), want)
+		if d, ok := digits8(want); !ok || d != x {
+			t.Fatalf("digits8(%q) = %d, %v", binary.LittleEndian.AppendUint64(nil, want), d, ok)
+		}
+		for sh := 56; sh >= 0; sh -= 8 { // the last character is the highest byte
+			if want>>sh&0xff < '9' {
+				want += 1 << sh
+				break
+			}
+			want -= 9 << sh // '9' back to '0', and carry
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
