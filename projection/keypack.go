@@ -226,12 +226,6 @@ func chars8(x uint64) uint64 {
 	return x | 0x3030303030303030
 }
 
-// packedEq reports whether p is the packed form of key.
-func packedEq(p, key []byte) bool {
-	n, ok := packedMatch(&p[0], key)
-	return ok && n == len(p)
-}
-
 // packedMatch reports whether the packed form at p, of a key as long as
 // key (the slot's length bits say so), is key's; n is its length. The
 // prefix is scanned once, for both.

@@ -192,3 +192,9 @@ func TestPackedKeysRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// packedEq reports whether p is the packed form of key, all of it.
+func packedEq(p, key []byte) bool {
+	n, ok := packedMatch(&p[0], key)
+	return ok && n == len(p)
+}
