@@ -129,10 +129,13 @@ func packedPre(p *byte) int {
 	return i
 }
 
-// packedStoredLen is the length of the packed form at p (of a key of klen
-// bytes: the mark alone says it).
-func packedStoredLen(p *byte, klen int) int {
-	pre := packedPre(p)
+// packedStoredLen is the length of the packed form at p: the mark says
+// it.
+func packedStoredLen(p *byte) int { return packedLenAt(p, packedPre(p)) }
+
+// packedLenAt is packedStoredLen with the prefix's length known: the
+// prefix, the mark and the L bytes it counts.
+func packedLenAt(p *byte, pre int) int {
 	return pre + 1 + int(*(*byte)(unsafe.Add(unsafe.Pointer(p), pre))>>4&7)
 }
 
@@ -239,5 +242,5 @@ func packedMatch(p *byte, key []byte) (n int, ok bool) {
 	if !ok || v != packedNum(p, pre) {
 		return 0, false
 	}
-	return packedStoredLen(p, len(key)), true
+	return packedLenAt(p, pre), true
 }

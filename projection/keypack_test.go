@@ -97,8 +97,8 @@ func TestKeyPack(t *testing.T) {
 		}
 		n := formOf(k).put(buf)
 		p := buf[:n]
-		if n != storedKeyLen(k) || n > len(k)-d+(d+1)/2 || n != packedStoredLen(&buf[0], len(k)) {
-			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d, read back %d", k, n, storedKeyLen(k), packedStoredLen(&buf[0], len(k)))
+		if n != storedKeyLen(k) || n > len(k)-d+(d+1)/2 || n != packedStoredLen(&buf[0]) {
+			t.Fatalf("%q: packed to %d bytes, storedKeyLen %d, read back %d", k, n, storedKeyLen(k), packedStoredLen(&buf[0]))
 		}
 		if got := appendUnpacked(nil, &p[0], len(k)); string(got) != string(k) {
 			t.Fatalf("%q unpacked to %q", k, got)

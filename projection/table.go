@@ -245,7 +245,7 @@ func (s *slot) appendKey(dst []byte) []byte {
 // key's, or its packed form's.
 func (s *slot) storedLen() int {
 	if s.tag&tagPacked != 0 {
-		return packedStoredLen(s.keyData(), s.klen())
+		return packedStoredLen(s.keyData())
 	}
 	return s.klen()
 }
